@@ -1,0 +1,1 @@
+"""First-party channel adapters, registered through the ``publisher.channels`` entry-point group."""

@@ -1,0 +1,205 @@
+"""The channel adapter interface: the only thing the core knows about a channel.
+
+An adapter is a class registered under the ``publisher.channels`` entry-point group. The core builds
+one instance per configured channel and calls a handful of methods on it:
+
+- ``check(item)``   problems that would make the channel refuse the item (run when an editor queues it);
+- ``publish(item, ctx)``  put the item on the channel and return a :class:`Receipt`;
+- ``lookup(item, ctx)``   did an earlier attempt arrive? (settles ``in_doubt`` deliveries);
+- ``retract(item, ctx)``  take the item down;
+- ``update(item, ctx)``   replace the published copy (optional).
+
+Failures are signalled with the exceptions of :mod:`publisher.errors`.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, Callable, ClassVar, Protocol
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .clock import Clock
+from .errors import LookupUnsupported, PermanentError
+
+
+class ChannelSettings(BaseModel):
+    """Keys every channel block accepts; adapters subclass this with their own keys."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: str
+    display_name: str | None = None
+    count_in_report: bool = True
+    enabled: bool = True
+    report_breakdown: bool = True
+    concurrency: int = Field(default=4, ge=1, le=64)
+    timeout: float = Field(default=30.0, gt=0, description="seconds for one HTTP request")
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """A file attached to an item, kept in the content-addressed store."""
+
+    path: Path
+    filename: str
+    mime: str
+    sha256: str
+    size: int
+
+
+@dataclass(frozen=True)
+class ItemView:
+    """What an adapter sees of an item: read-only, already validated and sanitised.
+
+    Local images in ``body_html`` appear as ``<img src="attachment:SHA256">``; ``inline_images`` maps
+    each SHA256 to its stored file. ``published_urls`` maps other channel names to this item's url there.
+    ``channel_options`` holds the editor's overrides for the channel being called (e.g. ``title``).
+    """
+
+    id: int
+    uid: str
+    title: str
+    category: str
+    body_html: str
+    publish_at: datetime
+    summary: str = ""
+    author: str = ""
+    department: str = ""
+    attachments: tuple[Attachment, ...] = ()
+    channel_options: dict[str, Any] = field(default_factory=dict)
+    inline_images: dict[str, Attachment] = field(default_factory=dict)
+    published_urls: dict[str, str] = field(default_factory=dict)
+
+    def option(self, key: str, default: Any = None) -> Any:
+        """A channel-specific override given by the editor (e.g. ``title`` for a short title)."""
+        value = self.channel_options.get(key)
+        return default if value in (None, "") else value
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """Proof that the channel has the item: its id there, its public url, and when."""
+
+    external_id: str
+    external_url: str | None = None
+    published_at: datetime | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+class ChannelState(Protocol):
+    """Small persistent key/value store per channel, shared by every worker and daemon on a database."""
+
+    def get(self, key: str) -> Any | None:
+        """The stored JSON value, or None when missing or expired."""
+
+    def put(self, key: str, value: Any, *, expires_at: datetime | None = None) -> None:
+        """Store a JSON-serialisable value."""
+
+    def delete(self, key: str) -> None:
+        """Forget a key."""
+
+    def get_or_create(
+        self,
+        key: str,
+        create: Callable[[], tuple[Any, datetime | None]],
+        *,
+        refresh_before: timedelta = timedelta(0),
+        force: bool = False,
+        stale: Any = None,
+    ) -> Any:
+        """Return the value, calling ``create`` at most once across all workers when missing/expiring.
+
+        ``create`` returns ``(value, expires_at)``. ``force`` replaces the current value (e.g. a token
+        the platform rejected, passed as ``stale``) unless another worker has already replaced it.
+        """
+
+
+@dataclass
+class ChannelServices:
+    """What the core lends an adapter: the clock, persistent state, office facts, a logger."""
+
+    clock: Clock
+    state: ChannelState
+    timezone: ZoneInfo = field(default_factory=lambda: ZoneInfo("Asia/Shanghai"))
+    office_name: str = ""
+    log: logging.Logger = field(default_factory=lambda: logging.getLogger("publisher.channel"))
+
+
+class DeliveryContext:
+    """One delivery of one item to one channel, as the dispatcher hands it to an adapter."""
+
+    def __init__(
+        self,
+        *,
+        delivery_id: int,
+        channel: str,
+        idempotency_key: str,
+        attempt: int,
+        checkpoint: dict[str, Any] | None = None,
+        external_id: str | None = None,
+        external_url: str | None = None,
+        save_checkpoint: Callable[[dict[str, Any]], None] | None = None,
+    ):
+        self.delivery_id = delivery_id
+        self.channel = channel
+        self.idempotency_key = idempotency_key
+        self.attempt = attempt
+        self.checkpoint: dict[str, Any] = dict(checkpoint or {})
+        self.external_id = external_id
+        self.external_url = external_url
+        self._save = save_checkpoint
+
+    def save(self, **values: Any) -> None:
+        """Record progress (e.g. a draft id) durably before the next step, so a crash resumes here."""
+        self.checkpoint.update(values)
+        if self._save is not None:
+            self._save(dict(self.checkpoint))
+
+
+class Channel:
+    """Base class of channel adapters. Subclass, set ``Settings``, implement ``publish``."""
+
+    Settings: ClassVar[type[ChannelSettings]] = ChannelSettings
+    #: True when ``lookup`` can say for certain whether an earlier attempt arrived.
+    supports_lookup: ClassVar[bool] = False
+    #: True when the channel needs no external endpoint (e.g. a file); used by ``check-config``.
+    local_only: ClassVar[bool] = False
+
+    def __init__(self, name: str, settings: ChannelSettings, services: ChannelServices):
+        self.name = name
+        self.settings = settings
+        self.services = services
+        self.log = services.log.getChild(name)
+
+    @property
+    def display_name(self) -> str:
+        """How reports name this channel."""
+        return self.settings.display_name or self.name
+
+    def check(self, item: ItemView) -> list[str]:
+        """Problems that would make this channel refuse the item; empty when it fits."""
+        return []
+
+    def publish(self, item: ItemView, ctx: DeliveryContext) -> Receipt:
+        """Put the item on the channel; raise a :class:`publisher.errors.ChannelError` on failure."""
+        raise NotImplementedError
+
+    def lookup(self, item: ItemView, ctx: DeliveryContext) -> Receipt | None:
+        """Find what an earlier attempt of this delivery left on the channel, or None."""
+        raise LookupUnsupported(f"channel {self.name} cannot look up earlier attempts")
+
+    def retract(self, item: ItemView, ctx: DeliveryContext) -> None:
+        """Take the published item down (``ctx.external_id`` says which)."""
+        raise PermanentError(f"channel {self.name} cannot retract; remove the item by hand")
+
+    def update(self, item: ItemView, ctx: DeliveryContext) -> Receipt:
+        """Replace the published copy with the item's current content."""
+        raise PermanentError(f"channel {self.name} cannot update a published item")
+
+    def close(self) -> None:
+        """Release connections and files."""

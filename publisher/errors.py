@@ -1,0 +1,67 @@
+"""The error tree: user mistakes (exit 2) apart from channel failures (retryable or permanent)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+
+class PublisherError(Exception):
+    """Base of every error publisher raises on purpose."""
+
+
+class InputError(PublisherError):
+    """Bad input from a user (a field, a line, a file); the CLI exits 2 with this message."""
+
+    def __init__(self, message: str, *, field: str | None = None):
+        self.field = field
+        super().__init__(f"{field}: {message}" if field else message)
+
+
+class ConfigError(PublisherError):
+    """The configuration is invalid; carries every problem as ``key.path: message``."""
+
+    def __init__(self, problems: list[str], path: str | None = None):
+        self.problems = problems
+        self.path = path
+        head = f"invalid configuration {path}" if path else "invalid configuration"
+        super().__init__(head + ":\n" + "\n".join(f"  - {p}" for p in problems))
+
+
+class NotFound(PublisherError):
+    """A named item, delivery or series does not exist."""
+
+
+class ChannelError(PublisherError):
+    """A channel call failed; subclasses say what the dispatcher should do next."""
+
+
+class RetryableError(ChannelError):
+    """A transient failure: try again later (after ``retry_after`` seconds when the channel says so)."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None):
+        self.retry_after = retry_after
+        super().__init__(message)
+
+
+class PermanentError(ChannelError):
+    """The channel refused this item for good (content, limits); retrying will not help."""
+
+
+class ChannelPaused(ChannelError):
+    """The whole channel must stop until ``until`` (quota) or until an operator fixes it (``until=None``).
+
+    Raised for configuration problems (bad credentials, IP whitelist) and daily quotas: the delivery
+    keeps its attempts and waits, instead of thousands of deliveries dying one by one.
+    """
+
+    def __init__(self, message: str, *, until: datetime | None = None):
+        self.until = until
+        super().__init__(message)
+
+
+class OutcomeUnknown(ChannelError):
+    """The request may have reached the channel (timeout after sending); settle by look-up, never re-post."""
+
+
+class LookupUnsupported(ChannelError):
+    """The channel cannot say whether an earlier attempt arrived; the delivery stays ``in_doubt``."""

@@ -1,0 +1,81 @@
+"""Small HTTP helpers shared by adapters: sessions, Retry-After, error mapping."""
+
+from __future__ import annotations
+
+import email.utils
+from datetime import datetime, timezone
+
+import requests
+
+from . import __version__
+from .errors import OutcomeUnknown, RetryableError
+
+
+def new_session() -> requests.Session:
+    """A requests session with publisher's User-Agent."""
+    session = requests.Session()
+    session.headers["User-Agent"] = f"publisher/{__version__}"
+    return session
+
+
+def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:
+    """Parse a Retry-After header (seconds or an HTTP date) into seconds from now."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=timezone.utc)
+    now = now or datetime.now(timezone.utc)
+    return max(0.0, (when - now).total_seconds())
+
+
+def send(session: requests.Session, method: str, url: str, *, timeout: float, **kwargs) -> requests.Response:
+    """Send a request, turning transport failures into the error tree.
+
+    A failure before the request left (connection refused, DNS) is retryable; a read timeout or a
+    dropped connection after sending means the outcome is unknown.
+    """
+    try:
+        return session.request(method, url, timeout=timeout, **kwargs)
+    except requests.exceptions.ConnectTimeout as exc:
+        raise RetryableError(f"cannot connect to {_origin(url)}: timed out") from exc
+    except requests.exceptions.ReadTimeout as exc:
+        raise OutcomeUnknown(f"no answer from {_origin(url)} within {timeout:g}s after sending") from exc
+    except requests.exceptions.ConnectionError as exc:
+        if _sent(exc):
+            raise OutcomeUnknown(f"connection to {_origin(url)} dropped after sending") from exc
+        raise RetryableError(f"cannot connect to {_origin(url)}: {_reason(exc)}") from exc
+
+
+def raise_for_transient_status(response: requests.Response) -> None:
+    """Raise RetryableError for 429 and 5xx (honouring Retry-After)."""
+    if response.status_code == 429 or response.status_code >= 500:
+        raise RetryableError(
+            f"HTTP {response.status_code} from {_origin(response.url)}",
+            retry_after=retry_after_seconds(response.headers.get("Retry-After")),
+        )
+
+
+def _origin(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}{parts.path}"
+
+
+def _sent(exc: requests.exceptions.ConnectionError) -> bool:
+    text = repr(exc)
+    return any(s in text for s in ("RemoteDisconnected", "Connection aborted", "ProtocolError", "IncompleteRead"))
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc)
+    if "Connection refused" in text:
+        return "connection refused"
+    return text.split(":")[-1].strip() or exc.__class__.__name__

@@ -1,0 +1,1 @@
+"""Local emulators of the channel endpoints, following channel-contracts.md (used by tests, the demo, users)."""

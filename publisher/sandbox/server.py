@@ -1,0 +1,287 @@
+"""A tiny threaded HTTP server for emulators: routing, fault injection, loopback only."""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Callable
+from urllib.parse import parse_qs, urlsplit
+
+
+@dataclass
+class Request:
+    """An incoming request, parsed."""
+
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+    body: bytes
+    params: dict[str, str] = field(default_factory=dict)
+
+    def arg(self, name: str, default: str | None = None) -> str | None:
+        """First value of a query parameter."""
+        values = self.query.get(name)
+        return values[0] if values else default
+
+    def header(self, name: str, default: str | None = None) -> str | None:
+        """A header, case-insensitively."""
+        return self.headers.get(name.lower(), default)
+
+    def json(self) -> Any:
+        """The body parsed as UTF-8 JSON (raises ValueError when it is not)."""
+        return json.loads(self.body.decode("utf-8"))
+
+    def form(self, encoding: str = "utf-8") -> dict[str, list[str]]:
+        """An ``application/x-www-form-urlencoded`` body decoded with ``encoding``."""
+        return parse_qs(self.body.decode("ascii", "replace"), keep_blank_values=True, encoding=encoding)
+
+
+@dataclass
+class Response:
+    """What a handler returns."""
+
+    status: int = 200
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def json_response(obj: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    """A UTF-8 JSON response with Chinese left unescaped, as the real platforms send."""
+    body = json.dumps(obj, ensure_ascii=False).encode("utf-8")
+    return Response(status, body, {"Content-Type": "application/json; charset=utf-8", **(headers or {})})
+
+
+def html_response(text: str, status: int = 200, encoding: str = "utf-8", headers: dict[str, str] | None = None) -> Response:
+    """An HTML page in the given encoding."""
+    return Response(status, text.encode(encoding), {"Content-Type": f"text/html; charset={encoding}", **(headers or {})})
+
+
+@dataclass
+class Fault:
+    """One injected fault. ``kind``: status | slow | accept_then_timeout | accept_then_drop.
+
+    ``path`` (a regex) limits it to matching request paths; ``times`` is how many requests it hits.
+    """
+
+    kind: str
+    status: int = 503
+    retry_after: float | None = None
+    seconds: float = 0.0
+    path: str | None = None
+    times: int = 1
+    body: Any = None
+
+
+class FaultPlan:
+    """Faults waiting to hit the next matching requests, in order."""
+
+    def __init__(self) -> None:
+        self._faults: list[Fault] = []
+        self._lock = threading.Lock()
+
+    def add(self, kind: str, **kwargs: Any) -> Fault:
+        """Queue a fault; see :class:`Fault` for the arguments."""
+        fault = Fault(kind=kind, **kwargs)
+        with self._lock:
+            self._faults.append(fault)
+        return fault
+
+    def clear(self) -> None:
+        """Drop every pending fault."""
+        with self._lock:
+            self._faults.clear()
+
+    def take(self, path: str) -> Fault | None:
+        """The fault for this request, if any (consumes one of its ``times``)."""
+        with self._lock:
+            for fault in self._faults:
+                if fault.path is None or re.search(fault.path, path):
+                    fault.times -= 1
+                    if fault.times <= 0:
+                        self._faults.remove(fault)
+                    return fault
+        return None
+
+    def pending(self) -> int:
+        """How many faults are still queued."""
+        with self._lock:
+            return sum(f.times for f in self._faults)
+
+
+Handler = Callable[[Request], Response]
+
+
+class Emulator:
+    """Base of emulators: register routes with :meth:`route`, serve with :class:`EmulatorServer`.
+
+    Every emulator also answers ``POST /_sandbox/faults`` (JSON :class:`Fault` fields, or a list)
+    and ``DELETE /_sandbox/faults``, so faults can be injected from outside the process.
+    """
+
+    name = "emulator"
+
+    def __init__(self) -> None:
+        self.faults = FaultPlan()
+        self.lock = threading.RLock()
+        self.requests_seen = 0
+        self._routes: list[tuple[str, re.Pattern[str], Handler]] = []
+        self._stop = threading.Event()
+        self.route("POST", "/_sandbox/faults", self._add_faults)
+        self.route("DELETE", "/_sandbox/faults", self._clear_faults)
+
+    def route(self, method: str, pattern: str, handler: Handler) -> None:
+        """Serve ``method`` requests whose path fully matches ``pattern`` (named groups become params)."""
+        self._routes.append((method.upper(), re.compile(pattern), handler))
+
+    def dispatch(self, request: Request) -> Response:
+        """Find the handler for a request; 404/405 otherwise."""
+        allowed = False
+        for method, pattern, handler in self._routes:
+            match = pattern.fullmatch(request.path)
+            if match:
+                if method != request.method:
+                    allowed = True
+                    continue
+                request.params = match.groupdict()
+                return handler(request)
+        return json_response({"error": "method not allowed" if allowed else "not found"}, 405 if allowed else 404)
+
+    def wait(self, seconds: float) -> None:
+        """Sleep up to ``seconds``, waking early when the server stops."""
+        self._stop.wait(seconds)
+
+    def _add_faults(self, request: Request) -> Response:
+        data = request.json()
+        for spec in data if isinstance(data, list) else [data]:
+            self.faults.add(**spec)
+        return json_response({"pending": self.faults.pending()})
+
+    def _clear_faults(self, request: Request) -> Response:
+        self.faults.clear()
+        return json_response({"pending": 0})
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # see channel-contracts.md: without it every request waits ~40 ms
+    server: "_Server"
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        if self.server.verbose:
+            super().log_message(format, *args)
+
+    def _handle(self) -> None:
+        emulator = self.server.emulator
+        parts = urlsplit(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        request = Request(
+            method=self.command,
+            path=parts.path,
+            query=parse_qs(parts.query, keep_blank_values=True),
+            headers={k.lower(): v for k, v in self.headers.items()},
+            body=body,
+        )
+        with emulator.lock:
+            emulator.requests_seen += 1
+        fault = None if parts.path.startswith("/_sandbox/") else emulator.faults.take(parts.path)
+        if fault and fault.kind == "slow":
+            emulator.wait(fault.seconds)
+            fault = None
+        if fault and fault.kind == "status":
+            headers = {}
+            if fault.retry_after is not None:
+                headers["Retry-After"] = f"{fault.retry_after:g}"
+            payload = fault.body if fault.body is not None else {"error": f"injected {fault.status}"}
+            self._send(json_response(payload, fault.status, headers))
+            return
+        try:
+            response = emulator.dispatch(request)
+        except Exception as exc:  # an emulator bug must show as a 500, not hang the client
+            response = json_response({"error": f"emulator error: {exc!r}"}, 500)
+        if fault and fault.kind == "accept_then_timeout":
+            emulator.wait(fault.seconds or 30.0)
+            self.close_connection = True
+            return
+        if fault and fault.kind == "accept_then_drop":
+            self.close_connection = True
+            try:
+                self.connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            return
+        self._send(response)
+
+    def _send(self, response: Response) -> None:
+        self.send_response(response.status)
+        for key, value in response.headers.items():
+            self.send_header(key, value)
+        self.send_header("Content-Length", str(len(response.body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(response.body)
+
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = _handle
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, address: tuple[str, int], emulator: Emulator, verbose: bool):
+        self.emulator = emulator
+        self.verbose = verbose
+        super().__init__(address, _Handler)
+
+
+class EmulatorServer:
+    """Serve one emulator on loopback in a background thread; use as a context manager."""
+
+    def __init__(self, emulator: Emulator, host: str = "127.0.0.1", port: int = 0, verbose: bool = False):
+        self.emulator = emulator
+        self._server = _Server((host, port), emulator, verbose)
+        self._thread = threading.Thread(target=self._server.serve_forever, name=f"sandbox-{emulator.name}", daemon=True)
+
+    @property
+    def url(self) -> str:
+        """Base URL, e.g. ``http://127.0.0.1:40123``."""
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    @property
+    def port(self) -> int:
+        """The bound port."""
+        return self._server.server_address[1]
+
+    def start(self) -> "EmulatorServer":
+        """Start serving in the background."""
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and wake any request held by a fault."""
+        self.emulator._stop.set()
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> "EmulatorServer":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float = 5.0) -> bool:
+    """Poll ``predicate`` until true or ``timeout``; for tests that watch a server-side effect."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.005)
+    return predicate()
