@@ -1,0 +1,60 @@
+"""Editor actions on queued items: retract everywhere, retry, and resume a paused channel."""
+
+from __future__ import annotations
+
+from sqlalchemy import and_, select, update
+
+from .app import App
+from .dispatcher import Dispatcher, RunStats
+from .errors import InputError
+from .schema import deliveries, items
+
+
+def retract_item(app: App, item_id: int, reason: str = "") -> RunStats:
+    """Retract an item on every channel: unsent deliveries are cancelled, published ones taken down now."""
+    store = app.store
+    now = app.clock.now()
+    with store.transaction() as conn:
+        row = store.item_row(conn, item_id)
+        if row["status"] != "retracted":
+            conn.execute(update(items).where(items.c.id == item_id).values(
+                status="retracted", retracted_at=now, retract_reason=reason or None))
+        store.event(conn, "retract_requested", actor=app.actor, item_id=item_id, reason=reason or None)
+        for d in conn.execute(select(deliveries).where(deliveries.c.item_id == item_id)).all():
+            if d.status in ("pending", "failed", "dead") and d.lease_owner is None:
+                conn.execute(update(deliveries).where(and_(deliveries.c.id == d.id, deliveries.c.version == d.version))
+                             .values(status="retracted", version=d.version + 1, updated_at=now, retract_requested=True))
+                store.event(conn, "retracted", actor=app.actor, item_id=item_id, delivery_id=d.id, channel=d.channel,
+                            reason="never published")
+            elif d.status != "retracted":
+                conn.execute(update(deliveries).where(deliveries.c.id == d.id).values(
+                    retract_requested=True, next_attempt_at=now, updated_at=now))
+    return Dispatcher(app).run_due(item_id=item_id)
+
+
+def retry_item(app: App, item_id: int, channel: str | None = None) -> list[str]:
+    """Send dead, failed or in-doubt deliveries again now (with a fresh attempt budget); returns the channels."""
+    store = app.store
+    now = app.clock.now()
+    done = []
+    with store.transaction() as conn:
+        row = store.item_row(conn, item_id)
+        if row["status"] == "retracted":
+            raise InputError(f"item {item_id} is retracted; queue it again instead", field="id")
+        rows = conn.execute(select(deliveries).where(deliveries.c.item_id == item_id)).all()
+        if channel and channel not in {d.channel for d in rows}:
+            raise InputError(f"item {item_id} has no delivery to {channel!r}", field="channel")
+        for d in rows:
+            if channel and d.channel != channel:
+                continue
+            if d.status in ("dead", "failed", "in_doubt") and d.lease_owner is None:
+                conn.execute(update(deliveries).where(and_(deliveries.c.id == d.id, deliveries.c.version == d.version))
+                             .values(status="pending", attempts=0, first_attempt_at=None, next_attempt_at=now,
+                                     version=d.version + 1, updated_at=now, last_error=None))
+                store.event(conn, "retry", actor=app.actor, item_id=item_id, delivery_id=d.id, channel=d.channel,
+                            previous=d.status)
+                done.append(d.channel)
+            elif channel:
+                raise InputError(f"the {channel} delivery is {d.status}; only dead, failed or in_doubt ones can be retried",
+                                 field="channel")
+    return done

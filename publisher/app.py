@@ -1,0 +1,72 @@
+"""Wire a configuration to a store, a clock and channel adapters: what every command starts from."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import registry
+from .adapter import Channel, ChannelServices
+from .clock import Clock, SystemClock
+from .config import Config, load_config
+from .db_state import DbChannelState
+from .store import Store
+
+log = logging.getLogger("publisher")
+
+
+@dataclass
+class App:
+    """A loaded configuration with its open store and adapters (built lazily)."""
+
+    config: Config
+    store: Store
+    clock: Clock
+    actor: str = field(default_factory=lambda: default_actor())
+    _channels: dict[str, Channel] = field(default_factory=dict)
+
+    @classmethod
+    def from_config(cls, config: Config, clock: Clock | None = None) -> "App":
+        """Open the configured database and build an App."""
+        clock = clock or SystemClock()
+        store = Store.open(config.database_url, clock, config.attachments_dir)
+        return cls(config=config, store=store, clock=clock)
+
+    @classmethod
+    def load(cls, path: str | Path | None = None, clock: Clock | None = None) -> "App":
+        """Load the config at ``path`` (see :func:`publisher.config.config_path`) and open it."""
+        return cls.from_config(load_config(path), clock)
+
+    def channel(self, name: str) -> Channel:
+        """The adapter instance for a configured channel."""
+        if name not in self._channels:
+            settings = self.config.channels[name]
+            cls = registry.adapter_class(settings.type)
+            services = ChannelServices(
+                clock=self.clock,
+                state=DbChannelState(self.store.engine, name, self.clock),
+                timezone=self.config.tz,
+                office_name=self.config.office.name,
+                log=logging.getLogger("publisher.channel"),
+            )
+            self._channels[name] = cls(name, settings, services)
+        return self._channels[name]
+
+    def close(self) -> None:
+        """Close adapters and the database."""
+        for channel in self._channels.values():
+            try:
+                channel.close()
+            except Exception:  # closing must not mask the real outcome
+                log.exception("closing channel %s", channel.name)
+        self._channels.clear()
+        self.store.engine.dispose()
+
+
+def default_actor() -> str:
+    """Who is acting, for the event log: ``user@host``."""
+    user = os.environ.get("PUBLISHER_ACTOR") or os.environ.get("USER") or "unknown"
+    return f"{user}@{socket.gethostname()}"

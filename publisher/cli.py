@@ -1,0 +1,407 @@
+"""The ``publisher`` command line (see interface.md). Exit codes: 0 ok, 1 work failed, 2 bad input, 130 interrupted."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .errors import ConfigError, InputError, NotFound, PublisherError
+
+EXIT_FAILED, EXIT_INPUT, EXIT_INTERRUPTED = 1, 2, 130
+
+
+class _Group(click.Group):
+    """Turns our errors into messages and exit codes instead of tracebacks."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except (ConfigError, InputError, NotFound) as exc:
+            click.echo(f"error: {exc}", err=True)
+            ctx.exit(EXIT_INPUT)
+        except PublisherError as exc:
+            click.echo(f"error: {exc}", err=True)
+            ctx.exit(EXIT_FAILED)
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            ctx.exit(EXIT_INTERRUPTED)
+
+
+class _Ctx:
+    def __init__(self, config: str | None, verbose: bool):
+        self.config_path = config
+        self.verbose = verbose
+        self._app = None
+
+    def app(self):
+        if self._app is None:
+            from .app import App
+
+            self._app = App.load(self.config_path)
+        return self._app
+
+    def config(self):
+        from .config import load_config
+
+        return self._app.config if self._app else load_config(self.config_path)
+
+
+def _echo_json(data: Any) -> None:
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=_json_default))
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(type(value).__name__)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", "config", metavar="PATH", help="config file (default $PUBLISHER_CONFIG or ./config.yaml)")
+@click.option("-v", "--verbose", is_flag=True, help="log more")
+@click.version_option(package_name="publisher")
+@click.pass_context
+def main(ctx: click.Context, config: str | None, verbose: bool) -> None:
+    """publisher: queue an item once, publish it on every channel, count it exactly for the annual report."""
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    for noisy in ("apscheduler", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    ctx.obj = _Ctx(config, verbose)
+    ctx.call_on_close(lambda: ctx.obj._app.close() if ctx.obj._app else None)
+
+
+@main.command("check-config")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def check_config(obj: _Ctx, as_json: bool) -> None:
+    """Validate the configuration; list every problem by key path (exit 2)."""
+    try:
+        cfg = obj.config()
+    except ConfigError as exc:
+        if as_json:
+            _echo_json({"ok": False, "path": exc.path, "problems": exc.problems})
+            sys.exit(EXIT_INPUT)
+        raise
+    summary = {"ok": True, "path": str(cfg.path), "channels": {n: s.type for n, s in cfg.channels.items()},
+               "categories": cfg.categories, "database": _redact_url(cfg.database_url), "series": list(cfg.series)}
+    if as_json:
+        _echo_json(summary)
+    else:
+        click.echo(f"{cfg.path}: OK — {len(cfg.channels)} channels ({', '.join(summary['channels'])}), "
+                   f"{len(cfg.categories)} categories, database {summary['database']}")
+
+
+def _redact_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+# -- queue ----------------------------------------------------------------------------------------
+@main.group()
+def queue() -> None:
+    """Queue items and look at the queue."""
+
+
+@queue.command("add")
+@click.option("--title", required=True)
+@click.option("--category", required=True)
+@click.option("--body", "body", metavar="HTML")
+@click.option("--body-file", type=click.Path(dir_okay=False), metavar="FILE")
+@click.option("--encoding", help="encoding of --body-file when it is not UTF-8 (e.g. gbk)")
+@click.option("--channel", "channels", multiple=True, metavar="NAME", help="repeat for several; default: routing")
+@click.option("--at", metavar="ISO8601", help="when to publish (office time zone unless an offset is given)")
+@click.option("--department", default="")
+@click.option("--summary", default="")
+@click.option("--author", default="")
+@click.option("--attach", multiple=True, type=click.Path(dir_okay=False), metavar="FILE")
+@click.option("--option", "options", multiple=True, metavar="CHANNEL.KEY=VALUE", help="e.g. wechat.title=短标题")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def queue_add(obj: _Ctx, as_json: bool, options: tuple[str, ...], **fields: Any) -> None:
+    """Queue one item; prints its id."""
+    from .queue import ItemRequest, parse_options, queue_one
+
+    request = ItemRequest(
+        title=fields["title"], category=fields["category"], body=fields["body"], body_file=fields["body_file"],
+        channels=list(fields["channels"]), at=fields["at"], department=fields["department"],
+        attach=list(fields["attach"]), summary=fields["summary"], author=fields["author"],
+        options=parse_options(list(options)), encoding=fields["encoding"],
+    )
+    item_id = queue_one(obj.app(), request)
+    _echo_json({"id": item_id}) if as_json else click.echo(item_id)
+
+
+@queue.command("import")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--encoding", help="file encoding when it is not UTF-8 (e.g. gbk)")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def queue_import(obj: _Ctx, file: str, encoding: str | None, as_json: bool) -> None:
+    """Queue every item of a JSON Lines or CSV file — all or none."""
+    from .queue import import_file
+
+    ids = import_file(obj.app(), Path(file), encoding=encoding)
+    if as_json:
+        _echo_json({"ids": ids, "count": len(ids)})
+    else:
+        click.echo(f"queued {len(ids)} items ({ids[0]}–{ids[-1]})")
+
+
+@queue.command("list")
+@click.option("--status", type=click.Choice(["pending", "publishing", "in_doubt", "published", "failed", "dead", "retracted"]))
+@click.option("--limit", default=200, show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def queue_list(obj: _Ctx, status: str | None, limit: int, as_json: bool) -> None:
+    """List recent items and their deliveries' status."""
+    app = obj.app()
+    rows = app.store.list_items(status, limit)
+    if as_json:
+        _echo_json([{"id": r["id"], "title": r["title"], "category": r["category"], "status": r["status"],
+                     "publish_at": r["publish_at"], "deliveries": r["deliveries"]} for r in rows])
+        return
+    tz = app.config.tz
+    for r in rows:
+        states = " ".join(f"{d['channel']}:{d['status']}" for d in r["deliveries"])
+        when = r["publish_at"].astimezone(tz).strftime("%Y-%m-%d %H:%M")
+        click.echo(f"{r['id']:>6}  {when}  {r['category']:<8} {r['title'][:40]:<40}  {states}")
+    if not rows:
+        click.echo("(no items)")
+
+
+# -- item -----------------------------------------------------------------------------------------
+@main.group()
+def item() -> None:
+    """Show, retract or retry one item."""
+
+
+def _delivery_json(d: dict) -> dict:
+    return {k: d[k] for k in ("channel", "status", "attempts", "external_id", "external_url", "published_at",
+                              "last_error")} | {"next_attempt_at": d["next_attempt_at"], "retract_requested": d["retract_requested"]}
+
+
+@item.command("show")
+@click.argument("item_id", type=int)
+@click.option("--events", is_flag=True, help="include the event log")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def item_show(obj: _Ctx, item_id: int, events: bool, as_json: bool) -> None:
+    """The item and one delivery per channel."""
+    app = obj.app()
+    row = app.store.get_item(item_id)
+    data = {
+        "id": row["id"], "title": row["title"], "category": row["category"], "status": row["status"],
+        "publish_at": row["publish_at"], "department": row["department"], "review_state": row["review_state"],
+        "deliveries": [_delivery_json(d) for d in row["deliveries"]],
+        "attachments": [{k: a[k] for k in ("filename", "sha256", "size", "inline")} for a in row["attachments"]],
+    }
+    if events:
+        data["events"] = [{k: e[k] for k in ("at", "kind", "channel", "actor", "detail")} for e in app.store.events_for(item_id)]
+    if as_json:
+        _echo_json(data)
+        return
+    tz = app.config.tz
+    click.echo(f"#{data['id']} {data['title']}  [{data['category']}]  {data['status']}")
+    click.echo(f"  publish at {data['publish_at'].astimezone(tz):%Y-%m-%d %H:%M %Z}")
+    for d in data["deliveries"]:
+        extra = d["external_url"] or d["last_error"] or ""
+        click.echo(f"  {d['channel']:<14} {d['status']:<10} attempts={d['attempts']}  {extra}")
+    for e in data.get("events", []):
+        click.echo(f"    {e['at'].astimezone(tz):%Y-%m-%d %H:%M:%S} {e['kind']:<14} {e['channel'] or '':<12} {e['detail']}")
+
+
+@item.command("retract")
+@click.argument("item_id", type=int)
+@click.option("--reason", default="")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def item_retract(obj: _Ctx, item_id: int, reason: str, as_json: bool) -> None:
+    """Take an item down everywhere (cancels what has not been sent)."""
+    from .actions import retract_item
+
+    app = obj.app()
+    retract_item(app, item_id, reason)
+    row = app.store.get_item(item_id)
+    deliveries = [_delivery_json(d) for d in row["deliveries"]]
+    if as_json:
+        _echo_json({"id": item_id, "deliveries": deliveries})
+    else:
+        for d in deliveries:
+            note = f"  ({d['last_error']})" if d["status"] != "retracted" and d["last_error"] else ""
+            click.echo(f"{d['channel']:<14} {d['status']}{note}")
+    if any(d["status"] != "retracted" for d in deliveries):
+        sys.exit(EXIT_FAILED)
+
+
+@item.command("retry")
+@click.argument("item_id", type=int)
+@click.option("--channel", default=None)
+@click.pass_obj
+def item_retry(obj: _Ctx, item_id: int, channel: str | None) -> None:
+    """Send dead, failed or in-doubt deliveries again at the next run."""
+    from .actions import retry_item
+
+    done = retry_item(obj.app(), item_id, channel)
+    click.echo(f"will retry: {', '.join(done)}" if done else "nothing to retry")
+
+
+# -- daemon ---------------------------------------------------------------------------------------
+@main.command("run")
+@click.option("--once", is_flag=True, help="publish everything due now, then exit")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def run(obj: _Ctx, once: bool, as_json: bool) -> None:
+    """The daemon: publish due deliveries on schedule until SIGTERM/SIGINT."""
+    from .daemon import Daemon
+    from .dispatcher import Dispatcher
+
+    app = obj.app()
+    if once:
+        from .series.runner import SeriesRunner
+
+        SeriesRunner(app).tick()
+        stats = Dispatcher(app).run_due()
+        summary = dict(stats.outcomes)
+        _echo_json(summary) if as_json else click.echo(
+            "nothing due" if not stats.total else ", ".join(f"{k}: {v}" for k, v in sorted(summary.items())))
+        sys.exit(EXIT_FAILED if stats.failures else 0)
+    daemon = Daemon(app)
+    from .series.runner import SeriesRunner
+
+    daemon.add_job(SeriesRunner(app).tick)
+    sys.exit(daemon.run())
+
+
+# -- channels -------------------------------------------------------------------------------------
+@main.group()
+def channel() -> None:
+    """Look at channels; resume a paused one."""
+
+
+@channel.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def channel_list(obj: _Ctx, as_json: bool) -> None:
+    """Configured channels, whether they are paused, and their delivery counts."""
+    app = obj.app()
+    paused = app.store.paused_channels()
+    out = []
+    for name, s in app.config.channels.items():
+        p = paused.get(name)
+        out.append({"channel": name, "type": s.type, "display_name": s.display_name or name, "enabled": s.enabled,
+                    "paused": bool(p), "paused_until": p["until"] if p else None, "pause_reason": p["reason"] if p else None})
+    if as_json:
+        _echo_json(out)
+        return
+    for c in out:
+        state = "disabled" if not c["enabled"] else ("PAUSED: " + c["pause_reason"] if c["paused"] else "ok")
+        click.echo(f"{c['channel']:<14} {c['type']:<14} {c['display_name']:<16} {state}")
+
+
+@channel.command("resume")
+@click.argument("name")
+@click.pass_obj
+def channel_resume(obj: _Ctx, name: str) -> None:
+    """Lift a pause (after fixing credentials, whitelist, ...)."""
+    app = obj.app()
+    if name not in app.config.channels:
+        raise InputError(f"{name!r} is not configured", field="channel")
+    click.echo("resumed" if app.store.resume_channel(name, app.actor) else f"{name} was not paused")
+
+
+# -- tally and report -----------------------------------------------------------------------------
+@main.command("tally")
+@click.option("--year", type=int, required=True)
+@click.option("--items", "with_items", is_flag=True, help="list the item ids behind every number")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def tally_cmd(obj: _Ctx, year: int, with_items: bool, as_json: bool) -> None:
+    """Published items per channel and category in YEAR (office time zone)."""
+    from .tally import tally
+
+    app = obj.app()
+    t = tally(app.store, app.config, year, with_items=with_items)
+    if as_json:
+        _echo_json(t)
+        return
+    click.echo(f"{year} ({t['timezone']}): {t['publications']} publications on reported channels, "
+               f"{t['distinct_items']} distinct items")
+    for ch in t["channels"]:
+        flag = "" if ch["count_in_report"] else "  (not counted in the report)"
+        click.echo(f"  {ch['display_name']} [{ch['channel']}]: {ch['total']}{flag}"
+                   + (f", {ch['retracted']} retracted" if ch["retracted"] else ""))
+        for cat, n in ch["by_category"].items():
+            ids = ch.get("items", {}).get(cat)
+            click.echo(f"      {cat}: {n}" + (f"  items {_ranges(ids)}" if ids else ""))
+
+
+def _ranges(ids: list[int]) -> str:
+    out, start, prev = [], None, None
+    for i in sorted(ids):
+        if start is None:
+            start = prev = i
+        elif i == prev + 1:
+            prev = i
+        else:
+            out.append(f"{start}-{prev}" if start != prev else str(start))
+            start = prev = i
+    if start is not None:
+        out.append(f"{start}-{prev}" if start != prev else str(start))
+    return ",".join(out)
+
+
+@main.command("report")
+@click.option("--year", type=int, required=True)
+@click.option("--format", "fmt", type=click.Choice(["md", "html", "docx", "json"]), default="md", show_default=True)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="write to FILE (docx needs it)")
+@click.pass_obj
+def report_cmd(obj: _Ctx, year: int, fmt: str, output: str | None) -> None:
+    """The annual report's material for YEAR (section 一's channel paragraph and tables)."""
+    from .report import render
+    from .tally import tally
+
+    app = obj.app()
+    data = render(tally(app.store, app.config, year), app.config, fmt)
+    if output:
+        Path(output).write_bytes(data)
+        click.echo(f"wrote {output}")
+    elif fmt == "docx":
+        raise InputError("docx is binary: give -o FILE", field="--output")
+    else:
+        click.echo(data.decode("utf-8"), nl=False)
+
+
+# -- sandbox and demo -----------------------------------------------------------------------------
+@main.command("sandbox")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port-base", default=8701, show_default=True, help="cms=base, wechat=+1, resource_site=+2, wordpress=+3, data=+4")
+def sandbox_cmd(host: str, port_base: int) -> None:
+    """Serve local emulators of the channel endpoints until Ctrl-C."""
+    from .sandbox.serve import serve_forever
+
+    serve_forever(host, port_base)
+
+
+@main.command("demo")
+@click.option("--year", default=2019, show_default=True)
+@click.option("--keep", type=click.Path(file_okay=False), help="keep the demo's database and files in DIR")
+@click.option("--no-progress", is_flag=True)
+def demo_cmd(year: int, keep: str | None, no_progress: bool) -> None:
+    """Replay a year shaped like the reference report through the sandbox; print the report paragraph."""
+    from .demo import run_demo
+
+    sys.exit(run_demo(year=year, keep=Path(keep) if keep else None, progress=not no_progress))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,117 @@
+"""Item content: decode text files (UTF-8 or GB18030/GBK), sanitise HTML, collect local images."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import nh3
+from bs4 import BeautifulSoup
+
+from .errors import InputError
+
+ALLOWED_TAGS = {
+    "a", "abbr", "b", "blockquote", "br", "caption", "code", "col", "colgroup", "dd", "del", "div", "dl", "dt",
+    "em", "figcaption", "figure", "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "img", "ins", "li", "ol", "p",
+    "pre", "s", "section", "small", "span", "strong", "sub", "sup", "table", "tbody", "td", "tfoot", "th",
+    "thead", "tr", "u", "ul",
+}
+ALLOWED_ATTRIBUTES = {
+    "*": {"title", "lang", "dir", "style", "class"},
+    "a": {"href", "name", "target"},
+    "img": {"src", "alt", "width", "height"},
+    "td": {"colspan", "rowspan", "align"},
+    "th": {"colspan", "rowspan", "align", "scope"},
+    "col": {"span"},
+    "ol": {"start", "type"},
+}
+URL_SCHEMES = {"http", "https", "mailto", "tel", "attachment"}
+ATTACHMENT_SCHEME = "attachment:"
+_CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
+
+
+def decode_text(data: bytes, *, source: str, encoding: str | None = None) -> str:
+    """Decode a text file: the given encoding, else UTF-8 (with or without BOM), else GB18030 when it reads as Chinese.
+
+    Anything else is refused with a message naming ``source`` — never stored as mojibake.
+    """
+    if b"\x00" in data:
+        raise InputError(f"{source} contains NUL bytes: it is a binary file, not text")
+    if encoding:
+        try:
+            return data.decode(encoding).lstrip("\ufeff")
+        except (UnicodeDecodeError, LookupError) as exc:
+            raise InputError(f"{source} cannot be decoded as {encoding}: {exc}") from None
+    try:
+        return data.decode("utf-8").lstrip("\ufeff")
+    except UnicodeDecodeError as exc:
+        utf8_error = exc
+    try:
+        text = data.decode("gb18030")
+    except UnicodeDecodeError:
+        text = None
+    if text is not None and _looks_chinese(text):
+        return text
+    line = data[: utf8_error.start].count(b"\n") + 1
+    raise InputError(
+        f"{source} is not UTF-8 (bad byte 0x{data[utf8_error.start]:02x} on line {line}) and does not read as "
+        "GBK/GB18030 either; re-save it as UTF-8 or name its encoding (--encoding)"
+    )
+
+
+def _looks_chinese(text: str) -> bool:
+    printable = sum(1 for ch in text if ch.isprintable() or ch in "\r\n\t")
+    if printable < len(text) * 0.98:
+        return False
+    cjk = len(_CJK.findall(text))
+    non_ascii = sum(1 for ch in text if ord(ch) > 127)
+    return non_ascii == 0 or cjk >= non_ascii * 0.6
+
+
+def sanitize_html(html: str) -> str:
+    """Remove scripts, event handlers, ``javascript:`` URLs and unknown tags; keep ordinary formatting."""
+    return nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes=URL_SCHEMES,
+        link_rel="noopener noreferrer",
+        strip_comments=True,
+    )
+
+
+def local_images(html: str, base_dir: Path | None) -> tuple[str, list[Path]]:
+    """Find ``<img src>`` that name local files (relative to ``base_dir``); return html with them marked.
+
+    Each local image's src becomes ``local:<n>`` (index into the returned list) for the caller to
+    replace with ``attachment:<sha256>`` once stored.
+    """
+    if base_dir is None or "<img" not in html:
+        return html, []
+    soup = BeautifulSoup(html, "html.parser")
+    found: list[Path] = []
+    for img in soup.find_all("img"):
+        src = (img.get("src") or "").strip()
+        scheme = urlsplit(src).scheme.lower()
+        if not src or scheme in ("http", "https", "data") or src.startswith(ATTACHMENT_SCHEME):
+            continue
+        path = Path(unquote(src[7:] if scheme == "file" else src))
+        path = path if path.is_absolute() else base_dir / path
+        if not path.is_file():
+            raise InputError(f"image {src!r} not found (looked for {path})", field="body")
+        img["src"] = f"local:{len(found)}"
+        found.append(path)
+    return (str(soup), found) if found else (html, [])
+
+
+def replace_local_markers(html: str, digests: list[str]) -> str:
+    """Turn ``local:<n>`` image markers into ``attachment:<sha256>``."""
+    for index, sha in enumerate(digests):
+        html = html.replace(f'src="local:{index}"', f'src="{ATTACHMENT_SCHEME}{sha}"')
+    return html
+
+
+def plain_text(html: str) -> str:
+    """The body's text without tags (for summaries and length checks)."""
+    return BeautifulSoup(html, "html.parser").get_text(" ", strip=True)

@@ -1,0 +1,63 @@
+"""Engines: SQLite (WAL, busy timeout, immediate transactions) or PostgreSQL, from one URL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.pool import NullPool
+
+from .errors import ConfigError
+from .migrations import migrate
+
+SQLITE_BUSY_MS = 30_000
+
+
+def make_engine(url: str, *, migrate_schema: bool = True) -> Engine:
+    """Create an engine for ``url`` and bring its schema up to date."""
+    if url.startswith("sqlite"):
+        engine = _sqlite_engine(url)
+    elif url.startswith("postgresql"):
+        if url.startswith("postgresql://"):
+            url = "postgresql+psycopg://" + url[len("postgresql://"):]
+        engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    else:
+        raise ConfigError([f"database.url: unsupported database {url.split(':', 1)[0]!r} (use sqlite:/// or postgresql+psycopg://)"])
+    if migrate_schema:
+        try:
+            migrate(engine)
+        except Exception as exc:
+            if exc.__class__.__module__.startswith("sqlalchemy"):
+                raise ConfigError([f"database.url: cannot open the database: {_short(exc)}"]) from None
+            raise
+    return engine
+
+
+def _sqlite_engine(url: str) -> Engine:
+    path = url.split("///", 1)[-1]
+    if path and path != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, poolclass=NullPool, connect_args={"timeout": SQLITE_BUSY_MS / 1000, "check_same_thread": False})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn):
+        # IMMEDIATE takes the write lock up front, so two writers wait for each other (busy timeout)
+        # instead of failing when a read transaction tries to upgrade.
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def _short(exc: Exception) -> str:
+    text = str(getattr(exc, "orig", exc)).strip().splitlines()
+    return text[0] if text else exc.__class__.__name__

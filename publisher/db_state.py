@@ -1,0 +1,118 @@
+"""ChannelState kept in the database: one token or cache entry shared by every worker and daemon."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from datetime import datetime, timedelta
+from typing import Any, Callable
+
+from sqlalchemy import Engine, and_, delete, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from .clock import Clock
+from .schema import channel_state
+
+LOCK_TTL = timedelta(seconds=60)
+
+
+class DbChannelState:
+    """A ChannelState for one channel, stored in the ``channel_state`` table."""
+
+    def __init__(self, engine: Engine, channel: str, clock: Clock, poll: float = 0.05):
+        self.engine = engine
+        self.channel = channel
+        self.clock = clock
+        self.poll = poll
+        self.owner = uuid.uuid4().hex
+
+    def _row(self, conn, key: str):
+        return conn.execute(select(channel_state).where(and_(
+            channel_state.c.channel == self.channel, channel_state.c.key == key))).first()
+
+    def get(self, key: str) -> Any | None:
+        """The value, or None when missing or expired."""
+        with self.engine.connect() as conn:
+            row = self._row(conn, key)
+        if row is None or row.value is None:
+            return None
+        if row.expires_at is not None and row.expires_at <= self.clock.now():
+            return None
+        return row.value
+
+    def put(self, key: str, value: Any, *, expires_at: datetime | None = None) -> None:
+        """Store a value (insert or replace)."""
+        with self.engine.begin() as conn:
+            self._ensure_row(conn, key)
+            conn.execute(update(channel_state).where(and_(
+                channel_state.c.channel == self.channel, channel_state.c.key == key)).values(
+                value=value, expires_at=expires_at, version=channel_state.c.version + 1))
+
+    def delete(self, key: str) -> None:
+        """Forget a key."""
+        with self.engine.begin() as conn:
+            conn.execute(delete(channel_state).where(and_(
+                channel_state.c.channel == self.channel, channel_state.c.key == key)))
+
+    def get_or_create(
+        self,
+        key: str,
+        create: Callable[[], tuple[Any, datetime | None]],
+        *,
+        refresh_before: timedelta = timedelta(0),
+        force: bool = False,
+        stale: Any = None,
+    ) -> Any:
+        """Single-flight across processes: one worker holds a row lock while it creates; others wait and read."""
+        deadline = time.monotonic() + LOCK_TTL.total_seconds()
+        while True:
+            now = self.clock.now()
+            with self.engine.connect() as conn:
+                row = self._row(conn, key)
+            if row is not None and row.value is not None:
+                fresh = row.expires_at is None or row.expires_at - refresh_before > now
+                if fresh and (not force or (stale is not None and row.value != stale)):
+                    return row.value
+            if self._lock(key, now):
+                try:
+                    value, expires_at = create()
+                    with self.engine.begin() as conn:
+                        conn.execute(update(channel_state).where(and_(
+                            channel_state.c.channel == self.channel, channel_state.c.key == key)).values(
+                            value=value, expires_at=expires_at, version=channel_state.c.version + 1,
+                            lock_owner=None, lock_until=None))
+                    return value
+                except BaseException:
+                    self._unlock(key)
+                    raise
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"waited too long for another worker to refresh {self.channel}/{key}")
+            time.sleep(self.poll)  # another worker is creating the value right now
+
+    def _me(self) -> str:
+        return f"{self.owner}-{threading.get_ident()}"
+
+    def _ensure_row(self, conn, key: str) -> None:
+        if self._row(conn, key) is None:
+            try:
+                with conn.begin_nested():
+                    conn.execute(insert(channel_state).values(channel=self.channel, key=key, version=0))
+            except IntegrityError:
+                pass
+
+    def _lock(self, key: str, now: datetime) -> bool:
+        with self.engine.begin() as conn:
+            self._ensure_row(conn, key)
+            taken = conn.execute(update(channel_state).where(and_(
+                channel_state.c.channel == self.channel, channel_state.c.key == key,
+                or_(channel_state.c.lock_owner.is_(None), channel_state.c.lock_until < now,
+                    channel_state.c.lock_owner == self._me()),
+            )).values(lock_owner=self._me(), lock_until=now + LOCK_TTL)).rowcount
+        return taken == 1
+
+    def _unlock(self, key: str) -> None:
+        with self.engine.begin() as conn:
+            conn.execute(update(channel_state).where(and_(
+                channel_state.c.channel == self.channel, channel_state.c.key == key,
+                channel_state.c.lock_owner == self._me())).values(lock_owner=None, lock_until=None))

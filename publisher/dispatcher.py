@@ -1,0 +1,338 @@
+"""The dispatcher: claim due deliveries with a lease, run them through adapters, record every outcome.
+
+A delivery's life: ``pending`` → ``publishing`` (claimed, leased) → ``published`` | ``failed`` (retry later)
+| ``dead`` (gave up) | ``in_doubt`` (the channel may have it). An ``in_doubt`` delivery, or a ``publishing``
+one whose lease expired (its worker crashed), is settled by the adapter's look-up before anything is sent
+again; a channel that cannot look up keeps it ``in_doubt`` for an operator. Claims use a version column
+(compare-and-set), so any number of workers and daemons can share one database.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import uuid
+from collections import Counter
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, or_, select, update
+
+from .adapter import DeliveryContext, Receipt
+from .app import App
+from .backoff import backoff_seconds
+from .config import parse_duration
+from .errors import ChannelPaused, LookupUnsupported, OutcomeUnknown, PermanentError, RetryableError
+from .schema import deliveries, items
+
+log = logging.getLogger("publisher.dispatcher")
+NEVER = timedelta(days=3650)
+
+
+@dataclass
+class Claim:
+    """A delivery this worker holds the lease on, and what to do with it."""
+
+    id: int
+    item_id: int
+    channel: str
+    action: str  # publish | settle | retract | drop
+    attempts: int
+    idempotency_key: str
+    checkpoint: dict
+    external_id: str | None
+    external_url: str | None
+    first_attempt_at: datetime | None
+    lease_owner: str
+    item_retracted: bool = False
+
+
+@dataclass
+class RunStats:
+    """What one :meth:`Dispatcher.run_due` did, by outcome."""
+
+    outcomes: Counter = field(default_factory=Counter)
+
+    @property
+    def failures(self) -> int:
+        """Outcomes that mean something could not be delivered (yet)."""
+        return sum(self.outcomes[k] for k in ("failed", "dead", "in_doubt", "paused", "retract_failed"))
+
+    @property
+    def total(self) -> int:
+        """How many claims were processed."""
+        return sum(self.outcomes.values())
+
+
+class Dispatcher:
+    """Runs due deliveries for one App, concurrently, with a per-channel limit."""
+
+    def __init__(self, app: App, *, worker_id: str | None = None, workers: int | None = None,
+                 rng: random.Random | None = None):
+        self.app = app
+        self.store = app.store
+        self.clock = app.clock
+        self.retry = app.config.retry
+        self.lease = parse_duration(self.retry.lease)
+        self.max_age = parse_duration(self.retry.max_age)
+        self.worker_id = worker_id or f"{app.actor}/{uuid.uuid4().hex[:8]}"
+        self.workers = workers or app.config.daemon.workers
+        self.rng = rng or random.Random()
+        self._rng_lock = threading.Lock()
+
+    # -- the loop -----------------------------------------------------------------------------
+    def run_due(self, stop: threading.Event | None = None, *, item_id: int | None = None) -> RunStats:
+        """Process everything due now (claiming more as slots free up); return when nothing is due or in flight."""
+        stats = RunStats()
+        channels = self.app.config.enabled_channels()
+        with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="deliver") as pool:
+            inflight: dict[Future, Claim] = {}
+            busy: Counter = Counter()
+            exhausted: set[str] = set()
+            while True:
+                if stop is None or not stop.is_set():
+                    paused = self.store.paused_channels()
+                    for name in channels:
+                        if name in paused or name in exhausted:
+                            continue
+                        free = min(self.app.config.channels[name].concurrency - busy[name], self.workers - len(inflight))
+                        if free <= 0:
+                            continue
+                        claims = self.claim(name, free, item_id=item_id)
+                        if not claims:
+                            exhausted.add(name)
+                        for claim in claims:
+                            busy[name] += 1
+                            inflight[pool.submit(self.execute, claim)] = claim
+                if not inflight:
+                    return stats
+                done, _ = wait(inflight, return_when=FIRST_COMPLETED)
+                for future in done:
+                    claim = inflight.pop(future)
+                    busy[claim.channel] -= 1
+                    exhausted.discard(claim.channel)
+                    try:
+                        stats.outcomes[future.result()] += 1
+                    except Exception:  # a bug in our own bookkeeping: keep the daemon alive, the lease expires
+                        log.exception("delivery %s crashed the worker", claim.id)
+                        stats.outcomes["error"] += 1
+
+    # -- claiming -----------------------------------------------------------------------------
+    def claim(self, channel: str, limit: int, *, item_id: int | None = None) -> list[Claim]:
+        """Take the lease on up to ``limit`` due deliveries of ``channel`` (of one item, when given)."""
+        now = self.clock.now()
+        d = deliveries
+        lease_free = or_(d.c.lease_expires_at.is_(None), d.c.lease_expires_at < now)
+        due = or_(
+            and_(d.c.status.in_(("pending", "failed")), d.c.next_attempt_at <= now, items.c.review_state == "approved"),
+            and_(d.c.status == "publishing", d.c.lease_expires_at < now),
+            and_(d.c.status == "in_doubt", d.c.next_attempt_at <= now, lease_free),
+            and_(d.c.status == "published", d.c.retract_requested.is_(True), d.c.next_attempt_at <= now, lease_free),
+        )
+        query = (
+            select(d, items.c.status.label("item_status"))
+            .join(items, items.c.id == d.c.item_id)
+            .where(and_(d.c.channel == channel, due))
+            .order_by(d.c.next_attempt_at, d.c.id)
+            .limit(limit * 3)
+        )
+        if item_id is not None:
+            query = query.where(d.c.item_id == item_id)
+        claims: list[Claim] = []
+        with self.store.transaction() as conn:
+            for row in conn.execute(query).all():
+                if len(claims) >= limit:
+                    break
+                claim = self._take(conn, row, now)
+                if claim:
+                    claims.append(claim)
+        return claims
+
+    def _take(self, conn, row, now: datetime) -> Claim | None:
+        if row.status in ("pending", "failed"):
+            action = "drop" if row.item_status == "retracted" or row.retract_requested else "publish"
+        elif row.status == "published":
+            action = "retract"
+        else:
+            action = "settle"
+        values: dict[str, Any] = dict(
+            lease_owner=self.worker_id, lease_expires_at=now + self.lease, version=row.version + 1, updated_at=now,
+        )
+        if action in ("publish", "settle"):
+            values["status"] = "publishing"
+            values["first_attempt_at"] = row.first_attempt_at or now
+        attempts = row.attempts + (1 if action == "publish" else 0)
+        values["attempts"] = attempts
+        taken = conn.execute(
+            update(deliveries).where(and_(deliveries.c.id == row.id, deliveries.c.version == row.version)).values(**values)
+        ).rowcount
+        if taken != 1:
+            return None  # another worker claimed it first
+        self.store.event(conn, "claimed", actor=self.worker_id, item_id=row.item_id, delivery_id=row.id,
+                         channel=row.channel, action=action, previous=row.status)
+        if row.status == "publishing":
+            self.store.event(conn, "in_doubt", actor=self.worker_id, item_id=row.item_id, delivery_id=row.id,
+                             channel=row.channel, reason="lease expired: the worker holding it stopped mid-attempt")
+        if action == "publish":
+            self.store.event(conn, "attempt", actor=self.worker_id, item_id=row.item_id, delivery_id=row.id,
+                             channel=row.channel, attempt=attempts)
+        return Claim(id=row.id, item_id=row.item_id, channel=row.channel, action=action, attempts=attempts,
+                     idempotency_key=row.idempotency_key, checkpoint=dict(row.checkpoint or {}),
+                     external_id=row.external_id, external_url=row.external_url,
+                     first_attempt_at=row.first_attempt_at or now, lease_owner=self.worker_id,
+                     item_retracted=row.item_status == "retracted" or bool(row.retract_requested))
+
+    # -- executing ----------------------------------------------------------------------------
+    def execute(self, claim: Claim) -> str:
+        """Run one claimed delivery to its next state; returns the outcome name."""
+        if claim.action == "drop":
+            return self._finish(claim, "retracted", "retracted", reason="item retracted before it was published")
+        adapter = self.app.channel(claim.channel)
+        with self.store.engine.connect() as conn:
+            item = self.store.item_view(conn, claim.item_id, claim.channel)
+        ctx = DeliveryContext(
+            delivery_id=claim.id, channel=claim.channel, idempotency_key=claim.idempotency_key,
+            attempt=claim.attempts, checkpoint=claim.checkpoint, external_id=claim.external_id,
+            external_url=claim.external_url, save_checkpoint=lambda cp: self._save_checkpoint(claim, cp),
+        )
+        if claim.action == "retract":
+            return self._retract(claim, adapter, item, ctx)
+        if claim.action == "settle":
+            try:
+                receipt = adapter.lookup(item, ctx)
+            except LookupUnsupported as exc:
+                return self._finish(claim, "in_doubt", "in_doubt", error=(
+                    f"{exc}; check the channel by hand, then `publisher item retry {claim.item_id} --channel "
+                    f"{claim.channel}` to send it again"), next_at=self.clock.now() + NEVER)
+            except ChannelPaused as exc:
+                return self._paused(claim, exc, status="in_doubt")
+            except Exception as exc:  # look-up failed: stay in doubt, try the look-up again later
+                return self._finish(claim, "in_doubt", "in_doubt", error=f"look-up failed: {_describe(exc)}",
+                                    next_at=self.clock.now() + timedelta(seconds=self._delay(claim, exc)))
+            if receipt is not None:
+                return self._published(claim, receipt, via="look-up")
+            if claim.item_retracted:
+                return self._finish(claim, "retracted", "retracted", reason="look-up found nothing; item retracted")
+            claim = self._count_attempt(claim)
+        return self._publish(claim, adapter, item, ctx)
+
+    def _publish(self, claim: Claim, adapter, item, ctx) -> str:
+        ctx.attempt = claim.attempts
+        try:
+            receipt = adapter.publish(item, ctx)
+        except OutcomeUnknown as exc:
+            return self._finish(claim, "in_doubt", "in_doubt", error=str(exc),
+                                next_at=self.clock.now() + timedelta(seconds=self.retry.in_doubt_delay))
+        except ChannelPaused as exc:
+            return self._paused(claim, exc, status="failed", uncount=True)
+        except PermanentError as exc:
+            return self._finish(claim, "dead", "dead", error=str(exc), permanent=True)
+        except RetryableError as exc:
+            return self._failed(claim, exc)
+        except Exception as exc:  # an adapter bug: log it, retry like a transient failure
+            log.exception("adapter %s raised unexpectedly for delivery %s", claim.channel, claim.id)
+            return self._failed(claim, exc)
+        return self._published(claim, receipt, via="publish")
+
+    def _retract(self, claim: Claim, adapter, item, ctx) -> str:
+        try:
+            adapter.retract(item, ctx)
+        except PermanentError as exc:
+            return self._finish(claim, "published", "retract_failed", error=f"retraction failed: {exc}",
+                                retract_requested=False)
+        except ChannelPaused as exc:
+            return self._paused(claim, exc, status="published")
+        except Exception as exc:
+            return self._finish(claim, "published", "retract_retry", error=f"retraction failed, will retry: {_describe(exc)}",
+                                next_at=self.clock.now() + timedelta(seconds=self._delay(claim, exc)))
+        return self._finish(claim, "retracted", "retracted", retract_requested=False)
+
+    # -- recording outcomes -------------------------------------------------------------------
+    def _published(self, claim: Claim, receipt: Receipt, *, via: str) -> str:
+        now = self.clock.now()
+        return self._finish(
+            claim, "published", "published", external_id=str(receipt.external_id), external_url=receipt.external_url,
+            published_at=now, error=None, via=via,
+            remote_time=receipt.published_at.isoformat() if receipt.published_at else None,
+        )
+
+    def _failed(self, claim: Claim, exc: Exception) -> str:
+        now = self.clock.now()
+        too_old = claim.first_attempt_at is not None and now - claim.first_attempt_at > self.max_age
+        if claim.attempts >= self.retry.max_attempts or too_old:
+            why = f"gave up after {claim.attempts} attempts" if not too_old else f"gave up after {self.retry.max_age}"
+            return self._finish(claim, "dead", "dead", error=f"{_describe(exc)} ({why})")
+        delay = self._delay(claim, exc)
+        return self._finish(claim, "failed", "failed", error=_describe(exc), next_at=now + timedelta(seconds=delay),
+                            retry_in=round(delay, 1))
+
+    def _paused(self, claim: Claim, exc: ChannelPaused, *, status: str, uncount: bool = False) -> str:
+        reason = f"{exc}"
+        self.store.pause_channel(claim.channel, reason, exc.until, self.worker_id)
+        log.error("channel %s paused%s: %s", claim.channel, f" until {exc.until}" if exc.until else "", reason)
+        next_at = exc.until or self.clock.now()
+        return self._finish(claim, status, "paused", error=f"channel paused: {reason}", next_at=next_at,
+                            attempts=claim.attempts - 1 if uncount else None)
+
+    def _delay(self, claim: Claim, exc: Exception) -> float:
+        with self._rng_lock:
+            return backoff_seconds(claim.attempts or 1, self.retry, retry_after=getattr(exc, "retry_after", None),
+                                   rng=self.rng)
+
+    def _count_attempt(self, claim: Claim) -> Claim:
+        with self.store.transaction() as conn:
+            conn.execute(update(deliveries).where(and_(deliveries.c.id == claim.id, deliveries.c.lease_owner == claim.lease_owner))
+                         .values(attempts=deliveries.c.attempts + 1))
+            self.store.event(conn, "attempt", actor=self.worker_id, item_id=claim.item_id, delivery_id=claim.id,
+                             channel=claim.channel, attempt=claim.attempts + 1, after="look-up found nothing")
+        claim.attempts += 1
+        return claim
+
+    def _save_checkpoint(self, claim: Claim, checkpoint: dict) -> None:
+        now = self.clock.now()
+        with self.store.transaction() as conn:
+            conn.execute(update(deliveries).where(and_(deliveries.c.id == claim.id, deliveries.c.lease_owner == claim.lease_owner))
+                         .values(checkpoint=checkpoint, lease_expires_at=now + self.lease, updated_at=now))
+            self.store.event(conn, "checkpoint", actor=self.worker_id, item_id=claim.item_id, delivery_id=claim.id,
+                             channel=claim.channel, **{k: v for k, v in checkpoint.items() if isinstance(v, (str, int, float))})
+
+    def _finish(self, claim: Claim, status: str, outcome: str, *, error: str | None = None,
+                next_at: datetime | None = None, permanent: bool = False, attempts: int | None = None,
+                retract_requested: bool | None = None, external_id: str | None = None,
+                external_url: str | None = None, published_at: datetime | None = None, **detail: Any) -> str:
+        now = self.clock.now()
+        values: dict[str, Any] = dict(status=status, lease_owner=None, lease_expires_at=None, updated_at=now,
+                                      last_error=error, version=deliveries.c.version + 1)
+        if next_at is not None:
+            values["next_attempt_at"] = next_at
+        if attempts is not None:
+            values["attempts"] = attempts
+        if retract_requested is not None:
+            values["retract_requested"] = retract_requested
+        if external_id is not None:
+            values.update(external_id=external_id, external_url=external_url, published_at=published_at)
+        if status == "published" and outcome == "published":
+            values["next_attempt_at"] = now  # a pending retraction may run at once
+        with self.store.transaction() as conn:
+            done = conn.execute(update(deliveries).where(and_(
+                deliveries.c.id == claim.id, deliveries.c.lease_owner == claim.lease_owner)).values(**values)).rowcount
+            if done != 1:
+                self.store.event(conn, "lease_lost", actor=self.worker_id, item_id=claim.item_id, delivery_id=claim.id,
+                                 channel=claim.channel, outcome=outcome, error=error)
+                log.warning("delivery %s: lease lost before recording %s", claim.id, outcome)
+                return "lease_lost"
+            kind = {"retract_retry": "failed", "retract_failed": "retract_failed"}.get(outcome, outcome)
+            self.store.event(conn, kind, actor=self.worker_id, item_id=claim.item_id, delivery_id=claim.id,
+                             channel=claim.channel, error=error, permanent=permanent or None, external_id=external_id,
+                             external_url=external_url, **detail)
+        return outcome
+
+
+def _describe(exc: Exception) -> str:
+    text = str(exc) or exc.__class__.__name__
+    if not isinstance(exc, (RetryableError, PermanentError, OutcomeUnknown)):
+        text = f"{exc.__class__.__name__}: {text}"
+    return text

@@ -1,0 +1,299 @@
+"""Queue items: validate what an editor gives (fields, body, files, channel rules), then insert atomically."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from .adapter import ItemView
+from .app import App
+from .attachments import describe, store_file
+from .content import decode_text, local_images, replace_local_markers, sanitize_html
+from .errors import InputError
+
+FIELDS = ("title", "category", "body", "body_file", "channels", "at", "department", "attach", "summary",
+          "author", "options", "encoding")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+@dataclass
+class ItemRequest:
+    """What an editor asks to queue, before validation (CLI flags or one import row)."""
+
+    title: str | None = None
+    category: str | None = None
+    body: str | None = None
+    body_file: str | None = None
+    channels: list[str] = field(default_factory=list)
+    at: str | None = None
+    department: str = ""
+    attach: list[str] = field(default_factory=list)
+    summary: str = ""
+    author: str = ""
+    options: dict[str, dict[str, Any]] = field(default_factory=dict)
+    encoding: str | None = None
+    base_dir: Path | None = None
+
+
+@dataclass
+class PreparedItem:
+    """A validated item, ready to insert."""
+
+    title: str
+    category: str
+    body_html: str
+    publish_at: datetime
+    channels: list[str]
+    department: str
+    summary: str
+    author: str
+    options: dict[str, dict[str, Any]]
+    files: list[dict]
+
+
+def parse_options(pairs: list[str]) -> dict[str, dict[str, Any]]:
+    """Parse ``CHANNEL.KEY=VALUE`` pairs (e.g. ``wechat.title=短标题``) into per-channel options."""
+    out: dict[str, dict[str, Any]] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        channel, dot, name = key.partition(".")
+        if not sep or not dot or not channel or not name:
+            raise InputError(f"{pair!r}: use CHANNEL.KEY=VALUE, e.g. wechat.title=短标题", field="option")
+        out.setdefault(channel.strip(), {})[name.strip()] = value
+    return out
+
+
+def parse_time(text: str | None, app: App, *, field_name: str = "at") -> datetime:
+    """Parse ``--at``: ISO 8601; without an offset it is the office's local time. Default: now."""
+    if text is None or str(text).strip() == "":
+        return app.clock.now()
+    value = str(text).strip().replace(" ", "T", 1) if "T" not in str(text) else str(text).strip()
+    try:
+        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise InputError(f"{text!r} is not an ISO 8601 time (e.g. 2019-03-10T09:00 or 2019-03-10T09:00+08:00)",
+                         field=field_name) from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=app.config.tz)
+    return when.astimezone(timezone.utc)
+
+
+def prepare(app: App, request: ItemRequest) -> PreparedItem:
+    """Validate one request against the config and every target channel's rules; InputError on the first problem set."""
+    cfg = app.config
+    problems: list[str] = []
+    title = (request.title or "").strip()
+    if not title:
+        problems.append("title: required")
+    elif len(title) > cfg.limits.title_max:
+        problems.append(f"title: {len(title)} characters; the limit is {cfg.limits.title_max} (limits.title_max)")
+    elif _CONTROL.search(title) or "\n" in title:
+        problems.append("title: must be one line of text without control characters")
+    category = (request.category or "").strip()
+    if not category:
+        problems.append("category: required")
+    elif category not in cfg.categories:
+        problems.append(f"category: unknown category {category!r} (configured: {', '.join(cfg.categories)})")
+
+    channels = list(dict.fromkeys(request.channels)) or (cfg.default_channels(category) if category else [])
+    for name in channels:
+        if name not in cfg.channels:
+            problems.append(f"channel: {name!r} is not configured (configured: {', '.join(cfg.channels)})")
+        elif not cfg.channels[name].enabled:
+            problems.append(f"channel: {name!r} is disabled in the configuration")
+    if category and not channels:
+        problems.append(f"channel: none given and routing has no entry for {category!r} or default")
+    for name in request.options:
+        if name not in channels:
+            problems.append(f"option: {name!r} is not one of this item's channels ({', '.join(channels)})")
+
+    try:
+        publish_at = parse_time(request.at, app)
+    except InputError as exc:
+        problems.append(str(exc))
+        publish_at = app.clock.now()
+
+    body_html, files = "", []
+    try:
+        body_html, files = _body_and_files(app, request)
+    except InputError as exc:
+        problems.append(str(exc))
+    if problems:
+        raise InputError("; ".join(problems))
+
+    prepared = PreparedItem(title=title, category=category, body_html=body_html, publish_at=publish_at,
+                            channels=channels, department=request.department.strip(), summary=request.summary.strip(),
+                            author=request.author.strip(), options=request.options, files=files)
+    _check_channels(app, prepared)
+    return prepared
+
+
+def _body_and_files(app: App, request: ItemRequest) -> tuple[str, list[dict]]:
+    limits = app.config.limits
+    if request.body is not None and request.body_file:
+        raise InputError("give either body or body_file, not both", field="body")
+    base_dir = request.base_dir
+    if request.body_file:
+        path = Path(request.body_file)
+        if base_dir and not path.is_absolute():
+            path = base_dir / path
+        if not path.is_file():
+            raise InputError(f"file not found: {path}", field="body_file")
+        data = path.read_bytes()
+        if len(data) > limits.body_max_bytes:
+            raise InputError(f"{path.name} is {len(data):,} bytes; the limit is {limits.body_max_bytes:,} "
+                             "(limits.body_max_bytes)", field="body_file")
+        text = decode_text(data, source=str(path), encoding=request.encoding)
+        base_dir = path.parent
+    else:
+        text = request.body or ""
+        if len(text.encode("utf-8")) > limits.body_max_bytes:
+            raise InputError(f"{len(text.encode('utf-8')):,} bytes; the limit is {limits.body_max_bytes:,} "
+                             "(limits.body_max_bytes)", field="body")
+    if "<" not in text and text.strip():
+        text = "".join(f"<p>{_escape(line)}</p>" for line in text.splitlines() if line.strip())
+    text, images = local_images(text, base_dir)
+    files = []
+    for image in images:
+        info = describe(image, field="body", max_bytes=limits.attachment_max_bytes)
+        files.append({**info, "inline": True})
+    text = replace_local_markers(text, [f["sha256"] for f in files])
+    for name in request.attach:
+        path = Path(name)
+        if request.base_dir and not path.is_absolute():
+            path = request.base_dir / path
+        files.append({**describe(path, field="attach", max_bytes=limits.attachment_max_bytes), "inline": False})
+    return sanitize_html(text), files
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _check_channels(app: App, item: PreparedItem) -> None:
+    """Ask each target channel whether it will take the item, so editors hear now, not at 3 a.m."""
+    problems = []
+    for name in item.channels:
+        view = ItemView(
+            id=0, uid="", title=item.title, category=item.category, body_html=item.body_html,
+            publish_at=item.publish_at, summary=item.summary, author=item.author, department=item.department,
+            channel_options=dict(item.options.get(name, {})),
+        )
+        for problem in app.channel(name).check(view):
+            problems.append(f"channel {name}: {problem}")
+    if problems:
+        raise InputError("; ".join(problems))
+
+
+def insert(app: App, prepared: list[PreparedItem], *, source: str = "cli") -> list[int]:
+    """Copy files into the store and insert every item in one transaction; returns the new ids."""
+    root = app.config.attachments_dir
+    for item in prepared:
+        for f in item.files:
+            store_file(root, Path(f["source"]), f["sha256"])
+    ids = []
+    with app.store.transaction() as conn:
+        for item in prepared:
+            ids.append(app.store.insert_item(
+                conn, title=item.title, category=item.category, body_html=item.body_html,
+                publish_at=item.publish_at, channels=item.channels, actor=f"{app.actor} ({source})",
+                summary=item.summary, author=item.author, department=item.department,
+                channel_options=item.options,
+                files=[{k: f[k] for k in ("sha256", "filename", "mime", "size", "inline")} for f in item.files],
+            ))
+    return ids
+
+
+def queue_one(app: App, request: ItemRequest) -> int:
+    """Validate and queue one item; returns its id."""
+    return insert(app, [prepare(app, request)])[0]
+
+
+def read_import(path: Path, *, encoding: str | None = None) -> list[tuple[int, ItemRequest]]:
+    """Parse a JSON Lines or CSV file into (line number, request) pairs; InputError names the line."""
+    if not path.is_file():
+        raise InputError(f"file not found: {path}")
+    text = decode_text(path.read_bytes(), source=str(path), encoding=encoding)
+    is_jsonl = path.suffix.lower() in (".jsonl", ".ndjson", ".json") or text.lstrip().startswith("{")
+    rows = _jsonl_rows(text, path) if is_jsonl else _csv_rows(text, path)
+    if not rows:
+        raise InputError(f"{path}: no items in the file")
+    return [(line, _request_from_row(row, path, line)) for line, row in rows]
+
+
+def _jsonl_rows(text: str, path: Path) -> list[tuple[int, dict]]:
+    rows = []
+    for number, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{path}: line {number}: not valid JSON ({exc.msg})") from None
+        if not isinstance(row, dict):
+            raise InputError(f"{path}: line {number}: each line must be a JSON object")
+        rows.append((number, row))
+    return rows
+
+
+def _csv_rows(text: str, path: Path) -> list[tuple[int, dict]]:
+    reader = csv.DictReader(io.StringIO(text))
+    if not reader.fieldnames:
+        raise InputError(f"{path}: empty CSV file")
+    unknown = [name for name in reader.fieldnames if name and name.strip() not in FIELDS]
+    if unknown:
+        raise InputError(f"{path}: line 1: unknown column(s) {', '.join(unknown)} (known: {', '.join(FIELDS)})")
+    rows = []
+    for row in reader:
+        rows.append((reader.line_num, {k.strip(): v for k, v in row.items() if k and v not in (None, "")}))
+    return rows
+
+
+def _request_from_row(row: dict, path: Path, line: int) -> ItemRequest:
+    unknown = [k for k in row if k not in FIELDS]
+    if unknown:
+        raise InputError(f"{path}: line {line}: unknown field(s) {', '.join(unknown)} (known: {', '.join(FIELDS)})")
+
+    def as_list(value: Any) -> list[str]:
+        if value is None:
+            return []
+        if isinstance(value, list):
+            return [str(v).strip() for v in value if str(v).strip()]
+        return [v.strip() for v in re.split(r"[;|]", str(value)) if v.strip()]
+
+    options = row.get("options") or {}
+    if isinstance(options, str):
+        try:
+            options = json.loads(options)
+        except json.JSONDecodeError:
+            options = parse_options(as_list(options))
+    if not isinstance(options, dict):
+        raise InputError(f"{path}: line {line}: options must be an object like {{\"wechat\": {{\"title\": \"...\"}}}}")
+    return ItemRequest(
+        title=_str(row.get("title")), category=_str(row.get("category")), body=_str(row.get("body")),
+        body_file=_str(row.get("body_file")), channels=as_list(row.get("channels")), at=_str(row.get("at")),
+        department=_str(row.get("department")) or "", attach=as_list(row.get("attach")),
+        summary=_str(row.get("summary")) or "", author=_str(row.get("author")) or "", options=options,
+        encoding=_str(row.get("encoding")), base_dir=path.parent,
+    )
+
+
+def _str(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def import_file(app: App, path: Path, *, encoding: str | None = None) -> list[int]:
+    """Queue every item of a file, or none: the first bad row is named and nothing is written."""
+    prepared = []
+    for line, request in read_import(path, encoding=encoding):
+        try:
+            prepared.append(prepare(app, request))
+        except InputError as exc:
+            raise InputError(f"{path}: line {line}: {exc} (nothing was queued)") from None
+    return insert(app, prepared, source=f"import {path.name}")

@@ -1,0 +1,26 @@
+"""Find channel adapter classes through the ``publisher.channels`` entry-point group."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from importlib.metadata import entry_points
+
+from .adapter import Channel
+
+GROUP = "publisher.channels"
+
+
+@lru_cache(maxsize=None)
+def available_types() -> dict[str, object]:
+    """Entry points by channel type name (not yet imported)."""
+    return {ep.name: ep for ep in entry_points(group=GROUP)}
+
+
+@lru_cache(maxsize=None)
+def adapter_class(type_name: str) -> type[Channel]:
+    """The adapter class registered for ``type_name``; KeyError when none is."""
+    ep = available_types()[type_name]
+    cls = ep.load()
+    if not (isinstance(cls, type) and issubclass(cls, Channel)):
+        raise TypeError(f"entry point {type_name!r} ({ep.value}) is not a publisher.adapter.Channel subclass")
+    return cls

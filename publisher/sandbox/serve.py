@@ -1,0 +1,48 @@
+"""``publisher sandbox``: every emulator on consecutive loopback ports, as the default config expects."""
+
+from __future__ import annotations
+
+import threading
+
+from .server import EmulatorServer
+
+DEFAULT_PORT_BASE = 8701
+
+
+def build_emulators() -> list[tuple[str, object]]:
+    """The emulators the sandbox serves, in port order, with their default credentials."""
+    from .cms import CmsEmulator
+    from .resource_site import ResourceSiteEmulator
+    from .waterquality import WaterQualityEmulator
+    from .wechat import WechatEmulator
+    from .wordpress import WordpressEmulator
+
+    return [
+        ("cms", CmsEmulator()),
+        ("wechat", WechatEmulator()),
+        ("resource_site", ResourceSiteEmulator()),
+        ("wordpress", WordpressEmulator()),
+        ("water-quality data", WaterQualityEmulator()),
+    ]
+
+
+def start_all(host: str = "127.0.0.1", port_base: int = DEFAULT_PORT_BASE) -> list[tuple[str, EmulatorServer]]:
+    """Start every emulator (port_base, port_base+1, ...); ``port_base=0`` picks free ports."""
+    servers = []
+    for offset, (name, emulator) in enumerate(build_emulators()):
+        port = port_base + offset if port_base else 0
+        servers.append((name, EmulatorServer(emulator, host=host, port=port).start()))
+    return servers
+
+
+def serve_forever(host: str, port_base: int) -> None:
+    """Serve until interrupted, printing where each emulator listens."""
+    servers = start_all(host, port_base)
+    for name, server in servers:
+        print(f"{name:<20} {server.url}")
+    print("sandbox running; Ctrl-C to stop")
+    try:
+        threading.Event().wait()
+    finally:
+        for _, server in servers:
+            server.stop()

@@ -1,0 +1,182 @@
+"""The store: items, deliveries and the append-only event log, over one SQLAlchemy engine."""
+
+from __future__ import annotations
+
+import uuid
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Iterator
+
+from sqlalchemy import Connection, Engine, and_, delete, func, insert, select, update
+
+from .adapter import Attachment, ItemView
+from .clock import Clock, SystemClock
+from .db import make_engine
+from .errors import NotFound
+from .schema import attachments, channel_pauses, deliveries, events, items
+
+DELIVERY_STATUSES = ("pending", "publishing", "in_doubt", "published", "failed", "dead", "retracted")
+
+
+class Store:
+    """Reads and writes of the queue and ledger; every change also appends an event."""
+
+    def __init__(self, engine: Engine, clock: Clock | None = None, attachments_dir: Path | None = None):
+        self.engine = engine
+        self.clock = clock or SystemClock()
+        self.attachments_dir = attachments_dir
+
+    @classmethod
+    def open(cls, url: str, clock: Clock | None = None, attachments_dir: Path | None = None) -> "Store":
+        """Open (and migrate) the database at ``url``."""
+        return cls(make_engine(url), clock, attachments_dir)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """One transaction: everything inside commits together or not at all."""
+        with self.engine.begin() as conn:
+            yield conn
+
+    # -- events -------------------------------------------------------------------------------
+    def event(self, conn: Connection, kind: str, *, actor: str, item_id: int | None = None,
+              delivery_id: int | None = None, channel: str | None = None, **detail: Any) -> None:
+        """Append one event to the log."""
+        conn.execute(insert(events).values(
+            at=self.clock.now(), item_id=item_id, delivery_id=delivery_id, channel=channel,
+            kind=kind, actor=actor, detail={k: v for k, v in detail.items() if v is not None},
+        ))
+
+    def events_for(self, item_id: int) -> list[dict]:
+        """The item's history, oldest first."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(events).where(events.c.item_id == item_id).order_by(events.c.id))
+            return [dict(r._mapping) for r in rows]
+
+    # -- items --------------------------------------------------------------------------------
+    def insert_item(self, conn: Connection, *, title: str, category: str, body_html: str, publish_at: datetime,
+                    channels: list[str], actor: str, summary: str = "", author: str = "", department: str = "",
+                    channel_options: dict | None = None, files: list[dict] | None = None,
+                    series: str | None = None, occurrence_key: str | None = None,
+                    review_state: str = "approved") -> int:
+        """Insert an item with one pending delivery per channel, inside ``conn``'s transaction."""
+        now = self.clock.now()
+        uid = uuid.uuid4().hex
+        item_id = conn.execute(insert(items).values(
+            uid=uid, title=title, category=category, body_html=body_html, summary=summary, author=author,
+            department=department, publish_at=publish_at, created_at=now, created_by=actor, status="active",
+            review_state=review_state, channel_options=channel_options or {}, series=series,
+            occurrence_key=occurrence_key,
+        )).inserted_primary_key[0]
+        for f in files or []:
+            conn.execute(insert(attachments).values(item_id=item_id, **f))
+        for channel in channels:
+            conn.execute(insert(deliveries).values(
+                item_id=item_id, channel=channel, status="pending", attempts=0, version=0,
+                next_attempt_at=publish_at, idempotency_key=f"{uid}-{channel}", checkpoint={}, updated_at=now,
+            ))
+        self.event(conn, "queued", actor=actor, item_id=item_id, channels=channels,
+                   publish_at=publish_at.isoformat(), series=series, occurrence=occurrence_key)
+        return item_id
+
+    def item_row(self, conn: Connection, item_id: int) -> dict:
+        """The item's row; NotFound when there is none."""
+        row = conn.execute(select(items).where(items.c.id == item_id)).first()
+        if row is None:
+            raise NotFound(f"no item with id {item_id}")
+        return dict(row._mapping)
+
+    def item_view(self, conn: Connection, item_id: int, channel: str) -> ItemView:
+        """What the adapter for ``channel`` sees of the item."""
+        row = self.item_row(conn, item_id)
+        files = conn.execute(select(attachments).where(attachments.c.item_id == item_id).order_by(attachments.c.id)).all()
+        urls = dict(conn.execute(
+            select(deliveries.c.channel, deliveries.c.external_url).where(and_(
+                deliveries.c.item_id == item_id, deliveries.c.status == "published",
+                deliveries.c.external_url.is_not(None)))
+        ).all())
+        return build_item_view(row, [dict(f._mapping) for f in files], urls, channel, self.attachments_dir)
+
+    def get_item(self, item_id: int) -> dict:
+        """The item with its deliveries, as ``item show`` prints it."""
+        with self.engine.connect() as conn:
+            row = self.item_row(conn, item_id)
+            rows = conn.execute(select(deliveries).where(deliveries.c.item_id == item_id).order_by(deliveries.c.id)).all()
+            files = conn.execute(select(attachments).where(attachments.c.item_id == item_id).order_by(attachments.c.id)).all()
+        row["deliveries"] = [dict(r._mapping) for r in rows]
+        row["attachments"] = [dict(f._mapping) for f in files]
+        return row
+
+    def list_items(self, status: str | None = None, limit: int = 200) -> list[dict]:
+        """Recent items with a per-status count of their deliveries; ``status`` filters by delivery status."""
+        with self.engine.connect() as conn:
+            query = select(items).order_by(items.c.id.desc()).limit(limit)
+            if status:
+                query = query.where(items.c.id.in_(select(deliveries.c.item_id).where(deliveries.c.status == status)))
+            rows = [dict(r._mapping) for r in conn.execute(query)]
+            ids = [r["id"] for r in rows]
+            per: dict[int, list[dict]] = {i: [] for i in ids}
+            if ids:
+                for d in conn.execute(select(deliveries.c.item_id, deliveries.c.channel, deliveries.c.status)
+                                      .where(deliveries.c.item_id.in_(ids)).order_by(deliveries.c.id)):
+                    per[d.item_id].append({"channel": d.channel, "status": d.status})
+        for r in rows:
+            r["deliveries"] = per[r["id"]]
+        return rows
+
+    def delivery_counts(self) -> dict[str, int]:
+        """How many deliveries are in each status."""
+        with self.engine.connect() as conn:
+            return dict(conn.execute(select(deliveries.c.status, func.count()).group_by(deliveries.c.status)).all())
+
+    # -- channel pauses -----------------------------------------------------------------------
+    def pause_channel(self, channel: str, reason: str, until: datetime | None, actor: str) -> None:
+        """Stop claiming deliveries for ``channel`` until ``until`` (None: until resumed)."""
+        with self.transaction() as conn:
+            conn.execute(delete(channel_pauses).where(channel_pauses.c.channel == channel))
+            conn.execute(insert(channel_pauses).values(channel=channel, since=self.clock.now(), until=until, reason=reason))
+            self.event(conn, "paused", actor=actor, channel=channel, reason=reason,
+                       until=until.isoformat() if until else None)
+
+    def resume_channel(self, channel: str, actor: str) -> bool:
+        """Lift a pause; True when there was one."""
+        with self.transaction() as conn:
+            done = conn.execute(delete(channel_pauses).where(channel_pauses.c.channel == channel)).rowcount
+            if done:
+                self.event(conn, "resumed", actor=actor, channel=channel)
+            return bool(done)
+
+    def paused_channels(self) -> dict[str, dict]:
+        """Channels paused now: name → {since, until, reason}."""
+        now = self.clock.now()
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(channel_pauses)).all()
+        return {r.channel: dict(r._mapping) for r in rows if r.until is None or r.until > now}
+
+    def set_review_state(self, item_id: int, state: str, actor: str) -> None:
+        """Move an item through review (approved items are the only ones published)."""
+        with self.transaction() as conn:
+            self.item_row(conn, item_id)
+            conn.execute(update(items).where(items.c.id == item_id).values(review_state=state))
+            self.event(conn, "review", actor=actor, item_id=item_id, state=state)
+
+
+def build_item_view(row: dict, files: list[dict], urls: dict[str, str], channel: str,
+                    attachments_dir: Path | None) -> ItemView:
+    """Assemble an ItemView from rows (attachment paths resolved in the content store)."""
+    from .attachments import blob_path
+
+    def to_attachment(f: dict) -> Attachment:
+        path = blob_path(attachments_dir, f["sha256"]) if attachments_dir else Path(f["sha256"])
+        return Attachment(path=path, filename=f["filename"], mime=f["mime"], sha256=f["sha256"], size=f["size"])
+
+    options = (row.get("channel_options") or {}).get(channel, {})
+    return ItemView(
+        id=row["id"], uid=row["uid"], title=row["title"], category=row["category"], body_html=row["body_html"],
+        publish_at=row["publish_at"], summary=row["summary"] or "", author=row["author"] or "",
+        department=row["department"] or "",
+        attachments=tuple(to_attachment(f) for f in files if not f["inline"]),
+        inline_images={f["sha256"]: to_attachment(f) for f in files if f["inline"]},
+        channel_options=dict(options),
+        published_urls={k: v for k, v in urls.items() if k != channel},
+    )
