@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from sqlalchemy import Connection, Engine, and_, delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
 
 from .adapter import Attachment, ItemView
 from .clock import Clock, SystemClock
@@ -132,9 +133,15 @@ class Store:
     # -- channel pauses -----------------------------------------------------------------------
     def pause_channel(self, channel: str, reason: str, until: datetime | None, actor: str) -> None:
         """Stop claiming deliveries for ``channel`` until ``until`` (None: until resumed)."""
+        values = dict(since=self.clock.now(), until=until, reason=reason)
         with self.transaction() as conn:
-            conn.execute(delete(channel_pauses).where(channel_pauses.c.channel == channel))
-            conn.execute(insert(channel_pauses).values(channel=channel, since=self.clock.now(), until=until, reason=reason))
+            changed = conn.execute(update(channel_pauses).where(channel_pauses.c.channel == channel).values(**values)).rowcount
+            if not changed:
+                try:
+                    with conn.begin_nested():
+                        conn.execute(insert(channel_pauses).values(channel=channel, **values))
+                except IntegrityError:  # another worker paused it at the same moment
+                    conn.execute(update(channel_pauses).where(channel_pauses.c.channel == channel).values(**values))
             self.event(conn, "paused", actor=actor, channel=channel, reason=reason,
                        until=until.isoformat() if until else None)
 

@@ -22,3 +22,106 @@ def clock() -> SimulatedClock:
 def services(clock) -> ChannelServices:
     """Channel services with in-memory state and the simulated clock."""
     return ChannelServices(clock=clock, state=MemoryChannelState(clock), timezone=ZoneInfo("Asia/Shanghai"))
+
+
+# -- databases and apps ---------------------------------------------------------------------------
+import os
+import uuid
+from pathlib import Path
+
+import yaml
+from sqlalchemy import create_engine, text
+
+PG_BASE = os.environ.get("PUBLISHER_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+def _pg_available() -> bool:
+    try:
+        engine = create_engine(PG_BASE)
+        with engine.connect() as conn:
+            conn.execute(text("select 1"))
+        engine.dispose()
+        return True
+    except Exception:
+        return False
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path):
+    """A fresh empty database: SQLite in tmp, or a new PostgreSQL schema (required in CI)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'publisher.db'}"
+        return
+    if not _pg_available():
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL is not reachable at 127.0.0.1:5432 (CI must run these tests)")
+        pytest.skip("PostgreSQL not running")
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(PG_BASE, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    yield f"{PG_BASE}?options=-csearch_path%3D{schema}"
+    with admin.connect() as conn:
+        conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+    admin.dispose()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path):
+    """A fresh SQLite database path."""
+    return f"sqlite:///{tmp_path / 'publisher.db'}"
+
+
+BASE_CATEGORIES = ["机构概况", "政策文件", "水质检测", "公示公告", "其他"]
+
+
+def write_config(tmp_path: Path, db_url: str, channels: dict, *, routing: dict | None = None, **extra) -> Path:
+    """Write a config file for tests and return its path."""
+    doc = {
+        "office": {"name": "测试县住房和城乡建设局", "short_name": "我局", "timezone": "Asia/Shanghai"},
+        "database": {"url": db_url},
+        "storage": {"attachments": str(tmp_path / "attachments")},
+        "categories": list(BASE_CATEGORIES),
+        "channels": channels,
+        "routing": routing or {"default": list(channels)},
+        "retry": {"max_attempts": 5, "base_delay": 10, "max_delay": 600, "jitter": 0.0, "lease": "2m"},
+        **extra,
+    }
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def cms_server():
+    """A CMS emulator on a loopback port."""
+    from publisher.sandbox.cms import CmsEmulator
+    from publisher.sandbox.server import EmulatorServer
+
+    with EmulatorServer(CmsEmulator(token="test-cms-token")) as server:
+        yield server
+
+
+@pytest.fixture
+def make_app(tmp_path, clock):
+    """Build an App from channel blocks over a given database; closes them afterwards."""
+    from publisher.app import App
+    from publisher.config import load_config
+
+    apps = []
+
+    def factory(db_url: str, channels: dict, **kwargs):
+        path = write_config(tmp_path, db_url, channels, **kwargs)
+        app = App.from_config(load_config(path), clock)
+        apps.append(app)
+        return app
+
+    yield factory
+    for app in apps:
+        app.close()
+
+
+def cms_block(server, **overrides) -> dict:
+    """A `cms` channel block pointing at the emulator."""
+    return {"type": "cms", "display_name": "测试网站平台", "base_url": server.url, "auth_token": "test-cms-token",
+            "timeout": 2, **overrides}

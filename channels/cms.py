@@ -1,0 +1,409 @@
+"""Channel ``cms``: a government CMS with a JSON/HTTP submission API, configured rather than coded.
+
+Endpoint paths, the auth header, which item field goes to which JSON key, and where the response keeps
+the remote id and url all come from the channel block. Retries never create a second article: every
+create carries the delivery's idempotency key (header and/or body field), and an unknown outcome is
+settled by looking the article up by that key.
+
+Inline images (``<img src="attachment:SHA256">``) are embedded as ``data:`` URIs, and attachments are
+sent base64-encoded in the JSON payload (``{"name", "data_base64"}``): no separate upload endpoint needed.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import threading
+from typing import Any
+from urllib.parse import quote
+
+import requests
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
+
+from publisher.adapter import Channel, ChannelServices, ChannelSettings, DeliveryContext, ItemView, Receipt
+from publisher.errors import (
+    ChannelPaused,
+    LookupUnsupported,
+    OutcomeUnknown,
+    PermanentError,
+    RetryableError,
+)
+from publisher.http import new_session, retry_after_seconds, send
+
+#: Item fields a payload mapping may name; a value starting with ``=`` is sent literally instead.
+ITEM_FIELDS = ("uid", "id", "title", "category", "body_html", "publish_at", "summary", "author", "department")
+DEFAULT_PAYLOAD = {
+    "title": "title",
+    "content": "body_html",
+    "column": "category",
+    "publish_time": "publish_at",
+    "summary": "summary",
+    "author": "author",
+    "source": "department",
+}
+#: Statuses a look-up result may carry that mean the article is no longer on the site.
+GONE_STATUSES = {"withdrawn", "deleted", "retracted", "removed", "recycled"}
+_INLINE_IMG = re.compile(r"""(src\s*=\s*)(["'])attachment:([0-9A-Fa-f]+)\2""")
+
+
+class CmsPaths(BaseModel):
+    """Endpoint paths under ``base_url``; ``{id}`` is the remote id, ``{key}`` the idempotency key."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    create: str = "/api/articles"
+    item: str = "/api/articles/{id}"
+    lookup: str | None = "/api/articles?request_id={key}"
+
+    @field_validator("item")
+    @classmethod
+    def _item_has_id(cls, value: str) -> str:
+        if "{id}" not in value:
+            raise ValueError("must contain {id}")
+        return value
+
+    @field_validator("lookup")
+    @classmethod
+    def _lookup_has_key(cls, value: str | None) -> str | None:
+        if value is not None and "{key}" not in value:
+            raise ValueError("must contain {key} (or be null when the CMS has no look-up)")
+        return value
+
+
+class CmsSettings(ChannelSettings):
+    """Keys of a ``cms`` channel block."""
+
+    base_url: str
+    auth_header: str = "Authorization"
+    auth_token: SecretStr | None = None
+    auth_scheme: str = "Bearer"
+    paths: CmsPaths = Field(default_factory=CmsPaths)
+    payload: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_PAYLOAD))
+    attachments_field: str | None = "attachments"
+    idempotency_header: str | None = "Idempotency-Key"
+    idempotency_field: str | None = "request_id"
+    response_id: str = "data.id"
+    response_url: str | None = "data.url"
+    response_code: str | None = "code"
+    response_ok: list[Any] = Field(default_factory=lambda: [0, "0", 200, "ok", "OK", "success"])
+    response_message: str = "message"
+    lookup_items: str = "data.items"
+    lookup_id: str = "id"
+    lookup_url: str | None = "url"
+    max_title_length: int = Field(default=200, ge=1)
+    columns: dict[str, str] | None = None
+    verify_tls: bool = True
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not re.match(r"https?://[^/]+", value):
+            raise ValueError("must be an http(s) URL, e.g. https://www.example.gov.cn")
+        return value.rstrip("/")
+
+    @field_validator("payload")
+    @classmethod
+    def _known_fields(cls, value: dict[str, str]) -> dict[str, str]:
+        bad = [f"{k}: {v!r}" for k, v in value.items() if not v.startswith("=") and v not in ITEM_FIELDS]
+        if bad:
+            raise ValueError(
+                f"unknown item field ({', '.join(bad)}); use one of {', '.join(ITEM_FIELDS)} or '=literal'"
+            )
+        return value
+
+
+class CmsChannel(Channel):
+    """Publish to a JSON/HTTP government CMS described entirely by configuration."""
+
+    Settings = CmsSettings
+    supports_lookup = True
+
+    def __init__(self, name: str, settings: CmsSettings, services: ChannelServices):
+        super().__init__(name, settings, services)
+        self.settings: CmsSettings = settings
+        self._local = threading.local()
+        self._sessions: list[requests.Session] = []
+        self._sessions_lock = threading.Lock()
+        # without a look-up path the channel cannot settle unknown outcomes
+        self.supports_lookup = settings.paths.lookup is not None  # type: ignore[misc]
+
+    # --- the adapter interface -----------------------------------------------------------------
+
+    def check(self, item: ItemView) -> list[str]:
+        """Title too long for the CMS, a category without a column, an inline image missing."""
+        problems = []
+        title = self._title(item)
+        limit = self.settings.max_title_length
+        if len(title) > limit:
+            problems.append(
+                f"title is {len(title)} characters; {self.display_name} allows {limit} "
+                f"(give a short title with --option {self.name}.title=...)"
+            )
+        columns = self.settings.columns
+        if columns is not None and item.category not in columns:
+            problems.append(
+                f"category {item.category!r} has no column on {self.display_name} "
+                f"(add it under channels.{self.name}.columns)"
+            )
+        for _, _, sha in _INLINE_IMG.findall(item.body_html):
+            if sha not in item.inline_images:
+                problems.append(f"inline image attachment:{sha} is missing from the item")
+        return problems
+
+    def publish(self, item: ItemView, ctx: DeliveryContext) -> Receipt:
+        """Create the article (idempotently); a reused key with changed content updates it instead."""
+        body = self._payload(item)
+        headers = {}
+        if self.settings.idempotency_field:
+            _set_path(body, self.settings.idempotency_field, ctx.idempotency_key)
+        if self.settings.idempotency_header:
+            headers[self.settings.idempotency_header] = ctx.idempotency_key
+        response = self._call("POST", self.settings.paths.create, json_body=body, headers=headers, what="create")
+        if response.status_code == 409:
+            # the key is already bound to an earlier version of this item: bring that article up to date
+            earlier = self.lookup(item, ctx) if self.supports_lookup else None
+            if earlier is None:
+                raise PermanentError(f"{self.name}: {self._server_message(response)}")
+            ctx.external_id, ctx.external_url = earlier.external_id, earlier.external_url
+            return self.update(item, ctx)
+        self._raise_for_status(response, "create")
+        return self._receipt(response, "create")
+
+    def lookup(self, item: ItemView, ctx: DeliveryContext) -> Receipt | None:
+        """The live article created with this delivery's idempotency key, or None."""
+        template = self.settings.paths.lookup
+        if template is None:
+            raise LookupUnsupported(f"channel {self.name} has no paths.lookup; it cannot look up earlier attempts")
+        path = template.replace("{key}", quote(ctx.idempotency_key, safe=""))
+        response = self._call("GET", path, what="look-up")
+        if response.status_code == 404:
+            return None
+        self._raise_for_status(response, "look-up")
+        data = self._json(response, "look-up")
+        items = _get_path(data, self.settings.lookup_items)
+        if not isinstance(items, list):
+            raise ChannelPaused(
+                f"{self.name}: look-up response has no list at {self.settings.lookup_items!r}; check lookup_items"
+            )
+        for entry in items:
+            if not isinstance(entry, dict) or str(entry.get("status", "")).lower() in GONE_STATUSES:
+                continue
+            remote_id = _get_path(entry, self.settings.lookup_id)
+            if remote_id in (None, ""):
+                continue
+            url = _get_path(entry, self.settings.lookup_url) if self.settings.lookup_url else None
+            return Receipt(external_id=str(remote_id), external_url=url or None)
+        return None
+
+    def retract(self, item: ItemView, ctx: DeliveryContext) -> None:
+        """Delete the article; one that is already gone counts as retracted."""
+        remote_id = ctx.external_id
+        if remote_id is None and self.supports_lookup:
+            found = self.lookup(item, ctx)
+            remote_id = found.external_id if found else None
+        if remote_id is None:
+            return  # nothing of this delivery is on the CMS
+        response = self._call("DELETE", self._item_path(remote_id), what="retract")
+        if response.status_code in (404, 410):
+            return
+        try:
+            self._raise_for_status(response, "retract")
+        except PermanentError as exc:
+            raise PermanentError(f"{exc} (remove article {remote_id} by hand)") from exc
+
+    def update(self, item: ItemView, ctx: DeliveryContext) -> Receipt:
+        """Replace the published article's content (PUT on ``paths.item``)."""
+        if not ctx.external_id:
+            raise PermanentError(f"{self.name}: no remote article id to update; publish the item first")
+        response = self._call("PUT", self._item_path(ctx.external_id), json_body=self._payload(item), what="update")
+        if response.status_code in (404, 410):
+            raise PermanentError(f"{self.name}: article {ctx.external_id} no longer exists on the CMS")
+        self._raise_for_status(response, "update")
+        try:
+            found = self._receipt(response, "update")
+        except ChannelPaused:
+            found = None  # many CMSs answer an update with no body
+        return Receipt(
+            external_id=found.external_id if found else ctx.external_id,
+            external_url=(found.external_url if found else None) or ctx.external_url,
+        )
+
+    def close(self) -> None:
+        """Close every thread's HTTP session."""
+        with self._sessions_lock:
+            for session in self._sessions:
+                session.close()
+            self._sessions.clear()
+
+    # --- payload -------------------------------------------------------------------------------
+
+    def _title(self, item: ItemView) -> str:
+        return str(item.option("title", item.title))
+
+    def _payload(self, item: ItemView) -> dict[str, Any]:
+        body: dict[str, Any] = {}
+        for key, source in self.settings.payload.items():
+            value = source[1:] if source.startswith("=") else self._field(item, source)
+            if value not in (None, ""):
+                _set_path(body, key, value)
+        if self.settings.attachments_field and item.attachments:
+            _set_path(body, self.settings.attachments_field, [
+                {"name": a.filename, "data_base64": base64.b64encode(a.path.read_bytes()).decode("ascii")}
+                for a in item.attachments
+            ])
+        return body
+
+    def _field(self, item: ItemView, name: str) -> Any:
+        if name == "title":
+            return self._title(item)
+        if name == "category":
+            columns = self.settings.columns
+            return columns.get(item.category, item.category) if columns else item.category
+        if name == "publish_at":
+            when = item.publish_at
+            if when.tzinfo is None:
+                when = when.replace(tzinfo=self.services.timezone)
+            return when.astimezone(self.services.timezone).isoformat(timespec="seconds")
+        if name == "body_html":
+            return self._inline_images(item)
+        value = item.option(name, getattr(item, name))
+        return value if isinstance(value, str) else str(value)
+
+    def _inline_images(self, item: ItemView) -> str:
+        def embed(match: re.Match[str]) -> str:
+            image = item.inline_images.get(match.group(3))
+            if image is None:
+                raise PermanentError(f"inline image attachment:{match.group(3)} is missing from the item")
+            data = base64.b64encode(image.path.read_bytes()).decode("ascii")
+            return f"{match.group(1)}{match.group(2)}data:{image.mime};base64,{data}{match.group(2)}"
+
+        return _INLINE_IMG.sub(embed, item.body_html)
+
+    # --- HTTP ----------------------------------------------------------------------------------
+
+    def _session(self) -> requests.Session:
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = new_session()
+            session.verify = self.settings.verify_tls
+            token = self.settings.auth_token.get_secret_value() if self.settings.auth_token else ""
+            if token:
+                scheme = self.settings.auth_scheme.strip()
+                session.headers[self.settings.auth_header] = f"{scheme} {token}" if scheme else token
+            self._local.session = session
+            with self._sessions_lock:
+                self._sessions.append(session)
+        return session
+
+    def _item_path(self, remote_id: str) -> str:
+        return self.settings.paths.item.replace("{id}", quote(str(remote_id), safe=""))
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        what: str,
+        json_body: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> requests.Response:
+        kwargs: dict[str, Any] = {"headers": dict(headers or {})}
+        if json_body is not None:
+            kwargs["data"] = json.dumps(json_body, ensure_ascii=False).encode("utf-8")
+            kwargs["headers"]["Content-Type"] = "application/json; charset=utf-8"
+        url = self.settings.base_url + path
+        try:
+            return send(self._session(), method, url, timeout=self.settings.timeout, **kwargs)
+        except RetryableError as exc:
+            raise RetryableError(f"{self.name} {what}: {self._scrub(str(exc))}", retry_after=exc.retry_after) from exc
+        except OutcomeUnknown as exc:
+            raise OutcomeUnknown(f"{self.name} {what}: {self._scrub(str(exc))}") from exc
+
+    def _raise_for_status(self, response: requests.Response, what: str) -> None:
+        status = response.status_code
+        if status < 400:
+            if self.settings.response_code:
+                data = _maybe_json(response)
+                code = _get_path(data, self.settings.response_code) if isinstance(data, dict) else None
+                if code is not None and code not in self.settings.response_ok:
+                    raise PermanentError(f"{self.name} {what} refused (code {code}): {self._server_message(response)}")
+            return
+        if status in (401, 403):
+            raise ChannelPaused(
+                f"{self.name}: the CMS refused our credentials on {what} (HTTP {status}); "
+                f"check auth_token (and auth_header/auth_scheme) in channels.{self.name}"
+            )
+        if status == 429 or status >= 500:
+            raise RetryableError(
+                f"{self.name} {what}: HTTP {status} from the CMS ({self._server_message(response)})",
+                retry_after=retry_after_seconds(response.headers.get("Retry-After")),
+            )
+        if status in (404, 405) and what == "create":
+            raise ChannelPaused(
+                f"{self.name}: HTTP {status} on {self.settings.paths.create}; check base_url and paths.create"
+            )
+        raise PermanentError(f"{self.name} {what} refused (HTTP {status}): {self._server_message(response)}")
+
+    def _receipt(self, response: requests.Response, what: str) -> Receipt:
+        data = self._json(response, what)
+        remote_id = _get_path(data, self.settings.response_id)
+        if remote_id in (None, ""):
+            raise ChannelPaused(
+                f"{self.name}: {what} response has no id at {self.settings.response_id!r}; check response_id"
+            )
+        url = _get_path(data, self.settings.response_url) if self.settings.response_url else None
+        return Receipt(external_id=str(remote_id), external_url=str(url) if url else None)
+
+    def _json(self, response: requests.Response, what: str) -> Any:
+        data = _maybe_json(response)
+        if data is None:
+            raise ChannelPaused(
+                f"{self.name}: {what} answer is not JSON (HTTP {response.status_code}, "
+                f"{response.headers.get('Content-Type', 'no content type')}); check base_url and paths"
+            )
+        return data
+
+    def _server_message(self, response: requests.Response) -> str:
+        data = _maybe_json(response)
+        if isinstance(data, dict):
+            message = _get_path(data, self.settings.response_message) or data.get("error") or data.get("errmsg")
+            field = data.get("field")
+            if message:
+                text = f"{message} (field {field})" if field else str(message)
+                return self._scrub(text)
+        text = (response.text or "").strip().replace("\n", " ")[:200]
+        return self._scrub(text) or f"HTTP {response.status_code}"
+
+    def _scrub(self, text: str) -> str:
+        token = self.settings.auth_token.get_secret_value() if self.settings.auth_token else ""
+        return text.replace(token, "***") if token else text
+
+
+def _maybe_json(response: requests.Response) -> Any:
+    if not response.content:
+        return None
+    try:
+        return json.loads(response.content.decode("utf-8", "replace"))
+    except ValueError:
+        return None
+
+
+def _get_path(data: Any, path: str) -> Any:
+    """``data.items.0.id``-style access; None when any step is missing."""
+    for part in path.split("."):
+        if isinstance(data, dict):
+            data = data.get(part)
+        elif isinstance(data, list) and part.isdigit() and int(part) < len(data):
+            data = data[int(part)]
+        else:
+            return None
+    return data
+
+
+def _set_path(data: dict[str, Any], path: str, value: Any) -> None:
+    parts = path.split(".")
+    for part in parts[:-1]:
+        data = data.setdefault(part, {})
+    data[parts[-1]] = value
+

@@ -1,0 +1,453 @@
+"""WeChat Official Account (微信公众号) channel: items become articles via draft/add and freepublish.
+
+Flow: adapt the body and upload its images → draft/add → freepublish/submit → poll freepublish/get.
+Each step is checkpointed (``media_id``, ``submit_started``, ``publish_id``) so a crash never makes a
+second draft or a second publish; an unknown submit outcome is settled against freepublish/batchget.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, Callable
+
+import requests
+from pydantic import Field, SecretStr
+
+from publisher.adapter import Channel, ChannelServices, ChannelSettings, DeliveryContext, ItemView, Receipt
+from publisher.errors import ChannelPaused, OutcomeUnknown, PermanentError, RetryableError
+from publisher.http import new_session, send
+
+from .wechat_api import WechatApi
+from .wechat_content import MB, adapt_body, is_cdn_url, plain_cover, prepare_image
+
+TITLE_MAX, AUTHOR_MAX, DIGEST_MAX = 32, 16, 128
+CONTENT_MAX_CHARS, SOURCE_URL_MAX = 20000, 1024
+_PLACEHOLDER_URL = "http://mmbiz.qpic.cn/mmbiz_png/" + "x" * 60 + "/0?wx_fmt=png"
+
+FAILED_STATUS = {
+    2: "the original-content (原创) check failed",
+    3: "publishing failed (WeChat gives no reason)",
+    4: "the platform review (审核) refused it",
+}
+REMOVED_STATUS = {5: "deleted on WeChat after it was published", 6: "banned (封禁) by WeChat after it was published"}
+
+
+class WechatSettings(ChannelSettings):
+    """Keys of a ``type: wechat`` channel block."""
+
+    api_base: str = "https://api.weixin.qq.com"
+    appid: str = Field(min_length=1)
+    secret: SecretStr = Field(description="the AppSecret; write it as ${ENV_VAR}")
+    use_stable_token: bool = False
+    author: str = Field(default="", max_length=AUTHOR_MAX, description="author when the item has none")
+    default_cover: Path | None = Field(default=None, description="cover image when the item has no image")
+    cover_color: str | None = Field(default=None, description="plain cover of this colour when there is no image at all")
+    source_url_from: str | None = Field(default=None, description="website channel whose url becomes 阅读原文")
+    poll_interval: float = Field(default=30.0, gt=0, description="seconds before checking a publish again")
+    max_polls: int = Field(default=2, ge=1, le=10, description="freepublish/get calls within one attempt")
+    lookup_settle_seconds: float = Field(default=600.0, ge=0, description="how long an unknown submit may stay unlisted")
+    need_open_comment: bool = False
+    only_fans_can_comment: bool = False
+    image_download_max: int = Field(default=10 * MB, gt=0, description="bytes accepted for an external image")
+
+
+@dataclass
+class _Image:
+    """A picture referenced by the body: its content hash and a way to read it."""
+
+    sha256: str
+    label: str
+    read: Callable[[], bytes]
+
+
+class WechatChannel(Channel):
+    """Publishes items as articles of a WeChat official account."""
+
+    Settings = WechatSettings
+    supports_lookup = True
+
+    def __init__(self, name: str, settings: WechatSettings, services: ChannelServices):
+        super().__init__(name, settings, services)
+        self.settings: WechatSettings = settings
+        self.api = WechatApi(
+            api_base=settings.api_base,
+            appid=settings.appid,
+            secret=settings.secret.get_secret_value(),
+            services=services,
+            channel=name,
+            timeout=settings.timeout,
+            use_stable_token=settings.use_stable_token,
+        )
+        self._downloads = new_session()
+
+    # ------------------------------------------------------------------ check
+
+    def check(self, item: ItemView) -> list[str]:
+        """Problems WeChat would refuse, each with how to fix it."""
+        problems = self._field_problems(item)
+        image_problems: list[str] = []
+        first_image: list[str] = []
+
+        def placeholder(src: str) -> str | None:
+            if src.startswith("attachment:"):
+                attachment = item.inline_images.get(src.split(":", 1)[1])
+                if attachment is None or not Path(attachment.path).is_file():
+                    image_problems.append(f"inline image {src} is missing from the item's images")
+                    return None
+            elif not src.startswith(("http://", "https://", "data:image/")):
+                image_problems.append(f"image '{src[:80]}' is neither attached nor a web address; attach it")
+                return None
+            first_image.append(src)
+            return _PLACEHOLDER_URL
+
+        content = adapt_body(item.body_html, placeholder, base_url=self._source_url(item))
+        problems += image_problems
+        problems += _content_problems(content)
+        if not first_image:
+            if not self._has_default_cover():
+                problems.append(
+                    f"WeChat needs a cover image: add an image to the body, or set channels.{self.name}.default_cover"
+                )
+            elif cover_problem(self.settings):
+                problems.append(f"channels.{self.name}.{cover_problem(self.settings)}")
+        return problems
+
+    # ------------------------------------------------------------------ publish
+
+    def publish(self, item: ItemView, ctx: DeliveryContext) -> Receipt:
+        """Draft, submit and poll, resuming from the checkpoint (never a second draft or submit)."""
+        cp = ctx.checkpoint
+        if cp.get("article_id"):
+            return self._receipt_from_checkpoint(ctx)
+        publish_id = cp.get("publish_id")
+        if not publish_id:
+            media_id = cp.get("media_id") or self._create_draft(item, ctx)
+            ctx.save(submit_started=self._now().isoformat())
+            try:
+                data = self.api.call("/cgi-bin/freepublish/submit", json_body={"media_id": media_id}, idempotent=False)
+            except PermanentError as exc:
+                if "errcode 40007" in str(exc) and not cp.get("resubmitted"):
+                    # the draft has gone from the draft box (deleted by hand): make a new one next time
+                    ctx.save(media_id=None, submit_started=None, resubmitted=True)
+                    raise RetryableError(f"{exc}; the draft disappeared, a new one will be made") from None
+                raise
+            publish_id = str(data["publish_id"])
+            ctx.save(publish_id=publish_id, msg_data_id=str(data.get("msg_data_id") or ""))
+            self.log.info("submitted draft for publishing (publish_id %s)", publish_id)
+        return self._poll(publish_id, ctx)
+
+    def _create_draft(self, item: ItemView, ctx: DeliveryContext) -> str:
+        """Adapt the body, upload its images and the cover, add the draft; checkpoint its media_id."""
+        problems = self._field_problems(item)
+        if problems:
+            raise PermanentError("; ".join(problems))
+        first: list[_Image] = []
+
+        def upload(src: str) -> str | None:
+            if is_cdn_url(src):
+                return src
+            image = self._image(item, src)
+            first.append(image)
+            return self._upload_inline(image)
+
+        source_url = self._source_url(item)
+        content = adapt_body(item.body_html, upload, base_url=source_url)
+        problems = _content_problems(content)
+        if problems:
+            raise PermanentError("; ".join(problems))
+        article = {
+            "title": self._title(item),
+            "author": self._author(item),
+            "digest": self._digest(item),
+            "content": content,
+            "content_source_url": source_url if source_url and len(source_url.encode()) <= SOURCE_URL_MAX else "",
+            "thumb_media_id": "",
+            "need_open_comment": int(self.settings.need_open_comment),
+            "only_fans_can_comment": int(self.settings.only_fans_can_comment),
+        }
+        cover = first[0] if first else None
+        for attempt in range(2):
+            article["thumb_media_id"] = self._cover_media_id(cover, refresh=attempt > 0)
+            try:
+                data = self.api.call("/cgi-bin/draft/add", json_body={"articles": [article]})
+                break
+            except PermanentError as exc:
+                if "errcode 40007" not in str(exc) or attempt:
+                    raise
+                self.log.warning("cached cover media_id was refused; uploading the cover again")
+        media_id = str(data["media_id"])
+        ctx.save(media_id=media_id, title=article["title"], digest=article["digest"], source_url=article["content_source_url"])
+        self.log.info("added WeChat draft for item %s", item.id)
+        return media_id
+
+    def _poll(self, publish_id: str, ctx: DeliveryContext) -> Receipt:
+        """Ask how the publish went, up to ``max_polls`` times; retry later while it is still running."""
+        for _ in range(self.settings.max_polls):
+            data = self.api.call("/cgi-bin/freepublish/get", json_body={"publish_id": publish_id})
+            status = int(data.get("publish_status", -1))
+            if status == 0:
+                urls = [i.get("article_url") for i in (data.get("article_detail") or {}).get("item", [])]
+                ctx.save(article_id=str(data["article_id"]), article_url=next((u for u in urls if u), None))
+                return self._receipt_from_checkpoint(ctx)
+            if status in FAILED_STATUS or status in REMOVED_STATUS:
+                reason = FAILED_STATUS.get(status) or REMOVED_STATUS[status]
+                # a later manual retry starts over from the item's current content
+                ctx.save(media_id=None, publish_id=None, submit_started=None)
+                raise PermanentError(f"WeChat did not publish the article: {reason} (publish_status {status}, publish_id {publish_id})")
+            if status != 1:
+                raise RetryableError(f"WeChat freepublish/get answered an unknown publish_status {status}")
+        raise RetryableError(
+            f"WeChat is still publishing (publish_id {publish_id}); checking again in {self.settings.poll_interval:g}s",
+            retry_after=self.settings.poll_interval,
+        )
+
+    def _receipt_from_checkpoint(self, ctx: DeliveryContext) -> Receipt:
+        cp = ctx.checkpoint
+        detail = {k: cp[k] for k in ("publish_id", "media_id", "msg_data_id") if cp.get(k)}
+        return Receipt(str(cp["article_id"]), cp.get("article_url"), self._now(), detail)
+
+    # ------------------------------------------------------------------ lookup, retract
+
+    def lookup(self, item: ItemView, ctx: DeliveryContext) -> Receipt | None:
+        """Did an earlier attempt publish? Polls a known publish_id, else searches freepublish/batchget."""
+        cp = ctx.checkpoint
+        if cp.get("article_id"):
+            return self._receipt_from_checkpoint(ctx)
+        if cp.get("publish_id"):
+            data = self.api.call("/cgi-bin/freepublish/get", json_body={"publish_id": cp["publish_id"]})
+            if int(data.get("publish_status", -1)) == 0:
+                urls = [i.get("article_url") for i in (data.get("article_detail") or {}).get("item", [])]
+                ctx.save(article_id=str(data["article_id"]), article_url=next((u for u in urls if u), None))
+                return self._receipt_from_checkpoint(ctx)
+            return None  # publish() resumes polling this publish_id; it never submits again
+        if not cp.get("submit_started") or not cp.get("media_id"):
+            return None  # nothing was ever submitted
+        found = self._find_published(cp)
+        if found:
+            article_id, url = found
+            ctx.save(article_id=article_id, article_url=url)
+            self.log.info("found the article of an unanswered submit in freepublish/batchget (%s)", article_id)
+            return self._receipt_from_checkpoint(ctx)
+        started = datetime.fromisoformat(cp["submit_started"])
+        waited = (self._now() - started).total_seconds()
+        if waited < self.settings.lookup_settle_seconds:
+            raise RetryableError(
+                "an unanswered submit is not listed by WeChat yet; looking again later",
+                retry_after=self.settings.poll_interval,
+            )
+        return None
+
+    def _find_published(self, cp: dict[str, Any]) -> tuple[str, str | None] | None:
+        """The newest listed article matching the checkpointed draft (title, digest, 阅读原文)."""
+        since = datetime.fromisoformat(cp["submit_started"]) - timedelta(minutes=10)
+        for offset in range(0, 100, 20):
+            data = self.api.call("/cgi-bin/freepublish/batchget", json_body={"offset": offset, "count": 20, "no_content": 1})
+            items = data.get("item") or []
+            for entry in items:
+                if int(entry.get("update_time") or 0) < since.timestamp():
+                    return None
+                for news in (entry.get("content") or {}).get("news_item", []):
+                    if news.get("title") != cp.get("title"):
+                        continue
+                    if cp.get("digest") and news.get("digest") != cp["digest"]:
+                        continue
+                    if cp.get("source_url") and news.get("content_source_url") != cp["source_url"]:
+                        continue
+                    return str(entry["article_id"]), news.get("url")
+            if len(items) < 20:
+                return None
+        return None
+
+    def retract(self, item: ItemView, ctx: DeliveryContext) -> None:
+        """Delete the article (irreversible); unverified accounts must remove it by hand."""
+        article_id = ctx.external_id or ctx.checkpoint.get("article_id")
+        if not article_id:
+            raise PermanentError("no WeChat article id is recorded for this delivery; remove it by hand in the WeChat admin")
+        try:
+            self.api.call("/cgi-bin/freepublish/delete", json_body={"article_id": article_id, "index": 0})
+        except ChannelPaused as exc:
+            if "errcode 48001" in str(exc):
+                raise PermanentError(
+                    "this WeChat account cannot delete articles via the API (48001): "
+                    "remove it by hand in the WeChat admin (发表记录 → 删除)"
+                ) from None
+            raise
+        self.log.info("deleted WeChat article %s", article_id)
+
+    def platform_status(self, ctx: DeliveryContext) -> int | None:
+        """The publish_status WeChat reports now (0 published, 5 deleted, 6 banned, ...), or None."""
+        publish_id = ctx.checkpoint.get("publish_id")
+        if not publish_id:
+            return None
+        data = self.api.call("/cgi-bin/freepublish/get", json_body={"publish_id": publish_id})
+        return int(data.get("publish_status", -1))
+
+    def close(self) -> None:
+        """Close HTTP sessions."""
+        self.api.close()
+        self._downloads.close()
+
+    # ------------------------------------------------------------------ images
+
+    def _image(self, item: ItemView, src: str) -> _Image:
+        """The picture behind an ``<img src>``: an attached file, a data: URI, or a web image."""
+        if src.startswith("attachment:"):
+            sha = src.split(":", 1)[1]
+            attachment = item.inline_images.get(sha)
+            if attachment is None:
+                raise PermanentError(f"inline image {src} is missing from the item's images")
+            return _Image(sha, attachment.filename, lambda: Path(attachment.path).read_bytes())
+        if src.startswith("data:image/") and ";base64," in src:
+            data = base64.b64decode(src.split(",", 1)[1])
+            return _Image(hashlib.sha256(data).hexdigest(), "embedded image", lambda: data)
+        if src.startswith(("http://", "https://")):
+            data = self._download(src)
+            return _Image(hashlib.sha256(data).hexdigest(), src, lambda: data)
+        raise PermanentError(f"image '{src[:80]}' is neither attached nor a web address; attach it to the item")
+
+    def _download(self, url: str) -> bytes:
+        """Fetch an external image (WeChat drops images that are not on its CDN), with a size cap."""
+        limit = self.settings.image_download_max
+        response = send(self._downloads, "GET", url, timeout=self.settings.timeout, stream=True)
+        with response:
+            if response.status_code >= 500 or response.status_code == 429:
+                raise RetryableError(f"external image {url} answered HTTP {response.status_code}")
+            if response.status_code != 200:
+                raise PermanentError(
+                    f"external image {url} could not be downloaded (HTTP {response.status_code}); "
+                    "attach the image to the item instead"
+                )
+            chunks, size = [], 0
+            try:
+                for chunk in response.iter_content(65536):
+                    size += len(chunk)
+                    if size > limit:
+                        raise PermanentError(
+                            f"external image {url} is larger than {limit / MB:g} MB; attach a smaller copy to the item"
+                        )
+                    chunks.append(chunk)
+            except requests.RequestException:
+                raise RetryableError(f"external image {url}: the download broke off") from None
+        return b"".join(chunks)
+
+    def _upload_inline(self, image: _Image) -> str:
+        """Upload an inline picture once (cached by content hash) and return its CDN url."""
+        key = f"uploadimg:{image.sha256}"
+        url = self.services.state.get(key)
+        if url:
+            return url
+        data, kind = prepare_image(image.read(), image.label)
+        result = self.api.call("/cgi-bin/media/uploadimg", files={"media": (f"image.{kind}", data, _mime(kind))})
+        url = str(result["url"])
+        self.services.state.put(key, url)
+        return url
+
+    def _cover_media_id(self, image: _Image | None, *, refresh: bool = False) -> str:
+        """The permanent media_id of the cover (first image, else default_cover, else a plain colour)."""
+        if image is None:
+            image = self._default_cover()
+        key = f"cover:{image.sha256}"
+        media_id = None if refresh else self.services.state.get(key)
+        if media_id:
+            return media_id
+        data, kind = prepare_image(image.read(), image.label)
+        result = self.api.call(
+            "/cgi-bin/material/add_material",
+            params={"type": "image"},
+            files={"media": (f"cover.{kind}", data, _mime(kind))},
+        )
+        media_id = str(result["media_id"])
+        self.services.state.put(key, media_id)
+        self.log.info("uploaded cover %s as permanent material", image.label)
+        return media_id
+
+    def _default_cover(self) -> _Image:
+        path = self.settings.default_cover
+        if path is not None:
+            try:
+                data = Path(path).read_bytes()
+            except OSError as exc:
+                raise ChannelPaused(
+                    f"cannot read channels.{self.name}.default_cover {path}: {exc.strerror or exc}"
+                ) from None
+            return _Image(hashlib.sha256(data).hexdigest(), str(path), lambda: data)
+        if self.settings.cover_color:
+            data = plain_cover(self.settings.cover_color)
+            return _Image(f"color-{self.settings.cover_color}", "plain cover", lambda: data)
+        raise PermanentError(
+            f"WeChat needs a cover image: add an image to the body, or set channels.{self.name}.default_cover"
+        )
+
+    def _has_default_cover(self) -> bool:
+        return self.settings.default_cover is not None or bool(self.settings.cover_color)
+
+    # ------------------------------------------------------------------ fields
+
+    def _title(self, item: ItemView) -> str:
+        return str(item.option("title", item.title)).strip()
+
+    def _author(self, item: ItemView) -> str:
+        return str(item.option("author") or item.author or self.settings.author).strip()
+
+    def _digest(self, item: ItemView) -> str:
+        return str(item.option("digest", item.summary) or "").strip()
+
+    def _source_url(self, item: ItemView) -> str | None:
+        if self.settings.source_url_from:
+            return item.published_urls.get(self.settings.source_url_from) or None
+        return None
+
+    def _field_problems(self, item: ItemView) -> list[str]:
+        """Title, author and digest limits, each with how to fix it."""
+        problems = []
+        title = self._title(item)
+        if len(title) > TITLE_MAX:
+            problems.append(
+                f"title is {len(title)} characters; WeChat allows {TITLE_MAX} "
+                f"(give a short title with --option {self.name}.title=...)"
+            )
+        author = self._author(item)
+        if len(author) > AUTHOR_MAX:
+            problems.append(
+                f"author '{author}' is {len(author)} characters; WeChat allows {AUTHOR_MAX} "
+                f"(give a shorter one with --option {self.name}.author=...)"
+            )
+        digest = self._digest(item)
+        if len(digest) > DIGEST_MAX:
+            problems.append(
+                f"summary is {len(digest)} characters; WeChat allows {DIGEST_MAX} for the digest "
+                f"(shorten it, or give one with --option {self.name}.digest=...)"
+            )
+        return problems
+
+    def _now(self) -> datetime:
+        return self.services.clock.now()
+
+
+def _content_problems(content: str) -> list[str]:
+    problems = []
+    if len(content) >= CONTENT_MAX_CHARS:
+        problems.append(
+            f"body is {len(content):,} characters as a WeChat article; WeChat takes fewer than {CONTENT_MAX_CHARS:,} "
+            "(shorten it, or publish the full text on the website and let 阅读原文 link to it)"
+        )
+    if len(content.encode("utf-8")) >= MB:
+        problems.append("body is larger than 1 MB as a WeChat article; shorten it")
+    if not content.strip():
+        problems.append("body is empty; WeChat needs article content")
+    return problems
+
+
+def _mime(kind: str) -> str:
+    return "image/png" if kind == "png" else "image/jpeg"
+
+
+def cover_problem(settings: WechatSettings) -> str | None:
+    """A configuration problem with the default cover (for check-config), or None."""
+    if settings.default_cover is not None and not Path(settings.default_cover).is_file():
+        return f"default_cover: {settings.default_cover} is not a file"
+    return None

@@ -1,0 +1,166 @@
+"""Adapting an item body to what a WeChat article keeps, and images to what WeChat accepts.
+
+Bodies are rewritten with BeautifulSoup (``html.parser``): unsupported elements go, links that leave
+WeChat become readable text ("文字（https://...）"), and every ``<img src>`` is passed to a callback
+that uploads the picture and returns its CDN url. Images are turned into jpg/png under 1 MB with Pillow.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Callable
+from urllib.parse import urljoin, urlsplit
+
+from bs4 import BeautifulSoup, NavigableString
+from PIL import Image, UnidentifiedImageError
+
+from publisher.errors import PermanentError
+
+MB = 1024 * 1024
+IMAGE_LIMIT = MB  # uploadimg takes jpg/png strictly under 1 MB
+WECHAT_HOSTS = ("mp.weixin.qq.com", "weixin.qq.com")
+CDN_HOST = "mmbiz.qpic.cn"
+
+_DROP_WITH_CONTENT = (
+    "script", "style", "iframe", "object", "embed", "form", "input", "button", "select", "textarea",
+    "video", "audio", "canvas", "svg", "noscript", "template", "link", "meta", "head", "title",
+)
+_KEEP_TAGS = frozenset(
+    "p br span strong b em i u s del ins section div h1 h2 h3 h4 h5 h6 blockquote ul ol li table thead tbody "
+    "tfoot tr th td caption colgroup col img a hr sup sub pre code figure figcaption small big mark".split()
+)
+_KEEP_ATTRS = {
+    "*": {"style"},
+    "img": {"src", "alt"},
+    "a": {"href"},
+    "td": {"colspan", "rowspan"},
+    "th": {"colspan", "rowspan"},
+    "ol": {"start"},
+    "col": {"span"},
+}
+
+
+def is_wechat_url(url: str) -> bool:
+    """True for pages that live on WeChat (links to them survive in an article)."""
+    host = (urlsplit(url).hostname or "").lower()
+    return any(host == h or host.endswith("." + h) for h in WECHAT_HOSTS)
+
+
+def is_cdn_url(url: str) -> bool:
+    """True for images already on WeChat's CDN."""
+    return (urlsplit(url).hostname or "").lower() == CDN_HOST
+
+
+def adapt_body(html: str, image_url: Callable[[str], str | None], *, base_url: str | None = None) -> str:
+    """The body as a WeChat article keeps it.
+
+    ``image_url(src)`` returns the CDN url for an image (uploading it), or None to drop the image;
+    ``base_url`` (the website copy) resolves relative links.
+    """
+    soup = BeautifulSoup(html, "html.parser")
+    for tag in soup.find_all(_DROP_WITH_CONTENT):
+        tag.decompose()
+    for tag in soup.find_all(True):
+        if tag.name not in _KEEP_TAGS:
+            tag.unwrap()
+            continue
+        allowed = _KEEP_ATTRS["*"] | _KEEP_ATTRS.get(tag.name, set())
+        tag.attrs = {k: v for k, v in tag.attrs.items() if k in allowed}
+    for img in soup.find_all("img"):
+        src = (img.get("src") or "").strip()
+        url = image_url(src) if src else None
+        if url is None:
+            img.decompose()
+        else:
+            img["src"] = url
+    for link in soup.find_all("a"):
+        _flatten_link(link, base_url)
+    return str(soup).strip()
+
+
+def _flatten_link(link, base_url: str | None) -> None:
+    href = (link.get("href") or "").strip()
+    text = link.get_text(" ", strip=True)
+    if href.startswith("mailto:"):
+        target = href[len("mailto:"):].split("?")[0]
+    elif href.startswith(("http://", "https://")):
+        target = href
+    elif href and not href.startswith(("#", "attachment:", "javascript:", "tel:", "data:")) and base_url:
+        target = urljoin(base_url, href)
+    else:
+        target = ""
+    if target and is_wechat_url(target):
+        link.attrs = {"href": target}
+        return
+    if target and text and text not in (target, target.split("://", 1)[-1]):
+        link.insert_after(NavigableString(f"（{target}）"))
+    elif target and not text:
+        link.insert_after(NavigableString(target))
+    link.unwrap()
+
+
+def image_kind(data: bytes) -> str | None:
+    """``jpg`` or ``png`` from the magic bytes, else None."""
+    if data.startswith(b"\xff\xd8\xff"):
+        return "jpg"
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "png"
+    return None
+
+
+def prepare_image(data: bytes, label: str, limit: int = IMAGE_LIMIT) -> tuple[bytes, str]:
+    """The picture as jpg/png under ``limit`` bytes: converted (gif, webp, bmp...) or recompressed.
+
+    Returns ``(bytes, "jpg"|"png")``; raises PermanentError when the file is not a picture or cannot
+    be made small enough.
+    """
+    kind = image_kind(data)
+    if kind and len(data) < limit:
+        return data, kind
+    try:
+        image = Image.open(io.BytesIO(data))
+        image.load()  # the first frame of an animated gif
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
+        raise PermanentError(
+            f"image {label} cannot be read as a picture ({exc.__class__.__name__}); attach it as jpg or png"
+        ) from None
+    transparent = image.mode in ("RGBA", "LA") or (image.mode == "P" and "transparency" in image.info)
+    if transparent:
+        out = _encode(image.convert("RGBA"), "png")
+        if len(out) < limit:
+            return out, "png"
+        background = Image.new("RGB", image.size, "white")
+        background.paste(image.convert("RGBA"), mask=image.convert("RGBA").getchannel("A"))
+        image = background
+    elif image.mode != "RGB":
+        image = image.convert("RGB")
+    quality = 88
+    for _ in range(12):
+        out = _encode(image, "jpg", quality)
+        if len(out) < limit:
+            return out, "jpg"
+        if quality > 70:
+            quality -= 9
+        else:
+            width, height = image.size
+            if width < 200 or height < 200:
+                break
+            image = image.resize((int(width * 0.8), int(height * 0.8)), Image.LANCZOS)
+    raise PermanentError(
+        f"image {label} ({len(data) / MB:.1f} MB) cannot be made smaller than 1 MB for WeChat; "
+        "attach a smaller jpg or png"
+    )
+
+
+def _encode(image: Image.Image, fmt: str, quality: int = 88) -> bytes:
+    buffer = io.BytesIO()
+    if fmt == "png":
+        image.save(buffer, "PNG", optimize=True)
+    else:
+        image.save(buffer, "JPEG", quality=quality, optimize=True)
+    return buffer.getvalue()
+
+
+def plain_cover(color: str, size: tuple[int, int] = (900, 383)) -> bytes:
+    """A plain jpg cover of one colour (WeChat's 2.35:1 cover shape), for accounts without a cover image."""
+    return _encode(Image.new("RGB", size, color), "jpg")

@@ -1,0 +1,291 @@
+"""Emulator of a generic government CMS with a JSON/HTTP submission API (channel type ``cms``).
+
+Routes: ``POST /api/articles`` (create, idempotent by ``Idempotency-Key`` header or ``request_id`` field),
+``GET /api/articles?request_id=KEY`` (look-up), ``GET|PUT|DELETE /api/articles/<id>``, and the public page
+``GET /articles/<id>.html``. Every API call needs ``Authorization: Bearer <token>``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import html
+import itertools
+import json
+from datetime import datetime, timezone
+from typing import Any, Callable, Iterable
+
+from .server import Emulator, Request, Response, html_response, json_response
+
+MAX_TITLE = 200
+REQUIRED = ("title", "content", "column", "publish_time")
+OPTIONAL_TEXT = ("summary", "author", "source")
+
+
+class _Invalid(Exception):
+    """A field the CMS refuses (422)."""
+
+    def __init__(self, field: str, message: str):
+        self.field = field
+        self.message = message
+        super().__init__(message)
+
+
+class CmsEmulator(Emulator):
+    """A plausible government CMS: keeps every article (``articles``) and counts create calls.
+
+    ``columns`` (optional) restricts the accepted column names, as a real portal's site tree does;
+    ``clock`` (optional, returns an aware datetime) stamps ``created_at``/``updated_at``.
+    """
+
+    name = "cms"
+
+    def __init__(
+        self,
+        token: str = "sandbox-cms-token",
+        *,
+        columns: Iterable[str] | None = None,
+        clock: Callable[[], datetime] | None = None,
+    ):
+        super().__init__()
+        self.token = token
+        self.columns = set(columns) if columns is not None else None
+        self.clock = clock or (lambda: datetime.now(timezone.utc))
+        self.articles: dict[str, dict[str, Any]] = {}
+        self.create_calls = 0
+        self.create_bodies: list[bytes] = []
+        self._keys: dict[str, tuple[str, str]] = {}  # idempotency key -> (article id, payload fingerprint)
+        self._ids = itertools.count(1001)
+        self.route("POST", r"/api/articles", self._create)
+        self.route("GET", r"/api/articles", self._list)
+        self.route("GET", r"/api/articles/(?P<id>[^/]+)", self._get)
+        self.route("PUT", r"/api/articles/(?P<id>[^/]+)", self._update)
+        self.route("DELETE", r"/api/articles/(?P<id>[^/]+)", self._delete)
+        self.route("GET", r"/articles/(?P<id>[^/]+)\.html", self._page)
+
+    # --- helpers for tests -------------------------------------------------------------------
+
+    def reset(self) -> None:
+        """Forget every article, key, counter and pending fault (lets tests share one server)."""
+        with self.lock:
+            self.articles.clear()
+            self._keys.clear()
+            self.create_bodies.clear()
+            self.create_calls = 0
+        self.faults.clear()
+
+    def live_articles(self) -> list[dict[str, Any]]:
+        """Articles not withdrawn, oldest first."""
+        with self.lock:
+            return [a for a in self.articles.values() if a["status"] == "published"]
+
+    # --- routes --------------------------------------------------------------------------------
+
+    def _create(self, request: Request) -> Response:
+        with self.lock:
+            self.create_calls += 1
+            self.create_bodies.append(request.body)
+        denied = self._authorize(request)
+        if denied:
+            return denied
+        try:
+            data = self._parse_body(request)
+            fields = self._validate(data)
+        except _Invalid as exc:
+            return _invalid(exc)
+        key = request.header("idempotency-key") or _text(data.get("request_id"))
+        fingerprint = _fingerprint(data)
+        with self.lock:
+            if key and key in self._keys:
+                article_id, seen = self._keys[key]
+                article = self.articles[article_id]
+                if article["status"] == "published":
+                    if seen != fingerprint:
+                        return json_response(
+                            {
+                                "code": "conflict",
+                                "message": "Idempotency-Key was already used with a different payload",
+                                "field": "Idempotency-Key",
+                            },
+                            409,
+                        )
+                    return json_response({"code": 0, "data": self._ref(article)}, 200)
+            article_id = str(next(self._ids))
+            now = self.clock().isoformat()
+            article = {
+                "id": article_id,
+                **fields,
+                "status": "published",
+                "request_id": key,
+                "url": f"{self._origin(request)}/articles/{article_id}.html",
+                "created_at": now,
+                "updated_at": now,
+                "versions": 1,
+            }
+            self.articles[article_id] = article
+            if key:
+                self._keys[key] = (article_id, fingerprint)
+        return json_response({"code": 0, "data": self._ref(article)}, 201)
+
+    def _list(self, request: Request) -> Response:
+        denied = self._authorize(request)
+        if denied:
+            return denied
+        key = request.arg("request_id") or request.arg("idempotency_key")
+        with self.lock:
+            items = [
+                self._summary(a) for a in self.articles.values() if key is None or a["request_id"] == key
+            ]
+        return json_response({"code": 0, "data": {"items": items, "total": len(items)}})
+
+    def _get(self, request: Request) -> Response:
+        denied = self._authorize(request)
+        if denied:
+            return denied
+        with self.lock:
+            article = self.articles.get(request.params["id"])
+            if article is None:
+                return _not_found(request.params["id"])
+            return json_response({"code": 0, "data": {k: v for k, v in article.items() if k != "versions"}})
+
+    def _update(self, request: Request) -> Response:
+        denied = self._authorize(request)
+        if denied:
+            return denied
+        article_id = request.params["id"]
+        try:
+            fields = self._validate(self._parse_body(request))
+        except _Invalid as exc:
+            return _invalid(exc)
+        with self.lock:
+            article = self.articles.get(article_id)
+            if article is None or article["status"] != "published":
+                return _not_found(article_id)
+            article.update(fields)
+            article["updated_at"] = self.clock().isoformat()
+            article["versions"] += 1
+            return json_response({"code": 0, "data": self._ref(article)})
+
+    def _delete(self, request: Request) -> Response:
+        denied = self._authorize(request)
+        if denied:
+            return denied
+        article_id = request.params["id"]
+        with self.lock:
+            article = self.articles.get(article_id)
+            if article is None or article["status"] != "published":
+                return _not_found(article_id)
+            article["status"] = "withdrawn"
+            article["updated_at"] = self.clock().isoformat()
+            return json_response({"code": 0, "data": {"id": article_id, "status": "withdrawn"}})
+
+    def _page(self, request: Request) -> Response:
+        with self.lock:
+            article = self.articles.get(request.params["id"])
+            if article is None or article["status"] != "published":
+                return html_response("<!doctype html><title>404</title><h1>页面不存在</h1>", 404)
+            title = html.escape(article["title"])
+            page = (
+                f'<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>{title}</title></head>'
+                f'<body><h1>{title}</h1><p class="meta">{html.escape(article["column"])} · '
+                f'{html.escape(article["publish_time"])}</p><div class="content">{article["content"]}</div></body></html>'
+            )
+        return html_response(page)
+
+    # --- validation ----------------------------------------------------------------------------
+
+    def _authorize(self, request: Request) -> Response | None:
+        if request.header("authorization") != f"Bearer {self.token}":
+            return json_response({"code": "unauthorized", "message": "missing or invalid access token"}, 401)
+        return None
+
+    @staticmethod
+    def _parse_body(request: Request) -> dict[str, Any]:
+        try:
+            data = json.loads(request.body.decode("utf-8"))
+        except UnicodeDecodeError as exc:
+            raise _Invalid("body", "request body is not UTF-8") from exc
+        except ValueError as exc:
+            raise _Invalid("body", f"request body is not JSON: {exc}") from exc
+        if not isinstance(data, dict):
+            raise _Invalid("body", "request body must be a JSON object")
+        return data
+
+    def _validate(self, data: dict[str, Any]) -> dict[str, Any]:
+        fields: dict[str, Any] = {}
+        for name in REQUIRED:
+            value = data.get(name)
+            if not isinstance(value, str) or not value.strip():
+                raise _Invalid(name, f"{name} is required")
+            fields[name] = value
+        if len(fields["title"]) > MAX_TITLE:
+            raise _Invalid("title", f"title is {len(fields['title'])} characters; at most {MAX_TITLE} allowed")
+        if self.columns is not None and fields["column"] not in self.columns:
+            raise _Invalid("column", f"unknown column {fields['column']!r}")
+        try:
+            when = datetime.fromisoformat(fields["publish_time"])
+        except ValueError as exc:
+            raise _Invalid("publish_time", "publish_time must be ISO 8601, e.g. 2019-06-01T10:00:00+08:00") from exc
+        if when.tzinfo is None:
+            raise _Invalid("publish_time", "publish_time needs a UTC offset, e.g. +08:00")
+        for name in OPTIONAL_TEXT:
+            value = data.get(name)
+            if value is not None and not isinstance(value, str):
+                raise _Invalid(name, f"{name} must be a string")
+            fields[name] = value or ""
+        fields["attachments"] = _attachments(data.get("attachments"))
+        return fields
+
+    @staticmethod
+    def _ref(article: dict[str, Any]) -> dict[str, Any]:
+        return {"id": article["id"], "url": article["url"]}
+
+    @staticmethod
+    def _summary(article: dict[str, Any]) -> dict[str, Any]:
+        keys = ("id", "url", "title", "column", "publish_time", "status", "request_id", "created_at")
+        return {k: article[k] for k in keys}
+
+    @staticmethod
+    def _origin(request: Request) -> str:
+        return f"http://{request.header('host') or '127.0.0.1'}"
+
+
+def _attachments(value: Any) -> list[dict[str, Any]]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise _Invalid("attachments", "attachments must be a list")
+    result = []
+    for i, spec in enumerate(value):
+        where = f"attachments[{i}]"
+        if not isinstance(spec, dict) or not isinstance(spec.get("name"), str) or not spec["name"]:
+            raise _Invalid(where, "each attachment needs a name")
+        if isinstance(spec.get("url"), str) and spec["url"]:
+            result.append({"name": spec["name"], "url": spec["url"]})
+            continue
+        try:
+            data = base64.b64decode(spec.get("data_base64") or "", validate=True)
+        except (binascii.Error, TypeError) as exc:
+            raise _Invalid(f"{where}.data_base64", "not valid base64") from exc
+        if not data:
+            raise _Invalid(where, "each attachment needs url or data_base64")
+        result.append({"name": spec["name"], "size": len(data), "sha256": hashlib.sha256(data).hexdigest()})
+    return result
+
+
+def _fingerprint(data: dict[str, Any]) -> str:
+    body = {k: v for k, v in data.items() if k != "request_id"}
+    return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode("utf-8")).hexdigest()
+
+
+def _text(value: Any) -> str | None:
+    return str(value) if value not in (None, "") else None
+
+
+def _invalid(exc: _Invalid) -> Response:
+    return json_response({"code": "invalid", "message": exc.message, "field": exc.field}, 422)
+
+
+def _not_found(article_id: str) -> Response:
+    return json_response({"code": "not_found", "message": f"article {article_id} not found"}, 404)

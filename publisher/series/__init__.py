@@ -1,0 +1,29 @@
+"""Recurring publications from data: a schedule, a data source and templates produce one item per occurrence.
+
+Pure parts only (no store): :mod:`.models` (config), :mod:`.schedule` (cron in the office time zone),
+:mod:`.sources` (rows for a date), :mod:`.render` (title and body); the core records occurrences.
+"""
+
+from .errors import MissingData, RenderError, SeriesError, SourceError, SourceUnavailable
+from .models import CsvSource, ExcelSource, HttpSource, SeriesConfig, load_series, parse_duration
+from .render import render_occurrence
+from .schedule import (
+    CatchUp,
+    CronError,
+    manual_occurrence,
+    next_occurrence,
+    occurrence_key,
+    occurrences_between,
+    occurrences_on,
+    parse_cron,
+    plan_catch_up,
+    previous_occurrence,
+)
+from .sources import load_rows, parse_date
+
+__all__ = [
+    "CatchUp", "CronError", "CsvSource", "ExcelSource", "HttpSource", "MissingData", "RenderError", "SeriesConfig",
+    "SeriesError", "SourceError", "SourceUnavailable", "load_rows", "load_series", "manual_occurrence",
+    "next_occurrence", "occurrence_key", "occurrences_between", "occurrences_on", "parse_cron", "parse_date",
+    "parse_duration", "plan_catch_up", "previous_occurrence", "render_occurrence",
+]
