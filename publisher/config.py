@@ -62,6 +62,21 @@ class DatabaseConfig(_Strict):
 
     url: str = "sqlite:///publisher.db"
 
+    @field_validator("url")
+    @classmethod
+    def _supported(cls, value: str) -> str:
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
+        try:
+            backend = make_url(value).get_backend_name()
+        except ArgumentError:
+            backend = None
+        if backend not in ("sqlite", "postgresql"):
+            raise ValueError(f"not a supported database URL {value.split(':', 1)[0]!r} "
+                             "(use sqlite:///path.db or postgresql+psycopg://user@host/db)")
+        return value
+
 
 class StorageConfig(_Strict):
     """Where attachment files are kept (content-addressed)."""
@@ -181,6 +196,7 @@ def parse_config(raw: Any, *, path: Path | str = DEFAULT_PATH, env: dict[str, st
         doc = _Document.model_validate(raw)
     except ValidationError as exc:
         problems.extend(_pydantic_problems(exc, ()))
+        _check_sections(raw, path.parent, problems)
         raise ConfigError(problems, str(path)) from None
 
     channels = _parse_channels(doc.channels, path.parent, problems)
@@ -202,6 +218,21 @@ def parse_config(raw: Any, *, path: Path | str = DEFAULT_PATH, env: dict[str, st
         limits=doc.limits,
         series=series,
     )
+
+
+def _check_sections(raw: dict, base: Path, problems: list[str]) -> None:
+    """After a top-level error, still check the channels, categories and routing that are well-formed."""
+    blocks = raw.get("channels") if isinstance(raw.get("channels"), dict) else {}
+    blocks = {k: v for k, v in blocks.items() if isinstance(k, str) and isinstance(v, dict)}
+    channels = _parse_channels(blocks, base, problems)
+    categories = raw.get("categories")
+    if not isinstance(categories, list) or not all(isinstance(c, str) for c in categories):
+        return
+    _check_categories(categories, problems)
+    routing = raw.get("routing", {})
+    if isinstance(routing, dict) and all(isinstance(v, list) and all(isinstance(t, str) for t in v)
+                                         for v in routing.values()):
+        _check_routing(routing, categories, blocks, channels, problems)
 
 
 def _substitute_env(node: Any, env: dict[str, str], where: tuple, problems: list[str]) -> Any:

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.pool import NullPool
 
 from .errors import ConfigError
 from .migrations import migrate
@@ -37,7 +37,11 @@ def _sqlite_engine(url: str) -> Engine:
     path = url.split("///", 1)[-1]
     if path and path != ":memory:":
         Path(path).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, poolclass=NullPool, connect_args={"timeout": SQLITE_BUSY_MS / 1000, "check_same_thread": False})
+    engine = create_engine(url, pool_size=16, max_overflow=16,
+                           connect_args={"timeout": SQLITE_BUSY_MS / 1000, "check_same_thread": False})
+    # Threads of one process queue on this lock rather than in SQLite's busy handler, which sleeps
+    # in coarse steps; other processes still wait on the database lock (busy timeout).
+    writer = threading.RLock()
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):
@@ -53,7 +57,19 @@ def _sqlite_engine(url: str) -> Engine:
     def _on_begin(conn):
         # IMMEDIATE takes the write lock up front, so two writers wait for each other (busy timeout)
         # instead of failing when a read transaction tries to upgrade.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        writer.acquire()
+        try:
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            writer.release()
+            raise
+        conn.info["publisher_locked"] = True
+
+    @event.listens_for(engine, "commit")
+    @event.listens_for(engine, "rollback")
+    def _on_end(conn):
+        if conn.info.pop("publisher_locked", False):
+            writer.release()
 
     return engine
 

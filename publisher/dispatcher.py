@@ -82,47 +82,67 @@ class Dispatcher:
         self.workers = workers or app.config.daemon.workers
         self.rng = rng or random.Random()
         self._rng_lock = threading.Lock()
+        self._saw_all_due = True
+        self._executor: ThreadPoolExecutor | None = None
 
     # -- the loop -----------------------------------------------------------------------------
     def run_due(self, stop: threading.Event | None = None, *, item_id: int | None = None) -> RunStats:
         """Process everything due now (claiming more as slots free up); return when nothing is due or in flight."""
         stats = RunStats()
         channels = self.app.config.enabled_channels()
-        with ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="deliver") as pool:
-            inflight: dict[Future, Claim] = {}
-            busy: Counter = Counter()
-            exhausted: set[str] = set()
-            while True:
-                if stop is None or not stop.is_set():
-                    paused = self.store.paused_channels()
-                    for name in channels:
-                        if name in paused or name in exhausted:
-                            continue
-                        free = min(self.app.config.channels[name].concurrency - busy[name], self.workers - len(inflight))
-                        if free <= 0:
-                            continue
-                        claims = self.claim(name, free, item_id=item_id)
-                        if not claims:
-                            exhausted.add(name)
-                        for claim in claims:
-                            busy[name] += 1
-                            inflight[pool.submit(self.execute, claim)] = claim
-                if not inflight:
-                    return stats
-                done, _ = wait(inflight, return_when=FIRST_COMPLETED)
-                for future in done:
-                    claim = inflight.pop(future)
-                    busy[claim.channel] -= 1
-                    exhausted.discard(claim.channel)
-                    try:
-                        stats.outcomes[future.result()] += 1
-                    except Exception:  # a bug in our own bookkeeping: keep the daemon alive, the lease expires
-                        log.exception("delivery %s crashed the worker", claim.id)
-                        stats.outcomes["error"] += 1
+        pool = self._pool()
+        inflight: dict[Future, Claim] = {}
+        busy: Counter = Counter()
+        exhausted: set[str] = set()
+        while True:
+            if stop is None or not stop.is_set():
+                paused = self.store.paused_channels()
+                slots = {}
+                for name in channels:
+                    if name not in paused and name not in exhausted:
+                        free = self.app.config.channels[name].concurrency - busy[name]
+                        if free > 0:
+                            slots[name] = free
+                room = self.workers - len(inflight)
+                claims = self.claim_many(slots, room, item_id=item_id) if slots and room > 0 else []
+                got = Counter(c.channel for c in claims)
+                if self._saw_all_due:
+                    exhausted.update(name for name, free in slots.items() if got[name] < free)
+                for claim in claims:
+                    busy[claim.channel] += 1
+                    inflight[pool.submit(self.execute, claim)] = claim
+            if not inflight:
+                return stats
+            done, _ = wait(inflight, return_when=FIRST_COMPLETED)
+            for future in done:
+                claim = inflight.pop(future)
+                busy[claim.channel] -= 1
+                exhausted.discard(claim.channel)
+                try:
+                    stats.outcomes[future.result()] += 1
+                except Exception:  # a bug in our own bookkeeping: keep the daemon alive, the lease expires
+                    log.exception("delivery %s crashed the worker", claim.id)
+                    stats.outcomes["error"] += 1
+
+    def _pool(self) -> ThreadPoolExecutor:
+        # One pool for the dispatcher's life: worker threads keep their HTTP sessions between runs.
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="deliver")
+        return self._executor
+
+    def close(self) -> None:
+        """Stop the worker threads (after in-flight work finishes)."""
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+            self._executor = None
 
     # -- claiming -----------------------------------------------------------------------------
     def claim(self, channel: str, limit: int, *, item_id: int | None = None) -> list[Claim]:
         """Take the lease on up to ``limit`` due deliveries of ``channel`` (of one item, when given)."""
+        return self.claim_many({channel: limit}, limit, item_id=item_id)
+
+    def claim_many(self, slots: dict[str, int], limit: int, *, item_id: int | None = None) -> list[Claim]:
+        """Take leases on due deliveries: at most ``slots[channel]`` per channel and ``limit`` in all."""
         now = self.clock.now()
         d = deliveries
         lease_free = or_(d.c.lease_expires_at.is_(None), d.c.lease_expires_at < now)
@@ -135,20 +155,26 @@ class Dispatcher:
         query = (
             select(d, items.c.status.label("item_status"))
             .join(items, items.c.id == d.c.item_id)
-            .where(and_(d.c.channel == channel, due))
+            .where(and_(d.c.channel.in_(list(slots)), due))
             .order_by(d.c.next_attempt_at, d.c.id)
-            .limit(limit * 3)
+            .limit(limit * 3 + len(slots))
         )
         if item_id is not None:
             query = query.where(d.c.item_id == item_id)
         claims: list[Claim] = []
+        left = dict(slots)
         with self.store.transaction() as conn:
-            for row in conn.execute(query).all():
+            rows = conn.execute(query).all()
+            self._saw_all_due = len(rows) < limit * 3 + len(slots)
+            for row in rows:
                 if len(claims) >= limit:
                     break
+                if left[row.channel] <= 0:
+                    continue
                 claim = self._take(conn, row, now)
                 if claim:
                     claims.append(claim)
+                    left[row.channel] -= 1
         return claims
 
     def _take(self, conn, row, now: datetime) -> Claim | None:

@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .adapter import ItemView
+from .adapter import Attachment, ItemView
 from .app import App
 from .attachments import describe, store_file
 from .content import decode_text, local_images, replace_local_markers, sanitize_html
@@ -168,7 +168,9 @@ def _body_and_files(app: App, request: ItemRequest) -> tuple[str, list[dict]]:
         path = Path(name)
         if request.base_dir and not path.is_absolute():
             path = request.base_dir / path
-        files.append({**describe(path, field="attach", max_bytes=limits.attachment_max_bytes), "inline": False})
+        info = describe(path, field="attach", max_bytes=limits.attachment_max_bytes)
+        if not any(f["sha256"] == info["sha256"] and not f["inline"] for f in files):  # the same file attached twice
+            files.append({**info, "inline": False})
     return sanitize_html(text), files
 
 
@@ -179,10 +181,14 @@ def _escape(text: str) -> str:
 def _check_channels(app: App, item: PreparedItem) -> None:
     """Ask each target channel whether it will take the item, so editors hear now, not at 3 a.m."""
     problems = []
+    files = [(Attachment(path=Path(f["source"]), filename=f["filename"], mime=f["mime"], sha256=f["sha256"],
+                         size=f["size"]), f["inline"]) for f in item.files]
     for name in item.channels:
         view = ItemView(
             id=0, uid="", title=item.title, category=item.category, body_html=item.body_html,
             publish_at=item.publish_at, summary=item.summary, author=item.author, department=item.department,
+            attachments=tuple(a for a, inline in files if not inline),
+            inline_images={a.sha256: a for a, inline in files if inline},
             channel_options=dict(item.options.get(name, {})),
         )
         for problem in app.channel(name).check(view):
@@ -259,6 +265,11 @@ def _request_from_row(row: dict, path: Path, line: int) -> ItemRequest:
     unknown = [k for k in row if k not in FIELDS]
     if unknown:
         raise InputError(f"{path}: line {line}: unknown field(s) {', '.join(unknown)} (known: {', '.join(FIELDS)})")
+    for key, value in row.items():
+        values = value if key in ("channels", "attach") and isinstance(value, list) else [value]
+        if key != "options" and not all(v is None or isinstance(v, (str, int, float)) and not isinstance(v, bool)
+                                        for v in values):
+            raise InputError(f"{path}: line {line}: {key} must be text, not {json.dumps(value, ensure_ascii=False)}")
 
     def as_list(value: Any) -> list[str]:
         if value is None:
@@ -273,7 +284,7 @@ def _request_from_row(row: dict, path: Path, line: int) -> ItemRequest:
             options = json.loads(options)
         except json.JSONDecodeError:
             options = parse_options(as_list(options))
-    if not isinstance(options, dict):
+    if not isinstance(options, dict) or not all(isinstance(v, dict) for v in options.values()):
         raise InputError(f"{path}: line {line}: options must be an object like {{\"wechat\": {{\"title\": \"...\"}}}}")
     return ItemRequest(
         title=_str(row.get("title")), category=_str(row.get("category")), body=_str(row.get("body")),

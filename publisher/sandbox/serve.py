@@ -9,8 +9,11 @@ from .server import EmulatorServer
 DEFAULT_PORT_BASE = 8701
 
 
-def build_emulators() -> list[tuple[str, object]]:
-    """The emulators the sandbox serves, in port order, with their default credentials."""
+def build_emulators(clock=None) -> list[tuple[str, object]]:
+    """The emulators the sandbox serves, in port order, with their default credentials.
+
+    ``clock`` (an object with ``now()``) drives token expiry and quotas, e.g. the demo's simulated clock.
+    """
     from .cms import CmsEmulator
     from .resource_site import ResourceSiteEmulator
     from .waterquality import WaterQualityEmulator
@@ -19,17 +22,17 @@ def build_emulators() -> list[tuple[str, object]]:
 
     return [
         ("cms", CmsEmulator()),
-        ("wechat", WechatEmulator()),
-        ("resource_site", ResourceSiteEmulator()),
+        ("wechat", WechatEmulator(clock=clock)),
+        ("resource_site", ResourceSiteEmulator(clock=clock)),
         ("wordpress", WordpressEmulator()),
         ("water-quality data", WaterQualityEmulator()),
     ]
 
 
-def start_all(host: str = "127.0.0.1", port_base: int = DEFAULT_PORT_BASE) -> list[tuple[str, EmulatorServer]]:
+def start_all(host: str = "127.0.0.1", port_base: int = DEFAULT_PORT_BASE, clock=None) -> list[tuple[str, EmulatorServer]]:
     """Start every emulator (port_base, port_base+1, ...); ``port_base=0`` picks free ports."""
     servers = []
-    for offset, (name, emulator) in enumerate(build_emulators()):
+    for offset, (name, emulator) in enumerate(build_emulators(clock)):
         port = port_base + offset if port_base else 0
         servers.append((name, EmulatorServer(emulator, host=host, port=port).start()))
     return servers

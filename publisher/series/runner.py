@@ -9,3 +9,7 @@ class SeriesRunner:
 
     def tick(self) -> None:
         """Create due occurrences."""
+
+    def next_due(self):
+        """When the next occurrence is due (None: no series)."""
+        return None
