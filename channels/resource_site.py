@@ -18,7 +18,7 @@ import requests
 from bs4 import BeautifulSoup, Tag
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
-from publisher.adapter import Channel, ChannelSettings, DeliveryContext, ItemView, Receipt
+from publisher.adapter import Channel, ChannelServices, ChannelSettings, DeliveryContext, ItemView, Receipt
 from publisher.errors import ChannelPaused, LookupUnsupported, OutcomeUnknown, PermanentError, RetryableError
 from publisher.http import new_session, raise_for_transient_status, send
 
@@ -174,7 +174,7 @@ class ResourceSiteChannel(Channel):
     supports_lookup = True
     settings: ResourceSiteSettings
 
-    def __init__(self, name, settings, services):
+    def __init__(self, name: str, settings: ChannelSettings, services: ChannelServices):
         super().__init__(name, settings, services)
         self._local = threading.local()
         self._browsers: list[_Browser] = []
@@ -248,7 +248,13 @@ class ResourceSiteChannel(Channel):
         )
 
     def lookup(self, item: ItemView, ctx: DeliveryContext) -> Receipt | None:
-        """Find the exact title on the listing (skipping notices that existed before this delivery)."""
+        """Find the exact title on the listing (skipping notices that existed before this delivery).
+
+        ``posted`` is checkpointed before the form is sent: when the checkpoint has the earlier scan but
+        not ``posted``, nothing was sent. Without any checkpoint the title alone decides (never post twice).
+        """
+        if "prior_ids" in ctx.checkpoint and not ctx.checkpoint.get("posted"):
+            return None
         title = self._title(item)
         found = self._find(self._browser(), title, exclude=set(ctx.checkpoint.get("prior_ids", [])))
         if found is None and ctx.checkpoint.get("saved"):

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Callable
 
 import requests
-from pydantic import Field, SecretStr
+from PIL import ImageColor
+from pydantic import Field, SecretStr, field_validator
 
 from publisher.adapter import Channel, ChannelServices, ChannelSettings, DeliveryContext, ItemView, Receipt
 from publisher.errors import ChannelPaused, OutcomeUnknown, PermanentError, RetryableError
@@ -54,6 +56,16 @@ class WechatSettings(ChannelSettings):
     only_fans_can_comment: bool = False
     image_download_max: int = Field(default=10 * MB, gt=0, description="bytes accepted for an external image")
 
+    @field_validator("cover_color")
+    @classmethod
+    def _known_colour(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                ImageColor.getrgb(value)
+            except ValueError:
+                raise ValueError(f"'{value}' is not a colour (use e.g. '#1f5fa8' or 'navy')") from None
+        return value
+
 
 @dataclass
 class _Image:
@@ -82,7 +94,7 @@ class WechatChannel(Channel):
             timeout=settings.timeout,
             use_stable_token=settings.use_stable_token,
         )
-        self._downloads = new_session()
+        self._upload_lock = threading.Lock()  # one upload per picture even when workers race
 
     # ------------------------------------------------------------------ check
 
@@ -130,7 +142,7 @@ class WechatChannel(Channel):
             try:
                 data = self.api.call("/cgi-bin/freepublish/submit", json_body={"media_id": media_id}, idempotent=False)
             except PermanentError as exc:
-                if "errcode 40007" in str(exc) and not cp.get("resubmitted"):
+                if errcode_of(exc) == 40007 and not cp.get("resubmitted"):
                     # the draft has gone from the draft box (deleted by hand): make a new one next time
                     ctx.save(media_id=None, submit_started=None, resubmitted=True)
                     raise RetryableError(f"{exc}; the draft disappeared, a new one will be made") from None
@@ -176,7 +188,7 @@ class WechatChannel(Channel):
                 data = self.api.call("/cgi-bin/draft/add", json_body={"articles": [article]})
                 break
             except PermanentError as exc:
-                if "errcode 40007" not in str(exc) or attempt:
+                if errcode_of(exc) != 40007 or attempt:
                     raise
                 self.log.warning("cached cover media_id was refused; uploading the cover again")
         media_id = str(data["media_id"])
@@ -270,7 +282,7 @@ class WechatChannel(Channel):
         try:
             self.api.call("/cgi-bin/freepublish/delete", json_body={"article_id": article_id, "index": 0})
         except ChannelPaused as exc:
-            if "errcode 48001" in str(exc):
+            if errcode_of(exc) == 48001:
                 raise PermanentError(
                     "this WeChat account cannot delete articles via the API (48001): "
                     "remove it by hand in the WeChat admin (发表记录 → 删除)"
@@ -289,7 +301,6 @@ class WechatChannel(Channel):
     def close(self) -> None:
         """Close HTTP sessions."""
         self.api.close()
-        self._downloads.close()
 
     # ------------------------------------------------------------------ images
 
@@ -312,26 +323,29 @@ class WechatChannel(Channel):
     def _download(self, url: str) -> bytes:
         """Fetch an external image (WeChat drops images that are not on its CDN), with a size cap."""
         limit = self.settings.image_download_max
-        response = send(self._downloads, "GET", url, timeout=self.settings.timeout, stream=True)
-        with response:
-            if response.status_code >= 500 or response.status_code == 429:
-                raise RetryableError(f"external image {url} answered HTTP {response.status_code}")
-            if response.status_code != 200:
-                raise PermanentError(
-                    f"external image {url} could not be downloaded (HTTP {response.status_code}); "
-                    "attach the image to the item instead"
-                )
-            chunks, size = [], 0
-            try:
-                for chunk in response.iter_content(65536):
-                    size += len(chunk)
-                    if size > limit:
-                        raise PermanentError(
-                            f"external image {url} is larger than {limit / MB:g} MB; attach a smaller copy to the item"
-                        )
-                    chunks.append(chunk)
-            except requests.RequestException:
-                raise RetryableError(f"external image {url}: the download broke off") from None
+        try:
+            with new_session() as session, send(session, "GET", url, timeout=self.settings.timeout, stream=True) as response:
+                if response.status_code >= 500 or response.status_code == 429:
+                    raise RetryableError(f"external image {url} answered HTTP {response.status_code}")
+                if response.status_code != 200:
+                    raise PermanentError(
+                        f"external image {url} could not be downloaded (HTTP {response.status_code}); "
+                        "attach the image to the item instead"
+                    )
+                chunks: list[bytes] = []
+                size = 0
+                try:
+                    for chunk in response.iter_content(65536):
+                        size += len(chunk)
+                        if size > limit:
+                            raise PermanentError(
+                                f"external image {url} is larger than {_size(limit)}; attach a smaller copy to the item"
+                            )
+                        chunks.append(chunk)
+                except requests.RequestException:
+                    raise RetryableError(f"external image {url}: the download broke off") from None
+        except OutcomeUnknown as exc:  # a download changes nothing: just try again later
+            raise RetryableError(str(exc)) from None
         return b"".join(chunks)
 
     def _upload_inline(self, image: _Image) -> str:
@@ -340,30 +354,39 @@ class WechatChannel(Channel):
         url = self.services.state.get(key)
         if url:
             return url
-        data, kind = prepare_image(image.read(), image.label)
-        result = self.api.call("/cgi-bin/media/uploadimg", files={"media": (f"image.{kind}", data, _mime(kind))})
-        url = str(result["url"])
-        self.services.state.put(key, url)
-        return url
+        with self._upload_lock:
+            url = self.services.state.get(key)
+            if url:
+                return url
+            data, kind = prepare_image(image.read(), image.label)
+            result = self.api.call("/cgi-bin/media/uploadimg", files={"media": (f"image.{kind}", data, _mime(kind))})
+            url = str(result["url"])
+            self.services.state.put(key, url)
+            return url
 
     def _cover_media_id(self, image: _Image | None, *, refresh: bool = False) -> str:
         """The permanent media_id of the cover (first image, else default_cover, else a plain colour)."""
         if image is None:
             image = self._default_cover()
         key = f"cover:{image.sha256}"
+        stale = self.services.state.get(key) if refresh else None
         media_id = None if refresh else self.services.state.get(key)
         if media_id:
             return media_id
-        data, kind = prepare_image(image.read(), image.label)
-        result = self.api.call(
-            "/cgi-bin/material/add_material",
-            params={"type": "image"},
-            files={"media": (f"cover.{kind}", data, _mime(kind))},
-        )
-        media_id = str(result["media_id"])
-        self.services.state.put(key, media_id)
-        self.log.info("uploaded cover %s as permanent material", image.label)
-        return media_id
+        with self._upload_lock:
+            media_id = self.services.state.get(key)
+            if media_id and media_id != stale:
+                return media_id
+            data, kind = prepare_image(image.read(), image.label)
+            result = self.api.call(
+                "/cgi-bin/material/add_material",
+                params={"type": "image"},
+                files={"media": (f"cover.{kind}", data, _mime(kind))},
+            )
+            media_id = str(result["media_id"])
+            self.services.state.put(key, media_id)
+            self.log.info("uploaded cover %s as permanent material", image.label)
+            return media_id
 
     def _default_cover(self) -> _Image:
         path = self.settings.default_cover
@@ -440,6 +463,15 @@ def _content_problems(content: str) -> list[str]:
     if not content.strip():
         problems.append("body is empty; WeChat needs article content")
     return problems
+
+
+def errcode_of(exc: Exception) -> int | None:
+    """The WeChat errcode behind an error raised by :class:`WechatApi`, if any."""
+    return getattr(exc, "errcode", None)
+
+
+def _size(n: int) -> str:
+    return f"{n / MB:g} MB" if n >= MB else f"{n / 1024:g} KB" if n >= 1024 else f"{n} bytes"
 
 
 def _mime(kind: str) -> str:

@@ -8,6 +8,8 @@ It never appears in a log line or an error message: only paths are ever reported
 from __future__ import annotations
 
 import json
+import logging
+import re
 import threading
 from datetime import datetime, time, timedelta, timezone
 from typing import Any
@@ -25,6 +27,27 @@ CREDENTIAL_ERRORS = frozenset({40002, 40013, 40125, 41002, 41004})
 CONTENT_ERRORS = frozenset(
     {40005, 40007, 40009, 40033, 40039, 44003, 45002, 45003, 45004, 45110, 47001, 53500, 53502, 53503, 53504, 53505, 53600}
 )
+
+
+class _RedactQuery(logging.Filter):
+    """Blank access tokens and secrets out of urllib3's debug lines, which print full request URLs."""
+
+    _pattern = re.compile(r"((?:access_token|secret)=)[^&\s\"]+")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if "access_token=" in message or "secret=" in message:
+            record.msg, record.args = self._pattern.sub(r"\1***", message), ()
+        return True
+
+
+def _install_redaction() -> None:
+    logger = logging.getLogger("urllib3.connectionpool")
+    if not any(isinstance(f, _RedactQuery) for f in logger.filters):
+        logger.addFilter(_RedactQuery())
+
+
+_install_redaction()
 
 
 class WechatApi:
@@ -171,7 +194,12 @@ class WechatApi:
     # ------------------------------------------------------------------ errcodes
 
     def error_for(self, errcode: int, errmsg: str, path: str) -> ChannelError:
-        """The error-tree exception for a WeChat errcode on ``path`` (see channel-contracts.md)."""
+        """The error-tree exception for a WeChat errcode on ``path``; its ``errcode`` attribute keeps the code."""
+        error = self._error_for(errcode, errmsg, path)
+        error.errcode = errcode  # type: ignore[attr-defined]
+        return error
+
+    def _error_for(self, errcode: int, errmsg: str, path: str) -> ChannelError:
         what = f"WeChat {path}: errcode {errcode} ({errmsg})" if errmsg else f"WeChat {path}: errcode {errcode}"
         if errcode in RETRY_ERRORS:
             return RetryableError(f"{what}; will retry", retry_after=RETRY_ERRORS[errcode])

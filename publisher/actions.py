@@ -50,7 +50,10 @@ def retry_item(app: App, item_id: int, channel: str | None = None) -> list[str]:
             if d.status in ("dead", "failed", "in_doubt") and d.lease_owner is None:
                 conn.execute(update(deliveries).where(and_(deliveries.c.id == d.id, deliveries.c.version == d.version))
                              .values(status="pending", attempts=0, first_attempt_at=None, next_attempt_at=now,
-                                     version=d.version + 1, updated_at=now, last_error=None))
+                                     version=d.version + 1, updated_at=now, last_error=None,
+                                     # an operator who retries an in-doubt delivery has checked the channel:
+                                     # start afresh instead of resuming the doubtful attempt
+                                     **({"checkpoint": {}} if d.status == "in_doubt" else {})))
                 store.event(conn, "retry", actor=app.actor, item_id=item_id, delivery_id=d.id, channel=d.channel,
                             previous=d.status)
                 done.append(d.channel)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import threading
 from datetime import datetime, timezone
 from pathlib import Path
@@ -9,11 +10,12 @@ from typing import Any
 
 import pytest
 import requests
+import yaml
 from bs4 import BeautifulSoup
 
 from channels.resource_site import ResourceSiteChannel
 from publisher.adapter import Attachment, DeliveryContext, ItemView
-from publisher.errors import ChannelPaused, OutcomeUnknown, PermanentError
+from publisher.errors import ChannelPaused, OutcomeUnknown, PermanentError, RetryableError
 from publisher.sandbox.resource_site import ALTERNATE_LAYOUT, ResourceSiteEmulator
 from publisher.sandbox.server import EmulatorServer
 
@@ -287,6 +289,29 @@ def test_read_timeout_after_posting_is_unknown_and_lookup_says_none_when_absent(
     assert len(emulator.notices) == 1
 
 
+def test_lookup_ignores_an_older_notice_with_the_same_title(channel, emulator):
+    older = emulator.add_notice("某某项目施工招标公告")
+    # without any checkpoint the title alone decides: better a wrong "found" than a second notice
+    assert channel.lookup(make_item(), Ledger().ctx()).external_id == str(older.id)
+    emulator.faults.add("status", status=503, path=r"notice_save\.do")
+    ledger = Ledger()
+    with pytest.raises(RetryableError):
+        channel.publish(make_item(), ledger.ctx())
+    assert ledger.checkpoint["prior_ids"] == [str(older.id)]
+    assert channel.lookup(make_item(), ledger.ctx()) is None
+    receipt = channel.publish(make_item(), ledger.ctx())
+    assert receipt.external_id == str(emulator.notices[-1].id) != str(older.id)
+
+
+def test_crash_without_a_saved_checkpoint_is_settled_by_title(channel, emulator):
+    channel.publish(make_item(), DeliveryContext(delivery_id=1, channel="site", idempotency_key="d1", attempt=1))
+    receipt = channel.lookup(make_item(), Ledger().ctx())
+    assert receipt is not None and receipt.external_id == str(emulator.notices[0].id)
+    ledger = Ledger()
+    ledger.checkpoint = {"prior_ids": []}  # scanned, crashed before posting: certainly not sent
+    assert channel.lookup(make_item(), ledger.ctx()) is None
+
+
 def test_wrong_password_pauses_the_channel_without_leaking_it(server, services):
     config = site_config(server.url, password="wrong-password-123")
     channel = ResourceSiteChannel("site", ResourceSiteChannel.Settings(**config), services)
@@ -339,7 +364,8 @@ def test_a_differently_built_site_needs_only_configuration(clock, services, tmp_
         files.append(Attachment(path, name, "application/octet-stream", "2" * 64, path.stat().st_size))
     with EmulatorServer(emulator) as server:
         channel = ResourceSiteChannel("alt", ResourceSiteChannel.Settings(**alternate_config(server.url)), services)
-        receipt = channel.publish(make_item("中标结果公示—〇一标段", category="中标公示", attachments=tuple(files)), Ledger().ctx())
+        ledger = Ledger()
+        receipt = channel.publish(make_item("中标结果公示—〇一标段", category="中标公示", attachments=tuple(files)), ledger.ctx())
         [notice] = emulator.notices
         assert notice.title == "中标结果公示—〇一标段" and notice.category == "jg"
         assert [a["filename"] for a in notice.attachments] == ["图纸.dwg", "清单.xlsx"]
@@ -348,7 +374,7 @@ def test_a_differently_built_site_needs_only_configuration(clock, services, tmp_
         # pagination: five per page, our notice pushed to page 2
         for i in range(6):
             emulator.add_notice(f"其他公告{i}")
-        assert channel.lookup(make_item("中标结果公示—〇一标段"), Ledger().ctx()) == receipt
+        assert channel.lookup(make_item("中标结果公示—〇一标段"), ledger.ctx()) == receipt
         emulator.expire_sessions()
         channel.publish(make_item("第二条"), Ledger().ctx())
         assert emulator.logins == 2
@@ -401,3 +427,12 @@ def test_settings_require_a_success_marker(server):
     del config["submit"]["success_text"]
     with pytest.raises(ValueError, match="success_text or success_selector"):
         ResourceSiteChannel.Settings(**config)
+
+
+def test_the_documented_sandbox_config_works(server, services, emulator):
+    doc = (Path(__file__).parent.parent / "docs" / "channels" / "resource_site.md").read_text(encoding="utf-8")
+    block = yaml.safe_load(re.search(r"```yaml\n(.*?)```", doc, re.S).group(1))["channels"]["trading-centre"]
+    block.update(base_url=server.url, password=PASSWORD)
+    channel = ResourceSiteChannel("trading-centre", ResourceSiteChannel.Settings(**block), services)
+    receipt = channel.publish(make_item(TRICKY_TITLE, category="其他"), Ledger().ctx())
+    assert emulator.notices[0].category == "13" and receipt.external_id == str(emulator.notices[0].id)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from .server import Emulator, Request, Response, html_response
+from .server import Emulator, Request, Response
 
 
 @dataclass(frozen=True)

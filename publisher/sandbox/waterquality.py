@@ -51,7 +51,7 @@ PARAMETERS: tuple[Parameter, ...] = (
     Parameter("肉眼可见物", "—", "无", "text", expected="无"),
     Parameter("pH", "无量纲", "6.5～8.5", "range", low=6.5, high=8.5, sample=(6.9, 7.8), decimals=2),
     Parameter("游离氯", "mg/L", "≥0.3且≤2", "range", low=0.3, high=2, sample=(0.45, 0.95), decimals=2),
-    Parameter("耗氧量（COD_Mn法，以O₂计）", "mg/L", "≤3", "max", high=3, sample=(0.8, 2.2), decimals=2),
+    Parameter("耗氧量（COD_Mn法，以O2计）", "mg/L", "≤3", "max", high=3, sample=(0.8, 2.2), decimals=2),
     Parameter("菌落总数", "CFU/mL", "≤100", "max", high=100, sample=(0, 12), decimals=0),
     Parameter("总大肠菌群", "MPN/100mL", "不应检出", "absent"),
     Parameter("大肠埃希氏菌", "MPN/100mL", "不应检出", "absent"),

@@ -13,6 +13,7 @@ content, 47001 body that is not JSON, 41001 missing access_token, 40035 bad batc
 from __future__ import annotations
 
 import itertools
+from html import escape
 import json
 import re
 import secrets
@@ -25,7 +26,7 @@ from zoneinfo import ZoneInfo
 
 from bs4 import BeautifulSoup
 
-from .server import Emulator, Request, Response, json_response
+from .server import Emulator, Request, Response, html_response, json_response
 
 TOKEN_TTL = 7200
 OLD_TOKEN_GRACE = timedelta(minutes=5)
@@ -233,6 +234,7 @@ class WechatEmulator(Emulator):
         self.route("POST", "/cgi-bin/freepublish/batchget", api(self._batchget, body="json"))
         self.route("POST", "/cgi-bin/freepublish/delete", api(self._delete, body="json"))
         self.route("POST", "/cgi-bin/clear_quota", api(self._clear_quota, body="json"))
+        self.route("GET", r"/s/(?P<article_id>[^/_]+)_(?P<index>\d+)", self._article_page)
         self.route("POST", "/_sandbox/wechat/errcodes", self._http_inject_errcode)
         self.route("POST", "/_sandbox/wechat/next_status", self._http_next_status)
         self.route("GET", "/_sandbox/wechat/state", self._http_state)
@@ -346,10 +348,10 @@ class WechatEmulator(Emulator):
             return _error(47001)
         return data if isinstance(data, dict) else _error(47001)
 
-    def _issue(self, kind: str) -> _Token:
+    def _issue(self, kind: str, retire: bool = True) -> _Token:
         now = self.now()
         for token in self.tokens.values():
-            if token.kind == kind and token.retired_at is None:
+            if retire and token.kind == kind and token.retired_at is None:
                 token.retired_at = now + OLD_TOKEN_GRACE if kind == "token" else now
         token = _Token(secrets.token_urlsafe(48), kind, now + timedelta(seconds=TOKEN_TTL))
         self.tokens[token.value] = token
@@ -386,12 +388,15 @@ class WechatEmulator(Emulator):
         if problem:
             return _error(problem)
         now = self.now()
-        current = next(
+        current = max(
             (t for t in self.tokens.values() if t.kind == "stable" and t.retired_at is None and t.expires_at > now),
-            None,
+            key=lambda t: t.expires_at,
+            default=None,
         )
         if current is None or data.get("force_refresh"):
             current = self._issue("stable")
+        elif current.expires_at - now <= OLD_TOKEN_GRACE:
+            current = self._issue("stable", retire=False)  # the last five minutes: a new one, the old still works
         expires_in = int((current.expires_at - now).total_seconds())
         return json_response({"access_token": current.value, "expires_in": expires_in})
 
@@ -591,6 +596,18 @@ class WechatEmulator(Emulator):
         else:
             return _error(40035)
         return _ok()
+
+    def _article_page(self, request: Request) -> Response:
+        """The public page of an article (when ``article_base`` points at this sandbox)."""
+        with self._state_lock:
+            self._settle_all()
+            article = self.articles.get(request.params["article_id"])
+            index = int(request.params["index"])
+            if article is None or article.is_deleted or not 1 <= index <= len(article.news_item):
+                return html_response("<p>该内容已被发布者删除</p>", 404)
+            news = article.news_item[index - 1]
+            return html_response(f"<html><head><meta charset='utf-8'><title>{escape(news['title'])}</title></head>"
+                                 f"<body><h1>{escape(news['title'])}</h1>{news['content']}</body></html>")
 
     # ----------------------------------------------------------------- sandbox control over HTTP
 

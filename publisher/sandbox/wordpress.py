@@ -283,6 +283,8 @@ class WordpressEmulator(Emulator):
         auth = self._auth(request)
         if auth.error:
             return auth.error
+        if request.arg("context") == "edit" and auth.user is None:
+            return wp_error("rest_forbidden_context", "Sorry, you are not allowed to edit posts in this post type.", 401)
         statuses = (request.arg("status") or "publish").split(",")
         if statuses != ["publish"] and auth.user is None:
             return wp_error("rest_invalid_param", "Invalid parameter(s): status", 400,
@@ -427,10 +429,19 @@ def _sanitize_slug(text: str) -> str:
 
 
 def _disposition_filename(value: str) -> str | None:
-    star = re.search(r"filename\*\s*=\s*(?:UTF-8|utf-8)''([^;]+)", value)
-    if star:
-        return unquote(star.group(1).strip())
-    plain = re.search(r'filename\s*=\s*"([^"]*)"|filename\s*=\s*([^;\s]+)', value)
-    if plain:
-        return (plain.group(1) or plain.group(2) or "").strip() or None
+    """The ``filename=`` parameter, read the way WordPress does (it ignores ``filename*``).
+
+    WordPress sees the raw header bytes; Python's http.server decoded them as Latin-1, so undo that.
+    """
+    for part in value.split(";")[1:]:
+        key, eq, raw = part.partition("=")
+        if eq and key.strip().lower() == "filename":
+            name = raw.strip()
+            if len(name) >= 2 and name[0] == name[-1] == '"':
+                name = name[1:-1]
+            try:
+                name = name.encode("latin-1").decode("utf-8")
+            except (UnicodeEncodeError, UnicodeDecodeError):
+                pass
+            return name or None
     return None
