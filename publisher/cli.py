@@ -381,6 +381,84 @@ def report_cmd(obj: _Ctx, year: int, fmt: str, output: str | None) -> None:
         click.echo(data.decode("utf-8"), nl=False)
 
 
+# -- series ---------------------------------------------------------------------------------------
+@main.group()
+def series() -> None:
+    """Recurring publications from data: list them, run one day by hand."""
+
+
+@series.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def series_list(obj: _Ctx, as_json: bool) -> None:
+    """Each series' next occurrence and last outcome (with its deliveries)."""
+    from .series.runner import SeriesRunner
+
+    app = obj.app()
+    rows = SeriesRunner(app).overview()
+    if as_json:
+        _echo_json(rows)
+        return
+    if not rows:
+        click.echo("(no series configured)")
+    for r in rows:
+        nxt = f"next {r['next_occurrence']:%Y-%m-%d %H:%M %Z}" if r["next_occurrence"] else "disabled"
+        click.echo(f"{r['series']}  [{r['category']}]  {r['schedule']}  {nxt}")
+        for label, o in (("last", r["last"]), ("last problem", r["last_problem"])):
+            if o is None or (label == "last problem" and o == r["last"]):
+                continue
+            line = f"  {label}: {o['occurrence_key']} {o['status'].replace('_', ' ')}"
+            if o["item_id"] is not None:
+                line += f"  item {o['item_id']}  " + " ".join(f"{d['channel']}:{d['status']}" for d in o["deliveries"])
+            if o["last_error"]:
+                line += f"  ({o['last_error']})"
+            click.echo(line)
+        if r["counts"]:
+            click.echo("  occurrences: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in sorted(r["counts"].items())))
+
+
+@series.command("run")
+@click.argument("name")
+@click.option("--date", "day", required=True, metavar="YYYY-MM-DD", help="the day to publish (office time zone)")
+@click.option("--dry-run", is_flag=True, help="render and print it; write nothing")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def series_run(obj: _Ctx, name: str, day: str, dry_run: bool, as_json: bool) -> None:
+    """Create one occurrence by hand now (a later run of the same day is a re-issue, KEY#2)."""
+    from datetime import date as _date
+
+    from .clock import SystemClock
+    from .series.errors import SeriesError
+    from .series.runner import SeriesRunner, find_series, render_manual
+
+    try:
+        on = _date.fromisoformat(day.strip())
+    except ValueError:
+        raise InputError(f"--date {day!r}: use YYYY-MM-DD", field="date") from None
+    try:
+        if dry_run:
+            cfg = obj.config()
+            find_series(cfg, name)
+            clock = obj._app.clock if obj._app else SystemClock()
+            r = render_manual(cfg, name, on, clock.now())
+            if as_json:
+                _echo_json({"series": r.series, "occurrence_key": r.occurrence_key, "scheduled_at": r.scheduled_at,
+                            "title": r.title, "body_html": r.body_html, "dry_run": True})
+            else:
+                click.echo(f"{r.title}\n\n{r.body_html}")
+            return
+        app = obj.app()
+        issued = SeriesRunner(app).issue(name, on)
+    except SeriesError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_FAILED)
+    if as_json:
+        _echo_json({"series": issued.series, "occurrence_key": issued.occurrence_key,
+                    "scheduled_at": issued.scheduled_at, "item_id": issued.item_id})
+    else:
+        click.echo(issued.item_id)
+
+
 # -- sandbox and demo -----------------------------------------------------------------------------
 @main.command("sandbox")
 @click.option("--host", default="127.0.0.1", show_default=True)

@@ -192,19 +192,20 @@ def parse_config(raw: Any, *, path: Path | str = DEFAULT_PATH, env: dict[str, st
     if not isinstance(raw, dict):
         raise ConfigError(["the file must be a mapping with office, database, categories, channels, routing"], str(path))
     raw = _substitute_env(raw, env, (), problems)
+    unset = len(problems)
     try:
         doc = _Document.model_validate(raw)
     except ValidationError as exc:
         problems.extend(_pydantic_problems(exc, ()))
         _check_sections(raw, path.parent, problems)
-        raise ConfigError(problems, str(path)) from None
+        raise ConfigError(_without_follow_ons(problems, unset), str(path)) from None
 
     channels = _parse_channels(doc.channels, path.parent, problems)
     _check_categories(doc.categories, problems)
     _check_routing(doc.routing, doc.categories, doc.channels, channels, problems)
-    series = _parse_series(doc, problems)
+    series = _parse_series(doc, problems, path.parent)
     if problems:
-        raise ConfigError(problems, str(path))
+        raise ConfigError(_without_follow_ons(problems, unset), str(path))
     return Config(
         path=path,
         office=doc.office,
@@ -218,6 +219,12 @@ def parse_config(raw: Any, *, path: Path | str = DEFAULT_PATH, env: dict[str, st
         limits=doc.limits,
         series=series,
     )
+
+
+def _without_follow_ons(problems: list[str], unset: int) -> list[str]:
+    """Drop problems at keys whose ``${VAR}`` was unset (the first ``unset`` problems): the cause is named already."""
+    keys = {p.split(": ", 1)[0] for p in problems[:unset]}
+    return problems[:unset] + [p for p in problems[unset:] if p.split(": ", 1)[0] not in keys]
 
 
 def _check_sections(raw: dict, base: Path, problems: list[str]) -> None:
@@ -320,7 +327,7 @@ def _check_routing(routing, categories, blocks, channels, problems) -> None:
         problems.append(f"routing: no `default` entry and no route for {', '.join(uncovered)}")
 
 
-def _parse_series(doc: _Document, problems: list[str]) -> dict[str, Any]:
+def _parse_series(doc: _Document, problems: list[str], base: Path) -> dict[str, Any]:
     if not doc.series:
         return {}
     try:
@@ -328,7 +335,7 @@ def _parse_series(doc: _Document, problems: list[str]) -> dict[str, Any]:
     except ImportError:
         problems.append("series: this installation has no series support")
         return {}
-    return parse_series_block(doc.series, doc.categories, doc.channels, problems)
+    return parse_series_block(doc.series, doc.categories, doc.channels, problems, base_dir=base)
 
 
 def _resolve(value: str, base: Path) -> Path:

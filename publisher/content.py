@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import re
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -29,14 +30,19 @@ ALLOWED_ATTRIBUTES = {
 URL_SCHEMES = {"http", "https", "mailto", "tel", "attachment"}
 ATTACHMENT_SCHEME = "attachment:"
 _CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
+# CSS that can run script or fetch URLs (old IE expression(), url(javascript:...), bindings)
+_UNSAFE_CSS = re.compile(r"expression\s*\(|url\s*\(|javascript:|vbscript:|behavior\s*:|-moz-binding|@import", re.I)
+_CSS_ESCAPE = re.compile(r"\\([0-9a-fA-F]{1,6})\s?")
 
 
 def decode_text(data: bytes, *, source: str, encoding: str | None = None) -> str:
-    """Decode a text file: the given encoding, else UTF-8 (with or without BOM), else GB18030 when it reads as Chinese.
+    """Decode a text file: the given encoding, else UTF-8 or UTF-16 (by BOM), else GB18030 when it reads as Chinese.
 
     Anything else is refused with a message naming ``source`` — never stored as mojibake.
     """
-    if b"\x00" in data:
+    if not encoding and data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encoding = "utf-16"  # Windows Notepad's "Unicode"
+    if b"\x00" in data and not (encoding or "").lower().replace("-", "").startswith("utf16"):
         raise InputError(f"{source} contains NUL bytes: it is a binary file, not text")
     if encoding:
         try:
@@ -78,7 +84,17 @@ def sanitize_html(html: str) -> str:
         url_schemes=URL_SCHEMES,
         link_rel="noopener noreferrer",
         strip_comments=True,
+        attribute_filter=_safe_attribute,
     )
+
+
+def _safe_attribute(tag: str, name: str, value: str) -> str | None:
+    """Drop a ``style`` attribute that could run script or load a URL (escapes and comments undone first)."""
+    if name != "style":
+        return value
+    css = _CSS_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)) if int(m.group(1), 16) < 0x110000 else "",
+                          re.sub(r"/\*.*?\*/", "", value, flags=re.S)).replace("\\", "")
+    return None if _UNSAFE_CSS.search(css) else value
 
 
 def local_images(html: str, base_dir: Path | None) -> tuple[str, list[Path]]:

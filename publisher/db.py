@@ -5,12 +5,24 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from contextlib import contextmanager
+from typing import Iterator
+
+from sqlalchemy import Connection, Engine, create_engine, event
 
 from .errors import ConfigError
 from .migrations import migrate
 
 SQLITE_BUSY_MS = 30_000
+READ_ONLY = "publisher_read_only"
+
+
+@contextmanager
+def reading(engine: Engine) -> Iterator[Connection]:
+    """A connection for reads only: on SQLite it takes no write lock, so it never waits for writers."""
+    with engine.connect() as conn:
+        conn.execution_options(**{READ_ONLY: True})
+        yield conn
 
 
 def make_engine(url: str, *, migrate_schema: bool = True) -> Engine:
@@ -55,6 +67,9 @@ def _sqlite_engine(url: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):
+        if conn.get_execution_options().get(READ_ONLY):
+            conn.exec_driver_sql("BEGIN")  # WAL readers see a snapshot and never wait for writers
+            return
         # IMMEDIATE takes the write lock up front, so two writers wait for each other (busy timeout)
         # instead of failing when a read transaction tries to upgrade.
         writer.acquire()

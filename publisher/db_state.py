@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from .clock import Clock
 from .schema import channel_state
+from .db import reading
 
 LOCK_TTL = timedelta(seconds=60)
 
@@ -33,7 +34,7 @@ class DbChannelState:
 
     def get(self, key: str) -> Any | None:
         """The value, or None when missing or expired."""
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             row = self._row(conn, key)
         if row is None or row.value is None:
             return None
@@ -68,7 +69,7 @@ class DbChannelState:
         deadline = time.monotonic() + LOCK_TTL.total_seconds()
         while True:
             now = self.clock.now()
-            with self.engine.connect() as conn:
+            with reading(self.engine) as conn:
                 row = self._row(conn, key)
             if row is not None and row.value is not None:
                 fresh = row.expires_at is None or row.expires_at - refresh_before > now

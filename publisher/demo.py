@@ -10,6 +10,7 @@ simulated clock run through the year, and prints the paragraph the report needs.
 from __future__ import annotations
 
 import json
+from importlib import resources
 import random
 import shutil
 import tempfile
@@ -18,7 +19,6 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import yaml
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy import func, select
@@ -32,6 +32,7 @@ from .report import channel_paragraph
 from .sandbox.serve import start_all
 from .schema import deliveries
 from .tally import tally
+from .db import reading
 
 TZ = ZoneInfo("Asia/Shanghai")
 WEBSITE_PLAN = {  # the reference's website figures (they add up to 496; see RECONCILIATION)
@@ -60,24 +61,12 @@ DEMO_TITLES = {
 }
 
 
-def demo_config(urls: dict[str, str], workdir: Path) -> dict:
-    """The configuration the demo runs with: every channel pointed at the sandbox."""
-    return {
-        "office": {"name": "如东县住房和城乡建设局", "short_name": "我局", "timezone": "Asia/Shanghai"},
-        "database": {"url": f"sqlite:///{workdir / 'demo.db'}"},
-        "storage": {"attachments": str(workdir / "attachments")},
-        "categories": list(WEBSITE_PLAN)[:6] + ["水质检测", "公示公告", "其他", "工作动态", "招标采购"],
-        "channels": {
-            "website": {"type": "cms", "display_name": "中国如东网站平台", "base_url": urls["cms"],
-                        "auth_token": "sandbox-cms-token", "timeout": 5},
-            "feed": {"type": "rss", "display_name": "网站RSS订阅", "count_in_report": False,
-                     "output": str(workdir / "public" / "rss.xml"), "atom_output": str(workdir / "public" / "atom.xml"),
-                     "site_url": urls["cms"], "link_from": "website", "concurrency": 1},
-        },
-        "routing": {"default": ["website", "feed"]},
-        "retry": {"max_attempts": 8, "base_delay": 60, "max_delay": 3600, "jitter": 0.2, "lease": "5m"},
-        "daemon": {"workers": 8},
-    }
+def demo_config_text(urls: dict[str, str]) -> str:
+    """The packaged default configuration, pointed at this run's sandbox ports."""
+    text = resources.files("publisher").joinpath("default_config.yaml").read_text(encoding="utf-8")
+    for port, name in zip(range(8701, 8706), ("cms", "wechat", "resource_site", "wordpress", "water-quality")):
+        text = text.replace(f"http://127.0.0.1:{port}", urls[name])
+    return text
 
 
 def build_plan(year: int, rng: random.Random) -> list[dict]:
@@ -121,7 +110,7 @@ def build_plan(year: int, rng: random.Random) -> list[dict]:
 
 def next_due(app: App) -> datetime | None:
     """The earliest time some delivery becomes due (pending, failed, in doubt, or a lease running out)."""
-    with app.store.engine.connect() as conn:
+    with reading(app.store.engine) as conn:
         a = conn.execute(select(func.min(deliveries.c.next_attempt_at)).where(
             deliveries.c.status.in_(("pending", "failed", "in_doubt")))).scalar()
         b = conn.execute(select(func.min(deliveries.c.lease_expires_at)).where(deliveries.c.status == "publishing")).scalar()
@@ -145,7 +134,7 @@ def run_demo(year: int = 2019, keep: Path | None = None, progress: bool = True, 
         urls = {name.split()[0]: server.url for name, server in servers}
         emulators = {name.split()[0]: server.emulator for name, server in servers}
         config_path = workdir / "config.yaml"
-        config_path.write_text(yaml.safe_dump(demo_config(urls, workdir), allow_unicode=True, sort_keys=False), encoding="utf-8")
+        config_path.write_text(demo_config_text(urls), encoding="utf-8")
         app = App.from_config(load_config(config_path), clock)
         app.actor = "demo"
         rng = random.Random(year)

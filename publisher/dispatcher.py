@@ -27,6 +27,7 @@ from .backoff import backoff_seconds
 from .config import parse_duration
 from .errors import ChannelPaused, LookupUnsupported, OutcomeUnknown, PermanentError, RetryableError
 from .schema import deliveries, items
+from .db import reading
 
 log = logging.getLogger("publisher.dispatcher")
 NEVER = timedelta(days=3650)
@@ -217,7 +218,7 @@ class Dispatcher:
         if claim.action == "drop":
             return self._finish(claim, "retracted", "retracted", reason="item retracted before it was published")
         adapter = self.app.channel(claim.channel)
-        with self.store.engine.connect() as conn:
+        with reading(self.store.engine) as conn:
             item = self.store.item_view(conn, claim.item_id, claim.channel)
         ctx = DeliveryContext(
             delivery_id=claim.id, channel=claim.channel, idempotency_key=claim.idempotency_key,

@@ -171,3 +171,11 @@ series_occurrences = Table(
     Column("updated_at", UTCDateTime, nullable=False),
     UniqueConstraint("series", "occurrence_key", name="uq_series_occurrence"),
 )
+
+# Added in schema version 2: where each series' catch-up starts (the runner moves it forward).
+series_state = Table(
+    "series_state",
+    metadata,
+    Column("series", String(200), primary_key=True),
+    Column("since", UTCDateTime, nullable=False),
+)

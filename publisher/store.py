@@ -16,6 +16,7 @@ from .clock import Clock, SystemClock
 from .db import make_engine
 from .errors import NotFound
 from .schema import attachments, channel_pauses, deliveries, events, items
+from .db import reading
 
 DELIVERY_STATUSES = ("pending", "publishing", "in_doubt", "published", "failed", "dead", "retracted")
 
@@ -50,7 +51,7 @@ class Store:
 
     def events_for(self, item_id: int) -> list[dict]:
         """The item's history, oldest first."""
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             rows = conn.execute(select(events).where(events.c.item_id == item_id).order_by(events.c.id))
             return [dict(r._mapping) for r in rows]
 
@@ -100,7 +101,7 @@ class Store:
 
     def get_item(self, item_id: int) -> dict:
         """The item with its deliveries, as ``item show`` prints it."""
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             row = self.item_row(conn, item_id)
             rows = conn.execute(select(deliveries).where(deliveries.c.item_id == item_id).order_by(deliveries.c.id)).all()
             files = conn.execute(select(attachments).where(attachments.c.item_id == item_id).order_by(attachments.c.id)).all()
@@ -110,7 +111,7 @@ class Store:
 
     def list_items(self, status: str | None = None, limit: int = 200) -> list[dict]:
         """Recent items with a per-status count of their deliveries; ``status`` filters by delivery status."""
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             query = select(items).order_by(items.c.id.desc()).limit(limit)
             if status:
                 query = query.where(items.c.id.in_(select(deliveries.c.item_id).where(deliveries.c.status == status)))
@@ -127,7 +128,7 @@ class Store:
 
     def delivery_counts(self) -> dict[str, int]:
         """How many deliveries are in each status."""
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             return dict(conn.execute(select(deliveries.c.status, func.count()).group_by(deliveries.c.status)).all())
 
     # -- channel pauses -----------------------------------------------------------------------
@@ -156,7 +157,7 @@ class Store:
     def paused_channels(self) -> dict[str, dict]:
         """Channels paused now: name → {since, until, reason}."""
         now = self.clock.now()
-        with self.engine.connect() as conn:
+        with reading(self.engine) as conn:
             rows = conn.execute(select(channel_pauses)).all()
         return {r.channel: dict(r._mapping) for r in rows if r.until is None or r.until > now}
 

@@ -11,6 +11,7 @@ from sqlalchemy import and_, select
 from .config import Config
 from .schema import deliveries, items
 from .store import Store
+from .db import reading
 
 
 def year_bounds(year: int, config: Config) -> tuple[datetime, datetime]:
@@ -36,7 +37,7 @@ def tally(store: Store, config: Config, year: int, *, with_items: bool = False) 
     )
     counted: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
     retracted: dict[str, list[int]] = defaultdict(list)
-    with store.engine.connect() as conn:
+    with reading(store.engine) as conn:
         for row in conn.execute(query):
             if row.status == "published":
                 counted[row.channel][row.category].append(row.item_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from datetime import date, datetime
 
 import pytest
@@ -204,10 +205,10 @@ def test_http_transient_failures_are_retryable(plant):
         load_rows(http(url + "/water-quality"), DAY)
     emulator.faults.add("slow", seconds=2)
     with pytest.raises(SourceUnavailable, match="no answer within 0.2s"):
-        load_rows(http(url + "/water-quality", ).model_copy(update={"timeout": 0.2}), DAY)
-    closed = EmulatorServer(WaterQualityEmulator())
-    dead_url = closed.url
-    closed.stop()
+        load_rows(http(url + "/water-quality").model_copy(update={"timeout": 0.2}), DAY)
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        dead_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
     with pytest.raises(SourceUnavailable, match="cannot connect"):
         load_rows(http(dead_url + "/water-quality"), DAY)
 

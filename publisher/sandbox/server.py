@@ -233,6 +233,7 @@ class _Handler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 128  # the stdlib's 5 stalls bursts of new connections for ~1 s
 
     def __init__(self, address: tuple[str, int], emulator: Emulator, verbose: bool):
         self.emulator = emulator

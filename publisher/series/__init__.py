@@ -4,8 +4,9 @@ Pure parts only (no store): :mod:`.models` (config), :mod:`.schedule` (cron in t
 :mod:`.sources` (rows for a date), :mod:`.render` (title and body); the core records occurrences.
 """
 
+from .attempt import Attempt, attempt_occurrence, data_date, deadline_for
 from .errors import MissingData, RenderError, SeriesError, SourceError, SourceUnavailable
-from .models import CsvSource, ExcelSource, HttpSource, SeriesConfig, load_series, parse_duration
+from .models import CsvSource, ExcelSource, HttpSource, SeriesConfig, load_series, parse_duration, parse_series_block
 from .render import render_occurrence
 from .schedule import (
     CatchUp,
@@ -22,7 +23,7 @@ from .schedule import (
 from .sources import load_rows, parse_date
 
 __all__ = [
-    "CatchUp", "CronError", "CsvSource", "ExcelSource", "HttpSource", "MissingData", "RenderError", "SeriesConfig",
+    "Attempt", "attempt_occurrence", "data_date", "deadline_for", "parse_series_block", "CatchUp", "CronError", "CsvSource", "ExcelSource", "HttpSource", "MissingData", "RenderError", "SeriesConfig",
     "SeriesError", "SourceError", "SourceUnavailable", "load_rows", "load_series", "manual_occurrence",
     "next_occurrence", "occurrence_key", "occurrences_between", "occurrences_on", "parse_cron", "parse_date",
     "parse_duration", "plan_catch_up", "previous_occurrence", "render_occurrence",

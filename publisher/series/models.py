@@ -255,10 +255,9 @@ def series_problems(exc: ValidationError, block: Mapping[str, Any], prefix: str)
     return problems
 
 
-def load_series(
-    blocks: Mapping[str, Any] | None, *, base_dir: Path | None = None, prefix: str = "series"
-) -> dict[str, SeriesConfig]:
-    """Validate the ``series:`` mapping (name -> block); raise ConfigError naming every bad key path."""
+def _validate_all(
+    blocks: Mapping[str, Any] | None, base_dir: Path | None, prefix: str
+) -> tuple[dict[str, SeriesConfig], list[str]]:
     result: dict[str, SeriesConfig] = {}
     problems: list[str] = []
     for name, block in (blocks or {}).items():
@@ -273,6 +272,42 @@ def load_series(
             result[str(name)] = SeriesConfig.model_validate({**block, "name": str(name)}, context={"base_dir": base_dir})
         except ValidationError as exc:
             problems.extend(series_problems(exc, block, where))
+    return result, problems
+
+
+def load_series(
+    blocks: Mapping[str, Any] | None, *, base_dir: Path | None = None, prefix: str = "series"
+) -> dict[str, SeriesConfig]:
+    """Validate the ``series:`` mapping (name -> block); raise ConfigError naming every bad key path."""
+    result, problems = _validate_all(blocks, base_dir, prefix)
     if problems:
         raise ConfigError(problems)
     return result
+
+
+def parse_series_block(
+    blocks: Mapping[str, Any],
+    categories: list[str],
+    channels: Mapping[str, Any],
+    problems: list[str],
+    *,
+    base_dir: Path | None = None,
+) -> dict[str, SeriesConfig]:
+    """Validate ``series:`` against the configured categories and channels; append problems, return the valid ones.
+
+    ``channels`` maps channel names to their (raw or parsed) blocks; relative source paths and ``body_file``
+    are resolved against ``base_dir`` (the configuration file's folder).
+    """
+    parsed, found = _validate_all(blocks, base_dir, "series")
+    problems.extend(found)
+    for name, series in parsed.items():
+        if series.category not in categories:
+            problems.append(f"series.{name}.category: {series.category!r} is not a configured category")
+        for i, channel in enumerate(series.channels or []):
+            block = channels.get(channel)
+            enabled = block.get("enabled", True) if isinstance(block, Mapping) else getattr(block, "enabled", True)
+            if block is None:
+                problems.append(f"series.{name}.channels[{i}]: channel {channel!r} is not defined under channels")
+            elif enabled is False:
+                problems.append(f"series.{name}.channels[{i}]: channel {channel!r} is disabled (enabled: false)")
+    return parsed

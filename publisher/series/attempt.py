@@ -1,0 +1,89 @@
+"""One try at producing an occurrence: load its rows, render it, and say what to record (no store here)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta, tzinfo
+from typing import Any, Literal
+
+import requests
+
+from .errors import MissingData, RenderError, SourceError, SourceUnavailable
+from .models import SeriesConfig
+from .render import render_occurrence
+from .sources import load_rows
+
+log = logging.getLogger(__name__)
+
+Status = Literal["ready", "waiting", "missing_data", "failed"]
+Kind = Literal["missing_data", "source_unavailable", "source_error", "template_error"]
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """The outcome of one try.
+
+    ``ready``: queue ``title``/``body_html``. ``waiting``: record ``error`` and try again at ``next_try_at``.
+    ``missing_data`` / ``failed``: final; record ``error`` visibly (the deadline passed, or the template is wrong).
+    """
+
+    status: Status
+    title: str = ""
+    body_html: str = ""
+    error: str | None = None
+    kind: Kind | None = None
+    next_try_at: datetime | None = None
+    rows: int = 0
+
+
+def data_date(series: SeriesConfig, scheduled_at: datetime, tz: tzinfo):
+    """The local date whose data an occurrence publishes (its own date plus ``data_date_offset``)."""
+    return scheduled_at.astimezone(tz).date() + timedelta(days=series.data_date_offset)
+
+
+def deadline_for(series: SeriesConfig, scheduled_at: datetime, created_at: datetime) -> datetime:
+    """When to stop waiting for data: ``data_deadline`` after the later of the scheduled and creation times,
+    so an occurrence created late by a catch-up still gets its full window."""
+    return max(scheduled_at, created_at) + series.data_deadline
+
+
+def attempt_occurrence(
+    series: SeriesConfig,
+    scheduled_at: datetime,
+    tz: tzinfo,
+    *,
+    now: datetime,
+    deadline_at: datetime,
+    extra: Mapping[str, Any] | None = None,
+    session: requests.Session | None = None,
+) -> Attempt:
+    """Try to produce the occurrence scheduled at ``scheduled_at`` (aware UTC) now.
+
+    Missing data, an unreachable source and a broken source are retried every ``data_retry`` (never past
+    the deadline, with one last try at it); after the deadline they become ``missing_data`` or ``failed``.
+    A template error fails at once: retrying cannot fix it.
+    """
+    local = scheduled_at.astimezone(tz)
+    on = data_date(series, scheduled_at, tz)
+    try:
+        rows = load_rows(series.source, on, mode=series.rows, session=session)
+        title, body = render_occurrence(series, rows, local, data_date=on, extra=extra)
+    except RenderError as exc:
+        return Attempt("failed", error=f"template error: {exc}", kind="template_error")
+    except MissingData as exc:
+        return _retry_or_give_up(series, now, deadline_at, "missing_data", f"missing data: {exc}")
+    except SourceUnavailable as exc:
+        return _retry_or_give_up(series, now, deadline_at, "source_unavailable", f"source unavailable: {exc}")
+    except SourceError as exc:
+        log.error("series %s: %s", series.name, exc)
+        return _retry_or_give_up(series, now, deadline_at, "source_error", f"source error: {exc}")
+    return Attempt("ready", title=title, body_html=body, rows=len(rows))
+
+
+def _retry_or_give_up(series: SeriesConfig, now: datetime, deadline_at: datetime, kind: Kind, error: str) -> Attempt:
+    if now >= deadline_at:
+        final: Status = "missing_data" if kind == "missing_data" else "failed"
+        return Attempt(final, error=f"{error} (gave up at the deadline {deadline_at.isoformat()})", kind=kind)
+    return Attempt("waiting", error=error, kind=kind, next_try_at=min(now + series.data_retry, deadline_at))
