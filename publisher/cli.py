@@ -159,7 +159,7 @@ def queue_import(obj: _Ctx, file: str, encoding: str | None, as_json: bool) -> N
 
 @queue.command("list")
 @click.option("--status", type=click.Choice(["pending", "publishing", "in_doubt", "published", "failed", "dead", "retracted"]))
-@click.option("--limit", default=200, show_default=True)
+@click.option("--limit", type=click.IntRange(min=1), default=200, show_default=True)
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
 def queue_list(obj: _Ctx, status: str | None, limit: int, as_json: bool) -> None:
@@ -321,7 +321,7 @@ def channel_resume(obj: _Ctx, name: str) -> None:
 
 # -- tally and report -----------------------------------------------------------------------------
 @main.command("tally")
-@click.option("--year", type=int, required=True)
+@click.option("--year", type=click.IntRange(1, 9998), required=True)
 @click.option("--items", "with_items", is_flag=True, help="list the item ids behind every number")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
@@ -361,7 +361,7 @@ def _ranges(ids: list[int]) -> str:
 
 
 @main.command("report")
-@click.option("--year", type=int, required=True)
+@click.option("--year", type=click.IntRange(1, 9998), required=True)
 @click.option("--format", "fmt", type=click.Choice(["md", "html", "docx", "json"]), default="md", show_default=True)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="write to FILE (docx needs it)")
 @click.pass_obj
@@ -373,7 +373,10 @@ def report_cmd(obj: _Ctx, year: int, fmt: str, output: str | None) -> None:
     app = obj.app()
     data = render(tally(app.store, app.config, year), app.config, fmt)
     if output:
-        Path(output).write_bytes(data)
+        try:
+            Path(output).write_bytes(data)
+        except OSError as exc:
+            raise InputError(f"cannot write {output}: {exc.strerror}", field="--output") from None
         click.echo(f"wrote {output}")
     elif fmt == "docx":
         raise InputError("docx is binary: give -o FILE", field="--output")

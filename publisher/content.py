@@ -40,9 +40,15 @@ def decode_text(data: bytes, *, source: str, encoding: str | None = None) -> str
 
     Anything else is refused with a message naming ``source`` — never stored as mojibake.
     """
-    if not encoding and data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        encoding = "utf-16"  # Windows Notepad's "Unicode"
-    if b"\x00" in data and not (encoding or "").lower().replace("-", "").startswith("utf16"):
+    if not encoding and data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):  # Notepad's "Unicode"
+        try:
+            text = data.decode("utf-16").lstrip("\ufeff")
+        except UnicodeDecodeError:
+            text = ""
+        if text and _printable(text):
+            return text
+        raise InputError(f"{source} starts like UTF-16 text but is not: it is a binary file, not text")
+    if b"\x00" in data and not re.sub(r"[-_]", "", (encoding or "").lower()).startswith("utf16"):
         raise InputError(f"{source} contains NUL bytes: it is a binary file, not text")
     if encoding:
         try:
@@ -66,9 +72,12 @@ def decode_text(data: bytes, *, source: str, encoding: str | None = None) -> str
     )
 
 
+def _printable(text: str) -> bool:
+    return sum(1 for ch in text if ch.isprintable() or ch in "\r\n\t") >= len(text) * 0.98
+
+
 def _looks_chinese(text: str) -> bool:
-    printable = sum(1 for ch in text if ch.isprintable() or ch in "\r\n\t")
-    if printable < len(text) * 0.98:
+    if not _printable(text):
         return False
     cjk = len(_CJK.findall(text))
     non_ascii = sum(1 for ch in text if ord(ch) > 127)

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import Integer, and_, bindparam, or_, select, update
 
 from .adapter import DeliveryContext, Receipt
 from .app import App
@@ -145,28 +145,14 @@ class Dispatcher:
     def claim_many(self, slots: dict[str, int], limit: int, *, item_id: int | None = None) -> list[Claim]:
         """Take leases on due deliveries: at most ``slots[channel]`` per channel and ``limit`` in all."""
         now = self.clock.now()
-        d = deliveries
-        lease_free = or_(d.c.lease_expires_at.is_(None), d.c.lease_expires_at < now)
-        due = or_(
-            and_(d.c.status.in_(("pending", "failed")), d.c.next_attempt_at <= now, items.c.review_state == "approved"),
-            and_(d.c.status == "publishing", d.c.lease_expires_at < now),
-            and_(d.c.status == "in_doubt", d.c.next_attempt_at <= now, lease_free),
-            and_(d.c.status == "published", d.c.retract_requested.is_(True), d.c.next_attempt_at <= now, lease_free),
-        )
-        query = (
-            select(d, items.c.status.label("item_status"))
-            .join(items, items.c.id == d.c.item_id)
-            .where(and_(d.c.channel.in_(list(slots)), due))
-            .order_by(d.c.next_attempt_at, d.c.id)
-            .limit(limit * 3 + len(slots))
-        )
-        if item_id is not None:
-            query = query.where(d.c.item_id == item_id)
+        lim = limit * 3 + len(slots)
+        query = _DUE_FOR_ITEM if item_id is not None else _DUE
+        params = {"now": now, "channels": list(slots), "lim": lim, "item_id": item_id}
         claims: list[Claim] = []
         left = dict(slots)
         with self.store.transaction() as conn:
-            rows = conn.execute(query).all()
-            self._saw_all_due = len(rows) < limit * 3 + len(slots)
+            rows = conn.execute(query, params).all()
+            self._saw_all_due = len(rows) < lim
             for row in rows:
                 if len(claims) >= limit:
                     break
@@ -356,6 +342,31 @@ class Dispatcher:
                              channel=claim.channel, error=error, permanent=permanent or None, external_id=external_id,
                              external_url=external_url, **detail)
         return outcome
+
+
+def _due_query(one_item: bool):
+    """Due deliveries of some channels, oldest first; built once so SQLAlchemy's statement cache applies."""
+    d = deliveries
+    now = bindparam("now", type_=deliveries.c.next_attempt_at.type)
+    lease_free = or_(d.c.lease_expires_at.is_(None), d.c.lease_expires_at < now)
+    due = or_(
+        and_(d.c.status.in_(("pending", "failed")), d.c.next_attempt_at <= now, items.c.review_state == "approved"),
+        and_(d.c.status == "publishing", d.c.lease_expires_at < now),
+        and_(d.c.status == "in_doubt", d.c.next_attempt_at <= now, lease_free),
+        and_(d.c.status == "published", d.c.retract_requested.is_(True), d.c.next_attempt_at <= now, lease_free),
+    )
+    query = (
+        select(d, items.c.status.label("item_status"))
+        .join(items, items.c.id == d.c.item_id)
+        .where(and_(d.c.channel.in_(bindparam("channels", expanding=True)), due))
+        .order_by(d.c.next_attempt_at, d.c.id)
+        .limit(bindparam("lim", type_=Integer))
+    )
+    return query.where(d.c.item_id == bindparam("item_id")) if one_item else query
+
+
+_DUE = _due_query(False)
+_DUE_FOR_ITEM = _due_query(True)
 
 
 def _describe(exc: Exception) -> str:

@@ -257,6 +257,9 @@ def _csv_rows(text: str, path: Path) -> list[tuple[int, dict]]:
         raise InputError(f"{path}: line 1: unknown column(s) {', '.join(unknown)} (known: {', '.join(FIELDS)})")
     rows = []
     for row in reader:
+        if row.get(None):
+            raise InputError(f"{path}: line {reader.line_num}: more fields than the header's "
+                             f"{len(reader.fieldnames)} (put a value containing a comma in double quotes)")
         rows.append((reader.line_num, {k.strip(): v for k, v in row.items() if k and v not in (None, "")}))
     return rows
 

@@ -129,17 +129,23 @@ def test_body_files_gbk_decoded_binary_and_garbage_refused(site):
     assert site.stored(item_id)["body_html"] == "<p>第一行:住房保障</p><p>第二行:公示</p>"
     before = site.items()
 
+    big = site.write("big.html", "<p>" + "字" * 1400 + "</p>")  # 4,207 bytes; limits.body_max_bytes is 4000
     binary = site.write("scan.pdf", b"%PDF-1.4\x00\x01\x02\xff\xfe" * 50)
     latin = site.write("latin.txt", "café crème brûlée résumé".encode("latin-1"))
     junk = site.write("junk.bin", bytes([0x81, 0x30, 0xFF, 0xFE, 0x80, 0x80, 0xC3, 0x28]) * 20)
-    for path, expected in ((binary, "binary file"), (latin, "not UTF-8"), (junk, "not UTF-8")):
+    for path, expected in ((big, "limits.body_max_bytes"), (binary, "binary file"), (latin, "not UTF-8"),
+                           (junk, "not UTF-8")):
         result = site.cli("queue", "add", "--title", "坏文件", "--category", "其他", "--body-file", str(path),
                           "--attach", str(attachment))
         assert result.exit_code == 2, result.output
         assert path.name in result.stderr and expected in result.stderr
-        assert "--encoding" in result.stderr or expected == "binary file"
+        assert "--encoding" in result.stderr or expected != "not UTF-8"
     assert site.items() == before
     assert site.blobs() == []
+    # Windows Notepad's "Unicode" (UTF-16 with a BOM) is text, not binary
+    utf16 = site.write("notepad.txt", "<p>住房保障公示</p>", encoding="utf-16")
+    item_id = site.add("--title", "记事本", "--category", "其他", "--body-file", str(utf16))
+    assert site.stored(item_id)["body_html"] == "<p>住房保障公示</p>"
     # naming the encoding makes the Latin-1 file readable
     item_id = site.add("--title", "法文", "--category", "其他", "--body-file", str(latin), "--encoding", "latin-1")
     assert "crème brûlée" in site.stored(item_id)["body_html"]
@@ -167,6 +173,12 @@ def test_body_html_is_sanitised(site):
     for bad in ("script", "alert", "onclick", "onerror", "javascript:"):
         assert bad not in stored
     assert "住房公积金" in stored and 'href="https://www.example.gov.cn/x"' in stored
+    # script hidden in CSS (old IE expression(), url(javascript:...), escaped) goes too; plain styles stay
+    styled = ('<p style="background:url(javascript:alert(1))">甲</p><p style="width:exp\\72 ession(alert(2))">乙</p>'
+              '<p style="color:red;text-align:center">丙</p>')
+    stored = site.stored(site.add("--title", "样式", "--category", "其他", "--body", styled))["body_html"]
+    assert "alert" not in stored and "javascript" not in stored
+    assert '<p style="color:red;text-align:center">丙</p>' in stored
 
 
 def test_attachments_are_content_addressed(site):
@@ -292,6 +304,9 @@ def test_import_csv_errors(site):
     assert result.exit_code == 2 and "no items" in result.stderr
     result = site.cli("queue", "import", str(site.dir / "nope.csv"))
     assert result.exit_code == 2 and "file not found" in result.stderr
+    unquoted = site.write("unquoted.csv", "title,category\n通知一,其他\n关于甲,乙的通知,其他\n")
+    result = site.cli("queue", "import", str(unquoted))
+    assert result.exit_code == 2 and "line 3: more fields than the header" in result.stderr
     assert site.items() == []
 
 

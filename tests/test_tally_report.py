@@ -177,3 +177,15 @@ def test_report_formats(year, tmp_path):
     md = tmp_path / "report.md"
     assert cli(year, "report", "--year", "2019", "-o", str(md)).exit_code == 0
     assert PARAGRAPH_2019 in md.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+def test_report_and_tally_input_mistakes_exit_2(app, tmp_path):
+    config = app.config.path
+    result = cli(config, "report", "--year", "2019", "-o", str(tmp_path / "no" / "such" / "dir" / "r.md"))
+    assert result.exit_code == 2 and "--output: cannot write" in result.stderr
+    for year in ("0", "10000", "二〇一九"):
+        assert cli(config, "tally", "--year", year).exit_code == 2
+    assert cli(config, "report", "--year", "2019", "--format", "pdf").exit_code == 2
+    empty = cli(config, "report", "--year", "2019").stdout
+    assert "2019年,我局主动公开政府信息0条。" in empty

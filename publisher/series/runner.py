@@ -200,9 +200,7 @@ class SeriesRunner:
                                   deadline_at=deadline_for(series, scheduled, now))
                 else:
                     values.update(status="skipped", last_error=reason)
-                inserted = conn.execute(_insert(conn, occ).values(**values).on_conflict_do_nothing(
-                    index_elements=["series", "occurrence_key"])).rowcount
-                if not inserted:
+                if _insert_occurrence(conn, values) is None:
                     continue  # another runner created it first: the constraint keeps it to one
                 if reason is None:
                     stats.outcomes["created"] += 1
@@ -327,10 +325,9 @@ class SeriesRunner:
         values = dict(series=name, scheduled_at=scheduled, status="queued", tries=1, created_at=now, updated_at=now)
         for n in range(1, 1000):
             key = base if n == 1 else f"{base}#{n}"
-            result = conn.execute(_insert(conn, occ).values(occurrence_key=key, **values)
-                                  .on_conflict_do_nothing(index_elements=["series", "occurrence_key"]))
-            if result.rowcount == 1:
-                return conn.execute(select(occ.c.id).where(and_(occ.c.series == name, occ.c.occurrence_key == key))).scalar(), key
+            new_id = _insert_occurrence(conn, dict(values, occurrence_key=key))
+            if new_id is not None:
+                return new_id, key
             if n == 1:
                 row = conn.execute(select(occ).where(and_(occ.c.series == name, occ.c.occurrence_key == key))).first()
                 if row is not None and row.item_id is None and row.status != "queued":
@@ -404,6 +401,12 @@ def _attempt_now(config: Any, series: SeriesConfig, scheduled: datetime, now: da
         day = scheduled.astimezone(config.tz).date().isoformat()
         raise SeriesError(f"series {series.name}, {day}: {attempt.error}")
     return attempt
+
+
+def _insert_occurrence(conn: Connection, values: dict) -> int | None:
+    """INSERT ... ON CONFLICT (series, occurrence_key) DO NOTHING: the new row's id, or None if it existed."""
+    stmt = _insert(conn, occ).values(**values).on_conflict_do_nothing(index_elements=["series", "occurrence_key"])
+    return conn.execute(stmt.returning(occ.c.id)).scalar()
 
 
 def _insert(conn: Connection, table):
