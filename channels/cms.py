@@ -140,6 +140,8 @@ class CmsChannel(Channel):
                 f"title is {len(title)} characters; {self.display_name} allows {limit} "
                 f"(give a short title with --option {self.name}.title=...)"
             )
+        if "body_html" in self.settings.payload.values() and not item.body_html.strip():
+            problems.append(f"the body is empty; {self.display_name} needs the article's content (--body or --body-file)")
         columns = self.settings.columns
         if columns is not None and item.category not in columns:
             problems.append(

@@ -88,7 +88,7 @@ def write_config(tmp_path: Path, db_url: str, channels: dict, *, routing: dict |
         **extra,
     }
     path = tmp_path / "config.yaml"
-    path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")
     return path
 
 

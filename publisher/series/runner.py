@@ -264,7 +264,7 @@ class SeriesRunner:
                     item_id = self._insert_item(conn, name, key, prepared)
                     conn.execute(update(occ).where(occ.c.id == row.id).values(item_id=item_id))
                 stats.outcomes["queued"] += 1
-                log.info("series %s: %s queued as item %s", name, key, item_id)
+                log.debug("series %s: %s queued as item %s", name, key, item_id)
                 return
 
         if attempt.status == "waiting":
@@ -272,7 +272,7 @@ class SeriesRunner:
                 conn.execute(update(occ).where(mine).values(
                     last_error=attempt.error, next_try_at=attempt.next_try_at, updated_at=now))
             stats.outcomes["waiting"] += 1
-            log.info("series %s: %s waits (%s); next try %s", name, key, attempt.error,
+            log.log(logging.INFO if tries == 1 else logging.DEBUG, "series %s: %s waits (%s); next try %s", name, key, attempt.error,
                      attempt.next_try_at.astimezone(self.tz).strftime("%Y-%m-%d %H:%M") if attempt.next_try_at else "-")
             return
 
