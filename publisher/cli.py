@@ -413,6 +413,8 @@ def series_list(obj: _Ctx, as_json: bool) -> None:
             line = f"  {label}: {o['occurrence_key']} {o['status'].replace('_', ' ')}"
             if o["item_id"] is not None:
                 line += f"  item {o['item_id']}  " + " ".join(f"{d['channel']}:{d['status']}" for d in o["deliveries"])
+            if o["status"] == "waiting" and o["next_try_at"]:
+                line += f"  next try {o['next_try_at']:%Y-%m-%d %H:%M}"
             if o["last_error"]:
                 line += f"  ({o['last_error']})"
             click.echo(line)

@@ -272,8 +272,9 @@ class SeriesRunner:
                 conn.execute(update(occ).where(mine).values(
                     last_error=attempt.error, next_try_at=attempt.next_try_at, updated_at=now))
             stats.outcomes["waiting"] += 1
-            log.log(logging.INFO if tries == 1 else logging.DEBUG, "series %s: %s waits (%s); next try %s", name, key, attempt.error,
-                     attempt.next_try_at.astimezone(self.tz).strftime("%Y-%m-%d %H:%M") if attempt.next_try_at else "-")
+            next_try = attempt.next_try_at.astimezone(self.tz).strftime("%Y-%m-%d %H:%M") if attempt.next_try_at else "-"
+            log.log(logging.INFO if tries == 1 else logging.DEBUG, "series %s: %s waits (%s); next try %s",
+                    name, key, attempt.error, next_try)
             return
 
         with self.app.store.transaction() as conn:  # missing_data | failed: final, and visible

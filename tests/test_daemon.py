@@ -1,0 +1,124 @@
+"""The daemon as users run it: `publisher run` in its own process, stopped by SIGTERM or killed with -9."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import cms_block, write_config
+from publisher.app import App
+from publisher.config import load_config
+from publisher.queue import ItemRequest, queue_one
+from publisher.sandbox.server import wait_until
+
+PUBLISHER = [sys.executable, "-m", "publisher"]
+
+
+def _daemon(config: Path) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    return subprocess.Popen([*PUBLISHER, "--config", str(config), "run"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def _config(tmp_path, db_url, server, **retry):
+    path = write_config(tmp_path, db_url, {"website": cms_block(server, timeout=10)},
+                        daemon={"poll_interval": 0.1, "workers": 2})
+    text = path.read_text(encoding="utf-8").replace("lease: 2m", f"lease: {retry.get('lease', '2m')}")
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _status(config: Path, item_id: int) -> str:
+    app = App.from_config(load_config(config))
+    try:
+        return app.store.get_item(item_id)["deliveries"][0]["status"]
+    finally:
+        app.close()
+
+
+def _queue(config: Path, title: str) -> int:
+    app = App.from_config(load_config(config))
+    try:
+        return queue_one(app, ItemRequest(title=title, category="公示公告", body="<p>内容</p>"))
+    finally:
+        app.close()
+
+
+def test_sigterm_stops_the_daemon_cleanly(tmp_path, db_url, cms_server):
+    config = _config(tmp_path, db_url, cms_server)
+    item_id = _queue(config, "关于停水的通知")
+    daemon = _daemon(config)
+    try:
+        assert wait_until(lambda: _status(config, item_id) == "published", timeout=30)
+        daemon.send_signal(signal.SIGTERM)
+        assert daemon.wait(timeout=30) == 0
+    finally:
+        if daemon.poll() is None:
+            daemon.kill()
+    output = daemon.stdout.read()
+    assert "Traceback" not in output
+    assert "stopped" in output
+    assert len(cms_server.emulator.live_articles()) == 1
+
+
+def test_kill_9_mid_attempt_then_restart_publishes_exactly_once(tmp_path, db_url, cms_server):
+    config = _config(tmp_path, db_url, cms_server, lease="2s")
+    item_id = _queue(config, "关于保障性住房分配的公告")
+    # The portal holds the request for 3 s before storing it; the daemon is killed while it waits.
+    cms_server.emulator.faults.add("slow", seconds=3, path="^/api/articles$")
+    first = _daemon(config)
+    try:
+        assert wait_until(lambda: cms_server.emulator.requests_seen >= 1, timeout=30)
+        assert _status(config, item_id) == "publishing"
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=10)
+    finally:
+        if first.poll() is None:
+            first.kill()
+    # The portal stores the article after the sender died.
+    assert wait_until(lambda: cms_server.emulator.create_calls == 1, timeout=10)
+    second = _daemon(config)
+    try:
+        assert wait_until(lambda: _status(config, item_id) == "published", timeout=30)
+    finally:
+        second.send_signal(signal.SIGTERM)
+        second.wait(timeout=30)
+    assert len(cms_server.emulator.live_articles()) == 1
+    assert cms_server.emulator.create_calls == 1  # settled by look-up after the lease ran out, not re-posted
+
+
+def test_run_once_exit_codes(tmp_path, sqlite_url, cms_server):
+    config = _config(tmp_path, sqlite_url, cms_server)
+    _queue(config, "通知一")
+    done = subprocess.run([*PUBLISHER, "--config", str(config), "run", "--once"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    cms_server.emulator.faults.add("status", status=500, path="^/api/articles$")
+    _queue(config, "通知二")
+    failed = subprocess.run([*PUBLISHER, "--config", str(config), "run", "--once"], capture_output=True, text=True)
+    assert failed.returncode == 1
+    assert "Traceback" not in failed.stderr
+
+
+def test_sandbox_command_serves_the_emulators():
+    proc = subprocess.Popen([*PUBLISHER, "sandbox", "--port-base", "0"], stdout=subprocess.PIPE, text=True)
+    try:
+        lines = [proc.stdout.readline() for _ in range(5)]
+        urls = dict(line.rsplit(None, 1) for line in lines)
+        import requests
+
+        cms = urls["cms"]
+        r = requests.get(f"{cms}/api/articles", timeout=5, headers={"Authorization": "Bearer sandbox-cms-token"})
+        assert r.status_code == 200
+        r = requests.get(f"{urls['wechat']}/cgi-bin/token", timeout=5,
+                         params={"grant_type": "client_credential", "appid": "wxsandbox0000000001",
+                                 "secret": "sandbox-wechat-secret"})
+        assert "access_token" in r.json()
+    finally:
+        proc.send_signal(signal.SIGINT)
+        proc.wait(timeout=10)
