@@ -8,8 +8,6 @@ It never appears in a log line or an error message: only paths are ever reported
 from __future__ import annotations
 
 import json
-import logging
-import re
 import threading
 from datetime import datetime, time, timedelta, timezone
 from typing import Any
@@ -29,25 +27,6 @@ CONTENT_ERRORS = frozenset(
 )
 
 
-class _RedactQuery(logging.Filter):
-    """Blank access tokens and secrets out of urllib3's debug lines, which print full request URLs."""
-
-    _pattern = re.compile(r"((?:access_token|secret)=)[^&\s\"]+")
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        if "access_token=" in message or "secret=" in message:
-            record.msg, record.args = self._pattern.sub(r"\1***", message), ()
-        return True
-
-
-def _install_redaction() -> None:
-    logger = logging.getLogger("urllib3.connectionpool")
-    if not any(isinstance(f, _RedactQuery) for f in logger.filters):
-        logger.addFilter(_RedactQuery())
-
-
-_install_redaction()
 
 
 class WechatApi:

@@ -3,12 +3,37 @@
 from __future__ import annotations
 
 import email.utils
+import logging
+import re
 from datetime import datetime, timezone
 
 import requests
 
 from . import __version__
 from .errors import OutcomeUnknown, RetryableError
+
+
+class RedactSecrets(logging.Filter):
+    """Blank tokens, secrets and passwords out of log lines (urllib3's debug lines print full URLs)."""
+
+    _pattern = re.compile(r"((?:access_token|token|secret|password|passwd|key)=)[^&\s\"']+", re.IGNORECASE)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        redacted = self._pattern.sub(r"\1***", message)
+        if redacted != message:
+            record.msg, record.args = redacted, ()
+        return True
+
+
+def install_redaction() -> None:
+    """Attach :class:`RedactSecrets` to urllib3's request logger (idempotent)."""
+    logger = logging.getLogger("urllib3.connectionpool")
+    if not any(isinstance(f, RedactSecrets) for f in logger.filters):
+        logger.addFilter(RedactSecrets())
+
+
+install_redaction()
 
 
 def new_session() -> requests.Session:

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 
-from sqlalchemy import select, update
 
 from conftest import cms_block
 from publisher.dispatcher import Dispatcher
 from publisher.queue import ItemRequest, queue_one
-from publisher.schema import deliveries, events
 
 
 def _queue(app, title="关于2019年保障性住房分配结果的公示", category="公示公告", **kw):

@@ -147,7 +147,7 @@ def test_inline_images_and_attachments_are_uploaded_once_and_rewritten(channel, 
     assert set(by_name) == {"图1.png", "检测报告（2019）.pdf"}
     post = min(emulator.posts.values(), key=lambda p: p["id"])
     assert "attachment:" not in post["content"]
-    image_url = f"/wp-content/uploads/2019/06/%E5%9B%BE1.png"
+    image_url = "/wp-content/uploads/2019/06/%E5%9B%BE1.png"
     assert post["content"].count(image_url) == 2
     assert "检测报告（2019）.pdf</a>" in post["content"] and "附件：" in post["content"]
     src = post["content"].split('src="')[1].split('"')[0]
