@@ -10,6 +10,7 @@ simulated clock run through the year, and prints the paragraph the report needs.
 from __future__ import annotations
 
 import json
+import logging
 from importlib import resources
 import random
 import shutil
@@ -122,13 +123,14 @@ def run_demo(year: int = 2019, keep: Path | None = None, progress: bool = True, 
     """Run the demo; returns the exit code (0 when the website's count matches the reference)."""
     console = console or Console(highlight=False)
     started = time.perf_counter()
+    logging.getLogger("publisher").setLevel(logging.WARNING)  # the progress bar tells the story
     workdir = Path(keep) if keep else Path(tempfile.mkdtemp(prefix="publisher-demo-"))
     if keep and workdir.exists():
         shutil.rmtree(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
     start = datetime(year, 1, 1, tzinfo=TZ)
     end = datetime(year + 1, 1, 1, tzinfo=TZ)
-    clock = SimulatedClock(start - timedelta(days=1))
+    clock = SimulatedClock(start)
     servers = start_all(port_base=0, clock=clock)
     try:
         urls = {name.split()[0]: server.url for name, server in servers}
@@ -179,10 +181,11 @@ def _run_year(app: App, dispatcher: Dispatcher, clock: SimulatedClock, start: da
     with Progress(*columns, console=console, disable=not progress, transient=False) as bar:
         task = bar.add_task("replaying the year", total=(end - start).days, date="", done=0)
         while True:
-            series.tick()
+            if clock.now() < end:
+                series.tick()
             result = dispatcher.run_due()
             stats.outcomes.update(result.outcomes)
-            candidates = [t for t in (next_due(app), series.next_due()) if t is not None]
+            candidates = [t for t in (next_due(app), series.next_due() if clock.now() < end else None) if t is not None]
             if not candidates:
                 break
             nxt = max(min(candidates), clock.now() + timedelta(seconds=1))
@@ -202,9 +205,11 @@ def _print_summary(console, app, result, stats, emulators, elapsed, workdir, kee
         note = "" if ch["count_in_report"] else " (mirror, not counted in the report)"
         console.print(f"  {ch['display_name']:<14} {ch['total']:>4}{note}")
     server_count = len(emulators["cms"].live_articles())
+    website = next(ch for ch in result["channels"] if ch["channel"] == "website")
+    verdict = "no duplicates" if server_count == website["total"] else "MISMATCH"
     console.print(f"\nretries: {stats.outcomes['failed']} failed attempts retried, {stats.outcomes['in_doubt']} "
-                  f"in-doubt deliveries settled by look-up; the portal emulator holds {server_count} articles "
-                  f"(no duplicates).")
+                  f"in-doubt deliveries settled by look-up; the portal emulator holds {server_count} articles for "
+                  f"{website['total']} website publications ({verdict}).")
     console.print(f"\n[bold]note:[/] {RECONCILIATION}\n")
     console.print("[bold]一、总体情况 · 第3点(节选)[/]")
     console.print(channel_paragraph(result, app.config))

@@ -19,14 +19,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Integer, and_, bindparam, or_, select, update
+from sqlalchemy import Integer, and_, bindparam, insert, or_, select, update
 
 from .adapter import DeliveryContext, Receipt
 from .app import App
 from .backoff import backoff_seconds
 from .config import parse_duration
 from .errors import ChannelPaused, LookupUnsupported, OutcomeUnknown, PermanentError, RetryableError
-from .schema import deliveries, items
+from .schema import deliveries, events, items
 from .db import reading
 
 log = logging.getLogger("publisher.dispatcher")
@@ -149,6 +149,7 @@ class Dispatcher:
         query = _DUE_FOR_ITEM if item_id is not None else _DUE
         params = {"now": now, "channels": list(slots), "lim": lim, "item_id": item_id}
         claims: list[Claim] = []
+        log: list[dict] = []
         left = dict(slots)
         with self.store.transaction() as conn:
             rows = conn.execute(query, params).all()
@@ -158,40 +159,38 @@ class Dispatcher:
                     break
                 if left[row.channel] <= 0:
                     continue
-                claim = self._take(conn, row, now)
+                claim = self._take(conn, row, now, log)
                 if claim:
                     claims.append(claim)
                     left[row.channel] -= 1
+            if log:
+                conn.execute(insert(events), log)
         return claims
 
-    def _take(self, conn, row, now: datetime) -> Claim | None:
+    def _take(self, conn, row, now: datetime, log: list[dict]) -> Claim | None:
         if row.status in ("pending", "failed"):
             action = "drop" if row.item_status == "retracted" or row.retract_requested else "publish"
         elif row.status == "published":
             action = "retract"
         else:
             action = "settle"
-        values: dict[str, Any] = dict(
-            lease_owner=self.worker_id, lease_expires_at=now + self.lease, version=row.version + 1, updated_at=now,
-        )
-        if action in ("publish", "settle"):
-            values["status"] = "publishing"
-            values["first_attempt_at"] = row.first_attempt_at or now
+        moving = action in ("publish", "settle")
         attempts = row.attempts + (1 if action == "publish" else 0)
-        values["attempts"] = attempts
-        taken = conn.execute(
-            update(deliveries).where(and_(deliveries.c.id == row.id, deliveries.c.version == row.version)).values(**values)
-        ).rowcount
+        taken = conn.execute(_CLAIM, {
+            "b_id": row.id, "b_version": row.version, "lease_owner": self.worker_id,
+            "lease_expires_at": now + self.lease, "version": row.version + 1, "updated_at": now,
+            "status": "publishing" if moving else row.status, "attempts": attempts,
+            "first_attempt_at": (row.first_attempt_at or now) if moving else row.first_attempt_at,
+        }).rowcount
         if taken != 1:
             return None  # another worker claimed it first
-        self.store.event(conn, "claimed", actor=self.worker_id, item_id=row.item_id, delivery_id=row.id,
-                         channel=row.channel, action=action, previous=row.status)
+        base = {"at": now, "item_id": row.item_id, "delivery_id": row.id, "channel": row.channel, "actor": self.worker_id}
+        log.append({**base, "kind": "claimed", "detail": {"action": action, "previous": row.status}})
         if row.status == "publishing":
-            self.store.event(conn, "in_doubt", actor=self.worker_id, item_id=row.item_id, delivery_id=row.id,
-                             channel=row.channel, reason="lease expired: the worker holding it stopped mid-attempt")
+            log.append({**base, "kind": "in_doubt",
+                        "detail": {"reason": "lease expired: the worker holding it stopped mid-attempt"}})
         if action == "publish":
-            self.store.event(conn, "attempt", actor=self.worker_id, item_id=row.item_id, delivery_id=row.id,
-                             channel=row.channel, attempt=attempts)
+            log.append({**base, "kind": "attempt", "detail": {"attempt": attempts}})
         return Claim(id=row.id, item_id=row.item_id, channel=row.channel, action=action, attempts=attempts,
                      idempotency_key=row.idempotency_key, checkpoint=dict(row.checkpoint or {}),
                      external_id=row.external_id, external_url=row.external_url,
@@ -366,6 +365,12 @@ def _due_query(one_item: bool):
 
 
 _DUE = _due_query(False)
+_CLAIM = (
+    update(deliveries)
+    .where(and_(deliveries.c.id == bindparam("b_id"), deliveries.c.version == bindparam("b_version")))
+    .values({c: bindparam(c) for c in ("lease_owner", "lease_expires_at", "version", "updated_at", "status",
+                                       "attempts", "first_attempt_at")})
+)
 _DUE_FOR_ITEM = _due_query(True)
 
 

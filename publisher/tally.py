@@ -49,8 +49,9 @@ def tally(store: Store, config: Config, year: int, *, with_items: bool = False) 
     channels, in_report = [], set()
     publications = 0
     for name in names:
-        if name not in counted and name not in retracted and name not in config.channels:
-            continue
+        settings = config.channels.get(name)
+        if name not in counted and name not in retracted and (settings is None or not settings.enabled):
+            continue  # a disabled channel that published nothing this year
         settings = config.channels.get(name)
         by_cat = counted.get(name, {})
         cats = sorted(by_cat, key=lambda c: (order.get(c, len(order)), c))
