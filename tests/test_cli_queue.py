@@ -42,7 +42,12 @@ class Site:
         self.attachments = tmp_path / "attachments"
 
     def cli(self, *args: str):
-        """Run ``publisher --config <site> ARGS``; a user mistake must never end in a traceback."""
+        """Run ``publisher --config <site> ARGS``; a user mistake must never end in a traceback.
+
+        ``queue add`` without a body gets a one-line one: the portal refuses empty articles.
+        """
+        if args[:2] == ("queue", "add") and "--body" not in args and "--body-file" not in args:
+            args = (*args, "--body", "<p>正文</p>")
         result = CliRunner().invoke(main, ["--config", str(self.config), *args], env={"PUBLISHER_CONFIG": None})
         assert "Traceback" not in result.output
         assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
@@ -93,6 +98,13 @@ def test_queue_add_prints_the_id(site):
     assert result.stdout.strip() == "1"
     assert site.json("queue", "add", "--title", "第二条", "--category", "其他") == {"id": 2}
     assert [i["id"] for i in site.items()] == [2, 1]
+
+
+def test_queue_add_without_a_body_is_refused_when_the_portal_needs_one(site):
+    result = site.cli("queue", "add", "--title", "空白通知", "--category", "其他", "--body", "")
+    assert result.exit_code == 2
+    assert "body is empty" in result.output and "website" in result.output
+    assert site.items() == []
 
 
 @pytest.mark.parametrize("args, expected", [
@@ -230,8 +242,9 @@ def test_channel_check_names_the_channel_when_a_title_is_too_long(tmp_path, sqli
 
 # -- queue import ---------------------------------------------------------------------------------
 ROWS = [
-    {"title": "2019年3月水质检测结果", "category": "水质检测", "at": "2019-03-10T09:00"},
-    {"title": "机构职能调整公告", "category": "机构概况", "channels": "website", "department": "办公室"},
+    {"title": "2019年3月水质检测结果", "category": "水质检测", "at": "2019-03-10T09:00", "body": "各项指标均达标"},
+    {"title": "机构职能调整公告", "category": "机构概况", "channels": "website", "department": "办公室",
+     "body": "<p>调整如下</p>"},
     {"title": "保障房分配结果公示", "category": "公示公告", "body": "<p>名单见附件</p>"},
 ]
 
@@ -248,8 +261,9 @@ def test_import_json_lines(site):
 
 
 def _csv(rows: list[dict]) -> str:
-    lines = ["title,category,at,channels"]
-    lines += [f"{r['title']},{r['category']},{r.get('at', '')},{r.get('channels', '')}" for r in rows]
+    lines = ["title,category,at,channels,body"]
+    lines += [f"{r['title']},{r['category']},{r.get('at', '')},{r.get('channels', '')},\"{r.get('body', '')}\""
+              for r in rows]
     return "\r\n".join(lines) + "\r\n"
 
 

@@ -234,7 +234,7 @@ class WechatEmulator(Emulator):
         self.route("POST", "/cgi-bin/freepublish/batchget", api(self._batchget, body="json"))
         self.route("POST", "/cgi-bin/freepublish/delete", api(self._delete, body="json"))
         self.route("POST", "/cgi-bin/clear_quota", api(self._clear_quota, body="json"))
-        self.route("GET", r"/s/(?P<article_id>[^/_]+)_(?P<index>\d+)", self._article_page)
+        self.route("GET", r"/s/(?P<article_id>[^/]+)_(?P<index>\d+)", self._article_page)
         self.route("POST", "/_sandbox/wechat/errcodes", self._http_inject_errcode)
         self.route("POST", "/_sandbox/wechat/next_status", self._http_next_status)
         self.route("GET", "/_sandbox/wechat/state", self._http_state)
