@@ -298,6 +298,15 @@ class WechatChannel(Channel):
         data = self.api.call("/cgi-bin/freepublish/get", json_body={"publish_id": publish_id})
         return int(data.get("publish_status", -1))
 
+    def removed(self, item: ItemView, ctx: DeliveryContext) -> str | None:
+        """Deleted (publish_status 5) or banned (6) on WeChat after it was published, or None."""
+        status = self.platform_status(ctx)
+        if status == 5:
+            return "deleted on the WeChat platform after publishing (publish_status 5)"
+        if status == 6:
+            return "banned by the WeChat platform after publishing (publish_status 6)"
+        return None
+
     def close(self) -> None:
         """Close HTTP sessions."""
         self.api.close()

@@ -7,7 +7,8 @@ one instance per configured channel and calls a handful of methods on it:
 - ``publish(item, ctx)``  put the item on the channel and return a :class:`Receipt`;
 - ``lookup(item, ctx)``   did an earlier attempt arrive? (settles ``in_doubt`` deliveries);
 - ``retract(item, ctx)``  take the item down;
-- ``update(item, ctx)``   replace the published copy (optional).
+- ``update(item, ctx)``   replace the published copy (optional);
+- ``removed(item, ctx)``  has the platform itself since removed it? (optional, for ``publisher reconcile``).
 
 Failures are signalled with the exceptions of :mod:`publisher.errors`.
 """
@@ -200,6 +201,10 @@ class Channel:
     def update(self, item: ItemView, ctx: DeliveryContext) -> Receipt:
         """Replace the published copy with the item's current content."""
         raise PermanentError(f"channel {self.name} cannot update a published item")
+
+    def removed(self, item: ItemView, ctx: DeliveryContext) -> str | None:
+        """Why a published item is no longer on the channel (deleted or banned there), or None if it is / unknown."""
+        return None
 
     def close(self) -> None:
         """Release connections and files."""

@@ -319,6 +319,26 @@ def channel_resume(obj: _Ctx, name: str) -> None:
     click.echo("resumed" if app.store.resume_channel(name, app.actor) else f"{name} was not paused")
 
 
+@main.command("reconcile")
+@click.option("--channel", default=None, help="only this channel")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def reconcile_cmd(obj: _Ctx, channel: str | None, as_json: bool) -> None:
+    """Ask channels whether published items were since removed there (deleted, banned) and record it."""
+    from .reconcile import reconcile
+
+    app = obj.app()
+    if channel and channel not in app.config.channels:
+        raise InputError(f"{channel!r} is not configured", field="channel")
+    found = reconcile(app, channel)
+    if as_json:
+        _echo_json(found)
+    else:
+        for f in found:
+            click.echo(f"item {f['item_id']} on {f['channel']}: {f['reason']}")
+        click.echo(f"{len(found)} removed item(s) found")
+
+
 # -- tally and report -----------------------------------------------------------------------------
 @main.command("tally")
 @click.option("--year", type=click.IntRange(1, 9998), required=True)

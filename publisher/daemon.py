@@ -65,6 +65,7 @@ class Daemon:
             signal.signal(signal.SIGINT, on_signal)
         self.scheduler.add_job(self.tick, "interval", seconds=self.app.config.daemon.poll_interval, id="tick",
                                next_run_time=None)
+        self.scheduler.add_job(self._reconcile, "cron", hour=3, minute=17, id="reconcile")
         self.scheduler.start()
         self.scheduler.modify_job("tick", next_run_time=_now(self.app))
         log.info("publisher daemon started (poll every %ss)", self.app.config.daemon.poll_interval)
@@ -72,6 +73,14 @@ class Daemon:
         self.scheduler.shutdown(wait=True)  # waits for a running tick; run_due stops claiming once stop is set
         log.info("publisher daemon stopped")
         return 130 if interrupted["sig"] == signal.SIGINT else 0
+
+    def _reconcile(self) -> None:
+        from .reconcile import reconcile
+
+        try:
+            reconcile(self.app)
+        except Exception:
+            log.exception("nightly reconciliation failed")
 
     def stop(self) -> None:
         """Ask the daemon to stop (thread-safe)."""

@@ -1,0 +1,31 @@
+"""`publisher reconcile`: an article deleted or banned on WeChat after publishing is recorded as removed."""
+
+from __future__ import annotations
+
+from publisher.dispatcher import Dispatcher
+from publisher.queue import ItemRequest, queue_one
+from publisher.reconcile import reconcile
+from publisher.sandbox.server import EmulatorServer
+from publisher.sandbox.wechat import WechatEmulator
+
+
+def test_banned_article_is_recorded_as_removed(sqlite_url, make_app, clock):
+    emulator = WechatEmulator(clock=clock, publish_delay_polls=0)
+    with EmulatorServer(emulator) as server:
+        block = {"type": "wechat", "display_name": "微信公众号", "api_base": server.url,
+                 "appid": "wxsandbox0000000001", "secret": "sandbox-wechat-secret", "cover_color": "#1f4e8c"}
+        app = make_app(sqlite_url, {"wechat": block})
+        kept = queue_one(app, ItemRequest(title="住建动态一", category="公示公告", body="<p>正文一</p>"))
+        banned = queue_one(app, ItemRequest(title="住建动态二", category="公示公告", body="<p>正文二</p>"))
+        Dispatcher(app).run_due()
+        deliveries = {i: app.store.get_item(i)["deliveries"][0] for i in (kept, banned)}
+        assert {d["status"] for d in deliveries.values()} == {"published"}
+        assert reconcile(app) == []
+        emulator.mark_article(deliveries[banned]["external_id"], 6)
+        found = reconcile(app)
+        assert [(f["item_id"], f["channel"]) for f in found] == [(banned, "wechat")]
+        d = app.store.get_item(banned)["deliveries"][0]
+        assert d["status"] == "retracted" and "banned" in d["last_error"]
+        assert app.store.get_item(kept)["deliveries"][0]["status"] == "published"
+        assert "removed_on_platform" in [e["kind"] for e in app.store.events_for(banned)]
+        assert reconcile(app) == []  # recorded once
