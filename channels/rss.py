@@ -16,7 +16,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from bs4 import BeautifulSoup
 from feedgen.feed import FeedGenerator
 from pydantic import Field, field_validator
 
@@ -226,8 +225,11 @@ def _content(entry: dict[str, Any]) -> tuple:
 
 
 def _excerpt(body: str) -> str:
-    text = BeautifulSoup(body, "html.parser").get_text(" ", strip=True)
+    text = " ".join(html.unescape(_TAG.sub(" ", body)).split())
     return text if len(text) <= SUMMARY_CHARS else text[: SUMMARY_CHARS - 1] + "…"
+
+
+_TAG = re.compile(r"<[^>]*>")
 
 
 def _xml_safe(text: str) -> str:

@@ -379,23 +379,19 @@ class WechatChannel(Channel):
             image = self._default_cover()
         key = f"cover:{image.sha256}"
         stale = self.services.state.get(key) if refresh else None
-        media_id = None if refresh else self.services.state.get(key)
-        if media_id:
-            return media_id
-        with self._upload_lock:
-            media_id = self.services.state.get(key)
-            if media_id and media_id != stale:
-                return media_id
+
+        def upload() -> tuple[str, None]:
             data, kind = prepare_image(image.read(), image.label)
             result = self.api.call(
                 "/cgi-bin/material/add_material",
                 params={"type": "image"},
                 files={"media": (f"cover.{kind}", data, _mime(kind))},
             )
-            media_id = str(result["media_id"])
-            self.services.state.put(key, media_id)
             self.log.info("uploaded cover %s as permanent material", image.label)
-            return media_id
+            return str(result["media_id"]), None
+
+        # single-flight through the shared state: one upload for every worker and daemon
+        return self.services.state.get_or_create(key, upload, force=refresh, stale=stale)
 
     def _default_cover(self) -> _Image:
         path = self.settings.default_cover

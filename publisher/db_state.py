@@ -67,16 +67,27 @@ class DbChannelState:
     ) -> Any:
         """Single-flight across processes: one worker holds a row lock while it creates; others wait and read."""
         deadline = time.monotonic() + LOCK_TTL.total_seconds()
+
+        def usable(row, now: datetime) -> bool:
+            if row is None or row.value is None:
+                return False
+            fresh = row.expires_at is None or row.expires_at - refresh_before > now
+            return fresh and (not force or (stale is not None and row.value != stale))
+
         while True:
             now = self.clock.now()
             with reading(self.engine) as conn:
                 row = self._row(conn, key)
-            if row is not None and row.value is not None:
-                fresh = row.expires_at is None or row.expires_at - refresh_before > now
-                if fresh and (not force or (stale is not None and row.value != stale)):
-                    return row.value
+            if usable(row, now):
+                return row.value
             if self._lock(key, now):
                 try:
+                    # Another worker may have created it between our read and our lock: read again.
+                    with reading(self.engine) as conn:
+                        row = self._row(conn, key)
+                    if usable(row, now):
+                        self._unlock(key)
+                        return row.value
                     value, expires_at = create()
                     with self.engine.begin() as conn:
                         conn.execute(update(channel_state).where(and_(

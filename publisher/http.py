@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email.utils
 import logging
+import os
 import re
 from datetime import datetime, timezone
 
@@ -36,10 +37,18 @@ def install_redaction() -> None:
 install_redaction()
 
 
+PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY")
+
+
 def new_session() -> requests.Session:
-    """A requests session with publisher's User-Agent."""
+    """A requests session with publisher's User-Agent.
+
+    Proxy settings are honoured when a proxy variable is set; otherwise the environment is not
+    re-read on every request (requests does that by default, and it is a measurable cost per call).
+    """
     session = requests.Session()
     session.headers["User-Agent"] = f"publisher/{__version__}"
+    session.trust_env = any(os.environ.get(name) for name in PROXY_VARIABLES)
     return session
 
 

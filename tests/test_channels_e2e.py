@@ -55,7 +55,7 @@ def aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
-def run_until_settled(app, clock, item_id: int, channel: str, rounds: int = 6) -> dict:
+def run_until_settled(app, clock, item_id: int, channel: str, rounds: int = 40) -> dict:
     """Run the dispatcher, jumping the clock to each retry time, until the delivery stops moving."""
     for _ in range(rounds):
         Dispatcher(app).run_due()
@@ -340,7 +340,7 @@ def test_wechat_retract_on_unverified_account_tells_the_editor_to_remove_it_by_h
 
 def test_wechat_title_limit_is_checked_when_queued_and_a_short_title_option_fits(sqlite_url, make_app, wechat):
     app = make_app(sqlite_url, {"wechat": wechat_block(wechat)})
-    long_title = "关于2019年度城镇老旧小区改造项目施工招标结果及后续安排的公示"
+    long_title = "关于2019年度城镇老旧小区改造项目施工招标结果及其后续安排的公示"
     assert len(long_title) == 33
     with pytest.raises(InputError) as refused:
         queue(app, long_title, channels=["wechat"])

@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..content import sanitize_html
 from ..errors import InputError
+from ..db import reading
 from ..http import new_session
 from ..schema import deliveries, items, series_occurrences as occ, series_state
 from .attempt import Attempt, attempt_occurrence, deadline_for
@@ -95,7 +96,7 @@ class SeriesRunner:
         if not enabled:
             return None
         now = self.app.clock.now()
-        with self.app.store.engine.connect() as conn:
+        with reading(self.app.store.engine) as conn:
             marks = dict(conn.execute(select(series_state.c.series, series_state.c.since)
                                       .where(series_state.c.series.in_(list(enabled)))).all())
             retry = conn.execute(select(func.min(occ.c.next_try_at)).where(and_(
@@ -136,7 +137,7 @@ class SeriesRunner:
         """Each configured series with its next occurrence, last occurrence (and its deliveries) and counts."""
         now = self.app.clock.now()
         out = []
-        with self.app.store.engine.connect() as conn:
+        with reading(self.app.store.engine) as conn:
             for name, series in self._all_series().items():
                 last = conn.execute(select(occ).where(occ.c.series == name)
                                     .order_by(occ.c.scheduled_at.desc(), occ.c.id.desc()).limit(1)).first()
@@ -169,7 +170,7 @@ class SeriesRunner:
         return dict(self.app.config.series or {})
 
     def _watermark(self, name: str, now: datetime) -> datetime:
-        with self.app.store.engine.connect() as conn:
+        with reading(self.app.store.engine) as conn:
             since = conn.execute(select(series_state.c.since).where(series_state.c.series == name)).scalar()
         if since is not None:
             return _aware(since)
@@ -224,7 +225,7 @@ class SeriesRunner:
         enabled = {n: s for n, s in self._all_series().items() if s.enabled}
         if not enabled:
             return
-        with self.app.store.engine.connect() as conn:
+        with reading(self.app.store.engine) as conn:
             due = conn.execute(select(occ.c.id, occ.c.series, occ.c.occurrence_key, occ.c.scheduled_at, occ.c.tries,
                                       occ.c.deadline_at)
                                .where(and_(occ.c.status == "waiting", occ.c.next_try_at <= now,
