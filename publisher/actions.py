@@ -29,7 +29,11 @@ def retract_item(app: App, item_id: int, reason: str = "") -> RunStats:
             elif d.status != "retracted":
                 conn.execute(update(deliveries).where(deliveries.c.id == d.id).values(
                     retract_requested=True, next_attempt_at=now, updated_at=now))
-    return Dispatcher(app).run_due(item_id=item_id)
+    dispatcher = Dispatcher(app)
+    try:
+        return dispatcher.run_due(item_id=item_id)
+    finally:
+        dispatcher.close()
 
 
 def retry_item(app: App, item_id: int, channel: str | None = None) -> list[str]:

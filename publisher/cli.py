@@ -264,20 +264,21 @@ def run(obj: _Ctx, once: bool, as_json: bool) -> None:
     """The daemon: publish due deliveries on schedule until SIGTERM/SIGINT."""
     from .daemon import Daemon
     from .dispatcher import Dispatcher
+    from .series.runner import SeriesRunner
 
     app = obj.app()
     if once:
-        from .series.runner import SeriesRunner
-
         SeriesRunner(app).tick()
-        stats = Dispatcher(app).run_due()
+        dispatcher = Dispatcher(app)
+        try:
+            stats = dispatcher.run_due()
+        finally:
+            dispatcher.close()
         summary = dict(stats.outcomes)
         _echo_json(summary) if as_json else click.echo(
             "nothing due" if not stats.total else ", ".join(f"{k}: {v}" for k, v in sorted(summary.items())))
         sys.exit(EXIT_FAILED if stats.failures else 0)
     daemon = Daemon(app)
-    from .series.runner import SeriesRunner
-
     daemon.add_job(SeriesRunner(app).tick)
     sys.exit(daemon.run())
 

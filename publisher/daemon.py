@@ -71,6 +71,7 @@ class Daemon:
         log.info("publisher daemon started (poll every %ss)", self.app.config.daemon.poll_interval)
         self.stop_event.wait()
         self.scheduler.shutdown(wait=True)  # waits for a running tick; run_due stops claiming once stop is set
+        self.dispatcher.close()
         log.info("publisher daemon stopped")
         return 130 if interrupted["sig"] == signal.SIGINT else 0
 
