@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -15,25 +14,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from . import registry
 from .adapter import ChannelSettings
+from .durations import parse_duration
 from .errors import ConfigError
 
 ENV_PATTERN = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
-DURATION_PATTERN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)?\s*$")
 DEFAULT_PATH = "config.yaml"
-
-
-def parse_duration(value: Any) -> timedelta:
-    """Parse ``90``, ``"90s"``, ``"15m"``, ``"6h"``, ``"7d"`` into a timedelta (plain numbers are seconds)."""
-    if isinstance(value, timedelta):
-        return value
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return timedelta(seconds=value)
-    match = DURATION_PATTERN.match(str(value))
-    if not match:
-        raise ValueError(f"not a duration: {value!r} (use e.g. 30s, 15m, 6h, 7d)")
-    number, unit = float(match.group(1)), match.group(2) or "s"
-    seconds = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}[unit]
-    return timedelta(seconds=number * seconds)
 
 
 class _Strict(BaseModel):

@@ -24,7 +24,7 @@ from sqlalchemy import Integer, and_, bindparam, insert, or_, select, update
 from .adapter import DeliveryContext, Receipt
 from .app import App
 from .backoff import backoff_seconds
-from .config import parse_duration
+from .durations import parse_duration
 from .errors import ChannelPaused, LookupUnsupported, OutcomeUnknown, PermanentError, RetryableError
 from .schema import deliveries, events, items
 from .db import reading

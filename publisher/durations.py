@@ -1,0 +1,37 @@
+"""Durations in configuration: ``90``, ``"90s"``, ``"15m"``, ``"1h30m"``, ``"7d"``, ISO 8601 ``"PT6H"``."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from typing import Any
+
+_COMPACT = re.compile(r"(\d+(?:\.\d+)?)\s*(d|h|m|s)", re.I)
+_ISO = re.compile(r"P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?", re.I)
+_UNITS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
+
+
+def parse_duration(value: Any) -> timedelta:
+    """``6h``, ``15m``, ``1h30m``, ``2d``, ``90s``, ISO 8601 ``PT6H``/``P1DT2H``, or seconds -> timedelta."""
+    if isinstance(value, timedelta):
+        result = value
+    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        result = timedelta(seconds=value)
+    elif isinstance(value, str):
+        text = value.strip()
+        compact = re.sub(r"\s+", "", text)
+        if re.fullmatch(r"\d+(\.\d+)?", compact):
+            result = timedelta(seconds=float(compact))
+        elif compact and re.fullmatch(r"(?:\d+(?:\.\d+)?(?:d|h|m|s))+", compact, re.I):
+            result = timedelta(seconds=sum(float(n) * _UNITS[u.lower()] for n, u in _COMPACT.findall(compact)))
+        else:
+            match = _ISO.fullmatch(compact)
+            if not match or compact.upper() in ("P", "PT") or compact.upper().endswith("T"):
+                raise ValueError(f"{value!r} is not a duration (use e.g. 6h, 15m, 1h30m, 2d or PT6H)")
+            weeks, days, hours, minutes, seconds = (float(g) if g else 0.0 for g in match.groups())
+            result = timedelta(weeks=weeks, days=days, hours=hours, minutes=minutes, seconds=seconds)
+    else:
+        raise ValueError(f"{value!r} is not a duration (use e.g. 6h, 15m, 1h30m, 2d or PT6H)")
+    if result <= timedelta(0):
+        raise ValueError("must be longer than zero")
+    return result
