@@ -8,7 +8,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterator
 
-from sqlalchemy import Connection, Engine, and_, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, and_, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .adapter import Attachment, ItemView
@@ -44,10 +44,10 @@ class Store:
     def event(self, conn: Connection, kind: str, *, actor: str, item_id: int | None = None,
               delivery_id: int | None = None, channel: str | None = None, **detail: Any) -> None:
         """Append one event to the log."""
-        conn.execute(insert(events).values(
-            at=self.clock.now(), item_id=item_id, delivery_id=delivery_id, channel=channel,
-            kind=kind, actor=actor, detail={k: v for k, v in detail.items() if v is not None},
-        ))
+        conn.execute(_INSERT_EVENT, {
+            "at": self.clock.now(), "item_id": item_id, "delivery_id": delivery_id, "channel": channel,
+            "kind": kind, "actor": actor, "detail": {k: v for k, v in detail.items() if v is not None},
+        })
 
     def events_for(self, item_id: int) -> list[dict]:
         """The item's history, oldest first."""
@@ -83,7 +83,7 @@ class Store:
 
     def item_row(self, conn: Connection, item_id: int) -> dict:
         """The item's row; NotFound when there is none."""
-        row = conn.execute(select(items).where(items.c.id == item_id)).first()
+        row = conn.execute(_ITEM, {"item_id": item_id}).first()
         if row is None:
             raise NotFound(f"no item with id {item_id}")
         return dict(row._mapping)
@@ -91,12 +91,8 @@ class Store:
     def item_view(self, conn: Connection, item_id: int, channel: str) -> ItemView:
         """What the adapter for ``channel`` sees of the item."""
         row = self.item_row(conn, item_id)
-        files = conn.execute(select(attachments).where(attachments.c.item_id == item_id).order_by(attachments.c.id)).all()
-        urls = dict(conn.execute(
-            select(deliveries.c.channel, deliveries.c.external_url).where(and_(
-                deliveries.c.item_id == item_id, deliveries.c.status == "published",
-                deliveries.c.external_url.is_not(None)))
-        ).all())
+        files = conn.execute(_ATTACHMENTS, {"item_id": item_id}).all()
+        urls = dict(conn.execute(_PUBLISHED_URLS, {"item_id": item_id}).all())
         return build_item_view(row, [dict(f._mapping) for f in files], urls, channel, self.attachments_dir)
 
     def get_item(self, item_id: int) -> dict:
@@ -167,6 +163,15 @@ class Store:
             self.item_row(conn, item_id)
             conn.execute(update(items).where(items.c.id == item_id).values(review_state=state))
             self.event(conn, "review", actor=actor, item_id=item_id, state=state)
+
+
+# Statements used once per delivery, built once so SQLAlchemy's compiled cache does the rest.
+_INSERT_EVENT = insert(events)
+_ITEM = select(items).where(items.c.id == bindparam("item_id"))
+_ATTACHMENTS = select(attachments).where(attachments.c.item_id == bindparam("item_id")).order_by(attachments.c.id)
+_PUBLISHED_URLS = select(deliveries.c.channel, deliveries.c.external_url).where(and_(
+    deliveries.c.item_id == bindparam("item_id"), deliveries.c.status == "published",
+    deliveries.c.external_url.is_not(None)))
 
 
 def build_item_view(row: dict, files: list[dict], urls: dict[str, str], channel: str,
