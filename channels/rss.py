@@ -96,6 +96,10 @@ class RssChannel(Channel):
         """Replace the entry with the item's current content (same guid)."""
         return self.publish(item, ctx)
 
+    def waits_for(self) -> list[str]:
+        """The channel whose url becomes the entry's link."""
+        return [self.settings.link_from] if self.settings.link_from else []
+
     def lookup(self, item: ItemView, ctx: DeliveryContext) -> Receipt | None:
         """The item's entry if the feed holds it."""
         for entry in self.entries():

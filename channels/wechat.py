@@ -298,6 +298,10 @@ class WechatChannel(Channel):
         data = self.api.call("/cgi-bin/freepublish/get", json_body={"publish_id": publish_id})
         return int(data.get("publish_status", -1))
 
+    def waits_for(self) -> list[str]:
+        """The website channel whose url becomes 阅读原文."""
+        return [self.settings.source_url_from] if self.settings.source_url_from else []
+
     def removed(self, item: ItemView, ctx: DeliveryContext) -> str | None:
         """Deleted (publish_status 5) or banned (6) on WeChat after it was published, or None."""
         status = self.platform_status(ctx)

@@ -202,6 +202,10 @@ class Channel:
         """Replace the published copy with the item's current content."""
         raise PermanentError(f"channel {self.name} cannot update a published item")
 
+    def waits_for(self) -> list[str]:
+        """Channels whose copy of an item this one links to (阅读原文, a feed's link): publish after them."""
+        return []
+
     def removed(self, item: ItemView, ctx: DeliveryContext) -> str | None:
         """Why a published item is no longer on the channel (deleted or banned there), or None if it is / unknown."""
         return None

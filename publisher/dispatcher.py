@@ -31,6 +31,7 @@ from .db import reading
 
 log = logging.getLogger("publisher.dispatcher")
 NEVER = timedelta(days=3650)
+WAIT_CAP = timedelta(minutes=30)  # how long a delivery waits for the channel it links to
 
 
 @dataclass
@@ -118,7 +119,7 @@ class Dispatcher:
             for future in done:
                 claim = inflight.pop(future)
                 busy[claim.channel] -= 1
-                exhausted.discard(claim.channel)
+                exhausted.clear()  # a finished delivery may free another channel's (waits_for)
                 try:
                     stats.outcomes[future.result()] += 1
                 except Exception:  # a bug in our own bookkeeping: keep the daemon alive, the lease expires
@@ -154,7 +155,10 @@ class Dispatcher:
         with self.store.transaction() as conn:
             rows = conn.execute(query, params).all()
             self._saw_all_due = len(rows) < lim
+            waiting = self._waiting_for_siblings(conn, rows, now)
             for row in rows:
+                if row.id in waiting:
+                    continue
                 if len(claims) >= limit:
                     break
                 if left[row.channel] <= 0:
@@ -166,6 +170,19 @@ class Dispatcher:
             if log:
                 conn.execute(insert(events), log)
         return claims
+
+    def _waiting_for_siblings(self, conn, rows, now: datetime) -> set[int]:
+        """Deliveries to hold back because a channel they link to has not settled yet (for up to WAIT_CAP)."""
+        waits = {}
+        for row in rows:
+            if row.status == "pending" and row.channel not in waits:
+                waits[row.channel] = [c for c in self.app.channel(row.channel).waits_for() if c != row.channel]
+        candidates = [r for r in rows if r.status == "pending" and waits.get(r.channel)
+                      and now < r.next_attempt_at + WAIT_CAP]
+        if not candidates:
+            return set()
+        unsettled = set(conn.execute(_UNSETTLED, {"item_ids": [r.item_id for r in candidates]}).all())
+        return {r.id for r in candidates if any((r.item_id, c) in unsettled for c in waits[r.channel])}
 
     def _take(self, conn, row, now: datetime, log: list[dict]) -> Claim | None:
         if row.status in ("pending", "failed"):
@@ -365,6 +382,9 @@ def _due_query(one_item: bool):
 
 
 _DUE = _due_query(False)
+_UNSETTLED = select(deliveries.c.item_id, deliveries.c.channel).where(and_(
+    deliveries.c.item_id.in_(bindparam("item_ids", expanding=True)),
+    deliveries.c.status.in_(("pending", "publishing", "failed", "in_doubt"))))
 _CLAIM = (
     update(deliveries)
     .where(and_(deliveries.c.id == bindparam("b_id"), deliveries.c.version == bindparam("b_version")))

@@ -174,3 +174,22 @@ def test_two_dispatchers_on_one_database_publish_each_item_once(db_url, make_app
     assert {_delivery(app, i)["status"] for i in ids} == {"published"}
     assert cms_server.emulator.create_calls == 40
     assert len(cms_server.emulator.live_articles()) == 40
+
+
+def test_feed_waits_for_the_website_copy_it_links_to(db_url, make_app, cms_server, tmp_path, clock):
+    rss = {"type": "rss", "output": str(tmp_path / "feed.xml"), "site_url": "http://example.gov.cn",
+           "link_from": "website", "count_in_report": False}
+    app = make_app(db_url, {"website": cms_block(cms_server), "feed": rss})
+    item_id = _queue(app)
+    Dispatcher(app).run_due()
+    assert _delivery(app, item_id, "feed")["external_url"] == _delivery(app, item_id, "website")["external_url"]
+
+    # While the website keeps failing, the feed waits (up to 30 minutes), then links to its own page.
+    late = _queue(app, title="第二条公告")
+    cms_server.emulator.faults.add("status", status=503, path="^/api/articles$", times=10)
+    Dispatcher(app).run_due()
+    assert _delivery(app, late, "feed")["status"] == "pending"
+    clock.advance(timedelta(minutes=31))
+    Dispatcher(app).run_due()
+    feed = _delivery(app, late, "feed")
+    assert feed["status"] == "published" and feed["external_url"].startswith("http://example.gov.cn/")
