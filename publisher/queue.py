@@ -126,6 +126,8 @@ def prepare(app: App, request: ItemRequest) -> PreparedItem:
         problems.append(str(exc))
     if problems:
         raise InputError("; ".join(problems))
+    if not body_html.strip():  # a notice may be just a title (and attachments): its text is the title
+        body_html = f"<p>{_escape(title)}</p>"
 
     prepared = PreparedItem(title=title, category=category, body_html=body_html, publish_at=publish_at,
                             channels=channels, department=request.department.strip(), summary=request.summary.strip(),
