@@ -46,12 +46,8 @@ def _pg_available() -> bool:
         return False
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request, tmp_path):
-    """A fresh empty database: SQLite in tmp, or a new PostgreSQL schema (required in CI)."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'publisher.db'}"
-        return
+def _fresh_pg_schema():
+    """Yield the URL of a new, empty PostgreSQL schema; drop it afterwards (fails in CI without a server)."""
     if not _pg_available():
         if os.environ.get("CI"):
             pytest.fail("PostgreSQL is not reachable at 127.0.0.1:5432 (CI must run these tests)")
@@ -64,6 +60,21 @@ def db_url(request, tmp_path):
     with admin.connect() as conn:
         conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
     admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path):
+    """A fresh empty database: SQLite in tmp, or a new PostgreSQL schema (required in CI)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'publisher.db'}"
+    else:
+        yield from _fresh_pg_schema()
+
+
+@pytest.fixture
+def pg_url():
+    """A fresh empty PostgreSQL schema, for what only PostgreSQL does (several daemons)."""
+    yield from _fresh_pg_schema()
 
 
 @pytest.fixture

@@ -8,8 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-
 from conftest import cms_block, write_config
+
 from publisher.app import App
 from publisher.config import load_config
 from publisher.queue import ItemRequest, queue_one
@@ -120,3 +120,44 @@ def test_sandbox_command_serves_the_emulators():
     finally:
         proc.send_signal(signal.SIGINT)
         proc.wait(timeout=10)
+
+
+def test_sigterm_lets_the_in_flight_delivery_finish(tmp_path, sqlite_url, cms_server):
+    config = _config(tmp_path, sqlite_url, cms_server)
+    item_id = _queue(config, "关于燃气管道检修的通知")
+    cms_server.emulator.faults.add("slow", seconds=1.5, path="^/api/articles$")
+    daemon = _daemon(config)
+    try:
+        assert wait_until(lambda: cms_server.emulator.requests_seen >= 1, timeout=30)
+        daemon.send_signal(signal.SIGTERM)  # while the portal is still answering
+        assert daemon.wait(timeout=30) == 0
+    finally:
+        if daemon.poll() is None:
+            daemon.kill()
+    assert _status(config, item_id) == "published"
+    assert len(cms_server.emulator.live_articles()) == 1
+
+
+def test_two_daemons_one_killed_each_item_published_exactly_once(tmp_path, pg_url, cms_server):
+    config = _config(tmp_path, pg_url, cms_server, lease="2s")
+    app = App.from_config(load_config(config))
+    try:
+        ids = [queue_one(app, ItemRequest(title=f"第{i}期住房保障公示", category="公示公告", body="<p>名单</p>"))
+               for i in range(40)]
+    finally:
+        app.close()
+    # Every create takes a moment, so the victim is surely holding leases when it dies.
+    cms_server.emulator.faults.add("slow", seconds=0.05, path="^/api/articles$", times=40)
+    survivor, victim = _daemon(config), _daemon(config)
+    try:
+        assert wait_until(lambda: cms_server.emulator.requests_seen >= 8, timeout=30)
+        victim.send_signal(signal.SIGKILL)
+        victim.wait(timeout=10)
+        assert wait_until(lambda: all(_status(config, i) == "published" for i in ids), timeout=60)
+    finally:
+        for proc in (survivor, victim):
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+                proc.wait(timeout=30)
+    titles = [a["title"] for a in cms_server.emulator.live_articles()]
+    assert len(titles) == 40 and len(set(titles)) == 40
