@@ -193,3 +193,20 @@ def test_feed_waits_for_the_website_copy_it_links_to(db_url, make_app, cms_serve
     Dispatcher(app).run_due()
     feed = _delivery(app, late, "feed")
     assert feed["status"] == "published" and feed["external_url"].startswith("http://example.gov.cn/")
+
+
+def test_gives_up_after_max_age(db_url, make_app, cms_server, clock):
+    app = make_app(db_url, {"website": cms_block(cms_server)},
+                   retry={"max_attempts": 100, "base_delay": 1200, "max_delay": 1200, "jitter": 0, "max_age": "1h"})
+    item_id = _queue(app)
+    cms_server.emulator.faults.add("status", status=503, path="^/api/articles$", times=100)
+    attempts = 0
+    while _delivery(app, item_id)["status"] != "dead":
+        Dispatcher(app).run_due()
+        d = _delivery(app, item_id)
+        attempts += 1
+        assert attempts < 10
+        clock.set(d["next_attempt_at"])
+    d = _delivery(app, item_id)
+    assert d["attempts"] == 5  # at 0, 20, 40, 60 and 80 minutes: after the 80-minute one it is over max_age
+    assert "gave up after 1h" in d["last_error"]
