@@ -20,7 +20,7 @@ from PIL import ImageColor
 from pydantic import Field, SecretStr, field_validator
 
 from publisher.adapter import Channel, ChannelServices, ChannelSettings, DeliveryContext, ItemView, Receipt
-from publisher.errors import ChannelPaused, OutcomeUnknown, PermanentError, RetryableError
+from publisher.errors import ChannelPaused, OutcomeUnknown, PermanentError, RetryableError, StillProcessing
 from publisher.http import new_session, send
 
 from .wechat_api import WechatApi
@@ -212,7 +212,7 @@ class WechatChannel(Channel):
                 raise PermanentError(f"WeChat did not publish the article: {reason} (publish_status {status}, publish_id {publish_id})")
             if status != 1:
                 raise RetryableError(f"WeChat freepublish/get answered an unknown publish_status {status}")
-        raise RetryableError(
+        raise StillProcessing(
             f"WeChat is still publishing (publish_id {publish_id}); checking again in {self.settings.poll_interval:g}s",
             retry_after=self.settings.poll_interval,
         )

@@ -25,7 +25,14 @@ from .adapter import DeliveryContext, Receipt
 from .app import App
 from .backoff import backoff_seconds
 from .durations import parse_duration
-from .errors import ChannelPaused, LookupUnsupported, OutcomeUnknown, PermanentError, RetryableError
+from .errors import (
+    ChannelPaused,
+    LookupUnsupported,
+    OutcomeUnknown,
+    PermanentError,
+    RetryableError,
+    StillProcessing,
+)
 from .schema import deliveries, events, items
 from .db import reading
 
@@ -61,7 +68,7 @@ class RunStats:
     @property
     def failures(self) -> int:
         """Outcomes that mean something could not be delivered (yet)."""
-        return sum(self.outcomes[k] for k in ("failed", "dead", "in_doubt", "paused", "retract_failed"))
+        return sum(self.outcomes[k] for k in ("failed", "dead", "in_doubt", "paused", "retract_failed", "processing"))
 
     @property
     def total(self) -> int:
@@ -259,6 +266,8 @@ class Dispatcher:
             return self._paused(claim, exc, status="failed", uncount=True)
         except PermanentError as exc:
             return self._finish(claim, "dead", "dead", error=str(exc), permanent=True)
+        except StillProcessing as exc:
+            return self._failed(claim, exc, counts=False)
         except RetryableError as exc:
             return self._failed(claim, exc)
         except Exception as exc:  # an adapter bug: log it, retry like a transient failure
@@ -288,9 +297,13 @@ class Dispatcher:
             remote_time=receipt.published_at.isoformat() if receipt.published_at else None,
         )
 
-    def _failed(self, claim: Claim, exc: Exception) -> str:
+    def _failed(self, claim: Claim, exc: Exception, *, counts: bool = True) -> str:
         now = self.clock.now()
         too_old = claim.first_attempt_at is not None and now - claim.first_attempt_at > self.max_age
+        if not counts and not too_old:  # accepted and still being processed: look again, attempt not used up
+            delay = getattr(exc, "retry_after", None) or self.retry.base_delay
+            return self._finish(claim, "failed", "processing", error=str(exc), attempts=claim.attempts - 1,
+                                next_at=now + timedelta(seconds=delay))
         if claim.attempts >= self.retry.max_attempts or too_old:
             why = f"gave up after {claim.attempts} attempts" if not too_old else f"gave up after {self.retry.max_age}"
             return self._finish(claim, "dead", "dead", error=f"{_describe(exc)} ({why})")

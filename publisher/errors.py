@@ -43,6 +43,13 @@ class RetryableError(ChannelError):
         super().__init__(message)
 
 
+class StillProcessing(RetryableError):
+    """The channel accepted the item and is still working on it (e.g. WeChat's asynchronous publish).
+
+    Checked again after ``retry_after`` without using up an attempt.
+    """
+
+
 class PermanentError(ChannelError):
     """The channel refused this item for good (content, limits); retrying will not help."""
 

@@ -309,6 +309,18 @@ def test_wechat_ip_whitelist_error_pauses_with_one_message_and_kills_nothing(db_
     assert len(wechat.emulator.live_articles()) == 10
 
 
+def test_wechat_slow_publishing_is_polled_without_using_up_attempts(sqlite_url, make_app, clock):
+    emulator = WechatEmulator(appid=WECHAT_APPID, secret=WECHAT_SECRET, clock=clock, publish_delay_polls=30,
+                              publish_delay_seconds=3600)
+    with EmulatorServer(emulator) as server:
+        app = make_app(sqlite_url, {"wechat": wechat_block(server, poll_interval=60, max_polls=2)})
+        item_id = queue(app, channels=["wechat"])
+        d = run_until_settled(app, clock, item_id, "wechat")
+        assert d["status"] == "published"
+        assert d["attempts"] == 1  # 15 rounds of "still publishing" were not counted as failed attempts
+        assert emulator.submits == 1 and len(emulator.live_articles()) == 1
+
+
 def test_wechat_retract_deletes_the_article(db_url, make_app, wechat):
     from publisher.actions import retract_item
 
