@@ -2,7 +2,8 @@
 
 Baseline: posting the same N articles straight to the CMS emulator with one requests.Session (no queue, no ledger).
 Measured: queueing N items and publishing them through the dispatcher (SQLite; PostgreSQL with one and two
-dispatchers when a server is reachable). Printed as seconds and as a ratio to the baseline.
+dispatchers in one process, and with one and two `publisher run --once` processes, when a server is reachable;
+process rows include interpreter start-up). Printed as seconds and as a ratio to the baseline.
 
     python bench/run.py [--items 300]
 """
@@ -76,6 +77,35 @@ def through_publisher(url: str, db_url: str, n: int, dispatchers: int, workdir: 
     return elapsed
 
 
+def through_processes(url: str, db_url: str, n: int, processes: int, workdir: Path) -> float:
+    """Queue n items, then time `publisher run --once` in several processes at once (real multi-daemon)."""
+    import subprocess
+
+    doc = {
+        "office": {"name": "基准局", "short_name": "我局"},
+        "database": {"url": db_url},
+        "storage": {"attachments": str(workdir / "att")},
+        "categories": ["公示公告"],
+        "channels": {"website": {"type": "cms", "base_url": url, "auth_token": "sandbox-cms-token", "concurrency": 4}},
+        "routing": {"default": ["website"]},
+    }
+    path = workdir / f"bench-{uuid.uuid4().hex[:6]}.yaml"
+    path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    app = App.from_config(load_config(path))
+    insert(app, [prepare(app, ItemRequest(title=f"基准文章{i}", category="公示公告", body="<p>正文</p>"))
+                 for i in range(n)])
+    start = time.perf_counter()
+    procs = [subprocess.Popen([sys.executable, "-m", "publisher", "--config", str(path), "run", "--once"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for _ in range(processes)]
+    for proc in procs:
+        proc.wait()
+    elapsed = time.perf_counter() - start
+    counts = app.store.delivery_counts()
+    app.close()
+    assert counts == {"published": n}, counts
+    return elapsed
+
+
 def pg_schema() -> str | None:
     try:
         engine = create_engine(PG, isolation_level="AUTOCOMMIT")
@@ -106,21 +136,23 @@ def main() -> int:
         rows.append(("baseline: direct POSTs, one session", base))
         rows.append(("publisher, SQLite, 1 dispatcher", through_publisher(server.url, f"sqlite:///{workdir}/b.db", n, 1, workdir)))
         server.emulator.reset()
-        for count in (1, 2):
+        cases = [(f"publisher, PostgreSQL, {k} dispatcher(s) in-process", through_publisher, k) for k in (1, 2)]
+        cases += [(f"publisher, PostgreSQL, {k} process(es) run --once", through_processes, k) for k in (1, 2)]
+        for name, runner, count in cases:
             schema = pg_schema()
             if schema is None:
                 print("PostgreSQL not reachable: skipping its rows", file=sys.stderr)
                 break
             try:
                 url = f"{PG}?options=-csearch_path%3D{schema}"
-                rows.append((f"publisher, PostgreSQL, {count} dispatcher(s)", through_publisher(server.url, url, n, count, workdir)))
+                rows.append((name, runner(server.url, url, n, count, workdir)))
             finally:
                 drop_schema(schema)
             server.emulator.reset()
     print(f"{n} articles to the CMS emulator on loopback")
-    print(f"{'case':<42} {'seconds':>8} {'per item':>9} {'× baseline':>11}")
+    print(f"{'case':<50} {'seconds':>8} {'per item':>9} {'× baseline':>11}")
     for name, seconds in rows:
-        print(f"{name:<42} {seconds:>8.2f} {seconds / n * 1000:>7.1f}ms {seconds / base:>10.2f}x")
+        print(f"{name:<50} {seconds:>8.2f} {seconds / n * 1000:>7.1f}ms {seconds / base:>10.2f}x")
     return 0
 
 
