@@ -437,7 +437,11 @@ class ResourceSiteChannel(Channel):
         return urljoin(self.settings.base_url.rstrip("/") + "/", path.lstrip("/")) if "://" not in path else path
 
     def _get(self, browser: _Browser, path: str, *, need_login: bool = False) -> _Page:
-        response = send(browser.session, "GET", self._url(path), timeout=self.settings.timeout)
+        try:
+            response = send(browser.session, "GET", self._url(path), timeout=self.settings.timeout)
+        except OutcomeUnknown as exc:
+            # reading a page changes nothing: a timeout here must not send the delivery to a look-up
+            raise RetryableError(str(exc)) from None
         raise_for_transient_status(response)
         page = self._page(response)
         if need_login and self._is_login_page(page):

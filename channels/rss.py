@@ -14,7 +14,7 @@ import tempfile
 import threading
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from feedgen.feed import FeedGenerator
 from pydantic import Field, field_validator
@@ -80,16 +80,17 @@ class RssChannel(Channel):
     def publish(self, item: ItemView, ctx: DeliveryContext) -> Receipt:
         """Add (or replace) the item's entry and rewrite the feed."""
         entry = self._entry(item)
-        with self._lock:
-            current = self.entries()
-            entries = [e for e in current if e["uid"] != item.uid]
+        now = _iso(self.services.clock.now())
+
+        def add(current: list[dict[str, Any]]) -> list[dict[str, Any]]:
             earlier = next((e for e in current if e["uid"] == item.uid), None)
             if earlier is not None and _content(earlier) != _content(entry):
-                entry["updated"] = max(entry["published"], _iso(self.services.clock.now()))
+                entry["updated"] = max(entry["published"], now)
             elif earlier is not None:
                 entry["updated"] = earlier["updated"]
-            entries.append(entry)
-            self._save(entries)
+            return [e for e in current if e["uid"] != item.uid] + [entry]
+
+        self._change(add)
         return Receipt(external_id=item.uid, external_url=entry["link"], published_at=self.services.clock.now())
 
     def update(self, item: ItemView, ctx: DeliveryContext) -> Receipt:
@@ -108,13 +109,9 @@ class RssChannel(Channel):
         return None
 
     def retract(self, item: ItemView, ctx: DeliveryContext) -> None:
-        """Remove the item's entry and rewrite the feed (nothing to do when it is not there)."""
+        """Remove the item's entry and rewrite the feed (harmless when it is not there)."""
         uid = ctx.external_id or item.uid
-        with self._lock:
-            entries = self.entries()
-            kept = [e for e in entries if e["uid"] != uid]
-            if len(kept) != len(entries) or not self.settings.output.exists():
-                self._save(kept)
+        self._change(lambda current: [e for e in current if e["uid"] != uid])
 
     # --- entries -------------------------------------------------------------------------------
 
@@ -151,11 +148,22 @@ class RssChannel(Channel):
             site_url=self.settings.site_url, uid=item.uid, id=item.id, category=item.category
         )
 
-    def _save(self, entries: list[dict[str, Any]]) -> None:
-        entries.sort(key=lambda e: (e["published"], e["uid"]), reverse=True)
-        entries = entries[: self.settings.max_entries]
-        self.services.state.put(STATE_KEY, entries)
-        self._write(entries)
+    def _change(self, edit: Callable[[list[dict[str, Any]]], list[dict[str, Any]]]) -> None:
+        """Apply ``edit`` to the stored entries and rewrite the feed, one writer at a time.
+
+        The read-modify-write runs inside the state's single-flight ``get_or_create`` (a lock shared by
+        every daemon on the database), so two daemons changing the feed at once cannot drop an entry.
+        """
+
+        def create() -> tuple[list[dict[str, Any]], None]:
+            entries = edit(self.entries())
+            entries.sort(key=lambda e: (e["published"], e["uid"]), reverse=True)
+            entries = entries[: self.settings.max_entries]
+            self._write(entries)
+            return entries, None
+
+        with self._lock:
+            self.services.state.get_or_create(STATE_KEY, create, force=True)
 
     # --- feed files ----------------------------------------------------------------------------
 

@@ -20,7 +20,7 @@ from PIL import ImageColor
 from pydantic import Field, SecretStr, field_validator
 
 from publisher.adapter import Channel, ChannelServices, ChannelSettings, DeliveryContext, ItemView, Receipt
-from publisher.errors import ChannelPaused, OutcomeUnknown, PermanentError, RetryableError, StillProcessing
+from publisher.errors import ChannelPaused, LookupUnsupported, OutcomeUnknown, PermanentError, RetryableError, StillProcessing
 from publisher.http import new_session, send
 
 from .wechat_api import WechatApi
@@ -141,6 +141,9 @@ class WechatChannel(Channel):
             ctx.save(submit_started=self._now().isoformat())
             try:
                 data = self.api.call("/cgi-bin/freepublish/submit", json_body={"media_id": media_id}, idempotent=False)
+            except RetryableError:
+                ctx.save(submit_started=None)  # a clear "not now" (busy, limit, 503): nothing was accepted
+                raise
             except PermanentError as exc:
                 if errcode_of(exc) == 40007 and not cp.get("resubmitted"):
                     # the draft has gone from the draft box (deleted by hand): make a new one next time
@@ -251,7 +254,11 @@ class WechatChannel(Channel):
                 "an unanswered submit is not listed by WeChat yet; looking again later",
                 retry_after=self.settings.poll_interval,
             )
-        return None
+        # Never submit again on a guess: the article may still appear. An operator checks 发表记录.
+        raise LookupUnsupported(
+            f"WeChat never answered the submit of 《{cp.get('title', '')}》 (started {started:%Y-%m-%d %H:%M} UTC) "
+            "and still does not list it; look in the WeChat admin (发表记录)"
+        )
 
     def _find_published(self, cp: dict[str, Any]) -> tuple[str, str | None] | None:
         """The newest listed article matching the checkpointed draft (title, digest, 阅读原文)."""

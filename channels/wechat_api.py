@@ -53,6 +53,8 @@ class WechatApi:
         self.token_key = f"{'stable_token' if use_stable_token else 'access_token'}:{appid}"
         self.log = services.log.getChild(channel)
         self._local = threading.local()
+        self._sessions: list[requests.Session] = []
+        self._sessions_lock = threading.Lock()
 
     # ------------------------------------------------------------------ sessions and tokens
 
@@ -61,14 +63,16 @@ class WechatApi:
         session = getattr(self._local, "session", None)
         if session is None:
             session = self._local.session = new_session()
+            with self._sessions_lock:
+                self._sessions.append(session)
         return session
 
     def close(self) -> None:
-        """Close this thread's session."""
-        session = getattr(self._local, "session", None)
-        if session is not None:
+        """Close every thread's session (workers' sessions too, not only the caller's)."""
+        with self._sessions_lock:
+            sessions, self._sessions = self._sessions, []
+        for session in sessions:
             session.close()
-            self._local.session = None
 
     def token(self, *, force: bool = False, stale: str | None = None) -> str:
         """The shared access token, fetched only when missing, about to expire, or rejected (``stale``)."""
@@ -112,7 +116,7 @@ class WechatApi:
         for attempt in range(2):
             token = self.token(force=attempt > 0, stale=rejected)
             response = self._send("POST", path, {**(params or {}), "access_token": token}, json_body=json_body, files=files, idempotent=idempotent)
-            data = self._decode(response, path)
+            data = self._decode(response, path, idempotent=idempotent)
             errcode = int(data.get("errcode") or 0)
             if errcode in TOKEN_ERRORS and attempt == 0:
                 self.log.info("WeChat rejected the access token on %s (%s); refreshing it once", path, errcode)
@@ -146,6 +150,9 @@ class WechatApi:
                 response = send(self.session(), method, url, timeout=self.timeout, **kwargs)
             except requests.RequestException as exc:  # anything send() does not classify
                 raise OutcomeUnknown(f"WeChat {path}: {exc.__class__.__name__} while waiting for the answer") from exc
+            if not idempotent and response.status_code >= 500 and response.status_code != 503:
+                # a gateway error once the request went through: the platform may have applied it
+                raise OutcomeUnknown(f"WeChat {path}: HTTP {response.status_code} after sending; it may have been applied")
             raise_for_transient_status(response)
         except OutcomeUnknown as exc:
             if idempotent:
@@ -161,13 +168,15 @@ class WechatApi:
         return response
 
     @staticmethod
-    def _decode(response: requests.Response, path: str) -> dict[str, Any]:
+    def _decode(response: requests.Response, path: str, *, idempotent: bool = True) -> dict[str, Any]:
+        # an unreadable answer to a non-idempotent call does not say whether it was applied
+        error = RetryableError if idempotent else OutcomeUnknown
         try:
             data = json.loads(response.content.decode("utf-8"))
         except (UnicodeDecodeError, ValueError):
-            raise RetryableError(f"WeChat {path} answered something that is not JSON") from None
+            raise error(f"WeChat {path} answered something that is not JSON") from None
         if not isinstance(data, dict):
-            raise RetryableError(f"WeChat {path} answered unexpected JSON")
+            raise error(f"WeChat {path} answered unexpected JSON")
         return data
 
     # ------------------------------------------------------------------ errcodes

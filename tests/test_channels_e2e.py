@@ -14,6 +14,7 @@ import requests
 from bs4 import BeautifulSoup
 
 from conftest import cms_block
+from publisher.actions import retract_item, retry_item
 from publisher.adapter import DeliveryContext
 from publisher.dispatcher import Dispatcher
 from publisher.errors import InputError
@@ -62,6 +63,8 @@ def run_until_settled(app, clock, item_id: int, channel: str, rounds: int = 40) 
         d = delivery(app, item_id, channel)
         if d["status"] in ("published", "dead", "retracted"):
             return d
+        if d["status"] == "in_doubt" and aware(d["next_attempt_at"]) - clock.now() > timedelta(days=365):
+            return d  # parked for an operator: the channel cannot settle it
         clock.set(aware(d["next_attempt_at"]) + timedelta(seconds=1))
     return d
 
@@ -229,6 +232,15 @@ def test_wechat_crash_at_each_checkpoint_resumes_with_one_draft_one_submit(db_ur
     clock.advance(LEASE_PASSED)
     d = run_until_settled(app, clock, item_id, "wechat")
     emu = wechat.emulator
+    if point == "before_submit_sent":
+        # The submit may or may not have left: WeChat is never asked twice on a guess. After the look-up
+        # window the delivery waits for an operator, who checks 发表记录 and sends it again.
+        assert d["status"] == "in_doubt" and "发表记录" in d["last_error"] and emu.submits == 0
+        retry_item(app, item_id, "wechat")
+        d = run_until_settled(app, clock, item_id, "wechat")
+        assert d["status"] == "published", d["last_error"]
+        assert emu.submits == 1 and len(emu.live_articles()) == 1
+        return
     assert d["status"] == "published", d["last_error"]
     assert emu.draft_adds == 1 and emu.submits == 1
     [article] = emu.live_articles()
@@ -322,7 +334,6 @@ def test_wechat_slow_publishing_is_polled_without_using_up_attempts(sqlite_url, 
 
 
 def test_wechat_retract_deletes_the_article(db_url, make_app, wechat):
-    from publisher.actions import retract_item
 
     app = make_app(db_url, {"wechat": wechat_block(wechat)})
     item_id = queue(app, channels=["wechat"])
@@ -335,7 +346,6 @@ def test_wechat_retract_deletes_the_article(db_url, make_app, wechat):
 
 
 def test_wechat_retract_on_unverified_account_tells_the_editor_to_remove_it_by_hand(db_url, make_app, wechat):
-    from publisher.actions import retract_item
 
     app = make_app(db_url, {"wechat": wechat_block(wechat)})
     item_id = queue(app, channels=["wechat"])

@@ -64,8 +64,10 @@ def html_response(text: str, status: int = 200, encoding: str = "utf-8", headers
 
 @dataclass
 class Fault:
-    """One injected fault. ``kind``: status | slow | accept_then_timeout | accept_then_drop.
+    """One injected fault. ``kind``: status | slow | accept_then_timeout | accept_then_drop | accept_then_status.
 
+    ``status`` answers without handling the request; ``accept_then_status`` handles it, then answers
+    ``status`` anyway (a gateway error after the backend applied the request).
     ``path`` (a regex) limits it to matching request paths; ``times`` is how many requests it hits.
     """
 
@@ -209,6 +211,9 @@ class _Handler(BaseHTTPRequestHandler):
             emulator.wait(fault.seconds or 30.0)
             self.close_connection = True
             return
+        if fault and fault.kind == "accept_then_status":
+            payload = fault.body if fault.body is not None else {"error": f"injected {fault.status}"}
+            response = json_response(payload, fault.status)
         if fault and fault.kind == "accept_then_drop":
             self.close_connection = True
             try:

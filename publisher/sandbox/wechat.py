@@ -573,7 +573,7 @@ class WechatEmulator(Emulator):
         for article in page:
             news = [
                 {k: v for k, v in it.items() if k not in ("received_content", "dropped_images") and not (no_content and k == "content")}
-                | ({"is_deleted": article.is_deleted})
+                | ({"is_deleted": article.is_deleted or bool(it.get("is_deleted"))})
                 for it in article.news_item
             ]
             items.append({"article_id": article.article_id, "content": {"news_item": news}, "update_time": article.update_time})
@@ -585,16 +585,19 @@ class WechatEmulator(Emulator):
         article = self.articles.get(str(data.get("article_id") or ""))
         if article is None:
             return _error(40007, "invalid article_id")
-        index = int(data.get("index") or 0)
+        try:
+            index = int(data.get("index") or 0)  # 1-based; 0 or missing = every article of the message
+        except (TypeError, ValueError):
+            return _error(40035)
+        if not 0 <= index <= len(article.news_item):
+            return _error(40035)
         self.deletes.append((article.article_id, index))
-        if index == 0 or len(article.news_item) == 1:
+        for news in article.news_item if index == 0 else [article.news_item[index - 1]]:
+            news["is_deleted"] = True
+        if all(news["is_deleted"] for news in article.news_item):
             article.is_deleted = True
             article.status = 5
             self.publishes[article.publish_id].status = 5
-        elif 1 <= index <= len(article.news_item):
-            article.news_item[index - 1]["is_deleted"] = True
-        else:
-            return _error(40035)
         return _ok()
 
     def _article_page(self, request: Request) -> Response:
@@ -603,7 +606,8 @@ class WechatEmulator(Emulator):
             self._settle_all()
             article = self.articles.get(request.params["article_id"])
             index = int(request.params["index"])
-            if article is None or article.is_deleted or not 1 <= index <= len(article.news_item):
+            if (article is None or article.is_deleted or not 1 <= index <= len(article.news_item)
+                    or article.news_item[index - 1].get("is_deleted")):
                 return html_response("<p>该内容已被发布者删除</p>", 404)
             news = article.news_item[index - 1]
             return html_response(f"<html><head><meta charset='utf-8'><title>{escape(news['title'])}</title></head>"
