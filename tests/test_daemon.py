@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import queue
 import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 from conftest import cms_block, write_config
@@ -30,6 +32,58 @@ def _config(tmp_path, db_url, server, **retry):
     text = path.read_text(encoding="utf-8").replace("lease: 2m", f"lease: {retry.get('lease', '2m')}")
     path.write_text(text, encoding="utf-8")
     return path
+
+
+class HeldCreate:
+    """Holds the portal's article creation until the test releases it (instead of a timed ``slow`` fault):
+    ``arrived`` is set when a create request is in, ``stored`` once the portal has stored the article."""
+
+    def __init__(self, emulator):
+        self.arrived, self.release, self.stored = threading.Event(), threading.Event(), threading.Event()
+        original = emulator.dispatch
+
+        def dispatch(request):
+            if request.method == "POST" and request.path == "/api/articles":
+                self.arrived.set()
+                self.release.wait(timeout=60)
+                try:
+                    return original(request)
+                finally:
+                    self.stored.set()
+            return original(request)
+
+        emulator.dispatch = dispatch
+
+
+class Output:
+    """Reads a process's output in the background; :meth:`expect` waits for a line containing some text."""
+
+    def __init__(self, proc: subprocess.Popen):
+        self.lines: list[str] = []
+        self._new: queue.Queue[str] = queue.Queue()
+        self._thread = threading.Thread(target=self._read, args=(proc,), daemon=True)
+        self._thread.start()
+
+    def _read(self, proc: subprocess.Popen) -> None:
+        for line in proc.stdout:
+            self.lines.append(line)
+            self._new.put(line)
+
+    def expect(self, text: str, timeout: float = 30) -> bool:
+        """Whether a line containing ``text`` arrives (or has arrived) within ``timeout`` seconds."""
+        if any(text in line for line in self.lines):
+            return True
+        try:
+            while True:
+                if text in self._new.get(timeout=timeout):
+                    return True
+        except queue.Empty:
+            return False
+
+    def text(self) -> str:
+        """Everything read (call after the process has exited)."""
+        self._thread.join(timeout=10)
+        return "".join(self.lines)
 
 
 def _status(config: Path, item_id: int) -> str:
@@ -68,19 +122,20 @@ def test_sigterm_stops_the_daemon_cleanly(tmp_path, db_url, cms_server):
 def test_kill_9_mid_attempt_then_restart_publishes_exactly_once(tmp_path, db_url, cms_server):
     config = _config(tmp_path, db_url, cms_server, lease="2s")
     item_id = _queue(config, "关于保障性住房分配的公告")
-    # The portal holds the request for 3 s before storing it; the daemon is killed while it waits.
-    cms_server.emulator.faults.add("slow", seconds=3, path="^/api/articles$")
+    # The portal holds the request before storing it; the daemon is killed while it waits.
+    held = HeldCreate(cms_server.emulator)
     first = _daemon(config)
     try:
-        assert wait_until(lambda: cms_server.emulator.requests_seen >= 1, timeout=30)
+        assert held.arrived.wait(timeout=30)
         assert _status(config, item_id) == "publishing"
         first.send_signal(signal.SIGKILL)
         first.wait(timeout=10)
     finally:
         if first.poll() is None:
             first.kill()
+        held.release.set()
     # The portal stores the article after the sender died.
-    assert wait_until(lambda: cms_server.emulator.create_calls == 1, timeout=10)
+    assert held.stored.wait(timeout=10) and cms_server.emulator.create_calls == 1
     second = _daemon(config)
     try:
         assert wait_until(lambda: _status(config, item_id) == "published", timeout=30)
@@ -125,15 +180,20 @@ def test_sandbox_command_serves_the_emulators():
 def test_sigterm_lets_the_in_flight_delivery_finish(tmp_path, sqlite_url, cms_server):
     config = _config(tmp_path, sqlite_url, cms_server)
     item_id = _queue(config, "关于燃气管道检修的通知")
-    cms_server.emulator.faults.add("slow", seconds=1.5, path="^/api/articles$")
+    held = HeldCreate(cms_server.emulator)
     daemon = _daemon(config)
+    output = Output(daemon)
     try:
-        assert wait_until(lambda: cms_server.emulator.requests_seen >= 1, timeout=30)
+        assert held.arrived.wait(timeout=30)
         daemon.send_signal(signal.SIGTERM)  # while the portal is still answering
+        assert output.expect("received SIGTERM"), output.lines
+        held.release.set()  # only now does the portal answer
         assert daemon.wait(timeout=30) == 0
     finally:
+        held.release.set()
         if daemon.poll() is None:
             daemon.kill()
+    assert "Traceback" not in output.text()
     assert _status(config, item_id) == "published"
     assert len(cms_server.emulator.live_articles()) == 1
 

@@ -8,7 +8,8 @@ and Table 2 (出厂水中消毒剂, 游离氯). Units follow the standard: 浑�
 铂钴色度单位 (度), 菌落总数 in CFU/mL (the standard allows MPN/mL or CFU/mL), 总大肠菌群 and 大肠埃希氏菌 in
 MPN/100mL (or CFU/100mL), 游离氯 and 耗氧量 in mg/L, pH without unit. Note that GB 5749-2022 took effect on
 2023-04-01; results dated earlier (e.g. the 2019 demo year) would have been judged by GB 5749-2006, whose
-limits for these items are the same except 菌落总数 units (CFU/mL) and wording (不得检出).
+limits for these items are the same except 游离氯 (出厂水 at most 4 mg/L instead of 2) and the wording (不得检出);
+the sample values (游离氯 0.45-0.95 mg/L) meet both.
 """
 
 from __future__ import annotations
@@ -268,6 +269,7 @@ def example_series_yaml(url: str = "http://127.0.0.1:8705/water-quality", name: 
         f'    title: "{WATER_QUALITY_TITLE}"\n'
         "    body: |\n"
         f"{body}"
+        f"    min_rows: {len(PARAMETERS)}                    # one row per tested parameter: never a partial table\n"
         "    missed: publish_late            # or skip (recorded, never silently dropped)\n"
         "    catch_up_limit: 31\n"
         "    data_deadline: 6h               # wait for the day's data until 15:00, then fail visibly\n"

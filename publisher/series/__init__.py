@@ -12,6 +12,7 @@ from .schedule import (
     CatchUp,
     CronError,
     manual_occurrence,
+    months_without_the_day,
     next_occurrence,
     occurrence_key,
     occurrences_between,
@@ -24,7 +25,7 @@ from .sources import load_rows, parse_date
 
 __all__ = [
     "Attempt", "attempt_occurrence", "data_date", "deadline_for", "parse_series_block", "CatchUp", "CronError", "CsvSource", "ExcelSource", "HttpSource", "MissingData", "RenderError", "SeriesConfig",
-    "SeriesError", "SourceError", "SourceUnavailable", "load_rows", "load_series", "manual_occurrence",
+    "SeriesError", "SourceError", "SourceUnavailable", "load_rows", "load_series", "manual_occurrence", "months_without_the_day",
     "next_occurrence", "occurrence_key", "occurrences_between", "occurrences_on", "parse_cron", "parse_date",
     "parse_duration", "plan_catch_up", "previous_occurrence", "render_occurrence",
 ]

@@ -69,21 +69,30 @@ def attempt_occurrence(
     on = data_date(series, scheduled_at, tz)
     try:
         rows = load_rows(series.source, on, mode=series.rows, session=session)
+        if len(rows) < series.min_rows:  # e.g. the lab has entered 6 of its 10 parameters so far
+            raise MissingData(f"only {len(rows)} of the {series.min_rows} rows (min_rows) for {on.isoformat()} so far")
         title, body = render_occurrence(series, rows, local, data_date=on, extra=extra)
     except RenderError as exc:
         return Attempt("failed", error=f"template error: {exc}", kind="template_error")
     except MissingData as exc:
-        return _retry_or_give_up(series, now, deadline_at, "missing_data", f"missing data: {exc}")
+        return _retry_or_give_up(series, now, deadline_at, tz, "missing_data", f"missing data: {exc}")
     except SourceUnavailable as exc:
-        return _retry_or_give_up(series, now, deadline_at, "source_unavailable", f"source unavailable: {exc}")
+        return _retry_or_give_up(series, now, deadline_at, tz, "source_unavailable", f"source unavailable: {exc}")
     except SourceError as exc:
-        log.error("series %s: %s", series.name, exc)
-        return _retry_or_give_up(series, now, deadline_at, "source_error", f"source error: {exc}")
+        log.debug("series %s: %s", series.name, exc)  # the runner logs it (once) and records it
+        return _retry_or_give_up(series, now, deadline_at, tz, "source_error", f"source error: {exc}")
     return Attempt("ready", title=title, body_html=body, rows=len(rows))
 
 
-def _retry_or_give_up(series: SeriesConfig, now: datetime, deadline_at: datetime, kind: Kind, error: str) -> Attempt:
+def local_time(when: datetime, tz: tzinfo) -> str:
+    """An instant as the office's wall-clock time for messages: ``2019-06-02 15:00 CST``."""
+    local = when.astimezone(tz)
+    return f"{local:%Y-%m-%d %H:%M} {local.tzname() or ''}".rstrip()
+
+
+def _retry_or_give_up(series: SeriesConfig, now: datetime, deadline_at: datetime, tz: tzinfo, kind: Kind,
+                      error: str) -> Attempt:
     if now >= deadline_at:
         final: Status = "missing_data" if kind == "missing_data" else "failed"
-        return Attempt(final, error=f"{error} (gave up at the deadline {deadline_at.isoformat()})", kind=kind)
+        return Attempt(final, error=f"{error}; gave up at the deadline {local_time(deadline_at, tz)}", kind=kind)
     return Attempt("waiting", error=error, kind=kind, next_try_at=min(now + series.data_retry, deadline_at))

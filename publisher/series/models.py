@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import codecs
 import re
 from collections.abc import Mapping
@@ -24,7 +25,7 @@ from pydantic import (
 from ..durations import parse_duration
 from ..errors import ConfigError
 from .render import check_template
-from .schedule import CronError, parse_cron
+from .schedule import CronError, months_without_the_day, parse_cron
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 
@@ -145,6 +146,8 @@ class SeriesConfig(BaseModel):
     data_retry: Duration = Field(default=timedelta(minutes=15))
     data_date_offset: int = Field(default=0, ge=-366, le=366, description="days from the occurrence to the data's date")
     rows: Literal["one", "all"] = "all"
+    min_rows: int = Field(default=1, ge=1, le=10000,
+                          description="rows the day must have before it is published (e.g. one per tested parameter)")
     department: str | None = None
     enabled: bool = True
 
@@ -152,9 +155,16 @@ class SeriesConfig(BaseModel):
     @classmethod
     def _schedule(cls, value: str) -> str:
         try:
-            parse_cron(value)
+            cron = parse_cron(value)
         except CronError as exc:
             raise ValueError(str(exc)) from None
+        gaps = months_without_the_day(cron)
+        if gaps:
+            names = ", ".join(calendar.month_abbr[m] for m in gaps)
+            raise ValueError(
+                f"{value!r} publishes nothing in {names} (in some or all years): that day of the month does not "
+                "always exist. Write L for the last day of every month (e.g. '0 9 L * *'), or list only the "
+                "months meant in the month field")
         return value
 
     @field_validator("title")
@@ -195,6 +205,8 @@ class SeriesConfig(BaseModel):
     def _one_body(self) -> "SeriesConfig":
         if (self.body is None) == (self.body_file is None):
             raise ValueError("give exactly one of body or body_file")
+        if self.rows == "one" and self.min_rows > 1:
+            raise ValueError(f"min_rows {self.min_rows} needs rows: all (rows: one keeps a single row)")
         return self
 
     @property

@@ -41,6 +41,11 @@ def num(value: Any, digits: int = 2) -> str:
         return str(value)
 
 
+# what a spreadsheet shows (and exports to CSV) for a formula whose inputs are not there yet
+SPREADSHEET_ERRORS = frozenset({"#N/A", "#VALUE!", "#REF!", "#DIV/0!", "#NUM!", "#NAME?", "#NULL!", "#SPILL!",
+                                "#CALC!", "#GETTING_DATA"})
+
+
 def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
@@ -48,8 +53,8 @@ def _blank(value: Any) -> bool:
 class Row(dict):
     """A data row whose values must be present when a template uses them.
 
-    Reading a missing column or an empty cell raises :class:`MissingData`; ``row.get("col")`` is the
-    escape hatch for columns that may legitimately be empty.
+    Reading a missing column, an empty cell or a spreadsheet error value (``#N/A``, ``#DIV/0!``...) raises
+    :class:`MissingData`; ``row.get("col")`` is the escape hatch for columns that may legitimately be empty.
     """
 
     def __init__(self, data: Mapping[str, Any], label: str = "row"):
@@ -62,6 +67,8 @@ class Row(dict):
         value = dict.__getitem__(self, key)
         if _blank(value):
             raise MissingData(f"{self._label}: {key!r} is empty")
+        if isinstance(value, str) and value.strip().upper() in SPREADSHEET_ERRORS:
+            raise MissingData(f"{self._label}: {key!r} is {value.strip()} (a spreadsheet error, not a result)")
         return value
 
 

@@ -24,7 +24,7 @@ from ..errors import InputError
 from ..db import reading
 from ..http import new_session
 from ..schema import deliveries, items, series_occurrences as occ, series_state
-from .attempt import Attempt, attempt_occurrence, deadline_for
+from .attempt import Attempt, attempt_occurrence, deadline_for, local_time
 from .errors import SeriesError
 from .models import HttpSource, SeriesConfig
 from .schedule import manual_occurrence, next_occurrence, occurrence_key, occurrences_between, plan_catch_up
@@ -131,7 +131,7 @@ class SeriesRunner:
             item_id = self._insert_item(conn, name, key, prepared, manual=True)
             conn.execute(update(occ).where(occ.c.id == occ_id).values(item_id=item_id))
         log.info("series %s: %s queued by hand as item %s", name, key, item_id)
-        return Issued(name, key, scheduled, item_id)
+        return Issued(name, key, scheduled.astimezone(self.tz), item_id)
 
     def overview(self) -> list[dict]:
         """Each configured series with its next occurrence, last occurrence (and its deliveries) and counts."""
@@ -273,9 +273,11 @@ class SeriesRunner:
                 conn.execute(update(occ).where(mine).values(
                     last_error=attempt.error, next_try_at=attempt.next_try_at, updated_at=now))
             stats.outcomes["waiting"] += 1
-            next_try = attempt.next_try_at.astimezone(self.tz).strftime("%Y-%m-%d %H:%M") if attempt.next_try_at else "-"
-            log.log(logging.INFO if tries == 1 else logging.DEBUG, "series %s: %s waits (%s); next try %s",
-                    name, key, attempt.error, next_try)
+            next_try = local_time(attempt.next_try_at, self.tz) if attempt.next_try_at else "-"
+            level = logging.DEBUG
+            if tries == 1:  # say it once; a broken source needs an operator, late data usually does not
+                level = logging.WARNING if attempt.kind == "source_error" else logging.INFO
+            log.log(level, "series %s: %s waits (%s); next try %s", name, key, attempt.error, next_try)
             return
 
         with self.app.store.transaction() as conn:  # missing_data | failed: final, and visible
@@ -285,7 +287,8 @@ class SeriesRunner:
             self.app.store.event(conn, f"series_{attempt.status}", actor=self._actor(), series=name,
                                  occurrence=key, error=attempt.error, tries=tries)
         stats.outcomes[attempt.status] += 1
-        log.warning("series %s: %s %s: %s", name, key, attempt.status.replace("_", " "), attempt.error)
+        log.warning("series %s: %s %s: %s", name, key, attempt.status.replace("_", " "),
+                    error_detail(attempt.status, attempt.error))
 
     # -- helpers ------------------------------------------------------------------------------------
     def _attempt(self, series: SeriesConfig, scheduled: datetime, now: datetime, deadline: datetime) -> Attempt:
@@ -353,7 +356,7 @@ class SeriesRunner:
             "scheduled_at": _aware(row.scheduled_at).astimezone(self.tz),
             "status": row.status,
             "tries": row.tries,
-            "last_error": row.last_error,
+            "last_error": error_detail(row.status, row.last_error),
             "next_try_at": _aware(row.next_try_at).astimezone(self.tz) if row.next_try_at else None,
             "item_id": row.item_id,
             "deliveries": states,
@@ -374,6 +377,15 @@ class SeriesRunner:
         return f"{self.app.actor} ({what})"
 
 
+def error_detail(status: str, error: str | None) -> str | None:
+    """An occurrence's error without the words its status already says (``missing data: ...`` when the
+    status is ``missing_data``), so listings do not read "missing data (missing data: ...)"."""
+    prefix = status.replace("_", " ") + ": "
+    if error and error.startswith(prefix):
+        return error[len(prefix):]
+    return error
+
+
 def find_series(config: Any, name: str) -> SeriesConfig:
     """The configured series ``name``; InputError naming it (and the configured ones) when unknown."""
     configured = dict(config.series or {})
@@ -391,7 +403,7 @@ def render_manual(config: Any, name: str, on: date, now: datetime) -> Rendered:
     series = find_series(config, name)
     scheduled = manual_occurrence(series.schedule, config.tz, on)
     attempt = _attempt_now(config, series, scheduled, now)
-    return Rendered(name, occurrence_key(scheduled, config.tz), scheduled, attempt.title,
+    return Rendered(name, occurrence_key(scheduled, config.tz), scheduled.astimezone(config.tz), attempt.title,
                     sanitize_html(attempt.body_html))
 
 

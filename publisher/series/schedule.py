@@ -8,7 +8,8 @@ Semantics (standard 5-field cron: minute hour day-of-month month day-of-week):
   weekday 0 and 7 are Sunday; ``@hourly @daily @weekly @monthly @yearly`` shortcuts.
 - When both day-of-month and day-of-week are restricted, a day matches if either matches (as in cron).
 - ``L`` (or ``last``) in day-of-month is the last day of each month. ``0 9 31 * *`` fires only in months
-  that have a 31st (plain cron semantics); use ``0 9 L * *`` for "every month's last day".
+  that have a 31st (plain cron semantics); use ``0 9 L * *`` for "every month's last day". A series'
+  configuration refuses such a schedule (see :func:`months_without_the_day`) unless its months all have the day.
 - DST: a local time that does not exist (spring forward) fires once, shifted forward by the gap
   (02:30 -> 03:30); a local time that occurs twice (fall back) fires once, at its first instance.
 """
@@ -137,6 +138,18 @@ def parse_cron(expr: str) -> Cron:
     if not any(cron.matches_day(date(2000, 1, 1) + timedelta(days=i)) for i in range(366 * 8 + 2)):
         raise CronError(f"{expr!r} never fires (no such day)")
     return cron
+
+
+_SHORTEST_MONTH = {2: 28, 4: 30, 6: 30, 9: 30, 11: 30}
+
+
+def months_without_the_day(cron: str | Cron) -> list[int]:
+    """The scheduled months in which a day-of-month-only schedule does not fire in every year (``31`` skips
+    Feb, Apr, Jun, Sep, Nov; ``29`` skips Feb in three years of four). Empty with ``L`` or a weekday."""
+    cron = _as_cron(cron)
+    if not cron.day_restricted or cron.weekday_restricted or _LAST in cron.days:
+        return []
+    return [m for m in sorted(cron.months) if not any(d <= _SHORTEST_MONTH.get(m, 31) for d in cron.days)]
 
 
 def _as_cron(cron: str | Cron) -> Cron:

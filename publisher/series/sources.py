@@ -224,9 +224,10 @@ def load_excel(source: ExcelSource, on_date: date) -> list[dict[str, Any]]:
 # --- HTTP ----------------------------------------------------------------------------------------------
 
 def _public(url: str) -> str:
-    """The URL without its query string (which may hold a token)."""
+    """The URL without its query string or ``user:password@`` (either may hold a secret)."""
     parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}{parts.path}"
+    host = parts.netloc.rpartition("@")[2]
+    return f"{parts.scheme}://{host}{parts.path}"
 
 
 def _charset(content_type: str | None) -> str | None:
