@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import and_, select, update
 
 from .app import App
-from .dispatcher import Dispatcher, RunStats
+from .dispatcher import Dispatcher, RunStats, parked
 from .errors import InputError
 from .schema import deliveries, items
 
@@ -21,12 +21,15 @@ def retract_item(app: App, item_id: int, reason: str = "") -> RunStats:
                 status="retracted", retracted_at=now, retract_reason=reason or None))
         store.event(conn, "retract_requested", actor=app.actor, item_id=item_id, reason=reason or None)
         for d in conn.execute(select(deliveries).where(deliveries.c.item_id == item_id)).all():
-            if d.status in ("pending", "failed", "dead") and d.lease_owner is None:
-                conn.execute(update(deliveries).where(and_(deliveries.c.id == d.id, deliveries.c.version == d.version))
-                             .values(status="retracted", version=d.version + 1, updated_at=now, retract_requested=True))
+            if d.status == "retracted":
+                continue
+            cancelled = d.status in ("pending", "failed", "dead") and d.lease_owner is None and conn.execute(
+                update(deliveries).where(and_(deliveries.c.id == d.id, deliveries.c.version == d.version))
+                .values(status="retracted", version=d.version + 1, updated_at=now, retract_requested=True)).rowcount
+            if cancelled:
                 store.event(conn, "retracted", actor=app.actor, item_id=item_id, delivery_id=d.id, channel=d.channel,
                             reason="never published")
-            elif d.status != "retracted":
+            else:  # in flight or published, or claimed by another daemon since we read it: take it down after
                 conn.execute(update(deliveries).where(deliveries.c.id == d.id).values(
                     retract_requested=True, next_attempt_at=now, updated_at=now))
     dispatcher = Dispatcher(app)
@@ -37,7 +40,11 @@ def retract_item(app: App, item_id: int, reason: str = "") -> RunStats:
 
 
 def retry_item(app: App, item_id: int, channel: str | None = None) -> list[str]:
-    """Send dead, failed or in-doubt deliveries again now (with a fresh attempt budget); returns the channels."""
+    """Send dead, failed or in-doubt deliveries again now (with a fresh attempt budget); returns the channels.
+
+    An in-doubt delivery whose channel can look it up is looked up first; only one set aside because the
+    channel cannot (the operator has checked by hand) is sent afresh.
+    """
     store = app.store
     now = app.clock.now()
     done = []
@@ -52,12 +59,21 @@ def retry_item(app: App, item_id: int, channel: str | None = None) -> list[str]:
             if channel and d.channel != channel:
                 continue
             if d.status in ("dead", "failed", "in_doubt") and d.lease_owner is None:
-                conn.execute(update(deliveries).where(and_(deliveries.c.id == d.id, deliveries.c.version == d.version))
-                             .values(status="pending", attempts=0, first_attempt_at=None, next_attempt_at=now,
-                                     version=d.version + 1, updated_at=now, last_error=None,
-                                     # an operator who retries an in-doubt delivery has checked the channel:
-                                     # start afresh instead of resuming the doubtful attempt
-                                     **({"checkpoint": {}} if d.status == "in_doubt" else {})))
+                if d.status != "in_doubt":
+                    values = {"status": "pending"}
+                elif parked(d.next_attempt_at, now):
+                    # the channel could not look it up, so an operator has checked it by hand:
+                    # start afresh instead of resuming the doubtful attempt
+                    values = {"status": "pending", "checkpoint": {}}
+                else:  # the channel can still look it up: do that now, before anything is sent again
+                    values = {"status": "in_doubt"}
+                taken = conn.execute(
+                    update(deliveries).where(and_(deliveries.c.id == d.id, deliveries.c.version == d.version))
+                    .values(attempts=0, first_attempt_at=None, next_attempt_at=now, version=d.version + 1,
+                            updated_at=now, last_error=None, **values)).rowcount
+                if not taken:
+                    raise InputError(f"the {d.channel} delivery is being worked on right now; try again in a moment",
+                                     field="channel")
                 store.event(conn, "retry", actor=app.actor, item_id=item_id, delivery_id=d.id, channel=d.channel,
                             previous=d.status)
                 done.append(d.channel)

@@ -16,6 +16,7 @@ from .db_state import DbChannelState
 from .store import Store
 
 log = logging.getLogger("publisher")
+ACTOR_MAX = 80  # deliveries.lease_owner is 100 characters: actor + "/" + 8 hex digits
 
 
 @dataclass
@@ -67,6 +68,6 @@ class App:
 
 
 def default_actor() -> str:
-    """Who is acting, for the event log: ``user@host``."""
+    """Who is acting, for the event log: ``user@host`` (cut to fit the lease-owner column with a worker suffix)."""
     user = os.environ.get("PUBLISHER_ACTOR") or os.environ.get("USER") or "unknown"
-    return f"{user}@{socket.gethostname()}"
+    return f"{user}@{socket.gethostname()}"[:ACTOR_MAX]

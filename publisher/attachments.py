@@ -33,7 +33,10 @@ def describe(path: Path, *, field: str, max_bytes: int) -> dict:
     path = Path(path)
     if not path.is_file():
         raise InputError(f"file not found: {path}", field=field)
-    sha, size = digest_file(path)
+    try:
+        sha, size = digest_file(path)
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror}", field=field) from None
     if size > max_bytes:
         raise InputError(f"{path.name} is {size:,} bytes; the limit is {max_bytes:,} (limits.attachment_max_bytes)", field=field)
     mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"

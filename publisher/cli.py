@@ -14,6 +14,8 @@ import click
 from .errors import ConfigError, InputError, NotFound, PublisherError
 
 EXIT_FAILED, EXIT_INPUT, EXIT_INTERRUPTED = 1, 2, 130
+REPORT_SUFFIXES = ("md", "markdown", "html", "htm", "docx", "json")
+YEAR_MIN = 1900  # (year 1 in an east-of-UTC zone starts before the first representable UTC instant)
 
 
 class _Group(click.Group):
@@ -217,7 +219,8 @@ def item_show(obj: _Ctx, item_id: int, events: bool, as_json: bool) -> None:
         extra = d["external_url"] or d["last_error"] or ""
         click.echo(f"  {d['channel']:<14} {d['status']:<10} attempts={d['attempts']}  {extra}")
     for e in data.get("events", []):
-        click.echo(f"    {e['at'].astimezone(tz):%Y-%m-%d %H:%M:%S} {e['kind']:<14} {e['channel'] or '':<12} {e['detail']}")
+        detail = json.dumps(e["detail"], ensure_ascii=False) if e["detail"] else ""
+        click.echo(f"    {e['at'].astimezone(tz):%Y-%m-%d %H:%M:%S} {e['kind']:<14} {e['channel'] or '':<12} {detail}")
 
 
 @item.command("retract")
@@ -237,10 +240,25 @@ def item_retract(obj: _Ctx, item_id: int, reason: str, as_json: bool) -> None:
         _echo_json({"id": item_id, "deliveries": deliveries})
     else:
         for d in deliveries:
-            note = f"  ({d['last_error']})" if d["status"] != "retracted" and d["last_error"] else ""
-            click.echo(f"{d['channel']:<14} {d['status']}{note}")
+            note = _retract_note(app, d)
+            click.echo(f"{d['channel']:<14} {d['status']}" + (f"  ({note})" if note else ""))
     if any(d["status"] != "retracted" for d in deliveries):
         sys.exit(EXIT_FAILED)
+
+
+def _retract_note(app, d: dict) -> str:
+    """Why a delivery is not retracted yet (empty when it is)."""
+    if d["status"] == "retracted":
+        return ""
+    if d["last_error"]:
+        return d["last_error"]
+    if d["channel"] not in app.config.enabled_channels():
+        return "the channel is not enabled in the configuration: take it down there by hand"
+    if d["channel"] in app.store.paused_channels():
+        return "the channel is paused (publisher channel list); it is taken down once the channel is resumed"
+    if d["status"] == "publishing":
+        return "an attempt is in flight; the daemon takes it down as soon as that attempt ends"
+    return ""
 
 
 @item.command("retry")
@@ -248,7 +266,7 @@ def item_retract(obj: _Ctx, item_id: int, reason: str, as_json: bool) -> None:
 @click.option("--channel", default=None)
 @click.pass_obj
 def item_retry(obj: _Ctx, item_id: int, channel: str | None) -> None:
-    """Send dead, failed or in-doubt deliveries again at the next run."""
+    """Send dead, failed or in-doubt deliveries again at the next run (in doubt: looked up first if possible)."""
     from .actions import retry_item
 
     done = retry_item(obj.app(), item_id, channel)
@@ -342,7 +360,7 @@ def reconcile_cmd(obj: _Ctx, channel: str | None, as_json: bool) -> None:
 
 # -- tally and report -----------------------------------------------------------------------------
 @main.command("tally")
-@click.option("--year", type=click.IntRange(1, 9998), required=True)
+@click.option("--year", type=click.IntRange(YEAR_MIN, 9998), required=True)
 @click.option("--items", "with_items", is_flag=True, help="list the item ids behind every number")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
@@ -382,15 +400,19 @@ def _ranges(ids: list[int]) -> str:
 
 
 @main.command("report")
-@click.option("--year", type=click.IntRange(1, 9998), required=True)
-@click.option("--format", "fmt", type=click.Choice(["md", "html", "docx", "json"]), default="md", show_default=True)
+@click.option("--year", type=click.IntRange(YEAR_MIN, 9998), required=True)
+@click.option("--format", "fmt", type=click.Choice(["md", "html", "docx", "json"]),
+              help="default: from the -o file's extension, else md")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="write to FILE (docx needs it)")
 @click.pass_obj
-def report_cmd(obj: _Ctx, year: int, fmt: str, output: str | None) -> None:
+def report_cmd(obj: _Ctx, year: int, fmt: str | None, output: str | None) -> None:
     """The annual report's material for YEAR (section 一's channel paragraph and tables)."""
     from .report import render
     from .tally import tally
 
+    if fmt is None:  # `-o report.docx` means a Word file, not Markdown under a .docx name
+        suffix = Path(output).suffix.lower().lstrip(".") if output else ""
+        fmt = {"htm": "html", "markdown": "md"}.get(suffix, suffix) if suffix in REPORT_SUFFIXES else "md"
     app = obj.app()
     data = render(tally(app.store, app.config, year), app.config, fmt)
     if output:
@@ -497,7 +519,7 @@ def sandbox_cmd(host: str, port_base: int) -> None:
 
 
 @main.command("demo")
-@click.option("--year", default=2019, show_default=True)
+@click.option("--year", type=click.IntRange(YEAR_MIN, 9998), default=2019, show_default=True)
 @click.option("--keep", type=click.Path(file_okay=False), help="keep the demo's database and files in DIR")
 @click.option("--no-progress", is_flag=True)
 def demo_cmd(year: int, keep: str | None, no_progress: bool) -> None:

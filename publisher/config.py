@@ -98,7 +98,7 @@ class DaemonConfig(_Strict):
 class LimitsConfig(_Strict):
     """Bounds on what editors may queue."""
 
-    title_max: int = Field(default=200, ge=1)
+    title_max: int = Field(default=200, ge=1, le=1000)  # items.title holds at most 1000 characters
     body_max_bytes: int = Field(default=2_000_000, ge=1)
     attachment_max_bytes: int = Field(default=50_000_000, ge=1)
 
@@ -158,6 +158,10 @@ def load_config(path: str | Path | None = None, *, env: dict[str, str] | None = 
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError([f"file not found: {path} (pass --config or set PUBLISHER_CONFIG)"], str(path)) from None
+    except IsADirectoryError:
+        raise ConfigError([f"{path} is a folder; give the path of the config file in it"], str(path)) from None
+    except OSError as exc:
+        raise ConfigError([f"cannot read {path}: {exc.strerror}"], str(path)) from None
     except UnicodeDecodeError as exc:
         raise ConfigError([f"not UTF-8 text (byte {exc.start}): save the file as UTF-8"], str(path)) from None
     try:
@@ -293,6 +297,8 @@ def _check_categories(categories: list[str], problems: list[str]) -> None:
     for i, name in enumerate(categories):
         if not name.strip():
             problems.append(f"categories[{i}]: empty category name")
+        elif len(name) > 200:
+            problems.append(f"categories[{i}]: longer than 200 characters")
         elif name in seen:
             problems.append(f"categories[{i}]: duplicate category {name!r}")
         seen.add(name)

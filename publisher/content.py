@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import mimetypes
 import re
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -125,6 +126,8 @@ def local_images(html: str, base_dir: Path | None) -> tuple[str, list[Path]]:
         path = path if path.is_absolute() else base_dir / path
         if not path.is_file():
             raise InputError(f"image {src!r} not found (looked for {path})", field="body")
+        if not (mimetypes.guess_type(path.name)[0] or "").startswith("image/"):  # never publish a stray local file
+            raise InputError(f"image {src!r} is not a picture file (.jpg, .png, .gif, ...)", field="body")
         img["src"] = f"local:{len(found)}"
         found.append(path)
     return (str(soup), found) if found else (html, [])

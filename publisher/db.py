@@ -48,7 +48,10 @@ def make_engine(url: str, *, migrate_schema: bool = True) -> Engine:
 def _sqlite_engine(url: str) -> Engine:
     path = url.split("///", 1)[-1]
     if path and path != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError([f"database.url: cannot create the folder {Path(path).parent}: {exc.strerror}"]) from None
     engine = create_engine(url, pool_size=16, max_overflow=16,
                            connect_args={"timeout": SQLITE_BUSY_MS / 1000, "check_same_thread": False})
     # Threads of one process queue on this lock rather than in SQLite's busy handler, which sleeps

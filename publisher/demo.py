@@ -28,6 +28,7 @@ from .app import App
 from .clock import SimulatedClock
 from .config import load_config
 from .dispatcher import Dispatcher
+from .errors import InputError
 from .queue import import_file
 from .report import channel_paragraph
 from .sandbox.serve import start_all
@@ -36,6 +37,7 @@ from .tally import tally
 from .db import reading
 
 TZ = ZoneInfo("Asia/Shanghai")
+DEMO_MARK = ".publisher-demo"  # marks a --keep folder as the demo's own, so a later run may replace it
 WEBSITE_PLAN = {  # the reference's website figures (they add up to 496; see RECONCILIATION)
     "机构概况": 2, "领导信息": 1, "人事信息": 1, "计划总结": 1, "政策文件": 18, "住房保障信息": 44, "公示公告": 64,
 }
@@ -125,9 +127,14 @@ def run_demo(year: int = 2019, keep: Path | None = None, progress: bool = True, 
     started = time.perf_counter()
     logging.getLogger("publisher").setLevel(logging.WARNING)  # the progress bar tells the story
     workdir = Path(keep) if keep else Path(tempfile.mkdtemp(prefix="publisher-demo-"))
-    if keep and workdir.exists():
+    if keep and workdir.exists() and any(workdir.iterdir()):
+        if not (workdir / DEMO_MARK).is_file():  # never wipe a folder the demo did not create
+            raise InputError(f"{workdir} is not empty and not an earlier demo's folder; give a new or empty folder",
+                             field="--keep")
         shutil.rmtree(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
+    (workdir / DEMO_MARK).write_text("made by `publisher demo --keep`; the next run replaces this folder\n",
+                                     encoding="utf-8")
     start = datetime(year, 1, 1, tzinfo=TZ)
     end = datetime(year + 1, 1, 1, tzinfo=TZ)
     clock = SimulatedClock(start)

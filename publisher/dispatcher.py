@@ -17,9 +17,10 @@ from collections import Counter
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Integer, and_, bindparam, insert, or_, select, update
+from sqlalchemy import Integer, and_, bindparam, exists, insert, not_, or_, select, update
 
 from .adapter import DeliveryContext, Receipt
 from .app import App
@@ -39,6 +40,12 @@ from .db import reading
 log = logging.getLogger("publisher.dispatcher")
 NEVER = timedelta(days=3650)
 WAIT_CAP = timedelta(minutes=30)  # how long a delivery waits for the channel it links to
+UNSETTLED = ("pending", "publishing", "failed", "in_doubt")
+
+
+def parked(next_attempt_at: datetime, now: datetime) -> bool:
+    """True for an ``in_doubt`` delivery set aside for an operator (its channel cannot look it up)."""
+    return next_attempt_at - now > NEVER / 2
 
 
 @dataclass
@@ -68,7 +75,8 @@ class RunStats:
     @property
     def failures(self) -> int:
         """Outcomes that mean something could not be delivered (yet)."""
-        return sum(self.outcomes[k] for k in ("failed", "dead", "in_doubt", "paused", "retract_failed", "processing"))
+        return sum(self.outcomes[k] for k in ("failed", "dead", "in_doubt", "paused", "retract_failed", "retract_retry",
+                                               "processing", "error"))
 
     @property
     def total(self) -> int:
@@ -80,7 +88,7 @@ class Dispatcher:
     """Runs due deliveries for one App, concurrently, with a per-channel limit."""
 
     def __init__(self, app: App, *, worker_id: str | None = None, workers: int | None = None,
-                 rng: random.Random | None = None):
+                 rng: random.Random | None = None, heartbeat: float | None = None):
         self.app = app
         self.store = app.store
         self.clock = app.clock
@@ -88,10 +96,13 @@ class Dispatcher:
         self.lease = parse_duration(self.retry.lease)
         self.max_age = parse_duration(self.retry.max_age)
         self.worker_id = worker_id or f"{app.actor}/{uuid.uuid4().hex[:8]}"
+        # real seconds between lease renewals while deliveries are in flight (a slow site must not lose its lease)
+        self.heartbeat = heartbeat or max(1.0, self.lease.total_seconds() / 3)
         self.workers = workers or app.config.daemon.workers
         self.rng = rng or random.Random()
         self._rng_lock = threading.Lock()
         self._saw_all_due = True
+        self._waits_for: dict[str, tuple[str, ...]] = {}
         self._executor: ThreadPoolExecutor | None = None
 
     # -- the loop -----------------------------------------------------------------------------
@@ -122,7 +133,10 @@ class Dispatcher:
                     inflight[pool.submit(self.execute, claim)] = claim
             if not inflight:
                 return stats
-            done, _ = wait(inflight, return_when=FIRST_COMPLETED)
+            done, _ = wait(inflight, timeout=self.heartbeat, return_when=FIRST_COMPLETED)
+            if not done:
+                self.renew_leases(list(inflight.values()))
+                continue
             for future in done:
                 claim = inflight.pop(future)
                 busy[claim.channel] -= 1
@@ -145,6 +159,14 @@ class Dispatcher:
             self._executor.shutdown(wait=True)
             self._executor = None
 
+    def renew_leases(self, claims: list[Claim]) -> None:
+        """Extend the leases of deliveries still being worked on, so no other worker takes them over."""
+        now = self.clock.now()
+        with self.store.transaction() as conn:
+            conn.execute(update(deliveries).where(and_(
+                deliveries.c.id.in_([c.id for c in claims]), deliveries.c.lease_owner == self.worker_id))
+                .values(lease_expires_at=now + self.lease))
+
     # -- claiming -----------------------------------------------------------------------------
     def claim(self, channel: str, limit: int, *, item_id: int | None = None) -> list[Claim]:
         """Take the lease on up to ``limit`` due deliveries of ``channel`` (of one item, when given)."""
@@ -154,18 +176,15 @@ class Dispatcher:
         """Take leases on due deliveries: at most ``slots[channel]`` per channel and ``limit`` in all."""
         now = self.clock.now()
         lim = limit * 3 + len(slots)
-        query = _DUE_FOR_ITEM if item_id is not None else _DUE
-        params = {"now": now, "channels": list(slots), "lim": lim, "item_id": item_id}
+        query = _due_query(item_id is not None, self._waits(slots))
+        params = {"now": now, "channels": list(slots), "lim": lim, "item_id": item_id, "wait_since": now - WAIT_CAP}
         claims: list[Claim] = []
         log: list[dict] = []
         left = dict(slots)
         with self.store.transaction() as conn:
             rows = conn.execute(query, params).all()
             self._saw_all_due = len(rows) < lim
-            waiting = self._waiting_for_siblings(conn, rows, now)
             for row in rows:
-                if row.id in waiting:
-                    continue
                 if len(claims) >= limit:
                     break
                 if left[row.channel] <= 0:
@@ -178,18 +197,12 @@ class Dispatcher:
                 conn.execute(insert(events), log)
         return claims
 
-    def _waiting_for_siblings(self, conn, rows, now: datetime) -> set[int]:
-        """Deliveries to hold back because a channel they link to has not settled yet (for up to WAIT_CAP)."""
-        waits = {}
-        for row in rows:
-            if row.status == "pending" and row.channel not in waits:
-                waits[row.channel] = [c for c in self.app.channel(row.channel).waits_for() if c != row.channel]
-        candidates = [r for r in rows if r.status == "pending" and waits.get(r.channel)
-                      and now < r.next_attempt_at + WAIT_CAP]
-        if not candidates:
-            return set()
-        unsettled = set(conn.execute(_UNSETTLED, {"item_ids": [r.item_id for r in candidates]}).all())
-        return {r.id for r in candidates if any((r.item_id, c) in unsettled for c in waits[r.channel])}
+    def _waits(self, channels) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """The channels among ``channels`` that link to other channels' copies, with those channels."""
+        for name in channels:
+            if name not in self._waits_for:
+                self._waits_for[name] = tuple(c for c in self.app.channel(name).waits_for() if c != name)
+        return tuple((name, self._waits_for[name]) for name in sorted(channels) if self._waits_for[name])
 
     def _take(self, conn, row, now: datetime, log: list[dict]) -> Claim | None:
         if row.status in ("pending", "failed"):
@@ -240,9 +253,10 @@ class Dispatcher:
             try:
                 receipt = adapter.lookup(item, ctx)
             except LookupUnsupported as exc:
-                return self._finish(claim, "in_doubt", "in_doubt", error=(
-                    f"{exc}; check the channel by hand, then `publisher item retry {claim.item_id} --channel "
-                    f"{claim.channel}` to send it again"), next_at=self.clock.now() + NEVER)
+                todo = ("the item is retracted: remove it there by hand if it arrived" if claim.item_retracted else
+                        f"then `publisher item retry {claim.item_id} --channel {claim.channel}` to send it again")
+                return self._finish(claim, "in_doubt", "in_doubt", error=f"{exc}; check the channel by hand, {todo}",
+                                    next_at=self.clock.now() + NEVER)
             except ChannelPaused as exc:
                 return self._paused(claim, exc, status="in_doubt")
             except Exception as exc:  # look-up failed: stay in doubt, try the look-up again later
@@ -373,8 +387,13 @@ class Dispatcher:
         return outcome
 
 
-def _due_query(one_item: bool):
-    """Due deliveries of some channels, oldest first; built once so SQLAlchemy's statement cache applies."""
+@lru_cache(maxsize=64)
+def _due_query(one_item: bool, waits: tuple[tuple[str, tuple[str, ...]], ...] = ()):
+    """Due deliveries of some channels, oldest first; built once so SQLAlchemy's statement cache applies.
+
+    A pending delivery of a channel in ``waits`` is held back (for up to WAIT_CAP) while a channel it links
+    to has not settled the same item; held-back rows are left out here so they never crowd out due work.
+    """
     d = deliveries
     now = bindparam("now", type_=deliveries.c.next_attempt_at.type)
     lease_free = or_(d.c.lease_expires_at.is_(None), d.c.lease_expires_at < now)
@@ -391,20 +410,23 @@ def _due_query(one_item: bool):
         .order_by(d.c.next_attempt_at, d.c.id)
         .limit(bindparam("lim", type_=Integer))
     )
+    if waits:
+        sibling = deliveries.alias("sibling")
+        since = bindparam("wait_since", type_=deliveries.c.next_attempt_at.type)
+        held = or_(*(and_(d.c.channel == name, d.c.status == "pending", d.c.next_attempt_at > since,
+                          exists().where(and_(sibling.c.item_id == d.c.item_id, sibling.c.channel.in_(targets),
+                                              sibling.c.status.in_(UNSETTLED))))
+                     for name, targets in waits))
+        query = query.where(not_(held))
     return query.where(d.c.item_id == bindparam("item_id")) if one_item else query
 
 
-_DUE = _due_query(False)
-_UNSETTLED = select(deliveries.c.item_id, deliveries.c.channel).where(and_(
-    deliveries.c.item_id.in_(bindparam("item_ids", expanding=True)),
-    deliveries.c.status.in_(("pending", "publishing", "failed", "in_doubt"))))
 _CLAIM = (
     update(deliveries)
     .where(and_(deliveries.c.id == bindparam("b_id"), deliveries.c.version == bindparam("b_version")))
     .values({c: bindparam(c) for c in ("lease_owner", "lease_expires_at", "version", "updated_at", "status",
                                        "attempts", "first_attempt_at")})
 )
-_DUE_FOR_ITEM = _due_query(True)
 
 
 def _describe(exc: Exception) -> str:

@@ -8,6 +8,7 @@ from sqlalchemy import Connection, Engine, inspect, select, text
 
 from . import schema
 from .clock import utcnow
+from .errors import ConfigError
 
 # Version 1 is the first release's schema. Later versions append (number, function) pairs that ALTER
 # tables in place; never edit a released migration.
@@ -39,7 +40,8 @@ def migrate(engine: Engine) -> int:
         schema.schema_version.create(conn, checkfirst=True)
         version = current_version(conn)
         if version > LATEST:
-            raise RuntimeError(f"database schema version {version} is newer than this publisher ({LATEST}); upgrade publisher")
+            raise ConfigError([f"database.url: the database's schema version {version} is newer than this "
+                               f"publisher's ({LATEST}); upgrade publisher"])
         for number, step in MIGRATIONS:
             if number > version:
                 step(conn)

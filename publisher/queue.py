@@ -15,10 +15,11 @@ from .adapter import Attachment, ItemView
 from .app import App
 from .attachments import describe, store_file
 from .content import decode_text, local_images, replace_local_markers, sanitize_html
-from .errors import InputError
+from .errors import ConfigError, InputError
 
 FIELDS = ("title", "category", "body", "body_file", "channels", "at", "department", "attach", "summary",
           "author", "options", "encoding")
+TEXT_MAX = 200  # department and author (the columns' size)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -81,7 +82,10 @@ def parse_time(text: str | None, app: App, *, field_name: str = "at") -> datetim
                          field=field_name) from None
     if when.tzinfo is None:
         when = when.replace(tzinfo=app.config.tz)
-    return when.astimezone(timezone.utc)
+    try:
+        return when.astimezone(timezone.utc)
+    except OverflowError:  # e.g. 0001-01-01T00:00+08:00 is before the first representable UTC instant
+        raise InputError(f"{text!r} is out of range", field=field_name) from None
 
 
 def prepare(app: App, request: ItemRequest) -> PreparedItem:
@@ -93,8 +97,11 @@ def prepare(app: App, request: ItemRequest) -> PreparedItem:
         problems.append("title: required")
     elif len(title) > cfg.limits.title_max:
         problems.append(f"title: {len(title)} characters; the limit is {cfg.limits.title_max} (limits.title_max)")
-    elif _CONTROL.search(title) or "\n" in title:
+    elif _CONTROL.search(title) or len(title.splitlines()) > 1:  # \r, U+2028 ... break lines too
         problems.append("title: must be one line of text without control characters")
+    for name in ("department", "author"):
+        if len(getattr(request, name).strip()) > TEXT_MAX:
+            problems.append(f"{name}: more than {TEXT_MAX} characters")
     category = (request.category or "").strip()
     if not category:
         problems.append("category: required")
@@ -147,7 +154,7 @@ def _body_and_files(app: App, request: ItemRequest) -> tuple[str, list[dict]]:
             path = base_dir / path
         if not path.is_file():
             raise InputError(f"file not found: {path}", field="body_file")
-        data = path.read_bytes()
+        data = _read(path, "body_file")
         if len(data) > limits.body_max_bytes:
             raise InputError(f"{path.name} is {len(data):,} bytes; the limit is {limits.body_max_bytes:,} "
                              "(limits.body_max_bytes)", field="body_file")
@@ -174,6 +181,13 @@ def _body_and_files(app: App, request: ItemRequest) -> tuple[str, list[dict]]:
         if not any(f["sha256"] == info["sha256"] and not f["inline"] for f in files):  # the same file attached twice
             files.append({**info, "inline": False})
     return sanitize_html(text), files
+
+
+def _read(path: Path, field: str | None = None) -> bytes:
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror}", field=field) from None
 
 
 def _escape(text: str) -> str:
@@ -204,13 +218,17 @@ def insert(app: App, prepared: list[PreparedItem], *, source: str = "cli") -> li
     root = app.config.attachments_dir
     for item in prepared:
         for f in item.files:
-            store_file(root, Path(f["source"]), f["sha256"])
+            try:
+                store_file(root, Path(f["source"]), f["sha256"])
+            except OSError as exc:
+                raise ConfigError([f"storage.attachments: cannot store {f['filename']} in {root}: {exc.strerror}"],
+                                  str(app.config.path)) from None
     ids = []
     with app.store.transaction() as conn:
         for item in prepared:
             ids.append(app.store.insert_item(
                 conn, title=item.title, category=item.category, body_html=item.body_html,
-                publish_at=item.publish_at, channels=item.channels, actor=f"{app.actor} ({source})",
+                publish_at=item.publish_at, channels=item.channels, actor=f"{app.actor} ({source})"[:200],
                 summary=item.summary, author=item.author, department=item.department,
                 channel_options=item.options,
                 files=[{k: f[k] for k in ("sha256", "filename", "mime", "size", "inline")} for f in item.files],
@@ -227,7 +245,7 @@ def read_import(path: Path, *, encoding: str | None = None) -> list[tuple[int, I
     """Parse a JSON Lines or CSV file into (line number, request) pairs; InputError names the line."""
     if not path.is_file():
         raise InputError(f"file not found: {path}")
-    text = decode_text(path.read_bytes(), source=str(path), encoding=encoding)
+    text = decode_text(_read(path), source=str(path), encoding=encoding)
     is_jsonl = path.suffix.lower() in (".jsonl", ".ndjson", ".json") or text.lstrip().startswith("{")
     rows = _jsonl_rows(text, path) if is_jsonl else _csv_rows(text, path)
     if not rows:
@@ -237,7 +255,7 @@ def read_import(path: Path, *, encoding: str | None = None) -> list[tuple[int, I
 
 def _jsonl_rows(text: str, path: Path) -> list[tuple[int, dict]]:
     rows = []
-    for number, line in enumerate(text.splitlines(), 1):
+    for number, line in enumerate(text.split("\n"), 1):  # not splitlines(): U+2028 and \x85 may sit inside strings
         if not line.strip():
             continue
         try:
