@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -286,19 +287,24 @@ def run(obj: _Ctx, once: bool, as_json: bool) -> None:
 
     app = obj.app()
     if once:
-        SeriesRunner(app).tick()
+        series = SeriesRunner(app).tick().outcomes
         dispatcher = Dispatcher(app)
         try:
             stats = dispatcher.run_due()
         finally:
             dispatcher.close()
-        summary = dict(stats.outcomes)
+        summary = dict(stats.outcomes) | {f"series {k.replace('_', ' ')}": v for k, v in series.items() if v}
         _echo_json(summary) if as_json else click.echo(
-            "nothing due" if not stats.total else ", ".join(f"{k}: {v}" for k, v in sorted(summary.items())))
-        sys.exit(EXIT_FAILED if stats.failures else 0)
+            "nothing due" if not summary else ", ".join(f"{k}: {v}" for k, v in sorted(summary.items())))
+        series_failed = series.get("missing_data", 0) + series.get("failed", 0)
+        sys.exit(EXIT_FAILED if stats.failures or series_failed else 0)
     daemon = Daemon(app)
     daemon.add_job(SeriesRunner(app).tick)
-    sys.exit(daemon.run())
+    code = daemon.run()
+    if daemon.unfinished:  # worker threads are still inside requests: leave without waiting for them
+        logging.shutdown()
+        os._exit(code)
+    sys.exit(code)
 
 
 # -- channels -------------------------------------------------------------------------------------
@@ -482,7 +488,7 @@ def series_run(obj: _Ctx, name: str, day: str, dry_run: bool, as_json: bool) -> 
     try:
         on = _date.fromisoformat(day.strip())
     except ValueError:
-        raise InputError(f"--date {day!r}: use YYYY-MM-DD", field="date") from None
+        raise InputError(f"{day!r} is not a date: use YYYY-MM-DD", field="--date") from None
     try:
         if dry_run:
             cfg = obj.config()

@@ -17,34 +17,30 @@ log = logging.getLogger("publisher.daemon")
 
 
 class Daemon:
-    """Runs the dispatcher every ``daemon.poll_interval`` seconds (and the series jobs) until stopped."""
+    """Runs the dispatcher every ``daemon.poll_interval`` seconds, and each added job beside it, until stopped."""
 
     def __init__(self, app: App, *, dispatcher: Dispatcher | None = None):
         self.app = app
         self.dispatcher = dispatcher or Dispatcher(app)
         self.stop_event = threading.Event()
         self.scheduler = BackgroundScheduler(
-            executors={"default": APThreadPool(2)},
+            executors={"default": APThreadPool(4)},
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
             timezone=app.config.tz,
         )
         self.ticks = 0
         self.stats = RunStats()
+        self.unfinished = False  # True when in-flight work outlived daemon.shutdown_grace
         self._extra_jobs: list[Callable[[], None]] = []
 
     def add_job(self, func: Callable[[], None]) -> None:
-        """Run ``func`` on every tick too (e.g. creating due series occurrences)."""
+        """Also run ``func`` every poll interval, as its own job (a long delivery run never delays it)."""
         self._extra_jobs.append(func)
 
     def tick(self) -> None:
-        """One pass: extra jobs, then every due delivery."""
+        """One pass of the dispatcher: every due delivery."""
         if self.stop_event.is_set():
             return
-        for job in self._extra_jobs:
-            try:
-                job()
-            except Exception:
-                log.exception("job %s failed", getattr(job, "__name__", job))
         stats = self.dispatcher.run_due(self.stop_event)
         self.stats.outcomes.update(stats.outcomes)
         self.ticks += 1
@@ -65,15 +61,40 @@ class Daemon:
             signal.signal(signal.SIGINT, on_signal)
         self.scheduler.add_job(self.tick, "interval", seconds=self.app.config.daemon.poll_interval, id="tick",
                                next_run_time=None)
+        for number, job in enumerate(self._extra_jobs):
+            self.scheduler.add_job(self._guarded(job), "interval", seconds=self.app.config.daemon.poll_interval,
+                                   id=f"job-{number}", next_run_time=_now(self.app))
         self.scheduler.add_job(self._reconcile, "cron", hour=3, minute=17, id="reconcile")
         self.scheduler.start()
         self.scheduler.modify_job("tick", next_run_time=_now(self.app))
         log.info("publisher daemon started (poll every %ss)", self.app.config.daemon.poll_interval)
         self.stop_event.wait()
-        self.scheduler.shutdown(wait=True)  # waits for a running tick; run_due stops claiming once stop is set
-        self.dispatcher.close()
+        # run_due stops claiming once stop is set; wait for in-flight deliveries, at most shutdown_grace
+        stopper = threading.Thread(target=self._shutdown, name="shutdown", daemon=True)
+        stopper.start()
+        stopper.join(self.app.config.daemon.shutdown_grace)
+        if stopper.is_alive():
+            self.unfinished = True
+            log.warning("deliveries still in flight after %ss; stopping anyway: their leases run out and they are "
+                        "looked up before anything is sent again", self.app.config.daemon.shutdown_grace)
         log.info("publisher daemon stopped")
         return 130 if interrupted["sig"] == signal.SIGINT else 0
+
+    def _shutdown(self) -> None:
+        self.scheduler.shutdown(wait=True)
+        self.dispatcher.close()
+
+    def _guarded(self, job: Callable[[], None]) -> Callable[[], None]:
+        def run() -> None:
+            if self.stop_event.is_set():
+                return
+            try:
+                job()
+            except Exception:
+                log.exception("job %s failed", getattr(job, "__name__", job))
+
+        run.__name__ = getattr(job, "__name__", "job")
+        return run
 
     def _reconcile(self) -> None:
         from .reconcile import reconcile

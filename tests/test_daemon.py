@@ -221,3 +221,31 @@ def test_two_daemons_one_killed_each_item_published_exactly_once(tmp_path, pg_ur
                 proc.wait(timeout=30)
     titles = [a["title"] for a in cms_server.emulator.live_articles()]
     assert len(titles) == 40 and len(set(titles)) == 40
+
+
+def test_sigterm_stops_after_shutdown_grace_and_the_held_delivery_is_settled_later(tmp_path, sqlite_url, cms_server):
+    config = _config(tmp_path, sqlite_url, cms_server, lease="2s")
+    config.write_text(config.read_text(encoding="utf-8").replace("poll_interval: 0.1", "poll_interval: 0.1\n  shutdown_grace: 0.5"),
+                      encoding="utf-8")
+    item_id = _queue(config, "关于供水管网改造的通知")
+    held = HeldCreate(cms_server.emulator)
+    daemon = _daemon(config)
+    output = Output(daemon)
+    try:
+        assert held.arrived.wait(timeout=30)
+        daemon.send_signal(signal.SIGTERM)
+        assert daemon.wait(timeout=30) == 0  # did not wait for the portal, which still holds the request
+        assert "still in flight" in output.text()
+        assert _status(config, item_id) == "publishing"
+    finally:
+        held.release.set()
+        if daemon.poll() is None:
+            daemon.kill()
+    assert held.stored.wait(timeout=30)
+    second = _daemon(config)
+    try:
+        assert wait_until(lambda: _status(config, item_id) == "published", timeout=30)
+    finally:
+        second.send_signal(signal.SIGTERM)
+        second.wait(timeout=30)
+    assert len(cms_server.emulator.live_articles()) == 1 and cms_server.emulator.create_calls == 1
