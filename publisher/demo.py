@@ -153,6 +153,7 @@ def run_demo(year: int = 2019, keep: Path | None = None, progress: bool = True, 
         console.print(f"[bold]publisher demo[/] — {year}, {app.config.office.name}; sandbox at {urls['cms']} …; "
                       f"queued {len(queued)} items with `queue import`, water-quality results come from the series")
         _inject_faults(emulators)
+        emulators["water-quality"].available_until = _lab_results(clock, year)
         dispatcher = Dispatcher(app, rng=random.Random(7))
         stats = _run_year(app, dispatcher, clock, start, end, progress, console)
         result = tally(app.store, app.config, year)
@@ -173,6 +174,32 @@ def _inject_faults(emulators: dict) -> None:
     faults.add("status", status=503, path="^/api/articles$", times=2)
     faults.add("status", status=429, retry_after=300, path="^/api/articles$")
     faults.add("accept_then_drop", path="^/api/articles$")
+
+
+LATE_LAB_DAY = (7, 15)  # that day the lab's results come in at 11:00 instead of before 09:00
+
+
+def _lab_results(clock: SimulatedClock, year: int):
+    """The last day whose results the water plant has published, by the simulated clock."""
+    late = date(year, *LATE_LAB_DAY)
+
+    def available_until() -> date:
+        local = clock.now().astimezone(TZ)
+        if local.date() == late and local.hour < 11:
+            return late - timedelta(days=1)
+        return local.date()
+
+    return available_until
+
+
+def _late_occurrences(app: App) -> list[tuple[str, datetime]]:
+    """Occurrences that had to wait for their data, with the time their item was queued."""
+    from .schema import items, series_occurrences as occ
+
+    with reading(app.store.engine) as conn:
+        rows = conn.execute(select(occ.c.occurrence_key, items.c.created_at)
+                            .join(items, items.c.id == occ.c.item_id).where(occ.c.tries > 1)).all()
+    return [(key, created.replace(tzinfo=timezone.utc) if created.tzinfo is None else created) for key, created in rows]
 
 
 def _run_year(app: App, dispatcher: Dispatcher, clock: SimulatedClock, start: datetime, end: datetime,
@@ -214,6 +241,9 @@ def _print_summary(console, app, result, stats, emulators, elapsed, workdir, kee
     server_count = len(emulators["cms"].live_articles())
     website = next(ch for ch in result["channels"] if ch["channel"] == "website")
     verdict = "no duplicates" if server_count == website["total"] else "MISMATCH"
+    for key, queued in _late_occurrences(app):
+        console.print(f"\nwater quality {key[:10]}: the lab's results were late; the series waited and published "
+                      f"them at {queued.astimezone(TZ):%H:%M} (never an empty table).")
     console.print(f"\nretries: {stats.outcomes['failed']} failed attempts retried, {stats.outcomes['in_doubt']} "
                   f"in-doubt deliveries settled by look-up; the portal emulator holds {server_count} articles for "
                   f"{website['total']} website publications ({verdict}).")

@@ -20,6 +20,7 @@ def test_demo_prints_the_reference_paragraph(tmp_path):
     assert "2019年,我局主动公开政府信息627条" in text
     assert "496" in text and "其他" in text  # says how it resolved the reference's 496 ≠ 497
     assert "no duplicates" in text
+    assert "2019-07-15: the lab's results were late" in text and "at 11:00" in text
     # what it leaves behind is a working installation the other commands can use
     assert (tmp_path / "demo" / "config.yaml").is_file()
     assert (tmp_path / "demo" / "var" / "public" / "rss.xml").is_file()
