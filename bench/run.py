@@ -46,7 +46,8 @@ def baseline(url: str, n: int) -> float:
     return time.perf_counter() - start
 
 
-def through_publisher(url: str, db_url: str, n: int, dispatchers: int, workdir: Path) -> float:
+def write_config(url: str, db_url: str, workdir: Path) -> Path:
+    """A one-channel config (the CMS emulator) over ``db_url``."""
     doc = {
         "office": {"name": "基准局", "short_name": "我局"},
         "database": {"url": db_url},
@@ -57,6 +58,11 @@ def through_publisher(url: str, db_url: str, n: int, dispatchers: int, workdir: 
     }
     path = workdir / f"bench-{uuid.uuid4().hex[:6]}.yaml"
     path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def through_publisher(url: str, db_url: str, n: int, dispatchers: int, workdir: Path) -> float:
+    path = write_config(url, db_url, workdir)
     clock = SimulatedClock(datetime(2019, 6, 1, 2, tzinfo=timezone.utc))
     apps = [App.from_config(load_config(path), clock) for _ in range(dispatchers)]
     start = time.perf_counter()
@@ -81,16 +87,7 @@ def through_processes(url: str, db_url: str, n: int, processes: int, workdir: Pa
     """Queue n items, then time `publisher run --once` in several processes at once (real multi-daemon)."""
     import subprocess
 
-    doc = {
-        "office": {"name": "基准局", "short_name": "我局"},
-        "database": {"url": db_url},
-        "storage": {"attachments": str(workdir / "att")},
-        "categories": ["公示公告"],
-        "channels": {"website": {"type": "cms", "base_url": url, "auth_token": "sandbox-cms-token", "concurrency": 4}},
-        "routing": {"default": ["website"]},
-    }
-    path = workdir / f"bench-{uuid.uuid4().hex[:6]}.yaml"
-    path.write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    path = write_config(url, db_url, workdir)
     app = App.from_config(load_config(path))
     insert(app, [prepare(app, ItemRequest(title=f"基准文章{i}", category="公示公告", body="<p>正文</p>"))
                  for i in range(n)])

@@ -104,6 +104,15 @@ def write_config(tmp_path: Path, db_url: str, channels: dict, *, routing: dict |
 
 
 @pytest.fixture
+def server(emulator):
+    """Serve the test module's ``emulator`` fixture on a loopback port."""
+    from publisher.sandbox.server import EmulatorServer
+
+    with EmulatorServer(emulator) as running:
+        yield running
+
+
+@pytest.fixture
 def cms_server():
     """A CMS emulator on a loopback port."""
     from publisher.sandbox.cms import CmsEmulator

@@ -154,12 +154,6 @@ def emulator(clock) -> ResourceSiteEmulator:
 
 
 @pytest.fixture
-def server(emulator):
-    with EmulatorServer(emulator) as srv:
-        yield srv
-
-
-@pytest.fixture
 def channel(server, services):
     adapter = ResourceSiteChannel("site", ResourceSiteChannel.Settings(**site_config(server.url)), services)
     yield adapter

@@ -86,12 +86,6 @@ def emulator(clock) -> WechatEmulator:
 
 
 @pytest.fixture
-def server(emulator):
-    with EmulatorServer(emulator) as running:
-        yield running
-
-
-@pytest.fixture
 def cover(tmp_path) -> Path:
     path = tmp_path / "cover.jpg"
     path.write_bytes(image_bytes("JPEG", (900, 383), "navy"))

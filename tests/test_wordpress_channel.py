@@ -13,7 +13,6 @@ import requests
 from channels.wordpress import WordpressChannel
 from publisher.adapter import Attachment, DeliveryContext, ItemView
 from publisher.errors import ChannelPaused, OutcomeUnknown, PermanentError, RetryableError
-from publisher.sandbox.server import EmulatorServer
 from publisher.sandbox.wordpress import WordpressEmulator
 
 APP_PASSWORD = "abcd efgh ijkl mnop qrst uvwx"
@@ -67,12 +66,6 @@ def attachment(tmp_path: Path, name: str, data: bytes, mime: str) -> Attachment:
 @pytest.fixture
 def emulator(clock) -> WordpressEmulator:
     return WordpressEmulator(clock=clock)
-
-
-@pytest.fixture
-def server(emulator):
-    with EmulatorServer(emulator) as srv:
-        yield srv
 
 
 @pytest.fixture
