@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import and_, select, update
 
 from .app import App
@@ -81,3 +83,31 @@ def retry_item(app: App, item_id: int, channel: str | None = None) -> list[str]:
                 raise InputError(f"the {channel} delivery is {d.status}; only dead, failed or in_doubt ones can be retried",
                                  field="channel")
     return done
+
+
+def settle_item(app: App, item_id: int, channel: str, *, url: str | None, external_id: str | None = None,
+                published_at: datetime | None = None) -> None:
+    """Record by hand that an in-doubt delivery did arrive (an operator found it on the channel)."""
+    store = app.store
+    now = app.clock.now()
+    with store.transaction() as conn:
+        store.item_row(conn, item_id)
+        d = conn.execute(select(deliveries).where(and_(deliveries.c.item_id == item_id,
+                                                       deliveries.c.channel == channel))).first()
+        if d is None:
+            raise InputError(f"item {item_id} has no delivery to {channel!r}", field="channel")
+        if d.status not in ("in_doubt", "dead", "failed") or d.lease_owner is not None:
+            raise InputError(f"the {channel} delivery is {d.status}; only in_doubt, failed or dead ones can be "
+                             "settled by hand", field="channel")
+        when = published_at or now
+        if when > now:
+            raise InputError("cannot be in the future", field="--at")
+        taken = conn.execute(update(deliveries).where(and_(deliveries.c.id == d.id, deliveries.c.version == d.version))
+                             .values(status="published", external_url=url, external_id=external_id or url or "manual",
+                                     published_at=when, last_error=None, version=d.version + 1,
+                                     updated_at=now)).rowcount
+        if not taken:
+            raise InputError(f"the {channel} delivery is being worked on right now; try again in a moment",
+                             field="channel")
+        store.event(conn, "published", actor=app.actor, item_id=item_id, delivery_id=d.id, channel=channel,
+                    via="settled by hand", previous=d.status, external_url=url)

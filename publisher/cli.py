@@ -274,6 +274,24 @@ def item_retry(obj: _Ctx, item_id: int, channel: str | None) -> None:
     click.echo(f"will retry: {', '.join(done)}" if done else "nothing to retry")
 
 
+@item.command("settle")
+@click.argument("item_id", type=int)
+@click.option("--channel", required=True, help="the channel whose delivery you checked")
+@click.option("--url", required=True, help="where you found the item on that channel")
+@click.option("--external-id", default=None, help="the channel's id for it (default: the url)")
+@click.option("--at", "when", default=None, metavar="ISO8601", help="when it was published (default: now)")
+@click.pass_obj
+def item_settle(obj: _Ctx, item_id: int, channel: str, url: str, external_id: str | None, when: str | None) -> None:
+    """Record that an in-doubt delivery did arrive (you found it on the channel); it then counts as published."""
+    from .actions import settle_item
+    from .queue import parse_time
+
+    app = obj.app()
+    published_at = parse_time(when, app, field_name="--at") if when else None
+    settle_item(app, item_id, channel, url=url, external_id=external_id, published_at=published_at)
+    click.echo(f"{channel}: published ({url})")
+
+
 # -- daemon ---------------------------------------------------------------------------------------
 @main.command("run")
 @click.option("--once", is_flag=True, help="publish everything due now, then exit")

@@ -254,7 +254,8 @@ class Dispatcher:
                 receipt = adapter.lookup(item, ctx)
             except LookupUnsupported as exc:
                 todo = ("the item is retracted: remove it there by hand if it arrived" if claim.item_retracted else
-                        f"then `publisher item retry {claim.item_id} --channel {claim.channel}` to send it again")
+                        f"then `publisher item settle {claim.item_id} --channel {claim.channel} --url URL` if it is "
+                        f"there, or `publisher item retry {claim.item_id} --channel {claim.channel}` to send it again")
                 return self._finish(claim, "in_doubt", "in_doubt", error=f"{exc}; check the channel by hand, {todo}",
                                     next_at=self.clock.now() + NEVER)
             except ChannelPaused as exc:

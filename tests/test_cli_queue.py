@@ -413,3 +413,19 @@ def test_installed_script_refuses_bad_input_with_exit_2(site, tmp_path):
     result = _run("queue", "list", config=broken)
     assert result.returncode == 2 and "channels.web.type: unknown channel type" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_item_settle_records_an_in_doubt_delivery_found_by_hand(site, cms_server):
+    item_id = site.add("--title", "关于住房公积金缴存基数调整的通知", "--category", "其他")
+    cms_server.emulator.faults.add("accept_then_drop", path="^/api/articles$")
+    assert site.cli("run", "--once").exit_code == 1
+    show = site.json("item", "show", str(item_id))
+    assert {d["channel"]: d["status"] for d in show["deliveries"]}["website"] == "in_doubt"
+
+    refused = site.cli("item", "settle", str(item_id), "--channel", "feed", "--url", "http://x")
+    assert refused.exit_code == 2 and "feed" in refused.output  # only a delivery in doubt can be settled
+    done = site.cli("item", "settle", str(item_id), "--channel", "website", "--url", "http://portal/a/1.html")
+    assert done.exit_code == 0, done.output
+    website = next(d for d in site.json("item", "show", str(item_id))["deliveries"] if d["channel"] == "website")
+    assert website["status"] == "published" and website["external_url"] == "http://portal/a/1.html"
+    assert site.cli("item", "settle", str(item_id), "--channel", "website", "--url", "http://y").exit_code == 2
