@@ -11,7 +11,7 @@ import base64
 import hashlib
 import threading
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Callable
 
@@ -223,7 +223,9 @@ class WechatChannel(Channel):
     def _receipt_from_checkpoint(self, ctx: DeliveryContext) -> Receipt:
         cp = ctx.checkpoint
         detail = {k: cp[k] for k in ("publish_id", "media_id", "msg_data_id") if cp.get(k)}
-        return Receipt(str(cp["article_id"]), cp.get("article_url"), self._now(), detail)
+        listed = cp.get("published_time")  # batchget's update_time, when a look-up found the article
+        when = datetime.fromtimestamp(listed, timezone.utc) if listed else self._now()
+        return Receipt(str(cp["article_id"]), cp.get("article_url"), when, detail)
 
     # ------------------------------------------------------------------ lookup, retract
 
@@ -243,8 +245,8 @@ class WechatChannel(Channel):
             return None  # nothing was ever submitted
         found = self._find_published(cp)
         if found:
-            article_id, url = found
-            ctx.save(article_id=article_id, article_url=url)
+            article_id, url, listed_at = found
+            ctx.save(article_id=article_id, article_url=url, published_time=listed_at)
             self.log.info("found the article of an unanswered submit in freepublish/batchget (%s)", article_id)
             return self._receipt_from_checkpoint(ctx)
         started = datetime.fromisoformat(cp["submit_started"])
@@ -260,7 +262,7 @@ class WechatChannel(Channel):
             "and still does not list it; look in the WeChat admin (发表记录)"
         )
 
-    def _find_published(self, cp: dict[str, Any]) -> tuple[str, str | None] | None:
+    def _find_published(self, cp: dict[str, Any]) -> tuple[str, str | None, int | None] | None:
         """The newest listed article matching the checkpointed draft (title, digest, 阅读原文)."""
         since = datetime.fromisoformat(cp["submit_started"]) - timedelta(minutes=10)
         for offset in range(0, 100, 20):
@@ -276,7 +278,7 @@ class WechatChannel(Channel):
                         continue
                     if cp.get("source_url") and news.get("content_source_url") != cp["source_url"]:
                         continue
-                    return str(entry["article_id"]), news.get("url")
+                    return str(entry["article_id"]), news.get("url"), int(entry.get("update_time") or 0) or None
             if len(items) < 20:
                 return None
         return None

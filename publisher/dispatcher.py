@@ -306,9 +306,14 @@ class Dispatcher:
     # -- recording outcomes -------------------------------------------------------------------
     def _published(self, claim: Claim, receipt: Receipt, *, via: str) -> str:
         now = self.clock.now()
+        # The channel's own time when it gives one (a look-up after midnight must not move the item to the next
+        # year); never a time in the future or before the first attempt (a skewed remote clock).
+        remote = receipt.published_at
+        first = claim.first_attempt_at or now
+        when = remote if remote is not None and remote.tzinfo is not None and first <= remote <= now else now
         return self._finish(
             claim, "published", "published", external_id=str(receipt.external_id), external_url=receipt.external_url,
-            published_at=now, error=None, via=via,
+            published_at=when, error=None, via=via,
             remote_time=receipt.published_at.isoformat() if receipt.published_at else None,
         )
 

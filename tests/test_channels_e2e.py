@@ -490,3 +490,22 @@ def test_wordpress_401_pauses_the_channel_and_kills_nothing(db_url, make_app, wp
     assert {d["status"] for d in rows} <= {"pending", "failed"} and all(d["attempts"] == 0 for d in rows)
     assert Dispatcher(app).run_due().total == 0
     assert wp.emulator.posts == {}
+
+
+def test_look_up_after_midnight_keeps_the_platforms_publish_time_in_the_tally(sqlite_url, make_app, clock):
+    from publisher.tally import tally
+
+    emulator = WechatEmulator(appid=WECHAT_APPID, secret=WECHAT_SECRET, clock=clock, publish_delay_seconds=5)
+    with EmulatorServer(emulator) as server:
+        app = make_app(sqlite_url, {"wechat": wechat_block(server)})
+        clock.set(datetime(2019, 12, 31, 15, 59, 30, tzinfo=timezone.utc))  # 23:59:30 in Shanghai
+        item_id = queue(app, channels=["wechat"])
+        emulator.faults.add("accept_then_drop", path="^/cgi-bin/freepublish/submit$")
+        Dispatcher(app).run_due()
+        assert delivery(app, item_id, "wechat")["status"] == "in_doubt"
+        clock.set(datetime(2019, 12, 31, 16, 5, tzinfo=timezone.utc))  # 00:05 on 1 January: the look-up finds it
+        d = run_until_settled(app, clock, item_id, "wechat")
+        assert d["status"] == "published" and emulator.submits == 1
+        assert aware(d["published_at"]) < datetime(2019, 12, 31, 16, 0, tzinfo=timezone.utc)
+        assert tally(app.store, app.config, 2019)["channels"][0]["total"] == 1
+        assert tally(app.store, app.config, 2020)["channels"][0]["total"] == 0

@@ -536,7 +536,9 @@ class WechatEmulator(Emulator):
         items = []
         for index, item in enumerate(draft["news_item"], start=1):
             items.append({**item, "url": f"{self.article_base}/s/{article_id}_{index}", "is_deleted": False})
-        self.articles[article_id] = Article(article_id, job.publish_id, items, int(self.now().timestamp()))
+        # finished when polled enough, or publish_delay_seconds after the submit, whichever came first
+        finished = min(self.now(), job.submitted_at + timedelta(seconds=self.publish_delay_seconds))
+        self.articles[article_id] = Article(article_id, job.publish_id, items, int(finished.timestamp()))
 
     def _settle_all(self) -> None:
         for job in self.publishes.values():
