@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,6 +29,7 @@ class App:
     clock: Clock
     actor: str = field(default_factory=lambda: default_actor())
     _channels: dict[str, Channel] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
     def from_config(cls, config: Config, clock: Clock | None = None) -> "App":
@@ -42,18 +44,21 @@ class App:
         return cls.from_config(load_config(path), clock)
 
     def channel(self, name: str) -> Channel:
-        """The adapter instance for a configured channel."""
-        if name not in self._channels:
-            settings = self.config.channels[name]
-            cls = registry.adapter_class(settings.type)
-            services = ChannelServices(
-                clock=self.clock,
-                state=DbChannelState(self.store.engine, name, self.clock),
-                timezone=self.config.tz,
-                office_name=self.config.office.name,
-                log=logging.getLogger("publisher.channel"),
-            )
-            self._channels[name] = cls(name, settings, services)
+        """The adapter instance for a configured channel (one per App, built on first use)."""
+        with self._lock:
+            return self._channels.get(name) or self._build(name)
+
+    def _build(self, name: str) -> Channel:
+        settings = self.config.channels[name]
+        cls = registry.adapter_class(settings.type)
+        services = ChannelServices(
+            clock=self.clock,
+            state=DbChannelState(self.store.engine, name, self.clock),
+            timezone=self.config.tz,
+            office_name=self.config.office.name,
+            log=logging.getLogger("publisher.channel"),
+        )
+        self._channels[name] = cls(name, settings, services)
         return self._channels[name]
 
     def close(self) -> None:
