@@ -313,9 +313,7 @@ def _check_routing(routing, categories, blocks, channels, problems) -> None:
                 problems.append(f"routing.{key}[{i}]: channel {target!r} is not defined under channels")
             elif target in channels and not channels[target].enabled:
                 problems.append(f"routing.{key}[{i}]: channel {target!r} is disabled (enabled: false)")
-    uncovered = [c for c in categories if c not in routing]
-    if "default" not in routing and uncovered:
-        problems.append(f"routing: no `default` entry and no route for {', '.join(uncovered)}")
+    # Categories without a route are allowed: their items must name --channel (queue add says so).
 
 
 def _parse_series(doc: _Document, problems: list[str], base: Path) -> dict[str, Any]:

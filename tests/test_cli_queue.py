@@ -429,3 +429,14 @@ def test_item_settle_records_an_in_doubt_delivery_found_by_hand(site, cms_server
     website = next(d for d in site.json("item", "show", str(item_id))["deliveries"] if d["channel"] == "website")
     assert website["status"] == "published" and website["external_url"] == "http://portal/a/1.html"
     assert site.cli("item", "settle", str(item_id), "--channel", "website", "--url", "http://y").exit_code == 2
+
+
+def test_without_routing_items_name_their_channels(tmp_path, sqlite_url, cms_server):
+    from conftest import cms_block, write_config
+
+    config = write_config(tmp_path, sqlite_url, {"website": cms_block(cms_server)}, routing={"政策文件": ["website"]})
+    run = lambda *a: CliRunner().invoke(main, ["--config", str(config), *a])  # noqa: E731
+    assert run("check-config").exit_code == 0
+    refused = run("queue", "add", "--title", "通知", "--category", "其他")
+    assert refused.exit_code == 2 and "channel" in refused.output
+    assert run("queue", "add", "--title", "通知", "--category", "其他", "--channel", "website").exit_code == 0
