@@ -16,6 +16,7 @@ import uuid
 from collections import Counter
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
@@ -367,7 +368,7 @@ class Dispatcher:
                 external_url: str | None = None, published_at: datetime | None = None, **detail: Any) -> str:
         now = self.clock.now()
         values: dict[str, Any] = dict(status=status, lease_owner=None, lease_expires_at=None, updated_at=now,
-                                      last_error=error, version=deliveries.c.version + 1)
+                                      last_error=error)
         if next_at is not None:
             values["next_attempt_at"] = next_at
         if attempts is not None:
@@ -379,8 +380,8 @@ class Dispatcher:
         if status == "published" and outcome == "published":
             values["next_attempt_at"] = now  # a pending retraction may run at once
         with self.store.transaction() as conn:
-            done = conn.execute(update(deliveries).where(and_(
-                deliveries.c.id == claim.id, deliveries.c.lease_owner == claim.lease_owner)).values(**values)).rowcount
+            done = conn.execute(_finish_statement(tuple(sorted(values))),
+                                {**values, "b_id": claim.id, "b_owner": claim.lease_owner}).rowcount
             if done != 1:
                 self.store.event(conn, "lease_lost", actor=self.worker_id, item_id=claim.item_id, delivery_id=claim.id,
                                  channel=claim.channel, outcome=outcome, error=error)
@@ -433,6 +434,16 @@ _CLAIM = (
     .values({c: bindparam(c) for c in ("lease_owner", "lease_expires_at", "version", "updated_at", "status",
                                        "attempts", "first_attempt_at")})
 )
+
+
+@lru_cache(maxsize=64)
+def _finish_statement(columns: tuple[str, ...]):
+    """Record an outcome if this worker still holds the lease; one prebuilt statement per set of columns."""
+    return (
+        update(deliveries)
+        .where(and_(deliveries.c.id == bindparam("b_id"), deliveries.c.lease_owner == bindparam("b_owner")))
+        .values({**{c: bindparam(c) for c in columns}, "version": deliveries.c.version + 1})
+    )
 
 
 def _describe(exc: Exception) -> str:

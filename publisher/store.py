@@ -64,7 +64,7 @@ class Store:
         """Insert an item with one pending delivery per channel, inside ``conn``'s transaction."""
         now = self.clock.now()
         uid = uuid.uuid4().hex
-        item_id = conn.execute(insert(items).values(
+        item_id = conn.execute(_INSERT_ITEM, dict(
             uid=uid, title=title, category=category, body_html=body_html, summary=summary, author=author,
             department=department, publish_at=publish_at, created_at=now, created_by=actor, status="active",
             review_state=review_state, channel_options=channel_options or {}, series=series,
@@ -73,8 +73,8 @@ class Store:
         for f in files or []:
             conn.execute(insert(attachments).values(item_id=item_id, **f))
         for channel in channels:
-            conn.execute(insert(deliveries).values(
-                item_id=item_id, channel=channel, status="pending", attempts=0, version=0,
+            conn.execute(_INSERT_DELIVERY, dict(
+                item_id=item_id, channel=channel, status="pending", attempts=0, version=0, retract_requested=False,
                 next_attempt_at=publish_at, idempotency_key=f"{uid}-{channel}", checkpoint={}, updated_at=now,
             ))
         self.event(conn, "queued", actor=actor, item_id=item_id, channels=channels,
@@ -167,6 +167,8 @@ class Store:
 
 # Statements used once per delivery, built once so SQLAlchemy's compiled cache does the rest.
 _INSERT_EVENT = insert(events)
+_INSERT_ITEM = insert(items)
+_INSERT_DELIVERY = insert(deliveries)
 _ITEM = select(items).where(items.c.id == bindparam("item_id"))
 _ATTACHMENTS = select(attachments).where(attachments.c.item_id == bindparam("item_id")).order_by(attachments.c.id)
 _PUBLISHED_URLS = select(deliveries.c.channel, deliveries.c.external_url).where(and_(
