@@ -185,7 +185,7 @@ def queue_list(obj: _Ctx, status: str | None, limit: int, as_json: bool) -> None
 # -- item -----------------------------------------------------------------------------------------
 @main.group()
 def item() -> None:
-    """Show, retract or retry one item."""
+    """Show, retract, retry or settle one item."""
 
 
 def _delivery_json(d: dict) -> dict:
