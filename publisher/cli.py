@@ -493,9 +493,10 @@ def series_list(obj: _Ctx, as_json: bool) -> None:
 @click.argument("name")
 @click.option("--date", "day", required=True, metavar="YYYY-MM-DD", help="the day to publish (office time zone)")
 @click.option("--dry-run", is_flag=True, help="render and print it; write nothing")
+@click.option("--replace", is_flag=True, help="retract what was issued for that day before (a corrected result)")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
-def series_run(obj: _Ctx, name: str, day: str, dry_run: bool, as_json: bool) -> None:
+def series_run(obj: _Ctx, name: str, day: str, dry_run: bool, replace: bool, as_json: bool) -> None:
     """Create one occurrence by hand now (a later run of the same day is a re-issue, KEY#2)."""
     from datetime import date as _date
 
@@ -520,15 +521,24 @@ def series_run(obj: _Ctx, name: str, day: str, dry_run: bool, as_json: bool) -> 
                 click.echo(f"{r.title}\n\n{r.body_html}")
             return
         app = obj.app()
-        issued = SeriesRunner(app).issue(name, on)
+        runner = SeriesRunner(app)
+        issued = runner.issue(name, on)
     except SeriesError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_FAILED)
+    replaced = runner.earlier_items(issued) if replace else []
+    if replaced:
+        from .actions import retract_item
+
+        for old_id in replaced:
+            retract_item(app, old_id, f"replaced by item {issued.item_id} ({issued.occurrence_key})")
     if as_json:
         _echo_json({"series": issued.series, "occurrence_key": issued.occurrence_key,
-                    "scheduled_at": issued.scheduled_at, "item_id": issued.item_id})
+                    "scheduled_at": issued.scheduled_at, "item_id": issued.item_id, "replaced": replaced})
     else:
         click.echo(issued.item_id)
+        if replaced:
+            click.echo(f"retracted the earlier item(s) of that day: {', '.join(map(str, replaced))}", err=True)
 
 
 # -- sandbox and demo -----------------------------------------------------------------------------

@@ -209,3 +209,12 @@ def test_run_once_creates_due_occurrences_and_publishes_them(tmp_path, sqlite_ur
     assert office.cli("run", "--once").exit_code == 0  # a second run adds no second row for any occurrence
     again = [o["occurrence_key"] for o in office.rows(series_occurrences)]
     assert again[:len(expected)] == expected and len(set(again)) == len(again)
+
+
+def test_replace_retracts_what_was_issued_for_that_day_before(office):
+    first = int(office.cli("series", "run", "wq", "--date", "2019-06-02").stdout)
+    other_day = int(office.cli("series", "run", "wq", "--date", "2019-06-03").stdout)
+    corrected = office.json("series", "run", "wq", "--date", "2019-06-02", "--replace")
+    assert corrected["occurrence_key"] == "2019-06-02T09:00#2" and corrected["replaced"] == [first]
+    status = {i["id"]: i["status"] for i in office.rows(items, series="wq")}
+    assert status == {first: "retracted", other_day: "active", corrected["item_id"]: "active"}

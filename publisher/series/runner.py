@@ -133,6 +133,15 @@ class SeriesRunner:
         log.info("series %s: %s queued by hand as item %s", name, key, item_id)
         return Issued(name, key, scheduled.astimezone(self.tz), item_id)
 
+    def earlier_items(self, issued: Issued) -> list[int]:
+        """Items issued before ``issued`` for the same day (its key and its ``#n`` re-issues), not retracted."""
+        base = issued.occurrence_key.split("#", 1)[0]
+        with reading(self.app.store.engine) as conn:
+            rows = conn.execute(select(items.c.id, items.c.occurrence_key).where(and_(
+                items.c.series == issued.series, items.c.status != "retracted", items.c.id != issued.item_id,
+                items.c.occurrence_key.like(f"{base}%")))).all()
+        return [r.id for r in rows if r.occurrence_key == base or r.occurrence_key.startswith(base + "#")]
+
     def overview(self) -> list[dict]:
         """Each configured series with its next occurrence, last occurrence (and its deliveries) and counts."""
         now = self.app.clock.now()
