@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from sqlalchemy.exc import OperationalError
 
 from .errors import ConfigError, InputError, NotFound, PublisherError
 
@@ -30,6 +31,10 @@ class _Group(click.Group):
             ctx.exit(EXIT_INPUT)
         except PublisherError as exc:
             click.echo(f"error: {exc}", err=True)
+            ctx.exit(EXIT_FAILED)
+        except OperationalError as exc:  # the database went away or stayed locked: say so, no traceback
+            reason = str(exc.orig or exc).strip().splitlines()[0] if str(exc.orig or exc).strip() else type(exc).__name__
+            click.echo(f"error: database: {reason}", err=True)
             ctx.exit(EXIT_FAILED)
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)

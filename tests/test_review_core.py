@@ -404,3 +404,21 @@ def test_a_file_that_cannot_be_read_is_a_named_input_error(config, option, field
     result = cli(config, "queue", "import", "/proc/self/mem")
     assert result.exit_code == 2 and "cannot read /proc/self/mem" in result.stderr
     assert item_count(config) == 0
+
+
+def test_a_database_that_goes_away_mid_command_is_an_error_not_a_traceback(tmp_path, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    from publisher.store import Store
+
+    config = write_config(tmp_path, f"sqlite:///{tmp_path / 'p.db'}",
+                          {"feed": {"type": "rss", "output": str(tmp_path / "f.xml"), "site_url": "http://x"}})
+
+    def gone(*_a, **_k):
+        raise OperationalError("SELECT 1", {}, Exception("could not connect to server: Connection refused"))
+
+    monkeypatch.setattr(Store, "list_items", gone)
+    result = CliRunner().invoke(main, ["--config", str(config), "queue", "list"])
+    assert result.exit_code == 1
+    assert "error: database: could not connect to server" in result.output
+    assert "Traceback" not in result.output
