@@ -7,6 +7,7 @@ Inline ``attachment:`` images are dropped from the feed copy (readers follow the
 
 from __future__ import annotations
 
+import contextlib
 import html
 import os
 import re
@@ -19,7 +20,14 @@ from typing import Any, Callable
 from feedgen.feed import FeedGenerator
 from pydantic import Field, field_validator
 
-from publisher.adapter import Channel, ChannelServices, ChannelSettings, DeliveryContext, ItemView, Receipt
+from publisher.adapter import (
+    Channel,
+    ChannelServices,
+    ChannelSettings,
+    DeliveryContext,
+    ItemView,
+    Receipt,
+)
 from publisher.errors import PermanentError
 
 STATE_KEY = "entries"
@@ -225,10 +233,8 @@ def _write_atomically(path: Path, data: bytes) -> None:
         os.chmod(tmp, 0o644)  # mkstemp makes 0600; the web server must read the feed
         os.replace(tmp, path)
     except BaseException:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
-        except FileNotFoundError:
-            pass
         raise
 
 

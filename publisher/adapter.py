@@ -16,6 +16,7 @@ Failures are signalled with the exceptions of :mod:`publisher.errors`.
 from __future__ import annotations
 
 import logging
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -162,8 +163,8 @@ class DeliveryContext:
             self._save(dict(self.checkpoint))
 
 
-class Channel:
-    """Base class of channel adapters. Subclass, set ``Settings``, implement ``publish``."""
+class Channel(ABC):
+    """Base class of channel adapters. Subclass, set ``Settings``, implement ``publish`` (the one required method)."""
 
     Settings: ClassVar[type[ChannelSettings]] = ChannelSettings
     #: True when ``lookup`` can say for certain whether an earlier attempt arrived.
@@ -186,9 +187,9 @@ class Channel:
         """Problems that would make this channel refuse the item; empty when it fits."""
         return []
 
+    @abstractmethod
     def publish(self, item: ItemView, ctx: DeliveryContext) -> Receipt:
         """Put the item on the channel; raise a :class:`publisher.errors.ChannelError` on failure."""
-        raise NotImplementedError
 
     def lookup(self, item: ItemView, ctx: DeliveryContext) -> Receipt | None:
         """Find what an earlier attempt of this delivery left on the channel, or None."""

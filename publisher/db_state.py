@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 import uuid
@@ -12,8 +13,8 @@ from sqlalchemy import Engine, and_, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .clock import Clock
-from .schema import channel_state
 from .db import reading
+from .schema import channel_state
 
 LOCK_TTL = timedelta(seconds=60)
 
@@ -107,11 +108,8 @@ class DbChannelState:
 
     def _ensure_row(self, conn, key: str) -> None:
         if self._row(conn, key) is None:
-            try:
-                with conn.begin_nested():
-                    conn.execute(insert(channel_state).values(channel=self.channel, key=key, version=0))
-            except IntegrityError:
-                pass
+            with contextlib.suppress(IntegrityError), conn.begin_nested():  # or another worker just made it
+                conn.execute(insert(channel_state).values(channel=self.channel, key=key, version=0))
 
     def _lock(self, key: str, now: datetime) -> bool:
         with self.engine.begin() as conn:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import socket
@@ -216,10 +217,8 @@ class _Handler(BaseHTTPRequestHandler):
             response = json_response(payload, fault.status)
         if fault and fault.kind == "accept_then_drop":
             self.close_connection = True
-            try:
+            with contextlib.suppress(OSError):  # the client may have hung up already
                 self.connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             return
         self._send(response)
 

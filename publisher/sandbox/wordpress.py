@@ -8,6 +8,7 @@ Follows the WordPress part of channel-contracts.md: ``/wp-json/wp/v2/...`` or ``
 from __future__ import annotations
 
 import base64
+import contextlib
 import html
 import math
 import re
@@ -439,9 +440,7 @@ def _disposition_filename(value: str) -> str | None:
             name = raw.strip()
             if len(name) >= 2 and name[0] == name[-1] == '"':
                 name = name[1:-1]
-            try:
-                name = name.encode("latin-1").decode("utf-8")
-            except (UnicodeEncodeError, UnicodeDecodeError):
-                pass
+            with contextlib.suppress(UnicodeEncodeError, UnicodeDecodeError):  # else keep it as sent
+                name = name.encode("latin-1").decode("utf-8")  # http.server reads header bytes as Latin-1
             return name or None
     return None
