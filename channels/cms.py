@@ -14,7 +14,6 @@ from __future__ import annotations
 import base64
 import json
 import re
-import threading
 from typing import Any
 from urllib.parse import quote
 
@@ -29,7 +28,7 @@ from publisher.errors import (
     PermanentError,
     RetryableError,
 )
-from publisher.http import new_session, retry_after_seconds, send
+from publisher.http import ThreadSessions, retry_after_seconds, send
 
 #: Item fields a payload mapping may name; a value starting with ``=`` is sent literally instead.
 ITEM_FIELDS = ("uid", "id", "title", "category", "body_html", "publish_at", "summary", "author", "department")
@@ -122,9 +121,7 @@ class CmsChannel(Channel):
     def __init__(self, name: str, settings: CmsSettings, services: ChannelServices):
         super().__init__(name, settings, services)
         self.settings: CmsSettings = settings
-        self._local = threading.local()
-        self._sessions: list[requests.Session] = []
-        self._sessions_lock = threading.Lock()
+        self._sessions = ThreadSessions(self._configure_session)
         # without a look-up path the channel cannot settle unknown outcomes
         self.supports_lookup = settings.paths.lookup is not None  # type: ignore[misc]
 
@@ -233,10 +230,7 @@ class CmsChannel(Channel):
 
     def close(self) -> None:
         """Close every thread's HTTP session."""
-        with self._sessions_lock:
-            for session in self._sessions:
-                session.close()
-            self._sessions.clear()
+        self._sessions.close()
 
     # --- payload -------------------------------------------------------------------------------
 
@@ -284,19 +278,12 @@ class CmsChannel(Channel):
 
     # --- HTTP ----------------------------------------------------------------------------------
 
-    def _session(self) -> requests.Session:
-        session = getattr(self._local, "session", None)
-        if session is None:
-            session = new_session()
-            session.verify = self.settings.verify_tls
-            token = self.settings.auth_token.get_secret_value() if self.settings.auth_token else ""
-            if token:
-                scheme = self.settings.auth_scheme.strip()
-                session.headers[self.settings.auth_header] = f"{scheme} {token}" if scheme else token
-            self._local.session = session
-            with self._sessions_lock:
-                self._sessions.append(session)
-        return session
+    def _configure_session(self, session: requests.Session) -> None:
+        session.verify = self.settings.verify_tls
+        token = self.settings.auth_token.get_secret_value() if self.settings.auth_token else ""
+        if token:
+            scheme = self.settings.auth_scheme.strip()
+            session.headers[self.settings.auth_header] = f"{scheme} {token}" if scheme else token
 
     def _item_path(self, remote_id: str) -> str:
         return self.settings.paths.item.replace("{id}", quote(str(remote_id), safe=""))
@@ -316,7 +303,7 @@ class CmsChannel(Channel):
             kwargs["headers"]["Content-Type"] = "application/json; charset=utf-8"
         url = self.settings.base_url + path
         try:
-            return send(self._session(), method, url, timeout=self.settings.timeout, **kwargs)
+            return send(self._sessions.get(), method, url, timeout=self.settings.timeout, **kwargs)
         except RetryableError as exc:
             raise RetryableError(f"{self.name} {what}: {self._scrub(str(exc))}", retry_after=exc.retry_after) from exc
         except OutcomeUnknown as exc:

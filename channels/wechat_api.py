@@ -8,7 +8,6 @@ It never appears in a log line or an error message: only paths are ever reported
 from __future__ import annotations
 
 import json
-import threading
 from datetime import datetime, time, timedelta, timezone
 from typing import Any
 
@@ -16,7 +15,7 @@ import requests
 
 from publisher.adapter import ChannelServices
 from publisher.errors import ChannelError, ChannelPaused, OutcomeUnknown, PermanentError, RetryableError
-from publisher.http import new_session, raise_for_transient_status, send
+from publisher.http import ThreadSessions, raise_for_transient_status, send
 
 TOKEN_ERRORS = frozenset({40001, 40014, 42001})
 RETRY_ERRORS = {-1: 5.0, 45011: 60.0, 53501: 60.0}  # errcode -> seconds to wait
@@ -52,27 +51,17 @@ class WechatApi:
         self.use_stable_token = use_stable_token
         self.token_key = f"{'stable_token' if use_stable_token else 'access_token'}:{appid}"
         self.log = services.log.getChild(channel)
-        self._local = threading.local()
-        self._sessions: list[requests.Session] = []
-        self._sessions_lock = threading.Lock()
+        self._sessions = ThreadSessions()
 
     # ------------------------------------------------------------------ sessions and tokens
 
     def session(self) -> requests.Session:
         """This thread's HTTP session (sessions are not shared between threads)."""
-        session = getattr(self._local, "session", None)
-        if session is None:
-            session = self._local.session = new_session()
-            with self._sessions_lock:
-                self._sessions.append(session)
-        return session
+        return self._sessions.get()
 
     def close(self) -> None:
         """Close every thread's session (workers' sessions too, not only the caller's)."""
-        with self._sessions_lock:
-            sessions, self._sessions = self._sessions, []
-        for session in sessions:
-            session.close()
+        self._sessions.close()
 
     def token(self, *, force: bool = False, stale: str | None = None) -> str:
         """The shared access token, fetched only when missing, about to expire, or rejected (``stale``)."""

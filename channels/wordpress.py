@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import html
 import re
-import threading
 from datetime import datetime, timezone
 from typing import Any, Callable, Literal
 
@@ -14,7 +13,7 @@ from pydantic import Field, SecretStr, field_validator
 
 from publisher.adapter import Attachment, Channel, ChannelServices, ChannelSettings, DeliveryContext, ItemView, Receipt
 from publisher.errors import ChannelPaused, PermanentError, RetryableError
-from publisher.http import new_session, retry_after_seconds, send
+from publisher.http import ThreadSessions, retry_after_seconds, send
 
 _INLINE = re.compile(r"""(\bsrc\s*=\s*["']?)attachment:([0-9a-fA-F]{64})""", re.IGNORECASE)
 
@@ -60,9 +59,7 @@ class WordpressChannel(Channel):
 
     def __init__(self, name: str, settings: ChannelSettings, services: ChannelServices):
         super().__init__(name, settings, services)
-        self._local = threading.local()
-        self._sessions: list[requests.Session] = []
-        self._lock = threading.Lock()
+        self._sessions = ThreadSessions(self._configure_session)
         self._site = settings.base_url.rstrip("/")
 
     # -- the Channel interface --------------------------------------------------------------------
@@ -120,10 +117,7 @@ class WordpressChannel(Channel):
 
     def close(self) -> None:
         """Close every thread's HTTP session."""
-        with self._lock:
-            for session in self._sessions:
-                session.close()
-            self._sessions.clear()
+        self._sessions.close()
 
     # -- building the post ------------------------------------------------------------------------
 
@@ -217,14 +211,8 @@ class WordpressChannel(Channel):
 
     # -- HTTP -------------------------------------------------------------------------------------
 
-    def _session(self) -> requests.Session:
-        session = getattr(self._local, "session", None)
-        if session is None:
-            session = self._local.session = new_session()
-            session.auth = (self.settings.username, self.settings.app_password.get_secret_value())
-            with self._lock:
-                self._sessions.append(session)
-        return session
+    def _configure_session(self, session: requests.Session) -> None:
+        session.auth = (self.settings.username, self.settings.app_password.get_secret_value())
 
     def _url(self, route: str) -> str:
         if self.settings.use_rest_route:
@@ -233,7 +221,7 @@ class WordpressChannel(Channel):
 
     def _call(self, method: str, route: str, *, raw: bool = False, **kwargs: Any) -> Any:
         """One REST call; errors become the publisher error tree with WordPress's code and message."""
-        response = send(self._session(), method, self._url(route), timeout=self.settings.timeout, **kwargs)
+        response = send(self._sessions.get(), method, self._url(route), timeout=self.settings.timeout, **kwargs)
         if response.status_code < 400:
             try:
                 body = response.json()

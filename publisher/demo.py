@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from .app import App
 from .clock import SimulatedClock
@@ -32,7 +32,6 @@ from .errors import InputError
 from .queue import import_file
 from .report import channel_paragraph
 from .sandbox.serve import start_all
-from .schema import deliveries
 from .tally import tally
 from .db import reading
 
@@ -109,16 +108,6 @@ def build_plan(year: int, rng: random.Random) -> list[dict]:
         rows.append({"title": title("招标采购", n, day), "category": "招标采购", "at": when(day, 10),
                      "body": f"<p>{title('招标采购', n, day)},欢迎符合条件的单位参与投标。</p>", "channels": ["trading"]})
     return rows
-
-
-def next_due(app: App) -> datetime | None:
-    """The earliest time some delivery becomes due (pending, failed, in doubt, or a lease running out)."""
-    with reading(app.store.engine) as conn:
-        a = conn.execute(select(func.min(deliveries.c.next_attempt_at)).where(
-            deliveries.c.status.in_(("pending", "failed", "in_doubt")))).scalar()
-        b = conn.execute(select(func.min(deliveries.c.lease_expires_at)).where(deliveries.c.status == "publishing")).scalar()
-    times = [t.replace(tzinfo=timezone.utc) if t.tzinfo is None else t for t in (a, b) if t is not None]
-    return min(times) if times else None
 
 
 def run_demo(year: int = 2019, keep: Path | None = None, progress: bool = True, console: Console | None = None) -> int:
@@ -219,7 +208,7 @@ def _run_year(app: App, dispatcher: Dispatcher, clock: SimulatedClock, start: da
                 series.tick()
             result = dispatcher.run_due()
             stats.outcomes.update(result.outcomes)
-            candidates = [t for t in (next_due(app), series.next_due() if clock.now() < end else None) if t is not None]
+            candidates = [t for t in (dispatcher.next_due(), series.next_due() if clock.now() < end else None) if t is not None]
             if not candidates:
                 break
             nxt = max(min(candidates), clock.now() + timedelta(seconds=1))

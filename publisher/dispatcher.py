@@ -17,11 +17,10 @@ from collections import Counter
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from functools import lru_cache
-from datetime import datetime, timedelta
-from functools import lru_cache
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import Integer, and_, bindparam, exists, insert, not_, or_, select, update
+from sqlalchemy import Integer, and_, bindparam, exists, func, insert, not_, or_, select, update
 
 from .adapter import DeliveryContext, Receipt
 from .app import App
@@ -115,9 +114,9 @@ class Dispatcher:
         inflight: dict[Future, Claim] = {}
         busy: Counter = Counter()
         exhausted: set[str] = set()
+        paused = self.store.paused_channels()  # read again only when a delivery here pauses a channel
         while True:
             if stop is None or not stop.is_set():
-                paused = self.store.paused_channels()
                 slots = {}
                 for name in channels:
                     if name not in paused and name not in exhausted:
@@ -143,7 +142,10 @@ class Dispatcher:
                 busy[claim.channel] -= 1
                 exhausted.clear()  # a finished delivery may free another channel's (waits_for)
                 try:
-                    stats.outcomes[future.result()] += 1
+                    outcome = future.result()
+                    stats.outcomes[outcome] += 1
+                    if outcome == "paused":
+                        paused = self.store.paused_channels()
                 except Exception:  # a bug in our own bookkeeping: keep the daemon alive, the lease expires
                     log.exception("delivery %s crashed the worker", claim.id)
                     stats.outcomes["error"] += 1
@@ -159,6 +161,18 @@ class Dispatcher:
         if self._executor is not None:
             self._executor.shutdown(wait=True)
             self._executor = None
+
+    def next_due(self) -> datetime | None:
+        """When some delivery next becomes due (a retry, a look-up, a lease running out); None when none will."""
+        d = deliveries
+        with reading(self.store.engine) as conn:
+            times = [
+                conn.execute(select(func.min(d.c.next_attempt_at)).where(
+                    d.c.status.in_(("pending", "failed", "in_doubt")))).scalar(),
+                conn.execute(select(func.min(d.c.lease_expires_at)).where(d.c.status == "publishing")).scalar(),
+            ]
+        aware = [t if t.tzinfo else t.replace(tzinfo=timezone.utc) for t in times if t is not None]
+        return min(aware) if aware else None
 
     def renew_leases(self, claims: list[Claim]) -> None:
         """Extend the leases of deliveries still being worked on, so no other worker takes them over."""

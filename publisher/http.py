@@ -6,7 +6,9 @@ import email.utils
 import logging
 import os
 import re
+import threading
 from datetime import datetime, timezone
+from typing import Callable
 
 import requests
 
@@ -50,6 +52,37 @@ def new_session() -> requests.Session:
     session.headers["User-Agent"] = f"publisher/{__version__}"
     session.trust_env = any(os.environ.get(name) for name in PROXY_VARIABLES)
     return session
+
+
+class ThreadSessions:
+    """One requests session per thread (a Session is not thread-safe), all closed together by :meth:`close`."""
+
+    def __init__(self, configure: Callable[[requests.Session], None] | None = None):
+        self._configure = configure
+        self._local = threading.local()
+        self._open: list[requests.Session] = []
+        self._generation = 0
+        self._lock = threading.Lock()
+
+    def get(self) -> requests.Session:
+        """This thread's session (a new one after :meth:`close`)."""
+        local = self._local
+        if getattr(local, "generation", None) != self._generation:
+            session = new_session()
+            if self._configure is not None:
+                self._configure(session)
+            with self._lock:
+                self._open.append(session)
+                local.session, local.generation = session, self._generation
+        return local.session
+
+    def close(self) -> None:
+        """Close every thread's session."""
+        with self._lock:
+            sessions, self._open = self._open, []
+            self._generation += 1
+        for session in sessions:
+            session.close()
 
 
 def retry_after_seconds(value: str | None, now: datetime | None = None) -> float | None:

@@ -12,7 +12,7 @@ import feedparser
 import pytest
 import requests
 
-from channels import wechat_api
+import publisher.http as publisher_http
 from channels.resource_site import ResourceSiteChannel
 from channels.rss import STATE_KEY, RssChannel
 from channels.wechat import WechatChannel
@@ -92,7 +92,7 @@ def test_wechat_close_closes_the_sessions_of_every_worker_thread(wechat, service
         made.append(session)
         return session
 
-    monkeypatch.setattr(wechat_api, "new_session", recording_session)
+    monkeypatch.setattr(publisher_http, "new_session", recording_session)  # what ThreadSessions builds with
     emulator = wechat.emulator
     channel = WechatChannel("wechat", WechatChannel.Settings(
         type="wechat", api_base=wechat.url, appid=emulator.appid, secret=emulator.secret, cover_color="navy", timeout=2,

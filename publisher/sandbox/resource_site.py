@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from .server import Emulator, Request, Response
+from .server import Emulator, Request, Response, parse_multipart
 
 
 @dataclass(frozen=True)
@@ -235,6 +235,13 @@ class ResourceSiteEmulator(Emulator):
             f'<input type="hidden" name="{lay.csrf_field}" value="{self._token(sess, form)}">'
         )
 
+    def _logged_in(self, request: Request) -> "_Session | Response":
+        """The request's logged-in session, or the page an old site shows instead (login or timeout)."""
+        _, sess = self._session(request)
+        if sess is None or sess.user is None:
+            return self._login_required(request)
+        return sess
+
     def _login_required(self, request: Request) -> Response:
         if request.method == "GET":
             return Response(302, b"", {"Location": f"{self.layout.login_page}?timeout=1"})
@@ -288,9 +295,9 @@ class ResourceSiteEmulator(Emulator):
         return Response(302, b"", {"Location": lay.home_page, **self._cookie(new_sid)})
 
     def _home(self, request: Request) -> Response:
-        _, sess = self._session(request)
-        if sess is None or sess.user is None:
-            return self._login_required(request)
+        sess = self._logged_in(request)
+        if isinstance(sess, Response):
+            return sess
         lay = self.layout
         body = (
             f'<div id="userbar">欢迎您，{html.escape(sess.user)} | <a href="/logout.do" class="logout">退出</a></div>'
@@ -299,9 +306,9 @@ class ResourceSiteEmulator(Emulator):
         return self._page("后台管理", body)
 
     def _form(self, request: Request) -> Response:
-        _, sess = self._session(request)
-        if sess is None or sess.user is None:
-            return self._login_required(request)
+        sess = self._logged_in(request)
+        if isinstance(sess, Response):
+            return sess
         lay = self.layout
         options = "".join(f'<option value="{v}">{html.escape(label)}</option>' for v, label in lay.categories)
         files = "".join(f'附件：<input type="file" name="{name}"><br>' for name in lay.attachment_fields)
@@ -331,12 +338,12 @@ class ResourceSiteEmulator(Emulator):
     def _save(self, request: Request) -> Response:
         with self._data_lock:
             self.submissions += 1
-        _, sess = self._session(request)
-        if sess is None or sess.user is None:
-            return self._login_required(request)
+        sess = self._logged_in(request)
+        if isinstance(sess, Response):
+            return sess
         lay = self.layout
         try:
-            fields, files = parse_multipart(request, self.encoding)
+            fields, files = parse_form_post(request, self.encoding)
         except ValueError as exc:
             return self._error(f"非法请求：{exc}")
         problem = self._check_token(sess, "notice", fields)
@@ -364,9 +371,9 @@ class ResourceSiteEmulator(Emulator):
         return self._page("操作成功", f'<div class="msg">{lay.success_text}！</div>{back}')
 
     def _delete_form(self, request: Request) -> Response:
-        _, sess = self._session(request)
-        if sess is None or sess.user is None:
-            return self._login_required(request)
+        sess = self._logged_in(request)
+        if isinstance(sess, Response):
+            return sess
         notice = self._find(request.arg("id"))
         if notice is None:
             return self._error("公告不存在或已删除")
@@ -378,9 +385,9 @@ class ResourceSiteEmulator(Emulator):
         return self._page("删除公告", body)
 
     def _delete(self, request: Request) -> Response:
-        _, sess = self._session(request)
-        if sess is None or sess.user is None:
-            return self._login_required(request)
+        sess = self._logged_in(request)
+        if isinstance(sess, Response):
+            return sess
         values = _first(request.form(self.encoding))
         problem = self._check_token(sess, "delete", values)
         if problem:
@@ -438,42 +445,22 @@ def _first(values: dict[str, list[str]]) -> dict[str, str]:
     return {k: v[0] for k, v in values.items()}
 
 
-def parse_multipart(request: Request, encoding: str) -> tuple[dict[str, str], list[dict[str, Any]]]:
-    """Split a multipart/form-data body into text fields (decoded with ``encoding``) and files.
+def parse_form_post(request: Request, encoding: str) -> tuple[dict[str, str], list[dict[str, Any]]]:
+    """Split a multipart/form-data post into text fields (decoded with ``encoding``) and files.
 
     Header parameters (names, file names) are decoded with the page encoding too, as browsers send them.
     """
     ctype = request.header("content-type") or ""
-    match = re.search(r'boundary="?([^";]+)"?', ctype)
-    if not ctype.lower().startswith("multipart/form-data") or not match:
+    if not ctype.lower().startswith("multipart/form-data") or "boundary=" not in ctype:
         raise ValueError("表单编码不是 multipart/form-data")
-    boundary = b"--" + match.group(1).encode("latin-1")
     fields: dict[str, str] = {}
     files: list[dict[str, Any]] = []
-    for part in request.body.split(boundary)[1:]:
-        if part.startswith(b"--"):
-            break
-        part = part[2:] if part.startswith(b"\r\n") else part
-        head, _, data = part.partition(b"\r\n\r\n")
-        data = data[:-2] if data.endswith(b"\r\n") else data
-        headers: dict[str, str] = {}
-        for line in head.split(b"\r\n"):
-            key, _, value = line.decode(encoding, "replace").partition(":")
-            headers[key.strip().lower()] = value.strip()
-        disposition = headers.get("content-disposition", "")
-        name = re.search(r'\bname="([^"]*)"', disposition)
-        filename = re.search(r'\bfilename="([^"]*)"', disposition)
-        if not name:
+    for part in parse_multipart(request.body, ctype, encoding):
+        if part.name is None:
             raise ValueError("表单字段缺少名称")
-        if filename is not None:
-            files.append(
-                {
-                    "field": name.group(1),
-                    "filename": filename.group(1),
-                    "content_type": headers.get("content-type", "application/octet-stream"),
-                    "data": data,
-                }
-            )
+        if part.filename is not None:
+            files.append({"field": part.name, "filename": part.filename,
+                          "content_type": part.content_type or "application/octet-stream", "data": part.data})
         else:
-            fields[name.group(1)] = data.decode(encoding, "replace")
+            fields[part.name] = part.data.decode(encoding, "replace")
     return fields, files

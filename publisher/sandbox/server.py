@@ -117,6 +117,41 @@ class FaultPlan:
             return sum(f.times for f in self._faults)
 
 
+@dataclass
+class FormPart:
+    """One part of a ``multipart/form-data`` body."""
+
+    name: str | None
+    filename: str | None
+    content_type: str | None
+    data: bytes
+
+
+def parse_multipart(body: bytes, content_type: str, encoding: str = "utf-8") -> list[FormPart]:
+    """Split a ``multipart/form-data`` body into its parts; part headers are read as ``encoding``.
+
+    Raises ValueError when ``content_type`` names no boundary.
+    """
+    match = re.search(r'boundary="?([^";]+)"?', content_type or "")
+    if not match:
+        raise ValueError("no multipart boundary")
+    parts = []
+    for chunk in body.split(b"--" + match.group(1).encode("latin-1"))[1:]:
+        if chunk.startswith(b"--"):
+            break
+        head, _, data = chunk.removeprefix(b"\r\n").partition(b"\r\n\r\n")
+        headers = {}
+        for line in head.split(b"\r\n"):
+            key, _, value = line.decode(encoding, "replace").partition(":")
+            headers[key.strip().lower()] = value.strip()
+        disposition = headers.get("content-disposition", "")
+        name = re.search(r'\bname="([^"]*)"', disposition)
+        filename = re.search(r'\bfilename="([^"]*)"', disposition)
+        parts.append(FormPart(name.group(1) if name else None, filename.group(1) if filename else None,
+                              headers.get("content-type"), data.removesuffix(b"\r\n")))
+    return parts
+
+
 Handler = Callable[[Request], Response]
 
 

@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 
 from bs4 import BeautifulSoup
 
-from .server import Emulator, Request, Response, html_response, json_response
+from .server import Emulator, Request, Response, html_response, json_response, parse_multipart
 
 TOKEN_TTL = 7200
 OLD_TOKEN_GRACE = timedelta(minutes=5)
@@ -94,26 +94,13 @@ def _image_kind(data: bytes) -> str | None:
     return None
 
 
-def parse_multipart(body: bytes, content_type: str) -> dict[str, tuple[str | None, bytes]]:
-    """Parse a ``multipart/form-data`` body into ``{field: (filename, bytes)}``."""
-    match = re.search(r'boundary="?([^";]+)"?', content_type or "")
-    if not match:
+def form_files(body: bytes, content_type: str) -> dict[str, tuple[str | None, bytes]]:
+    """A ``multipart/form-data`` body as ``{field: (filename, bytes)}`` (empty when it is not multipart)."""
+    try:
+        parts = parse_multipart(body, content_type)
+    except ValueError:
         return {}
-    fields: dict[str, tuple[str | None, bytes]] = {}
-    for part in body.split(b"--" + match.group(1).encode("latin-1"))[1:]:
-        if part.startswith(b"--"):
-            break
-        head, _, data = part.removeprefix(b"\r\n").partition(b"\r\n\r\n")
-        disposition = next(
-            (line for line in head.decode("utf-8", "replace").split("\r\n") if line.lower().startswith("content-disposition")),
-            "",
-        )
-        name = re.search(r'\bname="([^"]*)"', disposition)
-        filename = re.search(r'\bfilename="([^"]*)"', disposition)
-        if name:
-            fields[name.group(1)] = (filename.group(1) if filename else None, data.removesuffix(b"\r\n"))
-    return fields
-
+    return {p.name: (p.filename, p.data) for p in parts if p.name}
 
 def escapes_non_ascii(text: str) -> bool:
     """True when a JSON text spells a non-ASCII character as a ``\\uXXXX`` escape."""
@@ -288,7 +275,7 @@ class WechatEmulator(Emulator):
                         if isinstance(payload, Response):
                             response = payload
                     elif body == "multipart":
-                        payload = parse_multipart(request.body, request.header("content-type", ""))
+                        payload = form_files(request.body, request.header("content-type", ""))
                     if response is None:
                         response = handler(request, payload) if body else handler(request)
                 code = json.loads(response.body or b"{}").get("errcode") if response.status == 200 else None

@@ -114,6 +114,16 @@ class WordpressEmulator(Emulator):
             return wp_error("rest_not_logged_in", "You are not currently logged in.", 401)
         return None
 
+    def _authorized_body(self, request: Request) -> dict[str, Any] | Response:
+        """The parsed body of an authenticated write, or the error WordPress answers instead."""
+        denied = self._require_auth(request)
+        if denied:
+            return denied
+        try:
+            return self._body(request)
+        except ValueError:
+            return wp_error("rest_invalid_json", "Invalid JSON body passed.", 400)
+
     def _host(self, request: Request) -> str:
         return "http://" + (request.header("host") or "127.0.0.1")
 
@@ -228,13 +238,9 @@ class WordpressEmulator(Emulator):
         return None
 
     def _create_post(self, request: Request) -> Response:
-        denied = self._require_auth(request)
-        if denied:
-            return denied
-        try:
-            data = self._body(request)
-        except ValueError:
-            return wp_error("rest_invalid_json", "Invalid JSON body passed.", 400)
+        data = self._authorized_body(request)
+        if isinstance(data, Response):
+            return data
         with self._data_lock:
             now = self.now()
             post = {"id": self._new_id(), "title": "", "content": "", "excerpt": "", "status": "draft",
@@ -334,13 +340,9 @@ class WordpressEmulator(Emulator):
         return json_response(self._term(term, request))
 
     def _create_category(self, request: Request) -> Response:
-        denied = self._require_auth(request)
-        if denied:
-            return denied
-        try:
-            data = self._body(request)
-        except ValueError:
-            return wp_error("rest_invalid_json", "Invalid JSON body passed.", 400)
+        data = self._authorized_body(request)
+        if isinstance(data, Response):
+            return data
         name = str(data.get("name") or "").strip()
         if not name:
             return wp_error("rest_missing_callback_param", "Missing parameter(s): name", 400,

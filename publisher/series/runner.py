@@ -9,20 +9,18 @@ each series' watermark: the time up to which its schedule has been turned into r
 from __future__ import annotations
 
 import logging
-import threading
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-import requests
 from sqlalchemy import Connection, and_, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..content import sanitize_html
 from ..errors import InputError
 from ..db import reading
-from ..http import new_session
+from ..http import ThreadSessions
 from ..schema import deliveries, items, series_occurrences as occ, series_state
 from .attempt import Attempt, attempt_occurrence, deadline_for, local_time
 from .errors import SeriesError
@@ -69,7 +67,7 @@ class SeriesRunner:
     def __init__(self, app: Any, *, grace: timedelta = timedelta(minutes=10)):
         self.app = app
         self.grace = grace
-        self._local = threading.local()
+        self._sessions = ThreadSessions()
 
     # -- the daemon's job ---------------------------------------------------------------------------
     def tick(self) -> TickStats:
@@ -84,10 +82,7 @@ class SeriesRunner:
         try:
             self._work(now, stats)
         finally:
-            session = getattr(self._local, "session", None)
-            if session is not None:
-                session.close()
-                self._local.session = None
+            self._sessions.close()  # sources' connections are not kept between ticks
         return stats
 
     def next_due(self) -> datetime | None:
@@ -301,7 +296,7 @@ class SeriesRunner:
 
     # -- helpers ------------------------------------------------------------------------------------
     def _attempt(self, series: SeriesConfig, scheduled: datetime, now: datetime, deadline: datetime) -> Attempt:
-        session = self._session() if isinstance(series.source, HttpSource) else None
+        session = self._sessions.get() if isinstance(series.source, HttpSource) else None
         return attempt_occurrence(series, scheduled, self.tz, now=now, deadline_at=deadline,
                                   extra={"office": self.app.config.office.name}, session=session)
 
@@ -374,13 +369,6 @@ class SeriesRunner:
     def _lease(self, series: SeriesConfig) -> timedelta:
         timeout = getattr(series.source, "timeout", 0) or 0
         return max(MIN_LEASE, timedelta(seconds=2 * timeout))
-
-    def _session(self) -> requests.Session:
-        # one HTTP session per thread for a tick's sources; closed at the end of the tick
-        session = getattr(self._local, "session", None)
-        if session is None:
-            session = self._local.session = new_session()
-        return session
 
     def _actor(self, what: str = "series") -> str:
         return f"{self.app.actor} ({what})"
