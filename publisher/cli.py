@@ -13,9 +13,9 @@ from typing import Any
 import click
 from sqlalchemy.exc import OperationalError
 
-from .errors import ConfigError, InputError, NotFound, PublisherError
+from .errors import ConfigError, InputError, NotFound, PublisherError, Refused
 
-EXIT_FAILED, EXIT_INPUT, EXIT_INTERRUPTED = 1, 2, 130
+EXIT_FAILED, EXIT_INPUT, EXIT_REFUSED, EXIT_INTERRUPTED = 1, 2, 3, 130
 REPORT_SUFFIXES = ("md", "markdown", "html", "htm", "docx", "json")
 YEAR_MIN = 1900  # (year 1 in an east-of-UTC zone starts before the first representable UTC instant)
 
@@ -29,6 +29,9 @@ class _Group(click.Group):
         except (ConfigError, InputError, NotFound) as exc:
             click.echo(f"error: {exc}", err=True)
             ctx.exit(EXIT_INPUT)
+        except Refused as exc:
+            click.echo(f"refused: {exc}", err=True)
+            ctx.exit(EXIT_REFUSED)
         except PublisherError as exc:
             click.echo(f"error: {exc}", err=True)
             ctx.exit(EXIT_FAILED)

@@ -11,6 +11,7 @@ from typing import Any, Iterator
 from sqlalchemy import Connection, Engine, and_, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from . import audit
 from .adapter import Attachment, ItemView
 from .clock import Clock, SystemClock
 from .db import make_engine
@@ -38,16 +39,23 @@ class Store:
     def transaction(self) -> Iterator[Connection]:
         """One transaction: everything inside commits together or not at all."""
         with self.engine.begin() as conn:
-            yield conn
+            conn.info[audit.BUFFER] = pending = []
+            try:
+                yield conn
+                audit.seal(conn, pending)
+            finally:
+                conn.info.pop(audit.BUFFER, None)
 
     # -- events -------------------------------------------------------------------------------
     def event(self, conn: Connection, kind: str, *, actor: str, item_id: int | None = None,
-              delivery_id: int | None = None, channel: str | None = None, **detail: Any) -> None:
-        """Append one event to the log."""
-        conn.execute(_INSERT_EVENT, {
+              delivery_id: int | None = None, channel: str | None = None, office: str | None = None,
+              **detail: Any) -> None:
+        """Append one event to the audit chain."""
+        audit.append(conn, [{
             "at": self.clock.now(), "item_id": item_id, "delivery_id": delivery_id, "channel": channel,
-            "kind": kind, "actor": actor, "detail": {k: v for k, v in detail.items() if v is not None},
-        })
+            "office": office, "kind": kind, "actor": actor,
+            "detail": {k: v for k, v in detail.items() if v is not None},
+        }])
 
     def events_for(self, item_id: int) -> list[dict]:
         """The item's history, oldest first."""
@@ -166,7 +174,6 @@ class Store:
 
 
 # Statements used once per delivery, built once so SQLAlchemy's compiled cache does the rest.
-_INSERT_EVENT = insert(events)
 _INSERT_ITEM = insert(items)
 _INSERT_DELIVERY = insert(deliveries)
 _ITEM = select(items).where(items.c.id == bindparam("item_id"))
