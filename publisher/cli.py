@@ -175,8 +175,11 @@ def queue_import(obj: _Ctx, file: str, encoding: str | None, as_json: bool) -> N
 @click.pass_obj
 def queue_list(obj: _Ctx, status: str | None, limit: int, as_json: bool) -> None:
     """List recent items and their deliveries' status."""
+    from .listing import PER_PAGE_MAX, Filters, list_items
+
     app = obj.app()
-    rows = app.store.list_items(status, limit)
+    found = list_items(app.store.engine, app.config.tz, Filters(status=status), per_page=min(limit, PER_PAGE_MAX))
+    rows = found["items"]
     if as_json:
         _echo_json([{"id": r["id"], "title": r["title"], "category": r["category"], "status": r["status"],
                      "publish_at": r["publish_at"], "deliveries": r["deliveries"]} for r in rows])
@@ -188,6 +191,8 @@ def queue_list(obj: _Ctx, status: str | None, limit: int, as_json: bool) -> None
         click.echo(f"{r['id']:>6}  {when}  {r['category']:<8} {r['title'][:40]:<40}  {states}")
     if not rows:
         click.echo("(no items)")
+    elif found["total"] > len(rows):
+        click.echo(f"({len(rows)} of {found['total']} shown; raise --limit to see more)", err=True)
 
 
 # -- item -----------------------------------------------------------------------------------------

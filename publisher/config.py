@@ -134,6 +134,45 @@ class ReviewConfig(_Strict):
         return steps
 
 
+class WebhookTarget(_Strict):
+    """A group robot (企业微信 or 钉钉) that hears about events; its URL usually carries a secret: use ${ENV}."""
+
+    kind: Literal["wecom", "dingtalk"]
+    url: str = Field(min_length=8)
+    events: list[str] = Field(default_factory=list, description="event kinds to send; empty: all")
+
+
+class SmtpTarget(_Strict):
+    """E-mail through an SMTP relay; users' addresses are mapped by name in ``to``."""
+
+    host: str
+    port: int = Field(default=25, ge=1, le=65535)
+    sender: str
+    username: str | None = None
+    password: str | None = None
+    starttls: bool = False
+    to: dict[str, str] = Field(default_factory=dict, description="user name (or role) -> e-mail address")
+    events: list[str] = Field(default_factory=list)
+
+
+class NotifyConfig(_Strict):
+    """Where notifications go besides the console's 工作台 (publisher.notify)."""
+
+    webhooks: list[WebhookTarget] = Field(default_factory=list)
+    smtp: SmtpTarget | None = None
+    console_url: str = ""
+
+
+class ConsoleConfig(_Strict):
+    """The web console (publisher serve)."""
+
+    secure_cookies: bool = Field(default=False, description="mark cookies Secure: set when served behind TLS")
+    session_hours: float = Field(default=8, gt=0, le=24 * 30)
+    login_attempts: int = Field(default=5, ge=1, le=100, description="failures before an account is locked")
+    lockout_minutes: float = Field(default=15, gt=0)
+    address_attempts: int = Field(default=20, ge=1, description="failures per client address before it is locked")
+
+
 class _Document(_Strict):
     office: OfficeConfig = OfficeConfig()
     database: DatabaseConfig = DatabaseConfig()
@@ -147,6 +186,8 @@ class _Document(_Strict):
     series: dict[str, dict[str, Any]] = Field(default_factory=dict)
     review: ReviewConfig = ReviewConfig()
     gate: dict[str, Any] = Field(default_factory=dict)
+    notify: NotifyConfig = NotifyConfig()
+    console: ConsoleConfig = ConsoleConfig()
 
 
 @dataclass
@@ -166,6 +207,8 @@ class Config:
     series: dict[str, Any] = field(default_factory=dict)
     review: ReviewConfig = field(default_factory=ReviewConfig)
     gate: Any = None
+    notify: NotifyConfig = field(default_factory=NotifyConfig)
+    console: ConsoleConfig = field(default_factory=ConsoleConfig)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -245,6 +288,8 @@ def parse_config(raw: Any, *, path: Path | str = DEFAULT_PATH, env: dict[str, st
         series=series,
         review=doc.review,
         gate=gate,
+        notify=doc.notify,
+        console=doc.console,
     )
 
 

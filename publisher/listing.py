@@ -1,0 +1,130 @@
+"""The queue listing: filters, paging and a total — the one query behind the console, the API and ``queue list``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, func, or_, select
+
+from .db import reading
+from .errors import InputError
+from .schema import deliveries, items
+from .store import DELIVERY_STATUSES
+
+PER_PAGE_MAX = 500
+REVIEW_STATES = ("draft", "in_review", "rejected", "approved")
+
+
+@dataclass
+class Filters:
+    """What a listing is narrowed to; every field optional."""
+
+    office: str | None = None
+    status: str | None = None  # a delivery status, or a review state, or "retracted"
+    channel: str | None = None
+    category: str | None = None
+    q: str | None = None  # text in the title (or the item's id)
+    since: date | None = None  # publish date, office-local, inclusive
+    until: date | None = None
+
+
+def validate(filters: Filters) -> Filters:
+    """InputError naming the field for a value no listing can match."""
+    if filters.status and filters.status not in DELIVERY_STATUSES + REVIEW_STATES:
+        raise InputError(f"unknown status {filters.status!r} (one of {', '.join(DELIVERY_STATUSES + REVIEW_STATES)})",
+                         field="status")
+    if filters.q is not None and len(filters.q) > 200:
+        raise InputError("at most 200 characters", field="q")
+    if filters.since and filters.until and filters.since > filters.until:
+        raise InputError("the start date is after the end date", field="since")
+    return filters
+
+
+def parse_date(text: str | None, field: str) -> date | None:
+    """A YYYY-MM-DD date from a form or query string (empty: none)."""
+    if text is None or not str(text).strip():
+        return None
+    try:
+        return date.fromisoformat(str(text).strip())
+    except ValueError:
+        raise InputError(f"{text!r} is not a date (YYYY-MM-DD)", field=field) from None
+
+
+def _conditions(filters: Filters, tz: ZoneInfo) -> list[Any]:
+    out: list[Any] = []
+    if filters.office is not None:
+        out.append(items.c.office == filters.office)
+    if filters.status in REVIEW_STATES:
+        out.append(and_(items.c.review_state == filters.status, items.c.status == "active"))
+    elif filters.status:
+        out.append(items.c.id.in_(select(deliveries.c.item_id).where(deliveries.c.status == filters.status)))
+    if filters.channel:
+        out.append(items.c.id.in_(select(deliveries.c.item_id).where(deliveries.c.channel == filters.channel)))
+    if filters.category:
+        out.append(items.c.category == filters.category)
+    if filters.q and filters.q.strip():
+        text = filters.q.strip()
+        escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        match = items.c.title.like(f"%{escaped}%", escape="\\")
+        out.append(or_(match, items.c.id == int(text)) if text.isdigit() and len(text) < 10 else match)
+    if filters.since:
+        out.append(items.c.publish_at >= datetime.combine(filters.since, time(), tz).astimezone(timezone.utc))
+    if filters.until:
+        end = datetime.combine(filters.until + timedelta(days=1), time(), tz).astimezone(timezone.utc)
+        out.append(items.c.publish_at < end)
+    return out
+
+
+def list_items(engine, tz: ZoneInfo, filters: Filters, *, page: int = 1, per_page: int = 50,
+               order: str = "newest") -> dict[str, Any]:
+    """One page of items with their deliveries, and the total that matched (never a silent cap).
+
+    Returns ``{"items": [...], "total", "page", "per_page", "pages"}``; each item has id, title, category,
+    status, review_state, office, publish_at and ``deliveries: [{"channel", "status"}]``.
+    """
+    validate(filters)
+    if page < 1:
+        raise InputError("pages start at 1", field="page")
+    if not 1 <= per_page <= PER_PAGE_MAX:
+        raise InputError(f"between 1 and {PER_PAGE_MAX}", field="per_page")
+    where = _conditions(filters, tz)
+    columns = (items.c.id, items.c.title, items.c.category, items.c.status, items.c.review_state, items.c.office,
+               items.c.publish_at, items.c.department)
+    query = select(*columns)
+    count = select(func.count()).select_from(items)
+    if where:
+        query, count = query.where(and_(*where)), count.where(and_(*where))
+    if order == "schedule":
+        query = query.order_by(items.c.publish_at, items.c.id)
+    else:
+        query = query.order_by(items.c.id.desc())
+    query = query.limit(per_page).offset((page - 1) * per_page)
+    with reading(engine) as conn:
+        total = conn.execute(count).scalar() or 0
+        rows = [dict(r._mapping) for r in conn.execute(query)]
+        per: dict[int, list[dict]] = {r["id"]: [] for r in rows}
+        if per:
+            for d in conn.execute(select(deliveries.c.item_id, deliveries.c.channel, deliveries.c.status)
+                                  .where(deliveries.c.item_id.in_(list(per))).order_by(deliveries.c.id)):
+                per[d.item_id].append({"channel": d.channel, "status": d.status})
+    for r in rows:
+        r["deliveries"] = per[r["id"]]
+    return {"items": rows, "total": total, "page": page, "per_page": per_page,
+            "pages": max(1, -(-total // per_page))}
+
+
+def month_schedule(engine, tz: ZoneInfo, office: str | None, year: int, month: int) -> dict[int, list[dict]]:
+    """Active items scheduled in a local month, by day of month (for the calendar)."""
+    start = date(year, month, 1)
+    end = date(year + (month == 12), month % 12 + 1, 1) - timedelta(days=1)
+    found = list_items(engine, tz, Filters(office=office, since=start, until=end), per_page=PER_PAGE_MAX,
+                       order="schedule")
+    days: dict[int, list[dict]] = {}
+    for row in found["items"]:
+        if row["status"] != "active":
+            continue
+        days.setdefault(row["publish_at"].astimezone(tz).day, []).append(row)
+    return days
