@@ -624,6 +624,8 @@ def demo_cmd(year: int, keep: str | None, no_progress: bool) -> None:
 from .review_cli import register as _register_review  # noqa: E402  (commands in their own module)
 
 _register_review(main, item)
+from .web.cli import serve as _serve  # noqa: E402
+main.add_command(_serve)
 
 if __name__ == "__main__":
     main()

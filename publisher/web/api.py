@@ -1,0 +1,273 @@
+"""The JSON API under /api/: the same operations and rules as the console and the CLI."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from .. import audit, review
+from ..actions import retract_item, retry_item, settle_item
+from ..db import reading
+from ..editing import edit_item
+from ..errors import InputError, Refused
+from ..gate_check import check_stored_item, mask_stored_item
+from ..listing import Filters, list_items, parse_date
+from ..queue import ItemRequest, parse_time, queue_one
+from ..tally import tally
+from ..users import Actor
+from . import views
+from .server import ApiError, as_json, console_of
+
+router = APIRouter(prefix="/api", tags=["api"])
+ERRORS = {code: {"description": text, "content": {"application/json": {"example": {
+    "error": {"code": "…", "message": "…", "field": None}}}}}
+    for code, text in ((401, "未登录"), (403, "规则或权限不允许"), (404, "不存在（或属于其他单位）"),
+                       (409, "状态冲突"), (422, "输入有误（field 指出字段）"))}
+REPORT_FORMATS = ("md", "html", "json", "docx")
+MEDIA = {"md": "text/markdown; charset=utf-8", "html": "text/html; charset=utf-8",
+         "json": "application/json", "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
+
+Text = Annotated[str, Field(max_length=2_000_000)]
+Short = Annotated[str, Field(max_length=1000)]
+
+
+def acting(request: Request) -> Actor:
+    """The API caller: a Bearer token, or the console session (with its CSRF token on changes)."""
+    console = console_of(request)
+    actor = console.actor(request, api=True)
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        console.check_csrf(request, None)
+    return actor
+
+
+User = Annotated[Actor, Depends(acting)]
+
+
+class ItemIn(BaseModel):
+    """The fields of ``queue add``."""
+
+    model_config = ConfigDict(extra="forbid")
+    title: Short
+    category: Short
+    body: Text | None = None
+    channels: list[Short] = Field(default_factory=list, max_length=50)
+    at: Short | None = None
+    department: Short = ""
+    summary: Text = ""
+    author: Short = ""
+    options: dict[str, dict[str, Short]] = Field(default_factory=dict)
+    key: Short | None = None
+
+
+class ItemPatch(BaseModel):
+    """Changes to an item; absent fields stay as they are."""
+
+    model_config = ConfigDict(extra="forbid")
+    title: Short | None = None
+    body: Text | None = None
+    summary: Text | None = None
+    category: Short | None = None
+    channels: list[Short] | None = Field(default=None, max_length=50)
+    at: Short | None = None
+    department: Short | None = None
+    options: dict[str, dict[str, Short]] | None = None
+    reason: Short | None = None
+
+
+class Decision(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    comment: Short = ""
+    override: Short | None = None
+
+
+class Rejection(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    comment: Short
+
+
+class Retraction(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: Short = ""
+
+
+class RetryIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    channel: Short | None = None
+
+
+class SettleIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    channel: Short
+    url: Short
+    external_id: Short | None = None
+    at: Short | None = None
+
+
+class DraftCheck(BaseModel):
+    """Form fields of an unsaved item, to check against every channel's limits."""
+
+    model_config = ConfigDict(extra="forbid")
+    title: Short = ""
+    category: Short = ""
+    body: Text = ""
+    summary: Text = ""
+    department: Short = ""
+    channels: list[Short] = Field(default_factory=list, max_length=50)
+    options: dict[str, dict[str, Short]] = Field(default_factory=dict)
+
+
+def _require_editor(actor: Actor) -> None:
+    actor.require(not actor.is_user or actor.role.edits, "role",
+                  f"{actor.name} 是{actor.role.value if actor.role else ''}：只有编辑可以新建或修改信息")
+
+
+@router.get("/items", responses=ERRORS, summary="信息列表（筛选、分页、总数）")
+def get_items(request: Request, actor: User, status: str | None = None, channel: str | None = None,
+              category: str | None = None, q: Annotated[str | None, Query(max_length=200)] = None,
+              since: str | None = None, until: str | None = None, page: Annotated[int, Query(ge=1, le=100000)] = 1,
+              per_page: Annotated[int, Query(ge=1, le=500)] = 50) -> dict:
+    app = console_of(request).app
+    filters = Filters(office=actor.office, status=status or None, channel=channel or None, category=category or None,
+                      q=q, since=parse_date(since, "since"), until=parse_date(until, "until"))
+    return as_json(list_items(app.store.engine, app.config.tz, filters, page=page, per_page=per_page))
+
+
+@router.post("/items", status_code=201, responses=ERRORS, summary="新建信息（queue add 的字段）")
+def post_item(request: Request, actor: User, body: ItemIn) -> dict:
+    app = console_of(request).app
+    _require_editor(actor)
+    item_id = queue_one(app, ItemRequest(title=body.title, category=body.category, body=body.body,
+                                         channels=body.channels, at=body.at, department=body.department,
+                                         summary=body.summary, author=body.author, options=body.options,
+                                         key=body.key), actor=actor)
+    shown = review.show(app, actor, item_id)
+    return as_json({"id": item_id, "review": {"state": shown["state"]}, "findings": shown["findings"],
+                    "unchecked": shown["unchecked"]})
+
+
+@router.get("/items/{item_id}", responses=ERRORS, summary="一条信息及各渠道投递（同 item show --json）")
+def get_item(request: Request, actor: User, item_id: int, events: bool = False) -> dict:
+    return as_json(views.item_json(console_of(request).app, actor, item_id, with_events=events))
+
+
+@router.patch("/items/{item_id}", responses=ERRORS, summary="修改信息（通过后修改会重新审核）")
+def patch_item(request: Request, actor: User, item_id: int, body: ItemPatch) -> dict:
+    _require_editor(actor)
+    changes = body.model_dump(exclude_unset=True)
+    return as_json(edit_item(console_of(request).app, actor, item_id, **changes))
+
+
+@router.post("/items/{item_id}/submit", responses=ERRORS, summary="提交审核")
+def submit_item(request: Request, actor: User, item_id: int) -> dict:
+    return as_json(review.submit(console_of(request).app, actor, item_id))
+
+
+@router.post("/items/{item_id}/approve", responses=ERRORS, summary="通过当前审核步骤（可附理由越过审查结果）")
+def approve_item(request: Request, actor: User, item_id: int, body: Decision | None = None) -> dict:
+    body = body or Decision()
+    return as_json(review.approve(console_of(request).app, actor, item_id, comment=body.comment,
+                                  override=body.override))
+
+
+@router.post("/items/{item_id}/reject", responses=ERRORS, summary="退回编辑（须写意见）")
+def reject_item(request: Request, actor: User, item_id: int, body: Rejection) -> dict:
+    return as_json(review.reject(console_of(request).app, actor, item_id, comment=body.comment))
+
+
+@router.post("/items/{item_id}/retract", responses=ERRORS, summary="在所有渠道撤回")
+def retract(request: Request, actor: User, item_id: int, body: Retraction | None = None) -> dict:
+    app = console_of(request).app
+    retract_item(app, item_id, (body or Retraction()).reason, actor=actor)
+    return as_json(views.item_json(app, actor, item_id))
+
+
+@router.post("/items/{item_id}/retry", responses=ERRORS, summary="重试失败、放弃或待核实的投递")
+def retry(request: Request, actor: User, item_id: int, body: RetryIn | None = None) -> dict:
+    app = console_of(request).app
+    done = retry_item(app, item_id, (body or RetryIn()).channel, actor=actor)
+    return {"retried": done}
+
+
+@router.post("/items/{item_id}/settle", responses=ERRORS, summary="人工确认一条待核实的投递已发布")
+def settle(request: Request, actor: User, item_id: int, body: SettleIn) -> dict:
+    app = console_of(request).app
+    when = parse_time(body.at, app, field_name="at") if body.at else None
+    settle_item(app, item_id, body.channel, url=body.url, external_id=body.external_id, published_at=when,
+                actor=actor)
+    return as_json(views.item_json(app, actor, item_id))
+
+
+@router.post("/items/{item_id}/check", responses=ERRORS, summary="重新运行发布前审查")
+def check(request: Request, actor: User, item_id: int) -> dict:
+    return as_json(check_stored_item(console_of(request).app, actor, item_id))
+
+
+@router.post("/items/{item_id}/mask", responses=ERRORS, summary="对个人信息脱敏（生成新版本）")
+def mask(request: Request, actor: User, item_id: int) -> dict:
+    _require_editor(actor)
+    return as_json(mask_stored_item(console_of(request).app, actor, item_id))
+
+
+@router.get("/items/{item_id}/review", responses=ERRORS, summary="审核状态、历史与审查结果（同 review show --json）")
+def item_review(request: Request, actor: User, item_id: int) -> dict:
+    app = console_of(request).app
+    return as_json(review.show(app, actor, item_id) | {"diff": views.diff_since_approval(app, item_id)})
+
+
+@router.post("/check", responses=ERRORS, summary="未保存的稿件：各渠道的限制检查")
+def check_draft(request: Request, actor: User, body: DraftCheck) -> dict:
+    app = console_of(request).app
+    channels = [c for c in (body.channels or app.config.default_channels(body.category)) if c in app.config.channels]
+    fields = body.model_dump()
+    return {"channels": {c: views.channel_problems(app, views.draft_view(app, fields, c), c) for c in channels},
+            "title_length": len(body.title.strip())}
+
+
+@router.get("/review", responses=ERRORS, summary="待我审核的信息和我被退回的稿件")
+def review_inbox(request: Request, actor: User, mine: bool = True) -> list:
+    return as_json(review.inbox(console_of(request).app, actor, mine=mine))
+
+
+@router.get("/tally", responses=ERRORS, summary="全年各渠道、各类别发布条数")
+def get_tally(request: Request, actor: User, year: Annotated[int, Query(ge=1900, le=9998)]) -> dict:
+    app = console_of(request).app
+    return as_json(tally(app.store, app.config, year) | {"monthly": views.monthly(app, actor.office, year)})
+
+
+@router.get("/audit", responses=ERRORS, summary="审计日志（本单位）")
+def get_audit(request: Request, actor: User, item: int | None = None,
+              user: Annotated[str | None, Query(max_length=80)] = None, since: str | None = None,
+              limit: Annotated[int, Query(ge=1, le=1000)] = 100, offset: Annotated[int, Query(ge=0)] = 0) -> list:
+    app = console_of(request).app
+    when = parse_time(since, app, field_name="since") if since else None
+    if item is not None:
+        with reading(app.store.engine) as conn:
+            review.item_in_office(conn, actor, item)
+    with reading(app.store.engine) as conn:
+        rows = audit.query(conn, office=actor.office, item_id=item, actor=user or None, since=when, limit=limit,
+                           offset=offset)
+    return as_json([{k: r[k] for k in ("seq", "at", "kind", "actor", "item_id", "channel", "detail")} for r in rows])
+
+
+@router.get("/reports/{year}", responses=ERRORS, summary="年度报告材料下载",
+            response_class=Response)
+def get_report(request: Request, actor: User, year: int,
+               format: Literal["md", "html", "json", "docx"] = "md") -> Response:
+    if not 1900 <= year <= 9998:
+        raise InputError("between 1900 and 9998", field="year")
+    from ..report import render
+
+    app = console_of(request).app
+    data = render(tally(app.store, app.config, year), app.config, format)
+    return Response(data, media_type=MEDIA[format],
+                    headers={"Content-Disposition": f'attachment; filename="report-{year}.{format}"'})
+
+
+@router.get("/me", responses=ERRORS, summary="当前用户")
+def me(actor: User) -> dict:
+    return {"name": actor.name, "office": actor.office, "role": actor.role.value if actor.role else None,
+            "display_name": actor.display_name}

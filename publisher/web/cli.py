@@ -1,0 +1,25 @@
+"""``publisher serve``: the console and the API in one process (uvicorn)."""
+
+from __future__ import annotations
+
+import click
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8800, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--secure-cookies/--no-secure-cookies", default=None,
+              help="mark cookies Secure (behind TLS); default: console.secure_cookies")
+@click.option("--proxy-headers", is_flag=True, help="trust X-Forwarded-For/-Proto from a local reverse proxy")
+@click.pass_obj
+def serve(obj, host: str, port: int, secure_cookies: bool | None, proxy_headers: bool) -> None:
+    """Serve the web console at / and the JSON API under /api/ until Ctrl-C."""
+    import uvicorn
+
+    from .server import create_app
+
+    app = obj.app()
+    web = create_app(app, secure_cookies=secure_cookies)
+    click.echo(f"console at http://{host}:{port}/ (API under /api/, OpenAPI at /api/openapi.json)", err=True)
+    uvicorn.run(web, host=host, port=port, log_level="info", proxy_headers=proxy_headers,
+                forwarded_allow_ips="127.0.0.1" if proxy_headers else None, server_header=False)

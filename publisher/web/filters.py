@@ -1,0 +1,28 @@
+"""Jinja2 filters for the console: local times, Chinese labels."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from ..app import App
+from .views import DECISION_LABELS, ROLE_LABELS, STATUS_LABELS
+
+
+def install(env, app: App) -> None:
+    """Register the console's filters on a Jinja2 environment."""
+    tz = app.config.tz
+
+    def local(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+        return value.astimezone(tz).strftime(fmt) if isinstance(value, datetime) else ""
+
+    def channel_name(name: str) -> str:
+        s = app.config.channels.get(name)
+        return (s.display_name if s else None) or name
+
+    env.filters.update(
+        local=local,
+        status=lambda v: STATUS_LABELS.get(v, v),
+        decision=lambda v: DECISION_LABELS.get(v, v),
+        role=lambda v: ROLE_LABELS.get(v, v),
+        channel=channel_name,
+    )

@@ -1,0 +1,81 @@
+"""``GET /healthz`` and ``GET /metrics`` (Prometheus text) for the machine room's monitoring."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, PlainTextResponse
+from sqlalchemy import and_, func, select, text
+
+from ..db import reading
+from ..schema import channel_state, deliveries, items
+from .server import console_of
+
+router = APIRouter(include_in_schema=False)
+HEARTBEAT = ("daemon", "heartbeat")  # channel_state row a daemon may keep fresh: {"at": ISO time, "host": ...}
+
+
+@router.get("/healthz")
+def healthz(request: Request):
+    app = console_of(request).app
+    out = {"database": "ok", "daemon": "unknown", "daemon_heartbeat": None}
+    try:
+        with reading(app.store.engine) as conn:
+            conn.execute(text("SELECT 1"))
+            beat = conn.execute(select(channel_state.c.value).where(and_(
+                channel_state.c.channel == HEARTBEAT[0], channel_state.c.key == HEARTBEAT[1]))).scalar()
+    except Exception as exc:  # the answer is the point: say what is wrong, with 503
+        return JSONResponse({"database": f"unreachable: {type(exc).__name__}", "daemon": "unknown"}, status_code=503)
+    if isinstance(beat, dict) and beat.get("at"):
+        out["daemon_heartbeat"] = beat["at"]
+        out["daemon"] = "seen"
+    return out
+
+
+def _line(name: str, labels: dict[str, str], value: float) -> str:
+    if not labels:
+        return f"{name} {value:g}"
+    inner = ",".join(f'{k}="{_esc(v)}"' for k, v in labels.items())
+    return f"{name}{{{inner}}} {value:g}"
+
+
+def _esc(value: str) -> str:
+    return str(value).replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
+
+
+@router.get("/metrics")
+def metrics(request: Request):
+    app = console_of(request).app
+    now = app.clock.now()
+    due = and_(deliveries.c.status.in_(("pending", "failed", "in_doubt")), deliveries.c.next_attempt_at <= now,
+               items.c.review_state == "approved", items.c.held.is_(False), items.c.status == "active")
+    with reading(app.store.engine) as conn:
+        by_status = conn.execute(select(deliveries.c.channel, deliveries.c.status, func.count())
+                                 .group_by(deliveries.c.channel, deliveries.c.status)).all()
+        backlog = conn.execute(select(deliveries.c.channel, func.count(), func.min(deliveries.c.next_attempt_at))
+                               .join(items, items.c.id == deliveries.c.item_id).where(due)
+                               .group_by(deliveries.c.channel)).all()
+        late_review = conn.execute(select(func.count()).select_from(items).where(and_(
+            items.c.status == "active", items.c.review_state != "approved", items.c.publish_at <= now))).scalar()
+    paused = app.store.paused_channels()
+    lines = ["# HELP publisher_deliveries Deliveries by channel and status.", "# TYPE publisher_deliveries gauge"]
+    lines += [_line("publisher_deliveries", {"channel": c, "status": s}, n) for c, s, n in by_status]
+    lines += ["# HELP publisher_due_backlog Deliveries due now and not yet made.", "# TYPE publisher_due_backlog gauge"]
+    due_by = {c: (n, oldest) for c, n, oldest in backlog}
+    for name in app.config.channels:
+        n, oldest = due_by.get(name, (0, None))
+        lines.append(_line("publisher_due_backlog", {"channel": name}, n))
+    lines += ["# HELP publisher_lateness_seconds How long the oldest due delivery has waited.",
+              "# TYPE publisher_lateness_seconds gauge"]
+    for name in app.config.channels:
+        n, oldest = due_by.get(name, (0, None))
+        if oldest is not None and oldest.tzinfo is None:
+            from datetime import timezone
+            oldest = oldest.replace(tzinfo=timezone.utc)
+        lines.append(_line("publisher_lateness_seconds", {"channel": name},
+                           max(0.0, (now - oldest).total_seconds()) if oldest else 0))
+    lines += ["# HELP publisher_channel_paused 1 while a channel is paused.", "# TYPE publisher_channel_paused gauge"]
+    lines += [_line("publisher_channel_paused", {"channel": name}, 1 if name in paused else 0)
+              for name in app.config.channels]
+    lines += ["# HELP publisher_items_late_in_review Items whose time passed while still in review.",
+              "# TYPE publisher_items_late_in_review gauge", _line("publisher_items_late_in_review", {}, late_review)]
+    return PlainTextResponse("\n".join(lines) + "\n", media_type="text/plain; version=0.0.4; charset=utf-8")

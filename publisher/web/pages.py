@@ -1,0 +1,460 @@
+"""The console's pages (Chinese, server-rendered; forms carry the session's CSRF token)."""
+
+from __future__ import annotations
+
+import calendar
+import io
+import secrets
+import tempfile
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from .. import audit, review
+from ..actions import retract_item, retry_item, settle_item
+from ..content import sanitize_html
+from ..db import reading
+from ..editing import edit_item
+from ..errors import InputError, NotFound, PublisherError, Refused
+from ..gate_check import check_stored_item, mask_stored_item
+from ..listing import Filters, list_items, month_schedule, parse_date
+from ..queue import ItemRequest, parse_time, queue_one
+from ..tally import tally
+from ..users import Actor, Role, add_user, list_users, set_disabled, set_password
+from . import views
+from .security import CSRF_FIELD, PREVIEW_CSP, SESSION_COOKIE, LoginRefused
+from .server import ApiError, console_of
+
+router = APIRouter(include_in_schema=False)
+LOGIN_CSRF_COOKIE = "publisher_login_csrf"
+DOCX_MAX = 20_000_000
+
+
+def _page(request: Request, template: str, actor: Actor | None, status: int = 200, **ctx: Any) -> HTMLResponse:
+    console = console_of(request)
+    session = getattr(request.state, "session", None)
+    waiting = 0
+    if actor is not None:
+        try:
+            waiting = sum(1 for e in review.inbox(console.app, actor, mine=True) if e.get("waiting_for") == "me")
+        except PublisherError:
+            waiting = 0
+    return console.templates.TemplateResponse(request, template, {
+        "user": actor, "csrf": session.csrf if session else "", "waiting": waiting,
+        "notice": request.query_params.get("notice", "")[:200], "nav": template.split(".")[0], **ctx},
+        status_code=status)
+
+
+def _actor(request: Request) -> Actor:
+    return console_of(request).actor(request, api=False)
+
+
+async def _form(request: Request) -> Any:
+    form = await request.form()
+    console_of(request).check_csrf(request, form.get(CSRF_FIELD))
+    return form
+
+
+def _back(path: str, notice: str = "") -> RedirectResponse:
+    return RedirectResponse(path + (("?notice=" + quote(notice)) if notice else ""), status_code=303)
+
+
+def _safe_next(target: str | None) -> str:
+    return target if target and target.startswith("/") and not target.startswith("//") else "/"
+
+
+# -- login ---------------------------------------------------------------------------------------------------
+
+@router.get("/login")
+def login_form(request: Request, next: str = "/"):
+    token = secrets.token_urlsafe(24)
+    response = _page(request, "login.html", None, next=_safe_next(next), login_csrf=token, error="")
+    response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict",
+                        secure=console_of(request).secure_cookies, path="/login")
+    return response
+
+
+@router.post("/login")
+async def login(request: Request):
+    console = console_of(request)
+    form = await request.form()
+    target = _safe_next(str(form.get("next") or "/"))
+    cookie = request.cookies.get(LOGIN_CSRF_COOKIE) or ""
+    if not cookie or not secrets.compare_digest(cookie, str(form.get(CSRF_FIELD) or "")):
+        raise ApiError(403, "csrf", "登录表单已过期，请刷新页面后重试")
+    name, password = str(form.get("name") or "").strip(), str(form.get("password") or "")
+    address = request.client.host if request.client else "?"
+    try:
+        actor = await run_in_threadpool(console.guard.login, name, password, address)
+    except LoginRefused as exc:
+        response = _page(request, "login.html", None, status=429 if exc.locked else 401, next=target,
+                         login_csrf=cookie, error=str(exc))
+        return response
+    sid, _ = console.sessions.open(actor.name, console.app.clock.now())
+    response = RedirectResponse(target, status_code=303)
+    response.set_cookie(SESSION_COOKIE, sid, httponly=True, samesite="lax", secure=console.secure_cookies,
+                        max_age=int(console.sessions.lifetime.total_seconds()), path="/")
+    response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
+    return response
+
+
+@router.post("/logout")
+async def logout(request: Request):
+    console = console_of(request)
+    actor = _actor(request)
+    await _form(request)
+    sid, _ = console.session(request)
+    console.sessions.close(sid)
+    with console.app.store.transaction() as conn:
+        console.app.store.event(conn, "logout", actor=actor.name, office=actor.office)
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+# -- 工作台 ---------------------------------------------------------------------------------------------------
+
+@router.get("/")
+def dashboard(request: Request):
+    actor = _actor(request)
+    app = console_of(request).app
+    inbox = review.inbox(app, actor, mine=True)
+    return _page(request, "dashboard.html", actor,
+                 my_steps=[e for e in inbox if e.get("waiting_for") == "me"],
+                 my_rejected=[e for e in inbox if e["state"] == "rejected"],
+                 my_drafts=[e for e in inbox if e["state"] == "draft"],
+                 today=views.today_schedule(app, actor.office), paused=app.store.paused_channels(),
+                 risks=views.inspection_risks(app, actor.office), attention=views.attention(app, actor.office))
+
+
+# -- queue and calendar --------------------------------------------------------------------------------------
+
+@router.get("/items")
+def queue_page(request: Request, status: str = "", channel: str = "", category: str = "", q: str = "",
+               since: str = "", until: str = "", page: int = 1):
+    actor = _actor(request)
+    app = console_of(request).app
+    filters = Filters(office=actor.office, status=status or None, channel=channel or None, category=category or None,
+                      q=q or None, since=parse_date(since, "since"), until=parse_date(until, "until"))
+    found = list_items(app.store.engine, app.config.tz, filters, page=max(1, page), per_page=50)
+    args = {k: v for k, v in dict(status=status, channel=channel, category=category, q=q, since=since,
+                                   until=until).items() if v}
+    return _page(request, "queue.html", actor, found=found, args=args, query=urlencode(args),
+                 statuses=list(views.STATUS_LABELS), channels=app.config.channels, categories=app.config.categories)
+
+
+@router.get("/calendar")
+def calendar_page(request: Request, month: str = ""):
+    actor = _actor(request)
+    app = console_of(request).app
+    today = app.clock.now().astimezone(app.config.tz).date()
+    try:
+        year, mon = (int(p) for p in month.split("-")) if month else (today.year, today.month)
+        first = date(year, mon, 1)
+    except ValueError:
+        raise InputError(f"{month!r} is not a month (YYYY-MM)", field="month") from None
+    days = month_schedule(app.store.engine, app.config.tz, actor.office, year, mon)
+    weeks = calendar.Calendar(firstweekday=0).monthdayscalendar(year, mon)
+    prev = date(year - (mon == 1), (mon - 2) % 12 + 1, 1)
+    nxt = date(year + (mon == 12), mon % 12 + 1, 1)
+    return _page(request, "calendar.html", actor, first=first, weeks=weeks, days=days, today=today,
+                 prev=f"{prev:%Y-%m}", next=f"{nxt:%Y-%m}")
+
+
+# -- compose and edit -----------------------------------------------------------------------------------------
+
+def _form_fields(app, form) -> dict[str, Any]:
+    channels = [c for c in form.getlist("channels") if c]
+    options: dict[str, dict[str, str]] = {}
+    for name in app.config.channels:
+        short = str(form.get(f"short_title.{name}") or "").strip()
+        if short:
+            options.setdefault(name, {})["title"] = short
+    return {"title": str(form.get("title") or ""), "category": str(form.get("category") or ""),
+            "body": str(form.get("body") or ""), "summary": str(form.get("summary") or ""),
+            "department": str(form.get("department") or ""), "at": str(form.get("at") or ""),
+            "channels": channels, "options": options, "key": str(form.get("key") or "").strip() or None}
+
+
+async def _docx_body(form) -> str | None:
+    upload = form.get("docx")
+    if upload is None or not getattr(upload, "filename", ""):
+        return None
+    data = await upload.read(DOCX_MAX + 1)
+    if len(data) > DOCX_MAX:
+        raise InputError(f"Word 文件超过 {DOCX_MAX // 1_000_000} MB", field="docx")
+    if not upload.filename.lower().endswith(".docx"):
+        raise InputError("只能上传 .docx 格式的 Word 文件（.doc 请先另存为 .docx）", field="docx")
+    import mammoth
+
+    try:
+        result = mammoth.convert_to_html(io.BytesIO(data))
+    except Exception:  # mammoth raises many kinds for a damaged file
+        raise InputError("无法读取这个 Word 文件（文件损坏或不是 .docx）", field="docx") from None
+    return sanitize_html(result.value)
+
+
+async def _attachments(form, folder: Path) -> list[str]:
+    paths = []
+    for upload in form.getlist("attach"):
+        if not getattr(upload, "filename", ""):
+            continue
+        name = Path(upload.filename).name or "attachment"
+        target = folder / f"{len(paths)}" / name
+        target.parent.mkdir(parents=True)
+        target.write_bytes(await upload.read())
+        paths.append(str(target))
+    return paths
+
+
+def _compose_ctx(app, fields: dict, *, item=None, problems=None, error="") -> dict:
+    return {"fields": fields, "item": item, "problems": problems or {}, "error": error,
+            "errors": [p.strip() for p in error.split(";") if p.strip()] if error else [],
+            "channels": app.config.channels, "categories": app.config.categories}
+
+
+def _local_input(app, when: datetime) -> str:
+    return when.astimezone(app.config.tz).strftime("%Y-%m-%dT%H:%M")
+
+
+@router.get("/compose")
+def compose_form(request: Request):
+    actor = _actor(request)
+    app = console_of(request).app
+    fields = {"title": "", "category": app.config.categories[0], "body": "", "summary": "", "department": "",
+              "at": _local_input(app, app.clock.now()), "channels": [], "options": {}, "key": ""}
+    return _page(request, "compose.html", actor, **_compose_ctx(app, fields))
+
+
+@router.post("/compose")
+async def compose(request: Request):
+    actor = _actor(request)
+    app = console_of(request).app
+    form = await _form(request)
+    fields = _form_fields(app, form)
+    try:
+        converted = await _docx_body(form)
+        if converted is not None:
+            fields["body"] = converted
+        actor.require(actor.role.edits, "role", f"{actor.name} 不是编辑：只有编辑可以新建信息")
+        with tempfile.TemporaryDirectory(prefix="publisher-upload-") as tmp:
+            attach = await _attachments(form, Path(tmp))
+            request_ = ItemRequest(title=fields["title"], category=fields["category"], body=fields["body"],
+                                   channels=fields["channels"], at=fields["at"] or None,
+                                   department=fields["department"], summary=fields["summary"],
+                                   options=fields["options"], attach=attach, key=fields["key"])
+            item_id = await run_in_threadpool(queue_one, app, request_, actor=actor)
+    except (InputError, Refused) as exc:
+        return _page(request, "compose.html", actor, status=422, **_compose_ctx(app, fields, error=str(exc)))
+    return _back(f"/items/{item_id}", "已保存为草稿")
+
+
+@router.get("/items/{item_id}/edit")
+def edit_form(request: Request, item_id: int):
+    actor = _actor(request)
+    app = console_of(request).app
+    item = views.item_json(app, actor, item_id)
+    fields = {"title": item["title"], "category": item["category"], "body": views.body_of(app, item_id),
+              "summary": item["summary"], "department": item["department"],
+              "at": _local_input(app, item["publish_at"]), "channels": [d["channel"] for d in item["deliveries"]],
+              "options": item["channel_options"], "key": item["key"] or ""}
+    return _page(request, "compose.html", actor, **_compose_ctx(app, fields, item=item))
+
+
+@router.post("/items/{item_id}/edit")
+async def edit(request: Request, item_id: int):
+    actor = _actor(request)
+    app = console_of(request).app
+    item = views.item_json(app, actor, item_id)
+    form = await _form(request)
+    fields = _form_fields(app, form)
+    try:
+        converted = await _docx_body(form)
+        if converted is not None:
+            fields["body"] = converted
+        with tempfile.TemporaryDirectory(prefix="publisher-upload-") as tmp:
+            attach = await _attachments(form, Path(tmp))
+            await run_in_threadpool(lambda: edit_item(
+                app, actor, item_id, title=fields["title"], body=fields["body"], summary=fields["summary"],
+                category=fields["category"], channels=fields["channels"], at=fields["at"] or None,
+                department=fields["department"], options=fields["options"], attach=attach or None))
+    except (InputError, Refused) as exc:
+        return _page(request, "compose.html", actor, status=422,
+                     **_compose_ctx(app, fields, item=item, error=str(exc)))
+    return _back(f"/items/{item_id}", "已保存修改")
+
+
+# -- the item page ---------------------------------------------------------------------------------------------
+
+@router.get("/items/{item_id}")
+def item_page(request: Request, item_id: int):
+    actor = _actor(request)
+    app = console_of(request).app
+    item = views.item_json(app, actor, item_id, with_events=True)
+    shown = review.show(app, actor, item_id)
+    previews = []
+    for d in item["deliveries"]:
+        if d["channel"] in app.config.channels:
+            view = views.stored_view(app, item_id, d["channel"])
+            previews.append({"channel": d["channel"], "problems": views.channel_problems(app, view, d["channel"])})
+    return _page(request, "item.html", actor, item=item, review=shown, previews=previews,
+                 diff=views.diff_since_approval(app, item_id), steps=review.steps(app),
+                 paused=app.store.paused_channels())
+
+
+@router.get("/items/{item_id}/preview/{channel}")
+def preview(request: Request, item_id: int, channel: str):
+    actor = _actor(request)
+    app = console_of(request).app
+    views.item_json(app, actor, item_id)  # office scoping
+    if channel not in app.config.channels:
+        raise NotFound(f"no channel {channel!r}")
+    page = views.preview_html(app, views.stored_view(app, item_id, channel), channel)
+    return HTMLResponse(page, headers={"Content-Security-Policy": PREVIEW_CSP, "X-Frame-Options": "SAMEORIGIN"})
+
+
+ACTIONS = ("submit", "approve", "reject", "retract", "retry", "settle", "mask", "check")
+
+
+@router.post("/items/{item_id}/{action}")
+async def item_action(request: Request, item_id: int, action: str):
+    actor = _actor(request)
+    app = console_of(request).app
+    if action not in ACTIONS:
+        raise NotFound(f"no action {action!r}")
+    form = await _form(request)
+    get = lambda key: str(form.get(key) or "").strip()  # noqa: E731
+
+    def run() -> str:
+        if action == "submit":
+            review.submit(app, actor, item_id)
+            return "已提交审核"
+        if action == "approve":
+            review.approve(app, actor, item_id, comment=get("comment"), override=get("override") or None)
+            return "已通过"
+        if action == "reject":
+            review.reject(app, actor, item_id, comment=get("comment"))
+            return "已退回编辑"
+        if action == "retract":
+            retract_item(app, item_id, get("reason"), actor=actor)
+            return "已撤回"
+        if action == "retry":
+            done = retry_item(app, item_id, get("channel") or None, actor=actor)
+            return "将重试：" + "、".join(done) if done else "没有可重试的投递"
+        if action == "settle":
+            when = parse_time(get("at"), app, field_name="at") if get("at") else None
+            settle_item(app, item_id, get("channel"), url=get("url"), published_at=when, actor=actor)
+            return "已登记为已发布"
+        if action == "mask":
+            result = mask_stored_item(app, actor, item_id)
+            return f"已脱敏 {result['masked']} 处"
+        result = check_stored_item(app, actor, item_id)
+        return f"审查完成：{len(result['findings'])} 个问题"
+
+    try:
+        notice = await run_in_threadpool(run)
+    except (InputError, Refused) as exc:
+        notice = f"未完成：{exc}"
+    return _back(f"/items/{item_id}", notice)
+
+
+# -- review inbox, tallies, audit, users -------------------------------------------------------------------
+
+@router.get("/review")
+def review_page(request: Request, all: int = 0):
+    actor = _actor(request)
+    app = console_of(request).app
+    return _page(request, "review.html", actor, entries=review.inbox(app, actor, mine=not all), show_all=bool(all))
+
+
+@router.get("/tally")
+def tally_page(request: Request, year: int = 0):
+    actor = _actor(request)
+    app = console_of(request).app
+    year = year or app.clock.now().astimezone(app.config.tz).year
+    if not 1900 <= year <= 9998:
+        raise InputError("between 1900 and 9998", field="year")
+    t = tally(app.store, app.config, year)
+    months = views.monthly(app, actor.office, year)
+    labels = {n: (s.display_name or n) for n, s in app.config.channels.items()}
+    return _page(request, "tally.html", actor, t=t, year=year, chart=views.month_chart_svg(months, labels),
+                 months=months)
+
+
+@router.get("/audit")
+def audit_page(request: Request, item: str = "", user: str = "", since: str = "", page: int = 1):
+    actor = _actor(request)
+    app = console_of(request).app
+    item_id = int(item) if item.strip().isdigit() else None
+    if item.strip() and item_id is None:
+        raise InputError(f"{item!r} is not an item id", field="item")
+    when = parse_time(since, app, field_name="since") if since.strip() else None
+    per = 100
+    with reading(app.store.engine) as conn:
+        if item_id is not None:
+            review.item_in_office(conn, actor, item_id)
+        rows = audit.query(conn, office=actor.office, item_id=item_id, actor=user.strip() or None, since=when,
+                           limit=per + 1, offset=(max(1, page) - 1) * per)
+    args = {k: v for k, v in dict(item=item, user=user, since=since).items() if v}
+    return _page(request, "audit.html", actor, rows=rows[:per], more=len(rows) > per, page=max(1, page),
+                 args=args, query=urlencode(args))
+
+
+def _require_admin(actor: Actor) -> None:
+    actor.require(actor.role is Role.ADMIN, "role", "只有管理员可以管理用户")
+
+
+@router.get("/users")
+def users_page(request: Request):
+    actor = _actor(request)
+    _require_admin(actor)
+    app = console_of(request).app
+    return _page(request, "users.html", actor, users=list_users(app.store, actor.office), roles=list(Role), error="")
+
+
+@router.post("/users")
+async def users_action(request: Request):
+    actor = _actor(request)
+    _require_admin(actor)
+    console = console_of(request)
+    app = console.app
+    form = await _form(request)
+    action = str(form.get("action") or "add")
+    name = str(form.get("name") or "").strip()
+    try:
+        if action == "add":
+            await run_in_threadpool(lambda: add_user(
+                app.store, name, str(form.get("role") or ""), actor.office,
+                display_name=str(form.get("display_name") or "").strip(),
+                password=str(form.get("password") or "") or None, created_by=actor.name))
+            notice = f"已添加用户 {name}"
+        elif action in ("disable", "enable"):
+            _same_office(app, actor, name)
+            if name == actor.name and action == "disable":
+                raise Refused("self", "不能停用自己的账号")
+            set_disabled(app.store, name, action == "disable", actor=actor.name)
+            if action == "disable":
+                console.sessions.close_user(name)
+            notice = f"已{'停用' if action == 'disable' else '启用'}用户 {name}"
+        elif action == "password":
+            _same_office(app, actor, name)
+            await run_in_threadpool(set_password, app.store, name, str(form.get("password") or ""), actor=actor.name)
+            notice = f"已为 {name} 设置新密码"
+        else:
+            raise InputError(f"unknown action {action!r}", field="action")
+    except (InputError, Refused, NotFound) as exc:
+        return _page(request, "users.html", actor, status=422, users=list_users(app.store, actor.office),
+                     roles=list(Role), error=str(exc))
+    return _back("/users", notice)
+
+
+def _same_office(app, actor: Actor, name: str) -> None:
+    from ..users import get_user
+
+    if get_user(app.store, name)["office"] != actor.office:
+        raise NotFound(f"no user named {name!r}")

@@ -1,0 +1,281 @@
+"""What the console pages and the API show, assembled once from the core (items, review, ledger, audit)."""
+
+from __future__ import annotations
+
+import difflib
+import html
+from collections import defaultdict
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import and_, func, select
+
+from .. import review
+from ..adapter import Attachment, ItemView
+from ..app import App
+from ..content import plain_text
+from ..db import reading
+from ..schema import deliveries, item_revisions, items, review_decisions
+from ..store import build_item_view
+from ..tally import year_bounds
+from ..users import Actor
+
+# 政府网站与政务新媒体检查: news and new media idle for more than two weeks, notices and policy for more than six
+# months put a site at risk. Categories are matched by the words in their names.
+NEWS_DAYS, NOTICE_DAYS = 14, 183
+NEWS_WORDS = ("动态", "新闻", "要闻", "工作")
+NOTICE_WORDS = ("公示", "公告", "通知", "政策", "文件", "规划", "计划")
+NEWS_CHANNEL_TYPES = ("wechat", "cms", "wordpress")
+
+STATUS_LABELS = {
+    "pending": "待发布", "publishing": "发布中", "in_doubt": "待核实", "published": "已发布", "failed": "重试中",
+    "dead": "已放弃", "retracted": "已撤回", "draft": "草稿", "in_review": "审核中", "rejected": "已退回",
+    "approved": "已通过", "active": "有效",
+}
+DECISION_LABELS = {"submitted": "提交审核", "approved": "通过", "rejected": "退回", "restarted": "修改后重新审核"}
+ROLE_LABELS = {"editor": "编辑", "reviewer": "审核人", "approver": "终审人", "admin": "管理员"}
+
+
+def item_json(app: App, actor: Actor, item_id: int, *, with_events: bool = False) -> dict:
+    """``item show --json`` for the actor (NotFound for another office's item)."""
+    shown = review.show(app, actor, item_id)
+    row = app.store.get_item(item_id)
+    data = {
+        "id": row["id"], "title": row["title"], "category": row["category"], "status": row["status"],
+        "office": row["office"], "key": row.get("key"), "revision": row["revision"],
+        "publish_at": row["publish_at"], "department": row["department"], "summary": row["summary"],
+        "review_state": row["review_state"],
+        "review": {"state": shown["state"], "step": shown["step"], "late": shown["late"], "held": shown["held"]},
+        "deliveries": [{k: d[k] for k in ("channel", "status", "attempts", "external_id", "external_url",
+                                          "published_at", "last_error", "next_attempt_at", "retract_requested")}
+                       for d in row["deliveries"]],
+        "attachments": [{k: a[k] for k in ("filename", "sha256", "size", "inline")} for a in row["attachments"]],
+        "channel_options": row["channel_options"] or {},
+    }
+    if with_events:
+        data["events"] = [{k: e[k] for k in ("at", "kind", "channel", "actor", "detail")}
+                          for e in app.store.events_for(item_id)]
+    return data
+
+
+def body_of(app: App, item_id: int) -> str:
+    """The item's sanitised body HTML."""
+    with reading(app.store.engine) as conn:
+        return conn.execute(select(items.c.body_html).where(items.c.id == item_id)).scalar() or ""
+
+
+def diff_since_approval(app: App, item_id: int) -> dict | None:
+    """The text's changes since the last revision anyone approved: ``{"from", "to", "lines"}``, None if none."""
+    with reading(app.store.engine) as conn:
+        approved = conn.execute(select(func.max(review_decisions.c.revision)).where(and_(
+            review_decisions.c.item_id == item_id, review_decisions.c.decision == "approved"))).scalar()
+        current = conn.execute(select(items.c.revision).where(items.c.id == item_id)).scalar()
+        if approved is None or current is None or approved == current:
+            return None
+        revs = {r.revision: r for r in conn.execute(select(item_revisions).where(and_(
+            item_revisions.c.item_id == item_id, item_revisions.c.revision.in_((approved, current)))))}
+    if approved not in revs or current not in revs:
+        return None
+
+    def lines(r) -> list[str]:
+        return [f"标题：{r.title}", f"摘要：{r.summary}"] + _paragraphs(r.body_html)
+
+    diff = list(difflib.unified_diff(lines(revs[approved]), lines(revs[current]), lineterm="", n=1))[2:]
+    return {"from": approved, "to": current,
+            "lines": [{"kind": {"+": "add", "-": "del", "@": "hunk"}.get(d[:1], "same"), "text": d} for d in diff]}
+
+
+def _paragraphs(body_html: str) -> list[str]:
+    text = plain_text(body_html.replace("</p>", "</p>\n").replace("<br>", "\n"))
+    return [line.strip() for line in text.splitlines() if line.strip()] or [text]
+
+
+# -- previews ------------------------------------------------------------------------------------------------
+
+def stored_view(app: App, item_id: int, channel: str) -> ItemView:
+    """The ItemView an adapter would get for a stored item."""
+    with reading(app.store.engine) as conn:
+        return app.store.item_view(conn, item_id, channel)
+
+
+def channel_problems(app: App, view: ItemView, channel: str) -> list[str]:
+    """Every limit of ``channel`` the item breaks (the adapter's own check)."""
+    try:
+        return list(app.channel(channel).check(view))
+    except Exception as exc:  # a broken adapter must not take the page down; show why instead
+        return [f"无法检查：{type(exc).__name__}: {exc}"]
+
+
+def draft_view(app: App, fields: dict[str, Any], channel: str) -> ItemView:
+    """An ItemView for form fields not yet saved (for checking as the editor types)."""
+    from ..content import sanitize_html
+
+    body = fields.get("body") or ""
+    if "<" not in body:
+        body = "".join(f"<p>{html.escape(line)}</p>" for line in body.splitlines() if line.strip())
+    return ItemView(id=0, uid="", title=(fields.get("title") or "").strip(), category=fields.get("category") or "",
+                    body_html=sanitize_html(body), publish_at=app.clock.now(), summary=fields.get("summary") or "",
+                    department=fields.get("department") or "",
+                    channel_options=dict((fields.get("options") or {}).get(channel, {})))
+
+
+def preview_html(app: App, view: ItemView, channel: str) -> str:
+    """A self-contained page showing ``view`` as ``channel`` will (served with its own strict CSP, sandboxed)."""
+    settings = app.config.channels[channel]
+    kind = settings.type
+    title = html.escape(str(view.option("title", view.title)))
+    when = view.publish_at.astimezone(app.config.tz).strftime("%Y-%m-%d %H:%M")
+    body = _inline_images(view)
+    text = plain_text(view.body_html)
+    style = ("body{font:14px/1.7 'Noto Sans CJK SC','Microsoft YaHei',sans-serif;margin:0;padding:12px;color:#222;"
+             "background:#f4f5f7}img{max-width:100%}.card{background:#fff;border-radius:6px;max-width:340px;"
+             "margin:auto;box-shadow:0 1px 4px #0002;overflow:hidden}.cover{height:120px;display:flex;"
+             "align-items:flex-end;padding:8px 12px;color:#fff;font-weight:bold;font-size:16px}.digest{padding:8px 12px;"
+             "color:#666}.page{background:#fff;padding:16px 24px;max-width:760px;margin:auto}h1{font-size:20px;"
+             "text-align:center}.meta{color:#888;text-align:center;font-size:12px;border-bottom:1px solid #ddd;"
+             "padding-bottom:8px}.notice h1{color:#b00;font-size:18px}.att{font-size:12px;color:#05c}")
+    if kind == "wechat":
+        color = html.escape(str(getattr(settings, "cover_color", None) or "#1f4e8c"))
+        digest = html.escape((view.summary or text)[:54])
+        inner = (f'<div class="card"><div class="cover" style="background:{color}">{title}</div>'
+                 f'<div class="digest">{digest}</div></div><div class="page" style="margin-top:12px">'
+                 f'<h1>{title}</h1><div class="meta">{html.escape(str(getattr(settings, "author", "") or ""))} '
+                 f'{when}</div>{body}</div>')
+    elif kind == "resource_site":
+        files = "".join(f'<div class="att">附件：{html.escape(a.filename)}</div>' for a in view.attachments)
+        inner = (f'<div class="page notice"><h1>{title}</h1><div class="meta">发布时间：{when}</div>{body}{files}'
+                 f'</div>')
+    else:
+        dept = html.escape(view.department or app.config.office.name)
+        files = "".join(f'<div class="att">附件：{html.escape(a.filename)}</div>' for a in view.attachments)
+        inner = (f'<div class="page"><h1>{title}</h1><div class="meta">来源：{dept}　发布时间：{when}　'
+                 f'栏目：{html.escape(view.category)}</div>{body}{files}</div>')
+    return f'<!doctype html><html lang="zh-CN"><meta charset="utf-8"><style>{style}</style><body>{inner}</body></html>'
+
+
+def _inline_images(view: ItemView) -> str:
+    """The body with ``attachment:`` images shown as data URLs (the preview loads nothing from outside)."""
+    import base64
+
+    body = view.body_html
+    for sha, att in view.inline_images.items():
+        try:
+            data = base64.b64encode(Path(att.path).read_bytes()).decode()
+        except OSError:
+            continue
+        body = body.replace(f'src="attachment:{sha}"', f'src="data:{att.mime};base64,{data}"')
+    return body
+
+
+# -- the 工作台 --------------------------------------------------------------------------------------------
+
+def inspection_risks(app: App, office: str) -> list[dict]:
+    """Channels and categories near or past the inspections' idle limit: ``{"what", "name", "last", "limit",
+    "days_left"}`` (negative days_left: already at risk), most urgent first."""
+    now = app.clock.now()
+    with reading(app.store.engine) as conn:
+        published = and_(deliveries.c.status == "published", items.c.office == office)
+        by_channel = dict(conn.execute(select(deliveries.c.channel, func.max(deliveries.c.published_at))
+                                       .join(items, items.c.id == deliveries.c.item_id).where(published)
+                                       .group_by(deliveries.c.channel)).all())
+        by_category = dict(conn.execute(select(items.c.category, func.max(deliveries.c.published_at))
+                                        .join(items, items.c.id == deliveries.c.item_id).where(published)
+                                        .group_by(items.c.category)).all())
+    out = []
+
+    def add(what: str, name: str, label: str, last: datetime | None, limit: int) -> None:
+        if last is not None and last.tzinfo is None:
+            from datetime import timezone
+            last = last.replace(tzinfo=timezone.utc)
+        left = limit - (now - last).days if last else -1
+        if left <= max(3, limit // 5):
+            out.append({"what": what, "name": name, "label": label, "last": last, "limit": limit, "days_left": left})
+
+    for name, s in app.config.channels.items():
+        if s.enabled and s.type in NEWS_CHANNEL_TYPES:
+            add("channel", name, s.display_name or name, by_channel.get(name), NEWS_DAYS)
+    for cat in app.config.categories:
+        if any(w in cat for w in NOTICE_WORDS):
+            add("category", cat, cat, by_category.get(cat), NOTICE_DAYS)
+        elif any(w in cat for w in NEWS_WORDS):
+            add("category", cat, cat, by_category.get(cat), NEWS_DAYS)
+    return sorted(out, key=lambda r: r["days_left"])
+
+
+def today_schedule(app: App, office: str) -> list[dict]:
+    """Items scheduled for today (office time), with their deliveries."""
+    from ..listing import Filters, list_items
+
+    today = app.clock.now().astimezone(app.config.tz).date()
+    return list_items(app.store.engine, app.config.tz, Filters(office=office, since=today, until=today),
+                      per_page=100, order="schedule")["items"]
+
+
+def attention(app: App, office: str) -> dict[str, list[dict]]:
+    """What an operator must look at: dead deliveries and late approved items of the office."""
+    now = app.clock.now()
+    with reading(app.store.engine) as conn:
+        dead = [dict(r._mapping) for r in conn.execute(
+            select(items.c.id, items.c.title, deliveries.c.channel, deliveries.c.last_error)
+            .join(items, items.c.id == deliveries.c.item_id)
+            .where(and_(items.c.office == office, deliveries.c.status == "dead", items.c.status == "active"))
+            .order_by(items.c.id.desc()).limit(50))]
+        late = [dict(r._mapping) for r in conn.execute(
+            select(items.c.id, items.c.title, items.c.publish_at, items.c.review_state).where(and_(
+                items.c.office == office, items.c.status == "active", items.c.publish_at <= now,
+                items.c.review_state != "approved")).order_by(items.c.publish_at).limit(50))]
+    return {"dead": dead, "late": late}
+
+
+# -- tallies ---------------------------------------------------------------------------------------------------
+
+def monthly(app: App, office: str, year: int) -> dict[str, list[int]]:
+    """Publications per channel per local month of ``year`` (12 numbers a channel)."""
+    start, end = year_bounds(year, app.config)
+    tz = app.config.tz
+    counts: dict[str, list[int]] = defaultdict(lambda: [0] * 12)
+    with reading(app.store.engine) as conn:
+        for channel, at in conn.execute(
+                select(deliveries.c.channel, deliveries.c.published_at).join(items, items.c.id == deliveries.c.item_id)
+                .where(and_(items.c.office == office, deliveries.c.status == "published",
+                            deliveries.c.published_at >= start, deliveries.c.published_at < end))):
+            counts[channel][at.astimezone(tz).month - 1] += 1
+    return {name: counts[name] for name in app.config.channels if name in counts}
+
+
+def month_chart_svg(series: dict[str, list[int]], labels: dict[str, str]) -> str:
+    """A grouped bar chart (server-rendered SVG) of publications per month per channel."""
+    colors = ["#1f4e8c", "#2e8b57", "#c8702a", "#8e44ad", "#b03a2e", "#555"]
+    width, height, left, bottom = 900, 260, 40, 30
+    peak = max([max(v) for v in series.values()] + [1])
+    group = (width - left) / 12
+    bar = max(2.0, (group - 6) / max(1, len(series)))
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height + 30}" role="img" '
+             f'aria-label="各渠道每月发布条数" class="chart">']
+    for tick in range(0, 5):
+        value = round(peak * tick / 4)
+        y = height - bottom - (height - bottom - 10) * tick / 4
+        parts.append(f'<line x1="{left}" x2="{width}" y1="{y:.0f}" y2="{y:.0f}" stroke="#ddd"/>'
+                     f'<text x="{left - 4}" y="{y + 4:.0f}" font-size="11" text-anchor="end">{value}</text>')
+    for m in range(12):
+        x0 = left + m * group + 3
+        for i, (name, values) in enumerate(series.items()):
+            h = (height - bottom - 10) * values[m] / peak
+            parts.append(f'<rect x="{x0 + i * bar:.1f}" y="{height - bottom - h:.1f}" width="{bar - 1:.1f}" '
+                         f'height="{h:.1f}" fill="{colors[i % len(colors)]}"><title>{html.escape(labels.get(name, name))}'
+                         f' {m + 1}月：{values[m]}</title></rect>')
+        parts.append(f'<text x="{x0 + group / 2 - 3:.0f}" y="{height - bottom + 16}" font-size="12" '
+                     f'text-anchor="middle">{m + 1}月</text>')
+    for i, name in enumerate(series):
+        parts.append(f'<rect x="{left + i * 160}" y="{height + 8}" width="12" height="12" '
+                     f'fill="{colors[i % len(colors)]}"/><text x="{left + i * 160 + 16}" y="{height + 18}" '
+                     f'font-size="12">{html.escape(labels.get(name, name))}</text>')
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def schedule_window(app: App) -> tuple[datetime, datetime]:
+    """Now and one day later (for 'due soon' lists)."""
+    now = app.clock.now()
+    return now, now + timedelta(days=1)
