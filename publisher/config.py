@@ -160,7 +160,8 @@ class NotifyConfig(_Strict):
 
     webhooks: list[WebhookTarget] = Field(default_factory=list)
     smtp: SmtpTarget | None = None
-    console_url: str = ""
+    console_url: str = Field(default="", description="the console's address, for links in notices")
+    interval: float = Field(default=30, gt=0, description="seconds between looks for new events")
 
 
 class ConsoleConfig(_Strict):

@@ -20,6 +20,16 @@ def serve(obj, host: str, port: int, secure_cookies: bool | None, proxy_headers:
 
     app = obj.app()
     web = create_app(app, secure_cookies=secure_cookies)
+    sweeper = None
+    if app.config.notify.webhooks or app.config.notify.smtp:
+        from ..notify import SweepThread
+
+        sweeper = SweepThread(app, app.config.notify.interval)
+        sweeper.start()
     click.echo(f"console at http://{host}:{port}/ (API under /api/, OpenAPI at /api/openapi.json)", err=True)
-    uvicorn.run(web, host=host, port=port, log_level="info", proxy_headers=proxy_headers,
-                forwarded_allow_ips="127.0.0.1" if proxy_headers else None, server_header=False)
+    try:
+        uvicorn.run(web, host=host, port=port, log_level="info", proxy_headers=proxy_headers,
+                    forwarded_allow_ips="127.0.0.1" if proxy_headers else None, server_header=False)
+    finally:
+        if sweeper is not None:
+            sweeper.stop()

@@ -1,0 +1,184 @@
+"""Notifications: who must hear about an event (from the audit chain), told through 企业微信/钉钉 group robots
+and e-mail. The console's 工作台 shows the same things from the live state."""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import threading
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+
+import requests
+from sqlalchemy import and_, func, insert, select, update
+
+from .app import App
+from .db import reading
+from .schema import channel_state, events, item_revisions, items, users
+
+log = logging.getLogger("publisher.notify")
+CURSOR = ("notify", "cursor")  # channel_state row: the last event id already notified
+BATCH = 500
+WEBHOOK_TIMEOUT = 5
+
+
+@dataclass
+class Notice:
+    """One thing to tell: its kind (the event's), the text, and the users it is for (empty: operators' group)."""
+
+    kind: str
+    text: str
+    recipients: list[str] = field(default_factory=list)
+    item_id: int | None = None
+
+
+def _office_users(conn, office: str | None, roles: tuple[str, ...]) -> list[str]:
+    q = select(users.c.name).where(and_(users.c.role.in_(roles), users.c.disabled.is_(False)))
+    if office is not None:
+        q = q.where(users.c.office == office)
+    return list(conn.execute(q.order_by(users.c.name)).scalars())
+
+
+def notices_for(app: App, conn, event: dict) -> list[Notice]:
+    """What an audit event means for people: reviewers, the editor, operators. Empty for most events."""
+    kind, detail = event["kind"], event["detail"] or {}
+    item = None
+    if event["item_id"] is not None:
+        item = conn.execute(select(items.c.id, items.c.title, items.c.office, items.c.review_step,
+                                   items.c.review_state).where(items.c.id == event["item_id"])).first()
+    title = f"《{item.title}》" if item else ""
+    office = item.office if item else event.get("office")
+    authors = (list(conn.execute(select(item_revisions.c.created_by).distinct()
+                                 .where(item_revisions.c.item_id == item.id)).scalars()) if item else [])
+    operators = ("approver", "admin")
+    steps = app.config.review.steps
+    if kind in ("review_submitted", "review_approved", "review_restarted") and item and item.review_state == "in_review":
+        step = steps[min(item.review_step or 0, len(steps) - 1)]
+        roles = ("reviewer", "approver") if step.role == "reviewer" else ("approver",)
+        who = [u for u in _office_users(conn, office, roles) if u not in authors and u != event["actor"]]
+        return [Notice(kind, f"{title}等待{step.name}，请审核（信息编号 {item.id}）", who, item.id)]
+    if kind == "review_approved" and item and item.review_state == "approved":
+        out = [Notice(kind, f"{title}已通过终审，将按时发布", authors, item.id)]
+        if detail.get("late"):
+            out.append(Notice("late_approved", f"{title}通过终审时已过发布时间"
+                              + ("，正等待新的发布时间" if detail.get("held") else "，将立即发布"),
+                              _office_users(conn, office, operators), item.id))
+        return out
+    if kind == "review_rejected" and item:
+        return [Notice(kind, f"{title}被退回：{detail.get('comment') or ''}", authors, item.id)]
+    if kind == "published" and item:
+        channel = app.config.channels.get(event["channel"] or "")
+        name = (channel.display_name if channel else None) or event["channel"]
+        return [Notice(kind, f"{title}已在{name}发布", authors, item.id)]
+    if kind == "dead" and item:
+        return [Notice(kind, f"{title}在{event['channel']}发布失败，已停止重试：{detail.get('error') or ''}",
+                       _office_users(conn, office, operators), item.id)]
+    if kind == "paused":
+        return [Notice(kind, f"渠道 {event['channel']} 已暂停：{detail.get('reason') or ''}",
+                       _office_users(conn, None, operators))]
+    return []
+
+
+class Notifier:
+    """Sends notices through the configured webhooks and SMTP relay (config ``notify:``)."""
+
+    def __init__(self, app: App, *, session: requests.Session | None = None):
+        self.app = app
+        self.settings = app.config.notify
+        self.http = session or requests.Session()
+
+    @property
+    def configured(self) -> bool:
+        """Whether anything besides the console will hear about events."""
+        return bool(self.settings.webhooks or self.settings.smtp)
+
+    def deliver(self, notice: Notice) -> None:
+        """Send one notice everywhere it is wanted; a failing target is logged (without its URL) and skipped."""
+        text = notice.text + (f"\n{self.settings.console_url.rstrip('/')}/items/{notice.item_id}"
+                              if self.settings.console_url and notice.item_id else "")
+        for number, hook in enumerate(self.settings.webhooks):
+            if hook.events and notice.kind not in hook.events:
+                continue
+            mention = "、".join(notice.recipients)
+            content = text + (f"\n（{mention}）" if mention else "")
+            try:
+                response = self.http.post(hook.url, json={"msgtype": "text", "text": {"content": content}},
+                                          timeout=WEBHOOK_TIMEOUT)
+                if response.status_code >= 400:
+                    log.warning("notify: webhook %d (%s) answered HTTP %s", number, hook.kind, response.status_code)
+            except requests.RequestException as exc:
+                log.warning("notify: webhook %d (%s) failed: %s", number, hook.kind, type(exc).__name__)
+        smtp = self.settings.smtp
+        if smtp and (not smtp.events or notice.kind in smtp.events):
+            to = sorted({smtp.to[r] for r in notice.recipients if r in smtp.to})
+            if to:
+                self._mail(to, notice, text)
+
+    def _mail(self, to: list[str], notice: Notice, text: str) -> None:
+        smtp = self.settings.smtp
+        message = EmailMessage()
+        message["From"] = smtp.sender
+        message["To"] = ", ".join(to)
+        message["Subject"] = f"[{self.app.config.office.name}信息发布] {notice.text[:60]}"
+        message.set_content(text)
+        try:
+            with smtplib.SMTP(smtp.host, smtp.port, timeout=10) as client:
+                if smtp.starttls:
+                    client.starttls()
+                if smtp.username:
+                    client.login(smtp.username, smtp.password or "")
+                client.send_message(message)
+        except (OSError, smtplib.SMTPException) as exc:
+            log.warning("notify: e-mail to %d address(es) failed: %s", len(to), type(exc).__name__)
+
+
+def _cursor(conn) -> int | None:
+    value = conn.execute(select(channel_state.c.value).where(and_(
+        channel_state.c.channel == CURSOR[0], channel_state.c.key == CURSOR[1]))).scalar()
+    return int(value["last_event"]) if isinstance(value, dict) and "last_event" in value else None
+
+
+def sweep(app: App, notifier: Notifier) -> int:
+    """Notify about events appended since the last sweep; returns how many notices went out.
+
+    The first sweep only marks where to start (no flood of old news). The cursor is kept in the database, so
+    one console process after another carries on where the last stopped.
+    """
+    with reading(app.store.engine) as conn:
+        last = _cursor(conn)
+        newest = conn.execute(select(func.max(events.c.id))).scalar() or 0
+        rows = [] if last is None else [dict(r) for r in conn.execute(
+            select(events).where(events.c.id > last).order_by(events.c.id).limit(BATCH)).mappings()]
+        notices = [n for row in rows for n in notices_for(app, conn, row)]
+    for notice in notices:
+        notifier.deliver(notice)
+    upto = rows[-1]["id"] if rows else (newest if last is None else last)
+    with app.store.engine.begin() as conn:
+        if last is None:
+            conn.execute(insert(channel_state).values(channel=CURSOR[0], key=CURSOR[1], version=0,
+                                                      value={"last_event": upto}))
+        elif upto != last:
+            conn.execute(update(channel_state).where(and_(channel_state.c.channel == CURSOR[0],
+                                                          channel_state.c.key == CURSOR[1]))
+                         .values(value={"last_event": upto}))
+    return len(notices)
+
+
+class SweepThread(threading.Thread):
+    """Runs :func:`sweep` every ``interval`` seconds until stopped (inside ``publisher serve``)."""
+
+    def __init__(self, app: App, interval: float = 30.0):
+        super().__init__(name="publisher-notify", daemon=True)
+        self.app, self.interval, self.stopping = app, interval, threading.Event()
+        self.notifier = Notifier(app)
+
+    def run(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                sweep(self.app, self.notifier)
+            except Exception:  # keep serving the console; the next sweep tries again
+                log.exception("notify: sweep failed")
+            self.stopping.wait(self.interval)
+
+    def stop(self) -> None:
+        self.stopping.set()
