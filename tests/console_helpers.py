@@ -62,3 +62,12 @@ def serving(web):
     finally:
         server.should_exit = True
         thread.join(5)
+
+
+def cheap_hashing(monkeypatch) -> None:
+    """Argon2id with small parameters: the tests check the flow, not the hash's cost (shared CPUs)."""
+    from argon2 import PasswordHasher
+
+    import publisher.users
+
+    monkeypatch.setattr(publisher.users, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))

@@ -1,0 +1,243 @@
+"""The console's pages and its session security, through the ASGI app (Starlette's TestClient)."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select
+
+from console_helpers import PASSWORD, add_staff, cheap_hashing, csrf_of, login
+from publisher.db import reading
+from publisher.schema import events
+
+LONG_TITLE = "关于公布二〇一九年第二批城镇住房保障家庭租赁补贴资格审核结果及有关事项的公示"  # > 32 characters
+
+
+def channels(tmp_path) -> dict:
+    return {
+        "website": {"type": "cms", "display_name": "测试网站平台", "base_url": "http://127.0.0.1:9", "auth_token": "t"},
+        "wechat": {"type": "wechat", "display_name": "微信公众号", "api_base": "http://127.0.0.1:9", "appid": "wx1",
+                   "secret": "s", "cover_color": "#1f4e8c"},
+        "feed": {"type": "rss", "display_name": "RSS", "output": str(tmp_path / "feed.xml"),
+                 "site_url": "http://127.0.0.1:9", "count_in_report": False},
+    }
+
+
+@pytest.fixture
+def app(make_app, sqlite_url, tmp_path, monkeypatch):
+    cheap_hashing(monkeypatch)
+    app = make_app(sqlite_url, channels(tmp_path), routing={"default": ["website", "feed"]})
+    add_staff(app)
+    return app
+
+
+@pytest.fixture
+def client(app):
+    from publisher.web import create_app
+
+    def make(name: str | None = None) -> TestClient:
+        c = TestClient(create_app(app))
+        if name:
+            assert login(c, name).status_code == 303
+        return c
+    return make
+
+
+def compose(c, **fields):
+    data = {"csrf_token": csrf_of(c, "/compose"), "title": "关于住房保障资格审核结果的公示", "category": "公示公告",
+            "body": "<p>公示内容。</p>", "at": "2019-06-01T12:00", **fields}
+    files = fields.pop("files", None)
+    data.pop("files", None)
+    return c.post("/compose", data=data, files=files, follow_redirects=False)
+
+
+def test_pages_need_a_login_and_answer_in_chinese_after_it(client):
+    anonymous = client()
+    r = anonymous.get("/items", follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].startswith("/login")
+    c = client("editor1")
+    for path in ("/", "/compose", "/items", "/calendar", "/review", "/tally", "/audit"):
+        r = c.get(path)
+        assert r.status_code == 200, path
+        assert "工作台" in r.text and 'lang="zh-CN"' in r.text
+
+
+def test_every_page_has_a_csp_without_inline_script(client):
+    c = client("editor1")
+    for path in ("/", "/compose", "/login"):
+        r = c.get(path)
+        csp = r.headers["content-security-policy"]
+        assert "script-src 'self'" in csp and "unsafe-inline" not in csp.split("script-src")[1].split(";")[0]
+        assert "frame-ancestors 'none'" in csp
+        assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", r.text), path  # only same-origin script files
+        assert r.headers["x-content-type-options"] == "nosniff"
+
+
+def test_session_cookie_is_httponly_and_samesite(app):
+    from publisher.web import create_app
+
+    c = TestClient(create_app(app, secure_cookies=True), base_url="https://testserver")
+    r = login(c, "editor1")
+    cookie = r.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Secure" in cookie
+
+
+def test_a_form_without_the_csrf_token_is_refused(client, app):
+    c = client("editor1")
+    r = c.post("/compose", data={"title": "无令牌", "category": "公示公告", "body": "x"}, follow_redirects=False)
+    assert r.status_code == 403 and "CSRF" in r.text
+    r = c.post("/api/items", json={"title": "无令牌", "category": "公示公告"})
+    assert r.status_code == 403 and r.json()["error"]["code"] == "csrf"
+    ok = c.post("/api/items", json={"title": "带令牌", "category": "公示公告"},
+                headers={"X-CSRF-Token": csrf_of(c)})
+    assert ok.status_code == 201
+
+
+def test_a_script_title_is_shown_as_text_everywhere(client):
+    c = client("editor1")
+    r = compose(c, title="<script>alert('x')</script>公示")
+    assert r.status_code == 303
+    item_page = c.get(r.headers["location"])
+    queue_page = c.get("/items")
+    for page in (item_page, queue_page, c.get("/")):
+        assert "<script>alert" not in page.text
+    assert "&lt;script&gt;alert(" in item_page.text and "&lt;script&gt;alert(" in queue_page.text
+
+
+def test_an_account_is_locked_after_repeated_failures_and_it_is_logged(client, app):
+    c = client()
+    for _ in range(4):
+        assert login(c, "rev1", "wrong password!").status_code == 401
+    r = login(c, "rev1", "wrong password!")
+    assert r.status_code == 429 and "锁定" in r.text
+    assert login(c, "rev1", PASSWORD).status_code == 429  # even the right password, while locked
+    with reading(app.store.engine) as conn:
+        kinds = list(conn.execute(select(events.c.kind).where(events.c.actor == "rev1")).scalars())
+    assert kinds.count("login_failed") == 4 and "login_locked" in kinds and "login_refused" in kinds
+    app.clock.advance(16 * 60)
+    assert login(c, "rev1", PASSWORD).status_code == 303
+
+
+def test_an_address_is_locked_after_failures_across_accounts(client, app):
+    c = client()
+    for n in range(20):
+        login(c, f"nobody{n}", "wrong password!")
+    assert login(c, "editor1", PASSWORD).status_code == 429
+
+
+def test_logout_ends_the_session(client):
+    c = client("editor1")
+    r = c.post("/logout", data={"csrf_token": csrf_of(c)}, follow_redirects=False)
+    assert r.status_code == 303
+    assert c.get("/", follow_redirects=False).status_code == 303
+
+
+def test_a_docx_upload_becomes_the_sanitised_body(client, app):
+    from docx import Document
+
+    doc = Document()
+    doc.add_paragraph("关于住房保障资格审核结果的公示正文第一段。")
+    doc.add_paragraph("<script>alert(1)</script>第二段。")
+    buf = io.BytesIO()
+    doc.save(buf)
+    c = client("editor1")
+    r = compose(c, body="", files={"docx": ("公示.docx", buf.getvalue(),
+                                            "application/vnd.openxmlformats-officedocument.wordprocessingml.document")})
+    assert r.status_code == 303
+    item_id = int(r.headers["location"].split("?")[0].rsplit("/", 1)[1])
+    body = app.store.get_item(item_id)["body_html"]
+    assert "正文第一段" in body and "<script>" not in body
+
+
+def test_a_wechat_title_over_the_limit_is_named_and_a_short_title_fixes_it(client):
+    c = client("editor1")
+    r = compose(c, title=LONG_TITLE, channels=["website", "wechat"])
+    assert r.status_code == 422 and "32" in r.text and "wechat" in r.text
+    assert LONG_TITLE in r.text  # the form keeps what the editor typed
+    r = compose(c, title=LONG_TITLE, channels=["website", "wechat"], **{"short_title.wechat": "租赁补贴资格审核结果公示"})
+    assert r.status_code == 303
+
+
+def test_live_check_reports_each_channels_limits(client):
+    c = client("editor1")
+    r = c.post("/api/check", json={"title": LONG_TITLE, "category": "公示公告", "body": "<p>x</p>",
+                                   "channels": ["wechat", "website"]}, headers={"X-CSRF-Token": csrf_of(c)})
+    assert r.status_code == 200
+    assert any("32" in p for p in r.json()["channels"]["wechat"]) and r.json()["channels"]["website"] == []
+
+
+def test_review_in_the_console_four_people_and_the_diff_after_an_edit(client, app):
+    editor = client("editor1")
+    r = compose(editor)
+    item = r.headers["location"].split("?")[0]
+    editor.post(item + "/submit", data={"csrf_token": csrf_of(editor)})
+    own = editor.post(item + "/approve", data={"csrf_token": csrf_of(editor)}, follow_redirects=True)
+    assert "未完成" in own.text and "rule: role" in own.text
+    for name in ("rev1", "rev2"):
+        c = client(name)
+        assert "待我审核" in c.get("/").text
+        c.post(item + "/approve", data={"csrf_token": csrf_of(c), "comment": "同意"})
+    page = editor.get(item)
+    assert "等待终审" in page.text
+    editor.post(item + "/edit", data={"csrf_token": csrf_of(editor), "title": "关于住房保障资格审核结果的公示（更正）",
+                                       "category": "公示公告", "body": "<p>公示内容已更正。</p>",
+                                       "at": "2019-06-01T12:00", "channels": ["website", "feed"]})
+    page = client("rev1").get(item)
+    assert "等待初审" in page.text and "以来的修改" in page.text and "（更正）" in page.text
+    c = client("appr1")
+    c.post(item + "/reject", data={"csrf_token": csrf_of(c), "comment": "请重写"})
+    assert "请重写" in client("editor1").get(item).text
+
+
+def test_another_offices_item_is_not_found(client):
+    c = client("editor1")
+    item = compose(c).headers["location"].split("?")[0]
+    other = client("other")
+    assert other.get(item).status_code == 404
+    assert other.get(f"/api/items/{item.rsplit('/', 1)[1]}").status_code == 404
+    assert "关于住房保障资格审核结果的公示" not in other.get("/items").text
+
+
+def test_preview_is_sandboxed_with_its_own_strict_policy(client):
+    c = client("editor1")
+    item = compose(c, channels=["website", "wechat"]).headers["location"].split("?")[0]
+    page = c.get(item)
+    assert 'sandbox=""' in page.text and f'src="{item}/preview/wechat"' in page.text
+    preview = c.get(item + "/preview/wechat")
+    assert "sandbox" in preview.headers["content-security-policy"]
+    assert "script-src" not in preview.headers["content-security-policy"]
+
+
+def test_users_page_is_for_admins_only(client):
+    assert client("editor1").get("/users").status_code == 403
+    admin = client("admin1")
+    assert admin.get("/users").status_code == 200
+    r = admin.post("/users", data={"csrf_token": csrf_of(admin, "/users"), "action": "add", "name": "rev3",
+                                   "role": "reviewer", "password": "another good password"}, follow_redirects=False)
+    assert r.status_code == 303
+    assert login(client(), "rev3", "another good password").status_code == 303
+    admin.post("/users", data={"csrf_token": csrf_of(admin, "/users"), "action": "disable", "name": "rev1"})
+    assert login(client(), "rev1").status_code == 401
+
+
+def test_a_disabled_users_session_stops_working(client):
+    c = client("rev2")
+    admin = client("admin1")
+    admin.post("/users", data={"csrf_token": csrf_of(admin, "/users"), "action": "disable", "name": "rev2"})
+    assert c.get("/", follow_redirects=False).status_code == 303
+
+
+def test_queue_page_shows_the_total_and_pages(client, app):
+    from publisher.queue import ItemRequest, queue_one
+    from publisher.users import actor_from_row, get_user
+
+    editor = actor_from_row(get_user(app.store, "editor1"))
+    for n in range(55):
+        queue_one(app, ItemRequest(title=f"工作动态第{n}期", category="其他", body="x"), actor=editor)
+    c = client("editor1")
+    page = c.get("/items")
+    assert "共 <b>55</b> 条" in page.text and "下一页" in page.text
+    assert "共 <b>1</b> 条" in c.get("/items?q=第54期").text
