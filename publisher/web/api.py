@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -31,6 +31,8 @@ REPORT_FORMATS = ("md", "html", "json", "docx")
 MEDIA = {"md": "text/markdown; charset=utf-8", "html": "text/html; charset=utf-8",
          "json": "application/json", "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
 
+ID_MAX = 2_147_483_647
+ItemId = Annotated[int, Path(ge=1, le=ID_MAX)]
 Text = Annotated[str, Field(max_length=2_000_000)]
 Short = Annotated[str, Field(max_length=1000)]
 
@@ -150,50 +152,50 @@ def post_item(request: Request, actor: User, body: ItemIn) -> dict:
 
 
 @router.get("/items/{item_id}", responses=ERRORS, summary="一条信息及各渠道投递（同 item show --json）")
-def get_item(request: Request, actor: User, item_id: int, events: bool = False) -> dict:
+def get_item(request: Request, actor: User, item_id: ItemId, events: bool = False) -> dict:
     return as_json(views.item_json(console_of(request).app, actor, item_id, with_events=events))
 
 
 @router.patch("/items/{item_id}", responses=ERRORS, summary="修改信息（通过后修改会重新审核）")
-def patch_item(request: Request, actor: User, item_id: int, body: ItemPatch) -> dict:
+def patch_item(request: Request, actor: User, item_id: ItemId, body: ItemPatch) -> dict:
     _require_editor(actor)
     changes = body.model_dump(exclude_unset=True)
     return as_json(edit_item(console_of(request).app, actor, item_id, **changes))
 
 
 @router.post("/items/{item_id}/submit", responses=ERRORS, summary="提交审核")
-def submit_item(request: Request, actor: User, item_id: int) -> dict:
+def submit_item(request: Request, actor: User, item_id: ItemId) -> dict:
     return as_json(review.submit(console_of(request).app, actor, item_id))
 
 
 @router.post("/items/{item_id}/approve", responses=ERRORS, summary="通过当前审核步骤（可附理由越过审查结果）")
-def approve_item(request: Request, actor: User, item_id: int, body: Decision | None = None) -> dict:
+def approve_item(request: Request, actor: User, item_id: ItemId, body: Decision | None = None) -> dict:
     body = body or Decision()
     return as_json(review.approve(console_of(request).app, actor, item_id, comment=body.comment,
                                   override=body.override))
 
 
 @router.post("/items/{item_id}/reject", responses=ERRORS, summary="退回编辑（须写意见）")
-def reject_item(request: Request, actor: User, item_id: int, body: Rejection) -> dict:
+def reject_item(request: Request, actor: User, item_id: ItemId, body: Rejection) -> dict:
     return as_json(review.reject(console_of(request).app, actor, item_id, comment=body.comment))
 
 
 @router.post("/items/{item_id}/retract", responses=ERRORS, summary="在所有渠道撤回")
-def retract(request: Request, actor: User, item_id: int, body: Retraction | None = None) -> dict:
+def retract(request: Request, actor: User, item_id: ItemId, body: Retraction | None = None) -> dict:
     app = console_of(request).app
     retract_item(app, item_id, (body or Retraction()).reason, actor=actor)
     return as_json(views.item_json(app, actor, item_id))
 
 
 @router.post("/items/{item_id}/retry", responses=ERRORS, summary="重试失败、放弃或待核实的投递")
-def retry(request: Request, actor: User, item_id: int, body: RetryIn | None = None) -> dict:
+def retry(request: Request, actor: User, item_id: ItemId, body: RetryIn | None = None) -> dict:
     app = console_of(request).app
     done = retry_item(app, item_id, (body or RetryIn()).channel, actor=actor)
     return {"retried": done}
 
 
 @router.post("/items/{item_id}/settle", responses=ERRORS, summary="人工确认一条待核实的投递已发布")
-def settle(request: Request, actor: User, item_id: int, body: SettleIn) -> dict:
+def settle(request: Request, actor: User, item_id: ItemId, body: SettleIn) -> dict:
     app = console_of(request).app
     when = parse_time(body.at, app, field_name="at") if body.at else None
     settle_item(app, item_id, body.channel, url=body.url, external_id=body.external_id, published_at=when,
@@ -202,18 +204,18 @@ def settle(request: Request, actor: User, item_id: int, body: SettleIn) -> dict:
 
 
 @router.post("/items/{item_id}/check", responses=ERRORS, summary="重新运行发布前审查")
-def check(request: Request, actor: User, item_id: int) -> dict:
+def check(request: Request, actor: User, item_id: ItemId) -> dict:
     return as_json(check_stored_item(console_of(request).app, actor, item_id))
 
 
 @router.post("/items/{item_id}/mask", responses=ERRORS, summary="对个人信息脱敏（生成新版本）")
-def mask(request: Request, actor: User, item_id: int) -> dict:
+def mask(request: Request, actor: User, item_id: ItemId) -> dict:
     _require_editor(actor)
     return as_json(mask_stored_item(console_of(request).app, actor, item_id))
 
 
 @router.get("/items/{item_id}/review", responses=ERRORS, summary="审核状态、历史与审查结果（同 review show --json）")
-def item_review(request: Request, actor: User, item_id: int) -> dict:
+def item_review(request: Request, actor: User, item_id: ItemId) -> dict:
     app = console_of(request).app
     return as_json(review.show(app, actor, item_id) | {"diff": views.diff_since_approval(app, item_id)})
 
@@ -239,7 +241,7 @@ def get_tally(request: Request, actor: User, year: Annotated[int, Query(ge=1900,
 
 
 @router.get("/audit", responses=ERRORS, summary="审计日志（本单位）")
-def get_audit(request: Request, actor: User, item: int | None = None,
+def get_audit(request: Request, actor: User, item: Annotated[int | None, Query(ge=1, le=ID_MAX)] = None,
               user: Annotated[str | None, Query(max_length=80)] = None, since: str | None = None,
               limit: Annotated[int, Query(ge=1, le=1000)] = 100, offset: Annotated[int, Query(ge=0)] = 0) -> list:
     app = console_of(request).app
@@ -255,7 +257,7 @@ def get_audit(request: Request, actor: User, item: int | None = None,
 
 @router.get("/reports/{year}", responses=ERRORS, summary="年度报告材料下载",
             response_class=Response)
-def get_report(request: Request, actor: User, year: int,
+def get_report(request: Request, actor: User, year: Annotated[int, Path(ge=1900, le=9998)],
                format: Literal["md", "html", "json", "docx"] = "md") -> Response:
     if not 1900 <= year <= 9998:
         raise InputError("between 1900 and 9998", field="year")

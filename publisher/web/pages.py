@@ -28,6 +28,7 @@ from ..tally import tally
 from ..users import Actor, Role, add_user, list_users, set_disabled, set_password
 from . import views
 from .security import CSRF_FIELD, PREVIEW_CSP, SESSION_COOKIE, LoginRefused
+from .api import ItemId
 from .server import ApiError, console_of
 
 router = APIRouter(include_in_schema=False)
@@ -255,7 +256,7 @@ async def compose(request: Request):
 
 
 @router.get("/items/{item_id}/edit")
-def edit_form(request: Request, item_id: int):
+def edit_form(request: Request, item_id: ItemId):
     actor = _actor(request)
     app = console_of(request).app
     item = views.item_json(app, actor, item_id)
@@ -267,7 +268,7 @@ def edit_form(request: Request, item_id: int):
 
 
 @router.post("/items/{item_id}/edit")
-async def edit(request: Request, item_id: int):
+async def edit(request: Request, item_id: ItemId):
     actor = _actor(request)
     app = console_of(request).app
     item = views.item_json(app, actor, item_id)
@@ -292,7 +293,7 @@ async def edit(request: Request, item_id: int):
 # -- the item page ---------------------------------------------------------------------------------------------
 
 @router.get("/items/{item_id}")
-def item_page(request: Request, item_id: int):
+def item_page(request: Request, item_id: ItemId):
     actor = _actor(request)
     app = console_of(request).app
     item = views.item_json(app, actor, item_id, with_events=True)
@@ -308,7 +309,7 @@ def item_page(request: Request, item_id: int):
 
 
 @router.get("/items/{item_id}/preview/{channel}")
-def preview(request: Request, item_id: int, channel: str):
+def preview(request: Request, item_id: ItemId, channel: str):
     actor = _actor(request)
     app = console_of(request).app
     views.item_json(app, actor, item_id)  # office scoping
@@ -322,7 +323,7 @@ ACTIONS = ("submit", "approve", "reject", "retract", "retry", "settle", "mask", 
 
 
 @router.post("/items/{item_id}/{action}")
-async def item_action(request: Request, item_id: int, action: str):
+async def item_action(request: Request, item_id: ItemId, action: str):
     actor = _actor(request)
     app = console_of(request).app
     if action not in ACTIONS:

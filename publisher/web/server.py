@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,8 @@ from ..users import Actor, get_user, actor_from_row, user_for_token
 from .security import CSRF_FIELD, CSRF_HEADER, HEADERS, SESSION_COOKIE, LoginGuard, Session, Sessions, csrf_ok
 
 HERE = Path(__file__).parent
+FIELD_PREFIX = re.compile(r"^(title|category|body|body_file|channel|option|at|department|author|summary|key|"
+                          r"attach|docx|password|name|role|status|q|since|until|page|per_page|year|comment)\b: ")
 CONFLICT_RULES = {"state", "concurrent", "retracted", "published"}
 log = logging.getLogger("publisher.web")
 
@@ -90,10 +93,11 @@ def _as_api_error(exc: Exception) -> ApiError:
     if isinstance(exc, ApiError):
         return exc
     if isinstance(exc, InputError):
-        message = str(exc)
-        if exc.field and message.startswith(f"{exc.field}: "):
-            message = message[len(exc.field) + 2:]
-        return ApiError(422, "invalid", message, exc.field)
+        message, field = str(exc), exc.field
+        named = FIELD_PREFIX.match(message)
+        if field is None and named:  # "title: required; category: ..." names the first field itself
+            field = named.group(1)
+        return ApiError(422, "invalid", message, field)
     if isinstance(exc, Refused):
         message = str(exc)
         return ApiError(409 if exc.rule in CONFLICT_RULES else 403, exc.rule, message)
