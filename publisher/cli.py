@@ -167,11 +167,7 @@ def queue_add(obj: _Ctx, as_json: bool, options: tuple[str, ...], **fields: Any)
     app = obj.app()
     item_id = queue_one(app, request)
     state = show(app, obj.actor(), item_id)
-    if as_json:
-        _echo_json({"id": item_id, "review": {"state": state["state"]}, "findings": state["findings"],
-                    "unchecked": state["unchecked"]})
-        return
-    click.echo(item_id)
+    _echo_json({"id": item_id}) if as_json else click.echo(item_id)  # the findings: `review show ID --json`
     _tell_findings(state)
     if state["state"] == "draft":
         click.echo(f"draft: submit it for review with `publisher review submit {item_id}`", err=True)
