@@ -614,7 +614,7 @@ def demo_cmd(year: int, keep: str | None, no_progress: bool) -> None:
 
 from .review_cli import register as _register_review  # noqa: E402  (commands in their own module)
 
-_register_review(main, item)
+_register_review(main, item, series)
 
 if __name__ == "__main__":
     main()
