@@ -98,7 +98,7 @@ def main(ctx: click.Context, config: str | None, verbose: bool, acting: str | No
     """publisher: queue an item once, publish it on every channel, count it exactly for the annual report."""
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    for noisy in ("apscheduler", "urllib3"):
+    for noisy in ("apscheduler", "urllib3", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     ctx.obj = _Ctx(config, verbose, acting)
     ctx.call_on_close(lambda: ctx.obj._app.close() if ctx.obj._app else None)
