@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import weakref
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Iterable
 
-from sqlalchemy import Connection, and_, insert, or_, select, text, update
+from sqlalchemy import Connection, and_, event, insert, or_, select, text, update
 
 from .schema import events, items
 
@@ -45,6 +46,7 @@ def _lock_and_tail(conn: Connection) -> tuple[int, str]:
 
 
 BUFFER = "publisher_audit_buffer"
+_FOLLOWED: "weakref.WeakSet" = weakref.WeakSet()
 
 
 def append(conn: Connection, rows: Iterable[dict[str, Any]]) -> None:
@@ -58,6 +60,31 @@ def append(conn: Connection, rows: Iterable[dict[str, Any]]) -> None:
         seal(conn, list(rows))
     else:
         buffer.extend(rows)
+
+
+def follow_savepoints(engine) -> None:
+    """Drop events buffered inside a savepoint that rolls back (their rows are gone too)."""
+    if engine in _FOLLOWED:
+        return
+    _FOLLOWED.add(engine)
+
+    @event.listens_for(engine, "savepoint")
+    def _mark(conn, name):
+        buffer = conn.info.get(BUFFER)
+        if buffer is not None:
+            conn.info.setdefault(BUFFER + "_marks", []).append(len(buffer))
+
+    @event.listens_for(engine, "rollback_savepoint")
+    def _drop(conn, name, context):
+        marks = conn.info.get(BUFFER + "_marks")
+        if marks:
+            del conn.info[BUFFER][marks.pop():]
+
+    @event.listens_for(engine, "release_savepoint")
+    def _keep(conn, name, context):
+        marks = conn.info.get(BUFFER + "_marks")
+        if marks:
+            marks.pop()
 
 
 def seal(conn: Connection, rows: list[dict[str, Any]]) -> None:

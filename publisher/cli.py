@@ -98,7 +98,7 @@ def main(ctx: click.Context, config: str | None, verbose: bool, acting: str | No
     """publisher: queue an item once, publish it on every channel, count it exactly for the annual report."""
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    for noisy in ("apscheduler", "urllib3"):
+    for noisy in ("apscheduler", "urllib3", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     ctx.obj = _Ctx(config, verbose, acting)
     ctx.call_on_close(lambda: ctx.obj._app.close() if ctx.obj._app else None)
@@ -167,11 +167,7 @@ def queue_add(obj: _Ctx, as_json: bool, options: tuple[str, ...], **fields: Any)
     app = obj.app()
     item_id = queue_one(app, request)
     state = show(app, obj.actor(), item_id)
-    if as_json:
-        _echo_json({"id": item_id, "review": {"state": state["state"]}, "findings": state["findings"],
-                    "unchecked": state["unchecked"]})
-        return
-    click.echo(item_id)
+    _echo_json({"id": item_id}) if as_json else click.echo(item_id)  # the findings: `review show ID --json`
     _tell_findings(state)
     if state["state"] == "draft":
         click.echo(f"draft: submit it for review with `publisher review submit {item_id}`", err=True)
@@ -623,7 +619,7 @@ def demo_cmd(year: int, keep: str | None, no_progress: bool) -> None:
 
 from .review_cli import register as _register_review  # noqa: E402  (commands in their own module)
 
-_register_review(main, item)
+_register_review(main, item, series)
 from .web.cli import serve as _serve  # noqa: E402
 main.add_command(_serve)
 

@@ -44,6 +44,10 @@ WATER_QUALITY = 365
 WEBSITE_TOTAL = 497
 WECHAT_TOTAL, WECHAT_SHARED = 121, 21  # 21 WeChat posts repeat a website item: publications ≠ distinct items
 TRADING_TOTAL = 9
+UNMASKED_LIST = 10  # the 11th housing-security list of the year carries a resident ID number, unmasked
+UNMASKED_ROW = "公示对象：张某某，身份证号320623198503121233，申请公共租赁住房一套。"
+STAFF = (("zhang_bianji", "editor", "张编辑"), ("li_chushen", "reviewer", "李初审"),
+         ("wang_fushen", "reviewer", "王复审"), ("zhao_zhongshen", "approver", "赵终审"), ("admin", "admin", "管理员"))
 RECONCILIATION = (
     "参考报告称网站平台发布497条,但所列分类合计为496条(2+1+1+1+18+44+365+64)。演示按497条生成,"
     "把差出的1条记入“其他”类,因此分类合计与总数一致;真实数据中每个数字都能用 "
@@ -98,9 +102,11 @@ def build_plan(year: int, rng: random.Random) -> list[dict]:
             if category == "住房保障信息" and shared_left:
                 channels.append("wechat")
                 shared_left -= 1
+            body = f"<p>{title(category, n, day)}。</p><p>详见附件或咨询局办公室。</p>"
+            if category == "住房保障信息" and n == UNMASKED_LIST:  # pasted from the applicants' register as it was
+                body += f"<p>{UNMASKED_ROW}</p>"
             rows.append({"title": title(category, n, day), "category": category, "at": when(day, rng.randint(8, 17)),
-                         "body": f"<p>{title(category, n, day)}。</p><p>详见附件或咨询局办公室。</p>",
-                         "department": "局办公室", "channels": channels})
+                         "body": body, "department": "局办公室", "channels": channels})
     for n, day in enumerate(spread(WECHAT_TOTAL - WECHAT_SHARED)):
         rows.append({"title": title("工作动态", n, day), "category": "工作动态", "at": when(day, 18),
                      "body": f"<p>{title('工作动态', n, day)}:本局持续推进城乡建设各项工作。</p>", "channels": ["wechat"]})
@@ -135,12 +141,16 @@ def run_demo(year: int = 2019, keep: Path | None = None, progress: bool = True, 
         config_path.write_text(demo_config_text(urls), encoding="utf-8")
         app = App.from_config(load_config(config_path), clock)
         app.actor = "demo"
+        staff = _hire_staff(app)
+        app.user = staff["zhang_bianji"]
         rng = random.Random(year)
         plan_file = workdir / "items.jsonl"
         plan_file.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in build_plan(year, rng)) + "\n", encoding="utf-8")
         queued = import_file(app, plan_file)
         console.print(f"[bold]publisher demo[/] — {year}, {app.config.office.name}; sandbox at {urls['cms']} …; "
                       f"queued {len(queued)} items with `queue import`, water-quality results come from the series")
+        for line in _review_everything(app, staff, queued):
+            console.print(line)
         _inject_faults(emulators)
         emulators["water-quality"].available_until = _lab_results(clock, year)
         dispatcher = Dispatcher(app, rng=random.Random(7))
@@ -155,6 +165,52 @@ def run_demo(year: int = 2019, keep: Path | None = None, progress: bool = True, 
             server.stop()
         if not keep:
             shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _hire_staff(app: App) -> dict:
+    """The office's simulated staff: an editor, two reviewers, an approver, an admin (by role)."""
+    from .users import actor_from_row, add_user
+
+    return {name: actor_from_row(add_user(app.store, name, role, app.config.office.code, display_name=display,
+                                          created_by="demo"))
+            for name, role, display in STAFF}
+
+
+def _review_everything(app: App, staff: dict, ids: list[int]) -> list[str]:
+    """The staff take every queued item through 初审 → 复审 → 终审; the gate holds the one unmasked list until
+    the editor masks it. Returns what the demo says about it."""
+    from . import review
+    from .errors import Refused
+    from .gate_check import mask_stored_item
+    from .standing import grant
+
+    editor, approver = staff["zhang_bianji"], staff["zhao_zhongshen"]
+    reviewers = [staff["li_chushen"], staff["wang_fushen"]]
+    lines = []
+    for item_id in ids:
+        review.submit(app, editor, item_id)
+        for reviewer in reviewers:
+            review.approve(app, reviewer, item_id)
+        try:
+            review.approve(app, approver, item_id)
+        except Refused as exc:
+            if exc.rule != "gate":
+                raise
+            shown = review.show(app, approver, item_id)
+            finding = shown["findings"][0]
+            masked = mask_stored_item(app, editor, item_id)  # a new revision: back to 初审
+            for reviewer in reviewers:
+                review.approve(app, reviewer, item_id)
+            review.approve(app, approver, item_id)
+            lines.append(f"gate: item {item_id} was held at 终审 — {finding['kind']} in {finding['field']} "
+                         f"({finding['where']}: {finding['text']}); the editor masked it ({masked['masked']} number), "
+                         f"the three steps approved revision {masked['revision']} and it went out de-identified.")
+    grant(app, approver, "water_quality", comment="模板经三审审定")
+    names = "、".join(u.display_name for u in (editor, *reviewers, approver))
+    lines.insert(0, f"review: {len(ids)} items submitted and approved through 初审 → 复审 → 终审 by {names}; "
+                    f"the daily water-quality table publishes under {approver.display_name}'s standing approval of "
+                    "its template.")
+    return lines
 
 
 def _inject_faults(emulators: dict) -> None:

@@ -403,6 +403,35 @@ def item_edit(obj, item_id: int, channels: tuple[str, ...], attach: tuple[str, .
         _print_review(app, data)
 
 
+# -- standing approvals of series ---------------------------------------------------------------------------
+@click.command("approve")
+@click.argument("name")
+@click.option("--comment", default="")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def series_approve(obj, name: str, comment: str, as_json: bool) -> None:
+    """Approve a series' template once for all its occurrences (a standing approval; an approver does it)."""
+    from .standing import grant
+
+    row = grant(obj.app(), obj.actor(), name, comment=comment)
+    if as_json:
+        _echo_json({"series": name, "granted_by": row["granted_by"], "granted_at": row["granted_at"]})
+    else:
+        click.echo(f"{name}: standing approval by {row['granted_by']}; it lapses when the template changes")
+
+
+@click.command("revoke")
+@click.argument("name")
+@click.option("--reason", required=True)
+@click.pass_obj
+def series_revoke(obj, name: str, reason: str) -> None:
+    """Withdraw a series' standing approval: its occurrences go through review again."""
+    from .standing import revoke
+
+    revoke(obj.app(), obj.actor(), name, reason=reason)
+    click.echo(f"{name}: standing approval revoked")
+
+
 # -- schema -------------------------------------------------------------------------------------------------
 @click.command("migrate")
 @click.pass_obj
@@ -421,8 +450,10 @@ def migrate_cmd(obj) -> None:
     click.echo(f"schema at revision {head()}")
 
 
-def register(main: click.Group, item: click.Group) -> None:
-    """Attach these commands to the ``publisher`` group and its ``item`` group."""
+def register(main: click.Group, item: click.Group, series: click.Group) -> None:
+    """Attach these commands to the ``publisher`` group and its ``item`` and ``series`` groups."""
     for command in (user, review, check, audit, migrate_cmd):
         main.add_command(command)
     item.add_command(item_edit)
+    series.add_command(series_approve)
+    series.add_command(series_revoke)

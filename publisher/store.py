@@ -29,6 +29,7 @@ class Store:
         self.engine = engine
         self.clock = clock or SystemClock()
         self.attachments_dir = attachments_dir
+        audit.follow_savepoints(engine)
 
     @classmethod
     def open(cls, url: str, clock: Clock | None = None, attachments_dir: Path | None = None) -> "Store":
@@ -45,6 +46,7 @@ class Store:
                 audit.seal(conn, pending)
             finally:
                 conn.info.pop(audit.BUFFER, None)
+                conn.info.pop(audit.BUFFER + "_marks", None)
 
     # -- events -------------------------------------------------------------------------------
     def event(self, conn: Connection, kind: str, *, actor: str, item_id: int | None = None,

@@ -96,6 +96,8 @@ def write_config(tmp_path: Path, db_url: str, channels: dict, *, routing: dict |
         "channels": channels,
         "routing": routing or {"default": list(channels)},
         "retry": {"max_attempts": 5, "base_delay": 10, "max_delay": 600, "jitter": 0.0, "lease": "2m"},
+        # the engine's tests publish what they queue; review has its own tests (test_review_*_workflow.py …)
+        "review": {"enabled": False},
         **extra,
     }
     path = tmp_path / "config.yaml"

@@ -21,6 +21,10 @@ def test_demo_prints_the_reference_paragraph(tmp_path):
     assert "496" in text and "其他" in text  # says how it resolved the reference's 496 ≠ 497
     assert "no duplicates" in text
     assert "2019-07-15: the lab's results were late" in text and "at 11:00" in text
+    # with review on: every item through the three steps, the unmasked ID number held by the gate until masked
+    assert "through 初审 → 复审 → 终审 by 张编辑、李初审、王复审、赵终审" in text
+    assert "was held at 终审 — id_number in body" in text and "320623********1233" in text
+    assert "320623198503121233" not in text
     # what it leaves behind is a working installation the other commands can use
     assert (tmp_path / "demo" / "config.yaml").is_file()
     assert (tmp_path / "demo" / "var" / "public" / "rss.xml").is_file()

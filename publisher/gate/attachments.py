@@ -8,6 +8,8 @@ text layer, page by page. TXT/CSV/HTML: lines. Anything else, and files past a l
 
 from __future__ import annotations
 
+import io
+
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -134,7 +136,7 @@ def paragraph_text(p) -> str:
 def _docx(path: Path, budget: _Budget) -> Extract:
     import docx
 
-    document = docx.Document(str(path))
+    document = docx.Document(io.BytesIO(Path(path).read_bytes()))  # store blobs have no suffix
     units: list[Unit] = []
     counters = {"paragraph": 0, "table": 0}
 
@@ -240,7 +242,7 @@ def number_text(value) -> tuple[str | None, bool]:
 def _xlsx(path: Path, budget: _Budget) -> Extract:
     import openpyxl
 
-    workbook = openpyxl.load_workbook(str(path), read_only=True, data_only=False)
+    workbook = openpyxl.load_workbook(io.BytesIO(Path(path).read_bytes()), read_only=True, data_only=False)
     units: list[Unit] = []
     cells = 0
     try:
@@ -272,7 +274,7 @@ def _xlsx(path: Path, budget: _Budget) -> Extract:
 def _pdf(path: Path, budget: _Budget) -> Extract:
     from pypdf import PdfReader
 
-    reader = PdfReader(str(path))
+    reader = PdfReader(io.BytesIO(Path(path).read_bytes()))
     if reader.is_encrypted and not reader.decrypt(""):
         return Extract(problem="an encrypted PDF: not checked")
     units: list[Unit] = []

@@ -7,6 +7,8 @@ their encoding. Other types are not rewritten.
 
 from __future__ import annotations
 
+import io
+
 from pathlib import Path
 
 from .attachments import HTML_SUFFIXES, TEXT_SUFFIXES, XLSX_SUFFIXES, W, number_text, paragraph_pieces
@@ -61,7 +63,7 @@ def mask_paragraph(p) -> int:
 def _mask_docx(source: Path, target: Path) -> int:
     import docx
 
-    document = docx.Document(str(source))
+    document = docx.Document(io.BytesIO(Path(source).read_bytes()))  # store blobs have no suffix
     count = 0
     parts = {id(document.part): document.part}
     for section in document.sections:
@@ -93,7 +95,7 @@ def mask_cell_value(value):
 def _mask_xlsx(source: Path, target: Path, *, keep_vba: bool) -> int:
     import openpyxl
 
-    workbook = openpyxl.load_workbook(str(source), keep_vba=keep_vba)
+    workbook = openpyxl.load_workbook(io.BytesIO(Path(source).read_bytes()), keep_vba=keep_vba)
     count = 0
     for sheet in workbook.worksheets:
         for row in sheet.iter_rows():

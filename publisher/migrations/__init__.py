@@ -6,6 +6,7 @@ matching revision and upgraded from there. See docs/migrations.md.
 
 from __future__ import annotations
 
+import logging
 from functools import lru_cache
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from ..errors import ConfigError
 HERE = Path(__file__).parent
 LEGACY_REVISIONS = {1: "0001", 2: "0002"}  # schema_version.version → revision
 PG_MIGRATION_LOCK = 4242001
+logging.getLogger("alembic").setLevel(logging.WARNING)  # one line per revision is noise to an office
 
 
 @lru_cache(maxsize=1)

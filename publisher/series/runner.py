@@ -18,6 +18,7 @@ from sqlalchemy import Connection, and_, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..content import sanitize_html
+from ..standing import state_for_occurrence
 from ..errors import InputError
 from ..db import reading
 from ..http import ThreadSessions
@@ -313,13 +314,19 @@ class SeriesRunner:
 
     def _insert_item(self, conn: Connection, name: str, key: str, prepared: Any, *, manual: bool = False) -> int:
         """Insert the occurrence's item; when (series, key) already has one, link to it instead."""
+        office = self.app.config.office.code
+        state, step, granted_by = state_for_occurrence(self.app, conn, name, office)
         try:
             with conn.begin_nested():
-                return self.app.store.insert_item(
+                item_id = self.app.store.insert_item(
                     conn, title=prepared.title, category=prepared.category, body_html=prepared.body_html,
                     publish_at=prepared.publish_at, channels=prepared.channels,
                     actor=self._actor("series run" if manual else "series"), department=prepared.department,
-                    series=name, occurrence_key=key)
+                    series=name, occurrence_key=key, office=office, review_state=state,
+                    standing_approval=granted_by)
+                if step is not None:
+                    conn.execute(update(items).where(items.c.id == item_id).values(review_step=step))
+                return item_id
         except IntegrityError:
             existing = conn.execute(select(items.c.id).where(and_(
                 items.c.series == name, items.c.occurrence_key == key))).scalar()
