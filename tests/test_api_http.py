@@ -34,7 +34,8 @@ def live(tmp_path_factory):
                  "count_in_report": False},
     }
     app = App.from_config(load_config(write_config(tmp, f"sqlite:///{tmp / 'p.db'}", channels,
-                                                   routing={"default": ["website", "feed"]})))
+                                                   routing={"default": ["website", "feed"]},
+                                                   review={"enabled": True})))
     add_staff(app)
     tokens = {name: new_token(app.store, name, actor="test") for name in
               ("editor1", "rev1", "rev2", "appr1", "admin1", "other")}

@@ -102,7 +102,7 @@ def test_reviewers_editor_and_operators_hear_of_their_events(make_app, sqlite_ur
                                     "to": {"rev1": "rev1@example.org", "rev2": "rev2@example.org",
                                            "editor1": "editor1@example.org", "appr1": "appr1@example.org",
                                            "admin1": "admin1@example.org"}},
-                           "console_url": "https://console.example.org"})
+                           "console_url": "https://console.example.org"}, review={"enabled": True})
     add_staff(app)
     notifier = Notifier(app)
     assert sweep(app, notifier) == 0  # the first sweep marks where to start: no old news

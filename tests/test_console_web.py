@@ -29,7 +29,7 @@ def channels(tmp_path) -> dict:
 @pytest.fixture
 def app(make_app, sqlite_url, tmp_path, monkeypatch):
     cheap_hashing(monkeypatch)
-    app = make_app(sqlite_url, channels(tmp_path), routing={"default": ["website", "feed"]})
+    app = make_app(sqlite_url, channels(tmp_path), routing={"default": ["website", "feed"]}, review={"enabled": True})
     add_staff(app)
     return app
 
