@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request, UploadFile
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -227,6 +227,15 @@ def check_draft(request: Request, actor: User, body: DraftCheck) -> dict:
     fields = body.model_dump()
     return {"channels": {c: views.channel_problems(app, views.draft_view(app, fields, c), c) for c in channels},
             "title_length": len(body.title.strip())}
+
+
+@router.post("/docx", responses=ERRORS, summary="把 Word 文件（.docx）转换为正文 HTML（已清理）")
+async def convert_docx(request: Request, actor: User, file: UploadFile) -> dict:
+    from .pages import docx_to_html
+
+    if not (file.filename or "").lower().endswith(".docx"):
+        raise InputError("只能上传 .docx 格式的 Word 文件", field="file")
+    return {"body": await docx_to_html(file)}
 
 
 @router.get("/review", responses=ERRORS, summary="待我审核的信息和我被退回的稿件")

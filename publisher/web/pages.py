@@ -186,6 +186,11 @@ async def _docx_body(form) -> str | None:
     upload = form.get("docx")
     if upload is None or not getattr(upload, "filename", ""):
         return None
+    return await docx_to_html(upload)
+
+
+async def docx_to_html(upload) -> str:
+    """A Word file's content as clean HTML (mammoth, then the sanitiser every body passes)."""
     data = await upload.read(DOCX_MAX + 1)
     if len(data) > DOCX_MAX:
         raise InputError(f"Word 文件超过 {DOCX_MAX // 1_000_000} MB", field="docx")

@@ -112,6 +112,8 @@ def draft_view(app: App, fields: dict[str, Any], channel: str) -> ItemView:
     from ..content import sanitize_html
 
     body = fields.get("body") or ""
+    if not body.strip():  # as queueing does: a notice may be just its title
+        body = html.escape((fields.get("title") or "").strip())
     if "<" not in body:
         body = "".join(f"<p>{html.escape(line)}</p>" for line in body.splitlines() if line.strip())
     return ItemView(id=0, uid="", title=(fields.get("title") or "").strip(), category=fields.get("category") or "",
