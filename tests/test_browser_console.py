@@ -125,6 +125,8 @@ def test_word_file_to_every_channel_and_back_in_the_browser(make_app, sqlite_url
             page.click(f"button:has-text('通过（{step}）')")
             expect(page.locator(".notice")).to_contain_text("已通过")
             if name == "rev2":
+                for n in range(3):
+                    expect(page.frame_locator("iframe").nth(n).locator("h1").first).to_be_visible()
                 page.screenshot(path=str(SHOTS / "review-item.png"), full_page=True)
         approver = page
 
@@ -144,6 +146,10 @@ def test_word_file_to_every_channel_and_back_in_the_browser(make_app, sqlite_url
         approver.goto(item_url)
         expect(approver.locator("table").nth(1)).to_contain_text("已发布")
         approver.screenshot(path=str(SHOTS / "item-published.png"), full_page=True)
+        approver.goto(base + "/tally?year=2019")
+        expect(approver.locator("svg.chart")).to_be_visible()
+        approver.screenshot(path=str(SHOTS / "tally.png"), full_page=True)
+        approver.goto(item_url)
         approver.fill("#retract input[name=reason]", "名单需更正")
         approver.click("button:has-text('在所有渠道撤回')")
         expect(approver.locator(".notice")).to_contain_text("已撤回")
@@ -151,7 +157,7 @@ def test_word_file_to_every_channel_and_back_in_the_browser(make_app, sqlite_url
         assert not any(a["title"] == LONG_TITLE for a in cms.emulator.live_articles())
         assert LONG_TITLE not in feed.read_text(encoding="utf-8")
 
-        for path, shot in (("/items", "queue"), ("/calendar?month=2019-06", "calendar"), ("/tally?year=2019", "tally"),
+        for path, shot in (("/items", "queue"), ("/calendar?month=2019-06", "calendar"),
                            ("/audit", "audit"), ("/review?all=1", "review")):
             approver.goto(base + path)
             approver.screenshot(path=str(SHOTS / f"{shot}.png"), full_page=True)

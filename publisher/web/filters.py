@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 from ..app import App
@@ -25,4 +26,5 @@ def install(env, app: App) -> None:
         decision=lambda v: DECISION_LABELS.get(v, v),
         role=lambda v: ROLE_LABELS.get(v, v),
         channel=channel_name,
+        detail=lambda d: json.dumps(d, ensure_ascii=False, default=str)[:600] if d else "",
     )

@@ -308,7 +308,10 @@ def item_page(request: Request, item_id: ItemId):
         if d["channel"] in app.config.channels:
             view = views.stored_view(app, item_id, d["channel"])
             previews.append({"channel": d["channel"], "problems": views.channel_problems(app, view, d["channel"])})
-    return _page(request, "item.html", actor, item=item, review=shown, previews=previews,
+    may_decide = any(e["id"] == item_id and e.get("waiting_for") == "me"
+                     for e in review.inbox(app, actor, mine=True))
+    return _page(request, "item.html", actor, item=item, review=shown, previews=previews, may_decide=may_decide,
+                 operates=bool(actor.role and actor.role.operates), edits=bool(actor.role and actor.role.edits),
                  diff=views.diff_since_approval(app, item_id), steps=review.steps(app),
                  paused=app.store.paused_channels())
 

@@ -190,8 +190,8 @@ def inspection_risks(app: App, office: str) -> list[dict]:
         if last is not None and last.tzinfo is None:
             from datetime import timezone
             last = last.replace(tzinfo=timezone.utc)
-        left = limit - (now - last).days if last else -1
-        if left <= max(3, limit // 5):
+        left = limit - (now - last).days if last else None  # None: nothing published yet, at risk now
+        if left is None or left <= max(3, limit // 5):
             out.append({"what": what, "name": name, "label": label, "last": last, "limit": limit, "days_left": left})
 
     for name, s in app.config.channels.items():
@@ -202,7 +202,7 @@ def inspection_risks(app: App, office: str) -> list[dict]:
             add("category", cat, cat, by_category.get(cat), NOTICE_DAYS)
         elif any(w in cat for w in NEWS_WORDS):
             add("category", cat, cat, by_category.get(cat), NEWS_DAYS)
-    return sorted(out, key=lambda r: r["days_left"])
+    return sorted(out, key=lambda r: (r["days_left"] is not None, r["days_left"] or 0))
 
 
 def today_schedule(app: App, office: str) -> list[dict]:
@@ -251,12 +251,13 @@ def month_chart_svg(series: dict[str, list[int]], labels: dict[str, str]) -> str
     colors = ["#1f4e8c", "#2e8b57", "#c8702a", "#8e44ad", "#b03a2e", "#555"]
     width, height, left, bottom = 900, 260, 40, 30
     peak = max([max(v) for v in series.values()] + [1])
+    peak = -(-peak // 4) * 4  # whole numbers on the four grid lines
     group = (width - left) / 12
     bar = max(2.0, (group - 6) / max(1, len(series)))
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height + 30}" role="img" '
              f'aria-label="各渠道每月发布条数" class="chart">']
     for tick in range(0, 5):
-        value = round(peak * tick / 4)
+        value = peak * tick // 4
         y = height - bottom - (height - bottom - 10) * tick / 4
         parts.append(f'<line x1="{left}" x2="{width}" y1="{y:.0f}" y2="{y:.0f}" stroke="#ddd"/>'
                      f'<text x="{left - 4}" y="{y + 4:.0f}" font-size="11" text-anchor="end">{value}</text>')
