@@ -7,7 +7,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, exists, func, or_, select
 
 from .db import reading
 from .errors import InputError
@@ -53,6 +53,11 @@ def parse_date(text: str | None, field: str) -> date | None:
         raise InputError(f"{text!r} is not a date (YYYY-MM-DD)", field=field) from None
 
 
+def _has_delivery(condition) -> Any:
+    # EXISTS over the (item_id, channel) index: planners pick it even before statistics exist
+    return exists().where(and_(deliveries.c.item_id == items.c.id, condition))
+
+
 def _conditions(filters: Filters, tz: ZoneInfo) -> list[Any]:
     out: list[Any] = []
     if filters.office is not None:
@@ -60,9 +65,9 @@ def _conditions(filters: Filters, tz: ZoneInfo) -> list[Any]:
     if filters.status in REVIEW_STATES:
         out.append(and_(items.c.review_state == filters.status, items.c.status == "active"))
     elif filters.status:
-        out.append(items.c.id.in_(select(deliveries.c.item_id).where(deliveries.c.status == filters.status)))
+        out.append(_has_delivery(deliveries.c.status == filters.status))
     if filters.channel:
-        out.append(items.c.id.in_(select(deliveries.c.item_id).where(deliveries.c.channel == filters.channel)))
+        out.append(_has_delivery(deliveries.c.channel == filters.channel))
     if filters.category:
         out.append(items.c.category == filters.category)
     if filters.q and filters.q.strip():
