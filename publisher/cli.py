@@ -211,7 +211,8 @@ def queue_list(obj: _Ctx, status: str | None, limit: int, as_json: bool) -> None
     from .listing import PER_PAGE_MAX, Filters, list_items
 
     app = obj.app()
-    found = list_items(app.store.engine, app.config.tz, Filters(status=status), per_page=min(limit, PER_PAGE_MAX))
+    found = list_items(app.store.engine, app.config.tz, Filters(office=obj.actor().office, status=status),
+                       per_page=min(limit, PER_PAGE_MAX))
     rows = found["items"]
     if as_json:
         _echo_json([{"id": r["id"], "title": r["title"], "category": r["category"], "status": r["status"],
