@@ -192,13 +192,18 @@ def queue_import(obj: _Ctx, file: str, encoding: str | None, again: bool, as_jso
     """Queue every item of a JSON Lines or CSV file — all or none."""
     from .queue import import_file
 
-    ids = import_file(obj.app(), Path(file), encoding=encoding, again=again)
+    app = obj.app()
+    ids = import_file(app, Path(file), encoding=encoding, again=again)
     if as_json:
         _echo_json({"ids": ids, "count": len(ids)})
     elif ids:
         click.echo(f"queued {len(ids)} items ({ids[0]}–{ids[-1]})")
     else:
         click.echo("queued 0 items: every row's key is in the office already")
+    flagged = app.store.items_with_findings(ids)
+    if flagged:
+        click.echo(f"gate: {len(flagged)} item(s) have findings (see `publisher review show ID`): "
+                   f"{', '.join(map(str, flagged[:20]))}" + (" …" if len(flagged) > 20 else ""), err=True)
 
 
 @queue.command("list")
