@@ -329,7 +329,7 @@ class SeriesRunner:
                 thread = threading.Thread(target=self._work_series, args=(series, rows, stats),
                                           name=f"series-{name}", daemon=True)
                 self._busy[name] = _Busy(thread, now, describe_source(series.source), _stall_after(series))
-            thread.start()
+                thread.start()
 
     def _watch_stalls(self, now: datetime) -> None:
         """Say once that a series' source has not answered within its timeout, and once that it has."""
