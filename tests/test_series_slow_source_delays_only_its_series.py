@@ -101,3 +101,36 @@ def test_tick_without_a_wait_reports_what_it_did(tmp_path, sqlite_url, make_app,
     runner.tick()
     clock.set(local(2019, 6, 3, 9, 0))  # June 2 and 3 for both series
     assert runner.tick().outcomes == {"created": 4, "queued": 4}  # `run --once` waits for every read
+
+
+def test_the_daemon_keeps_polling_while_a_source_hangs(tmp_path, sqlite_url, make_app, clock, held_plant, caplog):
+    from publisher.daemon import Daemon
+
+    caplog.set_level(logging.INFO)
+    plant, url = held_plant
+    app = make_app(sqlite_url, feed(tmp_path), series={"wq": block(csv_source(tmp_path)),
+                                                       "remote": block(http_source(url))},
+                   daemon={"poll_interval": 0.05})
+    runner = SeriesRunner(app)
+    runner.tick()
+    clock.set(local(2019, 6, 2, 9, 0))
+    polls = []
+    enough = threading.Event()
+
+    def counted_poll() -> None:
+        runner.poll()
+        polls.append(clock.now())
+        if len(series_items(app, "wq")) and len(polls) >= 10:
+            enough.set()
+
+    daemon = Daemon(app)
+    daemon.add_job(counted_poll)
+    serving = threading.Thread(target=daemon.run, kwargs={"install_signals": False})
+    serving.start()
+    try:
+        assert plant.arrived.wait(10) and enough.wait(10)  # ten polls, and wq published, while remote hangs
+    finally:
+        daemon.stop()
+        serving.join(10)
+    assert plant.asked == 1 and not series_items(app, "remote")
+    assert not [r for r in caplog.records if "maximum number of running instances" in r.getMessage()]

@@ -101,11 +101,6 @@ class Claims:
                          _occurrence_id(row.key), row.lock_owner)
         return made_due
 
-    def forget(self) -> None:
-        """Remove this runner's heartbeat (a clean stop): its claims are taken over at once."""
-        with self.engine.begin() as conn:
-            conn.execute(delete(cs).where(and_(cs.c.channel == CHANNEL, cs.c.key == _runner_key(self.owner))))
-
 
 def _claim_key(occurrence_id: int) -> str:
     return f"occurrence:{occurrence_id}"

@@ -61,8 +61,8 @@ class TickStats:
 class _Busy:
     """A series whose sources are being read right now, in ``thread`` (at most one per series)."""
 
-    thread: threading.Thread
-    since: datetime
+    thread: threading.Thread | None
+    since: datetime  # when the current read began
     source: str
     stall_after: timedelta
     stalled: bool = False
@@ -326,10 +326,11 @@ class SeriesRunner:
             with self._lock:
                 if name in self._busy and self._busy[name].thread.is_alive():
                     continue  # its source is still being read; that read reports a stall once
-                thread = threading.Thread(target=self._work_series, args=(series, rows, stats),
-                                          name=f"series-{name}", daemon=True)
-                self._busy[name] = _Busy(thread, now, describe_source(series.source), _stall_after(series))
-                thread.start()
+                busy = _Busy(None, now, describe_source(series.source), _stall_after(series))
+                busy.thread = threading.Thread(target=self._work_series, args=(series, rows, stats, busy),
+                                               name=f"series-{name}", daemon=True)
+                self._busy[name] = busy
+                busy.thread.start()
 
     def _watch_stalls(self, now: datetime) -> None:
         """Say once that a series' source has not answered within its timeout, and once that it has."""
@@ -347,11 +348,12 @@ class SeriesRunner:
                 log.warning("series %s: %s has not answered for %ss; this series waits, the others go on",
                             name, b.source, int((now - b.since).total_seconds()))
 
-    def _work_series(self, series: SeriesConfig, rows: list[Any], stats: TickStats) -> None:
+    def _work_series(self, series: SeriesConfig, rows: list[Any], stats: TickStats, busy: _Busy) -> None:
         """Try one series' due occurrences in order (the thread of that series)."""
         session = new_session() if isinstance(series.source, HttpSource) else None
         try:
             for row in rows:
+                busy.since = self.app.clock.now()
                 try:
                     self._work_one(row, series, stats, session)
                 except Exception:
