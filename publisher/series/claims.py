@@ -11,6 +11,7 @@ other runner makes the occurrence due at once instead of waiting for the lease t
 from __future__ import annotations
 
 import logging
+import threading
 from datetime import timedelta
 
 from sqlalchemy import Connection, and_, delete, insert, select, update
@@ -40,6 +41,8 @@ class Claims:
         self.owner = owner
         self.lease = lease
         self.stale = stale_after(poll_interval)
+        self._held: dict[int, int] = {}  # occurrence id -> claimed try, while this runner works on it
+        self._lock = threading.Lock()
 
     def claim(self, conn: Connection, occurrence_id: int, tries: int) -> None:
         """Record, in the claiming transaction, that this runner holds try ``tries`` of the occurrence."""
@@ -47,9 +50,14 @@ class Claims:
         conn.execute(delete(cs).where(and_(cs.c.channel == CHANNEL, cs.c.key == key)))
         conn.execute(insert(cs).values(channel=CHANNEL, key=key, value={"tries": tries}, version=0,
                                        lock_owner=self.owner))
+        with self._lock:
+            self._held[occurrence_id] = tries
 
     def release(self, conn: Connection, occurrence_id: int) -> None:
-        """Drop this runner's claim, in the transaction that records the outcome."""
+        """Drop this runner's claim, in the transaction that records the outcome (its lease is no longer renewed,
+        even if that transaction fails)."""
+        with self._lock:
+            self._held.pop(occurrence_id, None)
         conn.execute(delete(cs).where(and_(cs.c.channel == CHANNEL, cs.c.key == _claim_key(occurrence_id),
                                            cs.c.lock_owner == self.owner)))
 
@@ -57,17 +65,18 @@ class Claims:
         """Say this runner is alive, and extend the leases of the occurrences it is still working on."""
         now = self.clock.now()
         key = _runner_key(self.owner)
+        with self._lock:
+            held = list(self._held.items())
         with self.engine.begin() as conn:
             renewed = conn.execute(update(cs).where(and_(cs.c.channel == CHANNEL, cs.c.key == key))
                                    .values(expires_at=now + self.stale, version=cs.c.version + 1)).rowcount
             if not renewed:
                 conn.execute(insert(cs).values(channel=CHANNEL, key=key, value={}, version=0,
                                                expires_at=now + self.stale, lock_owner=self.owner))
-            for row in conn.execute(select(cs.c.key, cs.c.value).where(and_(
-                    cs.c.channel == CHANNEL, cs.c.lock_owner == self.owner, cs.c.key.like("occurrence:%")))).all():
+            for occurrence_id, tries in held:
                 conn.execute(update(occ).where(and_(
-                    occ.c.id == _occurrence_id(row.key), occ.c.status == "waiting",
-                    occ.c.tries == (row.value or {}).get("tries"))).values(next_try_at=now + self.lease))
+                    occ.c.id == occurrence_id, occ.c.status == "waiting", occ.c.tries == tries))
+                    .values(next_try_at=now + self.lease))
 
     def take_over(self) -> list[int]:
         """Make the occurrences claimed by runners whose heartbeat is stale due now; returns their ids."""
