@@ -14,11 +14,11 @@ import pytest
 from conftest import write_config
 from publisher.app import App
 from publisher.config import load_config
+from publisher.sandbox.server import EmulatorServer
 from publisher.series.claims import stale_after
 from publisher.series.runner import SeriesRunner
 from test_series_runner import block, feed, local, occurrences, series_items
 from test_series_slow_source_delays_only_its_series import HeldWaterPlant, http_source
-from publisher.sandbox.server import EmulatorServer
 
 
 @pytest.fixture
