@@ -371,7 +371,7 @@ def run(obj: _Ctx, once: bool, as_json: bool) -> None:
         series_failed = series.get("missing_data", 0) + series.get("failed", 0)
         sys.exit(EXIT_FAILED if stats.failures or series_failed else 0)
     daemon = Daemon(app)
-    daemon.add_job(SeriesRunner(app).tick)
+    daemon.add_job(SeriesRunner(app).poll)
     code = daemon.run()
     if daemon.unfinished:  # worker threads are still inside requests: leave without waiting for them
         logging.shutdown()
@@ -576,16 +576,11 @@ def series_run(obj: _Ctx, name: str, day: str, dry_run: bool, replace: bool, as_
             return
         app = obj.app()
         runner = SeriesRunner(app)
-        issued = runner.issue(name, on)
+        issued = runner.issue(name, on, replace=replace)
     except SeriesError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_FAILED)
-    replaced = runner.earlier_items(issued) if replace else []
-    if replaced:
-        from .actions import retract_item
-
-        for old_id in replaced:
-            retract_item(app, old_id, f"replaced by item {issued.item_id} ({issued.occurrence_key})")
+    replaced = list(issued.replaced)
     if as_json:
         _echo_json({"series": issued.series, "occurrence_key": issued.occurrence_key,
                     "scheduled_at": issued.scheduled_at, "item_id": issued.item_id, "replaced": replaced})
