@@ -289,6 +289,15 @@ class ResourceSiteChannel(Channel):
         browser = self._browser()
         self._logged_in(browser, lambda: self._delete(browser, cfg, ctx.external_id or ""))
 
+    def removed(self, item: ItemView, ctx: DeliveryContext) -> str | None:
+        """Open the notice's public page: gone (HTTP 404/410) means it was deleted on the site since."""
+        if not ctx.external_url:
+            return None
+        page = self._get(self._browser(), ctx.external_url)
+        if page.status in (404, 410):
+            return f"deleted on {self.display_name} (notice {ctx.external_id} answers HTTP {page.status})"
+        return None
+
     def close(self) -> None:
         """Close every thread's HTTP session."""
         with self._lock:

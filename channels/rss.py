@@ -160,6 +160,26 @@ class RssChannel(Channel):
         return [RemoteRecord(external_id=str(e.get("id")), key=str(e.get("id")), url=e.get("link"),
                              title=e.get("title", "")) for e in feed.entries]
 
+    def removed(self, item: ItemView, ctx: DeliveryContext) -> str | None:
+        """Read the feed file back: an entry missing from it (while still due there) was removed by hand.
+
+        A file that lags behind the stored entries (restored from a backup, edited) is rewritten first.
+        An item pushed out by newer ones (``max_entries``) is not a removal.
+        """
+        uid = ctx.external_id or item.uid
+        in_file = {r.external_id for r in self.inventory()}
+        if uid in in_file:
+            return None
+        stored = self.entries()
+        if any(e["uid"] == uid for e in stored):
+            self.log.warning("%s: the feed file lacks entries it should hold; rewriting it", self.name)
+            self.rebuild()
+            return None
+        published = item.publish_at if item.publish_at.tzinfo else item.publish_at.replace(tzinfo=self.services.timezone)
+        if len(stored) >= self.settings.max_entries and _iso(published) <= min(e["published"] for e in stored):
+            return None  # aged out of the bounded feed
+        return f"no longer in the feed {self.settings.output.name} (removed by hand?)"
+
     def remote_key(self, item: ItemView, ctx: DeliveryContext) -> str | None:
         """The entry's guid."""
         return item.uid

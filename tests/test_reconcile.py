@@ -20,12 +20,12 @@ def test_banned_article_is_recorded_as_removed(sqlite_url, make_app, clock):
         Dispatcher(app).run_due()
         deliveries = {i: app.store.get_item(i)["deliveries"][0] for i in (kept, banned)}
         assert {d["status"] for d in deliveries.values()} == {"published"}
-        assert reconcile(app) == []
+        assert reconcile(app).findings == []
         emulator.mark_article(deliveries[banned]["external_id"], 6)
-        found = reconcile(app)
-        assert [(f["item_id"], f["channel"]) for f in found] == [(banned, "wechat")]
+        found = reconcile(app).findings
+        assert [(f.item_id, f.channel, f.fixed) for f in found] == [(banned, "wechat", True)]
         d = app.store.get_item(banned)["deliveries"][0]
         assert d["status"] == "retracted" and "banned" in d["last_error"]
         assert app.store.get_item(kept)["deliveries"][0]["status"] == "published"
         assert "removed_on_platform" in [e["kind"] for e in app.store.events_for(banned)]
-        assert reconcile(app) == []  # recorded once
+        assert reconcile(app).findings == []  # recorded once
