@@ -14,13 +14,13 @@ import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import requests
 from PIL import ImageColor
 from pydantic import Field, SecretStr, field_validator
 
-from publisher.adapter import Channel, ChannelServices, ChannelSettings, DeliveryContext, ItemView, Receipt
+from publisher.adapter import Channel, ChannelServices, ChannelSettings, DeliveryContext, ItemView, Receipt, RemoteRecord
 from publisher.errors import ChannelPaused, LookupUnsupported, OutcomeUnknown, PermanentError, RetryableError, StillProcessing
 from publisher.http import new_session, send
 
@@ -360,6 +360,25 @@ class WechatChannel(Channel):
         if status == 6:
             return "banned by the WeChat platform after publishing (publish_status 6)"
         return None
+
+    def inventory(self, since: datetime | None = None) -> Iterator[RemoteRecord]:
+        """Every published article (freepublish/batchget), newest first, back to ``since``."""
+        offset = 0
+        while True:
+            data = self.api.call("/cgi-bin/freepublish/batchget", json_body={"offset": offset, "count": 20, "no_content": 1})
+            entries = data.get("item") or []
+            for entry in entries:
+                listed = int(entry.get("update_time") or 0)
+                if since is not None and listed < since.timestamp():
+                    return
+                news = (entry.get("content") or {}).get("news_item") or [{}]
+                yield RemoteRecord(external_id=str(entry["article_id"]), url=news[0].get("url"),
+                                   title=str(news[0].get("title") or ""),
+                                   removed=all(n.get("is_deleted") for n in news),
+                                   published_at=datetime.fromtimestamp(listed, timezone.utc) if listed else None)
+            offset += len(entries)
+            if len(entries) < 20 or offset >= int(data.get("total_count") or 0):
+                return
 
     def close(self) -> None:
         """Close HTTP sessions."""
