@@ -10,8 +10,8 @@ sent base64-encoded in the JSON payload (``{"name", "data_base64"}``): no separa
 
 Sites that answer every error as HTTP 200 with a ``code`` are handled by ``response_code``/``response_ok``,
 ``response_auth_codes`` (expired key: pause the channel) and ``response_retry_codes`` (busy: retry). A gateway
-error (502/504, or 503 without Retry-After) answering a create is an unknown outcome, settled by look-up: the
-CMS may have saved the article before the gateway gave up.
+error answering a create (``unknown_outcome_statuses``, default 502 and 504) is an unknown outcome, settled by
+look-up: the CMS may have saved the article before the gateway gave up.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ import requests
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from publisher.adapter import Channel, ChannelServices, ChannelSettings, DeliveryContext, ItemView, Receipt
+from publisher.content import strip_control_chars
 from publisher.errors import (
     ChannelPaused,
     LookupUnsupported,
@@ -48,8 +49,8 @@ DEFAULT_PAYLOAD = {
 }
 #: Statuses a look-up result may carry that mean the article is no longer on the site.
 GONE_STATUSES = {"withdrawn", "deleted", "retracted", "removed", "recycled", "offline", "trash"}
-#: Gateway answers to a create: the CMS behind the gateway may have saved the article (503 only without Retry-After).
-GATEWAY_STATUSES = (502, 503, 504)
+#: Gateway answers to a create after which the CMS behind the gateway may have saved the article.
+GATEWAY_STATUSES = [502, 504]
 #: Answers to a retract that say the CMS does not take it this way: retrying will not help.
 UNSUPPORTED_STATUSES = (405, 501)
 _INLINE_IMG = re.compile(r"""(src\s*=\s*)(["'])attachment:([0-9A-Fa-f]+)\2""")
@@ -109,6 +110,9 @@ class CmsSettings(ChannelSettings):
     response_auth_codes: list[Any] = Field(default_factory=list, description="codes in a 2xx body: key expired")
     response_retry_codes: list[Any] = Field(default_factory=list, description="codes in a 2xx body: busy, retry")
     response_gone_codes: list[Any] = Field(default_factory=list, description="codes in a 2xx body: no such article")
+    unknown_outcome_statuses: list[int] = Field(
+        default_factory=lambda: list(GATEWAY_STATUSES),
+        description="HTTP statuses answering a create that may come after the CMS saved it (add 503 if its gateway does)")
     publish_time_format: str | None = Field(
         default=None, description="strftime format of publish_at in the office time zone; default ISO 8601")
 
@@ -210,7 +214,7 @@ class CmsChannel(Channel):
                 raise PermanentError(f"{self.name}: {self._server_message(response)}")
             ctx.external_id, ctx.external_url = earlier.external_id, earlier.external_url
             return self.update(item, ctx)
-        if _gateway_error(response):
+        if self._gateway_error(response):
             raise OutcomeUnknown(
                 f"{self.name} create: HTTP {response.status_code} from a gateway; the CMS may have saved the article"
             )
@@ -318,6 +322,8 @@ class CmsChannel(Channel):
         body: dict[str, Any] = {}
         for key, source in self.settings.payload.items():
             value = source[1:] if source.startswith("=") else self._field(item, source)
+            if isinstance(value, str):
+                value = strip_control_chars(value)
             if value not in (None, ""):
                 _set_path(body, key, value)
         if self.settings.attachments_field and item.attachments:
@@ -414,6 +420,13 @@ class CmsChannel(Channel):
             )
         raise PermanentError(f"{self.name} {what} refused (HTTP {status}): {self._server_message(response)}")
 
+    def _gateway_error(self, response: requests.Response) -> bool:
+        """A create answered by a gateway error; a 503 with Retry-After is a clear "not now", never unknown."""
+        status = response.status_code
+        if status == 503 and response.headers.get("Retry-After"):
+            return False
+        return status in self.settings.unknown_outcome_statuses
+
     def _gone_code(self, response: requests.Response) -> bool:
         data = _maybe_json(response)
         code = _get_path(data, self.settings.response_code) if isinstance(data, dict) and self.settings.response_code else None
@@ -464,11 +477,6 @@ class CmsChannel(Channel):
     def _scrub(self, text: str) -> str:
         token = self.settings.auth_token.get_secret_value() if self.settings.auth_token else ""
         return text.replace(token, "***") if token else text
-
-
-def _gateway_error(response: requests.Response) -> bool:
-    status = response.status_code
-    return status in GATEWAY_STATUSES and not (status == 503 and response.headers.get("Retry-After"))
 
 
 def _code_in(code: Any, codes: list[Any]) -> bool:

@@ -24,6 +24,7 @@ from bs4 import BeautifulSoup, Tag
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from publisher.adapter import Channel, ChannelServices, ChannelSettings, DeliveryContext, ItemView, Receipt
+from publisher.content import strip_control_chars
 from publisher.errors import ChannelPaused, LookupUnsupported, OutcomeUnknown, PermanentError, RetryableError
 from publisher.http import new_session, raise_for_transient_status, send
 
@@ -316,7 +317,7 @@ class ResourceSiteChannel(Channel):
             values = _form_values(form)
             fields = cfg.fields
             values = _set(values, fields.title, title)
-            values = _set(values, fields.body, item.body_html)
+            values = _set(values, fields.body, strip_control_chars(item.body_html))
             if fields.category:
                 values = _set(values, fields.category, self._category_value(item) or "")
             if fields.publish_date:
@@ -591,7 +592,7 @@ class ResourceSiteChannel(Channel):
     # -- item helpers -----------------------------------------------------------------------------
 
     def _title(self, item: ItemView) -> str:
-        return str(item.option("title", item.title)).strip()
+        return strip_control_chars(str(item.option("title", item.title))).strip()
 
     def _category_value(self, item: ItemView) -> str | None:
         cfg = self.settings.submit

@@ -21,6 +21,7 @@ from PIL import ImageColor
 from pydantic import Field, SecretStr, field_validator
 
 from publisher.adapter import Channel, ChannelServices, ChannelSettings, DeliveryContext, ItemView, Receipt, RemoteRecord
+from publisher.content import strip_control_chars
 from publisher.errors import ChannelPaused, LookupUnsupported, OutcomeUnknown, PermanentError, RetryableError, StillProcessing
 from publisher.http import new_session, send
 
@@ -520,13 +521,13 @@ class WechatChannel(Channel):
     # ------------------------------------------------------------------ fields
 
     def _title(self, item: ItemView) -> str:
-        return str(item.option("title", item.title)).strip()
+        return strip_control_chars(str(item.option("title", item.title)).strip())
 
     def _author(self, item: ItemView) -> str:
-        return str(item.option("author") or item.author or self.settings.author).strip()
+        return strip_control_chars(str(item.option("author") or item.author or self.settings.author).strip())
 
     def _digest(self, item: ItemView) -> str:
-        return str(item.option("digest", item.summary) or "").strip()
+        return strip_control_chars(str(item.option("digest", item.summary) or "").strip())
 
     def _source_url(self, item: ItemView) -> str | None:
         if self.settings.source_url_from:

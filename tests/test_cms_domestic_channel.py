@@ -31,6 +31,7 @@ def domestic_block(url: str, **overrides) -> dict:
         "response_message": "msg", "response_auth_codes": [401], "response_gone_codes": [404],
         "lookup_items": "data.list", "lookup_id": "docId",
         "publish_time_format": "%Y-%m-%d %H:%M:%S",
+        "unknown_outcome_statuses": [502, 503, 504],
         **overrides,
     }
 
@@ -194,3 +195,9 @@ def test_gateway_504_after_save_posts_each_item_once(sqlite_url, make_app, serve
         clock.advance(timedelta(minutes=10))
     assert {_delivery(app, i)["status"] for i in ids} == {"published"}
     assert len(emulator.docs) == 6 and emulator.save_calls == 6
+
+
+def test_control_characters_pasted_from_word_are_not_sent(channel, emulator):
+    receipt = channel.publish(item(title="关于\x0b公示\x01", body_html="<p>正文\x0c\x1f</p>"), ctx())
+    doc = emulator.docs[int(receipt.external_id)]
+    assert doc["title"] == "关于 公示" and doc["content"] == "<p>正文 </p>"
