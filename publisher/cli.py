@@ -418,22 +418,30 @@ def channel_resume(obj: _Ctx, name: str) -> None:
 
 @main.command("reconcile")
 @click.option("--channel", default=None, help="only this channel")
+@click.option("--year", type=click.IntRange(YEAR_MIN, 9998), default=None, help="only deliveries of this year")
+@click.option("--fix", is_flag=True, help="record removals and settle in-doubt deliveries found on the channel")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
-def reconcile_cmd(obj: _Ctx, channel: str | None, as_json: bool) -> None:
-    """Ask channels whether published items were since removed there (deleted, banned) and record it."""
+def reconcile_cmd(obj: _Ctx, channel: str | None, year: int | None, fix: bool, as_json: bool) -> None:
+    """Read every channel back and compare it with the ledger; exit 1 when a difference needs a person."""
     from .reconcile import reconcile
 
     app = obj.app()
     if channel and channel not in app.config.channels:
         raise InputError(f"{channel!r} is not configured", field="channel")
-    found = reconcile(app, channel)
+    report = reconcile(app, channel, year=year, fix=fix)
     if as_json:
-        _echo_json(found)
+        _echo_json(report.as_dict())
     else:
-        for f in found:
-            click.echo(f"item {f['item_id']} on {f['channel']}: {f['reason']}")
-        click.echo(f"{len(found)} removed item(s) found")
+        for f in report.findings:
+            where = f"item {f.item_id}" if f.item_id is not None else f"record {f.external_id}"
+            state = "fixed" if f.fixed else ("fix with --fix" if f.kind.fixable else "needs a person")
+            click.echo(f"{f.channel}: {where} {f.kind.value}: {f.reason} [{state}]")
+        checked = ", ".join(f"{name} {n}" for name, n in report.checked.items())
+        click.echo(f"checked {checked or 'nothing'}; {len(report.findings)} difference(s), "
+                   f"{len(report.needs_person)} left")
+    if report.needs_person:
+        sys.exit(EXIT_FAILED)
 
 
 # -- tally and report -----------------------------------------------------------------------------
