@@ -34,6 +34,8 @@ _MOBILE = re.compile(
     _NOT_BEFORE + r"(?:(?:\+|00)?86[ -]?)?(" + _MOBILE_PREFIX + r"(?:\d{8}|([ -])\d{4}\2\d{4}))" + _NOT_AFTER
     + r"(?!\s*(?:元|万|亿|吨|平方|立方|公里|千克|公斤|股|份))"
 )
+# a number right after one of these words is a code, not a person's: 营业执照注册号, 订单号, 流水号 ...
+_CODE_CONTEXT = re.compile(r"(?:注册号|编号|编码|代码|识别号|税号|单号|流水号|批次号|批号|条码|序列号|凭证号)[^\d\n]{0,6}$")
 # issuer prefixes of cards in use in China: UnionPay 62/60/9x, Visa 4, Mastercard 51-55, JCB 35, Amex 37
 _CARD_PREFIX = re.compile(r"(?:62|60|9[45]|4|5[1-5]|35|37)")
 
@@ -80,7 +82,8 @@ def valid_id15(number: str) -> bool:
 
 
 def lossy_id(digits: str) -> bool:
-    """18 digits read from a spreadsheet float (last digits lost) that still begin like an ID number."""
+    """18 digits that begin like an ID number (region, birth date) whatever their check digit: a spreadsheet
+    float that lost its last digits, or a mistyped ID — never a bank card."""
     return (len(digits) == 18 and digits.isdigit() and int(digits[:2]) in PROVINCES
             and plausible_region(digits[:6]) and plausible_birth(digits[6:14]))
 
@@ -121,29 +124,37 @@ def _hit(kind: FindingKind, start: int, raw: str, masked: str) -> Hit:
     return Hit(kind, start, start + len(raw), masked=masked, suggestion=f"mask: {masked}")
 
 
+_URL = re.compile(r"(?:https?://|www\.)[\w./?%&=+#:~-]+", re.I)
+
+
+def _code_before(text: str, start: int) -> bool:
+    return bool(_CODE_CONTEXT.search(text, max(0, start - 12), start))
+
+
 def find_personal(text: str, *, today: date | None = None) -> list[Hit]:
     """Every ID number, bank card and mobile number in ``text``, in order, none overlapping."""
     text = normalize_digits(text)
-    hits: list[Hit] = []
+    hits: list[Hit] = [Hit(FindingKind.MOBILE, m.start(), m.end()) for m in _URL.finditer(text)]  # links: never
+    urls = len(hits)
     for m in _ID18.finditer(text):
         if valid_id18(m.group(1) + m.group(3) + m.group(4), today=today):
             hits.append(_hit(FindingKind.ID_NUMBER, m.start(), m.group(), mask_id(m.group())))
     for m in _ID15.finditer(text):
         candidate = _hit(FindingKind.ID_NUMBER, m.start(), m.group(), mask_id(m.group()))
-        if valid_id15(m.group()) and not overlaps(candidate, hits):
+        if valid_id15(m.group()) and not _code_before(text, m.start()) and not overlaps(candidate, hits):
             hits.append(candidate)
     for m in _CARD.finditer(text):
         digits = re.sub(r"\D", "", m.group())
         candidate = _hit(FindingKind.BANK_CARD, m.start(), m.group(), mask_card(m.group()))
-        if (_CARD_PREFIX.match(digits) and luhn_valid(digits) and not valid_id18(digits, today=today)
-                and not overlaps(candidate, hits)):
+        if (_CARD_PREFIX.match(digits) and luhn_valid(digits) and not lossy_id(digits)
+                and not _code_before(text, m.start()) and not overlaps(candidate, hits)):
             hits.append(candidate)
     for m in _MOBILE.finditer(text):
         candidate = Hit(FindingKind.MOBILE, m.start(1), m.end(1))
         if not overlaps(candidate, hits):
             masked = mask_mobile(m.group(1))
             hits.append(Hit(FindingKind.MOBILE, m.start(1), m.end(1), masked=masked, suggestion=f"mask: {masked}"))
-    return sorted(hits, key=lambda h: h.start)
+    return sorted(hits[urls:], key=lambda h: h.start)
 
 
 def mask_personal(text: str, *, today: date | None = None) -> tuple[str, int]:
