@@ -24,9 +24,10 @@ PROVINCES = frozenset({
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
 
-_NOT_BEFORE = r"(?<![\d*])(?<!\d[.,])(?<![\d*][ -])"
-_NOT_AFTER = r"(?![\d*])(?![.,]\d)(?![ -][\d*])"
-_ID18 = re.compile(_NOT_BEFORE + r"(\d{6})( ?)(\d{8})\2(\d{3}[\dXx])" + r"(?![\dA-Za-z*])(?![.,]\d)(?![ -]\d)")
+# not part of a longer digit run, a decimal, or a masked number; grouped forms are checked by _isolated too
+_NOT_BEFORE = r"(?<![\d*])(?<!\d\.)"
+_NOT_AFTER = r"(?![\d*])(?!\.\d)"
+_ID18 = re.compile(_NOT_BEFORE + r"(\d{6})( ?)(\d{8})\2(\d{3}[\dXx])" + r"(?![\dA-Za-z*])(?!\.\d)")
 _ID15 = re.compile(_NOT_BEFORE + r"\d{15}" + _NOT_AFTER)
 _CARD = re.compile(_NOT_BEFORE + r"(?:\d{16,19}|\d{4}([ -])\d{4}\1\d{4}\1\d{4}(?:\1?\d{1,3})?)" + _NOT_AFTER)
 _MOBILE_PREFIX = r"1(?:3\d|4[014-9]|5[0-35-9]|6[2567]|7[0-8]|8\d|9[0-35-9])"
@@ -127,6 +128,17 @@ def _hit(kind: FindingKind, start: int, raw: str, masked: str) -> Hit:
 _URL = re.compile(r"(?:https?://|www\.)[\w./?%&=+#:~-]+", re.I)
 
 
+def _isolated(text: str, start: int, end: int) -> bool:
+    """A grouped number (138 1234 5678) must not continue a longer grouped run: the same separator and
+    a group of three or more digits right before or after it (a lone 序号 digit next to it is fine)."""
+    separator = re.search(r"[ -]", text[start:end])
+    if not separator:
+        return True
+    sep = re.escape(separator.group())
+    return (not re.search(rf"\d{{3,}}{sep}$", text[max(0, start - 8):start])
+            and not re.match(rf"{sep}\d{{3,}}", text[end:end + 8]))
+
+
 def _code_before(text: str, start: int) -> bool:
     return bool(_CODE_CONTEXT.search(text, max(0, start - 12), start))
 
@@ -137,7 +149,7 @@ def find_personal(text: str, *, today: date | None = None) -> list[Hit]:
     hits: list[Hit] = [Hit(FindingKind.MOBILE, m.start(), m.end()) for m in _URL.finditer(text)]  # links: never
     urls = len(hits)
     for m in _ID18.finditer(text):
-        if valid_id18(m.group(1) + m.group(3) + m.group(4), today=today):
+        if valid_id18(m.group(1) + m.group(3) + m.group(4), today=today) and _isolated(text, m.start(), m.end()):
             hits.append(_hit(FindingKind.ID_NUMBER, m.start(), m.group(), mask_id(m.group())))
     for m in _ID15.finditer(text):
         candidate = _hit(FindingKind.ID_NUMBER, m.start(), m.group(), mask_id(m.group()))
@@ -147,11 +159,11 @@ def find_personal(text: str, *, today: date | None = None) -> list[Hit]:
         digits = re.sub(r"\D", "", m.group())
         candidate = _hit(FindingKind.BANK_CARD, m.start(), m.group(), mask_card(m.group()))
         if (_CARD_PREFIX.match(digits) and luhn_valid(digits) and not lossy_id(digits)
-                and not _code_before(text, m.start()) and not overlaps(candidate, hits)):
+                and _isolated(text, m.start(), m.end()) and not _code_before(text, m.start()) and not overlaps(candidate, hits)):
             hits.append(candidate)
     for m in _MOBILE.finditer(text):
         candidate = Hit(FindingKind.MOBILE, m.start(1), m.end(1))
-        if not overlaps(candidate, hits):
+        if _isolated(text, m.start(1), m.end(1)) and not overlaps(candidate, hits):
             masked = mask_mobile(m.group(1))
             hits.append(Hit(FindingKind.MOBILE, m.start(1), m.end(1), masked=masked, suggestion=f"mask: {masked}"))
     return sorted(hits[urls:], key=lambda h: h.start)

@@ -246,7 +246,8 @@ def housing_list(i: int) -> Doc:
           f"{R.randrange(1, 5)}批符合保障条件的家庭名单予以公示。")
     d.add(f"公示时间：{cn_date(day(year))}至{cn_date(day(year))}（共7个工作日）。")
     mode = R.choice(["raw", "raw", "masked", "masked", "mixed", "names"])
-    d.add("序号　姓名　身份证号　联系电话　家庭人口　所在街道")
+    sep = R.choice(["　", "　", " ", "\t", "，", " | "])
+    d.add(sep.join(["序号", "姓名", "身份证号", "联系电话", "家庭人口", "所在街道"]))
     for row in range(1, R.randrange(3, 9)):
         if mode == "raw" or (mode == "mixed" and R.random() < 0.3):
             ident = d.hit("id_number", id18()) if R.random() < 0.9 else d.hit("id_number", id15())
@@ -255,7 +256,7 @@ def housing_list(i: int) -> Doc:
             ident, phone = "—", "—"
         else:
             ident, phone = masked_id(), masked_mobile()
-        d.add(f"{row}　{name()}　{ident}　{phone}　{R.randrange(1, 6)}人　{R.choice(TOWNS)}")
+        d.add(sep.join([str(row), name(), ident, phone, f"{R.randrange(1, 6)}", R.choice(TOWNS)]))
     d.add(f"公示期间，如有异议，请向县住房保障中心反映，联系电话：{landline()}；监督电话：{hotline()}。")
     d.add(f"{R.choice(ORGS)}　{cn_date(day(year))}")
     return d
@@ -463,7 +464,7 @@ def mixed(i: int) -> Doc:
     return d
 
 
-GENERATORS = [(housing_list, 34), (subsidy_list, 24), (contact_notice, 30), (procurement, 22), (policy, 30),
+GENERATORS = [(housing_list, 34), (subsidy_list, 36), (contact_notice, 30), (procurement, 22), (policy, 30),
               (political_news, 22), (ordinary_news, 26), (marked_doc, 30), (internal_use, 8), (old_ids, 12),
               (traps, 30), (mixed, 16)]
 
