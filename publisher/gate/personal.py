@@ -11,7 +11,7 @@ import re
 from datetime import date
 
 from .findings import FindingKind
-from .hits import Hit, overlaps
+from .hits import Hit
 
 # full-width digits and letters an editor may type; mapped one to one so spans stay valid
 _WIDTH = str.maketrans("０１２３４５６７８９Ｘｘ－＋", "0123456789Xx-+")
@@ -146,27 +146,35 @@ def _code_before(text: str, start: int) -> bool:
 def find_personal(text: str, *, today: date | None = None) -> list[Hit]:
     """Every ID number, bank card and mobile number in ``text``, in order, none overlapping."""
     text = normalize_digits(text)
-    hits: list[Hit] = [Hit(FindingKind.MOBILE, m.start(), m.end()) for m in _URL.finditer(text)]  # links: never
-    urls = len(hits)
+    taken = bytearray(len(text))  # characters already part of a hit (or of a link)
+    hits: list[Hit] = []
+
+    def free(start: int, end: int) -> bool:
+        return not any(taken[start:end])
+
+    def take(hit: Hit) -> None:
+        taken[hit.start:hit.end] = b"\x01" * (hit.end - hit.start)
+        hits.append(hit)
+
+    for m in _URL.finditer(text):
+        taken[m.start():m.end()] = b"\x01" * (m.end() - m.start())
     for m in _ID18.finditer(text):
-        if valid_id18(m.group(1) + m.group(3) + m.group(4), today=today) and _isolated(text, m.start(), m.end()):
-            hits.append(_hit(FindingKind.ID_NUMBER, m.start(), m.group(), mask_id(m.group())))
+        if (valid_id18(m.group(1) + m.group(3) + m.group(4), today=today) and _isolated(text, m.start(), m.end())
+                and free(m.start(), m.end())):
+            take(_hit(FindingKind.ID_NUMBER, m.start(), m.group(), mask_id(m.group())))
     for m in _ID15.finditer(text):
-        candidate = _hit(FindingKind.ID_NUMBER, m.start(), m.group(), mask_id(m.group()))
-        if valid_id15(m.group()) and not _code_before(text, m.start()) and not overlaps(candidate, hits):
-            hits.append(candidate)
+        if valid_id15(m.group()) and not _code_before(text, m.start()) and free(m.start(), m.end()):
+            take(_hit(FindingKind.ID_NUMBER, m.start(), m.group(), mask_id(m.group())))
     for m in _CARD.finditer(text):
         digits = re.sub(r"\D", "", m.group())
-        candidate = _hit(FindingKind.BANK_CARD, m.start(), m.group(), mask_card(m.group()))
         if (_CARD_PREFIX.match(digits) and luhn_valid(digits) and not lossy_id(digits)
-                and _isolated(text, m.start(), m.end()) and not _code_before(text, m.start()) and not overlaps(candidate, hits)):
-            hits.append(candidate)
+                and _isolated(text, m.start(), m.end()) and not _code_before(text, m.start())
+                and free(m.start(), m.end())):
+            take(_hit(FindingKind.BANK_CARD, m.start(), m.group(), mask_card(m.group())))
     for m in _MOBILE.finditer(text):
-        candidate = Hit(FindingKind.MOBILE, m.start(1), m.end(1))
-        if _isolated(text, m.start(1), m.end(1)) and not overlaps(candidate, hits):
-            masked = mask_mobile(m.group(1))
-            hits.append(Hit(FindingKind.MOBILE, m.start(1), m.end(1), masked=masked, suggestion=f"mask: {masked}"))
-    return sorted(hits[urls:], key=lambda h: h.start)
+        if _isolated(text, m.start(1), m.end(1)) and free(m.start(1), m.end(1)):
+            take(_hit(FindingKind.MOBILE, m.start(1), m.group(1), mask_mobile(m.group(1))))
+    return sorted(hits, key=lambda h: h.start)
 
 
 def mask_personal(text: str, *, today: date | None = None) -> tuple[str, int]:
