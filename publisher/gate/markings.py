@@ -35,7 +35,7 @@ _PATTERNS = (
     re.compile(rf"^[^\S\n]*({_MARKS})(?=[^\S\n]+\S)", re.M),  # opening a line, then a space: 机密　关于……
     re.compile(rf"(?<=密级){_H}*(?:[:：]|为|是)?{_H}*({_LEVEL}(?:{_H}*{_STAR}(?:{_H}*{_PERIOD})?)?)"),  # 密级：秘密
     re.compile(rf"(?:仅供|仅限|只限)(?:本单位|单位|机关|系统)?(?:{_PHRASE}|内部参考)"),  # 仅供内部使用
-    re.compile(rf"(?:此件|本件|本文件|本材料)(?:{_PHRASE}|不公开|不予公开|请勿公开)"),  # 此件不宜公开
+    re.compile(rf"(?:此件|本件)(?:{_PHRASE}|不公开|不予公开|请勿公开)"),  # 此件不宜公开 (the 附注 of a 公文)
 )
 
 
