@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
 import docx
 import openpyxl
+import openpyxl.drawing.image
+import openpyxl.styles
+import PIL.Image
 
 from publisher.gate import FindingKind, check_item, load_terms, mask_item, mask_text
 from publisher.gate.findings import PERSONAL_KINDS
@@ -66,6 +70,11 @@ def test_masked_docx_xlsx_and_csv_copies_have_no_number_left_and_keep_everything
     sheet.append(["张三", ID, 13912345678, 3])
     sheet.append(["王五", int(ID2), "—", 2])
     sheet.append(["赵六", float(ID2), "—", 1])
+    sheet["F1"] = f"备注：联系人{'13712345678'}"
+    sheet["F1"].font = openpyxl.styles.Font(bold=True)
+    picture = tmp_path / "章.png"
+    PIL.Image.new("RGB", (4, 4), "red").save(picture)
+    sheet.add_image(openpyxl.drawing.image.Image(str(picture)), "H2")
     workbook.save(source / "名单.xlsx")
 
     (source / "名单.csv").write_bytes(f"姓名,身份证号,电话\n张三,{ID},138 1234 5678\n".encode("gbk"))
@@ -73,12 +82,12 @@ def test_masked_docx_xlsx_and_csv_copies_have_no_number_left_and_keep_everything
 
     attachments = [(p.name, p) for p in sorted(source.iterdir())]
     before = check_item(title="", summary="", body_html="", attachments=attachments, terms=TERMS)
-    assert len(personal(before)) == 9
+    assert len(personal(before)) == 10
     out = tmp_path / "out"
     item = mask_item(title="", summary="", body_html="", attachments=attachments, out_dir=out)
     assert [name for name, _ in item.attachments] == [name for name, _ in attachments]
     assert all(path.parent == out and path.name == name for name, path in item.attachments)
-    assert item.masked == 9 and item.not_masked == ["扫描件.pdf"]
+    assert item.masked == 10 and item.not_masked == ["扫描件.pdf"]
 
     after = check_item(title="", summary="", body_html="", attachments=item.attachments, terms=TERMS)
     assert personal(after) == []
@@ -90,7 +99,10 @@ def test_masked_docx_xlsx_and_csv_copies_have_no_number_left_and_keep_everything
     assert masked_doc.tables[0].cell(0, 1).text == f"320623********{ID[-4:]}"
     assert masked_doc.sections[0].footer.paragraphs[0].text == "监督电话 0513-84512345，卡号 6222***********0128"
 
-    rows = list(openpyxl.load_workbook(out / "名单.xlsx").active.values)
+    masked_book = openpyxl.load_workbook(out / "名单.xlsx")
+    assert masked_book.active["F1"].value == "备注：联系人137****5678" and masked_book.active["F1"].font.bold
+    assert any(n.startswith("xl/media/") for n in zipfile.ZipFile(out / "名单.xlsx").namelist())  # picture kept
+    rows = [row[:4] for row in masked_book.active.values]
     assert rows[1] == ("张三", f"320623********{ID[-4:]}", "139****5678", 3)
     # openpyxl, like Excel, stores an integer this long as a float: the last digits are gone, the rest masked
     assert rows[2][1].startswith("110105********") and rows[2][3] == 2
