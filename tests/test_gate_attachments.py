@@ -158,3 +158,24 @@ def test_the_body_is_checked_by_the_lines_an_editor_shows(tmp_path):
                               ("id_number", "body", "line 5")]
     assert result.to_json()["findings"][1] == {
         "kind": "mobile", "field": "body", "where": "line 4", "text": "电话：138****5678", "suggestion": "mask: 138****5678"}
+
+
+def test_tracked_deletions_in_a_docx_are_checked_apart_from_the_text_around_them(tmp_path):
+    from docx.oxml.ns import qn
+    from docx.oxml import OxmlElement
+
+    document = docx.Document()
+    paragraph = document.add_paragraph("电话138")
+    deletion = OxmlElement("w:del")
+    run = OxmlElement("w:r")
+    deleted = OxmlElement("w:delText")
+    deleted.text = f"（原身份证号{ID}）"
+    run.append(deleted)
+    deletion.append(run)
+    paragraph._p.append(deletion)
+    paragraph.add_run("12345678")
+    assert paragraph._p.find(qn("w:del")) is not None
+    document.save(tmp_path / "修订.docx")
+    result = gate(("修订.docx", tmp_path / "修订.docx"))
+    assert sorted(places(result)) == [("id_number", "attachment:修订.docx", "paragraph 1"),
+                                      ("mobile", "attachment:修订.docx", "paragraph 1")]
