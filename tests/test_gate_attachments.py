@@ -7,9 +7,8 @@ from pathlib import Path
 
 import docx
 import openpyxl
-import pytest
 
-from publisher.gate import FindingKind, GateLimits, check_item, load_terms
+from publisher.gate import GateLimits, check_item, load_terms
 from publisher.gate.personal import id_check_digit
 
 _spec = importlib.util.spec_from_file_location("pdfmaker", Path(__file__).parent / "data" / "gate" / "pdfmaker.py")
