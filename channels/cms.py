@@ -7,6 +7,11 @@ settled by looking the article up by that key.
 
 Inline images (``<img src="attachment:SHA256">``) are embedded as ``data:`` URIs, and attachments are
 sent base64-encoded in the JSON payload (``{"name", "data_base64"}``): no separate upload endpoint needed.
+
+Sites that answer every error as HTTP 200 with a ``code`` are handled by ``response_code``/``response_ok``,
+``response_auth_codes`` (expired key: pause the channel) and ``response_retry_codes`` (busy: retry). A gateway
+error answering a create (``unknown_outcome_statuses``, default 502 and 504) is an unknown outcome, settled by
+look-up: the CMS may have saved the article before the gateway gave up.
 """
 
 from __future__ import annotations
@@ -14,13 +19,14 @@ from __future__ import annotations
 import base64
 import json
 import re
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import quote
 
 import requests
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from publisher.adapter import Channel, ChannelServices, ChannelSettings, DeliveryContext, ItemView, Receipt
+from publisher.content import strip_control_chars
 from publisher.errors import (
     ChannelPaused,
     LookupUnsupported,
@@ -42,7 +48,11 @@ DEFAULT_PAYLOAD = {
     "source": "department",
 }
 #: Statuses a look-up result may carry that mean the article is no longer on the site.
-GONE_STATUSES = {"withdrawn", "deleted", "retracted", "removed", "recycled"}
+GONE_STATUSES = {"withdrawn", "deleted", "retracted", "removed", "recycled", "offline", "trash"}
+#: Gateway answers to a create after which the CMS behind the gateway may have saved the article.
+GATEWAY_STATUSES = [502, 504]
+#: Answers to a retract that say the CMS does not take it this way: retrying will not help.
+UNSUPPORTED_STATUSES = (405, 501)
 _INLINE_IMG = re.compile(r"""(src\s*=\s*)(["'])attachment:([0-9A-Fa-f]+)\2""")
 
 
@@ -54,6 +64,7 @@ class CmsPaths(BaseModel):
     create: str = "/api/articles"
     item: str = "/api/articles/{id}"
     lookup: str | None = "/api/articles?request_id={key}"
+    retract: str | None = Field(default=None, description="where a retract goes; default: the item path")
 
     @field_validator("item")
     @classmethod
@@ -93,6 +104,43 @@ class CmsSettings(ChannelSettings):
     max_title_length: int = Field(default=200, ge=1)
     columns: dict[str, str] | None = None
     verify_tls: bool = True
+    retract_method: Literal["DELETE", "POST", "PUT", "PATCH"] = "DELETE"
+    retract_body: str | dict[str, Any] | None = Field(
+        default=None, description='JSON sent with a retract; "{id}" becomes the remote id, e.g. {"docId": {id}}')
+    response_auth_codes: list[Any] = Field(default_factory=list, description="codes in a 2xx body: key expired")
+    response_retry_codes: list[Any] = Field(default_factory=list, description="codes in a 2xx body: busy, retry")
+    response_gone_codes: list[Any] = Field(default_factory=list, description="codes in a 2xx body: no such article")
+    unknown_outcome_statuses: list[int] = Field(
+        default_factory=lambda: list(GATEWAY_STATUSES),
+        description="HTTP statuses answering a create that may come after the CMS saved it (add 503 if its gateway does)")
+    publish_time_format: str | None = Field(
+        default=None, description="strftime format of publish_at in the office time zone; default ISO 8601")
+
+    @field_validator("retract_method", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("retract_body")
+    @classmethod
+    def _json_template(cls, value: str | dict[str, Any] | None) -> str | None:
+        if value is None:
+            return None
+        text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+        try:
+            parsed = json.loads(_fill_template(text, "1"))
+        except ValueError as exc:
+            raise ValueError(f'is not a JSON template once "{{id}}" is filled in: {exc}') from None
+        if not isinstance(parsed, dict):
+            raise ValueError('must be a JSON object, e.g. {"docId": {id}}')
+        return text
+
+    @field_validator("publish_time_format")
+    @classmethod
+    def _strftime(cls, value: str | None) -> str | None:
+        if value is not None and "%" not in value:
+            raise ValueError('must be a strftime format, e.g. "%Y-%m-%d %H:%M:%S"')
+        return value
 
     @field_validator("base_url")
     @classmethod
@@ -166,8 +214,15 @@ class CmsChannel(Channel):
                 raise PermanentError(f"{self.name}: {self._server_message(response)}")
             ctx.external_id, ctx.external_url = earlier.external_id, earlier.external_url
             return self.update(item, ctx)
+        if self._gateway_error(response):
+            raise OutcomeUnknown(
+                f"{self.name} create: HTTP {response.status_code} from a gateway; the CMS may have saved the article"
+            )
         self._raise_for_status(response, "create")
-        return self._receipt(response, "create")
+        try:
+            return self._receipt(response, "create")
+        except ChannelPaused as exc:  # the CMS accepted the request; whether it saved the article is unknown
+            raise OutcomeUnknown(str(exc)) from None
 
     def lookup(self, item: ItemView, ctx: DeliveryContext) -> Receipt | None:
         """The live article created with this delivery's idempotency key, or None."""
@@ -203,13 +258,39 @@ class CmsChannel(Channel):
             remote_id = found.external_id if found else None
         if remote_id is None:
             return  # nothing of this delivery is on the CMS
-        response = self._call("DELETE", self._item_path(remote_id), what="retract")
-        if response.status_code in (404, 410):
-            return
+        method = self.settings.retract_method
+        path = self._item_path(remote_id, self.settings.paths.retract or self.settings.paths.item)
+        body = None
+        if self.settings.retract_body:
+            body = json.loads(_fill_template(self.settings.retract_body, str(remote_id)))
+        response = self._call(method, path, json_body=body, what="retract")
+        status = response.status_code
+        if status in UNSUPPORTED_STATUSES or (status == 404 and self.settings.paths.retract):
+            raise PermanentError(
+                f"{self.name} retract: the CMS does not take {method} {path} (HTTP {status}); check "
+                f"paths.retract and retract_method in channels.{self.name}, and remove article {remote_id} by hand"
+            )
+        if status in (404, 410) or self._gone_code(response):
+            return  # an article that is already gone
         try:
             self._raise_for_status(response, "retract")
         except PermanentError as exc:
             raise PermanentError(f"{exc} (remove article {remote_id} by hand)") from exc
+
+    def removed(self, item: ItemView, ctx: DeliveryContext) -> str | None:
+        """Read the article back by id: deleted or withdrawn on the CMS since it was published, or None."""
+        if not ctx.external_id:
+            return None
+        response = self._call("GET", self._item_path(ctx.external_id), what="read-back")
+        if response.status_code in (404, 410) or self._gone_code(response):
+            return f"deleted on {self.display_name} (article {ctx.external_id} no longer exists)"
+        self._raise_for_status(response, "read-back")
+        data = _maybe_json(response)
+        entry = _get_path(data, "data") if isinstance(data, dict) else None
+        status = str(entry.get("status", "")).lower() if isinstance(entry, dict) else ""
+        if status in GONE_STATUSES:
+            return f"withdrawn on {self.display_name} (article {ctx.external_id} is {status})"
+        return None
 
     def update(self, item: ItemView, ctx: DeliveryContext) -> Receipt:
         """Replace the published article's content (PUT on ``paths.item``)."""
@@ -241,6 +322,8 @@ class CmsChannel(Channel):
         body: dict[str, Any] = {}
         for key, source in self.settings.payload.items():
             value = source[1:] if source.startswith("=") else self._field(item, source)
+            if isinstance(value, str):
+                value = strip_control_chars(value)
             if value not in (None, ""):
                 _set_path(body, key, value)
         if self.settings.attachments_field and item.attachments:
@@ -260,7 +343,10 @@ class CmsChannel(Channel):
             when = item.publish_at
             if when.tzinfo is None:
                 when = when.replace(tzinfo=self.services.timezone)
-            return when.astimezone(self.services.timezone).isoformat(timespec="seconds")
+            local = when.astimezone(self.services.timezone)
+            if self.settings.publish_time_format:
+                return local.strftime(self.settings.publish_time_format)
+            return local.isoformat(timespec="seconds")
         if name == "body_html":
             return self._inline_images(item)
         value = item.option(name, getattr(item, name))
@@ -285,8 +371,8 @@ class CmsChannel(Channel):
             scheme = self.settings.auth_scheme.strip()
             session.headers[self.settings.auth_header] = f"{scheme} {token}" if scheme else token
 
-    def _item_path(self, remote_id: str) -> str:
-        return self.settings.paths.item.replace("{id}", quote(str(remote_id), safe=""))
+    def _item_path(self, remote_id: str, template: str | None = None) -> str:
+        return (template or self.settings.paths.item).replace("{id}", quote(str(remote_id), safe=""))
 
     def _call(
         self,
@@ -316,7 +402,7 @@ class CmsChannel(Channel):
                 data = _maybe_json(response)
                 code = _get_path(data, self.settings.response_code) if isinstance(data, dict) else None
                 if code is not None and code not in self.settings.response_ok:
-                    raise PermanentError(f"{self.name} {what} refused (code {code}): {self._server_message(response)}")
+                    self._raise_for_code(code, response, what)
             return
         if status in (401, 403):
             raise ChannelPaused(
@@ -333,6 +419,30 @@ class CmsChannel(Channel):
                 f"{self.name}: HTTP {status} on {self.settings.paths.create}; check base_url and paths.create"
             )
         raise PermanentError(f"{self.name} {what} refused (HTTP {status}): {self._server_message(response)}")
+
+    def _gateway_error(self, response: requests.Response) -> bool:
+        """A create answered by a gateway error; a 503 with Retry-After is a clear "not now", never unknown."""
+        status = response.status_code
+        if status == 503 and response.headers.get("Retry-After"):
+            return False
+        return status in self.settings.unknown_outcome_statuses
+
+    def _gone_code(self, response: requests.Response) -> bool:
+        data = _maybe_json(response)
+        code = _get_path(data, self.settings.response_code) if isinstance(data, dict) and self.settings.response_code else None
+        return code is not None and _code_in(code, self.settings.response_gone_codes)
+
+    def _raise_for_code(self, code: Any, response: requests.Response, what: str) -> None:
+        """An error code in a 2xx body: expired key pauses the channel, busy retries, anything else is final."""
+        message = self._server_message(response)
+        if _code_in(code, self.settings.response_auth_codes):
+            raise ChannelPaused(
+                f"{self.name}: the CMS says our key is expired or invalid on {what} (code {code}: {message}); "
+                f"renew auth_token in channels.{self.name}, then `publisher channel resume {self.name}`"
+            )
+        if _code_in(code, self.settings.response_retry_codes):
+            raise RetryableError(f"{self.name} {what}: the CMS is busy (code {code}: {message})")
+        raise PermanentError(f"{self.name} {what} refused (code {code}): {message}")
 
     def _receipt(self, response: requests.Response, what: str) -> Receipt:
         data = self._json(response, what)
@@ -367,6 +477,17 @@ class CmsChannel(Channel):
     def _scrub(self, text: str) -> str:
         token = self.settings.auth_token.get_secret_value() if self.settings.auth_token else ""
         return text.replace(token, "***") if token else text
+
+
+def _code_in(code: Any, codes: list[Any]) -> bool:
+    return code in codes or str(code) in {str(c) for c in codes}
+
+
+def _fill_template(template: str, remote_id: str) -> str:
+    """Put ``remote_id`` into a JSON template: ``"{id}"`` stays a string, a bare ``{id}`` is a number when it is one."""
+    quoted = json.dumps(remote_id, ensure_ascii=False)
+    bare = remote_id if remote_id.isdigit() else quoted
+    return template.replace('"{id}"', quoted).replace("{id}", bare)
 
 
 def _maybe_json(response: requests.Response) -> Any:

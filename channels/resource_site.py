@@ -2,6 +2,10 @@
 
 Everything site-specific (URLs, CSS selectors, field names, select values, success and error markers,
 the page encoding) comes from configuration, so a differently built site is a new config block.
+
+A look-up searches the listing back as far as the attempt's time needs: page after page until a whole
+page is dated before the attempt (minus ``listing.lookup_margin_days``) or the listing ends, never only
+the first few pages, because newer notices push an earlier attempt's notice further down.
 """
 
 from __future__ import annotations
@@ -11,7 +15,8 @@ import re
 import secrets
 import threading
 from dataclasses import dataclass
-from typing import Callable, TypeVar
+from datetime import date, datetime, timedelta
+from typing import Callable, Iterator, TypeVar
 from urllib.parse import urlencode, urljoin, urlsplit
 
 import requests
@@ -19,6 +24,7 @@ from bs4 import BeautifulSoup, Tag
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from publisher.adapter import Channel, ChannelServices, ChannelSettings, DeliveryContext, ItemView, Receipt
+from publisher.content import strip_control_chars
 from publisher.errors import ChannelPaused, LookupUnsupported, OutcomeUnknown, PermanentError, RetryableError
 from publisher.http import new_session, raise_for_transient_status, send
 
@@ -59,6 +65,7 @@ class SubmitFields(_Block):
     body: str
     category: str | None = None
     attachment: str | list[str] | None = None
+    publish_date: str | None = Field(default=None, description="the form's publication-date input")
 
     def attachment_names(self) -> list[str]:
         """The file inputs, in order."""
@@ -80,6 +87,7 @@ class SubmitSettings(_Block):
     success_selector: str | None = None
     error_selector: str | None = None
     expired_form_text: str = Field(default="页面已过期", description="the site's 'form expired (CSRF)' message")
+    date_format: str = Field(default="%Y-%m-%d", description="strftime format of fields.publish_date (office time)")
 
     @model_validator(mode="after")
     def _needs_success_marker(self) -> "SubmitSettings":
@@ -91,14 +99,18 @@ class SubmitSettings(_Block):
 class ListingSettings(_Block):
     """The public listing used to confirm a submission and to look it up."""
 
-    url: str = Field(description="listing page; {page} is replaced by 1, 2, ...")
+    url: str = Field(description="listing page; {page} becomes 1, 2, ...; {category} the column's submit value")
     item_selector: str
     title_selector: str | None = "a"
     title_attr: str | None = Field(default=None, description="read the full title from this attribute if present")
     link_selector: str = "a"
     link_attr: str = "href"
     id_pattern: str = Field(default=r"(\d+)\D*$", description="regex on the link; group 1 is the notice id")
-    pages: int = Field(default=3, ge=1, le=50)
+    pages: int = Field(default=3, ge=1, le=50, description="pages read before posting and to confirm a post")
+    date_selector: str | None = Field(default=None, description="an entry's date, to know how far back to look")
+    date_format: str = Field(default="%Y-%m-%d", description="strptime format of the listed date")
+    lookup_margin_days: int = Field(default=1, ge=0, description="look this many days before the attempt")
+    max_pages: int = Field(default=500, ge=1, description="a look-up never reads more pages than this")
 
     @field_validator("id_pattern")
     @classmethod
@@ -227,17 +239,20 @@ class ResourceSiteChannel(Channel):
             raise PermanentError("; ".join(problems))
         title = self._title(item)
         browser = self._browser()
+        column = self._category_value(item)
         if ctx.checkpoint.get("posted"):
             # A crash or unknown outcome after posting: settle it before posting again.
-            found = self._find(browser, title, exclude=set(ctx.checkpoint.get("prior_ids", [])))
+            found = self._find(browser, title, column, exclude=set(ctx.checkpoint.get("prior_ids", [])),
+                               since=self._since(item, ctx))
             if found is not None:
                 return found
             if ctx.checkpoint.get("saved"):
                 raise OutcomeUnknown(self._not_listed(title))
-        prior = [r.external_id for r in self._scan(browser, title)]
-        ctx.save(prior_ids=prior)
+        started = self.services.clock.now()
+        prior = [r.external_id for r in self._scan(browser, title, column)]
+        ctx.save(prior_ids=prior, scan_started=started.isoformat())
         confirmed = self._logged_in(browser, lambda: self._submit(browser, item, ctx, title))
-        found = self._find(browser, title, exclude=set(prior))
+        found = self._find(browser, title, column, exclude=set(prior), since=self._since(item, ctx))
         if found is not None:
             return found
         if confirmed:
@@ -256,7 +271,8 @@ class ResourceSiteChannel(Channel):
         if "prior_ids" in ctx.checkpoint and not ctx.checkpoint.get("posted"):
             return None
         title = self._title(item)
-        found = self._find(self._browser(), title, exclude=set(ctx.checkpoint.get("prior_ids", [])))
+        found = self._find(self._browser(), title, self._category_value(item),
+                           exclude=set(ctx.checkpoint.get("prior_ids", [])), since=self._since(item, ctx))
         if found is None and ctx.checkpoint.get("saved"):
             raise LookupUnsupported(self._not_listed(title) + "; check the site by hand")
         return found
@@ -273,6 +289,15 @@ class ResourceSiteChannel(Channel):
             raise PermanentError(f"no notice id recorded for {self.display_name}; remove it by hand{where}")
         browser = self._browser()
         self._logged_in(browser, lambda: self._delete(browser, cfg, ctx.external_id or ""))
+
+    def removed(self, item: ItemView, ctx: DeliveryContext) -> str | None:
+        """Open the notice's public page: gone (HTTP 404/410) means it was deleted on the site since."""
+        if not ctx.external_url:
+            return None
+        page = self._get(self._browser(), ctx.external_url)
+        if page.status in (404, 410):
+            return f"deleted on {self.display_name} (notice {ctx.external_id} answers HTTP {page.status})"
+        return None
 
     def close(self) -> None:
         """Close every thread's HTTP session."""
@@ -292,9 +317,12 @@ class ResourceSiteChannel(Channel):
             values = _form_values(form)
             fields = cfg.fields
             values = _set(values, fields.title, title)
-            values = _set(values, fields.body, item.body_html)
+            values = _set(values, fields.body, strip_control_chars(item.body_html))
             if fields.category:
                 values = _set(values, fields.category, self._category_value(item) or "")
+            if fields.publish_date:
+                local = item.publish_at.astimezone(self.services.timezone)
+                values = _set(values, fields.publish_date, local.strftime(cfg.date_format))
             for key, value in cfg.extra.items():
                 values = _set(values, key, value)
             self._check_select(form, fields.category, self._category_value(item))
@@ -381,36 +409,71 @@ class ResourceSiteChannel(Channel):
 
     # -- listing ----------------------------------------------------------------------------------
 
-    def _find(self, browser: _Browser, title: str, exclude: set[str]) -> Receipt | None:
-        for receipt in self._scan(browser, title):
+    def _find(self, browser: _Browser, title: str, column: str | None, exclude: set[str],
+              since: datetime | None) -> Receipt | None:
+        for receipt in self._scan(browser, title, column, since=since):
             if receipt.external_id not in exclude:
                 return receipt
         return None
 
-    def _scan(self, browser: _Browser, title: str) -> list[Receipt]:
-        """Notices on the listing whose title equals ``title``, newest first."""
+    def _since(self, item: ItemView, ctx: DeliveryContext) -> datetime:
+        """How far back a look-up must search: the earlier of this delivery's first scan and the item's date."""
+        started = ctx.checkpoint.get("scan_started")
+        when = datetime.fromisoformat(started) if started else item.publish_at
+        return min(when, item.publish_at)
+
+    def _scan(self, browser: _Browser, title: str, column: str | None, *,
+              since: datetime | None = None) -> Iterator[Receipt]:
+        """Notices on the listing whose title equals ``title``, newest first, read page by page as needed.
+
+        Without ``since`` the first ``listing.pages`` pages are read; with it, pages are read until a whole
+        page is dated before ``since`` minus the margin (or, without dates, until the listing ends).
+        """
         cfg = self.settings.listing
         wanted = _norm(title)
-        found: list[Receipt] = []
-        pages = cfg.pages if "{page}" in cfg.url else 1
-        for number in range(1, pages + 1):
-            page = self._get(browser, cfg.url.replace("{page}", str(number)))
+        url = cfg.url.replace("{category}", column or "")
+        limit = (cfg.max_pages if since is not None else cfg.pages) if "{page}" in url else 1
+        cutoff = None
+        if since is not None:
+            cutoff = since.astimezone(self.services.timezone).date() - timedelta(days=cfg.lookup_margin_days)
+        seen: set[str | None] = set()
+        for number in range(1, limit + 1):
+            page = self._get(browser, url.replace("{page}", str(number)))
             if page.status >= 400:
                 raise RetryableError(f"{self.display_name} listing answered HTTP {page.status}")
             entries = page.soup.select(cfg.item_selector)
             if not entries:
                 break
-            for entry in entries:
-                if _norm(self._entry_title(entry)) != wanted:
-                    continue
-                link = entry if entry.name == "a" else entry.select_one(cfg.link_selector)
-                href = link.get(cfg.link_attr) if link is not None else None
-                if not isinstance(href, str) or not href:
+            hrefs = [self._entry_href(e) for e in entries]
+            if set(hrefs) <= seen:
+                break  # a site that answers every page number past the end with its last page
+            seen.update(hrefs)
+            dates = [self._entry_date(e) for e in entries]
+            for entry, href in zip(entries, hrefs):
+                if not href or _norm(self._entry_title(entry)) != wanted:
                     continue
                 match = re.search(cfg.id_pattern, href)
                 notice_id = match.group(1) if match else href
-                found.append(Receipt(external_id=notice_id, external_url=urljoin(page.url, href)))
-        return found
+                yield Receipt(external_id=notice_id, external_url=urljoin(page.url, href))
+            if cutoff is not None and dates and all(d is not None and d < cutoff for d in dates):
+                return  # the whole page is older than the attempt: it cannot be further down
+
+    def _entry_href(self, entry: Tag) -> str | None:
+        cfg = self.settings.listing
+        link = entry if entry.name == "a" else entry.select_one(cfg.link_selector)
+        href = link.get(cfg.link_attr) if link is not None else None
+        return href if isinstance(href, str) and href else None
+
+    def _entry_date(self, entry: Tag) -> date | None:
+        cfg = self.settings.listing
+        element = entry.select_one(cfg.date_selector) if cfg.date_selector else None
+        if element is None:
+            return None
+        text = element.get_text(" ", strip=True).strip("[]()（）")
+        try:
+            return datetime.strptime(text, cfg.date_format).date()
+        except ValueError:
+            return None
 
     def _entry_title(self, entry: Tag) -> str:
         cfg = self.settings.listing
@@ -529,7 +592,7 @@ class ResourceSiteChannel(Channel):
     # -- item helpers -----------------------------------------------------------------------------
 
     def _title(self, item: ItemView) -> str:
-        return str(item.option("title", item.title)).strip()
+        return strip_control_chars(str(item.option("title", item.title))).strip()
 
     def _category_value(self, item: ItemView) -> str | None:
         cfg = self.settings.submit

@@ -3,6 +3,11 @@
 The entries live in the channel state (key ``entries``, newest first, at most ``max_entries``), so every
 worker and daemon sharing the database builds the same feed; each change rewrites the file(s) atomically.
 Inline ``attachment:`` images are dropped from the feed copy (readers follow the entry link instead).
+
+What feed validators require is kept: an author on the feed, absolute URLs in content, a distinct
+``updated`` per entry (items queued in the same second are a millisecond apart, in queue order), a build
+date that never goes back (a retraction keeps it), and attachments as enclosures (copied to
+``attachments_output`` when given, else linked to the entry's page, which carries them).
 """
 
 from __future__ import annotations
@@ -11,11 +16,15 @@ import contextlib
 import html
 import os
 import re
+import shutil
 import tempfile
 import threading
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Callable
+from urllib.parse import quote, urljoin, urlsplit
+
+from bs4 import BeautifulSoup
 
 from feedgen.feed import FeedGenerator
 from pydantic import Field, field_validator
@@ -27,10 +36,12 @@ from publisher.adapter import (
     DeliveryContext,
     ItemView,
     Receipt,
+    RemoteRecord,
 )
 from publisher.errors import PermanentError
 
 STATE_KEY = "entries"
+BUILT_KEY = "feed_updated"  # the feed's build date: never goes back
 SUMMARY_CHARS = 200
 #: feedgen formats RFC-822 dates through locale.setlocale, which is process-global.
 _FEEDGEN_LOCK = threading.Lock()
@@ -53,6 +64,9 @@ class RssSettings(ChannelSettings):
     link_from: str | None = None
     feed_url: str | None = Field(default=None, description="public URL of the RSS file (default site_url/<file name>)")
     atom_url: str | None = Field(default=None, description="public URL of the Atom file (default site_url/<file name>)")
+    author: str | None = Field(default=None, description="the feed's author (default: the office's name)")
+    attachments_output: Path | None = Field(default=None, description="folder the web server publishes attachments from")
+    attachments_url: str | None = Field(default=None, description="public URL of that folder (default site_url/<name>)")
 
     @field_validator("site_url")
     @classmethod
@@ -96,7 +110,9 @@ class RssChannel(Channel):
                 entry["updated"] = max(entry["published"], now)
             elif earlier is not None:
                 entry["updated"] = earlier["updated"]
-            return [e for e in current if e["uid"] != item.uid] + [entry]
+            others = [e for e in current if e["uid"] != item.uid]
+            entry["updated"] = _distinct(entry["updated"], {e["updated"] for e in others})
+            return others + [entry]
 
         self._change(add)
         return Receipt(external_id=item.uid, external_url=entry["link"], published_at=self.services.clock.now())
@@ -130,24 +146,85 @@ class RssChannel(Channel):
     def rebuild(self) -> None:
         """Rewrite the feed file(s) from the stored entries."""
         with self._lock:
-            self._write(self.entries())
+            entries = self.entries()
+            self._write(entries, self._built(entries))
+
+    def inventory(self, since: datetime | None = None) -> list[RemoteRecord]:
+        """What the feed file on disk holds now (the newest ``max_entries`` items)."""
+        import feedparser
+
+        path = self.settings.output
+        if not path.is_file():
+            return []
+        feed = feedparser.parse(path.read_bytes())
+        return [RemoteRecord(external_id=str(e.get("id")), key=str(e.get("id")), url=e.get("link"),
+                             title=e.get("title", "")) for e in feed.entries]
+
+    def removed(self, item: ItemView, ctx: DeliveryContext) -> str | None:
+        """Read the feed file back: an entry missing from it (while still due there) was removed by hand.
+
+        A file that lags behind the stored entries (restored from a backup, edited) is rewritten first.
+        An item pushed out by newer ones (``max_entries``) is not a removal.
+        """
+        uid = ctx.external_id or item.uid
+        in_file = {r.external_id for r in self.inventory()}
+        if uid in in_file:
+            return None
+        stored = self.entries()
+        if any(e["uid"] == uid for e in stored):
+            self.log.warning("%s: the feed file lacks entries it should hold; rewriting it", self.name)
+            self.rebuild()
+            return None
+        published = item.publish_at if item.publish_at.tzinfo else item.publish_at.replace(tzinfo=self.services.timezone)
+        if len(stored) >= self.settings.max_entries and _iso(published) <= min(e["published"] for e in stored):
+            return None  # aged out of the bounded feed
+        return f"no longer in the feed {self.settings.output.name} (removed by hand?)"
+
+    def remote_key(self, item: ItemView, ctx: DeliveryContext) -> str | None:
+        """The entry's guid."""
+        return item.uid
 
     def _entry(self, item: ItemView) -> dict[str, Any]:
+        link = self._link(item)
         body = _xml_safe(_INLINE_IMG.sub("", item.body_html))
         summary = item.summary or _excerpt(body)
+        files = self._attachments(item, link)
+        if files:
+            links = "".join(f'<li><a href="{html.escape(f["url"])}">{html.escape(f["name"])}</a></li>' for f in files)
+            body += f"<p>附件：</p><ul>{links}</ul>"
         published = item.publish_at
         if published.tzinfo is None:
             published = published.replace(tzinfo=self.services.timezone)
         return {
             "uid": item.uid,
             "title": _xml_safe(str(item.option("title", item.title))),
-            "link": self._link(item),
+            "link": link,
             "summary": _xml_safe(summary),
-            "html": body,
+            "html": _absolute_urls(body, link),
             "category": _xml_safe(item.category),
+            "author": _xml_safe(item.author),
+            "attachments": [f for f in files if f.get("length")],
             "published": _iso(published),
             "updated": _iso(published),
         }
+
+    def _attachments(self, item: ItemView, link: str) -> list[dict[str, Any]]:
+        """Each attachment's public URL: a copy in ``attachments_output``, else the entry's page that carries it."""
+        s = self.settings
+        if s.attachments_output is None:
+            return [{"name": a.filename, "url": link} for a in item.attachments]
+        base = (s.attachments_url or f"{s.site_url}/{s.attachments_output.name}").rstrip("/")
+        files = []
+        for a in item.attachments:
+            target = s.attachments_output / a.sha256[:16] / a.filename
+            if not target.is_file():
+                try:
+                    _copy_atomically(Path(a.path), target)
+                except OSError as exc:
+                    raise PermanentError(f"{self.name}: cannot copy {a.filename} to {target.parent}: {exc}") from exc
+            files.append({"name": a.filename, "url": f"{base}/{a.sha256[:16]}/{quote(a.filename)}", "type": a.mime,
+                          "length": a.size})
+        return files
 
     def _link(self, item: ItemView) -> str:
         if self.settings.link_from and item.published_urls.get(self.settings.link_from):
@@ -167,7 +244,9 @@ class RssChannel(Channel):
             entries = edit(self.entries())
             entries.sort(key=lambda e: (e["published"], e["uid"]), reverse=True)
             entries = entries[: self.settings.max_entries]
-            self._write(entries)
+            built = self._built(entries)
+            self._write(entries, built)
+            self.services.state.put(BUILT_KEY, _iso(built))
             return entries, None
 
         with self._lock:
@@ -175,22 +254,28 @@ class RssChannel(Channel):
 
     # --- feed files ----------------------------------------------------------------------------
 
-    def _write(self, entries: list[dict[str, Any]]) -> None:
+    def _built(self, entries: list[dict[str, Any]]) -> datetime:
+        """The feed's build date: its newest entry's, but never earlier than before (a retraction keeps it)."""
+        stored = self.services.state.get(BUILT_KEY)
+        times = [_parse(e["updated"]) for e in entries] + ([_parse(stored)] if stored else [])
+        return max(times) if times else self.services.clock.now()
+
+    def _write(self, entries: list[dict[str, Any]], built: datetime) -> None:
         s = self.settings
         try:
             with _FEEDGEN_LOCK:
-                rss = self._feed(entries, s.feed_url or f"{s.site_url}/{s.output.name}", atom=False).rss_str(pretty=True)
+                rss = self._feed(entries, s.feed_url or f"{s.site_url}/{s.output.name}", built, atom=False).rss_str(pretty=True)
                 atom = None
                 if s.atom_output is not None:
                     atom_url = s.atom_url or f"{s.site_url}/{s.atom_output.name}"
-                    atom = self._feed(entries, atom_url, atom=True).atom_str(pretty=True)
+                    atom = _with_enclosures(self._feed(entries, atom_url, built, atom=True).atom_str(pretty=True), entries)
             _write_atomically(s.output, rss)
             if atom is not None and s.atom_output is not None:
                 _write_atomically(s.atom_output, atom)
         except OSError as exc:
             raise PermanentError(f"{self.name}: cannot write the feed file: {exc}") from exc
 
-    def _feed(self, entries: list[dict[str, Any]], self_url: str, *, atom: bool) -> FeedGenerator:
+    def _feed(self, entries: list[dict[str, Any]], self_url: str, built: datetime, *, atom: bool) -> FeedGenerator:
         s = self.settings
         title = s.title or self.display_name
         fg = FeedGenerator()
@@ -201,8 +286,8 @@ class RssChannel(Channel):
         fg.link(href=self_url, rel="self")
         fg.link(href=s.site_url + "/", rel="alternate")  # last: fg.link() keeps the last href for RSS <link>
         fg.generator("publisher")
-        newest = max((_parse(e["updated"]) for e in entries), default=None)
-        fg.updated(newest or self.services.clock.now())
+        fg.author(name=s.author or self.services.office_name or title)
+        fg.updated(built)
         for entry in entries:  # newest first, so append
             fe = fg.add_entry(order="append")
             if atom:  # feedgen's id() and guid() each set both; one generator per format keeps them apart
@@ -216,6 +301,11 @@ class RssChannel(Channel):
                 fe.content(entry["html"], type="html")
             if entry["category"]:
                 fe.category(term=entry["category"])
+            if atom and entry.get("author"):
+                fe.author(name=entry["author"])
+            files = entry.get("attachments") or []
+            if files and not atom:  # RSS 2.0 carries one enclosure per item; Atom gets all (_with_enclosures)
+                fe.enclosure(files[0]["url"], str(files[0]["length"]), files[0]["type"])
             fe.published(_parse(entry["published"]))
             fe.updated(_parse(entry["updated"]))
         return fg
@@ -238,6 +328,57 @@ def _write_atomically(path: Path, data: bytes) -> None:
         raise
 
 
+def _with_enclosures(atom: bytes, entries: list[dict[str, Any]]) -> bytes:
+    """Add ``<link rel="enclosure">`` per attachment (feedgen 1.0 writes entry links without rel/type/length)."""
+    if not any(e.get("attachments") for e in entries):
+        return atom
+    from lxml import etree
+
+    ns = "http://www.w3.org/2005/Atom"
+    root = etree.fromstring(atom)
+    files = {f"urn:publisher:item:{e['uid']}": e["attachments"] for e in entries if e.get("attachments")}
+    for element in root.iter(f"{{{ns}}}entry"):
+        for f in files.get(element.findtext(f"{{{ns}}}id") or "", []):
+            etree.SubElement(element, f"{{{ns}}}link", href=f["url"], rel="enclosure", type=f["type"],
+                             length=str(f["length"]))
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
+
+
+def _copy_atomically(source: Path, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.tmp")
+    shutil.copyfile(source, tmp)
+    os.chmod(tmp, 0o644)
+    os.replace(tmp, target)
+
+
+def _absolute_urls(body: str, base: str) -> str:
+    """Make every ``href``/``src`` absolute against ``base`` (feed readers have no page to resolve them from)."""
+    if "href" not in body and "src" not in body:
+        return body
+    soup = BeautifulSoup(body, "html.parser")
+    changed = False
+    for tag in soup.find_all(["a", "img"]):
+        attr = "href" if tag.name == "a" else "src"
+        value = (tag.get(attr) or "").strip()
+        if value and not urlsplit(value).scheme and not value.startswith("#"):
+            tag[attr] = urljoin(base, value)
+            changed = True
+    return str(soup) if changed else body
+
+
+def _distinct(updated: str, taken: set[str]) -> str:
+    """``updated``, moved a millisecond at a time past every value other entries already have."""
+    if updated not in taken:
+        return updated
+    when = _parse(updated)
+    latest = max((_parse(t) for t in taken if _parse(t) >= when), default=when)
+    candidate = latest + timedelta(milliseconds=1)
+    while _iso_ms(candidate) in taken:
+        candidate += timedelta(milliseconds=1)
+    return _iso_ms(candidate)
+
+
 def _content(entry: dict[str, Any]) -> tuple:
     return tuple(entry.get(k) for k in ("title", "link", "summary", "html", "category", "published"))
 
@@ -256,6 +397,10 @@ def _xml_safe(text: str) -> str:
 
 def _iso(when: datetime) -> str:
     return when.astimezone(timezone.utc).isoformat(timespec="seconds")
+
+
+def _iso_ms(when: datetime) -> str:
+    return when.astimezone(timezone.utc).isoformat(timespec="milliseconds")
 
 
 def _parse(text: str) -> datetime:

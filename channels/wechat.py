@@ -9,17 +9,19 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import html
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import requests
 from PIL import ImageColor
 from pydantic import Field, SecretStr, field_validator
 
-from publisher.adapter import Channel, ChannelServices, ChannelSettings, DeliveryContext, ItemView, Receipt
+from publisher.adapter import Channel, ChannelServices, ChannelSettings, DeliveryContext, ItemView, Receipt, RemoteRecord
+from publisher.content import strip_control_chars
 from publisher.errors import ChannelPaused, LookupUnsupported, OutcomeUnknown, PermanentError, RetryableError, StillProcessing
 from publisher.http import new_session, send
 
@@ -118,6 +120,13 @@ class WechatChannel(Channel):
 
         content = adapt_body(item.body_html, placeholder, base_url=self._source_url(item))
         problems += image_problems
+        if item.attachments and not self.settings.source_url_from and item.option("attachments") != "omit":
+            names = ", ".join(a.filename for a in item.attachments)
+            problems.append(
+                f"WeChat articles cannot carry attachments ({names}): set channels.{self.name}.source_url_from to "
+                f"the website channel (the article then names them and links 阅读原文 to the website copy), or "
+                f"publish without them with --option {self.name}.attachments=omit"
+            )
         problems += _content_problems(content)
         if not first_image:
             if not self._has_default_cover():
@@ -184,18 +193,30 @@ class WechatChannel(Channel):
             "need_open_comment": int(self.settings.need_open_comment),
             "only_fans_can_comment": int(self.settings.only_fans_can_comment),
         }
+        note = self._attachments_note(item, source_url)
+        if note:
+            article["content"] = content + note
         cover = first[0] if first else None
+        if ctx.checkpoint.get("draft_started"):
+            # an earlier draft/add went unanswered: the draft may exist; never add a second one blindly
+            earlier = self._find_draft(ctx.checkpoint)
+            if earlier:
+                ctx.save(media_id=earlier, draft_started=None)
+                self.log.info("found the draft of an unanswered draft/add for item %s", item.id)
+                return earlier
         for attempt in range(2):
             article["thumb_media_id"] = self._cover_media_id(cover, refresh=attempt > 0)
+            ctx.save(draft_started=self._now().isoformat(), title=article["title"], digest=article["digest"])
             try:
-                data = self.api.call("/cgi-bin/draft/add", json_body={"articles": [article]})
+                data = self.api.call("/cgi-bin/draft/add", json_body={"articles": [article]}, idempotent=False)
                 break
-            except PermanentError as exc:
-                if errcode_of(exc) != 40007 or attempt:
+            except (RetryableError, PermanentError) as exc:
+                ctx.save(draft_started=None)  # a clear answer: no draft was added
+                if not isinstance(exc, PermanentError) or errcode_of(exc) != 40007 or attempt:
                     raise
                 self.log.warning("cached cover media_id was refused; uploading the cover again")
         media_id = str(data["media_id"])
-        ctx.save(media_id=media_id, title=article["title"], digest=article["digest"], source_url=article["content_source_url"])
+        ctx.save(media_id=media_id, draft_started=None, title=article["title"], digest=article["digest"], source_url=article["content_source_url"])
         self.log.info("added WeChat draft for item %s", item.id)
         return media_id
 
@@ -241,6 +262,11 @@ class WechatChannel(Channel):
                 ctx.save(article_id=str(data["article_id"]), article_url=next((u for u in urls if u), None))
                 return self._receipt_from_checkpoint(ctx)
             return None  # publish() resumes polling this publish_id; it never submits again
+        if cp.get("draft_started") and not cp.get("media_id"):
+            found = self._find_draft(cp)
+            if found:  # the unanswered draft/add made a draft: publish() goes on from it
+                ctx.save(media_id=found, draft_started=None)
+            return None
         if not cp.get("submit_started") or not cp.get("media_id"):
             return None  # nothing was ever submitted
         found = self._find_published(cp)
@@ -283,6 +309,22 @@ class WechatChannel(Channel):
                 return None
         return None
 
+    def _find_draft(self, cp: dict[str, Any]) -> str | None:
+        """The media_id of a draft in the draft box matching the checkpointed title and digest, added since the try."""
+        since = datetime.fromisoformat(cp["draft_started"]) - timedelta(minutes=1)
+        for offset in range(0, 100, 20):
+            data = self.api.call("/cgi-bin/draft/batchget", json_body={"offset": offset, "count": 20, "no_content": 1})
+            entries = data.get("item") or []
+            for entry in entries:
+                if int(entry.get("update_time") or 0) < since.timestamp():
+                    return None
+                for news in (entry.get("content") or {}).get("news_item", []):
+                    if news.get("title") == cp.get("title") and (not cp.get("digest") or news.get("digest") == cp["digest"]):
+                        return str(entry["media_id"])
+            if len(entries) < 20:
+                return None
+        return None
+
     def retract(self, item: ItemView, ctx: DeliveryContext) -> None:
         """Delete the article (irreversible); unverified accounts must remove it by hand."""
         article_id = ctx.external_id or ctx.checkpoint.get("article_id")
@@ -319,6 +361,25 @@ class WechatChannel(Channel):
         if status == 6:
             return "banned by the WeChat platform after publishing (publish_status 6)"
         return None
+
+    def inventory(self, since: datetime | None = None) -> Iterator[RemoteRecord]:
+        """Every published article (freepublish/batchget), newest first, back to ``since``."""
+        offset = 0
+        while True:
+            data = self.api.call("/cgi-bin/freepublish/batchget", json_body={"offset": offset, "count": 20, "no_content": 1})
+            entries = data.get("item") or []
+            for entry in entries:
+                listed = int(entry.get("update_time") or 0)
+                if since is not None and listed < since.timestamp():
+                    return
+                news = (entry.get("content") or {}).get("news_item") or [{}]
+                yield RemoteRecord(external_id=str(entry["article_id"]), url=news[0].get("url"),
+                                   title=str(news[0].get("title") or ""),
+                                   removed=all(n.get("is_deleted") for n in news),
+                                   published_at=datetime.fromtimestamp(listed, timezone.utc) if listed else None)
+            offset += len(entries)
+            if len(entries) < 20 or offset >= int(data.get("total_count") or 0):
+                return
 
     def close(self) -> None:
         """Close HTTP sessions."""
@@ -381,7 +442,10 @@ class WechatChannel(Channel):
             if url:
                 return url
             data, kind = prepare_image(image.read(), image.label)
-            result = self.api.call("/cgi-bin/media/uploadimg", files={"media": (f"image.{kind}", data, _mime(kind))})
+            # not idempotent; an unanswered upload makes the delivery in doubt (no listing exists for these: a second
+            # copy on the CDN is invisible to readers, so the next attempt uploads again after the look-up)
+            result = self.api.call("/cgi-bin/media/uploadimg", files={"media": (f"image.{kind}", data, _mime(kind))},
+                                   idempotent=False)
             url = str(result["url"])
             self.services.state.put(key, url)
             return url
@@ -395,16 +459,44 @@ class WechatChannel(Channel):
 
         def upload() -> tuple[str, None]:
             data, kind = prepare_image(image.read(), image.label)
-            result = self.api.call(
-                "/cgi-bin/material/add_material",
-                params={"type": "image"},
-                files={"media": (f"cover.{kind}", data, _mime(kind))},
-            )
+            name = f"cover-{image.sha256[:16]}.{kind}"
+            unsure = f"cover_unsure:{image.sha256}"
+            if self.services.state.get(unsure):  # an earlier upload went unanswered: it may be in the library
+                earlier = self._find_material(name)
+                if earlier:
+                    self.services.state.delete(unsure)
+                    return earlier, None
+            try:
+                result = self.api.call("/cgi-bin/material/add_material", params={"type": "image"},
+                                       files={"media": (name, data, _mime(kind))}, idempotent=False)
+            except OutcomeUnknown:
+                self.services.state.put(unsure, True)
+                raise
+            self.services.state.delete(unsure)
             self.log.info("uploaded cover %s as permanent material", image.label)
             return str(result["media_id"]), None
 
         # single-flight through the shared state: one upload for every worker and daemon
         return self.services.state.get_or_create(key, upload, force=refresh, stale=stale)
+
+    def _find_material(self, name: str) -> str | None:
+        """The media_id of the newest permanent image named ``name`` (the first 100 listed), or None."""
+        for offset in range(0, 100, 20):
+            data = self.api.call("/cgi-bin/material/batchget_material", json_body={"type": "image", "offset": offset, "count": 20})
+            entries = data.get("item") or []
+            for entry in entries:
+                if entry.get("name") == name:
+                    return str(entry["media_id"])
+            if len(entries) < 20:
+                return None
+        return None
+
+    def _attachments_note(self, item: ItemView, source_url: str | None) -> str:
+        """A closing line naming the attachments, which only the website copy (阅读原文) carries."""
+        if not item.attachments or not source_url or item.option("attachments") == "omit":
+            return ""
+        names = "、".join(html.escape(a.filename) for a in item.attachments)
+        return f"<p>附件：{names}（请点击“阅读原文”查看下载）</p>"
 
     def _default_cover(self) -> _Image:
         path = self.settings.default_cover
@@ -429,13 +521,13 @@ class WechatChannel(Channel):
     # ------------------------------------------------------------------ fields
 
     def _title(self, item: ItemView) -> str:
-        return str(item.option("title", item.title)).strip()
+        return strip_control_chars(str(item.option("title", item.title)).strip())
 
     def _author(self, item: ItemView) -> str:
-        return str(item.option("author") or item.author or self.settings.author).strip()
+        return strip_control_chars(str(item.option("author") or item.author or self.settings.author).strip())
 
     def _digest(self, item: ItemView) -> str:
-        return str(item.option("digest", item.summary) or "").strip()
+        return strip_control_chars(str(item.option("digest", item.summary) or "").strip())
 
     def _source_url(self, item: ItemView) -> str | None:
         if self.settings.source_url_from:

@@ -18,6 +18,7 @@ from publisher.errors import ChannelError, ChannelPaused, OutcomeUnknown, Perman
 from publisher.http import ThreadSessions, raise_for_transient_status, send
 
 TOKEN_ERRORS = frozenset({40001, 40014, 42001})
+TOKEN_REFRESH_MARGIN = timedelta(minutes=5)
 RETRY_ERRORS = {-1: 5.0, 45011: 60.0, 53501: 60.0}  # errcode -> seconds to wait
 QUOTA_ERRORS = frozenset({45009})
 CREDENTIAL_ERRORS = frozenset({40002, 40013, 40125, 41002, 41004})
@@ -66,7 +67,7 @@ class WechatApi:
     def token(self, *, force: bool = False, stale: str | None = None) -> str:
         """The shared access token, fetched only when missing, about to expire, or rejected (``stale``)."""
         return self.services.state.get_or_create(
-            self.token_key, self._fetch_token, refresh_before=timedelta(minutes=5), force=force, stale=stale
+            self.token_key, self._fetch_token, refresh_before=TOKEN_REFRESH_MARGIN, force=force, stale=stale
         )
 
     def _fetch_token(self) -> tuple[str, datetime]:
@@ -84,7 +85,7 @@ class WechatApi:
             raise RetryableError(f"WeChat {path} answered without an access_token")
         self.log.info("fetched a new WeChat access token (expires in %ss)", data.get("expires_in"))
         expires_in = int(data.get("expires_in") or 7200)
-        return data["access_token"], self.services.clock.now() + timedelta(seconds=expires_in)
+        return data["access_token"], cache_expiry(self.services.clock.now(), expires_in)
 
     # ------------------------------------------------------------------ calls
 
@@ -203,6 +204,17 @@ class WechatApi:
         if errcode in CONTENT_ERRORS:
             return PermanentError(what)
         return RetryableError(f"{what}; unexpected errcode, will retry")
+
+
+def cache_expiry(now: datetime, expires_in: int) -> datetime:
+    """The expiry to cache a token under, so it is refreshed ``TOKEN_REFRESH_MARGIN`` early but never per call.
+
+    A token handed out with no more than the margin left (stable_token returns the current token with its
+    remaining lifetime) is kept for half of what it has left instead of being fetched again on every call.
+    """
+    lifetime = timedelta(seconds=max(expires_in, 1))
+    refresh_at = now + max(lifetime - TOKEN_REFRESH_MARGIN, lifetime / 2)
+    return refresh_at + TOKEN_REFRESH_MARGIN
 
 
 def next_midnight(now: datetime, services: ChannelServices) -> datetime:

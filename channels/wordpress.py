@@ -1,20 +1,29 @@
-"""The ``wordpress`` channel: posts through the WordPress REST API with an application password."""
+"""The ``wordpress`` channel: posts through the WordPress REST API with an application password.
+
+The REST root is discovered from the ``Link: <...>; rel="https://api.w.org/"`` header of the site's home page,
+so a fresh install with plain permalinks (``/?rest_route=``) needs no setting. Cached category and media ids
+are checked against the site: a category or file deleted in wp-admin is recreated or uploaded again.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import html
 import re
-from datetime import datetime, timezone
-from typing import Any, Callable, Literal
+import threading
+from datetime import datetime, timedelta, timezone
+from typing import Any, Callable, Iterator, Literal
 
 import requests
 from pydantic import Field, SecretStr, field_validator
 
-from publisher.adapter import Attachment, Channel, ChannelServices, ChannelSettings, DeliveryContext, ItemView, Receipt
-from publisher.errors import ChannelPaused, PermanentError, RetryableError
+from publisher.adapter import (Attachment, Channel, ChannelServices, ChannelSettings, DeliveryContext, ItemView, Receipt,
+                               RemoteRecord)
+from publisher.content import strip_control_chars
+from publisher.errors import ChannelPaused, OutcomeUnknown, PermanentError, RetryableError
 from publisher.http import ThreadSessions, retry_after_seconds, send
 
+_API_LINK = re.compile(r'<([^>]+)>\s*;\s*rel="?https://api\.w\.org/"?')
 _INLINE = re.compile(r"""(\bsrc\s*=\s*["']?)attachment:([0-9a-fA-F]{64})""", re.IGNORECASE)
 
 
@@ -24,8 +33,8 @@ class WordpressSettings(ChannelSettings):
     base_url: str
     username: str
     app_password: SecretStr = Field(description="an application password (Users → Profile), spaces optional")
-    api_prefix: str = "/wp-json"
-    use_rest_route: bool = Field(default=False, description="use /?rest_route= (sites without pretty permalinks)")
+    api_prefix: str = Field(default="/wp-json", description="REST prefix; default: discovered from the home page")
+    use_rest_route: bool = Field(default=False, description="use /?rest_route= (default: discovered)")
     status: Literal["publish", "draft", "pending", "private"] = "publish"
     delete_mode: Literal["trash", "delete"] = "trash"
     category_map: dict[str, str] = Field(default_factory=dict, description="publisher category -> WP category name")
@@ -61,6 +70,9 @@ class WordpressChannel(Channel):
         super().__init__(name, settings, services)
         self._sessions = ThreadSessions(self._configure_session)
         self._site = settings.base_url.rstrip("/")
+        explicit = {"api_prefix", "use_rest_route"} & settings.model_fields_set
+        self._rest_root: str | None = None if not explicit else self._configured_root()
+        self._root_lock = threading.Lock()
 
     # -- the Channel interface --------------------------------------------------------------------
 
@@ -85,7 +97,7 @@ class WordpressChannel(Channel):
         payload.update(slug=slug, status=self.settings.status)
         ctx.save(slug=slug)
         data = self._with_fresh_terms(item, payload, lambda body: self._call("POST", "posts", json=body))
-        return self._receipt(data)
+        return self._receipt(self._ensure_category(item, payload, data))
 
     def update(self, item: ItemView, ctx: DeliveryContext) -> Receipt:
         """Replace title, content, excerpt, categories and date of the published post."""
@@ -97,7 +109,7 @@ class WordpressChannel(Channel):
             if exc.status == 404:
                 raise PermanentError(f"post {post_id} no longer exists on {self.display_name} (deleted by hand?)") from exc
             raise
-        return self._receipt(data)
+        return self._receipt(self._ensure_category(item, payload, data))
 
     def retract(self, item: ItemView, ctx: DeliveryContext) -> None:
         """Move the post to the trash, or delete it for good when ``delete_mode: delete``."""
@@ -114,6 +126,44 @@ class WordpressChannel(Channel):
     def lookup(self, item: ItemView, ctx: DeliveryContext) -> Receipt | None:
         """Find the post an earlier attempt created, by its stable slug (any status but trash)."""
         return self._find(self._slug(item, ctx))
+
+    def removed(self, item: ItemView, ctx: DeliveryContext) -> str | None:
+        """Read the post back by id: trashed or deleted in wp-admin since it was published, or None."""
+        if not ctx.external_id:
+            return None
+        try:
+            post = self._call("GET", f"posts/{ctx.external_id}", params={"context": "edit"})
+        except WordpressError as exc:
+            if exc.status in (404, 410):
+                return f"deleted on {self.display_name} (post {ctx.external_id} no longer exists)"
+            raise
+        if post.get("status") == "trash":
+            return f"moved to the trash on {self.display_name} (post {ctx.external_id})"
+        return None
+
+    def remote_key(self, item: ItemView, ctx: DeliveryContext) -> str | None:
+        """The post's slug (derived from the delivery's idempotency key)."""
+        return self._slug(item, ctx)
+
+    def inventory(self, since: datetime | None = None) -> Iterator[RemoteRecord]:
+        """Every post publisher made (slug prefix), trash included, newest first; stops before ``since``."""
+        params: dict[str, Any] = {"status": "publish,future,draft,pending,private,trash", "context": "edit",
+                                  "per_page": 100}
+        if since is not None:
+            params["after"] = since.astimezone(timezone.utc).replace(tzinfo=None).isoformat(timespec="seconds")
+        page = 1
+        while True:
+            response = self._call("GET", "posts", params={**params, "page": page}, raw=True)
+            for post in response.json():
+                slug = str(post.get("slug") or "").removesuffix("__trashed")
+                if not slug.startswith(self.settings.slug_prefix + "-"):
+                    continue  # written in wp-admin, not by publisher
+                yield RemoteRecord(external_id=str(post["id"]), url=post.get("link"), key=slug,
+                                   title=_plain(str((post.get("title") or {}).get("raw") or "")),
+                                   removed=post.get("status") == "trash")
+            if page >= int(response.headers.get("X-WP-TotalPages") or 1):
+                return
+            page += 1
 
     def close(self) -> None:
         """Close every thread's HTTP session."""
@@ -145,9 +195,9 @@ class WordpressChannel(Channel):
             )
             content += f'<p class="publisher-attachments">{html.escape(self.settings.attachments_heading)}</p><ul>{links}</ul>'
         return {
-            "title": self._title(item),
-            "content": content,
-            "excerpt": item.summary,
+            "title": strip_control_chars(self._title(item)),
+            "content": strip_control_chars(content),
+            "excerpt": strip_control_chars(item.summary),
             "date_gmt": item.publish_at.astimezone(timezone.utc).replace(tzinfo=None).isoformat(timespec="seconds"),
             "categories": [self._term_id(self._category_name(item))],
         }
@@ -168,6 +218,16 @@ class WordpressChannel(Channel):
             self.log.info("%s: category id %s is gone; looking it up again", self.name, stale)
             payload["categories"] = [self._term_id(self._category_name(item), stale=stale)]
             return call(payload)
+
+    def _ensure_category(self, item: ItemView, payload: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+        """WordPress silently drops a category id that no longer exists: recreate it and set it on the post."""
+        wanted = payload["categories"][0]
+        if wanted in (data.get("categories") or [wanted]):
+            return data
+        self.log.info("%s: category id %s was deleted on the site; creating it again", self.name, wanted)
+        fresh = self._term_id(self._category_name(item), stale=wanted)
+        payload["categories"] = [fresh]
+        return self._call("POST", f"posts/{data['id']}", json={"categories": [fresh]})
 
     def _term_id(self, name: str, stale: int | None = None) -> int:
         """The category's term id, found or created once and cached in the channel state."""
@@ -196,8 +256,17 @@ class WordpressChannel(Channel):
         return int(created["id"])
 
     def _media(self, att: Attachment) -> dict[str, Any]:
-        """Upload a file once (cached by SHA-256) and return ``{id, source_url}``."""
-        return self.services.state.get_or_create(f"media:{self._site}:{att.sha256}", lambda: (self._upload(att), None))
+        """Upload a file once (cached by SHA-256) and return ``{id, source_url}``; upload again if deleted on the site."""
+        key = f"media:{self._site}:{att.sha256}"
+        cached = self.services.state.get_or_create(key, lambda: (self._upload(att), None))
+        try:
+            self._call("GET", f"media/{cached['id']}")
+        except WordpressError as exc:
+            if exc.status not in (404, 410):
+                raise
+            self.log.info("%s: media %s was deleted on the site; uploading %s again", self.name, cached["id"], att.filename)
+            cached = self.services.state.get_or_create(key, lambda: (self._upload(att), None), force=True, stale=cached)
+        return cached
 
     def _upload(self, att: Attachment) -> dict[str, Any]:
         filename = re.sub(r'["\\;\r\n]', "_", att.filename) or f"{att.sha256[:16]}.bin"
@@ -214,10 +283,36 @@ class WordpressChannel(Channel):
     def _configure_session(self, session: requests.Session) -> None:
         session.auth = (self.settings.username, self.settings.app_password.get_secret_value())
 
-    def _url(self, route: str) -> str:
+    def _configured_root(self) -> str:
         if self.settings.use_rest_route:
-            return f"{self._site}/?rest_route=/wp/v2/{route}"
-        return f"{self._site}{self.settings.api_prefix.rstrip('/')}/wp/v2/{route}"
+            return f"{self._site}/?rest_route=/"
+        return f"{self._site}{self.settings.api_prefix.rstrip('/')}/"
+
+    def _root(self) -> str:
+        """The REST root: configured, else announced by the home page's ``Link`` header, else ``/wp-json/``."""
+        if self._rest_root is None:
+            with self._root_lock:
+                if self._rest_root is None:  # shared by every worker and daemon; looked at again daily
+                    self._rest_root = self.services.state.get_or_create(
+                        f"rest_root:{self._site}",
+                        lambda: (self._discover_root() or self._configured_root(),
+                                 self.services.clock.now() + timedelta(days=1)))
+        return self._rest_root
+
+    def _discover_root(self) -> str | None:
+        try:
+            response = send(self._sessions.get(), "GET", self._site + "/", timeout=self.settings.timeout)
+        except OutcomeUnknown as exc:
+            raise RetryableError(str(exc)) from None
+        match = _API_LINK.search(response.headers.get("Link", ""))
+        if not match:
+            return None
+        root = match.group(1)
+        self.log.info("%s: REST root discovered at %s", self.name, root)
+        return root if root.endswith("/") else root + "/"
+
+    def _url(self, route: str) -> str:
+        return f"{self._root()}wp/v2/{route}"
 
     def _call(self, method: str, route: str, *, raw: bool = False, **kwargs: Any) -> Any:
         """One REST call; errors become the publisher error tree with WordPress's code and message."""

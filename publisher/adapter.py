@@ -8,7 +8,9 @@ one instance per configured channel and calls a handful of methods on it:
 - ``lookup(item, ctx)``   did an earlier attempt arrive? (settles ``in_doubt`` deliveries);
 - ``retract(item, ctx)``  take the item down;
 - ``update(item, ctx)``   replace the published copy (optional);
-- ``removed(item, ctx)``  has the platform itself since removed it? (optional, for ``publisher reconcile``).
+- ``removed(item, ctx)``  has the platform itself since removed it? (optional, for ``publisher reconcile``);
+- ``inventory(since)``   every record publisher made on the channel, read back (optional, for ``reconcile``);
+- ``remote_key(item, ctx)`` the key a delivery's record carries there, to match ``inventory`` (optional).
 
 Failures are signalled with the exceptions of :mod:`publisher.errors`.
 """
@@ -20,7 +22,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Callable, ClassVar, Protocol
+from typing import Any, Callable, ClassVar, Iterable, Protocol
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -91,6 +93,22 @@ class Receipt:
     external_url: str | None = None
     published_at: datetime | None = None
     detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RemoteRecord:
+    """One record a channel holds, as its read-back (``inventory``) lists it.
+
+    ``key`` is what the adapter put on it to find it again (idempotency key, slug), when the platform keeps
+    one; ``removed`` marks a record still listed but withdrawn or in the trash.
+    """
+
+    external_id: str
+    key: str | None = None
+    url: str | None = None
+    title: str = ""
+    removed: bool = False
+    published_at: datetime | None = None
 
 
 class ChannelState(Protocol):
@@ -209,6 +227,17 @@ class Channel(ABC):
 
     def removed(self, item: ItemView, ctx: DeliveryContext) -> str | None:
         """Why a published item is no longer on the channel (deleted or banned there), or None if it is / unknown."""
+        return None
+
+    def inventory(self, since: datetime | None = None) -> Iterable[RemoteRecord] | None:
+        """Read back what publisher made on the channel (since ``since``), or None when the channel cannot list.
+
+        Called by ``publisher reconcile`` to find records the ledger does not know (e.g. a duplicate).
+        """
+        return None
+
+    def remote_key(self, item: ItemView, ctx: DeliveryContext) -> str | None:
+        """The ``RemoteRecord.key`` this delivery's record carries on the channel, or None (match by id only)."""
         return None
 
     def close(self) -> None:

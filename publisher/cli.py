@@ -192,13 +192,18 @@ def queue_import(obj: _Ctx, file: str, encoding: str | None, again: bool, as_jso
     """Queue every item of a JSON Lines or CSV file — all or none."""
     from .queue import import_file
 
-    ids = import_file(obj.app(), Path(file), encoding=encoding, again=again)
+    app = obj.app()
+    ids = import_file(app, Path(file), encoding=encoding, again=again)
     if as_json:
         _echo_json({"ids": ids, "count": len(ids)})
     elif ids:
         click.echo(f"queued {len(ids)} items ({ids[0]}–{ids[-1]})")
     else:
         click.echo("queued 0 items: every row's key is in the office already")
+    flagged = app.store.items_with_findings(ids)
+    if flagged:
+        click.echo(f"gate: {len(flagged)} item(s) have findings (see `publisher review show ID`): "
+                   f"{', '.join(map(str, flagged[:20]))}" + (" …" if len(flagged) > 20 else ""), err=True)
 
 
 @queue.command("list")
@@ -372,7 +377,7 @@ def run(obj: _Ctx, once: bool, as_json: bool) -> None:
         series_failed = series.get("missing_data", 0) + series.get("failed", 0)
         sys.exit(EXIT_FAILED if stats.failures or series_failed else 0)
     daemon = Daemon(app)
-    daemon.add_job(SeriesRunner(app).tick)
+    daemon.add_job(SeriesRunner(app).poll)
     code = daemon.run()
     if daemon.unfinished:  # worker threads are still inside requests: leave without waiting for them
         logging.shutdown()
@@ -419,22 +424,30 @@ def channel_resume(obj: _Ctx, name: str) -> None:
 
 @main.command("reconcile")
 @click.option("--channel", default=None, help="only this channel")
+@click.option("--year", type=click.IntRange(YEAR_MIN, 9998), default=None, help="only deliveries of this year")
+@click.option("--fix", is_flag=True, help="record removals and settle in-doubt deliveries found on the channel")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
-def reconcile_cmd(obj: _Ctx, channel: str | None, as_json: bool) -> None:
-    """Ask channels whether published items were since removed there (deleted, banned) and record it."""
+def reconcile_cmd(obj: _Ctx, channel: str | None, year: int | None, fix: bool, as_json: bool) -> None:
+    """Read every channel back and compare it with the ledger; exit 1 when a difference needs a person."""
     from .reconcile import reconcile
 
     app = obj.app()
     if channel and channel not in app.config.channels:
         raise InputError(f"{channel!r} is not configured", field="channel")
-    found = reconcile(app, channel)
+    report = reconcile(app, channel, year=year, fix=fix)
     if as_json:
-        _echo_json(found)
+        _echo_json(report.as_dict())
     else:
-        for f in found:
-            click.echo(f"item {f['item_id']} on {f['channel']}: {f['reason']}")
-        click.echo(f"{len(found)} removed item(s) found")
+        for f in report.findings:
+            where = f"item {f.item_id}" if f.item_id is not None else f"record {f.external_id}"
+            state = "fixed" if f.fixed else ("fix with --fix" if f.kind.fixable else "needs a person")
+            click.echo(f"{f.channel}: {where} {f.kind.value}: {f.reason} [{state}]")
+        checked = ", ".join(f"{name} {n}" for name, n in report.checked.items())
+        click.echo(f"checked {checked or 'nothing'}; {len(report.findings)} difference(s), "
+                   f"{len(report.needs_person)} left")
+    if report.needs_person:
+        sys.exit(EXIT_FAILED)
 
 
 # -- tally and report -----------------------------------------------------------------------------
@@ -577,16 +590,11 @@ def series_run(obj: _Ctx, name: str, day: str, dry_run: bool, replace: bool, as_
             return
         app = obj.app()
         runner = SeriesRunner(app)
-        issued = runner.issue(name, on)
+        issued = runner.issue(name, on, replace=replace)
     except SeriesError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(EXIT_FAILED)
-    replaced = runner.earlier_items(issued) if replace else []
-    if replaced:
-        from .actions import retract_item
-
-        for old_id in replaced:
-            retract_item(app, old_id, f"replaced by item {issued.item_id} ({issued.occurrence_key})")
+    replaced = list(issued.replaced)
     if as_json:
         _echo_json({"series": issued.series, "occurrence_key": issued.occurrence_key,
                     "scheduled_at": issued.scheduled_at, "item_id": issued.item_id, "replaced": replaced})

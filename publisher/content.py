@@ -34,6 +34,9 @@ _CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
 # CSS that can run script or fetch URLs (old IE expression(), url(javascript:...), bindings)
 _UNSAFE_CSS = re.compile(r"expression\s*\(|url\s*\(|javascript:|vbscript:|behavior\s*:|-moz-binding|@import", re.I)
 _CSS_ESCAPE = re.compile(r"\\([0-9a-fA-F]{1,6})\s?")
+# characters XML 1.0 (feeds, WordPress's RSS) cannot carry; Word pastes \x0b for a manual line break
+_CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f-\x9f\ufffe\uffff\ud800-\udfff]")
+_CONTROL_SPACE = re.compile("[\x0b\x0c]")
 
 
 def decode_text(data: bytes, *, source: str, encoding: str | None = None) -> str:
@@ -85,10 +88,15 @@ def _looks_chinese(text: str) -> bool:
     return non_ascii == 0 or cjk >= non_ascii * 0.6
 
 
+def strip_control_chars(text: str) -> str:
+    """Drop control characters no XML feed can carry (vertical tab and form feed become a space)."""
+    return _CONTROL.sub("", _CONTROL_SPACE.sub(" ", text))
+
+
 def sanitize_html(html: str) -> str:
-    """Remove scripts, event handlers, ``javascript:`` URLs and unknown tags; keep ordinary formatting."""
+    """Remove scripts, event handlers, ``javascript:`` URLs, unknown tags and control characters."""
     return nh3.clean(
-        html,
+        strip_control_chars(html),
         tags=ALLOWED_TAGS,
         attributes=ALLOWED_ATTRIBUTES,
         url_schemes=URL_SCHEMES,

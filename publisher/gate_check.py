@@ -22,10 +22,8 @@ def terms(app: App) -> TermList:
     cached = getattr(app, "_gate_terms", None)
     if cached is None:
         settings = app.config.gate
-        office_file = getattr(settings, "terms_file", None)
-        cached = load_terms(office_file)
-        if settings is not None and not settings.use_starter_terms:
-            cached = cached.without_starter() if hasattr(cached, "without_starter") else cached
+        cached = load_terms(getattr(settings, "terms_file", None),
+                            starter=getattr(settings, "use_starter_terms", True))
         app._gate_terms = cached
     return cached
 

@@ -1,50 +1,189 @@
-"""Find published items that a platform has since removed (deleted, banned) and record it in the ledger."""
+"""Compare the ledger with what every channel holds, read back from the channel itself; fix what is safe.
+
+For each channel: published deliveries are read back by id (the adapter's ``removed``), ``in_doubt`` ones are
+looked up (``lookup``), and what the channel lists (``inventory``) is matched against the ledger by id and key.
+Findings are one of :class:`FindingKind`. ``fix`` records removals (so the tally stops counting them) and
+settles ``in_doubt`` deliveries found present; everything else needs a person.
+"""
 
 from __future__ import annotations
 
+import enum
 import logging
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, or_, select, update
 
-from .adapter import Channel, DeliveryContext
+from .adapter import Channel, DeliveryContext, Receipt
 from .app import App
 from .db import reading
-from .errors import ChannelError
+from .errors import ChannelError, LookupUnsupported
 from .schema import deliveries
 
 log = logging.getLogger("publisher.reconcile")
 
 
-def reconcile(app: App, channel: str | None = None) -> list[dict]:
-    """Ask each channel about its published deliveries; removed ones become ``retracted`` with the reason."""
-    names = [channel] if channel else app.config.enabled_channels()
-    found = []
-    for name in names:
-        adapter = app.channel(name)
-        if type(adapter).removed is Channel.removed:  # the channel cannot tell
-            continue
-        with reading(app.store.engine) as conn:
-            rows = conn.execute(select(deliveries).where(and_(
-                deliveries.c.channel == name, deliveries.c.status == "published",
-                deliveries.c.lease_owner.is_(None)))).all()
-        for row in rows:
-            with reading(app.store.engine) as conn:
-                item = app.store.item_view(conn, row.item_id, name)
-            ctx = DeliveryContext(delivery_id=row.id, channel=name, idempotency_key=row.idempotency_key,
-                                  attempt=row.attempts, checkpoint=row.checkpoint, external_id=row.external_id,
-                                  external_url=row.external_url)
-            try:
+class FindingKind(str, enum.Enum):
+    """What a read-back found, and whether ``--fix`` may act on it."""
+
+    REMOVED = "removed"  # the ledger says published; the platform deleted, trashed or banned it
+    MISSING = "missing"  # the ledger says published; the channel has no such record
+    UNKNOWN = "unknown"  # the channel holds a record publisher made that the ledger does not know (a duplicate?)
+    SETTLED = "in_doubt_present"  # an in_doubt delivery is on the channel
+    IN_DOUBT = "in_doubt_absent"  # an in_doubt delivery the channel does not show (yet), or cannot tell
+    UNREADABLE = "unreadable"  # the channel could not be read back
+
+    @property
+    def fixable(self) -> bool:
+        """True when ``--fix`` may settle it without a person."""
+        return self in (FindingKind.REMOVED, FindingKind.SETTLED)
+
+
+@dataclass
+class Finding:
+    """One difference between the ledger and a channel."""
+
+    kind: FindingKind
+    channel: str
+    reason: str
+    item_id: int | None = None
+    delivery_id: int | None = None
+    external_id: str | None = None
+    url: str | None = None
+    fixed: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready, the kind as its value."""
+        return {**asdict(self), "kind": self.kind.value}
+
+
+@dataclass
+class ReconcileReport:
+    """Every finding, and how many deliveries each channel had read back."""
+
+    findings: list[Finding] = field(default_factory=list)
+    checked: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def needs_person(self) -> list[Finding]:
+        """Findings left unfixed: someone has to look (or run with --fix)."""
+        return [f for f in self.findings if not f.fixed]
+
+    def as_dict(self) -> dict[str, Any]:
+        """The ``--json`` shape."""
+        return {"checked": self.checked, "findings": [f.as_dict() for f in self.findings],
+                "fixed": sum(f.fixed for f in self.findings), "needs_person": len(self.needs_person)}
+
+
+def reconcile(app: App, channel: str | None = None, *, year: int | None = None, fix: bool = True) -> ReconcileReport:
+    """Read back every enabled channel (or one) and compare with the ledger; ``fix`` applies the safe fixes."""
+    bounds = _year_bounds(app, year)
+    report = ReconcileReport()
+    for name in [channel] if channel else app.config.enabled_channels():
+        _reconcile_channel(app, name, app.channel(name), bounds, fix, report)
+    return report
+
+
+def _reconcile_channel(app: App, name: str, adapter: Channel, bounds, fix: bool, report: ReconcileReport) -> None:
+    rows = _deliveries(app, name, bounds)
+    report.checked[name] = len(rows)
+    reads_back = type(adapter).removed is not Channel.removed
+    for row in rows:
+        item, ctx = _view(app, row)
+        try:
+            if row.status == "in_doubt":
+                _settle(app, row, adapter, item, ctx, fix, report)
+            elif reads_back:
                 reason = adapter.removed(item, ctx)
-            except ChannelError as exc:
-                log.warning("reconcile %s delivery %s: %s", name, row.id, exc)
-                continue
-            if reason:
-                _record(app, row, reason)
-                found.append({"item_id": row.item_id, "channel": name, "reason": reason})
-    return found
+                if reason:
+                    finding = Finding(FindingKind.REMOVED, name, reason, row.item_id, row.id, row.external_id,
+                                      row.external_url)
+                    finding.fixed = fix and _record_removed(app, row, reason)
+                    report.findings.append(finding)
+        except ChannelError as exc:
+            report.findings.append(Finding(FindingKind.UNREADABLE, name, f"read-back failed: {exc}", row.item_id,
+                                           row.id, row.external_id, row.external_url))
+    _unknown_records(app, name, adapter, bounds, report)
 
 
-def _record(app: App, row, reason: str) -> None:
+def _settle(app: App, row, adapter: Channel, item, ctx: DeliveryContext, fix: bool, report: ReconcileReport) -> None:
+    try:
+        receipt = adapter.lookup(item, ctx)
+    except LookupUnsupported as exc:
+        report.findings.append(Finding(FindingKind.IN_DOUBT, row.channel, str(exc), row.item_id, row.id))
+        return
+    if receipt is None:
+        report.findings.append(Finding(FindingKind.IN_DOUBT, row.channel, "the channel does not show it (yet)",
+                                       row.item_id, row.id))
+        return
+    finding = Finding(FindingKind.SETTLED, row.channel, "found on the channel", row.item_id, row.id,
+                      receipt.external_id, receipt.external_url)
+    finding.fixed = fix and _record_published(app, row, receipt)
+    report.findings.append(finding)
+
+
+def _unknown_records(app: App, name: str, adapter: Channel, bounds, report: ReconcileReport) -> None:
+    """Records the channel lists that no delivery of the ledger accounts for (by id or by key)."""
+    try:
+        records = adapter.inventory(bounds[0] if bounds else None)
+        if records is None:
+            return
+        records = list(records)
+    except ChannelError as exc:
+        report.findings.append(Finding(FindingKind.UNREADABLE, name, f"cannot list the channel: {exc}"))
+        return
+    with reading(app.store.engine) as conn:
+        known = conn.execute(select(deliveries).where(deliveries.c.channel == name)).all()
+    ids = {str(r.external_id) for r in known if r.external_id}
+    keys = set()
+    for row in known:
+        item, ctx = _view(app, row)
+        key = adapter.remote_key(item, ctx)
+        if key:
+            keys.add(key)
+    for record in records:
+        if record.external_id in ids or (record.key and record.key in keys):
+            continue
+        report.findings.append(Finding(FindingKind.UNKNOWN, name, f"not in the ledger: {record.title or record.key}",
+                                       external_id=record.external_id, url=record.url))
+
+
+def _deliveries(app: App, name: str, bounds) -> list:
+    d = deliveries
+    query = select(d).where(and_(d.c.channel == name, d.c.lease_owner.is_(None),
+                                 or_(d.c.status == "published", d.c.status == "in_doubt")))
+    if bounds:
+        start, end = bounds
+        query = query.where(or_(and_(d.c.status == "published", d.c.published_at >= start, d.c.published_at < end),
+                                and_(d.c.status == "in_doubt", d.c.first_attempt_at >= start,
+                                     d.c.first_attempt_at < end)))
+    with reading(app.store.engine) as conn:
+        return conn.execute(query.order_by(d.c.id)).all()
+
+
+def _view(app: App, row):
+    with reading(app.store.engine) as conn:
+        item = app.store.item_view(conn, row.item_id, row.channel)
+    ctx = DeliveryContext(delivery_id=row.id, channel=row.channel, idempotency_key=row.idempotency_key,
+                          attempt=row.attempts, checkpoint=row.checkpoint, external_id=row.external_id,
+                          external_url=row.external_url)
+    return item, ctx
+
+
+def _year_bounds(app: App, year: int | None) -> tuple[datetime, datetime] | None:
+    if year is None:
+        return None
+    from .tally import year_bounds
+
+    return year_bounds(year, app.config)
+
+
+# The two safe fixes. Both are compare-and-set on the row's version, so a worker that moved the
+# delivery meanwhile wins and the fix is simply not applied.
+
+def _record_removed(app: App, row, reason: str) -> bool:
     with app.store.transaction() as conn:
         done = conn.execute(update(deliveries).where(and_(
             deliveries.c.id == row.id, deliveries.c.version == row.version)).values(
@@ -53,3 +192,21 @@ def _record(app: App, row, reason: str) -> None:
             app.store.event(conn, "removed_on_platform", actor=app.actor, item_id=row.item_id, delivery_id=row.id,
                             channel=row.channel, reason=reason)
             log.warning("item %s was removed from %s: %s", row.item_id, row.channel, reason)
+    return bool(done)
+
+
+def _record_published(app: App, row, receipt: Receipt) -> bool:
+    now = app.clock.now()
+    first = row.first_attempt_at or now
+    remote = receipt.published_at
+    when = remote if remote is not None and remote.tzinfo is not None and first <= remote <= now else now
+    with app.store.transaction() as conn:
+        done = conn.execute(update(deliveries).where(and_(
+            deliveries.c.id == row.id, deliveries.c.version == row.version, deliveries.c.status == "in_doubt")).values(
+            status="published", external_id=str(receipt.external_id), external_url=receipt.external_url,
+            published_at=when, last_error=None, next_attempt_at=now, version=row.version + 1, updated_at=now)).rowcount
+        if done:
+            app.store.event(conn, "published", actor=app.actor, item_id=row.item_id, delivery_id=row.id,
+                            channel=row.channel, external_id=str(receipt.external_id),
+                            external_url=receipt.external_url, via="reconcile")
+    return bool(done)

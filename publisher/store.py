@@ -16,7 +16,7 @@ from .adapter import Attachment, ItemView
 from .clock import Clock, SystemClock
 from .db import make_engine
 from .errors import NotFound
-from .schema import attachments, channel_pauses, deliveries, events, item_revisions, items
+from .schema import attachments, channel_pauses, deliveries, events, gate_findings, item_revisions, items
 from .db import reading
 
 DELIVERY_STATUSES = ("pending", "publishing", "in_doubt", "published", "failed", "dead", "retracted")
@@ -106,6 +106,17 @@ class Store:
                 found.update(conn.execute(select(items.c.key, items.c.id).where(
                     and_(items.c.office == office, items.c.key.in_(chunk)))).all())
         return found
+
+    def items_with_findings(self, ids: list[int]) -> list[int]:
+        """Which of ``ids`` the gate found something in (on their current revision)."""
+        found: list[int] = []
+        with reading(self.engine) as conn:
+            for start in range(0, len(ids), 500):
+                chunk = ids[start:start + 500]
+                found += conn.execute(select(gate_findings.c.item_id).distinct().join(
+                    items, and_(items.c.id == gate_findings.c.item_id, items.c.revision == gate_findings.c.revision))
+                    .where(gate_findings.c.item_id.in_(chunk))).scalars()
+        return sorted(found)
 
     def earlier_import(self, office: str, sha256: str) -> dict | None:
         """The last import of a file with these bytes into the office: {at, actor, count}, or None."""

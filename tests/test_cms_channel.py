@@ -130,11 +130,41 @@ def test_429_is_retryable_with_retry_after(channel, emulator):
 
 
 def test_503_is_retryable(channel, emulator):
-    emulator.faults.add("status", status=503)
+    emulator.faults.add("status", status=503, retry_after=5)
     with pytest.raises(RetryableError) as info:
         channel.publish(make_item(), ctx())
-    assert "503" in str(info.value)
+    assert "503" in str(info.value) and info.value.retry_after == 5
     assert channel.publish(make_item(), ctx()).external_id  # the next attempt goes through
+
+
+def test_500_from_the_cms_itself_is_retryable(channel, emulator):
+    emulator.faults.add("status", status=500)
+    with pytest.raises(RetryableError):
+        channel.publish(make_item(), ctx())
+
+
+@pytest.mark.parametrize("status", [502, 504])
+def test_gateway_error_on_create_is_an_unknown_outcome(channel, emulator, status):
+    emulator.faults.add("accept_then_status", status=status, path="^/api/articles$")
+    with pytest.raises(OutcomeUnknown):
+        channel.publish(make_item(), ctx())
+    assert channel.lookup(make_item(), ctx()).external_id in emulator.articles
+
+
+def test_503_is_an_unknown_outcome_where_the_gateway_answers_it_after_saving(services, server, emulator):
+    channel = make_channel(services, server.url, unknown_outcome_statuses=[502, 503, 504])
+    emulator.faults.add("accept_then_status", status=503, path="^/api/articles$")
+    with pytest.raises(OutcomeUnknown):
+        channel.publish(make_item(), ctx())
+    emulator.faults.add("status", status=503, retry_after=30, path="^/api/articles$")
+    with pytest.raises(RetryableError):  # with Retry-After it is a clear "not now"
+        channel.publish(make_item(), ctx("other-key"))
+
+
+def test_gateway_error_on_a_lookup_is_still_retryable(channel, emulator):
+    emulator.faults.add("status", status=502, path="^/api/articles$")
+    with pytest.raises(RetryableError):
+        channel.lookup(make_item(), ctx())
 
 
 def test_wrong_token_pauses_channel_without_leaking_it(services, server, emulator):

@@ -73,6 +73,7 @@ def app(db_url, cms_server, clock, tmp_path):
                      "display_name": "RSS订阅", "count_in_report": False},
         },
         "routing": {"default": ["website", "feed"], "水质检测": ["website"]},
+        "review": {"enabled": False},
     }
     path = tmp_path / "config.yaml"
     path.write_text(yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding="utf-8")

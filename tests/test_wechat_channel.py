@@ -139,7 +139,8 @@ def test_full_flow_publishes_one_article(channel, emulator):
     assert "水质检测" in article.news_item[0]["content"]
     assert (emulator.draft_adds, emulator.submits, emulator.token_calls, emulator.material_uploads) == (1, 1, 1, 1)
     # each step was checkpointed before the next one
-    assert "media_id" in ctx.saved[0] and "publish_id" not in ctx.saved[0]
+    assert "draft_started" in ctx.saved[0] and "media_id" not in ctx.saved[0]  # draft/add is about to go out
+    assert "media_id" in ctx.saved[1] and "publish_id" not in ctx.saved[1]
     assert any("publish_id" in saved for saved in ctx.saved)
     assert ctx.saved[-1]["article_id"] == article.article_id
 

@@ -104,18 +104,21 @@ def _html(path: Path, budget: _Budget) -> Extract:
 def paragraph_pieces(p) -> list[tuple[object | None, str]]:
     """The text of one ``w:p`` as pieces: (element holding it, text), separators with element None.
 
-    Text boxes anchored in the paragraph are their own paragraphs and are left out.
+    Text boxes anchored in the paragraph are their own paragraphs and are left out. Tracked deletions come
+    last, each on a line of its own: they are still in the file, and must not lengthen a number around them.
     """
     pieces: list[tuple[object | None, str]] = []
+    deleted: list[tuple[object | None, str]] = []
 
     def walk(el) -> None:
         for child in el:
             tag = child.tag if isinstance(child.tag, str) else ""
             if tag == TEXT_BOX or tag == W + "p":
                 continue
-            if tag in (W + "t", W + "delText", W + "instrText"):
-                if tag != W + "instrText" and child.text:
-                    pieces.append((child, child.text))
+            if tag == W + "t" and child.text:
+                pieces.append((child, child.text))
+            elif tag == W + "delText" and child.text:
+                deleted.extend([(None, "\n"), (child, child.text)])
             elif tag == W + "tab":
                 pieces.append((None, "\t"))
             elif tag in (W + "br", W + "cr"):
@@ -126,7 +129,7 @@ def paragraph_pieces(p) -> list[tuple[object | None, str]]:
                 walk(child)
 
     walk(p)
-    return pieces
+    return pieces + deleted
 
 
 def paragraph_text(p) -> str:

@@ -17,6 +17,3 @@ class Hit:
     masked: str | None = None
     suggestion: str | None = None
 
-
-def overlaps(a: Hit, taken: list[Hit]) -> bool:
-    return any(a.start < b.end and b.start < a.end for b in taken)

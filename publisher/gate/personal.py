@@ -11,7 +11,7 @@ import re
 from datetime import date
 
 from .findings import FindingKind
-from .hits import Hit, overlaps
+from .hits import Hit
 
 # full-width digits and letters an editor may type; mapped one to one so spans stay valid
 _WIDTH = str.maketrans("０１２３４５６７８９Ｘｘ－＋", "0123456789Xx-+")
@@ -24,9 +24,10 @@ PROVINCES = frozenset({
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK = "10X98765432"
 
-_NOT_BEFORE = r"(?<![\d*])(?<!\d[.,])(?<![\d*][ -])"
-_NOT_AFTER = r"(?![\d*])(?![.,]\d)(?![ -][\d*])"
-_ID18 = re.compile(_NOT_BEFORE + r"(\d{6})( ?)(\d{8})\2(\d{3}[\dXx])" + r"(?![\dA-Za-z*])(?![.,]\d)(?![ -]\d)")
+# not part of a longer digit run, a decimal, or a masked number; grouped forms are checked by _isolated too
+_NOT_BEFORE = r"(?<![\d*])(?<!\d\.)"
+_NOT_AFTER = r"(?![\d*])(?!\.\d)"
+_ID18 = re.compile(_NOT_BEFORE + r"(\d{6})( ?)(\d{8})\2(\d{3}[\dXx])" + r"(?![\dA-Za-z*])(?!\.\d)")
 _ID15 = re.compile(_NOT_BEFORE + r"\d{15}" + _NOT_AFTER)
 _CARD = re.compile(_NOT_BEFORE + r"(?:\d{16,19}|\d{4}([ -])\d{4}\1\d{4}\1\d{4}(?:\1?\d{1,3})?)" + _NOT_AFTER)
 _MOBILE_PREFIX = r"1(?:3\d|4[014-9]|5[0-35-9]|6[2567]|7[0-8]|8\d|9[0-35-9])"
@@ -34,6 +35,8 @@ _MOBILE = re.compile(
     _NOT_BEFORE + r"(?:(?:\+|00)?86[ -]?)?(" + _MOBILE_PREFIX + r"(?:\d{8}|([ -])\d{4}\2\d{4}))" + _NOT_AFTER
     + r"(?!\s*(?:元|万|亿|吨|平方|立方|公里|千克|公斤|股|份))"
 )
+# a number right after one of these words is a code, not a person's: 营业执照注册号, 订单号, 流水号 ...
+_CODE_CONTEXT = re.compile(r"(?:注册号|编号|编码|代码|识别号|税号|单号|流水号|批次号|批号|条码|序列号|凭证号)[^\d\n]{0,6}$")
 # issuer prefixes of cards in use in China: UnionPay 62/60/9x, Visa 4, Mastercard 51-55, JCB 35, Amex 37
 _CARD_PREFIX = re.compile(r"(?:62|60|9[45]|4|5[1-5]|35|37)")
 
@@ -80,7 +83,8 @@ def valid_id15(number: str) -> bool:
 
 
 def lossy_id(digits: str) -> bool:
-    """18 digits read from a spreadsheet float (last digits lost) that still begin like an ID number."""
+    """18 digits that begin like an ID number (region, birth date) whatever their check digit: a spreadsheet
+    float that lost its last digits, or a mistyped ID — never a bank card."""
     return (len(digits) == 18 and digits.isdigit() and int(digits[:2]) in PROVINCES
             and plausible_region(digits[:6]) and plausible_birth(digits[6:14]))
 
@@ -121,28 +125,55 @@ def _hit(kind: FindingKind, start: int, raw: str, masked: str) -> Hit:
     return Hit(kind, start, start + len(raw), masked=masked, suggestion=f"mask: {masked}")
 
 
+_URL = re.compile(r"(?:https?://|www\.)[\w./?%&=+#:~-]+", re.I)
+
+
+def _isolated(text: str, start: int, end: int) -> bool:
+    """A grouped number (138 1234 5678) must not continue a longer grouped run: the same separator and
+    a group of three or more digits right before or after it (a lone 序号 digit next to it is fine)."""
+    separator = re.search(r"[ -]", text[start:end])
+    if not separator:
+        return True
+    sep = re.escape(separator.group())
+    return (not re.search(rf"\d{{3,}}{sep}$", text[max(0, start - 8):start])
+            and not re.match(rf"{sep}\d{{3,}}", text[end:end + 8]))
+
+
+def _code_before(text: str, start: int) -> bool:
+    return bool(_CODE_CONTEXT.search(text, max(0, start - 12), start))
+
+
 def find_personal(text: str, *, today: date | None = None) -> list[Hit]:
     """Every ID number, bank card and mobile number in ``text``, in order, none overlapping."""
     text = normalize_digits(text)
+    taken = bytearray(len(text))  # characters already part of a hit (or of a link)
     hits: list[Hit] = []
+
+    def free(start: int, end: int) -> bool:
+        return not any(taken[start:end])
+
+    def take(hit: Hit) -> None:
+        taken[hit.start:hit.end] = b"\x01" * (hit.end - hit.start)
+        hits.append(hit)
+
+    for m in _URL.finditer(text):
+        taken[m.start():m.end()] = b"\x01" * (m.end() - m.start())
     for m in _ID18.finditer(text):
-        if valid_id18(m.group(1) + m.group(3) + m.group(4), today=today):
-            hits.append(_hit(FindingKind.ID_NUMBER, m.start(), m.group(), mask_id(m.group())))
+        if (valid_id18(m.group(1) + m.group(3) + m.group(4), today=today) and _isolated(text, m.start(), m.end())
+                and free(m.start(), m.end())):
+            take(_hit(FindingKind.ID_NUMBER, m.start(), m.group(), mask_id(m.group())))
     for m in _ID15.finditer(text):
-        candidate = _hit(FindingKind.ID_NUMBER, m.start(), m.group(), mask_id(m.group()))
-        if valid_id15(m.group()) and not overlaps(candidate, hits):
-            hits.append(candidate)
+        if valid_id15(m.group()) and not _code_before(text, m.start()) and free(m.start(), m.end()):
+            take(_hit(FindingKind.ID_NUMBER, m.start(), m.group(), mask_id(m.group())))
     for m in _CARD.finditer(text):
         digits = re.sub(r"\D", "", m.group())
-        candidate = _hit(FindingKind.BANK_CARD, m.start(), m.group(), mask_card(m.group()))
-        if (_CARD_PREFIX.match(digits) and luhn_valid(digits) and not valid_id18(digits, today=today)
-                and not overlaps(candidate, hits)):
-            hits.append(candidate)
+        if (_CARD_PREFIX.match(digits) and luhn_valid(digits) and not lossy_id(digits)
+                and _isolated(text, m.start(), m.end()) and not _code_before(text, m.start())
+                and free(m.start(), m.end())):
+            take(_hit(FindingKind.BANK_CARD, m.start(), m.group(), mask_card(m.group())))
     for m in _MOBILE.finditer(text):
-        candidate = Hit(FindingKind.MOBILE, m.start(1), m.end(1))
-        if not overlaps(candidate, hits):
-            masked = mask_mobile(m.group(1))
-            hits.append(Hit(FindingKind.MOBILE, m.start(1), m.end(1), masked=masked, suggestion=f"mask: {masked}"))
+        if _isolated(text, m.start(1), m.end(1)) and free(m.start(1), m.end(1)):
+            take(_hit(FindingKind.MOBILE, m.start(1), m.group(1), mask_mobile(m.group(1))))
     return sorted(hits, key=lambda h: h.start)
 
 

@@ -1,15 +1,18 @@
 """De-identified copies of attachments: every personal number masked in place, everything else kept.
 
-DOCX keeps its formatting (text is changed inside the runs); XLSX is rewritten by openpyxl (numbers that
-held an ID become masked text; openpyxl drops pictures and charts, see docs/gate.md); TXT/CSV/HTML keep
-their encoding. Other types are not rewritten.
+DOCX keeps its formatting (text is changed inside the runs); XLSX is masked inside its XML parts, so
+styles, pictures and charts stay (a number cell that held an ID becomes a masked text cell); TXT/CSV/HTML
+keep their encoding. Other types are not rewritten.
 """
 
 from __future__ import annotations
 
 import io
-
+import re
+import zipfile
 from pathlib import Path
+
+from lxml import etree
 
 from .attachments import HTML_SUFFIXES, TEXT_SUFFIXES, XLSX_SUFFIXES, W, number_text, paragraph_pieces
 from .htmltext import mask_body
@@ -28,7 +31,7 @@ def mask_file(source: Path, name: str, target: Path) -> int:
     if suffix == ".docx":
         return _mask_docx(source, target)
     if suffix in XLSX_SUFFIXES:
-        return _mask_xlsx(source, target, keep_vba=suffix == ".xlsm")
+        return _mask_xlsx(source, target)
     return _mask_text(source, target, html=suffix in HTML_SUFFIXES)
 
 
@@ -92,21 +95,71 @@ def mask_cell_value(value):
     return (masked, count) if count else (value, 0)
 
 
-def _mask_xlsx(source: Path, target: Path, *, keep_vba: bool) -> int:
-    import openpyxl
-
-    workbook = openpyxl.load_workbook(io.BytesIO(Path(source).read_bytes()), keep_vba=keep_vba)
+def _mask_xlsx(source: Path, target: Path) -> int:
+    """Mask inside the workbook's XML (shared strings, inline strings, number cells), copying every other
+    part as it is: styles, pictures, charts and macros survive."""
     count = 0
-    for sheet in workbook.worksheets:
-        for row in sheet.iter_rows():
-            for cell in row:
-                if cell.value is None or cell.data_type == "f":
-                    continue
-                value, n = mask_cell_value(cell.value)
-                if n:
-                    if not isinstance(cell.value, str):
-                        cell.number_format = "@"  # the masked number is text now
-                    cell.value = value
-                    count += n
-    workbook.save(str(target))
+    with zipfile.ZipFile(source) as zin, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            data = zin.read(info)
+            if info.filename == "xl/sharedStrings.xml" or _SHEET_PART.fullmatch(info.filename):
+                data, n = _mask_spreadsheet_xml(data)
+                count += n
+            zout.writestr(info, data)
+    return count
+
+
+_SHEET_PART = re.compile(r"xl/worksheets/[^/]+\.xml")
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True)  # an uploaded file is not trusted
+
+
+def _mask_spreadsheet_xml(data: bytes) -> tuple[bytes, int]:
+    root = etree.fromstring(data, _PARSER)
+    ns = root.tag[1:].split("}")[0] if root.tag.startswith("{") else ""
+    q = (lambda tag: f"{{{ns}}}{tag}") if ns else (lambda tag: tag)
+    count = 0
+    for si in root.iter(q("si")):  # shared strings
+        count += _mask_rich_text(si, q)
+    for cell in root.iter(q("c")):
+        kind = cell.get("t")
+        if kind == "inlineStr":
+            inline = cell.find(q("is"))
+            count += _mask_rich_text(inline, q) if inline is not None else 0
+        elif kind == "str" or kind in (None, "n"):
+            value = cell.find(q("v"))
+            if value is None or not value.text or cell.find(q("f")) is not None:
+                continue
+            if kind == "str":
+                masked, n = mask_personal(value.text)
+                value.text = masked
+            else:
+                number = int(value.text) if re.fullmatch(r"-?\d+", value.text) else _float(value.text)
+                masked, n = mask_cell_value(number) if number is not None else (None, 0)
+                if n:  # the number becomes a masked text cell
+                    cell.remove(value)
+                    cell.set("t", "inlineStr")
+                    inline = etree.SubElement(cell, q("is"))
+                    etree.SubElement(inline, q("t")).text = masked
+            count += n
+    if not count:
+        return data, 0
+    return etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True), count
+
+
+def _float(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def _mask_rich_text(element, q) -> int:
+    """Mask the text of an ``si``/``is`` element across its runs (phonetic hints left alone)."""
+    nodes = [t for t in element.iter(q("t")) if t.getparent().tag != q("rPh") and t.text]
+    text = "".join(t.text for t in nodes)
+    masked, count = mask_personal(text)
+    if count:
+        position = 0
+        for node in nodes:
+            node.text, position = masked[position:position + len(node.text)], position + len(node.text)
     return count

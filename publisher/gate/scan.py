@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import bisect
+
 from .findings import Finding, FindingKind
 from .hits import Hit
 from .markings import find_markings
@@ -33,13 +35,15 @@ def findings_in(text: str, field: str, terms: TermList | None, *, place: str | N
     if not hits:
         return []
     masked, _ = mask_personal(text)
+    breaks = [i for i, ch in enumerate(text) if ch == "\n"] if "\n" in text else []
     findings = []
     for hit in hits:
-        line_start = text.rfind("\n", 0, hit.start) + 1
+        line_index = bisect.bisect_left(breaks, hit.start)  # breaks before the hit
+        line_start = breaks[line_index - 1] + 1 if line_index else 0
         line_end = text.find("\n", hit.end)
         line_end = len(text) if line_end < 0 else line_end
         if lines:
-            number = text.count("\n", 0, hit.start) + 1
+            number = line_index + 1
             where = f"{place} line {number}" if place else f"line {number}"
         else:
             where = place or "line 1"

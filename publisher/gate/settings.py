@@ -23,6 +23,15 @@ class GateConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    terms_file: Path | None = None
-    use_starter_terms: bool = True
+    terms_file: Path | None = None  # the office's 错敏词 list (YAML or CSV), beside the shipped one
+    use_starter_terms: bool = True  # false: the office's list alone
     limits: GateLimits = Field(default_factory=GateLimits)
+
+    def load_terms(self, base_dir: Path | None = None):
+        """The term list this configuration asks for (``terms_file`` relative to ``base_dir`` if given)."""
+        from .terms import load_terms
+
+        path = self.terms_file
+        if path is not None and base_dir is not None and not path.is_absolute():
+            path = base_dir / path
+        return load_terms(path, starter=self.use_starter_terms)

@@ -214,9 +214,12 @@ def starter_terms() -> TermList:
     return TermList(parse_yaml_terms(text, "publisher/gate/data/terms.yaml").terms)
 
 
-def load_terms(office_file: Path | None = None) -> TermList:
-    """The starter list, with the office's own list (YAML or CSV, UTF-8 or GBK) merged in when given."""
-    terms = starter_terms()
+def load_terms(office_file: Path | None = None, *, starter: bool = True) -> TermList:
+    """The starter list, with the office's own list (YAML or CSV, UTF-8 or GBK) merged in when given.
+
+    ``starter=False`` uses the office's list alone.
+    """
+    terms = starter_terms() if starter else TermList()
     if office_file is None:
         return terms
     office_file = Path(office_file)

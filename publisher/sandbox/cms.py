@@ -13,6 +13,7 @@ import hashlib
 import html
 import itertools
 import json
+import threading
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterable
 
@@ -289,3 +290,118 @@ def _invalid(exc: _Invalid) -> Response:
 
 def _not_found(article_id: str) -> Response:
     return json_response({"code": "not_found", "message": f"article {article_id} not found"}, 404)
+
+
+class DomesticCmsEmulator(Emulator):
+    """A domestic-style CMS that shares none of the ``cms`` channel's defaults.
+
+    Every answer is HTTP 200 with ``{"code", "msg", "data"}`` (200 means success); an expired key is
+    ``code 401``. ``POST /api/v2/doc/save`` creates (``publishTime`` strictly ``yyyy-MM-dd HH:mm:ss``;
+    ``extId`` is stored but never deduplicated), ``POST /api/v2/doc/offline {"docId": N}`` retracts,
+    ``GET /api/v2/doc/search?extId=K`` looks up, ``GET /api/v2/doc/<docId>`` reads one back.
+    A save can be held (``save_gate``, an Event the save waits for, or ``save_seconds``): the document
+    becomes visible only when the save commits, as with a slow database transaction.
+    """
+
+    name = "cms-domestic"
+
+    def __init__(self, key: str = "sandbox-domestic-key", *, save_seconds: float = 0.0):
+        super().__init__()
+        self.key = key
+        self.key_expired = False
+        self.save_seconds = save_seconds
+        self.save_gate: threading.Event | None = None
+        self.saving = threading.Event()  # set while a save is held, for tests that act mid-save
+        self.docs: dict[int, dict[str, Any]] = {}
+        self.save_calls = 0
+        self._ids = itertools.count(5001)
+        self.route("POST", r"/api/v2/doc/save", self._save)
+        self.route("POST", r"/api/v2/doc/offline", self._offline)
+        self.route("GET", r"/api/v2/doc/search", self._search)
+        self.route("GET", r"/api/v2/doc/(?P<id>\d+)", self._get)
+        self.route("GET", r"/content/(?P<id>\d+)\.html", self._page)
+
+    def live_docs(self) -> list[dict[str, Any]]:
+        """Documents online now."""
+        with self.lock:
+            return [d for d in self.docs.values() if d["status"] == "online"]
+
+    def _denied(self, request: Request) -> Response | None:
+        if request.header("x-api-key") != self.key or self.key_expired:
+            return _coded(401, "token已过期，请重新获取")
+        return None
+
+    def _save(self, request: Request) -> Response:
+        with self.lock:
+            self.save_calls += 1
+        denied = self._denied(request)
+        if denied:
+            return denied
+        try:
+            data = request.json()
+        except ValueError:
+            return _coded(400, "请求体不是JSON")
+        for name in ("title", "content", "channelId", "publishTime"):
+            if not isinstance(data.get(name), str) or not data[name].strip():
+                return _coded(1001, f"参数{name}不能为空")
+        try:
+            datetime.strptime(data["publishTime"], "%Y-%m-%d %H:%M:%S")
+        except ValueError:
+            return _coded(1002, "publishTime格式错误，应为yyyy-MM-dd HH:mm:ss")
+        if self.save_gate is not None:
+            self.saving.set()
+            self.save_gate.wait(30)
+        elif self.save_seconds:
+            self.wait(self.save_seconds)
+        with self.lock:
+            doc_id = next(self._ids)
+            self.docs[doc_id] = {
+                "docId": doc_id, "title": data["title"], "content": data["content"], "channelId": data["channelId"],
+                "publishTime": data["publishTime"], "extId": data.get("extId"), "status": "online",
+                "url": f"http://{request.header('host') or '127.0.0.1'}/content/{doc_id}.html",
+            }
+        return _coded(200, "success", {"docId": doc_id, "url": self.docs[doc_id]["url"]})
+
+    def _offline(self, request: Request) -> Response:
+        denied = self._denied(request)
+        if denied:
+            return denied
+        try:
+            doc_id = int(request.json().get("docId"))
+        except (ValueError, TypeError, AttributeError):
+            return _coded(1001, "参数docId不能为空")
+        with self.lock:
+            doc = self.docs.get(doc_id)
+            if doc is None or doc["status"] != "online":
+                return _coded(404, "文档不存在")
+            doc["status"] = "offline"
+        return _coded(200, "success")
+
+    def _search(self, request: Request) -> Response:
+        denied = self._denied(request)
+        if denied:
+            return denied
+        ext = request.arg("extId")
+        with self.lock:
+            found = [dict(d, content=None) for d in self.docs.values() if ext and d["extId"] == ext]
+        return _coded(200, "success", {"list": found, "total": len(found)})
+
+    def _get(self, request: Request) -> Response:
+        denied = self._denied(request)
+        if denied:
+            return denied
+        with self.lock:
+            doc = self.docs.get(int(request.params["id"]))
+            return _coded(200, "success", dict(doc)) if doc else _coded(404, "文档不存在")
+
+    def _page(self, request: Request) -> Response:
+        with self.lock:
+            doc = self.docs.get(int(request.params["id"]))
+            if doc is None or doc["status"] != "online":
+                return html_response("<h1>页面不存在</h1>", 404)
+            return html_response(f"<h1>{html.escape(doc['title'])}</h1>{doc['content']}")
+
+
+def _coded(code: int, msg: str, data: Any = None) -> Response:
+    """The domestic CMS's envelope: always HTTP 200."""
+    return json_response({"code": code, "msg": msg, "data": data})

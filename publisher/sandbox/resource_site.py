@@ -3,6 +3,10 @@
 Follows the ``resource_site`` part of channel-contracts.md: a login form with hidden inputs (a CSRF token
 that changes on every form load), a multipart submission form, validation errors on HTTP 200 pages,
 session expiry by an injectable clock, and a paginated public listing (newest first).
+
+As real sites do: the listing can be filtered by column (``?category=VALUE``), shows each notice's
+publication date (the form's ``pubDate`` field, else the day it was saved), and a save can be slow
+(``save_seconds``, or ``save_gate``, an Event the save waits for): the notice is listed only once it commits.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from .server import Emulator, Request, Response, parse_multipart
+
+SITE_TZ = timezone(timedelta(hours=8))  # the site shows dates in China time
 
 
 @dataclass(frozen=True)
@@ -39,6 +45,7 @@ class SiteLayout:
     title_field: str = "title"
     content_field: str = "content"
     category_field: str = "category"
+    date_field: str = "pubDate"
     attachment_fields: tuple[str, ...] = ("attachment",)
     categories: tuple[tuple[str, str], ...] = (("11", "招标公告"), ("12", "中标公示"), ("13", "其他公告"))
     success_text: str = "保存成功"
@@ -91,6 +98,7 @@ class Notice:
     created_at: datetime
     fields: dict[str, str] = field(default_factory=dict)
     deleted: bool = False
+    publish_date: str | None = None  # yyyy-mm-dd as the editor entered it
 
 
 @dataclass
@@ -113,8 +121,12 @@ class ResourceSiteEmulator(Emulator):
         clock: Any = None,
         session_ttl: float = 1800,
         layout: SiteLayout | None = None,
+        save_seconds: float = 0.0,
     ):
         super().__init__()
+        self.save_seconds = save_seconds
+        self.save_gate: threading.Event | None = None
+        self.saving = threading.Event()  # set while a save is held
         self.username = username
         self.password = password
         self.encoding = encoding
@@ -160,11 +172,13 @@ class ResourceSiteEmulator(Emulator):
         with self._data_lock:
             return [n for n in self.notices if not n.deleted]
 
-    def add_notice(self, title: str, category: str | None = None, content: str = "<p>x</p>") -> Notice:
+    def add_notice(self, title: str, category: str | None = None, content: str = "<p>x</p>",
+                   created_at: datetime | None = None) -> Notice:
         """Put a notice on the site directly (for seeding listings in tests)."""
         with self._data_lock:
             self._ids += 1
-            notice = Notice(self._ids, title, content, category or self.layout.categories[0][0], [], self.now())
+            notice = Notice(self._ids, title, content, category or self.layout.categories[0][0], [],
+                            created_at or self.now())
             self.notices.append(notice)
             return notice
 
@@ -321,6 +335,7 @@ class ResourceSiteEmulator(Emulator):
             '<input type="hidden" name="siteId" value="3"><input type="hidden" name="op" value="save">'
             f'标题：<input type="text" name="{lay.title_field}" maxlength="{lay.max_title_length}" value=""><br>'
             f'栏目：<select name="{lay.category_field}"><option value="">--请选择--</option>{options}</select><br>'
+            f'发布日期：<input type="text" name="{lay.date_field}" value="" placeholder="yyyy-mm-dd"><br>'
             f'内容：<textarea name="{lay.content_field}" rows="20" cols="80"></textarea><br>{files}'
             '<input type="checkbox" name="top" value="1">置顶 '
             '<input type="checkbox" name="audit" value="1" checked>直接发布<br>'
@@ -362,10 +377,22 @@ class ResourceSiteEmulator(Emulator):
             return self._error("内容不能为空")
         if category not in dict(lay.categories):
             return self._error("请选择栏目")
+        published = fields.get(lay.date_field, "").strip() or None
+        if published is not None:
+            try:
+                datetime.strptime(published, "%Y-%m-%d")
+            except ValueError:
+                return self._error("发布日期格式不正确（yyyy-mm-dd）")
         attachments = [f for f in files if f["field"] in lay.attachment_fields and f["data"]]
+        if self.save_gate is not None:
+            self.saving.set()
+            self.save_gate.wait(30)
+        elif self.save_seconds:
+            self.wait(self.save_seconds)
         with self._data_lock:
             self._ids += 1
-            notice = Notice(self._ids, title, content, category, attachments, self.now(), fields)
+            notice = Notice(self._ids, title, content, category, attachments, self.now(), fields,
+                            publish_date=published)
             self.notices.append(notice)
         back = f'<a href="{lay.list_page}">返回列表</a>'
         return self._page("操作成功", f'<div class="msg">{lay.success_text}！</div>{back}')
@@ -415,7 +442,8 @@ class ResourceSiteEmulator(Emulator):
             page = max(1, int(request.arg("page", "1") or "1"))
         except ValueError:
             page = 1
-        live = list(reversed(self.live_notices()))
+        column = request.arg("category")
+        live = [n for n in reversed(self.live_notices()) if not column or n.category == column]
         total_pages = max(1, -(-len(live) // lay.page_size))
         chunk = live[(page - 1) * lay.page_size : page * lay.page_size]
         labels = dict(lay.categories)
@@ -427,7 +455,7 @@ class ResourceSiteEmulator(Emulator):
             rows.append(
                 f'<li><span class="cat">[{html.escape(labels.get(notice.category, ""))}]</span>'
                 f'<a href="{self._link(notice)}" title="{html.escape(notice.title)}" target="_blank">'
-                f'{html.escape(shown)}</a><span class="date">{notice.created_at:%Y-%m-%d}</span></li>'
+                f'{html.escape(shown)}</a><span class="date">{notice.publish_date or f"{notice.created_at.astimezone(SITE_TZ):%Y-%m-%d}"}</span></li>'
             )
         pager = f'<div class="pager">第{page}/{total_pages}页 共{len(live)}条</div>'
         body = f'<ul class="{lay.list_class}">{"".join(rows)}</ul>{pager}'

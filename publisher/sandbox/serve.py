@@ -14,7 +14,7 @@ def build_emulators(clock=None) -> list[tuple[str, object]]:
 
     ``clock`` (an object with ``now()``) drives token expiry and quotas, e.g. the demo's simulated clock.
     """
-    from .cms import CmsEmulator
+    from .cms import CmsEmulator, DomesticCmsEmulator
     from .resource_site import ResourceSiteEmulator
     from .waterquality import WaterQualityEmulator
     from .wechat import WechatEmulator
@@ -26,6 +26,7 @@ def build_emulators(clock=None) -> list[tuple[str, object]]:
         ("resource_site", ResourceSiteEmulator(clock=clock)),
         ("wordpress", WordpressEmulator()),
         ("water-quality data", WaterQualityEmulator()),
+        ("cms-domestic", DomesticCmsEmulator()),
     ]
 
 

@@ -175,6 +175,8 @@ class WechatEmulator(Emulator):
         publish_delay_seconds: float = 60.0,
         daily_limits: dict[str, int] | None = None,
         article_base: str = "https://mp.weixin.qq.com",
+        token_ttl: int = TOKEN_TTL,
+        stable_reissues_early: bool = True,
     ):
         super().__init__()
         self.appid = appid
@@ -188,6 +190,8 @@ class WechatEmulator(Emulator):
         self.publish_delay_seconds = publish_delay_seconds
         self.daily_limits = dict(DEFAULT_DAILY_LIMITS if daily_limits is None else daily_limits)
         self.article_base = article_base.rstrip("/")
+        self.token_ttl = token_ttl  # a platform may hand out shorter-lived tokens
+        self.stable_reissues_early = stable_reissues_early  # False: stable_token returns the same token to its end
 
         self.token_calls = 0
         self.stable_token_calls = 0
@@ -216,6 +220,8 @@ class WechatEmulator(Emulator):
         self.route("POST", "/cgi-bin/material/add_material", api(self._add_material, body="multipart"))
         self.route("POST", "/cgi-bin/draft/add", api(self._draft_add, body="json"))
         self.route("POST", "/cgi-bin/draft/get", api(self._draft_get, body="json"))
+        self.route("POST", "/cgi-bin/draft/batchget", api(self._draft_batchget, body="json"))
+        self.route("POST", "/cgi-bin/material/batchget_material", api(self._material_batchget, body="json"))
         self.route("POST", "/cgi-bin/freepublish/submit", api(self._submit, body="json"))
         self.route("POST", "/cgi-bin/freepublish/get", api(self._publish_get, body="json"))
         self.route("POST", "/cgi-bin/freepublish/batchget", api(self._batchget, body="json"))
@@ -340,7 +346,7 @@ class WechatEmulator(Emulator):
         for token in self.tokens.values():
             if retire and token.kind == kind and token.retired_at is None:
                 token.retired_at = now + OLD_TOKEN_GRACE if kind == "token" else now
-        token = _Token(secrets.token_urlsafe(48), kind, now + timedelta(seconds=TOKEN_TTL))
+        token = _Token(secrets.token_urlsafe(48), kind, now + timedelta(seconds=self.token_ttl))
         self.tokens[token.value] = token
         return token
 
@@ -365,7 +371,7 @@ class WechatEmulator(Emulator):
         if problem:
             return _error(problem)
         token = self._issue("token")
-        return json_response({"access_token": token.value, "expires_in": TOKEN_TTL})
+        return json_response({"access_token": token.value, "expires_in": self.token_ttl})
 
     def _stable_token(self, request: Request, data: dict[str, Any]) -> Response:
         self.stable_token_calls += 1
@@ -382,7 +388,7 @@ class WechatEmulator(Emulator):
         )
         if current is None or data.get("force_refresh"):
             current = self._issue("stable")
-        elif current.expires_at - now <= OLD_TOKEN_GRACE:
+        elif self.stable_reissues_early and current.expires_at - now <= OLD_TOKEN_GRACE:
             current = self._issue("stable", retire=False)  # the last five minutes: a new one, the old still works
         expires_in = int((current.expires_at - now).total_seconds())
         return json_response({"access_token": current.value, "expires_in": expires_in})
@@ -424,10 +430,27 @@ class WechatEmulator(Emulator):
         self.material_uploads += 1
         media_id = secrets.token_urlsafe(32)
         url = f"http://{CDN_HOST}/sandbox/material/{next(self._ids)}.{kind}"
-        self.materials[media_id] = {"type": kind_arg, "url": url, "size": len(data)}
+        self.materials[media_id] = {"type": kind_arg, "url": url, "size": len(data), "name": fields["media"][0] or "",
+                                    "update_time": int(self.now().timestamp())}
         return json_response({"media_id": media_id, "url": url, "item": []})
 
+    def _material_batchget(self, request: Request, data: dict[str, Any]) -> Response:
+        kind = data.get("type") or "image"
+        offset, count = int(data.get("offset") or 0), min(int(data.get("count") or 20), 20)
+        found = [{"media_id": m, "name": v["name"], "update_time": v["update_time"], "url": v["url"]}
+                 for m, v in reversed(list(self.materials.items())) if v["type"] == kind]
+        page = found[offset:offset + count]
+        return json_response({"total_count": len(found), "item_count": len(page), "item": page})
+
     # ----------------------------------------------------------------- drafts
+
+    def _draft_batchget(self, request: Request, data: dict[str, Any]) -> Response:
+        offset, count = int(data.get("offset") or 0), min(int(data.get("count") or 20), 20)
+        found = [{"media_id": m, "update_time": int(d["created"].timestamp()), "content": {"news_item": [
+                  {k: v for k, v in n.items() if k != "content" or not data.get("no_content")} for n in d["news_item"]]}}
+                 for m, d in reversed(list(self.drafts.items())) if not d["published"]]
+        page = found[offset:offset + count]
+        return json_response({"total_count": len(found), "item_count": len(page), "item": page})
 
     def _draft_add(self, request: Request, data: dict[str, Any]) -> Response:
         articles = data.get("articles")

@@ -3,6 +3,11 @@
 Follows the WordPress part of channel-contracts.md: ``/wp-json/wp/v2/...`` or ``/?rest_route=/wp/v2/...``,
 ``publish`` in the future becomes ``future``, unique slugs get ``-2``, ``per_page`` ≤ 100, list headers
 ``X-WP-Total``/``X-WP-TotalPages``, errors as ``{"code", "message", "data": {"status"}}``.
+
+As a real site: the home page announces the REST root in ``Link: <...>; rel="https://api.w.org/"``;
+``plain_permalinks=True`` is a fresh install (only ``?rest_route=`` works, ``/wp-json/`` is a 404 page);
+a category id that no longer exists is silently dropped from a post (it gets Uncategorized), as
+``wp_set_object_terms`` does; :meth:`delete_category` and :meth:`delete_media` act like wp-admin.
 """
 
 from __future__ import annotations
@@ -48,8 +53,13 @@ class WordpressEmulator(Emulator):
         user: str = "publisher",
         app_password: str = "abcd efgh ijkl mnop qrst uvwx",
         clock: Any = None,
+        *,
+        plain_permalinks: bool = False,
+        strict_terms: bool = False,
     ):
         super().__init__()
+        self.plain_permalinks = plain_permalinks
+        self.strict_terms = strict_terms  # True: answer rest_invalid_term_id instead of dropping the id
         self.user = user
         self.app_password = app_password
         self._clock = clock
@@ -74,6 +84,28 @@ class WordpressEmulator(Emulator):
         self.route("POST", rf"{base}/media", self._upload)
         self.route("GET", rf"{base}/media/(?P<id>\d+)", self._one_media)
         self.route("GET", r"/wp-content/uploads/(?P<file>.+)", self._file)
+        self.route("GET", r"/", self._home)
+
+    # -- what wp-admin does by hand ---------------------------------------------------------------
+
+    def delete_category(self, term_id: int) -> None:
+        """Delete a category; its posts fall back to Uncategorized."""
+        with self._data_lock:
+            del self.categories[term_id]
+            for post in self.posts.values():
+                post["categories"] = [c for c in post["categories"] if c != term_id] or [1]
+
+    def delete_media(self, media_id: int) -> None:
+        """Delete a media file for good (its URL then answers 404)."""
+        with self._data_lock:
+            del self.media[media_id]
+
+    def _home(self, request: Request) -> Response:
+        root = "/?rest_route=/" if self.plain_permalinks else "/wp-json/"
+        return Response(200, "<!doctype html><title>住建局</title><h1>住建局</h1>".encode("utf-8"), {
+            "Content-Type": "text/html; charset=UTF-8",
+            "Link": f'<{self._host(request)}{root}>; rel="https://api.w.org/"',
+        })
 
     # -- plumbing ---------------------------------------------------------------------------------
 
@@ -88,6 +120,9 @@ class WordpressEmulator(Emulator):
         route = request.arg("rest_route")
         if route and request.path in ("/", "/index.php"):
             request.path = "/wp-json" + route
+        elif self.plain_permalinks and request.path.startswith("/wp-json"):
+            return Response(404, b"<!doctype html><title>Page not found</title><h1>Not Found</h1>",
+                            {"Content-Type": "text/html; charset=UTF-8"})
         if request.path.startswith("/wp-json/") and not any(p.fullmatch(request.path) for _, p, _ in self._routes):
             return wp_error("rest_no_route", "No route was found matching the URL and request method.", 404)
         return super().dispatch(request)
@@ -221,10 +256,9 @@ class WordpressEmulator(Emulator):
             ids = data["categories"]
             if not isinstance(ids, list) or not all(str(i).isdigit() for i in ids):
                 return wp_error("rest_invalid_param", "Invalid parameter(s): categories", 400)
-            for term in ids:
-                if int(term) not in self.categories:
-                    return wp_error("rest_invalid_term_id", "Invalid term ID.", 400)
-            post["categories"] = [int(i) for i in ids] or [1]
+            if self.strict_terms and any(int(term) not in self.categories for term in ids):
+                return wp_error("rest_invalid_term_id", "Invalid term ID.", 400)
+            post["categories"] = [int(i) for i in ids if int(i) in self.categories] or [1]
         if creating and not (post["title"] or post["content"] or post["excerpt"]):
             return wp_error("empty_content", "Content, title, and excerpt are empty.", 400)
         now = self.now()

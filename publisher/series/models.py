@@ -141,6 +141,8 @@ class SeriesConfig(BaseModel):
     body: str | None = Field(default=None, description="Jinja2 template of the body (HTML, autoescaped)")
     body_file: Path | None = None
     missed: Literal["publish_late", "skip"] = "publish_late"
+    on_time: Duration = Field(default=timedelta(minutes=10),
+                              description="a firing at most this old when the daemon sees it is on time, never 'missed'")
     catch_up_limit: int = Field(default=31, ge=0, le=10000)
     data_deadline: Duration = Field(default=timedelta(hours=6))
     data_retry: Duration = Field(default=timedelta(minutes=15))

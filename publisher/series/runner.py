@@ -3,16 +3,24 @@
 Every occurrence is a row of ``series_occurrences`` keyed by (series, local time); rows are created with
 INSERT ... ON CONFLICT DO NOTHING and claimed with a compare-and-set UPDATE, so any number of runners
 (threads, daemons) can share one database without creating an occurrence twice. ``series_state`` holds
-each series' watermark: the time up to which its schedule has been turned into rows.
+each series' watermark: the time up to which its schedule has been turned into rows. A claim lasts
+``retry.lease`` and is renewed while its runner beats (:mod:`.claims`); a stopped runner's claims are
+taken over once its heartbeat is stale. Each series' sources are read in a thread of its own, so one
+slow source delays only its own series.
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import logging
+import threading
+import time
+import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, Callable
 
 from sqlalchemy import Connection, and_, func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -21,17 +29,20 @@ from ..content import sanitize_html
 from ..standing import state_for_occurrence
 from ..errors import InputError
 from ..db import reading
-from ..http import ThreadSessions
+from ..durations import parse_duration
+from ..http import new_session
 from ..schema import deliveries, items, series_occurrences as occ, series_state
 from .attempt import Attempt, attempt_occurrence, deadline_for, local_time
+from .claims import Claims
 from .errors import SeriesError
 from .models import HttpSource, SeriesConfig
 from .schedule import manual_occurrence, next_occurrence, occurrence_key, occurrences_between, plan_catch_up
+from .sources import describe_source
 
 log = logging.getLogger("publisher.series")
 
-MIN_LEASE = timedelta(minutes=5)
 BATCH = 200  # waiting occurrences worked per tick at most
+FILE_STALL = timedelta(seconds=30)  # a file source still being read after this is reported (HTTP: its timeout)
 
 
 @dataclass
@@ -39,6 +50,23 @@ class TickStats:
     """What one :meth:`SeriesRunner.tick` did: counts by outcome (created, skipped, queued, waiting, ...)."""
 
     outcomes: Counter = field(default_factory=Counter)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def add(self, outcome: str) -> None:
+        """Count one outcome (thread-safe: each series is worked in a thread of its own)."""
+        with self._lock:
+            self.outcomes[outcome] += 1
+
+
+@dataclass
+class _Busy:
+    """A series whose sources are being read right now, in ``thread`` (at most one per series)."""
+
+    thread: threading.Thread | None
+    since: datetime  # when the current read began
+    source: str
+    stall_after: timedelta
+    stalled: bool = False
 
 
 @dataclass(frozen=True)
@@ -60,31 +88,70 @@ class Issued:
     occurrence_key: str
     scheduled_at: datetime
     item_id: int
+    replaced: tuple[int, ...] = ()  # earlier items of the day retracted by ``--replace``
 
 
 class SeriesRunner:
-    """Creates due occurrences of the configured series and queues their items (one App, one clock)."""
+    """Creates due occurrences of the configured series and queues their items (one App, one clock).
 
-    def __init__(self, app: Any, *, grace: timedelta = timedelta(minutes=10)):
+    ``after_issue`` is a test seam: called by :meth:`issue` between issuing and choosing what to retract.
+    """
+
+    def __init__(self, app: Any, *, after_issue: Callable[[Issued], None] | None = None):
         self.app = app
-        self.grace = grace
-        self._sessions = ThreadSessions()
+        self.after_issue = after_issue
+        self.claims = Claims(app.store.engine, app.clock, f"{app.actor}/{uuid.uuid4().hex[:8]}",
+                             lease=parse_duration(app.config.retry.lease),
+                             poll_interval=app.config.daemon.poll_interval)
+        self._busy: dict[str, _Busy] = {}
+        self._lock = threading.Lock()
 
     # -- the daemon's job ---------------------------------------------------------------------------
-    def tick(self) -> TickStats:
-        """Create the occurrences due by now (catching up after downtime), then try every due waiting one."""
+    def tick(self, wait: float | None = None) -> TickStats:
+        """Create the occurrences due by now (catching up after downtime), then try every due waiting one.
+
+        Waits for the series' reads at most ``wait`` seconds (None: until they are done); a series whose
+        source is still being read from an earlier tick is left to finish, and reported once if it stalls.
+        """
         stats = TickStats()
         now = self.app.clock.now()
+        self.claims.beat()
+        self.claims.take_over()
         for name, series in self._all_series().items():
             try:
                 self._plan(name, series, now, stats)
             except Exception:  # one broken series must not stop the others
                 log.exception("series %s: creating occurrences failed", name)
-        try:
-            self._work(now, stats)
-        finally:
-            self._sessions.close()  # sources' connections are not kept between ticks
+        self._watch_stalls(now)
+        self._work(now, stats)
+        self.wait(wait)
         return stats
+
+    def poll(self) -> None:
+        """The daemon's job: :meth:`tick` without waiting for sources (slow ones finish in the background)."""
+        self.tick(wait=0)
+
+    def wait(self, timeout: float | None = None, names: list[str] | None = None) -> bool:
+        """Wait until the series' reads in flight (of ``names``, default all) are done, beating meanwhile.
+
+        Returns False when some are still running after ``timeout`` seconds.
+        """
+        end = None if timeout is None else time.monotonic() + timeout
+        every = self.app.config.daemon.poll_interval
+        last_beat = time.monotonic()
+        while True:
+            with self._lock:
+                threads = [b.thread for n, b in self._busy.items()
+                           if (names is None or n in names) and b.thread.is_alive()]
+            if not threads:
+                return True
+            left = None if end is None else end - time.monotonic()
+            if left is not None and left <= 0:
+                return False
+            threads[0].join(every if left is None else min(left, every))
+            if time.monotonic() - last_beat >= every:  # a long wait must not look like a stopped runner
+                self.claims.beat()
+                last_beat = time.monotonic()
 
     def next_due(self) -> datetime | None:
         """When :meth:`tick` next has something to do: the next scheduled firing or retry (None: never)."""
@@ -108,12 +175,13 @@ class SeriesRunner:
         """Render the occurrence ``series run NAME --date ON`` stands for, writing nothing (see :func:`render_manual`)."""
         return render_manual(self.app.config, name, on, self.app.clock.now())
 
-    def issue(self, name: str, on: date) -> Issued:
+    def issue(self, name: str, on: date, *, replace: bool = False) -> Issued:
         """Create the occurrence of ``on`` by hand and queue its item now (``series run``).
 
         The day's key is used when it is free, or when its occurrence has no item yet (waiting, skipped,
         missing data: this fulfils it); otherwise the item is a re-issue under ``KEY#2``, ``KEY#3``...
-        Nothing is written unless the data is there and renders. Raises :class:`SeriesError`.
+        Nothing is written unless the data is there and renders. With ``replace`` the day's earlier issues
+        are retracted (see :meth:`earlier_items`). Raises :class:`SeriesError`.
         """
         series = find_series(self.app.config, name)
         scheduled = manual_occurrence(series.schedule, self.tz, on)
@@ -127,16 +195,31 @@ class SeriesRunner:
             item_id = self._insert_item(conn, name, key, prepared, manual=True)
             conn.execute(update(occ).where(occ.c.id == occ_id).values(item_id=item_id))
         log.info("series %s: %s queued by hand as item %s", name, key, item_id)
-        return Issued(name, key, scheduled.astimezone(self.tz), item_id)
+        issued = Issued(name, key, scheduled.astimezone(self.tz), item_id)
+        if self.after_issue is not None:
+            self.after_issue(issued)
+        if not replace:
+            return issued
+        from ..actions import retract_item
+
+        earlier = self.earlier_items(issued)
+        for old_id in earlier:
+            retract_item(self.app, old_id, f"replaced by item {item_id} ({key})")
+        return dataclasses.replace(issued, replaced=tuple(earlier))
 
     def earlier_items(self, issued: Issued) -> list[int]:
-        """Items issued before ``issued`` for the same day (its key and its ``#n`` re-issues), not retracted."""
-        base = issued.occurrence_key.split("#", 1)[0]
+        """Items issued before ``issued`` for the same day, not retracted: its key's and lower ``#n``s'.
+
+        "Before" is the re-issue number, which the (series, key) constraint hands out in order, so of two
+        overlapping ``--replace`` runs the later one retracts the earlier and never the other way round.
+        """
+        base, mine = split_reissue(issued.occurrence_key)
         with reading(self.app.store.engine) as conn:
             rows = conn.execute(select(items.c.id, items.c.occurrence_key).where(and_(
                 items.c.series == issued.series, items.c.status != "retracted", items.c.id != issued.item_id,
                 items.c.occurrence_key.like(f"{base}%")))).all()
-        return [r.id for r in rows if r.occurrence_key == base or r.occurrence_key.startswith(base + "#")]
+        return [r.id for r in rows if split_reissue(r.occurrence_key)[0] == base
+                and split_reissue(r.occurrence_key)[1] < mine]
 
     def overview(self) -> list[dict]:
         """Each configured series with its next occurrence, last occurrence (and its deliveries) and counts."""
@@ -191,7 +274,7 @@ class SeriesRunner:
                 self._advance(name, now)
             return
         plan = plan_catch_up(series.schedule, self.tz, since, now, missed=series.missed,
-                             catch_up_limit=series.catch_up_limit, grace=self.grace)
+                             catch_up_limit=series.catch_up_limit, grace=series.on_time)
         if not plan.create and not plan.skip:
             return
         rows = [(t, None) for t in plan.create] + list(plan.skip)
@@ -209,11 +292,11 @@ class SeriesRunner:
                 if _insert_occurrence(conn, values) is None:
                     continue  # another runner created it first: the constraint keeps it to one
                 if reason is None:
-                    stats.outcomes["created"] += 1
-                    if scheduled < now - self.grace:
+                    stats.add("created")
+                    if scheduled < now - series.on_time:
                         log.info("series %s: %s was missed; publishing it late", name, key)
                 else:
-                    stats.outcomes["skipped"] += 1
+                    stats.add("skipped")
                     log.warning("series %s: %s skipped: %s", name, key, reason)
                     self.app.store.event(conn, "series_skipped", actor=actor, series=name, occurrence=key,
                                          reason=reason)
@@ -236,24 +319,74 @@ class SeriesRunner:
                                .where(and_(occ.c.status == "waiting", occ.c.next_try_at <= now,
                                            occ.c.series.in_(list(enabled))))
                                .order_by(occ.c.scheduled_at, occ.c.id).limit(BATCH)).all()
+        batches: dict[str, list[Any]] = {}
         for row in due:
-            series = enabled[row.series]
-            try:
-                self._work_one(row, series, now, stats)
-            except Exception:
-                log.exception("series %s: occurrence %s failed unexpectedly", row.series, row.occurrence_key)
+            batches.setdefault(row.series, []).append(row)
+        for name, rows in batches.items():
+            series = enabled[name]
+            with self._lock:
+                if name in self._busy and self._busy[name].thread.is_alive():
+                    continue  # its source is still being read; that read reports a stall once
+                busy = _Busy(None, now, describe_source(series.source), _stall_after(series))
+                busy.thread = threading.Thread(target=self._work_series, args=(series, rows, stats, busy),
+                                               name=f"series-{name}", daemon=True)
+                self._busy[name] = busy
+                busy.thread.start()
 
-    def _work_one(self, row: Any, series: SeriesConfig, now: datetime, stats: TickStats) -> None:
+    def _watch_stalls(self, now: datetime) -> None:
+        """Say once that a series' source has not answered within its timeout, and once that it has."""
+        with self._lock:
+            busy = list(self._busy.items())
+        for name, b in busy:
+            if not b.thread.is_alive():
+                with self._lock:
+                    if self._busy.get(name) is b:
+                        del self._busy[name]
+                if b.stalled:
+                    log.info("series %s: %s answered after %ss", name, b.source, int((now - b.since).total_seconds()))
+            elif not b.stalled and now - b.since >= b.stall_after:
+                b.stalled = True
+                log.warning("series %s: %s has not answered for %ss; this series waits, the others go on",
+                            name, b.source, int((now - b.since).total_seconds()))
+
+    def _work_series(self, series: SeriesConfig, rows: list[Any], stats: TickStats, busy: _Busy) -> None:
+        """Try one series' due occurrences in order (the thread of that series)."""
+        session = new_session() if isinstance(series.source, HttpSource) else None
+        try:
+            for row in rows:
+                busy.since = self.app.clock.now()
+                try:
+                    self._work_one(row, series, stats, session)
+                except Exception:
+                    log.exception("series %s: occurrence %s failed unexpectedly", row.series, row.occurrence_key)
+        finally:
+            if session is not None:
+                session.close()
+
+    def _work_one(self, row: Any, series: SeriesConfig, stats: TickStats, session: Any) -> None:
+        now = self.app.clock.now()
         tries = row.tries + 1
         with self.app.store.transaction() as conn:  # claim: whoever moves `tries` on owns this try
             claimed = conn.execute(update(occ).where(and_(
                 occ.c.id == row.id, occ.c.status == "waiting", occ.c.tries == row.tries, occ.c.next_try_at <= now))
-                .values(tries=tries, next_try_at=now + self._lease(series), updated_at=now)).rowcount
+                .values(tries=tries, next_try_at=now + self.claims.lease, updated_at=now)).rowcount
+            if claimed == 1:
+                self.claims.claim(conn, row.id, tries)
         if claimed != 1:
             return
+        try:
+            self._try_claimed(row, series, tries, now, stats, session)
+        except BaseException:
+            # stop renewing the claim, so its lease runs out and the occurrence is tried again
+            with contextlib.suppress(Exception), self.app.store.transaction() as conn:
+                self.claims.release(conn, row.id)
+            raise
+
+    def _try_claimed(self, row: Any, series: SeriesConfig, tries: int, now: datetime, stats: TickStats,
+                     session: Any) -> None:
         scheduled = _aware(row.scheduled_at)
         deadline = _aware(row.deadline_at) if row.deadline_at else deadline_for(series, scheduled, now)
-        attempt = self._attempt(series, scheduled, now, deadline)
+        attempt = self._attempt(series, scheduled, now, deadline, session)
         mine = and_(occ.c.id == row.id, occ.c.status == "waiting", occ.c.tries == tries)
         key, name = row.occurrence_key, row.series
 
@@ -264,20 +397,22 @@ class SeriesRunner:
                 attempt = Attempt("failed", error=str(exc), kind="template_error")
             else:
                 with self.app.store.transaction() as conn:
+                    self.claims.release(conn, row.id)
                     if not conn.execute(update(occ).where(mine).values(
                             status="queued", last_error=None, next_try_at=None, updated_at=now)).rowcount:
                         return  # our claim ran out and another runner took it over
                     item_id = self._insert_item(conn, name, key, prepared)
                     conn.execute(update(occ).where(occ.c.id == row.id).values(item_id=item_id))
-                stats.outcomes["queued"] += 1
+                stats.add("queued")
                 log.debug("series %s: %s queued as item %s", name, key, item_id)
                 return
 
         if attempt.status == "waiting":
             with self.app.store.transaction() as conn:
+                self.claims.release(conn, row.id)
                 conn.execute(update(occ).where(mine).values(
                     last_error=attempt.error, next_try_at=attempt.next_try_at, updated_at=now))
-            stats.outcomes["waiting"] += 1
+            stats.add("waiting")
             next_try = local_time(attempt.next_try_at, self.tz) if attempt.next_try_at else "-"
             level = logging.DEBUG
             if tries == 1:  # say it once; a broken source needs an operator, late data usually does not
@@ -286,18 +421,19 @@ class SeriesRunner:
             return
 
         with self.app.store.transaction() as conn:  # missing_data | failed: final, and visible
+            self.claims.release(conn, row.id)
             if not conn.execute(update(occ).where(mine).values(
                     status=attempt.status, last_error=attempt.error, next_try_at=None, updated_at=now)).rowcount:
                 return
             self.app.store.event(conn, f"series_{attempt.status}", actor=self._actor(), series=name,
                                  occurrence=key, error=attempt.error, tries=tries)
-        stats.outcomes[attempt.status] += 1
+        stats.add(attempt.status)
         log.warning("series %s: %s %s: %s", name, key, attempt.status.replace("_", " "),
                     error_detail(attempt.status, attempt.error))
 
     # -- helpers ------------------------------------------------------------------------------------
-    def _attempt(self, series: SeriesConfig, scheduled: datetime, now: datetime, deadline: datetime) -> Attempt:
-        session = self._sessions.get() if isinstance(series.source, HttpSource) else None
+    def _attempt(self, series: SeriesConfig, scheduled: datetime, now: datetime, deadline: datetime,
+                 session: Any) -> Attempt:
         return attempt_occurrence(series, scheduled, self.tz, now=now, deadline_at=deadline,
                                   extra={"office": self.app.config.office.name}, session=session)
 
@@ -313,7 +449,10 @@ class SeriesRunner:
             raise SeriesError(f"the rendered item was refused: {exc}") from None
 
     def _insert_item(self, conn: Connection, name: str, key: str, prepared: Any, *, manual: bool = False) -> int:
-        """Insert the occurrence's item; when (series, key) already has one, link to it instead."""
+        """Insert the occurrence's item; when (series, key) already has one, link to it instead.
+
+        The one place where an occurrence becomes an item (scheduled and by hand).
+        """
         office = self.app.config.office.code
         state, step, granted_by = state_for_occurrence(self.app, conn, name, office)
         try:
@@ -373,10 +512,6 @@ class SeriesRunner:
             "deliveries": states,
         }
 
-    def _lease(self, series: SeriesConfig) -> timedelta:
-        timeout = getattr(series.source, "timeout", 0) or 0
-        return max(MIN_LEASE, timedelta(seconds=2 * timeout))
-
     def _actor(self, what: str = "series") -> str:
         return f"{self.app.actor} ({what})"
 
@@ -388,6 +523,17 @@ def error_detail(status: str, error: str | None) -> str | None:
     if error and error.startswith(prefix):
         return error[len(prefix):]
     return error
+
+
+def split_reissue(key: str) -> tuple[str, int]:
+    """``2019-06-02T09:00#3`` -> (``2019-06-02T09:00``, 3); a key without ``#n`` is issue 1."""
+    base, _, number = key.partition("#")
+    return base, int(number) if number.isdigit() else 1
+
+
+def _stall_after(series: SeriesConfig) -> timedelta:
+    timeout = getattr(series.source, "timeout", None)
+    return timedelta(seconds=timeout) if timeout else FILE_STALL
 
 
 def find_series(config: Any, name: str) -> SeriesConfig:

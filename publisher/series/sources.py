@@ -230,6 +230,13 @@ def _public(url: str) -> str:
     return f"{parts.scheme}://{host}{parts.path}"
 
 
+def describe_source(source: CsvSource | ExcelSource | HttpSource) -> str:
+    """The source for log lines: the file, or the URL without query or credentials."""
+    if isinstance(source, HttpSource):
+        return _public(source.url)
+    return str(source.path)
+
+
 def _charset(content_type: str | None) -> str | None:
     match = re.search(r"charset=\"?([\w.-]+)", content_type or "", re.I)
     return match.group(1) if match else None
