@@ -417,6 +417,7 @@ def test_a_database_that_goes_away_mid_command_is_an_error_not_a_traceback(tmp_p
         raise OperationalError("SELECT 1", {}, Exception("could not connect to server: Connection refused"))
 
     monkeypatch.setattr(Store, "list_items", gone)
+    monkeypatch.setattr("publisher.listing.list_items", gone)  # what `queue list` reads through now
     result = CliRunner().invoke(main, ["--config", str(config), "queue", "list"])
     assert result.exit_code == 1
     assert "error: database: could not connect to server" in result.output
