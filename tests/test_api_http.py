@@ -157,3 +157,49 @@ def test_api_never_answers_500_to_schemathesis(live):
         run()
     print(f"\nschemathesis: {CASES['count']} cases over {len(list(schema.get_all_operations()))} operations")
     assert not failures, failures[:5]
+
+
+def test_an_id_number_blocks_the_final_approval_until_an_approver_overrides_it(live):
+    editor, rev1, rev2, appr1 = (api(live, n) for n in ("editor1", "rev1", "rev2", "appr1"))
+    r = editor("POST", "/api/items", json={"title": "住房保障资格审核结果公示", "category": "公示公告",
+                                           "body": "<p>申请人张某某，身份证号11010519491231002X。</p>"})
+    item = r.json()["id"]
+    assert [f["kind"] for f in r.json()["findings"]] == ["id_number"]
+    editor("POST", f"/api/items/{item}/submit")
+    rev1("POST", f"/api/items/{item}/approve", json={})
+    rev2("POST", f"/api/items/{item}/approve", json={})
+    held = appr1("POST", f"/api/items/{item}/approve", json={})
+    assert held.status_code == 403 and held.json()["error"]["code"] == "gate"
+    done = appr1("POST", f"/api/items/{item}/approve", json={"override": "经核实为公开的法人代表信息"})
+    assert done.status_code == 200 and done.json()["state"] == "approved"
+    assert done.json()["history"][-1]["override"] == "经核实为公开的法人代表信息"
+
+
+def test_publisher_serve_answers_on_its_port(live, tmp_path):
+    import subprocess
+    import sys
+    import time
+
+    from console_helpers import free_port
+
+    _, app, _ = live
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "publisher", "--config", str(app.config.path), "serve",
+                             "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                r = requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+                break
+            except requests.ConnectionError:
+                assert proc.poll() is None, proc.stderr.read().decode()
+                assert time.monotonic() < deadline, "serve did not start"
+                time.sleep(0.2)
+        assert r.json()["database"] == "ok"
+        assert requests.get(f"http://127.0.0.1:{port}/api/openapi.json", timeout=5).json()["info"]["title"]
+        login_page = requests.get(f"http://127.0.0.1:{port}/login", timeout=5)
+        assert "登录" in login_page.text and "server" not in {k.lower() for k in login_page.headers}
+    finally:
+        proc.terminate()
+        proc.wait(10)

@@ -241,3 +241,13 @@ def test_queue_page_shows_the_total_and_pages(client, app):
     page = c.get("/items")
     assert "共 <b>55</b> 条" in page.text and "下一页" in page.text
     assert "共 <b>1</b> 条" in c.get("/items?q=第54期").text
+
+
+def test_login_never_redirects_off_site(client):
+    c = client()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', c.get("/login").text).group(1)
+    for target in ("//evil.example/", "/\\evil.example", "https://evil.example/"):
+        r = c.post("/login", data={"name": "editor1", "password": PASSWORD, "csrf_token": token, "next": target},
+                   follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"] == "/"
+        token = re.search(r'name="csrf_token" value="([^"]+)"', c.get("/login").text).group(1)

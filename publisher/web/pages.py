@@ -66,7 +66,8 @@ def _back(path: str, notice: str = "") -> RedirectResponse:
 
 
 def _safe_next(target: str | None) -> str:
-    return target if target and target.startswith("/") and not target.startswith("//") else "/"
+    safe = target and target.startswith("/") and not target.startswith(("//", "/\\")) and "\\" not in target
+    return target if safe else "/"
 
 
 # -- login ---------------------------------------------------------------------------------------------------
