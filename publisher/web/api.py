@@ -16,7 +16,7 @@ from ..editing import edit_item
 from ..errors import InputError, Refused
 from ..gate_check import check_stored_item, mask_stored_item
 from ..listing import Filters, list_items, parse_date
-from ..queue import ItemRequest, parse_time, queue_one
+from ..queue import ItemRequest, insert, parse_time, prepare
 from ..tally import tally
 from ..users import Actor
 from . import views
@@ -142,10 +142,10 @@ def get_items(request: Request, actor: User, status: str | None = None, channel:
 def post_item(request: Request, actor: User, body: ItemIn) -> dict:
     app = console_of(request).app
     _require_editor(actor)
-    item_id = queue_one(app, ItemRequest(title=body.title, category=body.category, body=body.body,
-                                         channels=body.channels, at=body.at, department=body.department,
-                                         summary=body.summary, author=body.author, options=body.options,
-                                         key=body.key), actor=actor)
+    request_ = ItemRequest(title=body.title, category=body.category, body=body.body, channels=body.channels,
+                           at=body.at, department=body.department, summary=body.summary, author=body.author,
+                           options=body.options, key=body.key)
+    item_id = insert(app, [prepare(app, request_)], source="api", actor=actor)[0]
     shown = review.show(app, actor, item_id)
     return as_json({"id": item_id, "review": {"state": shown["state"]}, "findings": shown["findings"],
                     "unchecked": shown["unchecked"]})

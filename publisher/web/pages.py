@@ -23,7 +23,7 @@ from ..editing import edit_item
 from ..errors import InputError, NotFound, PublisherError, Refused
 from ..gate_check import check_stored_item, mask_stored_item
 from ..listing import Filters, list_items, month_schedule, parse_date
-from ..queue import ItemRequest, parse_time, queue_one
+from ..queue import ItemRequest, insert, parse_time, prepare
 from ..tally import tally
 from ..users import Actor, Role, add_user, list_users, set_disabled, set_password
 from . import views
@@ -255,7 +255,8 @@ async def compose(request: Request):
                                    channels=fields["channels"], at=fields["at"] or None,
                                    department=fields["department"], summary=fields["summary"],
                                    options=fields["options"], attach=attach, key=fields["key"])
-            item_id = await run_in_threadpool(queue_one, app, request_, actor=actor)
+            item_id = await run_in_threadpool(
+                lambda: insert(app, [prepare(app, request_)], source="console", actor=actor)[0])
     except (InputError, Refused) as exc:
         return _page(request, "compose.html", actor, status=422, **_compose_ctx(app, fields, error=str(exc)))
     return _back(f"/items/{item_id}", "已保存为草稿")
