@@ -6,7 +6,7 @@ import json
 from datetime import datetime
 
 from ..app import App
-from .views import DECISION_LABELS, ROLE_LABELS, STATUS_LABELS
+from .views import DECISION_LABELS, FINDING_LABELS, ROLE_LABELS, STATUS_LABELS
 
 
 def install(env, app: App) -> None:
@@ -26,5 +26,6 @@ def install(env, app: App) -> None:
         decision=lambda v: DECISION_LABELS.get(v, v),
         role=lambda v: ROLE_LABELS.get(v, v),
         channel=channel_name,
+        finding=lambda v: FINDING_LABELS.get(v, v),
         detail=lambda d: json.dumps(d, ensure_ascii=False, default=str)[:600] if d else "",
     )

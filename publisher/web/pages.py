@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import calendar
 import io
+import re
 import secrets
 import tempfile
 from datetime import date, datetime
@@ -219,9 +220,18 @@ async def _attachments(form, folder: Path) -> list[str]:
     return paths
 
 
-def _compose_ctx(app, fields: dict, *, item=None, problems=None, error="") -> dict:
-    return {"fields": fields, "item": item, "problems": problems or {}, "error": error,
-            "errors": [p.strip() for p in error.split(";") if p.strip()] if error else [],
+PROBLEM_SPLIT = re.compile(r";\s+(?=[\w.]+(?: [\w.-]+)?: )")  # "title: …; channel wechat: …" (the core's join)
+CHANNEL_PROBLEM = re.compile(r"^channel ([\w.-]+): (.*)$", re.S)
+
+
+def _compose_ctx(app, fields: dict, *, item=None, error="") -> dict:
+    errors = [p.strip() for p in PROBLEM_SPLIT.split(error) if p.strip()] if error else []
+    problems: dict[str, list[str]] = {}
+    for text in errors:
+        named = CHANNEL_PROBLEM.match(text)
+        if named:
+            problems.setdefault(named.group(1), []).append(named.group(2))
+    return {"fields": fields, "item": item, "problems": problems, "error": error, "errors": errors,
             "channels": app.config.channels, "categories": app.config.categories}
 
 

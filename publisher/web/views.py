@@ -34,6 +34,8 @@ STATUS_LABELS = {
     "approved": "已通过", "active": "有效",
 }
 DECISION_LABELS = {"submitted": "提交审核", "approved": "通过", "rejected": "退回", "restarted": "修改后重新审核"}
+FINDING_LABELS = {"classification": "密级标识", "id_number": "身份证号", "mobile": "手机号码", "bank_card": "银行卡号",
+                  "term": "错敏词"}
 ROLE_LABELS = {"editor": "编辑", "reviewer": "审核人", "approver": "终审人", "admin": "管理员"}
 
 
