@@ -114,6 +114,7 @@ class _Document(_Strict):
     daemon: DaemonConfig = DaemonConfig()
     limits: LimitsConfig = LimitsConfig()
     series: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    report: dict[str, Any] = Field(default_factory=dict)  # validated by publisher.report.settings
 
 
 @dataclass
@@ -131,6 +132,7 @@ class Config:
     daemon: DaemonConfig
     limits: LimitsConfig
     series: dict[str, Any] = field(default_factory=dict)
+    report: dict[str, Any] = field(default_factory=dict)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -207,6 +209,7 @@ def parse_config(raw: Any, *, path: Path | str = DEFAULT_PATH, env: dict[str, st
         daemon=doc.daemon,
         limits=doc.limits,
         series=series,
+        report=doc.report,
     )
 
 

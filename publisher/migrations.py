@@ -12,8 +12,12 @@ from .errors import ConfigError
 
 # Version 1 is the first release's schema. Later versions append (number, function) pairs that ALTER
 # tables in place; never edit a released migration.
+_V1_TABLES = ("items", "attachments", "deliveries", "events", "channel_state", "channel_pauses", "series_occurrences",
+              "series_state")
+
+
 def _v1(conn: Connection) -> None:
-    schema.metadata.create_all(conn, tables=[t for t in schema.metadata.sorted_tables if t.name != "schema_version"])
+    schema.metadata.create_all(conn, tables=[t for t in schema.metadata.sorted_tables if t.name in _V1_TABLES])
 
 
 def _v2(conn: Connection) -> None:
@@ -21,7 +25,15 @@ def _v2(conn: Connection) -> None:
     schema.series_state.create(conn, checkfirst=True)
 
 
-MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [(1, _v1), (2, _v2)]
+def _v3(conn: Connection) -> None:
+    """The report's registers (applications, appeals), frozen reports and back-filled publications."""
+    from .registers import tables
+
+    for table in (tables.applications, tables.appeals, tables.report_freezes, tables.backfilled):
+        table.create(conn, checkfirst=True)
+
+
+MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [(1, _v1), (2, _v2), (3, _v3)]
 LATEST = MIGRATIONS[-1][0]
 
 
