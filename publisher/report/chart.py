@@ -19,8 +19,11 @@ def cjk_font() -> str | None:
 
 def chart_png(report: dict[str, Any], dpi: int = 150) -> bytes:
     """PNG bytes: grouped bars, one colour per counted channel, January to December."""
+    import logging
+
     import matplotlib
 
+    logging.getLogger("matplotlib").setLevel(logging.WARNING)
     matplotlib.use("Agg")
     from matplotlib import pyplot as plt
 
@@ -28,7 +31,7 @@ def chart_png(report: dict[str, Any], dpi: int = 150) -> bytes:
     font = cjk_font()
     params = {"font.family": [font, "DejaVu Sans"] if font else ["DejaVu Sans"], "axes.unicode_minus": False}
     with plt.rc_context(params):
-        fig, ax = plt.subplots(figsize=(6.2, 2.8), dpi=dpi)
+        fig, ax = plt.subplots(figsize=(6.2, 3.0), dpi=dpi)
         months = list(range(1, 13))
         width = 0.8 / max(len(series), 1)
         for i, (name, counts) in enumerate(series.items()):
@@ -38,7 +41,7 @@ def chart_png(report: dict[str, Any], dpi: int = 150) -> bytes:
         ax.set_title(f"{report['year']}年各渠道每月发布信息条数", fontsize=11)
         ax.spines[["top", "right"]].set_visible(False)
         if series:
-            ax.legend(fontsize=8, frameon=False)
+            ax.legend(fontsize=8, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=len(series))
         fig.tight_layout()
         out = io.BytesIO()
         fig.savefig(out, format="png")

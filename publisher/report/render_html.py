@@ -28,6 +28,7 @@ table { border-collapse: collapse; width: 100%; margin: 8pt 0 14pt; font-size: 1
 th, td { border: 1px solid #000; padding: 2pt 3pt; text-align: center; vertical-align: middle; font-weight: normal; }
 td.num { text-align: center; }
 th.label { text-align: left; }
+table.table-四 { font-size: 9pt; }
 figure { margin: 10pt 0; text-align: center; } figure img { width: 100%; }
 .signature { text-align: right; text-indent: 0; margin-top: 28.95pt; } .date { text-align: right; text-indent: 0; }
 .warnings { border-top: 1px dashed #999; margin-top: 28pt; font-size: 12pt; line-height: 1.6; color: #444; }
@@ -71,11 +72,20 @@ def table_html(name: str, report: dict[str, Any]) -> str:
             tag, cls = ("th", "") if c.head else ("td", ' class="num"')
             out.append(f"<{tag}{span}{cls}>{html.escape(c.text)}</{tag}>")
         rows.append("<tr>" + "".join(out) + "</tr>")
-    return f'<table class="table-{name}">' + "".join(rows) + "</table>"
+    widths = COLUMN_WIDTHS.get(name)
+    cols = "<colgroup>" + "".join(f'<col style="width:{w}%">' for w in widths) + "</colgroup>" if widths else ""
+    return f'<table class="table-{name}">{cols}' + "".join(rows) + "</table>"
+
+
+COLUMN_WIDTHS = {"二": [28, 24, 24, 24], "三": [9, 13, 29] + [7] * 7, "四": [100 / 15] * 15}
 
 
 def render_pdf(report: dict[str, Any]) -> bytes:
     """The HTML page printed to PDF by WeasyPrint (needs Pango and a CJK font installed)."""
+    import logging
+
+    for name, level in (("weasyprint", logging.ERROR), ("fontTools", logging.WARNING)):
+        logging.getLogger(name).setLevel(level)
     from weasyprint import HTML
 
     return HTML(string=render_html(report, warnings=False)).write_pdf()
