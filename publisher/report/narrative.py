@@ -32,10 +32,20 @@ def render_file(path: Path, context: dict[str, Any]) -> list[dict[str, str]] | N
     try:
         text = _ENV.from_string(source).render(**context)
     except TemplateError as exc:
-        line = getattr(exc, "lineno", None)
+        line = getattr(exc, "lineno", None) or _template_line(exc)
         where = f"{path}" + (f", line {line}" if line else "")
-        raise InputError(f"{where}: {exc.message or exc}", field="report.narrative") from None
+        raise InputError(f"{where}: placeholder: {exc.message or exc}", field="report.narrative") from None
     return markdown_blocks(text)
+
+
+def _template_line(exc: BaseException) -> int | None:
+    """The template line an error was raised on (Jinja2 puts template frames in the traceback)."""
+    tb, line = exc.__traceback__, None
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename == "<template>":
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return line
 
 
 def markdown_blocks(text: str) -> list[dict[str, str]]:
