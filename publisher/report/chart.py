@@ -38,6 +38,7 @@ def chart_png(report: dict[str, Any], dpi: int = 150) -> bytes:
             ax.bar([m - 0.4 + width * (i + 0.5) for m in months], counts, width, label=f"{name}（{sum(counts)}条）")
         ax.set_xticks(months, [f"{m}月" for m in months])
         ax.set_ylabel("发布条数")
+        ax.yaxis.get_major_locator().set_params(integer=True)
         ax.set_title(f"{report['year']}年各渠道每月发布信息条数", fontsize=11)
         ax.spines[["top", "right"]].set_visible(False)
         if series:

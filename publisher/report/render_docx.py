@@ -38,7 +38,9 @@ def render_docx(report: dict[str, Any], *, chart: bool = True) -> bytes:
         if s["number"] == "一" and chart:
             p = doc.add_paragraph()
             p.alignment = WD_ALIGN_PARAGRAPH.CENTER
-            p.add_run().add_picture(io.BytesIO(chart_png(report)), width=Mm(150))
+            run = p.add_run()
+            _font(run._element.get_or_add_rPr(), BODY_FONT)
+            run.add_picture(io.BytesIO(chart_png(report)), width=Mm(150))
         if s["table"]:
             _table(doc, grid_for(s["table"], report), TABLE_COLUMNS_MM[s["table"]],
                    Pt(9) if s["table"] == "四" else TABLE_SIZE)
