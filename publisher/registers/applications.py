@@ -184,16 +184,22 @@ def read_applications(path: Path) -> list[Application]:
 
 
 def table3_counts(register: list[Application], year: int, template: str) -> dict[str, dict[str, list[int]]]:
-    """Table 三's cells for ``year``: row code → applicant type → ids of the applications counted there."""
+    """Table 三's cells for ``year``: row code → applicant type → ids of the applications counted there.
+
+    Each row is counted on its own, as an auditor would, so the identity 一 + 二 = 三（七） + 四 is a real check of
+    the register (a hand-edited row closed before it was received breaks it) rather than true by construction.
+    """
     start, end = date(year, 1, 1), date(year, 12, 31)
     cells: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
     for a in register:
-        if a.received_on > end or (a.closed_on is not None and a.closed_on < start):
-            continue
-        cells[shapes.ROW_NEW if a.received_on >= start else shapes.ROW_CARRIED_IN][a.applicant_type].append(a.id)
-        if a.closed_on is not None and a.closed_on <= end:
-            cells[shapes.outcome_row(a.outcome, template)][a.applicant_type].append(a.id)
+        closed_in_year = a.closed_on is not None and start <= a.closed_on <= end
+        if start <= a.received_on <= end:
+            cells[shapes.ROW_NEW][a.applicant_type].append(a.id)
+        if a.received_on < start and (a.closed_on is None or a.closed_on >= start):
+            cells[shapes.ROW_CARRIED_IN][a.applicant_type].append(a.id)
+        if closed_in_year:
+            cells[shapes.outcome_row(a.outcome or "", template)][a.applicant_type].append(a.id)
             cells[shapes.ROW_TOTAL][a.applicant_type].append(a.id)
-        else:
+        if a.received_on <= end and (a.closed_on is None or a.closed_on > end):
             cells[shapes.ROW_CARRIED_OUT][a.applicant_type].append(a.id)
     return cells
