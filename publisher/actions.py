@@ -8,12 +8,26 @@ from sqlalchemy import and_, select, update
 
 from .app import App
 from .dispatcher import Dispatcher, RunStats, parked
-from .errors import InputError
+from .db import reading
+from .errors import InputError, Refused
+from .review import item_in_office
+from .users import Actor
 from .schema import deliveries, items
 
 
-def retract_item(app: App, item_id: int, reason: str = "") -> RunStats:
+def _acting(app: App, actor: Actor | None, item_id: int, *, operates: bool) -> Actor:
+    """The actor, checked: the item is in their office; retracting and settling need an approver or admin."""
+    actor = actor or app.current_actor()
+    with reading(app.store.engine) as conn:
+        item_in_office(conn, actor, item_id)
+    if operates and actor.is_user and not actor.role.operates:
+        raise Refused("role", f"{actor.name} is a {actor.role.value}: only an approver or an admin does this")
+    return actor
+
+
+def retract_item(app: App, item_id: int, reason: str = "", *, actor: Actor | None = None) -> RunStats:
     """Retract an item on every channel: unsent deliveries are cancelled, published ones taken down now."""
+    actor = _acting(app, actor, item_id, operates=True)
     store = app.store
     now = app.clock.now()
     with store.transaction() as conn:
@@ -21,7 +35,7 @@ def retract_item(app: App, item_id: int, reason: str = "") -> RunStats:
         if row["status"] != "retracted":
             conn.execute(update(items).where(items.c.id == item_id).values(
                 status="retracted", retracted_at=now, retract_reason=reason or None))
-        store.event(conn, "retract_requested", actor=app.actor, item_id=item_id, reason=reason or None)
+        store.event(conn, "retract_requested", actor=actor.name, item_id=item_id, reason=reason or None)
         for d in conn.execute(select(deliveries).where(deliveries.c.item_id == item_id)).all():
             if d.status == "retracted":
                 continue
@@ -29,7 +43,7 @@ def retract_item(app: App, item_id: int, reason: str = "") -> RunStats:
                 update(deliveries).where(and_(deliveries.c.id == d.id, deliveries.c.version == d.version))
                 .values(status="retracted", version=d.version + 1, updated_at=now, retract_requested=True)).rowcount
             if cancelled:
-                store.event(conn, "retracted", actor=app.actor, item_id=item_id, delivery_id=d.id, channel=d.channel,
+                store.event(conn, "retracted", actor=actor.name, item_id=item_id, delivery_id=d.id, channel=d.channel,
                             reason="never published")
             else:  # in flight or published, or claimed by another daemon since we read it: take it down after
                 conn.execute(update(deliveries).where(deliveries.c.id == d.id).values(
@@ -41,12 +55,13 @@ def retract_item(app: App, item_id: int, reason: str = "") -> RunStats:
         dispatcher.close()
 
 
-def retry_item(app: App, item_id: int, channel: str | None = None) -> list[str]:
+def retry_item(app: App, item_id: int, channel: str | None = None, *, actor: Actor | None = None) -> list[str]:
     """Send dead, failed or in-doubt deliveries again now (with a fresh attempt budget); returns the channels.
 
     An in-doubt delivery whose channel can look it up is looked up first; only one set aside because the
     channel cannot (the operator has checked by hand) is sent afresh.
     """
+    actor = _acting(app, actor, item_id, operates=False)
     store = app.store
     now = app.clock.now()
     done = []
@@ -76,7 +91,7 @@ def retry_item(app: App, item_id: int, channel: str | None = None) -> list[str]:
                 if not taken:
                     raise InputError(f"the {d.channel} delivery is being worked on right now; try again in a moment",
                                      field="channel")
-                store.event(conn, "retry", actor=app.actor, item_id=item_id, delivery_id=d.id, channel=d.channel,
+                store.event(conn, "retry", actor=actor.name, item_id=item_id, delivery_id=d.id, channel=d.channel,
                             previous=d.status)
                 done.append(d.channel)
             elif channel:
@@ -86,8 +101,9 @@ def retry_item(app: App, item_id: int, channel: str | None = None) -> list[str]:
 
 
 def settle_item(app: App, item_id: int, channel: str, *, url: str | None, external_id: str | None = None,
-                published_at: datetime | None = None) -> None:
+                published_at: datetime | None = None, actor: Actor | None = None) -> None:
     """Record by hand that an in-doubt delivery did arrive (an operator found it on the channel)."""
+    actor = _acting(app, actor, item_id, operates=True)
     store = app.store
     now = app.clock.now()
     with store.transaction() as conn:
@@ -109,5 +125,5 @@ def settle_item(app: App, item_id: int, channel: str, *, url: str | None, extern
         if not taken:
             raise InputError(f"the {channel} delivery is being worked on right now; try again in a moment",
                              field="channel")
-        store.event(conn, "published", actor=app.actor, item_id=item_id, delivery_id=d.id, channel=channel,
+        store.event(conn, "published", actor=actor.name, item_id=item_id, delivery_id=d.id, channel=channel,
                     via="settled by hand", previous=d.status, external_url=url)

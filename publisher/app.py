@@ -8,6 +8,7 @@ import socket
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import registry
 from .adapter import Channel, ChannelServices
@@ -15,6 +16,9 @@ from .clock import Clock, SystemClock
 from .config import Config, load_config
 from .db_state import DbChannelState
 from .store import Store
+
+if TYPE_CHECKING:
+    from .users import Actor
 
 log = logging.getLogger("publisher")
 ACTOR_MAX = 80  # deliveries.lease_owner is 100 characters: actor + "/" + 8 hex digits
@@ -28,6 +32,7 @@ class App:
     store: Store
     clock: Clock
     actor: str = field(default_factory=lambda: default_actor())
+    user: "Actor | None" = None  # the publisher user acting (``--as``), when one is given
     _channels: dict[str, Channel] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -42,6 +47,12 @@ class App:
     def load(cls, path: str | Path | None = None, clock: Clock | None = None) -> "App":
         """Load the config at ``path`` (see :func:`publisher.config.config_path`) and open it."""
         return cls.from_config(load_config(path), clock)
+
+    def current_actor(self) -> "Actor":
+        """Who acts: the ``--as`` user, else the operating-system account in the configured office."""
+        from .users import Actor
+
+        return self.user or Actor(name=self.actor, office=self.config.office.code)
 
     def channel(self, name: str) -> Channel:
         """The adapter instance for a configured channel (one per App, built on first use)."""

@@ -89,7 +89,8 @@ def backfill_file(app, path: Path) -> list[int]:
                 item_id = conn.execute(items.insert().values(
                     uid=uid, title=row["title"], category=row["category"], body_html="", summary="", author="",
                     department="", publish_at=row["published_at"], created_at=now, created_by=actor,
-                    status="active", review_state="approved", channel_options={})).inserted_primary_key[0]
+                    status="active", review_state="approved", channel_options={},
+                    office=app.config.office.code)).inserted_primary_key[0]
                 conn.execute(backfilled.insert().values(item_id=item_id, source=str(path), imported_at=now))
                 channels = set()
                 by_group[group] = (item_id, uid, channels)
@@ -100,6 +101,6 @@ def backfill_file(app, path: Path) -> list[int]:
                 next_attempt_at=row["published_at"], idempotency_key=f"{uid}-{row['channel']}",
                 external_id=row["external_id"] or None, external_url=row["url"], published_at=row["published_at"],
                 checkpoint={}, retract_requested=False, updated_at=now))
-            store.event(conn, "backfilled", actor=actor, item_id=item_id, channel=row["channel"],
+            store.event(conn, "backfilled", actor=actor, item_id=item_id, channel=row["channel"], office=app.config.office.code,
                         url=row["url"], source=str(path))
     return ids

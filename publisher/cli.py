@@ -13,9 +13,9 @@ from typing import Any
 import click
 from sqlalchemy.exc import OperationalError
 
-from .errors import ConfigError, InputError, NotFound, PublisherError
+from .errors import ConfigError, InputError, NotFound, PublisherError, Refused
 
-EXIT_FAILED, EXIT_INPUT, EXIT_INTERRUPTED = 1, 2, 130
+EXIT_FAILED, EXIT_INPUT, EXIT_REFUSED, EXIT_INTERRUPTED = 1, 2, 3, 130
 YEAR_MIN = 1900  # (year 1 in an east-of-UTC zone starts before the first representable UTC instant)
 
 
@@ -28,6 +28,9 @@ class _Group(click.Group):
         except (ConfigError, InputError, NotFound) as exc:
             click.echo(f"error: {exc}", err=True)
             ctx.exit(EXIT_INPUT)
+        except Refused as exc:
+            click.echo(f"refused: {exc}", err=True)
+            ctx.exit(EXIT_REFUSED)
         except PublisherError as exc:
             click.echo(f"error: {exc}", err=True)
             ctx.exit(EXIT_FAILED)
@@ -41,17 +44,30 @@ class _Group(click.Group):
 
 
 class _Ctx:
-    def __init__(self, config: str | None, verbose: bool):
+    def __init__(self, config: str | None, verbose: bool, acting: str | None = None):
         self.config_path = config
         self.verbose = verbose
+        self.acting = acting
         self._app = None
 
     def app(self):
         if self._app is None:
             from .app import App
+            from .users import resolve_actor
 
-            self._app = App.load(self.config_path)
+            app = App.load(self.config_path)
+            try:
+                actor = resolve_actor(app.store, self.acting, default_office=app.config.office.code, fallback=app.actor)
+            except BaseException:
+                app.close()
+                raise
+            app.user = actor if actor.is_user else None
+            self._app = app
         return self._app
+
+    def actor(self):
+        """The acting user (``--as``/``$PUBLISHER_USER``) or the operating-system account."""
+        return self.app().current_actor()
 
     def config(self):
         from .config import load_config
@@ -74,15 +90,16 @@ def _json_default(value: Any) -> Any:
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--config", "config", metavar="PATH", help="config file (default $PUBLISHER_CONFIG or ./config.yaml)")
 @click.option("-v", "--verbose", is_flag=True, help="log more")
+@click.option("--as", "acting", metavar="NAME", help="the acting user (default $PUBLISHER_USER)")
 @click.version_option(package_name="publisher")
 @click.pass_context
-def main(ctx: click.Context, config: str | None, verbose: bool) -> None:
+def main(ctx: click.Context, config: str | None, verbose: bool, acting: str | None) -> None:
     """publisher: queue an item once, publish it on every channel, count it exactly for the annual report."""
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     for noisy in ("apscheduler", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    ctx.obj = _Ctx(config, verbose)
+    ctx.obj = _Ctx(config, verbose, acting)
     ctx.call_on_close(lambda: ctx.obj._app.close() if ctx.obj._app else None)
 
 
@@ -132,36 +149,59 @@ def queue() -> None:
 @click.option("--author", default="")
 @click.option("--attach", multiple=True, type=click.Path(dir_okay=False), metavar="FILE")
 @click.option("--option", "options", multiple=True, metavar="CHANNEL.KEY=VALUE", help="e.g. wechat.title=短标题")
+@click.option("--key", default=None, help="the office's own reference for the item (unique in the office)")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
 def queue_add(obj: _Ctx, as_json: bool, options: tuple[str, ...], **fields: Any) -> None:
-    """Queue one item; prints its id."""
+    """Queue one item; prints its id (a draft for review when review is on)."""
     from .queue import ItemRequest, parse_options, queue_one
+    from .review import show
 
     request = ItemRequest(
         title=fields["title"], category=fields["category"], body=fields["body"], body_file=fields["body_file"],
         channels=list(fields["channels"]), at=fields["at"], department=fields["department"],
         attach=list(fields["attach"]), summary=fields["summary"], author=fields["author"],
-        options=parse_options(list(options)), encoding=fields["encoding"],
+        options=parse_options(list(options)), encoding=fields["encoding"], key=fields["key"],
     )
-    item_id = queue_one(obj.app(), request)
-    _echo_json({"id": item_id}) if as_json else click.echo(item_id)
+    app = obj.app()
+    item_id = queue_one(app, request)
+    state = show(app, obj.actor(), item_id)
+    if as_json:
+        _echo_json({"id": item_id, "review": {"state": state["state"]}, "findings": state["findings"],
+                    "unchecked": state["unchecked"]})
+        return
+    click.echo(item_id)
+    _tell_findings(state)
+    if state["state"] == "draft":
+        click.echo(f"draft: submit it for review with `publisher review submit {item_id}`", err=True)
+
+
+def _tell_findings(state: dict) -> None:
+    """Say on stderr what the gate found, one line a finding."""
+    for f in state["findings"]:
+        click.echo(f"gate: {f['kind']} in {f['field']} ({f['where']}): {f['text']}"
+                   + (f" → {f['suggestion']}" if f["suggestion"] else ""), err=True)
+    for name in state["unchecked"]:
+        click.echo(f"gate: {name} could not be checked (image or scanned file): the approver confirms it", err=True)
 
 
 @queue.command("import")
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--encoding", help="file encoding when it is not UTF-8 (e.g. gbk)")
+@click.option("--again", is_flag=True, help="import a file that was imported before (rows whose key exists are still skipped)")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
-def queue_import(obj: _Ctx, file: str, encoding: str | None, as_json: bool) -> None:
+def queue_import(obj: _Ctx, file: str, encoding: str | None, again: bool, as_json: bool) -> None:
     """Queue every item of a JSON Lines or CSV file — all or none."""
     from .queue import import_file
 
-    ids = import_file(obj.app(), Path(file), encoding=encoding)
+    ids = import_file(obj.app(), Path(file), encoding=encoding, again=again)
     if as_json:
         _echo_json({"ids": ids, "count": len(ids)})
-    else:
+    elif ids:
         click.echo(f"queued {len(ids)} items ({ids[0]}–{ids[-1]})")
+    else:
+        click.echo("queued 0 items: every row's key is in the office already")
 
 
 @queue.command("list")
@@ -204,11 +244,16 @@ def _delivery_json(d: dict) -> dict:
 @click.pass_obj
 def item_show(obj: _Ctx, item_id: int, events: bool, as_json: bool) -> None:
     """The item and one delivery per channel."""
+    from .review import show
+
     app = obj.app()
+    review = show(app, obj.actor(), item_id)  # another office's item is not found
     row = app.store.get_item(item_id)
     data = {
         "id": row["id"], "title": row["title"], "category": row["category"], "status": row["status"],
+        "office": row["office"], "key": row["key"], "revision": row["revision"],
         "publish_at": row["publish_at"], "department": row["department"], "review_state": row["review_state"],
+        "review": {"state": review["state"], "step": review["step"], "late": review["late"], "held": review["held"]},
         "deliveries": [_delivery_json(d) for d in row["deliveries"]],
         "attachments": [{k: a[k] for k in ("filename", "sha256", "size", "inline")} for a in row["attachments"]],
     }
@@ -220,6 +265,9 @@ def item_show(obj: _Ctx, item_id: int, events: bool, as_json: bool) -> None:
     tz = app.config.tz
     click.echo(f"#{data['id']} {data['title']}  [{data['category']}]  {data['status']}")
     click.echo(f"  publish at {data['publish_at'].astimezone(tz):%Y-%m-%d %H:%M %Z}")
+    step = review["step"]
+    click.echo(f"  review: {review['state']}" + (f", waiting for {step['name']} ({step['role']})" if step else "")
+               + (", late" if review["late"] else "") + (", held for a new time" if review["held"] else ""))
     for d in data["deliveries"]:
         extra = d["external_url"] or d["last_error"] or ""
         click.echo(f"  {d['channel']:<14} {d['status']:<10} attempts={d['attempts']}  {extra}")
@@ -538,6 +586,10 @@ def demo_cmd(year: int, keep: str | None, no_progress: bool) -> None:
 
     sys.exit(run_demo(year=year, keep=Path(keep) if keep else None, progress=not no_progress))
 
+
+from .review_cli import register as _register_review  # noqa: E402  (commands in their own module)
+
+_register_review(main, item)
 
 from . import report_cli  # noqa: E402  (the report and its registers: see report_cli)
 

@@ -6,7 +6,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
@@ -31,6 +31,8 @@ class OfficeConfig(_Strict):
     name: str = "信息公开办公室"
     short_name: str = "我局"
     timezone: str = "Asia/Shanghai"
+    code: str = Field(default="default", min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.-]+$",
+                      description="the office's code: items and users belong to an office")
 
     @field_validator("timezone")
     @classmethod
@@ -103,6 +105,35 @@ class LimitsConfig(_Strict):
     attachment_max_bytes: int = Field(default=50_000_000, ge=1)
 
 
+class ReviewStep(_Strict):
+    """One step of the review (三审): its name and the role that takes it."""
+
+    name: str = Field(min_length=1, max_length=100)
+    role: Literal["reviewer", "approver"]
+
+
+DEFAULT_STEPS = [ReviewStep(name="初审", role="reviewer"), ReviewStep(name="复审", role="reviewer"),
+                 ReviewStep(name="终审", role="approver")]
+
+
+class ReviewConfig(_Strict):
+    """Review before publishing: the steps every item passes, and what happens to an item approved late."""
+
+    enabled: bool = True
+    steps: list[ReviewStep] = Field(default_factory=lambda: list(DEFAULT_STEPS), min_length=1, max_length=10)
+    late: Literal["publish", "wait"] = Field(
+        default="publish", description="an item approved after its time: publish at once, or wait for a new time")
+
+    @field_validator("steps")
+    @classmethod
+    def _last_is_approver(cls, steps: list[ReviewStep]) -> list[ReviewStep]:
+        if steps and steps[-1].role != "approver":
+            raise ValueError("the last step must be taken by an approver (终审)")
+        if len({s.name for s in steps}) != len(steps):
+            raise ValueError("step names must differ")
+        return steps
+
+
 class _Document(_Strict):
     office: OfficeConfig = OfficeConfig()
     database: DatabaseConfig = DatabaseConfig()
@@ -114,6 +145,8 @@ class _Document(_Strict):
     daemon: DaemonConfig = DaemonConfig()
     limits: LimitsConfig = LimitsConfig()
     series: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    review: ReviewConfig = ReviewConfig()
+    gate: dict[str, Any] = Field(default_factory=dict)
     report: dict[str, Any] = Field(default_factory=dict)  # validated by publisher.report.settings
 
 
@@ -132,6 +165,8 @@ class Config:
     daemon: DaemonConfig
     limits: LimitsConfig
     series: dict[str, Any] = field(default_factory=dict)
+    review: ReviewConfig = field(default_factory=ReviewConfig)
+    gate: Any = None
     report: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -195,6 +230,7 @@ def parse_config(raw: Any, *, path: Path | str = DEFAULT_PATH, env: dict[str, st
     _check_categories(doc.categories, problems)
     _check_routing(doc.routing, doc.categories, doc.channels, channels, problems)
     series = _parse_series(doc, problems, path.parent)
+    gate = _parse_gate(doc.gate, problems, path.parent)
     if problems:
         raise ConfigError(_without_follow_ons(problems, unset), str(path))
     return Config(
@@ -209,8 +245,27 @@ def parse_config(raw: Any, *, path: Path | str = DEFAULT_PATH, env: dict[str, st
         daemon=doc.daemon,
         limits=doc.limits,
         series=series,
+        review=doc.review,
+        gate=gate,
         report=doc.report,
     )
+
+
+def _parse_gate(block: dict[str, Any], problems: list[str], base: Path) -> Any:
+    """The gate's settings (publisher.gate.settings.GateConfig), paths relative to the config file."""
+    try:
+        from .gate.settings import GateConfig
+    except ImportError:  # the gate package is not installed in this build
+        return None
+    try:
+        settings = GateConfig.model_validate(block)
+    except ValidationError as exc:
+        problems.extend(_pydantic_problems(exc, ("gate",)))
+        return None
+    terms = getattr(settings, "terms_file", None)
+    if terms is not None and not Path(terms).is_absolute():
+        settings = settings.model_copy(update={"terms_file": base / terms})
+    return settings
 
 
 def _without_follow_ons(problems: list[str], unset: int) -> list[str]:

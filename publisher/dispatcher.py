@@ -20,8 +20,9 @@ from functools import lru_cache
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import Integer, and_, bindparam, exists, func, insert, not_, or_, select, update
+from sqlalchemy import Integer, and_, bindparam, exists, func, not_, or_, select, update
 
+from . import audit
 from .adapter import DeliveryContext, Receipt
 from .app import App
 from .backoff import backoff_seconds
@@ -34,7 +35,7 @@ from .errors import (
     RetryableError,
     StillProcessing,
 )
-from .schema import deliveries, events, items
+from .schema import deliveries, items
 from .db import reading
 
 log = logging.getLogger("publisher.dispatcher")
@@ -209,7 +210,7 @@ class Dispatcher:
                     claims.append(claim)
                     left[row.channel] -= 1
             if log:
-                conn.execute(insert(events), log)
+                audit.append(conn, log)
         return claims
 
     def _waits(self, channels) -> tuple[tuple[str, tuple[str, ...]], ...]:
@@ -419,7 +420,8 @@ def _due_query(one_item: bool, waits: tuple[tuple[str, tuple[str, ...]], ...] = 
     now = bindparam("now", type_=deliveries.c.next_attempt_at.type)
     lease_free = or_(d.c.lease_expires_at.is_(None), d.c.lease_expires_at < now)
     due = or_(
-        and_(d.c.status.in_(("pending", "failed")), d.c.next_attempt_at <= now, items.c.review_state == "approved"),
+        and_(d.c.status.in_(("pending", "failed")), d.c.next_attempt_at <= now, items.c.review_state == "approved",
+             items.c.held.is_(False)),
         and_(d.c.status == "publishing", d.c.lease_expires_at < now),
         and_(d.c.status == "in_doubt", d.c.next_attempt_at <= now, lease_free),
         and_(d.c.status == "published", d.c.retract_requested.is_(True), d.c.next_attempt_at <= now, lease_free),

@@ -28,7 +28,15 @@ class ConfigError(PublisherError):
 
 
 class NotFound(PublisherError):
-    """A named item, delivery or series does not exist."""
+    """A named item, delivery or series does not exist (another office's item, too)."""
+
+
+class Refused(PublisherError):
+    """A rule or a permission forbids the action; the CLI exits 3 and names the rule."""
+
+    def __init__(self, rule: str, message: str):
+        self.rule = rule
+        super().__init__(f"{message} (rule: {rule})")
 
 
 class ChannelError(PublisherError):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import re
@@ -15,10 +16,12 @@ from .adapter import Attachment, ItemView
 from .app import App
 from .attachments import describe, store_file
 from .content import decode_text, local_images, replace_local_markers, sanitize_html
-from .errors import ConfigError, InputError
+from .errors import ConfigError, InputError, Refused
+from .users import Actor
 
 FIELDS = ("title", "category", "body", "body_file", "channels", "at", "department", "attach", "summary",
-          "author", "options", "encoding")
+          "author", "options", "encoding", "key")
+KEY_MAX = 200
 TEXT_MAX = 200  # department and author (the columns' size)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
@@ -39,6 +42,7 @@ class ItemRequest:
     author: str = ""
     options: dict[str, dict[str, Any]] = field(default_factory=dict)
     encoding: str | None = None
+    key: str | None = None
     base_dir: Path | None = None
 
 
@@ -56,6 +60,8 @@ class PreparedItem:
     author: str
     options: dict[str, dict[str, Any]]
     files: list[dict]
+    key: str | None = None
+    gate: Any = None  # the gate's result on this text (publisher.gate.GateResult)
 
 
 def parse_options(pairs: list[str]) -> dict[str, dict[str, Any]]:
@@ -102,6 +108,9 @@ def prepare(app: App, request: ItemRequest) -> PreparedItem:
     for name in ("department", "author"):
         if len(getattr(request, name).strip()) > TEXT_MAX:
             problems.append(f"{name}: more than {TEXT_MAX} characters")
+    key = (request.key or "").strip() or None
+    if key is not None and (len(key) > KEY_MAX or _CONTROL.search(key)):
+        problems.append(f"key: at most {KEY_MAX} characters of one line")
     category = (request.category or "").strip()
     if not category:
         problems.append("category: required")
@@ -138,7 +147,7 @@ def prepare(app: App, request: ItemRequest) -> PreparedItem:
 
     prepared = PreparedItem(title=title, category=category, body_html=body_html, publish_at=publish_at,
                             channels=channels, department=request.department.strip(), summary=request.summary.strip(),
-                            author=request.author.strip(), options=request.options, files=files)
+                            author=request.author.strip(), options=request.options, files=files, key=key)
     _check_channels(app, prepared)
     return prepared
 
@@ -213,8 +222,20 @@ def _check_channels(app: App, item: PreparedItem) -> None:
         raise InputError("; ".join(problems))
 
 
-def insert(app: App, prepared: list[PreparedItem], *, source: str = "cli") -> list[int]:
-    """Copy files into the store and insert every item in one transaction; returns the new ids."""
+def insert(app: App, prepared: list[PreparedItem], *, source: str = "cli", actor: Actor | None = None,
+           skip_existing_keys: bool = False, imported: dict | None = None) -> list[int]:
+    """Run the gate, copy files into the store and insert every item in one transaction; returns the new ids.
+
+    An item whose ``key`` the office has already is refused (or left out with ``skip_existing_keys``).
+    """
+    from . import gate_check
+    from .review import initial_state
+
+    actor = actor or app.current_actor()
+    prepared = _without_known_keys(app, actor, prepared, skip=skip_existing_keys)
+    for item in prepared:
+        item.gate = gate_check.run(app, title=item.title, summary=item.summary, body_html=item.body_html,
+                                   files=[(f["filename"], Path(f["source"])) for f in item.files if not f["inline"]])
     root = app.config.attachments_dir
     for item in prepared:
         for f in item.files:
@@ -224,21 +245,41 @@ def insert(app: App, prepared: list[PreparedItem], *, source: str = "cli") -> li
                 raise ConfigError([f"storage.attachments: cannot store {f['filename']} in {root}: {exc.strerror}"],
                                   str(app.config.path)) from None
     ids = []
+    state = initial_state(app)
     with app.store.transaction() as conn:
         for item in prepared:
-            ids.append(app.store.insert_item(
+            files = [{k: f[k] for k in ("sha256", "filename", "mime", "size", "inline")} for f in item.files]
+            item_id = app.store.insert_item(
                 conn, title=item.title, category=item.category, body_html=item.body_html,
-                publish_at=item.publish_at, channels=item.channels, actor=f"{app.actor} ({source})"[:200],
+                publish_at=item.publish_at, channels=item.channels, actor=actor.name, source=source,
                 summary=item.summary, author=item.author, department=item.department,
-                channel_options=item.options,
-                files=[{k: f[k] for k in ("sha256", "filename", "mime", "size", "inline")} for f in item.files],
-            ))
+                channel_options=item.options, files=files, office=actor.office, key=item.key,
+                review_state=state.value, findings=len(item.gate.findings) or None)
+            gate_check.record(conn, item_id, 1, item.gate)
+            ids.append(item_id)
+        if imported is not None:  # in the same transaction: a file counts as imported exactly when its items do
+            app.store.event(conn, "imported", actor=actor.name, office=actor.office, count=len(ids),
+                            ids=[ids[0], ids[-1]] if ids else None, **imported)
     return ids
 
 
-def queue_one(app: App, request: ItemRequest) -> int:
-    """Validate and queue one item; returns its id."""
-    return insert(app, [prepare(app, request)])[0]
+def _without_known_keys(app: App, actor: Actor, prepared: list[PreparedItem], *, skip: bool) -> list[PreparedItem]:
+    keys = [p.key for p in prepared if p.key]
+    if len(keys) != len(set(keys)):
+        twice = sorted({k for k in keys if keys.count(k) > 1})
+        raise InputError(f"the same key appears twice: {', '.join(twice)}", field="key")
+    if not keys:
+        return prepared
+    known = app.store.existing_keys(actor.office, keys)
+    if known and not skip:
+        first = sorted(known)[0]
+        raise InputError(f"the office already has an item with key {first!r} (item {known[first]})", field="key")
+    return [p for p in prepared if p.key not in known]
+
+
+def queue_one(app: App, request: ItemRequest, *, actor: Actor | None = None) -> int:
+    """Validate and queue one item (a draft when review is on); returns its id."""
+    return insert(app, [prepare(app, request)], actor=actor)[0]
 
 
 def read_import(path: Path, *, encoding: str | None = None) -> list[tuple[int, ItemRequest]]:
@@ -314,7 +355,7 @@ def _request_from_row(row: dict, path: Path, line: int) -> ItemRequest:
         body_file=_str(row.get("body_file")), channels=as_list(row.get("channels")), at=_str(row.get("at")),
         department=_str(row.get("department")) or "", attach=as_list(row.get("attach")),
         summary=_str(row.get("summary")) or "", author=_str(row.get("author")) or "", options=options,
-        encoding=_str(row.get("encoding")), base_dir=path.parent,
+        encoding=_str(row.get("encoding")), key=_str(row.get("key")), base_dir=path.parent,
     )
 
 
@@ -322,12 +363,24 @@ def _str(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
-def import_file(app: App, path: Path, *, encoding: str | None = None) -> list[int]:
-    """Queue every item of a file, or none: the first bad row is named and nothing is written."""
+def import_file(app: App, path: Path, *, encoding: str | None = None, again: bool = False,
+                actor: Actor | None = None) -> list[int]:
+    """Queue every item of a file, or none: the first bad row is named and nothing is written.
+
+    A file imported before (the same bytes) is refused unless ``again``; rows whose key the office already
+    has are left out either way.
+    """
+    actor = actor or app.current_actor()
+    digest = hashlib.sha256(_read(path)).hexdigest() if path.is_file() else None
+    earlier = app.store.earlier_import(actor.office, digest) if digest else None
+    if earlier and not again:
+        raise Refused("imported_before", f"{path.name} was imported on {earlier['at']:%Y-%m-%d %H:%M} UTC by "
+                                         f"{earlier['actor']} ({earlier['count']} items); give --again to import it again")
     prepared = []
     for line, request in read_import(path, encoding=encoding):
         try:
             prepared.append(prepare(app, request))
         except InputError as exc:
             raise InputError(f"{path}: line {line}: {exc} (nothing was queued)") from None
-    return insert(app, prepared, source=f"import {path.name}")
+    return insert(app, prepared, source=f"import {path.name}", actor=actor, skip_existing_keys=True,
+                  imported={"file": path.name, "sha256": digest, "again": again or None})

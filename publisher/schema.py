@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     DateTime,
@@ -44,13 +45,6 @@ class UTCDateTime(TypeDecorator):
         return value.replace(tzinfo=timezone.utc)
 
 
-schema_version = Table(
-    "schema_version",
-    metadata,
-    Column("version", Integer, primary_key=True),
-    Column("applied_at", UTCDateTime, nullable=False),
-)
-
 items = Table(
     "items",
     metadata,
@@ -68,14 +62,23 @@ items = Table(
     Column("status", String(20), nullable=False, default="active"),  # active | retracted
     Column("retracted_at", UTCDateTime),
     Column("retract_reason", Text),
-    # review workflow (三审) and confidentiality gate (保密审查): the dispatcher only takes `approved` items
+    # review workflow (三审, publisher.review): the dispatcher only takes `approved` items that are not held
     Column("review_state", String(20), nullable=False, default="approved"),
     Column("channel_options", JSON, nullable=False, default=dict),
     Column("series", String(200)),
     Column("occurrence_key", String(40)),
+    # added in revision 0003
+    Column("office", String(64), nullable=False, default="default"),
+    Column("key", String(200)),  # the office's own reference, unique per office
+    Column("revision", Integer, nullable=False, default=1),  # bumped by every edit of the text
+    Column("review_step", Integer),  # index into review.steps while in_review
+    Column("held", Boolean, nullable=False, default=False),  # approved late: waits for a new time
+    Column("gate_unchecked", JSON, nullable=False, default=list),  # attachments the gate could not read
     UniqueConstraint("series", "occurrence_key", name="uq_items_series_occurrence"),
 )
 Index("ix_items_publish_at", items.c.publish_at)
+Index("ix_items_office_key", items.c.office, items.c.key, unique=True)
+Index("ix_items_office_review", items.c.office, items.c.review_state)
 
 attachments = Table(
     "attachments",
@@ -129,8 +132,14 @@ events = Table(
     Column("kind", String(40), nullable=False),
     Column("actor", String(200), nullable=False),
     Column("detail", JSON, nullable=False, default=dict),
+    # added in revision 0003: the audit chain (publisher.audit)
+    Column("office", String(64)),
+    Column("seq", BigInteger),  # position in the chain: 1, 2, 3 … without gaps
+    Column("hash", String(64)),  # sha256 over the previous event's hash and this event
 )
 Index("ix_events_item", events.c.item_id)
+Index("ix_events_actor", events.c.actor)
+Index("ix_events_seq", events.c.seq, unique=True)
 
 channel_state = Table(
     "channel_state",
@@ -179,3 +188,91 @@ series_state = Table(
     Column("series", String(200), primary_key=True),
     Column("since", UTCDateTime, nullable=False),
 )
+
+# -- added in revision 0003: users, review, gate ------------------------------------------------------------
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(80), nullable=False, unique=True),
+    Column("display_name", String(200), nullable=False, default=""),
+    Column("role", String(20), nullable=False),  # publisher.users.Role
+    Column("office", String(64), nullable=False),
+    Column("password_hash", Text),  # Argon2id; NULL: no console login
+    Column("disabled", Boolean, nullable=False, default=False),
+    Column("failed_logins", Integer, nullable=False, default=0),
+    Column("locked_until", UTCDateTime),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("created_by", String(200), nullable=False, default=""),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", Integer, ForeignKey("users.id", ondelete="CASCADE"), nullable=False),
+    Column("token_sha256", String(64), nullable=False, unique=True),  # the token itself is never stored
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_used_at", UTCDateTime),
+    Column("revoked_at", UTCDateTime),
+)
+
+item_revisions = Table(
+    "item_revisions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("item_id", Integer, ForeignKey("items.id", ondelete="CASCADE"), nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("title", String(1000), nullable=False),
+    Column("summary", Text, nullable=False, default=""),
+    Column("body_html", Text, nullable=False, default=""),
+    Column("attachments", JSON, nullable=False, default=list),  # [{"sha256", "filename"}]
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("created_by", String(200), nullable=False),
+    UniqueConstraint("item_id", "revision", name="uq_item_revisions"),
+)
+
+review_decisions = Table(
+    "review_decisions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("item_id", Integer, ForeignKey("items.id", ondelete="CASCADE"), nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("step", Integer),  # index into review.steps; NULL for a submission
+    Column("step_name", String(100)),
+    Column("actor", String(80), nullable=False),
+    Column("decision", String(20), nullable=False),  # publisher.review.Decision
+    Column("comment", Text, nullable=False, default=""),
+    Column("override_reason", Text),
+    Column("at", UTCDateTime, nullable=False),
+)
+Index("ix_review_decisions_item", review_decisions.c.item_id)
+
+gate_findings = Table(
+    "gate_findings",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("item_id", Integer, ForeignKey("items.id", ondelete="CASCADE"), nullable=False),
+    Column("revision", Integer, nullable=False),
+    Column("kind", String(20), nullable=False),  # publisher.gate.FindingKind
+    Column("field", String(600), nullable=False),
+    Column("location", String(200), nullable=False),  # "line 3", "sheet 名单 cell C7"
+    Column("text", Text, nullable=False),
+    Column("suggestion", Text),
+)
+Index("ix_gate_findings_item", gate_findings.c.item_id)
+
+standing_approvals = Table(
+    "standing_approvals",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("office", String(64), nullable=False),
+    Column("series", String(200), nullable=False),
+    Column("template_sha256", String(64), nullable=False),
+    Column("granted_by", String(80), nullable=False),
+    Column("granted_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime),
+    Column("revoked_reason", Text),
+)
+Index("ix_standing_approvals_series", standing_approvals.c.series)

@@ -11,11 +11,12 @@ from typing import Any, Iterator
 from sqlalchemy import Connection, Engine, and_, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from . import audit
 from .adapter import Attachment, ItemView
 from .clock import Clock, SystemClock
 from .db import make_engine
 from .errors import NotFound
-from .schema import attachments, channel_pauses, deliveries, events, items
+from .schema import attachments, channel_pauses, deliveries, events, item_revisions, items
 from .db import reading
 
 DELIVERY_STATUSES = ("pending", "publishing", "in_doubt", "published", "failed", "dead", "retracted")
@@ -38,16 +39,23 @@ class Store:
     def transaction(self) -> Iterator[Connection]:
         """One transaction: everything inside commits together or not at all."""
         with self.engine.begin() as conn:
-            yield conn
+            conn.info[audit.BUFFER] = pending = []
+            try:
+                yield conn
+                audit.seal(conn, pending)
+            finally:
+                conn.info.pop(audit.BUFFER, None)
 
     # -- events -------------------------------------------------------------------------------
     def event(self, conn: Connection, kind: str, *, actor: str, item_id: int | None = None,
-              delivery_id: int | None = None, channel: str | None = None, **detail: Any) -> None:
-        """Append one event to the log."""
-        conn.execute(_INSERT_EVENT, {
+              delivery_id: int | None = None, channel: str | None = None, office: str | None = None,
+              **detail: Any) -> None:
+        """Append one event to the audit chain."""
+        audit.append(conn, [{
             "at": self.clock.now(), "item_id": item_id, "delivery_id": delivery_id, "channel": channel,
-            "kind": kind, "actor": actor, "detail": {k: v for k, v in detail.items() if v is not None},
-        })
+            "office": office, "kind": kind, "actor": actor,
+            "detail": {k: v for k, v in detail.items() if v is not None},
+        }])
 
     def events_for(self, item_id: int) -> list[dict]:
         """The item's history, oldest first."""
@@ -60,26 +68,53 @@ class Store:
                     channels: list[str], actor: str, summary: str = "", author: str = "", department: str = "",
                     channel_options: dict | None = None, files: list[dict] | None = None,
                     series: str | None = None, occurrence_key: str | None = None,
-                    review_state: str = "approved") -> int:
-        """Insert an item with one pending delivery per channel, inside ``conn``'s transaction."""
+                    review_state: str = "approved", office: str = "default", key: str | None = None,
+                    source: str | None = None, **detail: Any) -> int:
+        """Insert an item (revision 1) with one pending delivery per channel, inside ``conn``'s transaction."""
         now = self.clock.now()
         uid = uuid.uuid4().hex
         item_id = conn.execute(_INSERT_ITEM, dict(
             uid=uid, title=title, category=category, body_html=body_html, summary=summary, author=author,
             department=department, publish_at=publish_at, created_at=now, created_by=actor, status="active",
             review_state=review_state, channel_options=channel_options or {}, series=series,
-            occurrence_key=occurrence_key,
+            occurrence_key=occurrence_key, office=office, key=key, revision=1, held=False, gate_unchecked=[],
         )).inserted_primary_key[0]
         for f in files or []:
             conn.execute(insert(attachments).values(item_id=item_id, **f))
+        conn.execute(_INSERT_REVISION, dict(
+            item_id=item_id, revision=1, title=title, summary=summary, body_html=body_html, created_at=now,
+            created_by=actor, attachments=[{"sha256": f["sha256"], "filename": f["filename"]}
+                                           for f in files or [] if not f.get("inline")]))
         for channel in channels:
             conn.execute(_INSERT_DELIVERY, dict(
                 item_id=item_id, channel=channel, status="pending", attempts=0, version=0, retract_requested=False,
                 next_attempt_at=publish_at, idempotency_key=f"{uid}-{channel}", checkpoint={}, updated_at=now,
             ))
-        self.event(conn, "queued", actor=actor, item_id=item_id, channels=channels,
-                   publish_at=publish_at.isoformat(), series=series, occurrence=occurrence_key)
+        self.event(conn, "queued", actor=actor, item_id=item_id, office=office, channels=channels,
+                   publish_at=publish_at.isoformat(), series=series, occurrence=occurrence_key, key=key,
+                   source=source, review_state=review_state if review_state != "approved" else None, **detail)
         return item_id
+
+    def existing_keys(self, office: str, keys: list[str]) -> dict[str, int]:
+        """Which of ``keys`` the office's items have already: key → item id."""
+        found: dict[str, int] = {}
+        with reading(self.engine) as conn:
+            for start in range(0, len(keys), 500):
+                chunk = keys[start:start + 500]
+                found.update(conn.execute(select(items.c.key, items.c.id).where(
+                    and_(items.c.office == office, items.c.key.in_(chunk)))).all())
+        return found
+
+    def earlier_import(self, office: str, sha256: str) -> dict | None:
+        """The last import of a file with these bytes into the office: {at, actor, count}, or None."""
+        with reading(self.engine) as conn:
+            rows = conn.execute(select(events.c.at, events.c.actor, events.c.detail)
+                                .where(and_(events.c.kind == "imported", events.c.office == office))
+                                .order_by(events.c.id.desc())).all()
+        for row in rows:
+            if (row.detail or {}).get("sha256") == sha256:
+                return {"at": row.at, "actor": row.actor, "count": (row.detail or {}).get("count", 0)}
+        return None
 
     def item_row(self, conn: Connection, item_id: int) -> dict:
         """The item's row; NotFound when there is none."""
@@ -166,8 +201,8 @@ class Store:
 
 
 # Statements used once per delivery, built once so SQLAlchemy's compiled cache does the rest.
-_INSERT_EVENT = insert(events)
 _INSERT_ITEM = insert(items)
+_INSERT_REVISION = insert(item_revisions)
 _INSERT_DELIVERY = insert(deliveries)
 _ITEM = select(items).where(items.c.id == bindparam("item_id"))
 _ATTACHMENTS = select(attachments).where(attachments.c.item_id == bindparam("item_id")).order_by(attachments.c.id)

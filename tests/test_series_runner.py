@@ -11,15 +11,13 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import func, insert, inspect, select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
 from conftest import write_config
 from publisher.app import App
 from publisher.config import load_config
-from publisher.db import make_engine
 from publisher.dispatcher import Dispatcher
-from publisher.migrations import LATEST
 from publisher.sandbox.server import EmulatorServer
 from publisher.sandbox.waterquality import (
     WATER_QUALITY_BODY,
@@ -28,7 +26,7 @@ from publisher.sandbox.waterquality import (
     write_sample_csv,
     write_sample_xlsx,
 )
-from publisher.schema import events, items, metadata, schema_version, series_occurrences, series_state
+from publisher.schema import events, items, series_occurrences, series_state
 from publisher.series.runner import SeriesRunner
 from publisher.store import Store
 
@@ -366,30 +364,3 @@ def test_a_month_end_series_fires_on_each_last_day(tmp_path, sqlite_url, make_ap
     assert keys == ["2019-06-30T09:00", "2019-07-31T09:00", "2019-08-31T09:00", "2019-09-30T09:00",
                     "2019-10-31T09:00", "2019-11-30T09:00", "2019-12-31T09:00", "2020-01-31T09:00", "2020-02-29T09:00"]
     assert all(o["status"] == "queued" for o in occurrences(app))
-
-
-# --- the schema upgrade ---------------------------------------------------------------------------------
-
-def test_a_version_1_database_is_upgraded_without_losing_data(db_url, clock):
-    engine = make_engine(db_url, migrate_schema=False)
-    v1_tables = [t for t in metadata.sorted_tables if t.name not in ("schema_version", "series_state")]
-    now = clock.now()
-    with engine.begin() as conn:  # what version 1 created, with an item in it
-        metadata.create_all(conn, tables=v1_tables)
-        schema_version.create(conn)
-        conn.execute(insert(schema_version).values(version=1, applied_at=now))
-        Store(engine, clock).insert_item(conn, title="旧条目", category="其他", body_html="<p>x</p>", publish_at=now,
-                                         channels=["website"], actor="test")
-    assert not inspect(engine).has_table("series_state")
-    engine.dispose()
-
-    store = Store.open(db_url, clock)
-    try:
-        assert LATEST == 2
-        assert inspect(store.engine).has_table("series_state")
-        with store.engine.connect() as conn:
-            assert sorted(conn.execute(select(schema_version.c.version)).scalars()) == [1, 2]
-            assert conn.execute(select(func.count()).select_from(items)).scalar() == 1
-        assert store.get_item(1)["title"] == "旧条目" and len(store.get_item(1)["deliveries"]) == 1
-    finally:
-        store.engine.dispose()

@@ -1,0 +1,133 @@
+"""The audit chain: every event is appended with its place in the chain and a hash over the one before.
+
+An event's hash is sha256(previous hash + the event's canonical JSON). Editing an event changes its hash;
+removing one leaves a gap in ``seq``. :func:`verify` names the first event that no longer fits.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any, Iterable
+
+from sqlalchemy import Connection, and_, insert, or_, select, text, update
+
+from .schema import events, items
+
+GENESIS = "0" * 64
+PG_AUDIT_LOCK = 4242002
+FIELDS = ("seq", "at", "item_id", "delivery_id", "channel", "kind", "actor", "office", "detail")
+_INSERT = insert(events)
+
+
+def _canonical(row: dict[str, Any]) -> bytes:
+    def plain(value: Any) -> Any:
+        if isinstance(value, datetime):
+            return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")
+        return value
+    return json.dumps({k: plain(row.get(k)) for k in FIELDS}, ensure_ascii=False, sort_keys=True,
+                      separators=(",", ":"), default=str).encode()
+
+
+def event_hash(previous: str, row: dict[str, Any]) -> str:
+    """The hash of ``row`` following an event whose hash is ``previous``."""
+    return hashlib.sha256(previous.encode() + _canonical(row)).hexdigest()
+
+
+def _lock_and_tail(conn: Connection) -> tuple[int, str]:
+    if conn.dialect.name == "postgresql":  # SQLite writers are serialised already (BEGIN IMMEDIATE)
+        conn.execute(text(f"SELECT pg_advisory_xact_lock({PG_AUDIT_LOCK})"))
+    last = conn.execute(select(events.c.seq, events.c.hash).where(events.c.seq.is_not(None))
+                        .order_by(events.c.seq.desc()).limit(1)).first()
+    return (last.seq, last.hash) if last else (0, GENESIS)
+
+
+BUFFER = "publisher_audit_buffer"
+
+
+def append(conn: Connection, rows: Iterable[dict[str, Any]]) -> None:
+    """Append events (dicts with at, kind, actor and optionally item_id, delivery_id, channel, office, detail).
+
+    Inside :meth:`Store.transaction` they are chained when the transaction ends, so the chain's lock is taken
+    last and held only until the commit; elsewhere at once.
+    """
+    buffer = conn.info.get(BUFFER)
+    if buffer is None:
+        seal(conn, list(rows))
+    else:
+        buffer.extend(rows)
+
+
+def seal(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """Give ``rows`` the next places in the chain and insert them."""
+    if not rows:
+        return
+    seq, previous = _lock_and_tail(conn)
+    sealed = []
+    for row in rows:
+        seq += 1
+        row = {"item_id": None, "delivery_id": None, "channel": None, "office": None, **row, "seq": seq}
+        row["detail"] = json.loads(json.dumps(row.get("detail") or {}, ensure_ascii=False, default=str))
+        row["hash"] = previous = event_hash(previous, row)
+        sealed.append(row)
+    conn.execute(_INSERT, sealed)
+
+
+def chain_unsealed(conn: Connection) -> int:
+    """Give every event without a place in the chain one, in id order (used by the upgrade); returns how many."""
+    seq, previous = _lock_and_tail(conn)
+    rows = conn.execute(select(events).where(events.c.seq.is_(None)).order_by(events.c.id)).mappings().all()
+    for row in rows:
+        seq += 1
+        row = {**row, "seq": seq}
+        previous = event_hash(previous, row)
+        conn.execute(update(events).where(events.c.id == row["id"]).values(seq=seq, hash=previous))
+    return len(rows)
+
+
+@dataclass
+class ChainProblem:
+    """The first place where the chain does not hold."""
+
+    event_id: int | None
+    seq: int
+    message: str
+
+
+def verify(conn: Connection) -> tuple[int, ChainProblem | None]:
+    """Walk the chain; returns (events checked, the first problem or None)."""
+    previous, expected, checked = GENESIS, 1, 0
+    result = conn.execute(select(events).order_by(events.c.seq.is_(None), events.c.seq, events.c.id)).mappings()
+    for row in result:
+        if row["seq"] is None:
+            return checked, ChainProblem(row["id"], expected, f"event {row['id']} was added outside the audit chain")
+        if row["seq"] != expected:
+            return checked, ChainProblem(row["id"], expected,
+                                         f"event no. {expected} of the chain is missing (removed); the next is "
+                                         f"event {row['id']} (no. {row['seq']})")
+        if event_hash(previous, dict(row)) != row["hash"]:
+            return checked, ChainProblem(row["id"], expected,
+                                         f"event {row['id']} (no. {expected}, {row['kind']}) was altered")
+        previous, expected, checked = row["hash"], expected + 1, checked + 1
+    return checked, None
+
+
+def query(conn: Connection, *, office: str | None = None, item_id: int | None = None, actor: str | None = None,
+          since: datetime | None = None, limit: int = 500, offset: int = 0) -> list[dict]:
+    """Events, newest first, scoped to ``office`` (an item's events belong to the item's office)."""
+    q = select(events).outerjoin(items, items.c.id == events.c.item_id)
+    conditions = []
+    if office is not None:
+        conditions.append(or_(items.c.office == office, and_(events.c.item_id.is_(None), events.c.office == office)))
+    if item_id is not None:
+        conditions.append(events.c.item_id == item_id)
+    if actor is not None:
+        conditions.append(or_(events.c.actor == actor, events.c.actor.like(actor + "@%")))
+    if since is not None:
+        conditions.append(events.c.at >= since)
+    if conditions:
+        q = q.where(and_(*conditions))
+    q = q.order_by(events.c.id.desc()).limit(limit).offset(offset)
+    return [dict(r) for r in conn.execute(q).mappings()]

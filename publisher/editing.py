@@ -1,0 +1,150 @@
+"""Change an item before it is published: a new revision of its text, the gate run again, review restarted."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import and_, delete, insert, select, update
+
+from . import gate_check, review
+from .app import App
+from .attachments import blob_path, store_file
+from .db import reading
+from .errors import ConfigError, Refused
+from .queue import ItemRequest, _check_channels, prepare
+from .schema import attachments, deliveries, item_revisions, items
+from .users import Actor
+
+TEXT_FIELDS = ("title", "summary", "body_html", "category", "department", "author", "channel_options", "files",
+               "channels")
+UNSENT = ("pending", "failed", "dead")
+
+
+def edit_item(app: App, actor: Actor, item_id: int, *, title: str | None = None, body: str | None = None,
+              body_file: str | None = None, encoding: str | None = None, summary: str | None = None,
+              category: str | None = None, channels: list[str] | None = None, at: str | None = None,
+              department: str | None = None, author: str | None = None, options: dict | None = None,
+              attach: list[str] | None = None, reason: str | None = None) -> dict:
+    """Apply the given changes (None: unchanged); returns ``review.show`` of the item afterwards.
+
+    Refused once any channel has it (retract and queue a corrected item instead). A change of the text after an
+    approval restarts the review; a change of the time alone does not, and releases an item held for a new time.
+    """
+    with reading(app.store.engine) as conn:
+        row = review.item_in_office(conn, actor, item_id)
+        current_files = [dict(r) for r in conn.execute(select(attachments).where(attachments.c.item_id == item_id)
+                                                       .order_by(attachments.c.id)).mappings()]
+        sent = conn.execute(select(deliveries.c.channel, deliveries.c.status).where(and_(
+            deliveries.c.item_id == item_id, deliveries.c.status.not_in(UNSENT)))).all()
+        current_channels = list(conn.execute(select(deliveries.c.channel).where(deliveries.c.item_id == item_id)
+                                             .order_by(deliveries.c.id)).scalars())
+    if row["status"] != "active":
+        raise Refused("retracted", f"item {item_id} was retracted")
+    if sent:
+        where = ", ".join(f"{c} ({s})" for c, s in sent)
+        raise Refused("published", f"item {item_id} is already out or on its way: {where}; retract it and queue a "
+                                   "corrected item")
+    if actor.is_user and not (actor.role.edits or actor.name in _authors(app, item_id)):
+        raise Refused("role", f"{actor.name} is a {actor.role.value}: only editors change items")
+
+    inline = [f for f in current_files if f["inline"]]
+    request = ItemRequest(
+        title=row["title"] if title is None else title,
+        category=row["category"] if category is None else category,
+        body=(row["body_html"] if body is None and body_file is None else body), body_file=body_file,
+        encoding=encoding,
+        channels=current_channels if channels is None else list(channels),
+        at=row["publish_at"].isoformat() if at is None else at,
+        department=row["department"] if department is None else department,
+        summary=row["summary"] if summary is None else summary,
+        author=row["author"] if author is None else author,
+        options=row["channel_options"] if options is None else options,
+        attach=list(attach or []),
+    )
+    prepared = prepare(app, request)
+    if attach is None:  # keep the attachments as they are (prepare read none)
+        prepared.files = [f for f in prepared.files if f["inline"]] + [
+            {**{k: f[k] for k in ("sha256", "filename", "mime", "size", "inline")},
+             "source": str(blob_path(app.config.attachments_dir, f["sha256"]))}
+            for f in current_files if not f["inline"]]
+    prepared.files += [{**{k: f[k] for k in ("sha256", "filename", "mime", "size", "inline")},
+                        "source": str(blob_path(app.config.attachments_dir, f["sha256"]))}
+                       for f in inline if not any(p["sha256"] == f["sha256"] and p["inline"] for p in prepared.files)]
+    _check_channels(app, prepared)
+
+    before = {"title": row["title"], "summary": row["summary"], "body_html": row["body_html"],
+              "category": row["category"], "department": row["department"], "author": row["author"],
+              "channel_options": row["channel_options"] or {}, "channels": current_channels,
+              "files": sorted((f["sha256"], f["filename"]) for f in current_files)}
+    after = {"title": prepared.title, "summary": prepared.summary, "body_html": prepared.body_html,
+             "category": prepared.category, "department": prepared.department, "author": prepared.author,
+             "channel_options": prepared.options or {}, "channels": prepared.channels,
+             "files": sorted((f["sha256"], f["filename"]) for f in prepared.files)}
+    changed = [k for k in TEXT_FIELDS if before[k] != after[k]]
+    retimed = prepared.publish_at != row["publish_at"]
+    if not changed and not retimed:
+        return review.show(app, actor, item_id)
+
+    result = None
+    if changed:
+        result = gate_check.run(app, title=prepared.title, summary=prepared.summary, body_html=prepared.body_html,
+                                files=[(f["filename"], Path(f["source"])) for f in prepared.files if not f["inline"]])
+        for f in prepared.files:
+            try:
+                store_file(app.config.attachments_dir, Path(f["source"]), f["sha256"])
+            except OSError as exc:
+                raise ConfigError([f"storage.attachments: cannot store {f['filename']}: {exc.strerror}"]) from None
+
+    now = app.clock.now()
+    with app.store.transaction() as conn:
+        fresh = review.item_in_office(conn, actor, item_id)
+        if fresh["revision"] != row["revision"]:
+            raise Refused("concurrent", f"item {item_id} was changed by someone else meanwhile; look again")
+        revision = row["revision"] + (1 if changed else 0)
+        values: dict[str, Any] = {"publish_at": prepared.publish_at, "held": False}
+        if changed:
+            values.update(title=prepared.title, summary=prepared.summary, body_html=prepared.body_html,
+                          category=prepared.category, department=prepared.department, author=prepared.author,
+                          channel_options=prepared.options or {}, revision=revision)
+        conn.execute(update(items).where(items.c.id == item_id).values(**values))
+        if "files" in changed:
+            conn.execute(delete(attachments).where(attachments.c.item_id == item_id))
+            for f in prepared.files:
+                conn.execute(insert(attachments).values(item_id=item_id, **{
+                    k: f[k] for k in ("sha256", "filename", "mime", "size", "inline")}))
+        if "channels" in changed:
+            _replace_channels(app, conn, row, current_channels, prepared.channels, prepared.publish_at)
+        conn.execute(update(deliveries).where(and_(deliveries.c.item_id == item_id,
+                                                   deliveries.c.status.in_(("pending", "failed"))))
+                     .values(next_attempt_at=prepared.publish_at, updated_at=now))
+        if changed:
+            conn.execute(insert(item_revisions).values(
+                item_id=item_id, revision=revision, title=prepared.title, summary=prepared.summary,
+                body_html=prepared.body_html, created_at=now, created_by=actor.name,
+                attachments=[{"sha256": f["sha256"], "filename": f["filename"]}
+                             for f in prepared.files if not f["inline"]]))
+            gate_check.record(conn, item_id, revision, result)
+        app.store.event(conn, "edited", actor=actor.name, item_id=item_id, office=row["office"], revision=revision,
+                        changed=changed or None, publish_at=prepared.publish_at.isoformat() if retimed else None,
+                        reason=reason)
+        if changed:
+            review.restart(app, conn, {**row, "revision": revision}, actor, revision)
+    return review.show(app, actor, item_id)
+
+
+def _replace_channels(app: App, conn, row: dict, old: list[str], new: list[str], publish_at) -> None:
+    now = app.clock.now()
+    gone = [c for c in old if c not in new]
+    if gone:
+        conn.execute(delete(deliveries).where(and_(deliveries.c.item_id == row["id"], deliveries.c.channel.in_(gone))))
+    for channel in new:
+        if channel not in old:
+            conn.execute(insert(deliveries).values(
+                item_id=row["id"], channel=channel, status="pending", attempts=0, version=0, retract_requested=False,
+                next_attempt_at=publish_at, idempotency_key=f"{row['uid']}-{channel}", checkpoint={}, updated_at=now))
+
+
+def _authors(app: App, item_id: int) -> set[str]:
+    with reading(app.store.engine) as conn:
+        return review.authors(conn, item_id)

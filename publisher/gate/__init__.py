@@ -1,0 +1,16 @@
+"""The pre-publication gate (保密审查): classification markings, personal information and 错敏词.
+
+Pure functions over text and files, no database: the review workflow calls ``check_item`` and, for personal
+data, ``mask_item`` to produce the de-identified copy the inspections ask for.
+"""
+
+from .findings import Finding, FindingKind, GateResult
+from .gate import MaskedItem, check_attachment, check_body, check_item, check_text, mask_item, mask_text
+from .settings import GateConfig, GateLimits
+from .terms import Term, TermList, load_terms, starter_terms
+
+__all__ = [
+    "Finding", "FindingKind", "GateConfig", "GateLimits", "GateResult", "MaskedItem", "Term", "TermList",
+    "check_attachment", "check_body", "check_item", "check_text", "load_terms", "mask_item", "mask_text",
+    "starter_terms",
+]

@@ -1,0 +1,305 @@
+"""Read the text of an attachment for the gate, unit by unit, each with its place.
+
+DOCX: body paragraphs, table cells, text boxes, headers and footers (tracked deletions included: they are
+still in the file). XLSX: every cell of every sheet, numbers too (an ID number stored as a number). PDF: the
+text layer, page by page. TXT/CSV/HTML: lines. Anything else, and files past a limit, come back with a
+``problem`` saying why they are not (fully) checked.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..content import decode_text
+from ..errors import InputError
+from .htmltext import body_text
+from .settings import GateLimits
+
+IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".gif", ".bmp", ".tif", ".tiff", ".webp", ".heic", ".svg"})
+TEXT_SUFFIXES = frozenset({".txt", ".csv", ".tsv"})
+HTML_SUFFIXES = frozenset({".htm", ".html"})
+XLSX_SUFFIXES = frozenset({".xlsx", ".xlsm"})
+
+W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+MC_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
+TEXT_BOX = W + "txbxContent"
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A piece of attachment text: ``place`` (None for a plain text file) and whether to count lines in it."""
+
+    place: str | None
+    text: str
+    lines: bool = True
+    lossy_number: bool = False  # a spreadsheet number too long for a float: its last digits are gone
+
+
+@dataclass
+class Extract:
+    units: list[Unit] = field(default_factory=list)
+    problem: str | None = None  # why the attachment is not (fully) checked
+
+
+class _Budget:
+    def __init__(self, limits: GateLimits):
+        self.limits = limits
+        self.chars = 0
+
+    def take(self, text: str) -> bool:
+        self.chars += len(text)
+        return self.chars <= self.limits.max_chars
+
+
+def extract(path: Path, name: str, limits: GateLimits | None = None) -> Extract:
+    """The text units of one attachment (never raises for a bad file: it becomes the ``problem``)."""
+    limits = limits or GateLimits()
+    suffix = Path(name).suffix.lower() or path.suffix.lower()
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        return Extract(problem=f"cannot be read: {exc.strerror}")
+    if suffix in IMAGE_SUFFIXES:
+        return Extract(problem="an image: no text to check")
+    if size > limits.max_bytes:
+        return Extract(problem=f"larger than {limits.max_bytes} bytes: not opened")
+    reader = {".docx": _docx, ".pdf": _pdf, **{s: _xlsx for s in XLSX_SUFFIXES},
+              **{s: _text for s in TEXT_SUFFIXES}, **{s: _html for s in HTML_SUFFIXES}}.get(suffix)
+    if reader is None:
+        return Extract(problem=f"a {suffix or 'file without extension'} file: type not checked")
+    try:
+        return reader(path, _Budget(limits))
+    except InputError as exc:
+        return Extract(problem=f"cannot be read: {exc}")
+    except Exception as exc:  # noqa: BLE001 — a corrupt file of any library's making is "not checked", not a crash
+        return Extract(problem=f"cannot be read as {suffix[1:].upper()}: {type(exc).__name__}")
+
+
+def _truncated(units: list[Unit], what: str) -> Extract:
+    return Extract(units, problem=f"partly checked: {what}")
+
+
+def _text(path: Path, budget: _Budget) -> Extract:
+    text = decode_text(path.read_bytes(), source=path.name)
+    if not budget.take(text):
+        return _truncated([Unit(None, text[:budget.limits.max_chars])],
+                          f"the first {budget.limits.max_chars} characters of {len(text)}")
+    return Extract([Unit(None, text)])
+
+
+def _html(path: Path, budget: _Budget) -> Extract:
+    text = body_text(decode_text(path.read_bytes(), source=path.name)).text
+    if not budget.take(text):
+        return _truncated([Unit(None, text[:budget.limits.max_chars])],
+                          f"the first {budget.limits.max_chars} characters of {len(text)}")
+    return Extract([Unit(None, text)])
+
+
+# -- DOCX ------------------------------------------------------------------------------------------
+
+def paragraph_pieces(p) -> list[tuple[object | None, str]]:
+    """The text of one ``w:p`` as pieces: (element holding it, text), separators with element None.
+
+    Text boxes anchored in the paragraph are their own paragraphs and are left out.
+    """
+    pieces: list[tuple[object | None, str]] = []
+
+    def walk(el) -> None:
+        for child in el:
+            tag = child.tag if isinstance(child.tag, str) else ""
+            if tag == TEXT_BOX or tag == W + "p":
+                continue
+            if tag in (W + "t", W + "delText", W + "instrText"):
+                if tag != W + "instrText" and child.text:
+                    pieces.append((child, child.text))
+            elif tag == W + "tab":
+                pieces.append((None, "\t"))
+            elif tag in (W + "br", W + "cr"):
+                pieces.append((None, "\n"))
+            elif tag == W + "noBreakHyphen":
+                pieces.append((None, "-"))
+            else:
+                walk(child)
+
+    walk(p)
+    return pieces
+
+
+def paragraph_text(p) -> str:
+    return "".join(text for _, text in paragraph_pieces(p))
+
+
+def _docx(path: Path, budget: _Budget) -> Extract:
+    import docx
+
+    document = docx.Document(str(path))
+    units: list[Unit] = []
+    counters = {"paragraph": 0, "table": 0}
+
+    def add(place: str, text: str) -> bool:
+        if text.strip():
+            units.append(Unit(place, text, lines=False))
+        return budget.take(text)
+
+    def boxes(el, place: str) -> bool:
+        for n, box in enumerate(_iter_skipping_fallback(el, TEXT_BOX), 1):
+            text = "\n".join(paragraph_text(p) for p in _iter_skipping_fallback(box, W + "p"))
+            if not add(f"{place} text box {n}", text):
+                return False
+        return True
+
+    def body(container, prefix: str = "") -> bool:
+        for child in container:
+            if child.tag == W + "p":
+                counters["paragraph"] += 1
+                place = f"{prefix}paragraph {counters['paragraph']}"
+                if not add(place, paragraph_text(child)) or not boxes(child, place):
+                    return False
+            elif child.tag == W + "tbl":
+                counters["table"] += 1
+                if not table(child, f"{prefix}table {counters['table']}"):
+                    return False
+            elif child.tag in (W + "sdt", W + "sdtContent", W + "customXml"):
+                if not body(child, prefix):
+                    return False
+        return True
+
+    def table(tbl, place: str) -> bool:
+        for r, tr in enumerate(_children(tbl, W + "tr"), 1):
+            for c, tc in enumerate(_children(tr, W + "tc"), 1):
+                paragraphs = [p for p in _iter_skipping_fallback(tc, W + "p") if not _in_text_box(p, tc)]
+                if not add(f"{place} row {r} cell {c}", "\n".join(paragraph_text(p) for p in paragraphs)):
+                    return False
+                if not boxes(tc, f"{place} row {r} cell {c}"):
+                    return False
+        return True
+
+    complete = body(document.element.body)
+    seen: set[str] = set()
+    for section in document.sections if complete else []:
+        for kind in ("header", "first_page_header", "even_page_header",
+                     "footer", "first_page_footer", "even_page_footer"):
+            part = getattr(section, kind)
+            if part.is_linked_to_previous or str(part.part.partname) in seen:
+                continue
+            seen.add(str(part.part.partname))
+            label = "header" if "header" in kind else "footer"
+            for n, p in enumerate(_iter_skipping_fallback(part._element, W + "p"), 1):
+                if not add(f"{label} paragraph {n}", paragraph_text(p)):
+                    complete = False
+                    break
+    if not complete:
+        return _truncated(units, f"the first {budget.limits.max_chars} characters")
+    return Extract(units)
+
+
+def _children(el, tag: str):
+    for child in el:
+        if child.tag == tag:
+            yield child
+        elif child.tag in (W + "sdt", W + "sdtContent", W + "customXml"):
+            yield from _children(child, tag)
+
+
+def _iter_skipping_fallback(el, tag: str):
+    for child in el:
+        if not isinstance(child.tag, str) or child.tag == MC_FALLBACK:
+            continue
+        if child.tag == tag:
+            yield child
+        else:
+            yield from _iter_skipping_fallback(child, tag)
+
+
+def _in_text_box(p, stop) -> bool:
+    parent = p.getparent()
+    while parent is not None and parent is not stop:
+        if parent.tag == TEXT_BOX:
+            return True
+        parent = parent.getparent()
+    return False
+
+
+# -- XLSX ------------------------------------------------------------------------------------------
+
+def number_text(value) -> tuple[str | None, bool]:
+    """The digits of a numeric cell worth checking (10+ digits), and whether a float lost some of them."""
+    if isinstance(value, bool):
+        return None, False
+    if isinstance(value, int):
+        digits = str(abs(value))
+        return (digits, False) if len(digits) >= 10 else (None, False)
+    if isinstance(value, float) and value == value and abs(value) < 1e20 and value.is_integer():
+        digits = f"{abs(value):.0f}"
+        return (digits, len(digits) > 15) if len(digits) >= 10 else (None, False)
+    return None, False
+
+
+def _xlsx(path: Path, budget: _Budget) -> Extract:
+    import openpyxl
+
+    workbook = openpyxl.load_workbook(str(path), read_only=True, data_only=False)
+    units: list[Unit] = []
+    cells = 0
+    try:
+        for sheet in workbook.worksheets:
+            for row in sheet.iter_rows():
+                for cell in row:
+                    value = getattr(cell, "value", None)
+                    if value is None:
+                        continue
+                    cells += 1
+                    place = f"sheet {sheet.title} cell {cell.coordinate}"
+                    if isinstance(value, str):
+                        units.append(Unit(place, value, lines=False))
+                        ok = budget.take(value)
+                    else:
+                        digits, lossy = number_text(value)
+                        ok = True
+                        if digits:
+                            units.append(Unit(place, digits, lines=False, lossy_number=lossy))
+                    if not ok or cells >= budget.limits.max_cells:
+                        return _truncated(units, f"up to cell {cell.coordinate} of sheet {sheet.title}")
+    finally:
+        workbook.close()
+    return Extract(units)
+
+
+# -- PDF -------------------------------------------------------------------------------------------
+
+def _pdf(path: Path, budget: _Budget) -> Extract:
+    from pypdf import PdfReader
+
+    reader = PdfReader(str(path))
+    if reader.is_encrypted and not reader.decrypt(""):
+        return Extract(problem="an encrypted PDF: not checked")
+    units: list[Unit] = []
+    without_text: list[int] = []
+    pages = len(reader.pages)
+    for number, page in enumerate(reader.pages, 1):
+        if number > budget.limits.max_pages:
+            return _truncated(units, f"the first {budget.limits.max_pages} pages of {pages}")
+        text = page.extract_text() or ""
+        if text.strip():
+            units.append(Unit(f"page {number}", re.sub(r"\r\n?", "\n", text)))
+            if not budget.take(text):
+                return _truncated(units, f"the first {number} pages of {pages} (text limit)")
+        elif _has_images(page):
+            without_text.append(number)
+    if not units:
+        return Extract(problem="no text layer (a scanned PDF?): not checked")
+    if without_text:
+        listed = ", ".join(map(str, without_text[:10])) + ("…" if len(without_text) > 10 else "")
+        return _truncated(units, f"page {listed} has no text layer")
+    return Extract(units)
+
+
+def _has_images(page) -> bool:
+    """A page without text that draws any XObject (a scanned picture, or a form that may hold one)."""
+    try:
+        resources = page.get("/Resources") or {}
+        return bool(resources.get_object().get("/XObject"))
+    except Exception:  # noqa: BLE001 — a damaged resource dictionary: assume the page may hold a picture
+        return True

@@ -1,0 +1,85 @@
+"""The gate applied to items: run it at queue and edit time, store its findings per revision, mask on request."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from sqlalchemy import Connection, delete, insert, select, update
+
+from .app import App
+from .attachments import blob_path
+from .db import reading
+from .gate import GateResult, TermList, check_item, load_terms, mask_item
+from .review import item_in_office
+from .schema import attachments, gate_findings, items
+from .users import Actor
+
+
+
+def terms(app: App) -> TermList:
+    """The office's term list (the shipped starter list and ``gate.terms_file``), read once per App."""
+    cached = getattr(app, "_gate_terms", None)
+    if cached is None:
+        settings = app.config.gate
+        office_file = getattr(settings, "terms_file", None)
+        cached = load_terms(office_file)
+        if settings is not None and not settings.use_starter_terms:
+            cached = cached.without_starter() if hasattr(cached, "without_starter") else cached
+        app._gate_terms = cached
+    return cached
+
+
+def run(app: App, *, title: str, summary: str, body_html: str, files: list[tuple[str, Path]]) -> GateResult:
+    """The gate over an item's fields and attachment files (name, path)."""
+    limits = getattr(app.config.gate, "limits", None)
+    return check_item(title=title, summary=summary, body_html=body_html, attachments=files, terms=terms(app),
+                      limits=limits)
+
+
+def record(conn: Connection, item_id: int, revision: int, result: GateResult) -> None:
+    """Store a revision's findings (replacing any earlier run on the same revision)."""
+    conn.execute(delete(gate_findings).where(gate_findings.c.item_id == item_id,
+                                             gate_findings.c.revision == revision))
+    rows = [{"item_id": item_id, "revision": revision, "kind": f.kind.value, "field": f.field[:600],
+             "location": f.where[:200], "text": f.text, "suggestion": f.suggestion} for f in result.findings]
+    if rows:
+        conn.execute(insert(gate_findings), rows)
+    conn.execute(update(items).where(items.c.id == item_id).values(gate_unchecked=list(result.unchecked)))
+
+
+def stored_files(app: App, conn: Connection, item_id: int) -> list[tuple[str, Path]]:
+    """The item's attached (not inline) files, as (name, path in the content store)."""
+    rows = conn.execute(select(attachments).where(attachments.c.item_id == item_id, attachments.c.inline.is_(False))
+                        .order_by(attachments.c.id)).mappings()
+    return [(r["filename"], blob_path(app.config.attachments_dir, r["sha256"])) for r in rows]
+
+
+def check_stored_item(app: App, actor: Actor, item_id: int) -> dict:
+    """Run the gate again on an item's current revision, store and return ``{"findings", "unchecked"}``."""
+    with reading(app.store.engine) as conn:
+        row = item_in_office(conn, actor, item_id)
+        files = stored_files(app, conn, item_id)
+    result = run(app, title=row["title"], summary=row["summary"], body_html=row["body_html"], files=files)
+    with app.store.transaction() as conn:
+        record(conn, item_id, row["revision"], result)
+    return result.to_json()
+
+
+def mask_stored_item(app: App, actor: Actor, item_id: int) -> dict:
+    """Replace the item's text and rewritable attachments by de-identified copies (a new revision)."""
+    from .editing import edit_item
+
+    with reading(app.store.engine) as conn:
+        row = item_in_office(conn, actor, item_id)
+        files = stored_files(app, conn, item_id)
+    with tempfile.TemporaryDirectory(prefix="publisher-mask-") as tmp:
+        masked = mask_item(title=row["title"], summary=row["summary"], body_html=row["body_html"],
+                           attachments=files, out_dir=Path(tmp))
+        if not masked.masked:
+            return {"masked": 0, "revision": row["revision"], "not_masked": masked.not_masked,
+                    **check_stored_item(app, actor, item_id)}
+        shown = edit_item(app, actor, item_id, title=masked.title, summary=masked.summary, body=masked.body_html,
+                          attach=[str(p) for _, p in masked.attachments], reason="mask")
+    return {"masked": masked.masked, "revision": shown["revision"], "not_masked": masked.not_masked,
+            "findings": shown["findings"], "unchecked": shown["unchecked"]}

@@ -1,0 +1,107 @@
+"""Schema migrations (Alembic): every change is a revision script in ``versions/``, applied in one transaction.
+
+Databases made before Alembic carry a ``schema_version`` table (versions 1 and 2); they are stamped with the
+matching revision and upgraded from there. See docs/migrations.md.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, inspect, text
+
+from ..errors import ConfigError
+
+HERE = Path(__file__).parent
+LEGACY_REVISIONS = {1: "0001", 2: "0002"}  # schema_version.version → revision
+PG_MIGRATION_LOCK = 4242001
+
+
+@lru_cache(maxsize=1)
+def head() -> str:
+    """The newest revision this publisher knows."""
+    return _scripts().get_current_head()
+
+
+@lru_cache(maxsize=1)
+def _scripts() -> ScriptDirectory:
+    return ScriptDirectory.from_config(_alembic_config())
+
+
+def _alembic_config(**attributes) -> AlembicConfig:
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(HERE))
+    cfg.attributes.update(attributes)
+    return cfg
+
+
+def current_revision(conn: Connection) -> str | None:
+    """The database's revision; a pre-Alembic database's by its ``schema_version``; None when empty."""
+    names = set(inspect(conn).get_table_names())
+    if "alembic_version" in names:
+        return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    if "schema_version" in names:
+        version = conn.execute(text("SELECT max(version) FROM schema_version")).scalar()
+        return LEGACY_REVISIONS.get(version or 0, f"legacy-{version}")
+    return None
+
+
+def is_current(engine: Engine) -> bool:
+    """True when the database is at the newest revision (one cheap query)."""
+    with engine.connect() as conn:
+        if not inspect(conn).has_table("alembic_version"):
+            return False
+        return conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == head()
+
+
+def migrate(engine: Engine, *, office: str = "default") -> str:
+    """Bring the schema to the newest revision; safe when several processes start at once. Returns it.
+
+    ``office`` is the code given to rows that predate offices.
+    """
+    if is_current(engine):
+        return head()
+    sqlite = engine.dialect.name == "sqlite"
+    with engine.connect() as conn:
+        if sqlite:  # batch operations copy tables; a DROP must not cascade into child rows
+            conn.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with conn.begin():
+                if not sqlite:
+                    conn.execute(text(f"SELECT pg_advisory_xact_lock({PG_MIGRATION_LOCK})"))
+                revision = current_revision(conn)
+                _check_known(revision)
+                cfg = _alembic_config(connection=conn, office=office)
+                if revision is not None and not _stamped(conn):
+                    command.stamp(cfg, revision)
+                command.upgrade(cfg, "head")
+            if sqlite:
+                problems = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if problems:
+                    raise ConfigError([f"database.url: the upgrade left {len(problems)} rows without their parent"])
+        finally:
+            if sqlite:
+                conn.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
+    return head()
+
+
+def _stamped(conn: Connection) -> bool:
+    return inspect(conn).has_table("alembic_version")
+
+
+def _check_known(revision: str | None) -> None:
+    known = revision is None or (not revision.startswith("legacy-") and _known(revision))
+    if not known:
+        raise ConfigError([f"database.url: the database's schema ({revision}) is newer than this publisher's "
+                           f"({head()}); upgrade publisher"])
+
+
+def _known(revision: str) -> bool:
+    try:
+        return _scripts().get_revision(revision) is not None
+    except Exception:
+        return False

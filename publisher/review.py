@@ -1,0 +1,302 @@
+"""Review before publishing (三审): the states an item passes and the rules of every decision, in one place.
+
+draft ──submit──▶ in_review(step 0) ──approve──▶ in_review(step 1) … ──approve (last step)──▶ approved
+  ▲                    │ reject                                               │ edit of the text
+  └── rejected ◀───────┘                       in_review(step 0) ◀────────────┘
+
+The CLI, the console and the API all call these functions; each decision is a row in ``review_decisions`` and
+an event in the audit chain.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Connection, and_, func, insert, select, update
+
+from .app import App
+from .db import reading
+from .errors import InputError, NotFound, Refused
+from .schema import gate_findings, item_revisions, items, review_decisions
+from .users import Actor, Role
+
+
+class ReviewState(StrEnum):
+    """Where an item is in its review (``items.review_state``)."""
+
+    DRAFT = "draft"
+    IN_REVIEW = "in_review"
+    REJECTED = "rejected"
+    APPROVED = "approved"
+
+
+TRANSITIONS: dict[ReviewState, frozenset[ReviewState]] = {
+    ReviewState.DRAFT: frozenset({ReviewState.IN_REVIEW}),
+    ReviewState.IN_REVIEW: frozenset({ReviewState.IN_REVIEW, ReviewState.APPROVED, ReviewState.REJECTED}),
+    ReviewState.REJECTED: frozenset({ReviewState.IN_REVIEW, ReviewState.DRAFT}),
+    ReviewState.APPROVED: frozenset({ReviewState.IN_REVIEW}),  # its text was edited before it went out
+}
+
+
+class Decision(StrEnum):
+    """What one row of ``review_decisions`` records."""
+
+    SUBMITTED = "submitted"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    RESTARTED = "restarted"  # the text changed after an approval
+
+
+@dataclass(frozen=True)
+class Step:
+    """A configured review step."""
+
+    index: int
+    name: str
+    role: str
+
+
+def steps(app: App) -> list[Step]:
+    """The configured steps, in order."""
+    return [Step(i, s.name, s.role) for i, s in enumerate(app.config.review.steps)]
+
+
+def initial_state(app: App) -> ReviewState:
+    """The state a newly queued item starts in."""
+    return ReviewState.DRAFT if app.config.review.enabled else ReviewState.APPROVED
+
+
+# -- reading ------------------------------------------------------------------------------------------------
+
+def item_in_office(conn: Connection, actor: Actor, item_id: int) -> dict:
+    """The item's row if it belongs to the actor's office; NotFound otherwise (another office's item is not shown)."""
+    row = conn.execute(select(items).where(items.c.id == item_id)).mappings().first()
+    if row is None or row["office"] != actor.office:
+        raise NotFound(f"no item with id {item_id}")
+    return dict(row)
+
+
+def _round(conn: Connection, item_id: int, revision: int) -> list[dict]:
+    """Decisions of the current review round: since the revision's last submission or restart."""
+    rows = conn.execute(select(review_decisions).where(review_decisions.c.item_id == item_id)
+                        .order_by(review_decisions.c.id)).mappings().all()
+    current: list[dict] = []
+    for row in rows:
+        if row["decision"] in (Decision.SUBMITTED, Decision.RESTARTED, Decision.REJECTED):
+            current = []
+        elif row["revision"] == revision:
+            current.append(dict(row))
+    return current
+
+
+def authors(conn: Connection, item_id: int) -> set[str]:
+    """Everyone who wrote a revision of the item."""
+    return set(conn.execute(select(item_revisions.c.created_by).where(item_revisions.c.item_id == item_id)).scalars())
+
+
+def findings(conn: Connection, item_id: int, revision: int) -> list[dict]:
+    """The gate's findings on a revision, as ``check --json`` gives them."""
+    rows = conn.execute(select(gate_findings).where(and_(gate_findings.c.item_id == item_id,
+                                                         gate_findings.c.revision == revision))
+                        .order_by(gate_findings.c.id)).mappings()
+    return [{"kind": r["kind"], "field": r["field"], "where": r["location"], "text": r["text"],
+             "suggestion": r["suggestion"]} for r in rows]
+
+
+def current_step(app: App, row: dict) -> Step | None:
+    """The step an in-review item waits for."""
+    if row["review_state"] != ReviewState.IN_REVIEW or row["review_step"] is None:
+        return None
+    all_steps = steps(app)
+    return all_steps[min(row["review_step"], len(all_steps) - 1)]
+
+
+def is_late(app: App, row: dict) -> bool:
+    """An item whose time has passed while it is not yet approved."""
+    return row["review_state"] != ReviewState.APPROVED and row["publish_at"] <= app.clock.now() and row["status"] == "active"
+
+
+def show(app: App, actor: Actor, item_id: int) -> dict:
+    """``review show --json``: state, the step it waits for, the history and the gate's findings."""
+    with reading(app.store.engine) as conn:
+        row = item_in_office(conn, actor, item_id)
+        history = conn.execute(select(review_decisions).where(review_decisions.c.item_id == item_id)
+                               .order_by(review_decisions.c.id)).mappings().all()
+        found = findings(conn, item_id, row["revision"])
+    step = current_step(app, row)
+    return {
+        "id": item_id, "state": row["review_state"], "revision": row["revision"],
+        "step": {"name": step.name, "role": step.role} if step else None,
+        "late": is_late(app, row), "held": bool(row["held"]),
+        "history": [{"step": h["step_name"], "user": h["actor"], "decision": h["decision"], "comment": h["comment"],
+                     "override": h["override_reason"], "revision": h["revision"], "at": h["at"]} for h in history],
+        "findings": found, "unchecked": list(row["gate_unchecked"] or []),
+    }
+
+
+def inbox(app: App, actor: Actor, *, mine: bool = False, limit: int = 200) -> list[dict]:
+    """Items of the actor's office waiting in review (``mine``: those this actor may decide now) and, for
+    ``mine``, the actor's own rejected items."""
+    with reading(app.store.engine) as conn:
+        q = select(items).where(and_(items.c.office == actor.office, items.c.status == "active",
+                                     items.c.review_state.in_((ReviewState.IN_REVIEW, ReviewState.REJECTED,
+                                                               ReviewState.DRAFT))))
+        rows = [dict(r) for r in conn.execute(q.order_by(items.c.publish_at, items.c.id).limit(limit * 5)).mappings()]
+        out = []
+        for row in rows:
+            step = current_step(app, row)
+            entry = {"id": row["id"], "title": row["title"], "category": row["category"],
+                     "state": row["review_state"], "step": {"name": step.name, "role": step.role} if step else None,
+                     "publish_at": row["publish_at"], "late": is_late(app, row), "created_by": row["created_by"]}
+            if not mine:
+                out.append(entry)
+            elif step and _may_decide(conn, actor, row, step) is None:
+                out.append({**entry, "waiting_for": "me"})
+            elif row["review_state"] in (ReviewState.REJECTED, ReviewState.DRAFT) and actor.name in authors(conn, row["id"]):
+                out.append({**entry, "waiting_for": "my edit"})
+            if len(out) >= limit:
+                break
+        return out
+
+
+def _may_decide(conn: Connection, actor: Actor, row: dict, step: Step) -> Refused | None:
+    """Why ``actor`` may not decide ``step`` of the item (a Refused to raise), or None."""
+    if not actor.is_user:
+        return Refused("user", "review decisions need a publisher user: give --as NAME or set PUBLISHER_USER")
+    if not actor.role.takes(step.role):
+        return Refused("role", f"step {step.name} is taken by a {step.role}; {actor.name} is a {actor.role.value}")
+    if actor.name in authors(conn, row["id"]):
+        return Refused("own_item", f"{actor.name} wrote this item and cannot approve it")
+    if any(d["actor"] == actor.name for d in _round(conn, row["id"], row["revision"])):
+        return Refused("two_steps", f"{actor.name} has already approved a step of this item")
+    return None
+
+
+# -- deciding -----------------------------------------------------------------------------------------------
+
+def _require_enabled(app: App) -> None:
+    if not app.config.review.enabled:
+        raise Refused("review_disabled", "review is switched off in this configuration (review.enabled: false)")
+
+
+def _move(conn: Connection, row: dict, to: ReviewState, *, step: int | None, **values: Any) -> None:
+    frm = ReviewState(row["review_state"])
+    if to not in TRANSITIONS[frm]:
+        raise Refused("state", f"item {row['id']} is {frm.value}; it cannot become {to.value}")
+    same_step = (items.c.review_step.is_(None) if row["review_step"] is None
+                 else items.c.review_step == row["review_step"])
+    changed = conn.execute(update(items).where(and_(items.c.id == row["id"], items.c.review_state == frm.value,
+                                                    items.c.revision == row["revision"], same_step))
+                           .values(review_state=to.value, review_step=step, **values)).rowcount
+    if changed != 1:
+        raise Refused("concurrent", f"item {row['id']} changed while this decision was made; look again")
+
+
+def _decide(app: App, conn: Connection, row: dict, actor: Actor, decision: Decision, step: Step | None,
+            comment: str = "", override: str | None = None, **detail: Any) -> None:
+    now = app.clock.now()
+    conn.execute(insert(review_decisions).values(
+        item_id=row["id"], revision=row["revision"], step=step.index if step else None,
+        step_name=step.name if step else None, actor=actor.name, decision=decision.value, comment=comment or "",
+        override_reason=override, at=now))
+    app.store.event(conn, f"review_{decision.value}", actor=actor.name, item_id=row["id"], office=row["office"],
+                    step=step.name if step else None, revision=row["revision"], comment=comment or None,
+                    override=override, **detail)
+
+
+def submit(app: App, actor: Actor, item_id: int) -> dict:
+    """Send a draft or rejected item to the first review step."""
+    _require_enabled(app)
+    with app.store.transaction() as conn:
+        row = item_in_office(conn, actor, item_id)
+        _require_active(row)
+        if row["review_state"] not in (ReviewState.DRAFT, ReviewState.REJECTED):
+            raise Refused("state", f"item {item_id} is {row['review_state']}; only a draft or a rejected item is submitted")
+        actor.require(not actor.is_user or actor.role.edits or actor.name in authors(conn, item_id), "role",
+                      f"{actor.name} is a {actor.role.value if actor.role else 'guest'}: only editors submit items")
+        _move(conn, row, ReviewState.IN_REVIEW, step=0)
+        _decide(app, conn, row, actor, Decision.SUBMITTED, None)
+    return show(app, actor, item_id)
+
+
+def approve(app: App, actor: Actor, item_id: int, *, comment: str = "", override: str | None = None) -> dict:
+    """Approve the step the item waits for; the last approval releases it to the channels."""
+    _require_enabled(app)
+    override = (override or "").strip() or None
+    with app.store.transaction() as conn:
+        row = item_in_office(conn, actor, item_id)
+        _require_active(row)
+        step = current_step(app, row)
+        if step is None:
+            raise Refused("state", f"item {item_id} is {row['review_state']}, not waiting for a review step")
+        refusal = _may_decide(conn, actor, row, step)
+        if refusal:
+            raise refusal
+        last = step.index == len(steps(app)) - 1
+        found = findings(conn, item_id, row["revision"])
+        if last and found and override is None:
+            kinds = sorted({f["kind"] for f in found})
+            raise Refused("gate", f"the gate found {len(found)} problem(s) ({', '.join(kinds)}); mask them "
+                                  f"(publisher check {item_id} --mask) or approve with --override REASON")
+        if override is not None and actor.role is not Role.APPROVER:
+            raise Refused("role", "only an approver overrides the gate's findings")
+        if last:
+            late = row["publish_at"] <= app.clock.now()
+            held = late and app.config.review.late == "wait"
+            _move(conn, row, ReviewState.APPROVED, step=None, held=held)
+            _decide(app, conn, row, actor, Decision.APPROVED, step, comment, override if found else None,
+                    findings=len(found) or None, unchecked=list(row["gate_unchecked"] or []) or None,
+                    late=late or None, held=held or None)
+        else:
+            _move(conn, row, ReviewState.IN_REVIEW, step=step.index + 1)
+            _decide(app, conn, row, actor, Decision.APPROVED, step, comment)
+    return show(app, actor, item_id)
+
+
+def reject(app: App, actor: Actor, item_id: int, *, comment: str) -> dict:
+    """Return the item to its editor with a comment."""
+    _require_enabled(app)
+    if not (comment or "").strip():
+        raise InputError("a rejection says why", field="comment")
+    with app.store.transaction() as conn:
+        row = item_in_office(conn, actor, item_id)
+        step = current_step(app, row)
+        if step is None:
+            raise Refused("state", f"item {item_id} is {row['review_state']}, not waiting for a review step")
+        refusal = _may_decide(conn, actor, row, step)
+        if refusal and refusal.rule != "two_steps":
+            raise refusal
+        _move(conn, row, ReviewState.REJECTED, step=None)
+        _decide(app, conn, row, actor, Decision.REJECTED, step, comment.strip())
+    return show(app, actor, item_id)
+
+
+def restart(app: App, conn: Connection, row: dict, actor: Actor, new_revision: int) -> ReviewState:
+    """After the text changed: an item past any approval goes back to the first step. Returns the new state."""
+    state = ReviewState(row["review_state"])
+    if not app.config.review.enabled:
+        return state
+    approved_before = state is ReviewState.APPROVED or (state is ReviewState.IN_REVIEW and (row["review_step"] or 0) > 0)
+    if not approved_before:
+        return state
+    conn.execute(update(items).where(items.c.id == row["id"])
+                 .values(review_state=ReviewState.IN_REVIEW.value, review_step=0, held=False))
+    conn.execute(insert(review_decisions).values(
+        item_id=row["id"], revision=new_revision, step=None, step_name=None, actor=actor.name,
+        decision=Decision.RESTARTED.value, comment="", at=app.clock.now()))
+    app.store.event(conn, "review_restarted", actor=actor.name, item_id=row["id"], office=row["office"],
+                    revision=new_revision, was=state.value)
+    return ReviewState.IN_REVIEW
+
+
+def _require_active(row: dict) -> None:
+    if row["status"] != "active":
+        raise Refused("retracted", f"item {row['id']} was retracted")
+
+
+def count_in_state(conn: Connection, office: str, state: ReviewState) -> int:
+    """How many active items of an office are in ``state``."""
+    return conn.execute(select(func.count()).select_from(items).where(and_(
+        items.c.office == office, items.c.review_state == state.value, items.c.status == "active"))).scalar()
