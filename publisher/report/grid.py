@@ -20,6 +20,7 @@ class Cell:
     cols: int = 1
     head: bool = False
     number: bool = False
+    left: bool = False  # a row label read as text (Table 三's numbered items)
 
 
 @dataclass
@@ -42,8 +43,8 @@ class _Builder:
         self.width, self.cells, self.row = width, [], 0
 
     def add(self, text: str, col: int, rows: int = 1, cols: int = 1, head: bool = False, row: int | None = None,
-            number: bool = False) -> None:
-        self.cells.append(Cell(text, self.row if row is None else row, col, rows, cols, head, number))
+            number: bool = False, left: bool = False) -> None:
+        self.cells.append(Cell(text, self.row if row is None else row, col, rows, cols, head, number, left))
 
     def values(self, values: list[Any], col: int, spans: list[int] | None = None) -> None:
         spans = spans or [1] * len(values)
@@ -97,7 +98,7 @@ def table3_grid(table: dict[str, Any], template: str) -> Grid:
 
     def line(key: str, label_col: int, label: str | None, label_cols: int) -> None:
         if label is not None:
-            b.add(label, label_col, cols=label_cols, head=True)
+            b.add(label, label_col, cols=label_cols, head=True, left=label_col == 2)
         b.values([by_key[key]["values"][c] for c in columns], 3)
         b.row += 1
 

@@ -140,8 +140,7 @@ def _table(doc, grid: Grid, widths_mm: list[float], size) -> None:
             cell = cell.merge(table.cell(c.row + c.rows - 1, c.col + c.cols - 1))
         cell.vertical_alignment = WD_CELL_VERTICAL_ALIGNMENT.CENTER
         p = cell.paragraphs[0]
-        p.alignment = WD_ALIGN_PARAGRAPH.LEFT if (c.head and c.cols <= 2 and c.row >= grid.header_rows
-                                                   and grid.width == 10) else WD_ALIGN_PARAGRAPH.CENTER
+        p.alignment = WD_ALIGN_PARAGRAPH.LEFT if c.left else WD_ALIGN_PARAGRAPH.CENTER
         p.paragraph_format.line_spacing_rule = WD_LINE_SPACING.SINGLE
         p.paragraph_format.space_before = p.paragraph_format.space_after = Pt(1)
         _run(p, c.text, BODY_FONT, size)

@@ -69,7 +69,7 @@ def table_html(name: str, report: dict[str, Any]) -> str:
         out = []
         for c in cells:
             span = (f' rowspan="{c.rows}"' if c.rows > 1 else "") + (f' colspan="{c.cols}"' if c.cols > 1 else "")
-            tag, cls = ("th", "") if c.head else ("td", ' class="num"')
+            tag, cls = ("th", ' class="label"' if c.left else "") if c.head else ("td", ' class="num"')
             out.append(f"<{tag}{span}{cls}>{html.escape(c.text)}</{tag}>")
         rows.append("<tr>" + "".join(out) + "</tr>")
     widths = COLUMN_WIDTHS.get(name)
