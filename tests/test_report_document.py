@@ -154,3 +154,24 @@ def test_report_runs_without_channel_secrets(tmp_path, db_url):
     if result.exit_code == 2 and "REPORT_TEST_UNSET_TOKEN is not set" in result.stderr:
         pytest.xfail("config loading requires every ${VAR} before any command runs (config.py, not the report)")
     assert result.exit_code == 0, result.output
+
+
+def test_idle_channels_and_columns_are_warned_for_section_five(tmp_path, db_url):
+    config = office(tmp_path, db_url, report={"idle": {"channels": {"trading": "14d"}, "categories": {"政策文件": "180d"}}})
+    backfill(config, tmp_path)
+    warnings = report_json(config, "--year", "2019")["warnings"]
+    assert "公共资源交易中心网站自2019-01-01至2019-05-01连续120天未更新（检查标准：14天）" in warnings
+    assert "“政策文件”栏目自2019-04-10至2020-01-01连续265天未更新（检查标准：180天）" in warnings
+    assert not any("“政策文件”栏目自2019-01-01" in w for w in warnings)  # 99 days: within six months
+    check = cli(config, "report", "--year", "2019", "--check")
+    assert check.exit_code == 0 and "warn 公共资源交易中心网站自2019-01-01" in check.stdout  # warnings do not fail
+
+
+def test_explain_names_the_applications_behind_table3(tmp_path, db_url):
+    config = office(tmp_path, db_url)
+    for received in ("2019-03-01", "2019-03-02"):
+        cli(config, "applications", "add", "--received", received, "--applicant", "自然人", "--outcome", "予以公开",
+            "--closed", "2019-03-10")
+    explained = cli(config, "report", "--year", "2019", "--explain").stdout
+    assert "三 from the applications register" in explained
+    assert "三 一、本年新收政府信息公开申请数量·自然人 = 2: applications 1-2" in explained
