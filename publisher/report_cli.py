@@ -5,7 +5,6 @@ Exit codes: 0 ok; 1 ``--check`` found a problem; 2 bad input (field named); 3 re
 
 from __future__ import annotations
 
-import json
 import sys
 from datetime import date
 from pathlib import Path
@@ -14,7 +13,7 @@ import click
 
 from .errors import InputError
 
-EXIT_CHECK_FAILED, EXIT_INPUT, EXIT_REFUSED = 1, 2, 3
+EXIT_CHECK_FAILED = 1
 YEAR = click.IntRange(1900, 9998)
 
 
@@ -22,11 +21,6 @@ def _echo_json(data) -> None:
     from .cli import _echo_json as echo
 
     echo(data)
-
-
-def _refuse(message: str) -> None:
-    click.echo(f"error: refused: {message}", err=True)
-    sys.exit(EXIT_REFUSED)
 
 
 # -- report ---------------------------------------------------------------------------------------
@@ -46,7 +40,7 @@ def report(obj, year: int, template: str | None, fmt: str | None, output: str | 
     """The annual report for YEAR (政府信息公开工作年度报告): six sections, three tables, in the official format."""
     from .report import freeze as freezing
     from .report.build import build_report
-    from .report.checks import RuleRefused, refuse_if_broken
+    from .report.checks import refuse_if_broken
     from .report.render import BINARY, SUFFIXES, render
 
     fmt = _format(fmt, output, SUFFIXES)
@@ -72,11 +66,8 @@ def report(obj, year: int, template: str | None, fmt: str | None, output: str | 
         _print_explain(live)
         return
     if freeze:
-        try:
-            refuse_if_broken(live["checks"])
-            freezing.freeze(app.store, live, getattr(app, "actor", "") or "")
-        except (RuleRefused, freezing.AlreadyFrozen) as exc:
-            _refuse(str(exc))
+        refuse_if_broken(live["checks"])  # a broken rule or an earlier freeze: Refused, exit 3
+        freezing.freeze(app.store, live, getattr(app, "actor", "") or "")
         click.echo(f"froze the {year} report ({len(freezing.figures(live))} figures)")
         return
     if filed is not None:
@@ -89,10 +80,7 @@ def report(obj, year: int, template: str | None, fmt: str | None, output: str | 
         shown["frozen_at"] = filed["frozen_at"]
         live = shown
     else:
-        try:
-            refuse_if_broken(live["checks"])
-        except RuleRefused as exc:
-            _refuse(str(exc))
+        refuse_if_broken(live["checks"])
     if fmt in BINARY and not output:
         raise InputError(f"{fmt} is binary: give -o FILE", field="--output")
     data = render(live, fmt)

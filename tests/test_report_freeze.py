@@ -41,7 +41,7 @@ def test_frozen_report_keeps_its_figures_and_diff_shows_each_changed_cell(tmp_pa
     assert "渠道/测试网站平台/合计: 5 → 6" in text
 
     again = cli(config, "report", "--year", "2019", "--freeze")
-    assert again.exit_code == 3 and "rule frozen-once" in again.stderr
+    assert again.exit_code == 3 and "rule: frozen-once" in again.stderr
     assert report_json(config, "--year", "2020")["tally"]["publications"] == 1  # other years are live
 
 

@@ -84,7 +84,7 @@ def build_report(store, config, year: int, *, template: str | None = None, now: 
         "sections": sections,
         "tables": {"二": table2, "三": table3, "四": table4},
         "checks": report_checks, "warnings": warnings,
-        "tally": {k: v for k, v in t.items()},
+        "tally": t,
         "chart": {"months": list(range(1, 13)), "series": per_month(rows)},
         "appendix": [{**r, "published_at": r["published_at"].isoformat()} for r in rows if r["counted"]],
         "missing_narrative": missing,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import PublisherError
+from ..errors import Refused
 from . import shapes
 
 RULE_CATEGORY_SUMS = "category-sums"
@@ -18,12 +18,13 @@ BLOCKING = {RULE_CATEGORY_SUMS, RULE_PUBLICATIONS, RULE_APPENDIX, RULE_TABLE3_ID
             RULE_TABLE4_TOTALS}
 
 
-class RuleRefused(PublisherError):
+class RuleRefused(Refused):
     """The figures break a rule of the report; the CLI exits 3 naming it."""
 
     def __init__(self, failed: list[dict[str, Any]]):
         self.failed = failed
-        super().__init__("; ".join(f"rule {c['rule']}: {c['detail']}" for c in failed))
+        super().__init__(", ".join(c["rule"] for c in failed),
+                         "; ".join(f"rule {c['rule']}: {c['detail']}" for c in failed))
 
 
 def _check(rule: str, problems: list[str], ok_detail: str) -> dict[str, Any]:

@@ -8,14 +8,17 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from ..db import reading
-from ..errors import PublisherError
+from ..errors import Refused
 from ..registers.tables import report_freezes
 
 RULE_FROZEN = "frozen-once"
 
 
-class AlreadyFrozen(PublisherError):
+class AlreadyFrozen(Refused):
     """A year's report is frozen once; the CLI exits 3."""
+
+    def __init__(self, message: str):
+        super().__init__(RULE_FROZEN, message)
 
 
 def frozen(store, year: int) -> dict[str, Any] | None:
@@ -34,7 +37,7 @@ def freeze(store, report: dict[str, Any], actor: str = "") -> None:
             conn.execute(report_freezes.insert().values(year=report["year"], template=report["template"],
                                                         frozen_at=store.clock.now(), frozen_by=actor, report=report))
     except IntegrityError:
-        raise AlreadyFrozen(f"rule {RULE_FROZEN}: the {report['year']} report is already frozen; "
+        raise AlreadyFrozen(f"the {report['year']} report is already frozen; "
                             f"see `report --year {report['year']} --diff`") from None
 
 

@@ -29,8 +29,10 @@ def idle_warnings(rows: list[dict[str, Any]], config, settings: ReportSettings, 
     for what, key, text in limits:
         limit = idle_limit(text)
         times = sorted(r["published_at"] for r in rows if (r["channel"] if what == "channel" else r["category"]) == key)
-        label = (config.channels[key].display_name or key) if what == "channel" and key in config.channels else key
-        label = label if what == "channel" else f"“{key}”栏目"
+        if what == "channel":
+            label = (config.channels[key].display_name if key in config.channels else None) or key
+        else:
+            label = f"“{key}”栏目"
         for gap_start, gap_end in _gaps([start] + times + [end]):
             if gap_end - gap_start > limit:
                 out.append(f"{label}自{gap_start:%Y-%m-%d}至{gap_end:%Y-%m-%d}连续{(gap_end - gap_start).days}天未更新"
