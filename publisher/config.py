@@ -147,6 +147,7 @@ class _Document(_Strict):
     series: dict[str, dict[str, Any]] = Field(default_factory=dict)
     review: ReviewConfig = ReviewConfig()
     gate: dict[str, Any] = Field(default_factory=dict)
+    report: dict[str, Any] = Field(default_factory=dict)  # validated by publisher.report.settings
 
 
 @dataclass
@@ -166,6 +167,7 @@ class Config:
     series: dict[str, Any] = field(default_factory=dict)
     review: ReviewConfig = field(default_factory=ReviewConfig)
     gate: Any = None
+    report: dict[str, Any] = field(default_factory=dict)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -245,6 +247,7 @@ def parse_config(raw: Any, *, path: Path | str = DEFAULT_PATH, env: dict[str, st
         series=series,
         review=doc.review,
         gate=gate,
+        report=doc.report,
     )
 
 
