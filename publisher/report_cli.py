@@ -34,9 +34,11 @@ def _echo_json(data) -> None:
 @click.option("--explain", is_flag=True, help="where every number comes from")
 @click.option("--freeze", is_flag=True, help="store the figures as filed (once per year)")
 @click.option("--diff", is_flag=True, help="what changed in the ledger since the report was frozen, cell by cell")
+@click.option("--queue", "queue_it", is_flag=True,
+              help="queue the report itself (HTML body, PDF attached) for review and publication before 31 January")
 @click.pass_obj
 def report(obj, year: int, template: str | None, fmt: str | None, output: str | None, check: bool, explain: bool,
-           freeze: bool, diff: bool) -> None:
+           freeze: bool, diff: bool, queue_it: bool) -> None:
     """The annual report for YEAR (政府信息公开工作年度报告): six sections, three tables, in the official format."""
     from .report import freeze as freezing
     from .report.build import build_report
@@ -67,7 +69,7 @@ def report(obj, year: int, template: str | None, fmt: str | None, output: str | 
         return
     if freeze:
         refuse_if_broken(live["checks"])  # a broken rule or an earlier freeze: Refused, exit 3
-        freezing.freeze(app.store, live, getattr(app, "actor", "") or "")
+        freezing.freeze(app.store, live, app.current_actor().name)
         click.echo(f"froze the {year} report ({len(freezing.figures(live))} figures)")
         return
     if filed is not None:
@@ -81,6 +83,12 @@ def report(obj, year: int, template: str | None, fmt: str | None, output: str | 
         live = shown
     else:
         refuse_if_broken(live["checks"])
+    if queue_it:
+        item_id, when = _queue_report(app, obj.actor(), live, year)
+        click.echo(item_id)
+        click.echo(f"queued the {year} report for {when:%Y-%m-%d %H:%M} (office time); it goes through review: "
+                   f"`publisher review submit {item_id}`", err=True)
+        return
     if fmt in BINARY and not output:
         raise InputError(f"{fmt} is binary: give -o FILE", field="--output")
     data = render(live, fmt)
@@ -94,6 +102,35 @@ def report(obj, year: int, template: str | None, fmt: str | None, output: str | 
         click.echo(data.decode("utf-8"), nl=False)
     for w in live["warnings"]:
         click.echo(f"warning: {w}", err=True)
+
+
+def _queue_report(app, actor, live: dict, year: int):
+    """Queue the report as an item: its HTML as the body, its PDF attached, before 31 January of the next year."""
+    import tempfile
+    from datetime import datetime, timedelta
+
+    from bs4 import BeautifulSoup
+
+    from .queue import ItemRequest, queue_one
+    from .report.render import render
+    from .report.settings import report_settings
+
+    settings, _ = report_settings(app.config)
+    category = settings.queue_category
+    if category not in app.config.categories:
+        raise InputError(f"{category!r} is not one of the configured categories", field="report.queue_category")
+    tz = app.config.tz
+    deadline = datetime(year + 1, 1, 30, 9, 0, tzinfo=tz)  # the law asks for it by 31 January
+    now = app.clock.now().astimezone(tz)
+    when = deadline if now < deadline - timedelta(days=1) else now
+    page = BeautifulSoup(render(live, "html").decode("utf-8"), "html.parser")
+    body = page.body.decode_contents() if page.body else str(page)
+    with tempfile.TemporaryDirectory(prefix="publisher-report-") as tmp:
+        pdf = Path(tmp) / f"{year}年政府信息公开工作年度报告.pdf"
+        pdf.write_bytes(render(live, "pdf"))
+        item_id = queue_one(app, ItemRequest(title=live["title"], category=category, body=body, attach=[str(pdf)],
+                                             at=when.isoformat(), key=f"annual-report-{year}"), actor=actor)
+    return item_id, when
 
 
 def _format(fmt: str | None, output: str | None, suffixes: dict[str, str]) -> str:

@@ -47,6 +47,7 @@ class ReportSettings(_Strict):
     date: dt.date | None = None                                  # the report's date (default: today, office time)
     idle: IdleLimits = IdleLimits()
     template: str | None = None                               # force 2019 or 2021 for every year
+    queue_category: str = "计划总结"                           # where `report --queue` files the report itself
 
     @field_validator("narrative")
     @classmethod
