@@ -16,7 +16,6 @@ from sqlalchemy.exc import OperationalError
 from .errors import ConfigError, InputError, NotFound, PublisherError, Refused
 
 EXIT_FAILED, EXIT_INPUT, EXIT_REFUSED, EXIT_INTERRUPTED = 1, 2, 3, 130
-REPORT_SUFFIXES = ("md", "markdown", "html", "htm", "docx", "json")
 YEAR_MIN = 1900  # (year 1 in an east-of-UTC zone starts before the first representable UTC instant)
 
 
@@ -491,34 +490,6 @@ def _ranges(ids: list[int]) -> str:
     return ",".join(out)
 
 
-@main.command("report")
-@click.option("--year", type=click.IntRange(YEAR_MIN, 9998), required=True)
-@click.option("--format", "fmt", type=click.Choice(["md", "html", "docx", "json"]),
-              help="default: from the -o file's extension, else md")
-@click.option("-o", "--output", type=click.Path(dir_okay=False), help="write to FILE (docx needs it)")
-@click.pass_obj
-def report_cmd(obj: _Ctx, year: int, fmt: str | None, output: str | None) -> None:
-    """The annual report's material for YEAR (section 一's channel paragraph and tables)."""
-    from .report import render
-    from .tally import tally
-
-    if fmt is None:  # `-o report.docx` means a Word file, not Markdown under a .docx name
-        suffix = Path(output).suffix.lower().lstrip(".") if output else ""
-        fmt = {"htm": "html", "markdown": "md"}.get(suffix, suffix) if suffix in REPORT_SUFFIXES else "md"
-    app = obj.app()
-    data = render(tally(app.store, app.config, year), app.config, fmt)
-    if output:
-        try:
-            Path(output).write_bytes(data)
-        except OSError as exc:
-            raise InputError(f"cannot write {output}: {exc.strerror}", field="--output") from None
-        click.echo(f"wrote {output}")
-    elif fmt == "docx":
-        raise InputError("docx is binary: give -o FILE", field="--output")
-    else:
-        click.echo(data.decode("utf-8"), nl=False)
-
-
 # -- series ---------------------------------------------------------------------------------------
 @main.group()
 def series() -> None:
@@ -631,6 +602,13 @@ from .review_cli import register as _register_review  # noqa: E402  (commands in
 _register_review(main, item, series)
 from .web.cli import serve as _serve  # noqa: E402
 main.add_command(_serve)
+
+from . import report_cli  # noqa: E402  (the report and its registers: see report_cli)
+
+main.add_command(report_cli.report)
+main.add_command(report_cli.applications)
+main.add_command(report_cli.appeals)
+main.add_command(report_cli.backfill)
 
 if __name__ == "__main__":
     main()

@@ -187,6 +187,7 @@ class _Document(_Strict):
     series: dict[str, dict[str, Any]] = Field(default_factory=dict)
     review: ReviewConfig = ReviewConfig()
     gate: dict[str, Any] = Field(default_factory=dict)
+    report: dict[str, Any] = Field(default_factory=dict)  # validated by publisher.report.settings
     notify: NotifyConfig = NotifyConfig()
     console: ConsoleConfig = ConsoleConfig()
 
@@ -208,6 +209,7 @@ class Config:
     series: dict[str, Any] = field(default_factory=dict)
     review: ReviewConfig = field(default_factory=ReviewConfig)
     gate: Any = None
+    report: dict[str, Any] = field(default_factory=dict)
     notify: NotifyConfig = field(default_factory=NotifyConfig)
     console: ConsoleConfig = field(default_factory=ConsoleConfig)
 
@@ -289,6 +291,7 @@ def parse_config(raw: Any, *, path: Path | str = DEFAULT_PATH, env: dict[str, st
         series=series,
         review=doc.review,
         gate=gate,
+        report=doc.report,
         notify=doc.notify,
         console=doc.console,
     )

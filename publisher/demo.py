@@ -31,6 +31,7 @@ from .dispatcher import Dispatcher
 from .errors import InputError
 from .queue import import_file
 from .report import channel_paragraph
+from .report.seed import seed_reference_applications
 from .sandbox.serve import start_all
 from .tally import tally
 from .db import reading
@@ -153,6 +154,7 @@ def run_demo(year: int = 2019, keep: Path | None = None, progress: bool = True, 
             console.print(line)
         _inject_faults(emulators)
         emulators["water-quality"].available_until = _lab_results(clock, year)
+        seed_reference_applications(app, year)  # Table 三: 58 applications like the reference year's, sample narrative
         dispatcher = Dispatcher(app, rng=random.Random(7))
         stats = _run_year(app, dispatcher, clock, start, end, progress, console)
         result = tally(app.store, app.config, year)

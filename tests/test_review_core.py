@@ -392,7 +392,8 @@ def test_report_format_follows_the_output_extension(config, tmp_path):
         assert result.exit_code == 0, result.output
         assert (tmp_path / name).read_bytes().startswith(start), name
     result = cli(config, "report", "--year", "2019", "--format", "md", "-o", str(tmp_path / "plain.docx"))
-    assert (tmp_path / "plain.docx").read_bytes().startswith(b"# ")  # an explicit --format wins
+    assert result.exit_code == 2 and "--format md" in result.stderr and "plain.docx" in result.stderr  # must agree
+    assert not (tmp_path / "plain.docx").exists()
 
 
 @pytest.mark.skipif(not Path("/proc/self/mem").is_file(), reason="needs Linux /proc (a file that cannot be read)")

@@ -1,0 +1,106 @@
+"""Back-fill: publications an office made before adopting publisher, recorded as already published.
+
+They count in tallies and the report, are marked imported in the appendix, and are never sent to a channel:
+their deliveries are written ``published`` with the channel's own URL and time, so the dispatcher never claims them.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import uuid
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from .errors import InputError
+from .registers.tables import backfilled
+from .schema import deliveries, items
+
+FIELDS = ("channel", "title", "category", "published_at", "url", "external_id", "group")
+
+
+def read_rows(path: Path) -> list[tuple[int, dict[str, Any]]]:
+    """(line, row) pairs from CSV (header row) or JSON Lines."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read {path}: {getattr(exc, 'strerror', None) or 'not UTF-8'}", field="FILE") from None
+    if path.suffix.lower() in (".jsonl", ".json"):
+        out = []
+        stripped = text.strip()
+        if stripped.startswith("["):
+            try:
+                return [(n, r) for n, r in enumerate(json.loads(stripped), 1)]
+            except json.JSONDecodeError as exc:
+                raise InputError(f"not JSON ({exc.msg})", field="FILE") from None
+        for n, line in enumerate(text.splitlines(), 1):
+            if line.strip():
+                try:
+                    out.append((n, json.loads(line)))
+                except json.JSONDecodeError as exc:
+                    raise InputError(f"line {n}: not JSON ({exc.msg})", field="FILE") from None
+        return out
+    return list(enumerate(csv.DictReader(io.StringIO(text)), 2))
+
+
+def parse_row(n: int, raw: Any, config) -> dict[str, Any]:
+    """One earlier publication, validated against the config; InputError naming line and field."""
+    if not isinstance(raw, dict):
+        raise InputError(f"line {n}: not an object", field="FILE")
+    unknown = sorted(set(raw) - set(FIELDS))
+    if unknown:
+        raise InputError(f"line {n}: unknown field (use {', '.join(FIELDS)})", field=unknown[0])
+    row = {k: str(raw.get(k) or "").strip() for k in FIELDS}
+    if row["channel"] not in config.channels:
+        raise InputError(f"line {n}: {row['channel']!r} is not a configured channel", field="channel")
+    if not row["title"]:
+        raise InputError(f"line {n}: missing", field="title")
+    if row["category"] not in config.categories:
+        raise InputError(f"line {n}: {row['category']!r} is not a configured category", field="category")
+    try:
+        when = datetime.fromisoformat(row["published_at"])
+    except ValueError:
+        raise InputError(f"line {n}: {row['published_at']!r} is not an ISO 8601 time", field="published_at") from None
+    row["published_at"] = when if when.tzinfo else when.replace(tzinfo=config.tz)
+    if not row["url"]:
+        raise InputError(f"line {n}: missing (the publication's address on the channel)", field="url")
+    return row
+
+
+def backfill_file(app, path: Path) -> list[int]:
+    """Record every row of ``path`` in one transaction (all or none); returns the new item ids."""
+    rows = [parse_row(n, raw, app.config) for n, raw in read_rows(path)]
+    store = app.store
+    now = store.clock.now()
+    actor = getattr(app, "actor", "") or "backfill"
+    ids: list[int] = []
+    by_group: dict[str, tuple[int, str, set[str]]] = {}
+    with store.transaction() as conn:
+        for n, row in enumerate(rows, 1):
+            group = row["group"] or f"#{n}"
+            if group in by_group:
+                item_id, uid, channels = by_group[group]
+                if row["channel"] in channels:
+                    raise InputError(f"row {n}: group {group!r} lists channel {row['channel']} twice", field="group")
+            else:
+                uid = uuid.uuid4().hex
+                item_id = conn.execute(items.insert().values(
+                    uid=uid, title=row["title"], category=row["category"], body_html="", summary="", author="",
+                    department="", publish_at=row["published_at"], created_at=now, created_by=actor,
+                    status="active", review_state="approved", channel_options={},
+                    office=app.config.office.code)).inserted_primary_key[0]
+                conn.execute(backfilled.insert().values(item_id=item_id, source=str(path), imported_at=now))
+                channels = set()
+                by_group[group] = (item_id, uid, channels)
+                ids.append(item_id)
+            channels.add(row["channel"])
+            conn.execute(deliveries.insert().values(
+                item_id=item_id, channel=row["channel"], status="published", attempts=0, version=0,
+                next_attempt_at=row["published_at"], idempotency_key=f"{uid}-{row['channel']}",
+                external_id=row["external_id"] or None, external_url=row["url"], published_at=row["published_at"],
+                checkpoint={}, retract_requested=False, updated_at=now))
+            store.event(conn, "backfilled", actor=actor, item_id=item_id, channel=row["channel"], office=app.config.office.code,
+                        url=row["url"], source=str(path))
+    return ids

@@ -1,0 +1,119 @@
+"""The register of appeals about disclosure (行政复议, 行政诉讼) and Table 四's counts."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from ..db import reading
+from ..errors import InputError
+from ..report import shapes
+from .tables import appeals
+
+FIELDS = ("reference", "kind", "filed_on", "result", "decided_on")
+PENDING = shapes.APPEAL_RESULTS[-1]  # 尚未审结
+
+
+@dataclass(frozen=True)
+class Appeal:
+    """One review or lawsuit."""
+
+    id: int | None
+    kind: str
+    filed_on: date
+    result: str | None = None
+    decided_on: date | None = None
+    reference: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "reference": self.reference, "kind": self.kind, "filed_on": self.filed_on.isoformat(),
+                "result": self.result, "decided_on": self.decided_on.isoformat() if self.decided_on else None}
+
+
+def parse_appeal(raw: dict[str, Any], where: str = "") -> Appeal:
+    """Validate one appeal given as text fields; InputError naming the field."""
+    prefix = f"{where}: " if where else ""
+    unknown = sorted(set(raw) - set(FIELDS) - {"id"})
+    if unknown:
+        raise InputError(prefix + f"unknown field (use {', '.join(FIELDS)})", field=unknown[0])
+    kind = str(raw.get("kind") or "").strip()
+    if kind not in shapes.APPEAL_KINDS:
+        raise InputError(prefix + f"{kind!r} is not one of {'、'.join(shapes.APPEAL_KINDS)}", field="kind")
+    dates = {}
+    for field in ("filed_on", "decided_on"):
+        value = str(raw.get(field) or "").strip()
+        try:
+            dates[field] = date.fromisoformat(value) if value else None
+        except ValueError:
+            raise InputError(prefix + f"{value!r} is not a date (YYYY-MM-DD)", field=field) from None
+    if dates["filed_on"] is None:
+        raise InputError(prefix + "missing (YYYY-MM-DD)", field="filed_on")
+    result = str(raw.get("result") or "").strip() or None
+    if result == PENDING:
+        result = None
+    if result is not None and result not in shapes.APPEAL_RESULTS[:-1]:
+        raise InputError(prefix + f"{result!r} is not one of {'、'.join(shapes.APPEAL_RESULTS)}", field="result")
+    if (result is None) != (dates["decided_on"] is None):
+        raise InputError(prefix + "a decided appeal has both a result and a date", field="decided_on")
+    if dates["decided_on"] and dates["decided_on"] < dates["filed_on"]:
+        raise InputError(prefix + "decided before it was filed", field="decided_on")
+    return Appeal(None, kind, dates["filed_on"], result, dates["decided_on"], str(raw.get("reference") or "").strip())
+
+
+class AppealRegister:
+    """Reads and writes of the appeals table."""
+
+    def __init__(self, store):
+        self.store = store
+
+    def add_many(self, batch: list[Appeal]) -> list[int]:
+        now = self.store.clock.now()
+        with self.store.transaction() as conn:
+            return [conn.execute(appeals.insert().values(kind=a.kind, filed_on=a.filed_on, result=a.result,
+                                                         decided_on=a.decided_on, reference=a.reference,
+                                                         created_at=now)).inserted_primary_key[0] for a in batch]
+
+    def all(self) -> list[Appeal]:
+        with reading(self.store.engine) as conn:
+            return [Appeal(r.id, r.kind, r.filed_on, r.result, r.decided_on, r.reference or "")
+                    for r in conn.execute(select(appeals).order_by(appeals.c.filed_on, appeals.c.id))]
+
+
+def read_appeals(path: Path) -> list[Appeal]:
+    """Appeals from CSV (header row) or JSON Lines; InputError naming the line and field."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read {path}: {getattr(exc, 'strerror', None) or 'not UTF-8'}", field="FILE") from None
+    if path.suffix.lower() in (".jsonl", ".json"):
+        rows = []
+        for n, line in enumerate(text.splitlines(), 1):
+            if line.strip():
+                try:
+                    rows.append((n, json.loads(line)))
+                except json.JSONDecodeError as exc:
+                    raise InputError(f"line {n}: not JSON ({exc.msg})", field="FILE") from None
+    else:
+        rows = list(enumerate(csv.DictReader(io.StringIO(text)), 2))
+    return [parse_appeal(dict(raw), f"line {n}") for n, raw in rows]
+
+
+def table4_counts(register: list[Appeal], year: int) -> dict[str, dict[str, list[int]]]:
+    """Table 四 for ``year``: kind → result → ids. A case counts in the year it was decided, or as 尚未审结."""
+    start, end = date(year, 1, 1), date(year, 12, 31)
+    cells: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
+    for a in register:
+        if a.filed_on > end or (a.decided_on is not None and a.decided_on < start):
+            continue
+        decided = a.decided_on is not None and a.decided_on <= end
+        cells[a.kind][a.result if decided else PENDING].append(a.id)
+        cells[a.kind]["总计"].append(a.id)
+    return cells

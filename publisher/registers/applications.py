@@ -1,0 +1,205 @@
+"""The register of disclosure applications (依申请公开): add, import, close, list, and Table 三's counts."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select, update
+
+from ..db import reading
+from ..errors import InputError, NotFound
+from ..report import shapes
+from .tables import applications
+from .workdays import answer_due, workdays_between
+
+FIELDS = ("reference", "received_on", "applicant_type", "subject", "extended", "outcome", "closed_on")
+
+
+@dataclass(frozen=True)
+class Application:
+    """One application as the register holds it."""
+
+    id: int | None
+    received_on: date
+    applicant_type: str
+    reference: str = ""
+    subject: str = ""
+    extended: bool = False
+    outcome: str | None = None
+    closed_on: date | None = None
+
+    @property
+    def due_on(self) -> date:
+        """The last day to answer, in China's working days."""
+        return answer_due(self.received_on, self.extended)
+
+    def late(self, today: date) -> bool:
+        """Answered after its deadline, or still open past it."""
+        return (self.closed_on or today) > self.due_on
+
+    def as_dict(self, today: date | None = None) -> dict[str, Any]:
+        out = {"id": self.id, "reference": self.reference, "received_on": self.received_on.isoformat(),
+               "applicant_type": self.applicant_type, "subject": self.subject, "extended": self.extended,
+               "outcome": self.outcome, "closed_on": self.closed_on.isoformat() if self.closed_on else None,
+               "due_on": self.due_on.isoformat()}
+        if today is not None and self.closed_on is None:
+            out["working_days_left"] = workdays_between(today, self.due_on)
+        return out
+
+
+def parse_application(raw: dict[str, Any], where: str = "") -> Application:
+    """Validate one application given as text fields; InputError naming the field (and ``where``, e.g. line 3)."""
+    prefix = f"{where}: " if where else ""
+
+    def bad(field: str, message: str) -> InputError:
+        return InputError(prefix + message, field=field)
+
+    unknown = sorted(set(raw) - set(FIELDS) - {"id", "due_on"})
+    if unknown:
+        raise bad(unknown[0], f"unknown field (use {', '.join(FIELDS)})")
+    received = _date(raw.get("received_on"), "received_on", bad, required=True)
+    kind = str(raw.get("applicant_type") or "").strip()
+    if kind not in shapes.APPLICANT_TYPES:
+        raise bad("applicant_type", f"{kind!r} is not one of {'、'.join(shapes.APPLICANT_TYPES)}")
+    outcome = str(raw.get("outcome") or "").strip() or None
+    if outcome is not None:
+        try:
+            outcome = shapes.parse_outcome(outcome)
+        except ValueError:
+            raise bad("outcome", f"{outcome!r} is not a row of Table 三 (e.g. 予以公开, 3.4 or 保护第三方合法权益)") from None
+    closed = _date(raw.get("closed_on"), "closed_on", bad)
+    if (outcome is None) != (closed is None):
+        raise bad("closed_on" if closed is None else "outcome", "an application is closed with both an outcome and a date")
+    if closed is not None and closed < received:
+        raise bad("closed_on", f"{closed} is before the application was received ({received})")
+    extended = str(raw.get("extended") or "").strip().lower() in ("1", "true", "yes", "是", "y")
+    return Application(None, received, kind, str(raw.get("reference") or "").strip(), str(raw.get("subject") or "").strip(),
+                       extended, outcome, closed)
+
+
+def _date(value: Any, field: str, bad, required: bool = False) -> date | None:
+    if value in (None, ""):
+        if required:
+            raise bad(field, "missing (YYYY-MM-DD)")
+        return None
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise bad(field, f"{value!r} is not a date (YYYY-MM-DD)") from None
+
+
+class ApplicationRegister:
+    """Reads and writes of the applications table."""
+
+    def __init__(self, store):
+        self.store = store
+
+    def add(self, application: Application, actor: str = "") -> int:
+        """Record one application; returns its id."""
+        return self.add_many([application], actor)[0]
+
+    def add_many(self, batch: list[Application], actor: str = "") -> list[int]:
+        """Record several applications in one transaction (all or none)."""
+        now = self.store.clock.now()
+        ids = []
+        with self.store.transaction() as conn:
+            for a in batch:
+                ids.append(conn.execute(applications.insert().values(
+                    reference=a.reference, received_on=a.received_on, applicant_type=a.applicant_type,
+                    subject=a.subject, extended=int(a.extended), outcome=a.outcome, closed_on=a.closed_on,
+                    created_at=now, created_by=actor)).inserted_primary_key[0])
+        return ids
+
+    def close(self, app_id: int, outcome: str, closed_on: date) -> Application:
+        """Record the answer to an open application."""
+        current = self.get(app_id)
+        if current.closed_on is not None:
+            raise InputError(f"application {app_id} was closed on {current.closed_on}", field="id")
+        closed = parse_application({**current.as_dict(), "outcome": outcome, "closed_on": closed_on.isoformat()})
+        with self.store.transaction() as conn:
+            conn.execute(update(applications).where(applications.c.id == app_id)
+                         .values(outcome=closed.outcome, closed_on=closed.closed_on))
+        return self.get(app_id)
+
+    def extend(self, app_id: int) -> Application:
+        """Use the one extension of 20 working days."""
+        current = self.get(app_id)
+        if current.closed_on is not None:
+            raise InputError(f"application {app_id} is closed", field="id")
+        with self.store.transaction() as conn:
+            conn.execute(update(applications).where(applications.c.id == app_id).values(extended=1))
+        return self.get(app_id)
+
+    def get(self, app_id: int) -> Application:
+        rows = self._select(applications.c.id == app_id)
+        if not rows:
+            raise NotFound(f"no application with id {app_id}")
+        return rows[0]
+
+    def all(self) -> list[Application]:
+        return self._select(None)
+
+    def _select(self, where) -> list[Application]:
+        query = select(applications).order_by(applications.c.received_on, applications.c.id)
+        if where is not None:
+            query = query.where(where)
+        with reading(self.store.engine) as conn:
+            return [Application(r.id, r.received_on, r.applicant_type, r.reference or "", r.subject or "",
+                                bool(r.extended), r.outcome, r.closed_on) for r in conn.execute(query)]
+
+
+def read_applications(path: Path) -> list[Application]:
+    """Applications from a CSV (UTF-8, header row) or JSON Lines file; InputError naming the line and field."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror}", field="FILE") from None
+    except UnicodeDecodeError:
+        raise InputError(f"{path} is not UTF-8 text", field="FILE") from None
+    out = []
+    if path.suffix.lower() in (".jsonl", ".json"):
+        for n, line in enumerate(text.splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                raw = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise InputError(f"line {n}: not JSON ({exc.msg})", field="FILE") from None
+            if not isinstance(raw, dict):
+                raise InputError(f"line {n}: not an object", field="FILE")
+            out.append(parse_application(raw, f"line {n}"))
+    else:
+        for n, raw in enumerate(csv.DictReader(io.StringIO(text)), 2):
+            out.append(parse_application({k.strip(): v for k, v in raw.items() if k}, f"line {n}"))
+    return out
+
+
+def table3_counts(register: list[Application], year: int, template: str) -> dict[str, dict[str, list[int]]]:
+    """Table 三's cells for ``year``: row code → applicant type → ids of the applications counted there.
+
+    Each row is counted on its own, as an auditor would, so the identity 一 + 二 = 三（七） + 四 is a real check of
+    the register (a hand-edited row closed before it was received breaks it) rather than true by construction.
+    """
+    start, end = date(year, 1, 1), date(year, 12, 31)
+    cells: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
+    for a in register:
+        closed_in_year = a.closed_on is not None and start <= a.closed_on <= end
+        if start <= a.received_on <= end:
+            cells[shapes.ROW_NEW][a.applicant_type].append(a.id)
+        if a.received_on < start and (a.closed_on is None or a.closed_on >= start):
+            cells[shapes.ROW_CARRIED_IN][a.applicant_type].append(a.id)
+        if closed_in_year:
+            cells[shapes.outcome_row(a.outcome or "", template)][a.applicant_type].append(a.id)
+            cells[shapes.ROW_TOTAL][a.applicant_type].append(a.id)
+        if a.received_on <= end and (a.closed_on is None or a.closed_on > end):
+            cells[shapes.ROW_CARRIED_OUT][a.applicant_type].append(a.id)
+    return cells

@@ -1,0 +1,148 @@
+"""Assemble the whole report for a year: six sections, three tables, checks and warnings, from the ledger."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from ..errors import InputError
+from ..registers.appeals import AppealRegister, table4_counts
+from ..registers.applications import ApplicationRegister, table3_counts
+from ..tally import tally
+from . import checks, inspection, shapes, tables
+from .datafile import read_data_file
+from .ledger import per_month, publications
+from .narrative import markdown_blocks, missing_text, render_file
+from .paragraph import channel_paragraph
+from .settings import narrative_path, report_settings
+
+
+def report_title(year: int, config) -> str:
+    """The report's title as the template writes it (the preface quotes it in 《》)."""
+    return f"{year}年{config.office.name}政府信息公开工作年度报告"
+
+
+def build_report(store, config, year: int, *, template: str | None = None, now: datetime | None = None) -> dict[str, Any]:
+    """The report as data (the JSON format); renderers only lay it out."""
+    settings, base = report_settings(config)
+    template = template or settings.template or shapes.template_for(year)
+    if template not in shapes.TEMPLATES:
+        raise InputError(f"{template!r}: use 2019 or 2021", field="--template")
+    now = now or store.clock.now()
+    t = tally(store, config, year, with_items=True)
+    rows = publications(store, config, year)
+    data = read_data_file((base / settings.data_file) if settings.data_file else None, year)
+    register = ApplicationRegister(store).all()
+    appeals = AppealRegister(store).all()
+
+    table2 = tables.table2(template, data.get("table2", {}), _table2_ledger(t, settings, template))
+    if "table3" in data:
+        table3 = tables.table3(template, None, data["table3"], "data_file")
+    else:
+        table3 = tables.table3(template, table3_counts(register, year, template), None, "applications_register")
+    if "table4" in data:
+        table4 = tables.table4(None, data["table4"], "data_file")
+    else:
+        table4 = tables.table4(table4_counts(appeals, year), None, "appeals_register")
+
+    context = _context(t, config, table3, table4, year)
+    missing: list[str] = []
+
+    def part(name: str) -> list[dict[str, str]]:
+        path = narrative_path(settings, base, name)
+        blocks = render_file(path, context) if path else None
+        if blocks is None:
+            shown = _relative(path, base)
+            missing.append(shown)
+            return [{"kind": "missing", "text": missing_text(shown)}]
+        return blocks
+
+    preface_path = narrative_path(settings, base, "preface")
+    preface = (render_file(preface_path, context) if preface_path else None) or [{"kind": "p", "text": (
+        f"根据《中华人民共和国政府信息公开条例》规定，《{report_title(year, config)}》已经研究同意，现予公开发布。")}]
+    overview = part("overview")
+    if not any(context["channel_paragraph"] in b["text"] for b in overview):  # unless the office placed it
+        overview = [{"kind": "p", "text": context["channel_paragraph"]}] + overview
+    sections = [
+        _section(0, overview),
+        _section(1, [], table="二"),
+        _section(2, markdown_blocks(_applications_sentence(context, config)), table="三"),
+        _section(3, [], table="四"),
+        _section(4, part("problems")),
+        _section(5, part("other")),
+    ]
+    report_checks = (checks.ledger_checks(t, rows) + checks.table3_checks(table3, template)
+                     + checks.table4_checks(table4) + [checks.narrative_check(missing)])
+    warnings = (inspection.idle_warnings(rows, config, settings, year, now)
+                + (inspection.late_warnings(register, year) if table3["source"] == "applications_register" else [])
+                + inspection.unfilled_warning(table2.pop("unfilled")))
+    day = settings.date or _default_date(year, now, config)
+    return {
+        "year": year, "template": template, "title": report_title(year, config),
+        "office": config.office.name, "signature": settings.signature or config.office.name,
+        "date": day.isoformat(), "preface": preface[0]["text"],
+        "sections": sections,
+        "tables": {"二": table2, "三": table3, "四": table4},
+        "checks": report_checks, "warnings": warnings,
+        "tally": t,
+        "chart": {"months": list(range(1, 13)), "series": per_month(rows)},
+        "appendix": [{**r, "published_at": r["published_at"].isoformat()} for r in rows if r["counted"]],
+        "missing_narrative": missing,
+    }
+
+
+def _relative(path, base) -> str:
+    try:
+        return str(path.relative_to(base.resolve()))
+    except ValueError:
+        return str(path)
+
+
+def _default_date(year: int, now: datetime, config) -> date:
+    today = now.astimezone(config.tz).date()
+    return today if today.year > year else date(year + 1, 1, 15)
+
+
+def _section(index: int, blocks: list[dict[str, str]], table: str | None = None) -> dict[str, Any]:
+    return {"number": shapes.NUMERALS[index], "title": shapes.SECTION_TITLES[index],
+            "text": "\n\n".join(b["text"] for b in blocks), "blocks": blocks, "table": table}
+
+
+def _table2_ledger(t: dict[str, Any], settings, template: str) -> dict[str, dict[str, Any]]:
+    """Rows of Table 二 counted from items: distinct items of the mapped categories published this year."""
+    out = {}
+    for row, categories in settings.table2_categories.items():
+        name = row if any(row in b.rows for b in shapes.TABLE2[template]) else tables.LEDGER_ROW_ALIASES.get(row, row)
+        if name in ("规章", "规范性文件", "行政规范性文件"):
+            column = shapes.TABLE2_LEDGER_COLUMN[template]
+        elif name in ("行政许可", "行政处罚", "行政强制"):
+            column = shapes.TABLE2_DECISION_COLUMN[template]
+        else:
+            raise InputError(f"{row!r} cannot be counted from items (only "
+                             f"{'、'.join(sorted(shapes.TABLE2_LEDGER_ROWS))})", field=f"report.table2_categories.{row}")
+        ids = sorted({i for ch in t["channels"] if ch["count_in_report"]
+                      for c in categories for i in ch["items"].get(c, [])})
+        out[name] = {"column": column, "count": len(ids), "items": ids, "categories": list(categories)}
+    return out
+
+
+def _context(t, config, table3, table4, year: int) -> dict[str, Any]:
+    """What narrative placeholders can use."""
+    t3 = {r["key"]: r["values"]["总计"] for r in table3["rows"]}
+    channel = {ch["channel"]: {"total": ch["total"], "by_category": dict(ch["by_category"]),
+                               "name": ch["display_name"], "retracted": ch["retracted"]} for ch in t["channels"]}
+    return {
+        "year": year, "office": config.office.name, "short_name": config.office.short_name,
+        "publications": t["publications"], "distinct_items": t["distinct_items"], "channel": channel,
+        "channel_paragraph": channel_paragraph(t, config),
+        "applications": {"received": t3[shapes.ROW_NEW], "carried_in": t3[shapes.ROW_CARRIED_IN],
+                         "closed": t3[shapes.ROW_TOTAL], "carried_out": t3[shapes.ROW_CARRIED_OUT]},
+        "appeals": {r["label"]: r["values"]["总计"] for r in table4["rows"]},
+    }
+
+
+def _applications_sentence(context: dict[str, Any], config) -> str:
+    a = context["applications"]
+    text = (f"{context['year']}年，{config.office.short_name}新收政府信息公开申请{a['received']}件，"
+            f"上年结转{a['carried_in']}件，本年度办结{a['closed']}件，结转下年度继续办理{a['carried_out']}件。")
+    return text

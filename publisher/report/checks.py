@@ -1,0 +1,88 @@
+"""The report's arithmetic rules. A failed rule stops rendering (exit 3) and fails ``report --check`` (exit 1)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import Refused
+from . import shapes
+
+RULE_CATEGORY_SUMS = "category-sums"
+RULE_PUBLICATIONS = "publications-sum"
+RULE_APPENDIX = "appendix-matches-tally"
+RULE_TABLE3_IDENTITY = "table3-identity"
+RULE_TABLE3_TOTALS = "table3-totals"
+RULE_TABLE4_TOTALS = "table4-totals"
+RULE_NARRATIVE = "narrative-present"
+BLOCKING = {RULE_CATEGORY_SUMS, RULE_PUBLICATIONS, RULE_APPENDIX, RULE_TABLE3_IDENTITY, RULE_TABLE3_TOTALS,
+            RULE_TABLE4_TOTALS}
+
+
+class RuleRefused(Refused):
+    """The figures break a rule of the report; the CLI exits 3 naming it."""
+
+    def __init__(self, failed: list[dict[str, Any]]):
+        self.failed = failed
+        super().__init__(", ".join(c["rule"] for c in failed),
+                         "; ".join(f"rule {c['rule']}: {c['detail']}" for c in failed))
+
+
+def _check(rule: str, problems: list[str], ok_detail: str) -> dict[str, Any]:
+    return {"rule": rule, "ok": not problems, "detail": "; ".join(problems) if problems else ok_detail}
+
+
+def ledger_checks(t: dict[str, Any], appendix: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Category sums equal each channel's total; the channels add up to the publications; the appendix agrees."""
+    sums = [f"{ch['display_name']}: categories add up to {sum(ch['by_category'].values())}, total is {ch['total']}"
+            for ch in t["channels"] if sum(ch["by_category"].values()) != ch["total"]]
+    counted = [ch for ch in t["channels"] if ch["count_in_report"]]
+    total = sum(ch["total"] for ch in counted)
+    pubs = [] if total == t["publications"] else [f"channels add up to {total}, publications are {t['publications']}"]
+    rows = sum(1 for r in appendix if r["counted"])
+    listed = [] if rows == t["publications"] else [f"the appendix lists {rows} publications, the tally {t['publications']}"]
+    return [_check(RULE_CATEGORY_SUMS, sums, "每个渠道的分类合计等于其发布总数"),
+            _check(RULE_PUBLICATIONS, pubs, f"各渠道合计{total}条"),
+            _check(RULE_APPENDIX, listed, f"附录逐条列出{rows}条")]
+
+
+def table3_checks(table: dict[str, Any], template: str) -> list[dict[str, Any]]:
+    """一 + 二 = 三(七) + 四 in every column; （七）总计 is the sum of the outcomes; 总计 is the sum of the six columns."""
+    rows = {r["key"]: r["values"] for r in table["rows"]}
+    codes = [o.code for o in shapes.outcomes(template)]
+    identity, totals = [], []
+    for column in shapes.TABLE3_COLUMNS:
+        left = rows[shapes.ROW_NEW][column] + rows[shapes.ROW_CARRIED_IN][column]
+        right = rows[shapes.ROW_TOTAL][column] + rows[shapes.ROW_CARRIED_OUT][column]
+        if left != right:
+            identity.append(f"column {column}: 一+二 = {left}, 三（七）+四 = {right}")
+        outcome_sum = sum(rows[c][column] for c in codes)
+        if outcome_sum != rows[shapes.ROW_TOTAL][column]:
+            totals.append(f"column {column}: outcomes add up to {outcome_sum}, （七）总计 is {rows[shapes.ROW_TOTAL][column]}")
+    for r in table["rows"]:
+        six = sum(r["values"][t] for t in shapes.APPLICANT_TYPES)
+        if six != r["values"]["总计"]:
+            totals.append(f"row {r['label']}: columns add up to {six}, 总计 is {r['values']['总计']}")
+    return [_check(RULE_TABLE3_IDENTITY, identity, shapes.TABLE3_CHECK_NOTE),
+            _check(RULE_TABLE3_TOTALS, totals, "（七）总计与总计列均为各项之和")]
+
+
+def table4_checks(table: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each 总计 of Table 四 equals the sum of its four results."""
+    problems = []
+    for r in table["rows"]:
+        four = sum(r["values"][c] for c in shapes.APPEAL_RESULTS)
+        if four != r["values"]["总计"]:
+            problems.append(f"{r['label']}: results add up to {four}, 总计 is {r['values']['总计']}")
+    return [_check(RULE_TABLE4_TOTALS, problems, "每个总计等于四项结果之和")]
+
+
+def narrative_check(missing: list[str]) -> dict[str, Any]:
+    """Every narrative file the report needs exists."""
+    return _check(RULE_NARRATIVE, [f"missing {m}" for m in missing], "各节说明文字齐全")
+
+
+def refuse_if_broken(checks: list[dict[str, Any]]) -> None:
+    """Raise RuleRefused when a blocking rule failed."""
+    failed = [c for c in checks if not c["ok"] and c["rule"] in BLOCKING]
+    if failed:
+        raise RuleRefused(failed)

@@ -1,0 +1,63 @@
+"""Warnings for the office to explain in section 五: idle channels and columns, late answers, unfilled cells."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from .settings import ReportSettings, idle_limit
+
+DEFAULT_NEW_MEDIA_LIMIT = "14d"  # new-media accounts: two weeks without a post fails an inspection
+
+
+def idle_warnings(rows: list[dict[str, Any]], config, settings: ReportSettings, year: int,
+                  now: datetime) -> list[str]:
+    """Gaps longer than the configured limit between publications of a channel or a category (office time)."""
+    tz = config.tz
+    start = datetime(year, 1, 1, tzinfo=tz)
+    end = min(datetime(year + 1, 1, 1, tzinfo=tz), now.astimezone(tz))
+    if end <= start:
+        return []
+    limits: list[tuple[str, str, str]] = []  # (what, key, limit)
+    channels = dict(settings.idle.channels)
+    for name, ch in config.channels.items():
+        if ch.count_in_report and ch.type == "wechat":
+            channels.setdefault(name, DEFAULT_NEW_MEDIA_LIMIT)
+    limits += [("channel", name, text) for name, text in channels.items()]
+    limits += [("category", name, text) for name, text in settings.idle.categories.items()]
+    out = []
+    for what, key, text in limits:
+        limit = idle_limit(text)
+        times = sorted(r["published_at"] for r in rows if (r["channel"] if what == "channel" else r["category"]) == key)
+        if what == "channel":
+            label = (config.channels[key].display_name if key in config.channels else None) or key
+        else:
+            label = f"“{key}”栏目"
+        for gap_start, gap_end in _gaps([start] + times + [end]):
+            if gap_end - gap_start > limit:
+                out.append(f"{label}自{gap_start:%Y-%m-%d}至{gap_end:%Y-%m-%d}连续{(gap_end - gap_start).days}天未更新"
+                           f"（检查标准：{limit.days}天）")
+    return out
+
+
+def _gaps(points: list[datetime]):
+    return zip(points, points[1:])
+
+
+def late_warnings(register, year: int) -> list[str]:
+    """Applications answered after their deadline in ``year``, or open past it at year end."""
+    end = date(year, 12, 31)
+    out = []
+    for a in register:
+        if a.closed_on is not None and a.closed_on.year == year and a.closed_on > a.due_on:
+            out.append(f"依申请公开第{a.id}号（{a.received_on}收到）于{a.closed_on}答复，超过期限{a.due_on}")
+        elif (a.closed_on is None or a.closed_on > end) and a.received_on <= end and a.due_on < end:
+            out.append(f"依申请公开第{a.id}号（{a.received_on}收到）年底仍未答复，已超过期限{a.due_on}")
+    return out
+
+
+def unfilled_warning(cells: list[str]) -> list[str]:
+    """Table 二 cells with no source (written as 0)."""
+    return [f"表二以下单元格没有数据来源，按0填写：{'、'.join(cells)}"] if cells else []
+
+

@@ -1,0 +1,50 @@
+"""One entry point for every format: md, html, pdf, docx, json, csv."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+FORMATS = ("md", "html", "pdf", "docx", "json", "csv")
+BINARY = ("pdf", "docx")
+SUFFIXES = {"md": "md", "markdown": "md", "html": "html", "htm": "html", "pdf": "pdf", "docx": "docx",
+            "json": "json", "csv": "csv"}
+CSV_COLUMNS = ("item_id", "title", "category", "channel", "published_at", "url", "imported")
+
+
+def render(report: dict[str, Any], fmt: str) -> bytes:
+    """The report in ``fmt`` as bytes."""
+    if fmt == "json":
+        return (json.dumps(report, ensure_ascii=False, indent=2) + "\n").encode()
+    if fmt == "csv":
+        return render_csv(report)
+    if fmt == "md":
+        from .render_md import render_md
+
+        return render_md(report).encode()
+    if fmt == "html":
+        from .render_html import render_html
+
+        return render_html(report).encode()
+    if fmt == "pdf":
+        from .render_html import render_pdf
+
+        return render_pdf(report)
+    if fmt == "docx":
+        from .render_docx import render_docx
+
+        return render_docx(report)
+    raise ValueError(f"unknown format {fmt!r}")
+
+
+def render_csv(report: dict[str, Any]) -> bytes:
+    """The auditor's appendix: every counted publication, one row per item and channel (UTF-8 with BOM for Excel)."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(["条目编号", "标题", "类别", "渠道", "发布时间", "网址", "导入（补录）"])
+    for r in report["appendix"]:
+        writer.writerow([r["item_id"], r["title"], r["category"], r["display_name"],
+                         r["published_at"][:19].replace("T", " "), r["url"], "是" if r["imported"] else "否"])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
