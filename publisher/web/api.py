@@ -27,9 +27,8 @@ ERRORS = {code: {"description": text, "content": {"application/json": {"example"
     "error": {"code": "…", "message": "…", "field": None}}}}}
     for code, text in ((401, "未登录"), (403, "规则或权限不允许"), (404, "不存在（或属于其他单位）"),
                        (409, "状态冲突"), (422, "输入有误（field 指出字段）"))}
-REPORT_FORMATS = ("md", "html", "json", "docx")
-MEDIA = {"md": "text/markdown; charset=utf-8", "html": "text/html; charset=utf-8",
-         "json": "application/json", "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
+MEDIA = {"md": "text/markdown; charset=utf-8", "html": "text/html; charset=utf-8", "pdf": "application/pdf",
+         "json": "application/json", "csv": "text/csv; charset=utf-8", "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
 
 ID_MAX = 2_147_483_647
 ItemId = Annotated[int, Path(ge=1, le=ID_MAX)]
@@ -267,13 +266,12 @@ def get_audit(request: Request, actor: User, item: Annotated[int | None, Query(g
 @router.get("/reports/{year}", responses=ERRORS, summary="年度报告材料下载",
             response_class=Response)
 def get_report(request: Request, actor: User, year: Annotated[int, Path(ge=1900, le=9998)],
-               format: Literal["md", "html", "json", "docx"] = "md") -> Response:
-    if not 1900 <= year <= 9998:
-        raise InputError("between 1900 and 9998", field="year")
-    from ..report import render
+               format: Literal["md", "html", "pdf", "docx", "json", "csv"] = "md") -> Response:
+    from ..report.build import build_report
+    from ..report.render import render
 
     app = console_of(request).app
-    data = render(tally(app.store, app.config, year), app.config, format)
+    data = render(build_report(app.store, app.config, year), format)
     return Response(data, media_type=MEDIA[format],
                     headers={"Content-Disposition": f'attachment; filename="report-{year}.{format}"'})
 
