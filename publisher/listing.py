@@ -122,7 +122,8 @@ def list_items(engine, tz: ZoneInfo, filters: Filters, *, page: int = 1, per_pag
 
 
 def month_schedule(engine, tz: ZoneInfo, office: str | None, year: int, month: int) -> dict[int, list[dict]]:
-    """Active items scheduled in a local month, by day of month (for the calendar)."""
+    """Active items scheduled in a local month, by day of month (for the calendar; the first 500 by time —
+    :func:`month_total` says how many there are)."""
     start = date(year, month, 1)
     end = date(year + (month == 12), month % 12 + 1, 1) - timedelta(days=1)
     found = list_items(engine, tz, Filters(office=office, since=start, until=end), per_page=PER_PAGE_MAX,
@@ -133,3 +134,10 @@ def month_schedule(engine, tz: ZoneInfo, office: str | None, year: int, month: i
             continue
         days.setdefault(row["publish_at"].astimezone(tz).day, []).append(row)
     return days
+
+
+def month_total(engine, tz: ZoneInfo, office: str | None, year: int, month: int) -> int:
+    """How many items (any state) are scheduled in a local month."""
+    start = date(year, month, 1)
+    end = date(year + (month == 12), month % 12 + 1, 1) - timedelta(days=1)
+    return list_items(engine, tz, Filters(office=office, since=start, until=end), per_page=1)["total"]

@@ -23,7 +23,7 @@ from ..db import reading
 from ..editing import edit_item
 from ..errors import InputError, NotFound, PublisherError, Refused
 from ..gate_check import check_stored_item, mask_stored_item
-from ..listing import Filters, list_items, month_schedule, parse_date
+from ..listing import PER_PAGE_MAX, Filters, list_items, month_schedule, month_total, parse_date
 from ..queue import ItemRequest, insert, parse_time, prepare
 from ..tally import tally
 from ..users import Actor, Role, add_user, list_users, set_disabled, set_password
@@ -165,7 +165,9 @@ def calendar_page(request: Request, month: str = ""):
     weeks = calendar.Calendar(firstweekday=0).monthdayscalendar(year, mon)
     prev = date(year - (mon == 1), (mon - 2) % 12 + 1, 1)
     nxt = date(year + (mon == 12), mon % 12 + 1, 1)
-    return _page(request, "calendar.html", actor, first=first, weeks=weeks, days=days, today=today,
+    total = month_total(app.store.engine, app.config.tz, actor.office, year, mon)
+    return _page(request, "calendar.html", actor, first=first, weeks=weeks, days=days, today=today, total=total,
+                 capped=total > PER_PAGE_MAX,
                  prev=f"{prev:%Y-%m}", next=f"{nxt:%Y-%m}")
 
 
