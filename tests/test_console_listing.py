@@ -4,7 +4,7 @@ on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 
 import pytest
 from click.testing import CliRunner

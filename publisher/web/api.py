@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, UploadFile
 from fastapi.responses import Response
@@ -13,14 +12,14 @@ from .. import audit, review
 from ..actions import retract_item, retry_item, settle_item
 from ..db import reading
 from ..editing import edit_item
-from ..errors import InputError, Refused
+from ..errors import InputError
 from ..gate_check import check_stored_item, mask_stored_item
 from ..listing import Filters, list_items, parse_date
 from ..queue import ItemRequest, insert, parse_time, prepare
 from ..tally import tally
 from ..users import Actor
 from . import views
-from .server import ApiError, as_json, console_of
+from .server import as_json, console_of
 
 router = APIRouter(prefix="/api", tags=["api"])
 ERRORS = {code: {"description": text, "content": {"application/json": {"example": {

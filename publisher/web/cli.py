@@ -18,8 +18,12 @@ def serve(obj, host: str, port: int, secure_cookies: bool | None, proxy_headers:
 
     from .server import create_app
 
+    from ..users import count_users
+
     app = obj.app()
     web = create_app(app, secure_cookies=secure_cookies)
+    if not count_users(app.store):
+        click.echo("no users yet: add one with `publisher user add NAME --role admin --password-stdin`", err=True)
     sweeper = None
     if app.config.notify.webhooks or app.config.notify.smtp:
         from ..notify import SweepThread

@@ -12,12 +12,11 @@ from typing import Any
 from sqlalchemy import and_, func, select
 
 from .. import review
-from ..adapter import Attachment, ItemView
+from ..adapter import ItemView
 from ..app import App
 from ..content import plain_text
 from ..db import reading
 from ..schema import deliveries, item_revisions, items, review_decisions
-from ..store import build_item_view
 from ..tally import year_bounds
 from ..users import Actor
 
