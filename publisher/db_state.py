@@ -139,8 +139,9 @@ class ChannelHolds:
     def __init__(self, store, clock: Clock):
         self.store = store
         self.clock = clock
-        self._seen: dict[str, datetime] = {}  # holds this process knows of, so its own threads stop at once
-        self._lock = threading.Lock()
+        # holds this process knows of (shared by every dispatcher on the same database), so its threads stop at once
+        self._seen = _SEEN.setdefault(str(store.engine.url), {})
+        self._lock = _SEEN_LOCK
 
     def hold(self, channel: str, until: datetime, reason: str, actor: str) -> bool:
         """Hold ``channel`` until ``until``; False when it was already held at least that long."""
@@ -178,4 +179,6 @@ class ChannelHolds:
         return row.until if row.until > now else None
 
 
+_SEEN: dict[str, dict[str, datetime]] = {}
+_SEEN_LOCK = threading.Lock()
 _PAUSE = select(channel_pauses.c.until).where(channel_pauses.c.channel == bindparam("channel"))
