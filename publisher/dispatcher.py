@@ -307,6 +307,8 @@ class Dispatcher:
         except Exception as exc:  # look-up failed: stay in doubt, try the look-up again later
             if scope.refused_until is not None:
                 return self._held(claim, S.IN_DOUBT, scope.refused_until)
+            if isinstance(exc, RetryableError) and not isinstance(exc, StillProcessing) and exc.retry_after:
+                self._hold(claim, exc)
             return self._finish(claim, S.IN_DOUBT, "in_doubt", error=f"look-up failed: {_describe(exc)}",
                                 next_at=self.clock.now() + timedelta(seconds=self._delay(claim, exc)))
         if receipt is not None:
@@ -361,7 +363,7 @@ class Dispatcher:
         except Exception as exc:
             if scope.refused_until is not None:
                 return self._held(claim, S.PUBLISHED, scope.refused_until)
-            if isinstance(exc, RetryableError) and exc.retry_after:
+            if isinstance(exc, RetryableError) and not isinstance(exc, StillProcessing) and exc.retry_after:
                 self._hold(claim, exc)
             return self._finish(claim, S.PUBLISHED, "retract_retry",
                                 error=f"retraction failed, will retry: {_describe(exc)}",

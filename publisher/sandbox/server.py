@@ -349,6 +349,13 @@ class _Server(ThreadingHTTPServer):
         self.verbose = verbose
         super().__init__(address, _Handler)
 
+    def handle_error(self, request, client_address) -> None:
+        import sys
+
+        if isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError)):
+            return  # the client went away (killed, or it gave up waiting): nothing to report
+        super().handle_error(request, client_address)
+
 
 class EmulatorServer:
     """Serve one emulator on loopback in a background thread; use as a context manager."""
