@@ -13,7 +13,7 @@ import os
 import shutil
 import sqlite3
 import subprocess
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import select
@@ -70,6 +70,11 @@ def restore(config: Config, source: Path, *, clock=None) -> int:
             partial.unlink(missing_ok=True)
     else:
         _pg_tool("pg_restore", "--clean", "--if-exists", "--no-owner", "--dbname", _libpq(url), str(source))
+    return mark_restored_database(config, clock=clock)
+
+
+def mark_restored_database(config: Config, *, clock=None) -> int:
+    """Open the configured database (just restored) and mark what it had not settled in doubt."""
     store = Store.open(config.database_url, clock)
     try:
         return mark_restored(store, config, actor="restore")
@@ -126,7 +131,3 @@ def _pg_tool(name: str, *args: str) -> None:
     if done.returncode != 0:
         raise PublisherError(f"{name} failed: {(done.stderr or done.stdout).strip().splitlines()[-1:]}")
 
-
-def stamp() -> str:
-    """A file-name friendly UTC time stamp, for default backup names."""
-    return datetime.utcnow().strftime("%Y%m%dT%H%M%SZ")

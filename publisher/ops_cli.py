@@ -18,15 +18,23 @@ def backup_cmd(obj, file: str) -> None:
 
 
 @click.command("restore")
-@click.argument("file", type=click.Path(dir_okay=False))
+@click.argument("file", type=click.Path(dir_okay=False), required=False)
+@click.option("--in-place", is_flag=True,
+              help="the database was restored by other means (pg_restore, a snapshot): only mark it as restored")
 @click.option("--yes", is_flag=True, help="replace the configured database without asking")
 @click.pass_obj
-def restore_cmd(obj, file: str, yes: bool) -> None:
+def restore_cmd(obj, file: str | None, in_place: bool, yes: bool) -> None:
     """Replace the database with FILE (stop every daemon first); what it had not settled is looked up first."""
-    from .backup import restore
+    from .backup import mark_restored_database, restore
+    from .errors import InputError
 
     config = obj.config()
-    if not yes:
-        click.confirm(f"Replace the database of {config.path} with {file}? Stop every daemon first.", abort=True)
-    marked = restore(config, Path(file))
-    click.echo(f"restored {file}; {marked} unsettled deliveries will be looked up before anything is sent")
+    if in_place == bool(file):
+        raise InputError("give a backup FILE, or --in-place for a database restored by other means", field="FILE")
+    if in_place:
+        marked = mark_restored_database(config)
+    else:
+        if not yes:
+            click.confirm(f"Replace the database of {config.path} with {file}? Stop every daemon first.", abort=True)
+        marked = restore(config, Path(file))
+    click.echo(f"restored; {marked} unsettled deliveries will be looked up before anything is sent")

@@ -78,6 +78,8 @@ def test_backup_and_restore_commands(tmp_path, sqlite_url, site):
     assert again.exit_code == 2 and "exists" in again.output
     restored = runner.invoke(main, [*base, "restore", str(copy), "--yes"])
     assert restored.exit_code == 0 and "1 unsettled deliveries will be looked up" in restored.output
+    assert runner.invoke(main, [*base, "restore"]).exit_code == 2  # neither FILE nor --in-place
+    assert "1 unsettled" in runner.invoke(main, [*base, "restore", "--in-place"]).output
     shown = runner.invoke(main, [*base, "item", "show", "1", "--json"])
     assert '"status": "in_doubt"' in shown.output
     junk = tmp_path / "junk.db"
