@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, select
 
 from .adapter import Channel, DeliveryContext
 from .app import App
 from .db import reading
+from .delivery_lifecycle import DeliveryStatus as S, event, move
 from .errors import ChannelError
 from .schema import deliveries
 
@@ -25,7 +26,7 @@ def reconcile(app: App, channel: str | None = None) -> list[dict]:
             continue
         with reading(app.store.engine) as conn:
             rows = conn.execute(select(deliveries).where(and_(
-                deliveries.c.channel == name, deliveries.c.status == "published",
+                deliveries.c.channel == name, deliveries.c.status == S.PUBLISHED.value,
                 deliveries.c.lease_owner.is_(None)))).all()
         for row in rows:
             with reading(app.store.engine) as conn:
@@ -45,11 +46,10 @@ def reconcile(app: App, channel: str | None = None) -> list[dict]:
 
 
 def _record(app: App, row, reason: str) -> None:
+    now = app.clock.now()
     with app.store.transaction() as conn:
-        done = conn.execute(update(deliveries).where(and_(
-            deliveries.c.id == row.id, deliveries.c.version == row.version)).values(
-            status="retracted", last_error=reason, version=row.version + 1, updated_at=app.clock.now())).rowcount
-        if done:
-            app.store.event(conn, "removed_on_platform", actor=app.actor, item_id=row.item_id, delivery_id=row.id,
-                            channel=row.channel, reason=reason)
-            log.warning("item %s was removed from %s: %s", row.item_id, row.channel, reason)
+        done = move(conn, row.id, current=row.status, to=S.RETRACTED, version=row.version, last_error=reason,
+                    updated_at=now, event=event("removed_on_platform", actor=app.actor, at=now, item_id=row.item_id,
+                                                channel=row.channel, reason=reason))
+    if done:
+        log.warning("item %s was removed from %s: %s", row.item_id, row.channel, reason)
