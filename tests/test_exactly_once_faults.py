@@ -64,6 +64,7 @@ def test_every_item_published_once_through_5xx_timeouts_gateway_errors_and_429(d
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)
 @pytest.mark.parametrize("site_class", SITES)
 def test_every_item_published_once_through_faults_full_size(db_url, make_app, clock, site_class):
     _proof(db_url, make_app, clock, site_class, items=int(os.environ.get("PUBLISHER_PROOF_ITEMS", 300)), seed=11)

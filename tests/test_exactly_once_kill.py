@@ -128,6 +128,7 @@ def test_kill_9_at_random_moments_leaves_each_item_once_on_every_site(tmp_path, 
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)
 def test_kill_9_twenty_times_during_300_items_leaves_each_item_once_on_every_site(tmp_path, sqlite_url, sites):
     _proof(tmp_path, sqlite_url, sites, items=int(os.environ.get("PUBLISHER_PROOF_ITEMS", 300)), kills=20, seed=2)
 
@@ -157,5 +158,6 @@ def test_three_daemons_on_postgresql_one_killed_mid_run_publish_each_item_once(t
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)
 def test_three_daemons_on_postgresql_one_killed_mid_run_300_items(tmp_path, pg_url, sites):
     _three_daemons_one_killed(tmp_path, pg_url, sites, items=300)
