@@ -244,10 +244,9 @@ class Dispatcher:
         claimed = event("claimed", actor=self.worker_id, at=now, item_id=row.item_id, channel=row.channel,
                         action=action, previous=row.status)
         taken = move(conn, row.id, current=row.status, to=status, version=row.version, event=claimed,
-                     **{
-                         "lease_owner": self.worker_id, "lease_expires_at": now + self.lease, "updated_at": now,
-                         "attempts": attempts, "in_flight_until": in_flight_until,
-                         "first_attempt_at": (row.first_attempt_at or now) if moving else row.first_attempt_at})
+                     lease_owner=self.worker_id, lease_expires_at=now + self.lease, updated_at=now,
+                     attempts=attempts, in_flight_until=in_flight_until,
+                     first_attempt_at=(row.first_attempt_at or now) if moving else row.first_attempt_at)
         if not taken:
             return None  # another worker claimed it first
         base = {"at": now, "item_id": row.item_id, "delivery_id": row.id, "channel": row.channel, "actor": self.worker_id}
@@ -307,8 +306,7 @@ class Dispatcher:
         except Exception as exc:  # look-up failed: stay in doubt, try the look-up again later
             if scope.refused_until is not None:
                 return self._held(claim, S.IN_DOUBT, scope.refused_until)
-            if isinstance(exc, RetryableError) and not isinstance(exc, StillProcessing) and exc.retry_after:
-                self._hold(claim, exc)
+            self._hold(claim, scope, exc)
             return self._finish(claim, S.IN_DOUBT, "in_doubt", error=f"look-up failed: {_describe(exc)}",
                                 next_at=self.clock.now() + timedelta(seconds=self._delay(claim, exc)))
         if receipt is not None:
@@ -340,8 +338,7 @@ class Dispatcher:
         except RetryableError as exc:
             if scope.refused_until is not None:
                 return self._held(claim, S.FAILED, scope.refused_until, uncount=True)
-            if exc.retry_after:
-                self._hold(claim, exc)
+            self._hold(claim, scope, exc)
             return self._failed(claim, exc)
         except Exception as exc:  # an adapter bug: after a request went out the outcome is unknown
             log.exception("adapter %s raised unexpectedly for delivery %s", claim.channel, claim.id)
@@ -363,8 +360,7 @@ class Dispatcher:
         except Exception as exc:
             if scope.refused_until is not None:
                 return self._held(claim, S.PUBLISHED, scope.refused_until)
-            if isinstance(exc, RetryableError) and not isinstance(exc, StillProcessing) and exc.retry_after:
-                self._hold(claim, exc)
+            self._hold(claim, scope, exc)
             return self._finish(claim, S.PUBLISHED, "retract_retry",
                                 error=f"retraction failed, will retry: {_describe(exc)}",
                                 next_at=self.clock.now() + timedelta(seconds=self._delay(claim, exc)))
@@ -392,10 +388,16 @@ class Dispatcher:
         return self._finish(claim, S.IN_DOUBT, "in_doubt", error=error, in_flight_until=in_flight_until,
                             next_at=now + timedelta(seconds=self.retry.in_doubt_delay))
 
-    def _hold(self, claim: Claim, exc: RetryableError) -> None:
-        """A Retry-After answer: no worker or daemon sends to the channel until then."""
-        until = self.clock.now() + timedelta(seconds=float(exc.retry_after))
-        if self.holds.hold(claim.channel, until, f"Retry-After {exc.retry_after:g}s: {exc}", self.worker_id):
+    def _hold(self, claim: Claim, scope: RequestScope, exc: Exception) -> None:
+        """The channel answered with Retry-After (429/503): no worker or daemon sends to it until then.
+
+        Only the channel's own header holds the channel; an adapter's "look again later" paces one delivery.
+        """
+        if not scope.retry_after:
+            return
+        until = self.clock.now() + timedelta(seconds=scope.retry_after)
+        if self.holds.hold(claim.channel, until, f"Retry-After {scope.retry_after:g}s: {_describe(exc)}",
+                           self.worker_id):
             log.warning("channel %s held until %s (Retry-After)", claim.channel, until)
 
     def _held(self, claim: Claim, status: str, until: datetime, *, uncount: bool = False) -> str:

@@ -122,6 +122,7 @@ class RequestScope:
         self.sent = 0  # requests that may have reached the channel
         self.in_flight_until: datetime | None = None  # the latest (start + timeout) of those requests
         self.refused_until: datetime | None = None  # set when a request was refused because of a hold
+        self.retry_after: float | None = None  # seconds the channel itself asked for (429/503 + Retry-After)
 
     def before_request(self, url: str) -> None:
         """Refuse to start a request while the channel is held."""
@@ -142,6 +143,13 @@ class RequestScope:
     def not_sent(self) -> None:
         """The request just started never left (connection refused, connect timeout)."""
         self.sent -= 1
+
+    def answered(self, response: requests.Response) -> None:
+        """Note a Retry-After the channel sent with a 429 or 503: it holds the whole channel."""
+        if response.status_code in (429, 503):
+            seconds = retry_after_seconds(response.headers.get("Retry-After"), self.now())
+            if seconds and (self.retry_after is None or seconds > self.retry_after):
+                self.retry_after = seconds
 
 
 _scope = threading.local()
@@ -175,7 +183,7 @@ def send(session: requests.Session, method: str, url: str, *, timeout: float, **
         scope.before_request(url)
         scope.started(timeout)
     try:
-        return session.request(method, url, timeout=timeout, **kwargs)
+        response = session.request(method, url, timeout=timeout, **kwargs)
     except requests.exceptions.ConnectTimeout as exc:
         if scope is not None:
             scope.not_sent()
@@ -188,6 +196,9 @@ def send(session: requests.Session, method: str, url: str, *, timeout: float, **
         if scope is not None:
             scope.not_sent()
         raise RetryableError(f"cannot connect to {_origin(url)}: {_reason(exc)}") from exc
+    if scope is not None:
+        scope.answered(response)
+    return response
 
 
 def raise_for_transient_status(response: requests.Response) -> None:

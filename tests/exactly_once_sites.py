@@ -71,7 +71,8 @@ def cms_block(server) -> dict:
 
 def wechat_block(server) -> dict:
     return {"type": "wechat", "display_name": "微信公众号", "api_base": server.url, "appid": WECHAT_APPID,
-            "secret": WECHAT_SECRET, "author": "测试住建", "cover_color": "#1f4e8c", "timeout": 2, "concurrency": 2}
+            "secret": WECHAT_SECRET, "author": "测试住建", "cover_color": "#1f4e8c", "timeout": 2, "concurrency": 2,
+            "poll_interval": 0.5, "lookup_settle_seconds": 3}
 
 
 def site_block(server) -> dict:
@@ -123,3 +124,31 @@ def ledger(app) -> dict[tuple[int, str], str]:
     with reading(app.store.engine) as conn:
         return {(r.item_id, r.channel): r.status
                 for r in conn.execute(select(deliveries.c.item_id, deliveries.c.channel, deliveries.c.status))}
+
+
+def waiting_for_operator(app) -> list[tuple[int, str]]:
+    """(item, channel) of deliveries an operator must check."""
+    from sqlalchemy import select
+
+    from publisher.db import reading
+    from publisher.schema import deliveries
+
+    with reading(app.store.engine) as conn:
+        return [(r.item_id, r.channel) for r in conn.execute(
+            select(deliveries.c.item_id, deliveries.c.channel).where(deliveries.c.waiting_for == "operator"))]
+
+
+def act_as_operator(app, on_site) -> int:
+    """Do what the README tells an operator: ``item settle`` what is on the channel, ``item retry`` what is not.
+
+    ``on_site(item_id, channel)`` says whether the channel has the item. Returns how many needed a person.
+    """
+    from publisher.actions import retry_item, settle_item
+
+    waits = waiting_for_operator(app)
+    for item_id, channel in waits:
+        if on_site(item_id, channel):
+            settle_item(app, item_id, channel, url=None, external_id="checked by hand")
+        else:
+            retry_item(app, item_id, channel)
+    return len(waits)
