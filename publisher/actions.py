@@ -7,8 +7,9 @@ from datetime import datetime
 from sqlalchemy import and_, select, update
 
 from .app import App
-from .dispatcher import Dispatcher, RunStats, parked
 from .db import reading
+from .delivery_lifecycle import DeliveryStatus as S, WaitingFor, event, move
+from .dispatcher import Dispatcher, RunStats
 from .errors import InputError, Refused
 from .review import item_in_office
 from .users import Actor
@@ -37,15 +38,13 @@ def retract_item(app: App, item_id: int, reason: str = "", *, actor: Actor | Non
                 status="retracted", retracted_at=now, retract_reason=reason or None))
         store.event(conn, "retract_requested", actor=actor.name, item_id=item_id, reason=reason or None)
         for d in conn.execute(select(deliveries).where(deliveries.c.item_id == item_id)).all():
-            if d.status == "retracted":
+            if d.status == S.RETRACTED:
                 continue
-            cancelled = d.status in ("pending", "failed", "dead") and d.lease_owner is None and conn.execute(
-                update(deliveries).where(and_(deliveries.c.id == d.id, deliveries.c.version == d.version))
-                .values(status="retracted", version=d.version + 1, updated_at=now, retract_requested=True)).rowcount
-            if cancelled:
-                store.event(conn, "retracted", actor=actor.name, item_id=item_id, delivery_id=d.id, channel=d.channel,
-                            reason="never published")
-            else:  # in flight or published, or claimed by another daemon since we read it: take it down after
+            cancelled = d.status in (S.PENDING, S.FAILED, S.DEAD) and d.lease_owner is None and move(
+                conn, d.id, current=d.status, to=S.RETRACTED, version=d.version, updated_at=now,
+                retract_requested=True, event=event("retracted", actor=actor.name, at=now, item_id=item_id,
+                                                    channel=d.channel, reason="never published"))
+            if not cancelled:  # in flight or published, or claimed by another daemon since we read it: take it down after
                 conn.execute(update(deliveries).where(deliveries.c.id == d.id).values(
                     retract_requested=True, next_attempt_at=now, updated_at=now))
     dispatcher = Dispatcher(app)
@@ -75,24 +74,24 @@ def retry_item(app: App, item_id: int, channel: str | None = None, *, actor: Act
         for d in rows:
             if channel and d.channel != channel:
                 continue
-            if d.status in ("dead", "failed", "in_doubt") and d.lease_owner is None:
-                if d.status != "in_doubt":
-                    values = {"status": "pending"}
-                elif parked(d.next_attempt_at, now):
+            if d.status in (S.DEAD, S.FAILED, S.IN_DOUBT) and d.lease_owner is None:
+                values: dict = {}
+                if d.status != S.IN_DOUBT:
+                    to = S.PENDING
+                elif d.waiting_for == WaitingFor.OPERATOR:
                     # the channel could not look it up, so an operator has checked it by hand:
                     # start afresh instead of resuming the doubtful attempt
-                    values = {"status": "pending", "checkpoint": {}}
+                    to, values = S.PENDING, {"checkpoint": {}}
                 else:  # the channel can still look it up: do that now, before anything is sent again
-                    values = {"status": "in_doubt"}
-                taken = conn.execute(
-                    update(deliveries).where(and_(deliveries.c.id == d.id, deliveries.c.version == d.version))
-                    .values(attempts=0, first_attempt_at=None, next_attempt_at=now, version=d.version + 1,
-                            updated_at=now, last_error=None, **values)).rowcount
+                    to = S.IN_DOUBT
+                taken = move(conn, d.id, current=d.status, to=to, version=d.version,
+                             event=event("retry", actor=actor.name, at=now, item_id=item_id, channel=d.channel,
+                                         previous=d.status),
+                             attempts=0, first_attempt_at=None, next_attempt_at=now, updated_at=now, last_error=None,
+                             waiting_for=None, **values)
                 if not taken:
                     raise InputError(f"the {d.channel} delivery is being worked on right now; try again in a moment",
                                      field="channel")
-                store.event(conn, "retry", actor=actor.name, item_id=item_id, delivery_id=d.id, channel=d.channel,
-                            previous=d.status)
                 done.append(d.channel)
             elif channel:
                 raise InputError(f"the {channel} delivery is {d.status}; only dead, failed or in_doubt ones can be retried",
@@ -112,18 +111,17 @@ def settle_item(app: App, item_id: int, channel: str, *, url: str | None, extern
                                                        deliveries.c.channel == channel))).first()
         if d is None:
             raise InputError(f"item {item_id} has no delivery to {channel!r}", field="channel")
-        if d.status not in ("in_doubt", "dead", "failed") or d.lease_owner is not None:
+        if d.status not in (S.IN_DOUBT, S.DEAD, S.FAILED) or d.lease_owner is not None:
             raise InputError(f"the {channel} delivery is {d.status}; only in_doubt, failed or dead ones can be "
                              "settled by hand", field="channel")
         when = published_at or now
         if when > now:
             raise InputError("cannot be in the future", field="--at")
-        taken = conn.execute(update(deliveries).where(and_(deliveries.c.id == d.id, deliveries.c.version == d.version))
-                             .values(status="published", external_url=url, external_id=external_id or url or "manual",
-                                     published_at=when, last_error=None, version=d.version + 1,
-                                     updated_at=now)).rowcount
+        taken = move(conn, d.id, current=d.status, to=S.PUBLISHED, version=d.version,
+                     event=event("published", actor=actor.name, at=now, item_id=item_id, channel=channel,
+                                 via="settled by hand", previous=d.status, external_url=url),
+                     external_url=url, external_id=external_id or url or "manual", published_at=when,
+                     last_error=None, updated_at=now, waiting_for=None)
         if not taken:
             raise InputError(f"the {channel} delivery is being worked on right now; try again in a moment",
                              field="channel")
-        store.event(conn, "published", actor=actor.name, item_id=item_id, delivery_id=d.id, channel=channel,
-                    via="settled by hand", previous=d.status, external_url=url)

@@ -87,7 +87,10 @@ class ItemView:
 
 @dataclass(frozen=True)
 class Receipt:
-    """Proof that the channel has the item: its id there, its public url, and when."""
+    """Proof that the channel has the item: its id there, its public url, and when.
+
+    ``detail`` (optional, JSON-serialisable) is kept in the ``published`` event, e.g. the platform's own status.
+    """
 
     external_id: str
     external_url: str | None = None
@@ -185,9 +188,10 @@ class Channel(ABC):
     """Base class of channel adapters. Subclass, set ``Settings``, implement ``publish`` (the one required method)."""
 
     Settings: ClassVar[type[ChannelSettings]] = ChannelSettings
-    #: True when ``lookup`` can say for certain whether an earlier attempt arrived.
+    #: True when ``lookup`` can say for certain whether an earlier attempt arrived; without it the dispatcher
+    #: never calls ``lookup`` and an in-doubt delivery waits for an operator.
     supports_lookup: ClassVar[bool] = False
-    #: True when the channel needs no external endpoint (e.g. a file); used by ``check-config``.
+    #: True when the channel sends no network request (e.g. a file): a worker that died left nothing in flight.
     local_only: ClassVar[bool] = False
 
     def __init__(self, name: str, settings: ChannelSettings, services: ChannelServices):

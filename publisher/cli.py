@@ -241,7 +241,8 @@ def item() -> None:
 
 def _delivery_json(d: dict) -> dict:
     return {k: d[k] for k in ("channel", "status", "attempts", "external_id", "external_url", "published_at",
-                              "last_error")} | {"next_attempt_at": d["next_attempt_at"], "retract_requested": d["retract_requested"]}
+                              "last_error")} | {"next_attempt_at": d["next_attempt_at"], "retract_requested": d["retract_requested"],
+                                                "waiting_for": d.get("waiting_for")}
 
 
 @item.command("show")
@@ -277,7 +278,8 @@ def item_show(obj: _Ctx, item_id: int, events: bool, as_json: bool) -> None:
                + (", late" if review["late"] else "") + (", held for a new time" if review["held"] else ""))
     for d in data["deliveries"]:
         extra = d["external_url"] or d["last_error"] or ""
-        click.echo(f"  {d['channel']:<14} {d['status']:<10} attempts={d['attempts']}  {extra}")
+        status = f"{d['status']} (waiting for {d['waiting_for']})" if d.get("waiting_for") else d["status"]
+        click.echo(f"  {d['channel']:<14} {status:<10} attempts={d['attempts']}  {extra}")
     for e in data.get("events", []):
         detail = json.dumps(e["detail"], ensure_ascii=False) if e["detail"] else ""
         click.echo(f"    {e['at'].astimezone(tz):%Y-%m-%d %H:%M:%S} {e['kind']:<14} {e['channel'] or '':<12} {detail}")
@@ -609,6 +611,9 @@ main.add_command(report_cli.report)
 main.add_command(report_cli.applications)
 main.add_command(report_cli.appeals)
 main.add_command(report_cli.backfill)
+from . import ops_cli  # noqa: E402  (operations commands: backup, restore)
+main.add_command(ops_cli.backup_cmd)
+main.add_command(ops_cli.restore_cmd)
 
 if __name__ == "__main__":
     main()

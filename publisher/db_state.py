@@ -6,17 +6,18 @@ import contextlib
 import threading
 import time
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
-from sqlalchemy import Engine, and_, delete, insert, or_, select, update
+from sqlalchemy import Engine, and_, bindparam, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .clock import Clock
 from .db import reading
-from .schema import channel_state
+from .schema import channel_pauses, channel_state
 
 LOCK_TTL = timedelta(seconds=60)
+OPEN_ENDED = datetime(9999, 1, 1, tzinfo=timezone.utc)  # "held until an operator resumes the channel"
 
 
 class DbChannelState:
@@ -126,3 +127,58 @@ class DbChannelState:
             conn.execute(update(channel_state).where(and_(
                 channel_state.c.channel == self.channel, channel_state.c.key == key,
                 channel_state.c.lock_owner == self._me())).values(lock_owner=None, lock_until=None))
+
+
+class ChannelHolds:
+    """Channel-wide holds (a Retry-After answer) kept in ``channel_pauses``, read by every worker and daemon.
+
+    A hold is a pause with an end: the claim query skips held channels, and :func:`publisher.http.send` refuses
+    to start a request on one. A hold only ever lengthens a pause; an operator's open-ended pause stands.
+    """
+
+    def __init__(self, store, clock: Clock):
+        self.store = store
+        self.clock = clock
+        # holds this process knows of (shared by every dispatcher on the same database), so its threads stop at once
+        self._seen = _SEEN.setdefault(str(store.engine.url), {})
+        self._lock = _SEEN_LOCK
+
+    def hold(self, channel: str, until: datetime, reason: str, actor: str) -> bool:
+        """Hold ``channel`` until ``until``; False when it was already held at least that long."""
+        with self._lock:
+            if self._seen.get(channel, until) > until:
+                return False
+            self._seen[channel] = until
+        now = self.clock.now()
+        values = dict(since=now, until=until, reason=reason)
+        with self.store.transaction() as conn:
+            done = conn.execute(update(channel_pauses).where(and_(
+                channel_pauses.c.channel == channel, channel_pauses.c.until.is_not(None),
+                channel_pauses.c.until < until)).values(**values)).rowcount
+            if not done and conn.execute(select(channel_pauses.c.channel).where(
+                    channel_pauses.c.channel == channel)).first() is None:
+                with contextlib.suppress(IntegrityError), conn.begin_nested():  # or another worker held it first
+                    done = conn.execute(insert(channel_pauses).values(channel=channel, **values)).rowcount
+            if done:
+                self.store.event(conn, "held", actor=actor, channel=channel, reason=reason, until=until.isoformat())
+        return bool(done)
+
+    def held_until(self, channel: str) -> datetime | None:
+        """The end of the channel's hold or pause when it is held now (an open-ended pause: far ahead)."""
+        now = self.clock.now()
+        with self._lock:
+            seen = self._seen.get(channel)
+        if seen is not None and seen > now:
+            return seen
+        with reading(self.store.engine) as conn:
+            row = conn.execute(_PAUSE, {"channel": channel}).first()
+        if row is None:
+            return None
+        if row.until is None:
+            return OPEN_ENDED
+        return row.until if row.until > now else None
+
+
+_SEEN: dict[str, dict[str, datetime]] = {}
+_SEEN_LOCK = threading.Lock()
+_PAUSE = select(channel_pauses.c.until).where(channel_pauses.c.channel == bindparam("channel"))

@@ -1,10 +1,12 @@
 """The dispatcher: claim due deliveries with a lease, run them through adapters, record every outcome.
 
-A delivery's life: ``pending`` → ``publishing`` (claimed, leased) → ``published`` | ``failed`` (retry later)
-| ``dead`` (gave up) | ``in_doubt`` (the channel may have it). An ``in_doubt`` delivery, or a ``publishing``
-one whose lease expired (its worker crashed), is settled by the adapter's look-up before anything is sent
-again; a channel that cannot look up keeps it ``in_doubt`` for an operator. Claims use a version column
-(compare-and-set), so any number of workers and daemons can share one database.
+A delivery's life (:mod:`publisher.delivery_lifecycle`): ``pending`` → ``publishing`` (claimed, leased) →
+``published`` | ``failed`` (retry later) | ``dead`` (gave up) | ``in_doubt`` (the channel may have it). An
+``in_doubt`` delivery, or a ``publishing`` one whose lease expired (its worker crashed), is settled by the
+adapter's look-up before anything is sent again; "absent" counts only once the earlier request can no longer be
+in flight (``in_flight_until``); a channel that cannot look up waits for an operator. A Retry-After holds the
+whole channel for every worker and daemon (:class:`publisher.db_state.ChannelHolds`). Claims and outcomes are
+compare-and-set moves, so any number of workers and daemons can share one database.
 """
 
 from __future__ import annotations
@@ -26,6 +28,9 @@ from . import audit
 from .adapter import DeliveryContext, Receipt
 from .app import App
 from .backoff import backoff_seconds
+from .db_state import OPEN_ENDED, ChannelHolds
+from .delivery_lifecycle import DeliveryStatus as S, WaitingFor, event, move
+from .http import RequestScope, request_scope
 from .durations import parse_duration
 from .errors import (
     ChannelPaused,
@@ -35,18 +40,12 @@ from .errors import (
     RetryableError,
     StillProcessing,
 )
-from .schema import deliveries, items
+from .schema import channel_pauses, deliveries, items
 from .db import reading
 
 log = logging.getLogger("publisher.dispatcher")
-NEVER = timedelta(days=3650)
 WAIT_CAP = timedelta(minutes=30)  # how long a delivery waits for the channel it links to
-UNSETTLED = ("pending", "publishing", "failed", "in_doubt")
-
-
-def parked(next_attempt_at: datetime, now: datetime) -> bool:
-    """True for an ``in_doubt`` delivery set aside for an operator (its channel cannot look it up)."""
-    return next_attempt_at - now > NEVER / 2
+UNSETTLED = tuple(s.value for s in (S.PENDING, S.PUBLISHING, S.FAILED, S.IN_DOUBT))
 
 
 @dataclass
@@ -64,6 +63,8 @@ class Claim:
     external_url: str | None
     first_attempt_at: datetime | None
     lease_owner: str
+    status: str  # what the claim left the row in
+    in_flight_until: datetime | None = None  # an earlier request may still be in flight until then
     item_retracted: bool = False
 
 
@@ -77,7 +78,7 @@ class RunStats:
     def failures(self) -> int:
         """Outcomes that mean something could not be delivered (yet)."""
         return sum(self.outcomes[k] for k in ("failed", "dead", "in_doubt", "paused", "retract_failed", "retract_retry",
-                                               "processing", "error"))
+                                               "processing", "held", "error"))
 
     @property
     def total(self) -> int:
@@ -95,6 +96,9 @@ class Dispatcher:
         self.clock = app.clock
         self.retry = app.config.retry
         self.lease = parse_duration(self.retry.lease)
+        # how long after its timeout a request is still taken to be possibly in flight (a slow save committing)
+        self.margin = timedelta(seconds=self.retry.in_doubt_delay)
+        self.holds = ChannelHolds(self.store, self.clock)
         self.max_age = parse_duration(self.retry.max_age)
         self.worker_id = worker_id or f"{app.actor}/{uuid.uuid4().hex[:8]}"
         # real seconds between lease renewals while deliveries are in flight (a slow site must not lose its lease)
@@ -168,9 +172,10 @@ class Dispatcher:
         d = deliveries
         with reading(self.store.engine) as conn:
             times = [
-                conn.execute(select(func.min(d.c.next_attempt_at)).where(
-                    d.c.status.in_(("pending", "failed", "in_doubt")))).scalar(),
-                conn.execute(select(func.min(d.c.lease_expires_at)).where(d.c.status == "publishing")).scalar(),
+                conn.execute(select(func.min(d.c.next_attempt_at)).where(and_(
+                    d.c.status.in_((S.PENDING.value, S.FAILED.value, S.IN_DOUBT.value)),
+                    d.c.waiting_for.is_(None)))).scalar(),
+                conn.execute(select(func.min(d.c.lease_expires_at)).where(d.c.status == S.PUBLISHING.value)).scalar(),
             ]
         aware = [t if t.tzinfo else t.replace(tzinfo=timezone.utc) for t in times if t is not None]
         return min(aware) if aware else None
@@ -221,25 +226,31 @@ class Dispatcher:
         return tuple((name, self._waits_for[name]) for name in sorted(channels) if self._waits_for[name])
 
     def _take(self, conn, row, now: datetime, log: list[dict]) -> Claim | None:
-        if row.status in ("pending", "failed"):
+        if row.status in (S.PENDING, S.FAILED):
             action = "drop" if row.item_status == "retracted" or row.retract_requested else "publish"
-        elif row.status == "published":
+        elif row.status == S.PUBLISHED:
             action = "retract"
         else:
             action = "settle"
         moving = action in ("publish", "settle")
         attempts = row.attempts + (1 if action == "publish" else 0)
-        taken = conn.execute(_CLAIM, {
-            "b_id": row.id, "b_version": row.version, "lease_owner": self.worker_id,
-            "lease_expires_at": now + self.lease, "version": row.version + 1, "updated_at": now,
-            "status": "publishing" if moving else row.status, "attempts": attempts,
-            "first_attempt_at": (row.first_attempt_at or now) if moving else row.first_attempt_at,
-        }).rowcount
-        if taken != 1:
+        status = S.PUBLISHING if moving else S(row.status)
+        in_flight_until = row.in_flight_until
+        if row.status == S.PUBLISHING and not self.app.channel(row.channel).local_only:
+            # its worker stopped; a request it started before its lease ran out may not have timed out yet
+            timeout = timedelta(seconds=self.app.config.channels[row.channel].timeout)
+            bound = row.lease_expires_at + timeout + self.margin
+            in_flight_until = max(in_flight_until, bound) if in_flight_until else bound
+        claimed = event("claimed", actor=self.worker_id, at=now, item_id=row.item_id, channel=row.channel,
+                        action=action, previous=row.status)
+        taken = move(conn, row.id, current=row.status, to=status, version=row.version, event=claimed,
+                     lease_owner=self.worker_id, lease_expires_at=now + self.lease, updated_at=now,
+                     attempts=attempts, in_flight_until=in_flight_until,
+                     first_attempt_at=(row.first_attempt_at or now) if moving else row.first_attempt_at)
+        if not taken:
             return None  # another worker claimed it first
         base = {"at": now, "item_id": row.item_id, "delivery_id": row.id, "channel": row.channel, "actor": self.worker_id}
-        log.append({**base, "kind": "claimed", "detail": {"action": action, "previous": row.status}})
-        if row.status == "publishing":
+        if row.status == S.PUBLISHING:
             log.append({**base, "kind": "in_doubt",
                         "detail": {"reason": "lease expired: the worker holding it stopped mid-attempt"}})
         if action == "publish":
@@ -247,14 +258,15 @@ class Dispatcher:
         return Claim(id=row.id, item_id=row.item_id, channel=row.channel, action=action, attempts=attempts,
                      idempotency_key=row.idempotency_key, checkpoint=dict(row.checkpoint or {}),
                      external_id=row.external_id, external_url=row.external_url,
-                     first_attempt_at=row.first_attempt_at or now, lease_owner=self.worker_id,
+                     first_attempt_at=row.first_attempt_at or now, lease_owner=self.worker_id, status=status,
+                     in_flight_until=in_flight_until,
                      item_retracted=row.item_status == "retracted" or bool(row.retract_requested))
 
     # -- executing ----------------------------------------------------------------------------
     def execute(self, claim: Claim) -> str:
         """Run one claimed delivery to its next state; returns the outcome name."""
         if claim.action == "drop":
-            return self._finish(claim, "retracted", "retracted", reason="item retracted before it was published")
+            return self._finish(claim, S.RETRACTED, "retracted", reason="item retracted before it was published")
         adapter = self.app.channel(claim.channel)
         with reading(self.store.engine) as conn:
             item = self.store.item_view(conn, claim.item_id, claim.channel)
@@ -266,58 +278,93 @@ class Dispatcher:
         if claim.action == "retract":
             return self._retract(claim, adapter, item, ctx)
         if claim.action == "settle":
-            try:
-                receipt = adapter.lookup(item, ctx)
-            except LookupUnsupported as exc:
-                todo = ("the item is retracted: remove it there by hand if it arrived" if claim.item_retracted else
-                        f"then `publisher item settle {claim.item_id} --channel {claim.channel} --url URL` if it is "
-                        f"there, or `publisher item retry {claim.item_id} --channel {claim.channel}` to send it again")
-                return self._finish(claim, "in_doubt", "in_doubt", error=f"{exc}; check the channel by hand, {todo}",
-                                    next_at=self.clock.now() + NEVER)
-            except ChannelPaused as exc:
-                return self._paused(claim, exc, status="in_doubt")
-            except Exception as exc:  # look-up failed: stay in doubt, try the look-up again later
-                return self._finish(claim, "in_doubt", "in_doubt", error=f"look-up failed: {_describe(exc)}",
-                                    next_at=self.clock.now() + timedelta(seconds=self._delay(claim, exc)))
-            if receipt is not None:
-                return self._published(claim, receipt, via="look-up")
-            if claim.item_retracted:
-                return self._finish(claim, "retracted", "retracted", reason="look-up found nothing; item retracted")
+            settled = self._settle(claim, adapter, item, ctx)
+            if settled is not None:
+                return settled
             claim = self._count_attempt(claim)
         return self._publish(claim, adapter, item, ctx)
 
+    def _scope(self, claim: Claim) -> RequestScope:
+        return RequestScope(self.clock.now, lambda: self.holds.held_until(claim.channel))
+
+    def _settle(self, claim: Claim, adapter, item, ctx) -> str | None:
+        """Look up an in-doubt delivery; None when it is absent and may be sent again."""
+        scope = self._scope(claim)
+        try:
+            if not adapter.supports_lookup:
+                raise LookupUnsupported(f"channel {claim.channel} cannot look up earlier attempts")
+            with request_scope(scope):
+                receipt = adapter.lookup(item, ctx)
+        except LookupUnsupported as exc:
+            todo = ("the item is retracted: remove it there by hand if it arrived" if claim.item_retracted else
+                    f"then `publisher item settle {claim.item_id} --channel {claim.channel} --url URL` if it is "
+                    f"there, or `publisher item retry {claim.item_id} --channel {claim.channel}` to send it again")
+            return self._finish(claim, S.IN_DOUBT, "in_doubt", error=f"{exc}; check the channel by hand, {todo}",
+                                next_at=self.clock.now(), waiting_for=WaitingFor.OPERATOR.value)
+        except ChannelPaused as exc:
+            return self._paused(claim, exc, status=S.IN_DOUBT)
+        except Exception as exc:  # look-up failed: stay in doubt, try the look-up again later
+            if scope.refused_until is not None:
+                return self._held(claim, S.IN_DOUBT, scope.refused_until)
+            self._hold(claim, scope, exc)
+            return self._finish(claim, S.IN_DOUBT, "in_doubt", error=f"look-up failed: {_describe(exc)}",
+                                next_at=self.clock.now() + timedelta(seconds=self._delay(claim, exc)))
+        if receipt is not None:
+            return self._published(claim, receipt, via="look-up")
+        now = self.clock.now()
+        if claim.in_flight_until is not None and now < claim.in_flight_until:
+            # "absent" is not an answer yet: the earlier request may still be committing on the channel
+            return self._finish(claim, S.IN_DOUBT, "in_doubt", next_at=claim.in_flight_until,
+                                error=f"look-up found nothing yet; the earlier request may still be in flight until "
+                                      f"{claim.in_flight_until:%H:%M:%S} UTC")
+        if claim.item_retracted:
+            return self._finish(claim, S.RETRACTED, "retracted", reason="look-up found nothing; item retracted")
+        return None
+
     def _publish(self, claim: Claim, adapter, item, ctx) -> str:
         ctx.attempt = claim.attempts
+        scope = self._scope(claim)
         try:
-            receipt = adapter.publish(item, ctx)
+            with request_scope(scope):
+                receipt = adapter.publish(item, ctx)
         except OutcomeUnknown as exc:
-            return self._finish(claim, "in_doubt", "in_doubt", error=str(exc),
-                                next_at=self.clock.now() + timedelta(seconds=self.retry.in_doubt_delay))
+            return self._in_doubt(claim, scope, str(exc))
         except ChannelPaused as exc:
-            return self._paused(claim, exc, status="failed", uncount=True)
+            return self._paused(claim, exc, status=S.FAILED, uncount=True)
         except PermanentError as exc:
-            return self._finish(claim, "dead", "dead", error=str(exc), permanent=True)
+            return self._finish(claim, S.DEAD, "dead", error=str(exc), permanent=True)
         except StillProcessing as exc:
             return self._failed(claim, exc, counts=False)
         except RetryableError as exc:
+            if scope.refused_until is not None:
+                return self._held(claim, S.FAILED, scope.refused_until, uncount=True)
+            self._hold(claim, scope, exc)
             return self._failed(claim, exc)
-        except Exception as exc:  # an adapter bug: log it, retry like a transient failure
+        except Exception as exc:  # an adapter bug: after a request went out the outcome is unknown
             log.exception("adapter %s raised unexpectedly for delivery %s", claim.channel, claim.id)
+            if scope.sent:
+                return self._in_doubt(claim, scope, f"{_describe(exc)} after a request was sent")
             return self._failed(claim, exc)
         return self._published(claim, receipt, via="publish")
 
     def _retract(self, claim: Claim, adapter, item, ctx) -> str:
+        scope = self._scope(claim)
         try:
-            adapter.retract(item, ctx)
+            with request_scope(scope):
+                adapter.retract(item, ctx)
         except PermanentError as exc:
-            return self._finish(claim, "published", "retract_failed", error=f"retraction failed: {exc}",
+            return self._finish(claim, S.PUBLISHED, "retract_failed", error=f"retraction failed: {exc}",
                                 retract_requested=False)
         except ChannelPaused as exc:
-            return self._paused(claim, exc, status="published")
+            return self._paused(claim, exc, status=S.PUBLISHED)
         except Exception as exc:
-            return self._finish(claim, "published", "retract_retry", error=f"retraction failed, will retry: {_describe(exc)}",
+            if scope.refused_until is not None:
+                return self._held(claim, S.PUBLISHED, scope.refused_until)
+            self._hold(claim, scope, exc)
+            return self._finish(claim, S.PUBLISHED, "retract_retry",
+                                error=f"retraction failed, will retry: {_describe(exc)}",
                                 next_at=self.clock.now() + timedelta(seconds=self._delay(claim, exc)))
-        return self._finish(claim, "retracted", "retracted", retract_requested=False)
+        return self._finish(claim, S.RETRACTED, "retracted", retract_requested=False)
 
     # -- recording outcomes -------------------------------------------------------------------
     def _published(self, claim: Claim, receipt: Receipt, *, via: str) -> str:
@@ -328,23 +375,54 @@ class Dispatcher:
         first = claim.first_attempt_at or now
         when = remote if remote is not None and remote.tzinfo is not None and first <= remote <= now else now
         return self._finish(
-            claim, "published", "published", external_id=str(receipt.external_id), external_url=receipt.external_url,
+            claim, S.PUBLISHED, "published", external_id=str(receipt.external_id), external_url=receipt.external_url,
             published_at=when, error=None, via=via,
             remote_time=receipt.published_at.isoformat() if receipt.published_at else None,
+            receipt=receipt.detail or None,
         )
+
+    def _in_doubt(self, claim: Claim, scope: RequestScope, error: str) -> str:
+        """The attempt may have arrived: look it up later, and only conclude "absent" once nothing is in flight."""
+        now = self.clock.now()
+        in_flight_until = max(scope.in_flight_until or now, now) + self.margin
+        return self._finish(claim, S.IN_DOUBT, "in_doubt", error=error, in_flight_until=in_flight_until,
+                            next_at=now + timedelta(seconds=self.retry.in_doubt_delay))
+
+    def _hold(self, claim: Claim, scope: RequestScope, exc: Exception) -> None:
+        """The channel answered with Retry-After (429/503): no worker or daemon sends to it until then.
+
+        Only the channel's own header holds the channel; an adapter's "look again later" paces one delivery.
+        """
+        if not scope.retry_after:
+            return
+        until = self.clock.now() + timedelta(seconds=scope.retry_after)
+        if self.holds.hold(claim.channel, until, f"Retry-After {scope.retry_after:g}s: {_describe(exc)}",
+                           self.worker_id):
+            log.warning("channel %s held until %s (Retry-After)", claim.channel, until)
+
+    def _held(self, claim: Claim, status: str, until: datetime, *, uncount: bool = False) -> str:
+        """The channel was held before the request left: wait for the hold, nothing was sent."""
+        pause = self.store.paused_channels().get(claim.channel)
+        reason = pause["reason"] if pause else "Retry-After"
+        if until >= OPEN_ENDED:  # paused until an operator resumes it
+            outcome, next_at, error = "paused", self.clock.now(), f"channel paused: {reason}"
+        else:
+            outcome, next_at, error = "held", until, f"not sent, channel held until {until:%H:%M:%S} UTC: {reason}"
+        return self._finish(claim, status, outcome, error=error, next_at=next_at,
+                            attempts=claim.attempts - 1 if uncount else None)
 
     def _failed(self, claim: Claim, exc: Exception, *, counts: bool = True) -> str:
         now = self.clock.now()
         too_old = claim.first_attempt_at is not None and now - claim.first_attempt_at > self.max_age
         if not counts and not too_old:  # accepted and still being processed: look again, attempt not used up
             delay = getattr(exc, "retry_after", None) or self.retry.base_delay
-            return self._finish(claim, "failed", "processing", error=str(exc), attempts=claim.attempts - 1,
+            return self._finish(claim, S.FAILED, "processing", error=str(exc), attempts=claim.attempts - 1,
                                 next_at=now + timedelta(seconds=delay))
         if claim.attempts >= self.retry.max_attempts or too_old:
             why = f"gave up after {claim.attempts} attempts" if not too_old else f"gave up after {self.retry.max_age}"
-            return self._finish(claim, "dead", "dead", error=f"{_describe(exc)} ({why})")
+            return self._finish(claim, S.DEAD, "dead", error=f"{_describe(exc)} ({why})")
         delay = self._delay(claim, exc)
-        return self._finish(claim, "failed", "failed", error=_describe(exc), next_at=now + timedelta(seconds=delay),
+        return self._finish(claim, S.FAILED, "failed", error=_describe(exc), next_at=now + timedelta(seconds=delay),
                             retry_in=round(delay, 1))
 
     def _paused(self, claim: Claim, exc: ChannelPaused, *, status: str, uncount: bool = False) -> str:
@@ -380,32 +458,34 @@ class Dispatcher:
     def _finish(self, claim: Claim, status: str, outcome: str, *, error: str | None = None,
                 next_at: datetime | None = None, permanent: bool = False, attempts: int | None = None,
                 retract_requested: bool | None = None, external_id: str | None = None,
-                external_url: str | None = None, published_at: datetime | None = None, **detail: Any) -> str:
+                external_url: str | None = None, published_at: datetime | None = None,
+                waiting_for: str | None = None, in_flight_until: datetime | None = None, **detail: Any) -> str:
         now = self.clock.now()
-        values: dict[str, Any] = dict(status=status, lease_owner=None, lease_expires_at=None, updated_at=now,
-                                      last_error=error)
+        values: dict[str, Any] = dict(lease_owner=None, lease_expires_at=None, updated_at=now, last_error=error,
+                                      waiting_for=waiting_for)
         if next_at is not None:
             values["next_attempt_at"] = next_at
         if attempts is not None:
             values["attempts"] = attempts
         if retract_requested is not None:
             values["retract_requested"] = retract_requested
+        if in_flight_until is not None:
+            values["in_flight_until"] = in_flight_until
         if external_id is not None:
             values.update(external_id=external_id, external_url=external_url, published_at=published_at)
-        if status == "published" and outcome == "published":
+        if status == S.PUBLISHED and outcome == "published":
             values["next_attempt_at"] = now  # a pending retraction may run at once
+        kind = {"retract_retry": "failed", "retract_failed": "retract_failed"}.get(outcome, outcome)
+        recorded = event(kind, actor=self.worker_id, at=now, item_id=claim.item_id, channel=claim.channel,
+                         error=error, permanent=permanent or None, external_id=external_id, external_url=external_url,
+                         waiting_for=waiting_for, **detail)
         with self.store.transaction() as conn:
-            done = conn.execute(_finish_statement(tuple(sorted(values))),
-                                {**values, "b_id": claim.id, "b_owner": claim.lease_owner}).rowcount
-            if done != 1:
+            if not move(conn, claim.id, current=claim.status, to=status, owned_by=claim.lease_owner, event=recorded,
+                        **values):
                 self.store.event(conn, "lease_lost", actor=self.worker_id, item_id=claim.item_id, delivery_id=claim.id,
                                  channel=claim.channel, outcome=outcome, error=error)
                 log.warning("delivery %s: lease lost before recording %s", claim.id, outcome)
                 return "lease_lost"
-            kind = {"retract_retry": "failed", "retract_failed": "retract_failed"}.get(outcome, outcome)
-            self.store.event(conn, kind, actor=self.worker_id, item_id=claim.item_id, delivery_id=claim.id,
-                             channel=claim.channel, error=error, permanent=permanent or None, external_id=external_id,
-                             external_url=external_url, **detail)
         return outcome
 
 
@@ -420,46 +500,32 @@ def _due_query(one_item: bool, waits: tuple[tuple[str, tuple[str, ...]], ...] = 
     now = bindparam("now", type_=deliveries.c.next_attempt_at.type)
     lease_free = or_(d.c.lease_expires_at.is_(None), d.c.lease_expires_at < now)
     due = or_(
-        and_(d.c.status.in_(("pending", "failed")), d.c.next_attempt_at <= now, items.c.review_state == "approved",
-             items.c.held.is_(False)),
-        and_(d.c.status == "publishing", d.c.lease_expires_at < now),
-        and_(d.c.status == "in_doubt", d.c.next_attempt_at <= now, lease_free),
-        and_(d.c.status == "published", d.c.retract_requested.is_(True), d.c.next_attempt_at <= now, lease_free),
+        and_(d.c.status.in_((S.PENDING.value, S.FAILED.value)), d.c.next_attempt_at <= now,
+             items.c.review_state == "approved", items.c.held.is_(False)),
+        and_(d.c.status == S.PUBLISHING.value, d.c.lease_expires_at < now),
+        and_(d.c.status == S.IN_DOUBT.value, d.c.next_attempt_at <= now, lease_free, d.c.waiting_for.is_(None)),
+        and_(d.c.status == S.PUBLISHED.value, d.c.retract_requested.is_(True), d.c.next_attempt_at <= now,
+             lease_free),
     )
+    # a channel held (Retry-After) or paused, by any worker or daemon, is skipped
+    held = exists().where(and_(channel_pauses.c.channel == d.c.channel,
+                               or_(channel_pauses.c.until.is_(None), channel_pauses.c.until > now)))
     query = (
         select(d, items.c.status.label("item_status"))
         .join(items, items.c.id == d.c.item_id)
-        .where(and_(d.c.channel.in_(bindparam("channels", expanding=True)), due))
+        .where(and_(d.c.channel.in_(bindparam("channels", expanding=True)), due, not_(held)))
         .order_by(d.c.next_attempt_at, d.c.id)
         .limit(bindparam("lim", type_=Integer))
     )
     if waits:
         sibling = deliveries.alias("sibling")
         since = bindparam("wait_since", type_=deliveries.c.next_attempt_at.type)
-        held = or_(*(and_(d.c.channel == name, d.c.status == "pending", d.c.next_attempt_at > since,
+        held = or_(*(and_(d.c.channel == name, d.c.status == S.PENDING.value, d.c.next_attempt_at > since,
                           exists().where(and_(sibling.c.item_id == d.c.item_id, sibling.c.channel.in_(targets),
                                               sibling.c.status.in_(UNSETTLED))))
                      for name, targets in waits))
         query = query.where(not_(held))
     return query.where(d.c.item_id == bindparam("item_id")) if one_item else query
-
-
-_CLAIM = (
-    update(deliveries)
-    .where(and_(deliveries.c.id == bindparam("b_id"), deliveries.c.version == bindparam("b_version")))
-    .values({c: bindparam(c) for c in ("lease_owner", "lease_expires_at", "version", "updated_at", "status",
-                                       "attempts", "first_attempt_at")})
-)
-
-
-@lru_cache(maxsize=64)
-def _finish_statement(columns: tuple[str, ...]):
-    """Record an outcome if this worker still holds the lease; one prebuilt statement per set of columns."""
-    return (
-        update(deliveries)
-        .where(and_(deliveries.c.id == bindparam("b_id"), deliveries.c.lease_owner == bindparam("b_owner")))
-        .values({**{c: bindparam(c) for c in columns}, "version": deliveries.c.version + 1})
-    )
 
 
 def _describe(exc: Exception) -> str:

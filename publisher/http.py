@@ -7,8 +7,9 @@ import logging
 import os
 import re
 import threading
-from datetime import datetime, timezone
-from typing import Callable
+from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
+from typing import Callable, Iterator
 
 import requests
 
@@ -102,22 +103,102 @@ def retry_after_seconds(value: str | None, now: datetime | None = None) -> float
     return max(0.0, (when - now).total_seconds())
 
 
+class ChannelHeld(RetryableError):
+    """The channel is held (a Retry-After, a pause): the request was not sent."""
+
+
+class RequestScope:
+    """One delivery attempt as :func:`send` sees it: which requests may have gone out, and the channel's hold.
+
+    The dispatcher opens one around every adapter call (:func:`request_scope`); ``send`` refuses to start a
+    request while ``held_until()`` names a time (another worker or daemon saw a Retry-After), and records each
+    request that may have left, so the dispatcher knows whether an unexpected error came before or after
+    sending and until when an earlier request may still be in flight.
+    """
+
+    def __init__(self, now: Callable[[], datetime], held_until: Callable[[], datetime | None] | None = None):
+        self.now = now
+        self.held_until = held_until
+        self.sent = 0  # requests that may have reached the channel
+        self.in_flight_until: datetime | None = None  # the latest (start + timeout) of those requests
+        self.refused_until: datetime | None = None  # set when a request was refused because of a hold
+        self.retry_after: float | None = None  # seconds the channel itself asked for (429/503 + Retry-After)
+
+    def before_request(self, url: str) -> None:
+        """Refuse to start a request while the channel is held."""
+        until = self.held_until() if self.held_until is not None else None
+        if until is not None:
+            self.refused_until = until
+            seconds = max(0.0, (until - self.now()).total_seconds())
+            raise ChannelHeld(f"not sent to {_origin(url)}: the channel is held until {until:%H:%M:%S} UTC",
+                              retry_after=seconds)
+
+    def started(self, timeout: float) -> None:
+        """A request is about to leave; it may be in flight until ``timeout`` seconds from now."""
+        self.sent += 1
+        deadline = self.now() + timedelta(seconds=timeout)
+        if self.in_flight_until is None or deadline > self.in_flight_until:
+            self.in_flight_until = deadline
+
+    def not_sent(self) -> None:
+        """The request just started never left (connection refused, connect timeout)."""
+        self.sent -= 1
+
+    def answered(self, response: requests.Response) -> None:
+        """Note a Retry-After the channel sent with a 429 or 503: it holds the whole channel."""
+        if response.status_code in (429, 503):
+            seconds = retry_after_seconds(response.headers.get("Retry-After"), self.now())
+            if seconds and (self.retry_after is None or seconds > self.retry_after):
+                self.retry_after = seconds
+
+
+_scope = threading.local()
+
+
+@contextmanager
+def request_scope(scope: RequestScope) -> Iterator[RequestScope]:
+    """Make ``scope`` the current thread's :class:`RequestScope` for the calls inside the block."""
+    previous = getattr(_scope, "current", None)
+    _scope.current = scope
+    try:
+        yield scope
+    finally:
+        _scope.current = previous
+
+
+def current_scope() -> RequestScope | None:
+    """The thread's open :class:`RequestScope`, if a dispatcher opened one."""
+    return getattr(_scope, "current", None)
+
+
 def send(session: requests.Session, method: str, url: str, *, timeout: float, **kwargs) -> requests.Response:
     """Send a request, turning transport failures into the error tree.
 
     A failure before the request left (connection refused, DNS) is retryable; a read timeout or a
-    dropped connection after sending means the outcome is unknown.
+    dropped connection after sending means the outcome is unknown. Inside a :class:`RequestScope` a
+    held channel refuses the request (:class:`ChannelHeld`) and every request that may have left is counted.
     """
+    scope = current_scope()
+    if scope is not None:
+        scope.before_request(url)
+        scope.started(timeout)
     try:
-        return session.request(method, url, timeout=timeout, **kwargs)
+        response = session.request(method, url, timeout=timeout, **kwargs)
     except requests.exceptions.ConnectTimeout as exc:
+        if scope is not None:
+            scope.not_sent()
         raise RetryableError(f"cannot connect to {_origin(url)}: timed out") from exc
     except requests.exceptions.ReadTimeout as exc:
         raise OutcomeUnknown(f"no answer from {_origin(url)} within {timeout:g}s after sending") from exc
     except requests.exceptions.ConnectionError as exc:
         if _sent(exc):
             raise OutcomeUnknown(f"connection to {_origin(url)} dropped after sending") from exc
+        if scope is not None:
+            scope.not_sent()
         raise RetryableError(f"cannot connect to {_origin(url)}: {_reason(exc)}") from exc
+    if scope is not None:
+        scope.answered(response)
+    return response
 
 
 def raise_for_transient_status(response: requests.Response) -> None:

@@ -14,11 +14,12 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, or_, select
 
 from .adapter import Channel, DeliveryContext, Receipt
 from .app import App
 from .db import reading
+from .delivery_lifecycle import DeliveryStatus as S, event, move
 from .errors import ChannelError, LookupUnsupported
 from .schema import deliveries
 
@@ -184,15 +185,14 @@ def _year_bounds(app: App, year: int | None) -> tuple[datetime, datetime] | None
 # delivery meanwhile wins and the fix is simply not applied.
 
 def _record_removed(app: App, row, reason: str) -> bool:
+    now = app.clock.now()
     with app.store.transaction() as conn:
-        done = conn.execute(update(deliveries).where(and_(
-            deliveries.c.id == row.id, deliveries.c.version == row.version)).values(
-            status="retracted", last_error=reason, version=row.version + 1, updated_at=app.clock.now())).rowcount
-        if done:
-            app.store.event(conn, "removed_on_platform", actor=app.actor, item_id=row.item_id, delivery_id=row.id,
-                            channel=row.channel, reason=reason)
-            log.warning("item %s was removed from %s: %s", row.item_id, row.channel, reason)
-    return bool(done)
+        done = move(conn, row.id, current=row.status, to=S.RETRACTED, version=row.version, last_error=reason,
+                    updated_at=now, event=event("removed_on_platform", actor=app.actor, at=now, item_id=row.item_id,
+                                                channel=row.channel, reason=reason))
+    if done:
+        log.warning("item %s was removed from %s: %s", row.item_id, row.channel, reason)
+    return done
 
 
 def _record_published(app: App, row, receipt: Receipt) -> bool:
@@ -201,12 +201,9 @@ def _record_published(app: App, row, receipt: Receipt) -> bool:
     remote = receipt.published_at
     when = remote if remote is not None and remote.tzinfo is not None and first <= remote <= now else now
     with app.store.transaction() as conn:
-        done = conn.execute(update(deliveries).where(and_(
-            deliveries.c.id == row.id, deliveries.c.version == row.version, deliveries.c.status == "in_doubt")).values(
-            status="published", external_id=str(receipt.external_id), external_url=receipt.external_url,
-            published_at=when, last_error=None, next_attempt_at=now, version=row.version + 1, updated_at=now)).rowcount
-        if done:
-            app.store.event(conn, "published", actor=app.actor, item_id=row.item_id, delivery_id=row.id,
-                            channel=row.channel, external_id=str(receipt.external_id),
-                            external_url=receipt.external_url, via="reconcile")
-    return bool(done)
+        return move(conn, row.id, current=S.IN_DOUBT, to=S.PUBLISHED, version=row.version,
+                    external_id=str(receipt.external_id), external_url=receipt.external_url, published_at=when,
+                    last_error=None, next_attempt_at=now, updated_at=now, waiting_for=None,
+                    event=event("published", actor=app.actor, at=now, item_id=row.item_id, channel=row.channel,
+                                external_id=str(receipt.external_id), external_url=receipt.external_url,
+                                via="reconcile"))

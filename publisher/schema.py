@@ -115,6 +115,9 @@ deliveries = Table(
     Column("checkpoint", JSON, nullable=False, default=dict),
     Column("retract_requested", Boolean, nullable=False, default=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    # added in revision 0005 (publisher.delivery_lifecycle)
+    Column("waiting_for", String(20)),  # "operator": in doubt, and only a person can settle it
+    Column("in_flight_until", UTCDateTime),  # an earlier request may still be in flight until then
     UniqueConstraint("item_id", "channel", name="uq_deliveries_item_channel"),
 )
 Index("ix_deliveries_due", deliveries.c.status, deliveries.c.next_attempt_at)

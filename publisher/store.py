@@ -15,11 +15,12 @@ from . import audit
 from .adapter import Attachment, ItemView
 from .clock import Clock, SystemClock
 from .db import make_engine
+from .delivery_lifecycle import DeliveryStatus
 from .errors import NotFound
 from .schema import attachments, channel_pauses, deliveries, events, gate_findings, item_revisions, items
 from .db import reading
 
-DELIVERY_STATUSES = ("pending", "publishing", "in_doubt", "published", "failed", "dead", "retracted")
+DELIVERY_STATUSES = tuple(s.value for s in DeliveryStatus)
 
 
 class Store:
@@ -89,7 +90,7 @@ class Store:
                                            for f in files or [] if not f.get("inline")]))
         for channel in channels:
             conn.execute(_INSERT_DELIVERY, dict(
-                item_id=item_id, channel=channel, status="pending", attempts=0, version=0, retract_requested=False,
+                item_id=item_id, channel=channel, status=DeliveryStatus.PENDING.value, attempts=0, version=0, retract_requested=False,
                 next_attempt_at=publish_at, idempotency_key=f"{uid}-{channel}", checkpoint={}, updated_at=now,
             ))
         self.event(conn, "queued", actor=actor, item_id=item_id, office=office, channels=channels,
@@ -220,7 +221,7 @@ _INSERT_DELIVERY = insert(deliveries)
 _ITEM = select(items).where(items.c.id == bindparam("item_id"))
 _ATTACHMENTS = select(attachments).where(attachments.c.item_id == bindparam("item_id")).order_by(attachments.c.id)
 _PUBLISHED_URLS = select(deliveries.c.channel, deliveries.c.external_url).where(and_(
-    deliveries.c.item_id == bindparam("item_id"), deliveries.c.status == "published",
+    deliveries.c.item_id == bindparam("item_id"), deliveries.c.status == DeliveryStatus.PUBLISHED.value,
     deliveries.c.external_url.is_not(None)))
 
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import json
+import random
 import re
 import socket
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
 from urllib.parse import parse_qs, urlsplit
@@ -65,10 +67,12 @@ def html_response(text: str, status: int = 200, encoding: str = "utf-8", headers
 
 @dataclass
 class Fault:
-    """One injected fault. ``kind``: status | slow | accept_then_timeout | accept_then_drop | accept_then_status.
+    """One injected fault. ``kind``: status | slow | gated | accept_then_timeout | accept_then_drop |
+    accept_then_status.
 
     ``status`` answers without handling the request; ``accept_then_status`` handles it, then answers
-    ``status`` anyway (a gateway error after the backend applied the request).
+    ``status`` anyway (a gateway 502/504 after the backend saved). ``gated`` holds the request until ``gate``
+    (a threading.Event) is set or ``seconds`` pass, then handles it: a slow save that commits late.
     ``path`` (a regex) limits it to matching request paths; ``times`` is how many requests it hits.
     """
 
@@ -79,6 +83,7 @@ class Fault:
     path: str | None = None
     times: int = 1
     body: Any = None
+    gate: threading.Event | None = None
 
 
 class FaultPlan:
@@ -87,6 +92,15 @@ class FaultPlan:
     def __init__(self) -> None:
         self._faults: list[Fault] = []
         self._lock = threading.Lock()
+        self._random: list[tuple[float, dict[str, Any]]] = []
+        self._random_path: str | None = None
+        self._rng = random.Random(0)
+
+    def randomly(self, choices: list[tuple[float, dict[str, Any]]], *, seed: int = 0, path: str | None = None) -> None:
+        """Also hit requests at random: each ``(probability, Fault fields)`` is drawn independently per request
+        (after queued faults); ``path`` limits it to matching paths. An empty list stops it."""
+        with self._lock:
+            self._random, self._random_path, self._rng = list(choices), path, random.Random(seed)
 
     def add(self, kind: str, **kwargs: Any) -> Fault:
         """Queue a fault; see :class:`Fault` for the arguments."""
@@ -109,6 +123,12 @@ class FaultPlan:
                     if fault.times <= 0:
                         self._faults.remove(fault)
                     return fault
+            if self._random and (self._random_path is None or re.search(self._random_path, path)):
+                draw, edge = self._rng.random(), 0.0
+                for probability, spec in self._random:
+                    edge += probability
+                    if draw < edge:
+                        return Fault(**spec)
         return None
 
     def pending(self) -> int:
@@ -155,6 +175,17 @@ def parse_multipart(body: bytes, content_type: str, encoding: str = "utf-8") -> 
 Handler = Callable[[Request], Response]
 
 
+@dataclass(frozen=True)
+class Seen:
+    """One request as the emulator saw it: when (by ``request_clock``), what, and the status it answered."""
+
+    at: datetime | None
+    method: str
+    path: str
+    status: int | None  # None: no answer (the connection was dropped or timed out)
+    retry_after: float | None = None
+
+
 class Emulator:
     """Base of emulators: register routes with :meth:`route`, serve with :class:`EmulatorServer`.
 
@@ -168,6 +199,9 @@ class Emulator:
         self.faults = FaultPlan()
         self.lock = threading.RLock()
         self.requests_seen = 0
+        self.request_clock: Callable[[], datetime] | None = None  # stamps ``seen`` (a test's simulated clock)
+        self.seen: list[Seen] = []  # every request but ``/_sandbox/`` ones, in arrival order
+        self.active = 0  # requests being handled right now
         self._routes: list[tuple[str, re.Pattern[str], Handler]] = []
         self._stop = threading.Event()
         self.route("POST", "/_sandbox/faults", self._add_faults)
@@ -189,6 +223,19 @@ class Emulator:
                 request.params = match.groupdict()
                 return handler(request)
         return json_response({"error": "method not allowed" if allowed else "not found"}, 405 if allowed else 404)
+
+    def idle(self) -> bool:
+        """True when no request is being handled (nothing a killed client sent is still committing)."""
+        with self.lock:
+            return self.active == 0
+
+    def inside_retry_after(self) -> list[Seen]:
+        """Requests that arrived strictly after a 429 with Retry-After and before its end (by ``request_clock``)."""
+        with self.lock:
+            seen = list(self.seen)
+        windows = [(s.at, s.at + timedelta(seconds=s.retry_after)) for s in seen
+                   if s.status == 429 and s.retry_after and s.at is not None]
+        return [s for s in seen if s.at is not None and any(start < s.at < end for start, end in windows)]
 
     def wait(self, seconds: float) -> None:
         """Sleep up to ``seconds``, waking early when the server stops."""
@@ -226,19 +273,42 @@ class _Handler(BaseHTTPRequestHandler):
             headers={k.lower(): v for k, v in self.headers.items()},
             body=body,
         )
+        internal = parts.path.startswith("/_sandbox/")
+        at = emulator.request_clock() if emulator.request_clock is not None else None
         with emulator.lock:
             emulator.requests_seen += 1
-        fault = None if parts.path.startswith("/_sandbox/") else emulator.faults.take(parts.path)
+            emulator.active += 1
+        response: Response | None = None
+        try:
+            response = self._answer(emulator, request, None if internal else emulator.faults.take(parts.path))
+        finally:
+            with emulator.lock:
+                emulator.active -= 1
+                if not internal:
+                    retry_after = response.headers.get("Retry-After") if response else None
+                    emulator.seen.append(Seen(at, request.method, request.path, response.status if response else None,
+                                              float(retry_after) if retry_after else None))
+        if response is not None:
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the client gave up waiting
+                self._send(response)
+
+    def _answer(self, emulator: Emulator, request: Request, fault: Fault | None) -> Response | None:
+        """The response to send, or None when the fault leaves the client without one."""
         if fault and fault.kind == "slow":
             emulator.wait(fault.seconds)
+            fault = None
+        if fault and fault.kind == "gated":
+            if fault.gate is not None:
+                fault.gate.wait(fault.seconds or 30.0)
+            else:
+                emulator.wait(fault.seconds)
             fault = None
         if fault and fault.kind == "status":
             headers = {}
             if fault.retry_after is not None:
                 headers["Retry-After"] = f"{fault.retry_after:g}"
             payload = fault.body if fault.body is not None else {"error": f"injected {fault.status}"}
-            self._send(json_response(payload, fault.status, headers))
-            return
+            return json_response(payload, fault.status, headers)
         try:
             response = emulator.dispatch(request)
         except Exception as exc:  # an emulator bug must show as a 500, not hang the client
@@ -246,7 +316,7 @@ class _Handler(BaseHTTPRequestHandler):
         if fault and fault.kind == "accept_then_timeout":
             emulator.wait(fault.seconds or 30.0)
             self.close_connection = True
-            return
+            return None
         if fault and fault.kind == "accept_then_status":
             payload = fault.body if fault.body is not None else {"error": f"injected {fault.status}"}
             response = json_response(payload, fault.status)
@@ -254,8 +324,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             with contextlib.suppress(OSError):  # the client may have hung up already
                 self.connection.shutdown(socket.SHUT_RDWR)
-            return
-        self._send(response)
+            return None
+        return response
 
     def _send(self, response: Response) -> None:
         self.send_response(response.status)
@@ -278,6 +348,13 @@ class _Server(ThreadingHTTPServer):
         self.emulator = emulator
         self.verbose = verbose
         super().__init__(address, _Handler)
+
+    def handle_error(self, request, client_address) -> None:
+        import sys
+
+        if isinstance(sys.exc_info()[1], (ConnectionResetError, BrokenPipeError)):
+            return  # the client went away (killed, or it gave up waiting): nothing to report
+        super().handle_error(request, client_address)
 
 
 class EmulatorServer:

@@ -1,0 +1,133 @@
+"""Backups and restores of the ledger, safe while the daemon runs; a restored ledger looks up before it sends.
+
+SQLite: :func:`backup` uses SQLite's online backup API, a consistent snapshot even while daemons write.
+PostgreSQL: ``pg_dump --format=custom`` and ``pg_restore --clean`` (client tools of the server's version).
+Either way :func:`mark_restored` runs after a restore: every delivery that was not settled in the copy
+(pending, publishing, failed, in_doubt) becomes ``in_doubt``, because the daemon may have sent it after the copy
+was taken; it is looked up before anything is sent again. Dead, published and retracted deliveries stay as they are.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import subprocess
+from datetime import timedelta
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.engine import make_url
+
+from .config import Config
+from .db import reading
+from .delivery_lifecycle import DeliveryStatus as S, event, move
+from .errors import InputError, PublisherError
+from .schema import deliveries
+from .store import Store
+
+RESTORED = (S.PENDING, S.PUBLISHING, S.FAILED, S.IN_DOUBT)
+
+
+def backup(config: Config, target: Path) -> str:
+    """Write a consistent copy of the configured database to ``target``; returns what was done."""
+    url = make_url(config.database_url)
+    if target.exists():
+        raise InputError(f"{target} exists; give a new file name", field="FILE")
+    if url.get_backend_name() == "sqlite":
+        source = _sqlite_path(config)
+        partial = target.with_name(target.name + ".partial")
+        try:
+            with sqlite3.connect(f"file:{source}?mode=ro", uri=True) as src, sqlite3.connect(partial) as dst:
+                src.backup(dst)
+            os.replace(partial, target)
+        finally:
+            partial.unlink(missing_ok=True)
+        return f"copied {source} to {target} (SQLite online backup)"
+    _pg_tool("pg_dump", "--format=custom", "--file", str(target), _libpq(url))
+    return f"dumped the database to {target} (pg_dump --format=custom)"
+
+
+def restore(config: Config, source: Path, *, clock=None) -> int:
+    """Replace the configured database with the copy in ``source``, then mark what it had not settled in doubt.
+
+    Stop every daemon first. Returns how many deliveries will be looked up before anything is sent.
+    """
+    if not source.is_file():
+        raise InputError(f"{source}: no such file", field="FILE")
+    url = make_url(config.database_url)
+    if url.get_backend_name() == "sqlite":
+        _check_sqlite_copy(source)
+        target = _sqlite_path(config)
+        partial = target.with_name(target.name + ".restoring")
+        try:
+            with sqlite3.connect(f"file:{source}?mode=ro", uri=True) as src, sqlite3.connect(partial) as dst:
+                src.backup(dst)
+            for leftover in (Path(f"{target}-wal"), Path(f"{target}-shm")):  # they belong to the database replaced
+                leftover.unlink(missing_ok=True)
+            os.replace(partial, target)
+        finally:
+            partial.unlink(missing_ok=True)
+    else:
+        _pg_tool("pg_restore", "--clean", "--if-exists", "--no-owner", "--dbname", _libpq(url), str(source))
+    return mark_restored_database(config, clock=clock)
+
+
+def mark_restored_database(config: Config, *, clock=None) -> int:
+    """Open the configured database (just restored) and mark what it had not settled in doubt."""
+    store = Store.open(config.database_url, clock)
+    try:
+        return mark_restored(store, config, actor="restore")
+    finally:
+        store.engine.dispose()
+
+
+def mark_restored(store: Store, config: Config, *, actor: str) -> int:
+    """Make every unsettled delivery ``in_doubt`` (looked up before any send); returns how many."""
+    now = store.clock.now()
+    slowest = max((c.timeout for c in config.channels.values()), default=30.0)
+    in_flight_until = now + timedelta(seconds=slowest + config.retry.in_doubt_delay)
+    with reading(store.engine) as conn:
+        rows = conn.execute(select(deliveries).where(deliveries.c.status.in_([s.value for s in RESTORED]))).all()
+    marked = 0
+    with store.transaction() as conn:
+        for d in rows:
+            due = max(d.next_attempt_at, now) if d.status == S.PENDING else now
+            marked += move(conn, d.id, current=d.status, to=S.IN_DOUBT, version=d.version,
+                           event=event("in_doubt", actor=actor, at=now, item_id=d.item_id, channel=d.channel,
+                                       reason="restored from a backup: look it up before sending", previous=d.status),
+                           lease_owner=None, lease_expires_at=None, next_attempt_at=due, updated_at=now,
+                           in_flight_until=max(d.in_flight_until, in_flight_until) if d.in_flight_until
+                           else in_flight_until)
+    return marked
+
+
+def _sqlite_path(config: Config) -> Path:
+    database = make_url(config.database_url).database
+    if not database or database == ":memory:":
+        raise InputError("an in-memory database cannot be backed up", field="database.url")
+    return Path(database)
+
+
+def _check_sqlite_copy(source: Path) -> None:
+    try:
+        with sqlite3.connect(f"file:{source}?mode=ro", uri=True) as conn:
+            tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    except sqlite3.DatabaseError as exc:
+        raise InputError(f"{source} is not an SQLite database ({exc})", field="FILE") from None
+    if not {"items", "deliveries", "events"} <= tables:
+        raise InputError(f"{source} is not a publisher database (no items/deliveries/events tables)", field="FILE")
+
+
+def _libpq(url) -> str:
+    """The SQLAlchemy URL as libpq understands it (no driver suffix)."""
+    return url.set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def _pg_tool(name: str, *args: str) -> None:
+    if shutil.which(name) is None:
+        raise PublisherError(f"{name} is not installed; install the PostgreSQL client tools of the server's version")
+    done = subprocess.run([name, *args], capture_output=True, text=True)
+    if done.returncode != 0:
+        raise PublisherError(f"{name} failed: {(done.stderr or done.stdout).strip().splitlines()[-1:]}")
+

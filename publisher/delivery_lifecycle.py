@@ -1,0 +1,105 @@
+"""The one delivery lifecycle: statuses, the transitions allowed between them, and the one function that moves.
+
+Every status write (dispatcher, editor actions, reconciliation, restore) goes through :func:`move`: a
+compare-and-set on the delivery row (its status, and its version or its lease owner) and the matching event
+appended to the audit chain in the same transaction. A move the table does not allow is a bug and raises.
+
+``in_doubt`` with ``waiting_for = "operator"`` is the explicit operator wait: the channel cannot say whether an
+earlier attempt arrived, so nothing happens until ``item settle`` or ``item retry``. The public status stays
+``in_doubt`` so outside scripts keep working; ``item show`` prints it as ``in_doubt (waiting for operator)``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy import Connection, and_, bindparam, update
+
+from . import audit
+from .schema import deliveries
+
+
+class DeliveryStatus(StrEnum):
+    """Where one delivery of one item to one channel stands (the names outside scripts see)."""
+
+    PENDING = "pending"  # queued, not sent yet
+    PUBLISHING = "publishing"  # claimed by a worker (leased)
+    IN_DOUBT = "in_doubt"  # may have arrived: settled by look-up (or by an operator) before any re-send
+    PUBLISHED = "published"
+    FAILED = "failed"  # failed for now; retried after a backoff
+    DEAD = "dead"  # given up; an operator may retry it
+    RETRACTED = "retracted"  # cancelled before sending, or taken down
+
+
+class WaitingFor(StrEnum):
+    """Who an ``in_doubt`` delivery waits for (``deliveries.waiting_for``; NULL: for its next look-up)."""
+
+    OPERATOR = "operator"
+
+
+S = DeliveryStatus
+
+#: Deliveries whose outcome is still open.
+UNSETTLED = (S.PENDING, S.PUBLISHING, S.FAILED, S.IN_DOUBT)
+
+#: Allowed moves. A claim leaves a published delivery ``published`` while it is taken down, and a pending one
+#: ``pending`` while it is dropped; a restored database turns everything unsettled into ``in_doubt``.
+TRANSITIONS: dict[DeliveryStatus, frozenset[DeliveryStatus]] = {
+    S.PENDING: frozenset({S.PENDING, S.PUBLISHING, S.RETRACTED, S.IN_DOUBT}),
+    S.FAILED: frozenset({S.FAILED, S.PUBLISHING, S.PENDING, S.PUBLISHED, S.RETRACTED, S.IN_DOUBT}),
+    S.PUBLISHING: frozenset({S.PUBLISHING, S.PUBLISHED, S.FAILED, S.DEAD, S.IN_DOUBT, S.RETRACTED}),
+    S.IN_DOUBT: frozenset({S.IN_DOUBT, S.PUBLISHING, S.PENDING, S.PUBLISHED, S.RETRACTED}),
+    S.PUBLISHED: frozenset({S.PUBLISHED, S.RETRACTED}),
+    S.DEAD: frozenset({S.PENDING, S.PUBLISHED, S.RETRACTED}),
+    S.RETRACTED: frozenset(),
+}
+
+
+class IllegalTransition(RuntimeError):
+    """A move the lifecycle does not allow (a bug in the caller, never a user mistake)."""
+
+
+def allowed(current: str, to: str) -> bool:
+    """True when a delivery may move from ``current`` to ``to``."""
+    return DeliveryStatus(to) in TRANSITIONS[DeliveryStatus(current)]
+
+
+def move(conn: Connection, delivery_id: int, *, current: str, to: str, event: dict[str, Any] | None,
+         version: int | None = None, owned_by: str | None = None, **values: Any) -> bool:
+    """Compare-and-set one delivery from ``current`` to ``to`` and append ``event`` in the same transaction.
+
+    The row must still be in ``current`` and have ``version`` (when given) and/or be leased by ``owned_by``
+    (when given). ``values`` are the other columns to write. Returns False, writing nothing, when the row moved
+    on meanwhile. ``event`` is a dict with ``kind``, ``actor``, ``at``, ``item_id``, ``channel`` and ``detail``.
+    """
+    if not allowed(current, to):
+        raise IllegalTransition(f"delivery {delivery_id}: {current} → {to} is not a move the lifecycle allows")
+    statement = _statement(tuple(sorted(values)), version is not None, owned_by is not None)
+    params = {**values, "status": DeliveryStatus(to).value, "b_id": delivery_id,
+              "b_status": DeliveryStatus(current).value, "b_version": version, "b_owner": owned_by}
+    if conn.execute(statement, params).rowcount != 1:
+        return False
+    if event is not None:
+        audit.append(conn, [{**event, "delivery_id": delivery_id}])
+    return True
+
+
+def event(kind: str, *, actor: str, at: datetime, item_id: int, channel: str, **detail: Any) -> dict[str, Any]:
+    """An event row for :func:`move` (None values left out of the detail)."""
+    return {"kind": kind, "actor": actor, "at": at, "item_id": item_id, "channel": channel,
+            "detail": {k: v for k, v in detail.items() if v is not None}}
+
+
+@lru_cache(maxsize=128)
+def _statement(columns: tuple[str, ...], by_version: bool, by_owner: bool):
+    d = deliveries
+    guard = [d.c.id == bindparam("b_id"), d.c.status == bindparam("b_status")]
+    if by_version:
+        guard.append(d.c.version == bindparam("b_version"))
+    if by_owner:
+        guard.append(d.c.lease_owner == bindparam("b_owner"))
+    return update(d).where(and_(*guard)).values(
+        {**{c: bindparam(c) for c in columns}, "status": bindparam("status"), "version": d.c.version + 1})

@@ -1,0 +1,40 @@
+"""``publisher backup FILE`` and ``publisher restore FILE``: operations commands, registered in publisher.cli."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+
+@click.command("backup")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.pass_obj
+def backup_cmd(obj, file: str) -> None:
+    """Copy the database to FILE, consistently, even while the daemon runs."""
+    from .backup import backup
+
+    click.echo(backup(obj.config(), Path(file)))
+
+
+@click.command("restore")
+@click.argument("file", type=click.Path(dir_okay=False), required=False)
+@click.option("--in-place", is_flag=True,
+              help="the database was restored by other means (pg_restore, a snapshot): only mark it as restored")
+@click.option("--yes", is_flag=True, help="replace the configured database without asking")
+@click.pass_obj
+def restore_cmd(obj, file: str | None, in_place: bool, yes: bool) -> None:
+    """Replace the database with FILE (stop every daemon first); what it had not settled is looked up first."""
+    from .backup import mark_restored_database, restore
+    from .errors import InputError
+
+    config = obj.config()
+    if in_place == bool(file):
+        raise InputError("give a backup FILE, or --in-place for a database restored by other means", field="FILE")
+    if in_place:
+        marked = mark_restored_database(config)
+    else:
+        if not yes:
+            click.confirm(f"Replace the database of {config.path} with {file}? Stop every daemon first.", abort=True)
+        marked = restore(config, Path(file))
+    click.echo(f"restored; {marked} unsettled deliveries will be looked up before anything is sent")
