@@ -126,6 +126,7 @@ def test_listing_has_a_total_and_pages(live):
 def test_tally_report_and_health(live):
     base, _, _ = live
     editor = api(live, "editor1")
+    editor("POST", "/api/items", json={"title": "指标测试", "category": "其他"})  # a pending website delivery
     t = editor("GET", "/api/tally?year=2019").json()
     assert t["year"] == 2019 and "monthly" in t
     r = editor("GET", "/api/reports/2019?format=docx")
@@ -203,3 +204,14 @@ def test_publisher_serve_answers_on_its_port(live, tmp_path):
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_healthz_sees_a_running_daemon_by_its_heartbeat(live):
+    from publisher.series.runner import SeriesRunner
+
+    base, app, _ = live
+    before = requests.get(base + "/healthz", timeout=10).json()
+    assert before["daemon"] in ("none seen", "stale", "alive")
+    SeriesRunner(app).tick()  # what every daemon does each poll: beat
+    health = requests.get(base + "/healthz", timeout=10).json()
+    assert health["daemon"] == "alive" and health["daemons_alive"] >= 1

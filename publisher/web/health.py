@@ -8,26 +8,29 @@ from sqlalchemy import and_, func, select, text
 
 from ..db import reading
 from ..schema import channel_state, deliveries, items
+from ..series.claims import CHANNEL as RUNNERS
 from .server import console_of
 
 router = APIRouter(include_in_schema=False)
-HEARTBEAT = ("daemon", "heartbeat")  # channel_state row a daemon may keep fresh: {"at": ISO time, "host": ...}
 
 
 @router.get("/healthz")
 def healthz(request: Request):
     app = console_of(request).app
-    out = {"database": "ok", "daemon": "unknown", "daemon_heartbeat": None}
+    out = {"database": "ok", "daemon": "none seen", "daemons_alive": 0, "daemon_heartbeat_expires": None}
+    now = app.clock.now()
     try:
         with reading(app.store.engine) as conn:
             conn.execute(text("SELECT 1"))
-            beat = conn.execute(select(channel_state.c.value).where(and_(
-                channel_state.c.channel == HEARTBEAT[0], channel_state.c.key == HEARTBEAT[1]))).scalar()
+            beats = conn.execute(select(channel_state.c.expires_at).where(and_(  # every daemon beats each poll
+                channel_state.c.channel == RUNNERS, channel_state.c.key.like("runner:%")))).scalars().all()
     except Exception as exc:  # the answer is the point: say what is wrong, with 503
         return JSONResponse({"database": f"unreachable: {type(exc).__name__}", "daemon": "unknown"}, status_code=503)
-    if isinstance(beat, dict) and beat.get("at"):
-        out["daemon_heartbeat"] = beat["at"]
-        out["daemon"] = "seen"
+    beats = [b for b in beats if b is not None]
+    if beats:
+        alive = [b for b in beats if b > now]
+        out.update(daemon="alive" if alive else "stale", daemons_alive=len(alive),
+                   daemon_heartbeat_expires=max(beats).isoformat())
     return out
 
 
