@@ -45,6 +45,7 @@ WATER_QUALITY = 365
 WEBSITE_TOTAL = 497
 WECHAT_TOTAL, WECHAT_SHARED = 121, 21  # 21 WeChat posts repeat a website item: publications ≠ distinct items
 TRADING_TOTAL = 9
+DEMO_PASSWORD = "publisher-demo"  # the demo's staff only, in the demo's own database
 UNMASKED_LIST = 10  # the 11th housing-security list of the year carries a resident ID number, unmasked
 UNMASKED_ROW = "公示对象：张某某，身份证号320623198503121233，申请公共租赁住房一套。"
 STAFF = (("zhang_bianji", "editor", "张编辑"), ("li_chushen", "reviewer", "李初审"),
@@ -174,7 +175,7 @@ def _hire_staff(app: App) -> dict:
     from .users import actor_from_row, add_user
 
     return {name: actor_from_row(add_user(app.store, name, role, app.config.office.code, display_name=display,
-                                          created_by="demo"))
+                                          password=DEMO_PASSWORD, created_by="demo"))
             for name, role, display in STAFF}
 
 
@@ -299,3 +300,7 @@ def _print_summary(console, app, result, stats, emulators, elapsed, workdir, kee
     console.print(channel_paragraph(result, app.config))
     console.print(f"\n{result['publications']} publications, {result['distinct_items']} distinct items; "
                   f"demo took {elapsed:.1f} s" + (f"; files kept in {workdir}" if keep else ""))
+    if keep:
+        console.print(f"console: publisher --config {workdir / 'config.yaml'} serve, then http://127.0.0.1:8800/ — "
+                      f"log in as zhang_bianji (editor), li_chushen, wang_fushen, zhao_zhongshen or admin, "
+                      f"password {DEMO_PASSWORD}")
