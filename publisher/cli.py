@@ -13,9 +13,12 @@ from typing import Any
 import click
 from sqlalchemy.exc import OperationalError
 
+from .cli_types import HTTP_URL, ITEM_ID
 from .errors import ConfigError, InputError, NotFound, PublisherError, Refused
+from .redact import install_log_scrubbing, scrub
 
 EXIT_FAILED, EXIT_INPUT, EXIT_REFUSED, EXIT_INTERRUPTED = 1, 2, 3, 130
+SANDBOX_PORTS = 6  # the emulators listen on port-base … port-base + 5
 REPORT_SUFFIXES = ("md", "markdown", "html", "htm", "docx", "json")
 YEAR_MIN = 1900  # (year 1 in an east-of-UTC zone starts before the first representable UTC instant)
 
@@ -27,17 +30,17 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except (ConfigError, InputError, NotFound) as exc:
-            click.echo(f"error: {exc}", err=True)
+            click.echo(f"error: {scrub(str(exc))}", err=True)
             ctx.exit(EXIT_INPUT)
         except Refused as exc:
-            click.echo(f"refused: {exc}", err=True)
+            click.echo(f"refused: {scrub(str(exc))}", err=True)
             ctx.exit(EXIT_REFUSED)
         except PublisherError as exc:
-            click.echo(f"error: {exc}", err=True)
+            click.echo(f"error: {scrub(str(exc))}", err=True)
             ctx.exit(EXIT_FAILED)
         except OperationalError as exc:  # the database went away or stayed locked: say so, no traceback
             reason = str(exc.orig or exc).strip().splitlines()[0] if str(exc.orig or exc).strip() else type(exc).__name__
-            click.echo(f"error: database: {reason}", err=True)
+            click.echo(f"error: database: {scrub(reason)}", err=True)
             ctx.exit(EXIT_FAILED)
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
@@ -51,12 +54,14 @@ class _Ctx:
         self.acting = acting
         self._app = None
 
-    def app(self):
+    def app(self, schema: str | None = None):
+        """The App; ``schema`` is a db.SchemaPolicy (default: create a new database, refuse an old one)."""
         if self._app is None:
             from .app import App
+            from .db import SchemaPolicy
             from .users import resolve_actor
 
-            app = App.load(self.config_path)
+            app = App.load(self.config_path, schema=schema or SchemaPolicy.CREATE)
             try:
                 actor = resolve_actor(app.store, self.acting, default_office=app.config.office.code, fallback=app.actor)
             except BaseException:
@@ -100,17 +105,22 @@ def main(ctx: click.Context, config: str | None, verbose: bool, acting: str | No
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     for noisy in ("apscheduler", "urllib3", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    install_log_scrubbing()
     ctx.obj = _Ctx(config, verbose, acting)
     ctx.call_on_close(lambda: ctx.obj._app.close() if ctx.obj._app else None)
 
 
 @main.command("check-config")
+@click.option("--offline", is_flag=True, help="do not require channel secrets (for a machine that only reports)")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
-def check_config(obj: _Ctx, as_json: bool) -> None:
+def check_config(obj: _Ctx, offline: bool, as_json: bool) -> None:
     """Validate the configuration; list every problem by key path (exit 2)."""
     try:
         cfg = obj.config()
+        missing = [p for problems in cfg.missing_secrets.values() for p in problems]
+        if missing and not offline:
+            raise ConfigError(missing, str(cfg.path))
     except ConfigError as exc:
         if as_json:
             _echo_json({"ok": False, "path": exc.path, "problems": exc.problems})
@@ -240,7 +250,7 @@ def _delivery_json(d: dict) -> dict:
 
 
 @item.command("show")
-@click.argument("item_id", type=int)
+@click.argument("item_id", type=ITEM_ID)
 @click.option("--events", is_flag=True, help="include the event log")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
@@ -279,7 +289,7 @@ def item_show(obj: _Ctx, item_id: int, events: bool, as_json: bool) -> None:
 
 
 @item.command("retract")
-@click.argument("item_id", type=int)
+@click.argument("item_id", type=ITEM_ID)
 @click.option("--reason", default="")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
@@ -317,7 +327,7 @@ def _retract_note(app, d: dict) -> str:
 
 
 @item.command("retry")
-@click.argument("item_id", type=int)
+@click.argument("item_id", type=ITEM_ID)
 @click.option("--channel", default=None)
 @click.pass_obj
 def item_retry(obj: _Ctx, item_id: int, channel: str | None) -> None:
@@ -329,9 +339,9 @@ def item_retry(obj: _Ctx, item_id: int, channel: str | None) -> None:
 
 
 @item.command("settle")
-@click.argument("item_id", type=int)
+@click.argument("item_id", type=ITEM_ID)
 @click.option("--channel", required=True, help="the channel whose delivery you checked")
-@click.option("--url", required=True, help="where you found the item on that channel")
+@click.option("--url", required=True, type=HTTP_URL, help="where you found the item on that channel")
 @click.option("--external-id", default=None, help="the channel's id for it (default: the url)")
 @click.option("--at", "when", default=None, metavar="ISO8601", help="when it was published (default: now)")
 @click.pass_obj
@@ -358,6 +368,7 @@ def run(obj: _Ctx, once: bool, as_json: bool) -> None:
     from .series.runner import SeriesRunner
 
     app = obj.app()
+    app.require_secrets()  # the daemon talks to every enabled channel
     if once:
         series = SeriesRunner(app).tick().outcomes
         dispatcher = Dispatcher(app)
@@ -429,6 +440,7 @@ def reconcile_cmd(obj: _Ctx, channel: str | None, year: int | None, fix: bool, a
     app = obj.app()
     if channel and channel not in app.config.channels:
         raise InputError(f"{channel!r} is not configured", field="channel")
+    app.require_secrets([channel] if channel else None)
     report = reconcile(app, channel, year=year, fix=fix)
     if as_json:
         _echo_json(report.as_dict())
@@ -452,9 +464,10 @@ def reconcile_cmd(obj: _Ctx, channel: str | None, year: int | None, fix: bool, a
 @click.pass_obj
 def tally_cmd(obj: _Ctx, year: int, with_items: bool, as_json: bool) -> None:
     """Published items per channel and category in YEAR (office time zone)."""
+    from .db import SchemaPolicy
     from .tally import tally
 
-    app = obj.app()
+    app = obj.app(SchemaPolicy.READ)
     t = tally(app.store, app.config, year, with_items=with_items)
     if as_json:
         _echo_json(t)
@@ -499,7 +512,9 @@ def report_cmd(obj: _Ctx, year: int, fmt: str | None, output: str | None) -> Non
     if fmt is None:  # `-o report.docx` means a Word file, not Markdown under a .docx name
         suffix = Path(output).suffix.lower().lstrip(".") if output else ""
         fmt = {"htm": "html", "markdown": "md"}.get(suffix, suffix) if suffix in REPORT_SUFFIXES else "md"
-    app = obj.app()
+    from .db import SchemaPolicy
+
+    app = obj.app(SchemaPolicy.READ)
     data = render(tally(app.store, app.config, year), app.config, fmt)
     if output:
         try:
@@ -599,14 +614,26 @@ def series_run(obj: _Ctx, name: str, day: str, dry_run: bool, replace: bool, as_
 
 
 # -- sandbox and demo -----------------------------------------------------------------------------
+def _port_base(value: int) -> int:
+    if value != 0 and not 1024 <= value <= 65536 - SANDBOX_PORTS:
+        raise click.BadParameter(f"{value} is not 0 (free ports) or a port from 1024 to {65536 - SANDBOX_PORTS}")
+    return value
+
+
 @main.command("sandbox")
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port-base", default=8701, show_default=True, help="cms=base, wechat=+1, resource_site=+2, wordpress=+3, data=+4")
+@click.option("--port-base", default=8701, show_default=True, callback=lambda ctx, p, v: _port_base(v),
+              type=int, help="cms=base, wechat=+1, resource_site=+2, wordpress=+3, data=+4, domestic cms=+5; 0: free ports")
 def sandbox_cmd(host: str, port_base: int) -> None:
     """Serve local emulators of the channel endpoints until Ctrl-C."""
     from .sandbox.serve import serve_forever
 
-    serve_forever(host, port_base)
+    try:
+        serve_forever(host, port_base)
+    except OSError as exc:  # a port in use, or a host that is not this machine's
+        raise InputError(f"cannot listen on {host} ports {port_base}-{port_base + SANDBOX_PORTS - 1}: "
+                         f"{exc.strerror or exc} (another sandbox running? try --port-base)",
+                         field="--port-base") from None
 
 
 @main.command("demo")
@@ -618,6 +645,16 @@ def demo_cmd(year: int, keep: str | None, no_progress: bool) -> None:
     from .demo import run_demo
 
     sys.exit(run_demo(year=year, keep=Path(keep) if keep else None, progress=not no_progress))
+
+
+@main.command("completion")
+@click.argument("shell", type=click.Choice(["bash", "zsh"]))
+def completion_cmd(shell: str) -> None:
+    """Print the shell completion script: eval "$(publisher completion bash)" in ~/.bashrc (zsh: ~/.zshrc)."""
+    from click.shell_completion import get_completion_class
+
+    cls = get_completion_class(shell)
+    click.echo(cls(main, {}, "publisher", "_PUBLISHER_COMPLETE").source())
 
 
 from .review_cli import register as _register_review  # noqa: E402  (commands in their own module)

@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from .cli_types import ITEM_ID
 from .errors import InputError
 
 
@@ -178,7 +179,7 @@ def review_list(obj, mine: bool, as_json: bool) -> None:
 
 
 @review.command("show")
-@click.argument("item_id", type=int)
+@click.argument("item_id", type=ITEM_ID)
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
 def review_show(obj, item_id: int, as_json: bool) -> None:
@@ -209,7 +210,7 @@ def _print_review(app, data: dict) -> None:
 
 
 @review.command("submit")
-@click.argument("item_id", type=int)
+@click.argument("item_id", type=ITEM_ID)
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
 def review_submit(obj, item_id: int, as_json: bool) -> None:
@@ -220,7 +221,7 @@ def review_submit(obj, item_id: int, as_json: bool) -> None:
 
 
 @review.command("approve")
-@click.argument("item_id", type=int)
+@click.argument("item_id", type=ITEM_ID)
 @click.option("--comment", default="")
 @click.option("--override", default=None, metavar="REASON", help="approve despite the gate's findings (logged)")
 @click.option("--json", "as_json", is_flag=True)
@@ -233,7 +234,7 @@ def review_approve(obj, item_id: int, comment: str, override: str | None, as_jso
 
 
 @review.command("reject")
-@click.argument("item_id", type=int)
+@click.argument("item_id", type=ITEM_ID)
 @click.option("--comment", required=True, help="why: the editor reads it")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
@@ -254,7 +255,7 @@ def _decided(obj, data: dict, as_json: bool) -> None:
 
 # -- the gate -----------------------------------------------------------------------------------------------
 @click.command("check")
-@click.argument("item_id", type=int, required=False)
+@click.argument("item_id", type=ITEM_ID, required=False)
 @click.option("--title", default=None)
 @click.option("--summary", default="")
 @click.option("--body-file", type=click.Path(dir_okay=False), default=None)
@@ -321,7 +322,7 @@ def _check_files(app, title: str, summary: str, body_file: str | None, encoding:
 
 # -- audit --------------------------------------------------------------------------------------------------
 @click.group("audit", invoke_without_command=True)
-@click.option("--item", "item_id", type=int, default=None)
+@click.option("--item", "item_id", type=ITEM_ID, default=None)
 @click.option("--user", "user_name", default=None)
 @click.option("--since", default=None, metavar="ISO8601")
 @click.option("--limit", type=click.IntRange(1, 100_000), default=200, show_default=True)
@@ -372,7 +373,7 @@ def audit_verify(obj) -> None:
 
 # -- editing ------------------------------------------------------------------------------------------------
 @click.command("edit")
-@click.argument("item_id", type=int)
+@click.argument("item_id", type=ITEM_ID)
 @click.option("--title", default=None)
 @click.option("--category", default=None)
 @click.option("--body", default=None, metavar="HTML")
