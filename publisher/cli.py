@@ -15,7 +15,9 @@ from sqlalchemy.exc import OperationalError
 
 from .cli_types import HTTP_URL, ITEM_ID
 from .errors import ConfigError, InputError, NotFound, PublisherError, Refused
+from .i18n import _, localise_click, localise_help
 from .redact import install_log_scrubbing, scrub
+from .textwidth import fit, pad
 
 EXIT_FAILED, EXIT_INPUT, EXIT_REFUSED, EXIT_INTERRUPTED = 1, 2, 3, 130
 SANDBOX_PORTS = 6  # the emulators listen on port-base … port-base + 5
@@ -24,26 +26,31 @@ YEAR_MIN = 1900  # (year 1 in an east-of-UTC zone starts before the first repres
 
 
 class _Group(click.Group):
-    """Turns our errors into messages and exit codes instead of tracebacks."""
+    """Turns our errors into messages and exit codes instead of tracebacks; speaks the office's language."""
+
+    def main(self, *args, **kwargs):
+        localise_click()
+        localise_help(self)
+        return super().main(*args, **kwargs)
 
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
         except (ConfigError, InputError, NotFound) as exc:
-            click.echo(f"error: {scrub(str(exc))}", err=True)
+            click.echo(_("error: {message}").format(message=scrub(str(exc))), err=True)
             ctx.exit(EXIT_INPUT)
         except Refused as exc:
-            click.echo(f"refused: {scrub(str(exc))}", err=True)
+            click.echo(_("refused: {message}").format(message=scrub(str(exc))), err=True)
             ctx.exit(EXIT_REFUSED)
         except PublisherError as exc:
-            click.echo(f"error: {scrub(str(exc))}", err=True)
+            click.echo(_("error: {message}").format(message=scrub(str(exc))), err=True)
             ctx.exit(EXIT_FAILED)
         except OperationalError as exc:  # the database went away or stayed locked: say so, no traceback
             reason = str(exc.orig or exc).strip().splitlines()[0] if str(exc.orig or exc).strip() else type(exc).__name__
-            click.echo(f"error: database: {scrub(reason)}", err=True)
+            click.echo(_("error: database: {reason}").format(reason=scrub(reason)), err=True)
             ctx.exit(EXIT_FAILED)
         except KeyboardInterrupt:
-            click.echo("interrupted", err=True)
+            click.echo(_("interrupted"), err=True)
             ctx.exit(EXIT_INTERRUPTED)
 
 
@@ -131,8 +138,9 @@ def check_config(obj: _Ctx, offline: bool, as_json: bool) -> None:
     if as_json:
         _echo_json(summary)
     else:
-        click.echo(f"{cfg.path}: OK — {len(cfg.channels)} channels ({', '.join(summary['channels'])}), "
-                   f"{len(cfg.categories)} categories, database {summary['database']}")
+        click.echo(_("{path}: OK — {channels} channels ({names}), {categories} categories, database {database}").format(
+            path=cfg.path, channels=len(cfg.channels), names=", ".join(summary["channels"]),
+            categories=len(cfg.categories), database=summary["database"]))
 
 
 def _redact_url(url: str) -> str:
@@ -180,7 +188,7 @@ def queue_add(obj: _Ctx, as_json: bool, options: tuple[str, ...], **fields: Any)
     _echo_json({"id": item_id}) if as_json else click.echo(item_id)  # the findings: `review show ID --json`
     _tell_findings(state)
     if state["state"] == "draft":
-        click.echo(f"draft: submit it for review with `publisher review submit {item_id}`", err=True)
+        click.echo(_("draft: submit it for review with `publisher review submit {id}`").format(id=item_id), err=True)
 
 
 def _tell_findings(state: dict) -> None:
@@ -189,7 +197,8 @@ def _tell_findings(state: dict) -> None:
         click.echo(f"gate: {f['kind']} in {f['field']} ({f['where']}): {f['text']}"
                    + (f" → {f['suggestion']}" if f["suggestion"] else ""), err=True)
     for name in state["unchecked"]:
-        click.echo(f"gate: {name} could not be checked (image or scanned file): the approver confirms it", err=True)
+        click.echo(_("gate: {name} could not be checked (image or scanned file): the approver confirms it").format(
+            name=name), err=True)
 
 
 @queue.command("import")
@@ -199,7 +208,7 @@ def _tell_findings(state: dict) -> None:
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
 def queue_import(obj: _Ctx, file: str, encoding: str | None, again: bool, as_json: bool) -> None:
-    """Queue every item of a JSON Lines or CSV file — all or none."""
+    """Queue every item of a JSON Lines, CSV or .xlsx file — all or none."""
     from .queue import import_file
 
     app = obj.app()
@@ -207,13 +216,13 @@ def queue_import(obj: _Ctx, file: str, encoding: str | None, again: bool, as_jso
     if as_json:
         _echo_json({"ids": ids, "count": len(ids)})
     elif ids:
-        click.echo(f"queued {len(ids)} items ({ids[0]}–{ids[-1]})")
+        click.echo(_("queued {count} items ({first}–{last})").format(count=len(ids), first=ids[0], last=ids[-1]))
     else:
-        click.echo("queued 0 items: every row's key is in the office already")
+        click.echo(_("queued 0 items: every row's key is in the office already"))
     flagged = app.store.items_with_findings(ids)
     if flagged:
-        click.echo(f"gate: {len(flagged)} item(s) have findings (see `publisher review show ID`): "
-                   f"{', '.join(map(str, flagged[:20]))}" + (" …" if len(flagged) > 20 else ""), err=True)
+        click.echo(_("gate: {count} item(s) have findings (see `publisher review show ID`): {ids}").format(
+            count=len(flagged), ids=", ".join(map(str, flagged[:20])) + (" …" if len(flagged) > 20 else "")), err=True)
 
 
 @queue.command("list")
@@ -233,9 +242,9 @@ def queue_list(obj: _Ctx, status: str | None, limit: int, as_json: bool) -> None
     for r in rows:
         states = " ".join(f"{d['channel']}:{d['status']}" for d in r["deliveries"])
         when = r["publish_at"].astimezone(tz).strftime("%Y-%m-%d %H:%M")
-        click.echo(f"{r['id']:>6}  {when}  {r['category']:<8} {r['title'][:40]:<40}  {states}")
+        click.echo(f"{r['id']:>6}  {when}  {pad(r['category'], 14)} {fit(r['title'], 50)}  {states}")
     if not rows:
-        click.echo("(no items)")
+        click.echo(_("(no items)"))
 
 
 # -- item -----------------------------------------------------------------------------------------
@@ -276,7 +285,7 @@ def item_show(obj: _Ctx, item_id: int, events: bool, as_json: bool) -> None:
         return
     tz = app.config.tz
     click.echo(f"#{data['id']} {data['title']}  [{data['category']}]  {data['status']}")
-    click.echo(f"  publish at {data['publish_at'].astimezone(tz):%Y-%m-%d %H:%M %Z}")
+    click.echo("  " + _("publish at {time}").format(time=f"{data['publish_at'].astimezone(tz):%Y-%m-%d %H:%M %Z}"))
     step = review["step"]
     click.echo(f"  review: {review['state']}" + (f", waiting for {step['name']} ({step['role']})" if step else "")
                + (", late" if review["late"] else "") + (", held for a new time" if review["held"] else ""))
@@ -335,7 +344,7 @@ def item_retry(obj: _Ctx, item_id: int, channel: str | None) -> None:
     from .actions import retry_item
 
     done = retry_item(obj.app(), item_id, channel)
-    click.echo(f"will retry: {', '.join(done)}" if done else "nothing to retry")
+    click.echo(_("will retry: {channels}").format(channels=", ".join(done)) if done else _("nothing to retry"))
 
 
 @item.command("settle")
@@ -353,7 +362,7 @@ def item_settle(obj: _Ctx, item_id: int, channel: str, url: str, external_id: st
     app = obj.app()
     published_at = parse_time(when, app, field_name="--at") if when else None
     settle_item(app, item_id, channel, url=url, external_id=external_id, published_at=published_at)
-    click.echo(f"{channel}: published ({url})")
+    click.echo(_("{channel}: published ({url})").format(channel=channel, url=url))
 
 
 # -- daemon ---------------------------------------------------------------------------------------
@@ -413,7 +422,7 @@ def channel_list(obj: _Ctx, as_json: bool) -> None:
         return
     for c in out:
         state = "disabled" if not c["enabled"] else ("PAUSED: " + c["pause_reason"] if c["paused"] else "ok")
-        click.echo(f"{c['channel']:<14} {c['type']:<14} {c['display_name']:<16} {state}")
+        click.echo(f"{pad(c['channel'], 14)} {pad(c['type'], 14)} {pad(c['display_name'], 24)} {state}")
 
 
 @channel.command("resume")
@@ -423,8 +432,8 @@ def channel_resume(obj: _Ctx, name: str) -> None:
     """Lift a pause (after fixing credentials, whitelist, ...)."""
     app = obj.app()
     if name not in app.config.channels:
-        raise InputError(f"{name!r} is not configured", field="channel")
-    click.echo("resumed" if app.store.resume_channel(name, app.actor) else f"{name} was not paused")
+        raise InputError(_("{name!r} is not configured").format(name=name), field="channel")
+    click.echo(_("resumed") if app.store.resume_channel(name, app.actor) else _("{name} was not paused").format(name=name))
 
 
 @main.command("reconcile")
@@ -439,7 +448,7 @@ def reconcile_cmd(obj: _Ctx, channel: str | None, year: int | None, fix: bool, a
 
     app = obj.app()
     if channel and channel not in app.config.channels:
-        raise InputError(f"{channel!r} is not configured", field="channel")
+        raise InputError(_("{name!r} is not configured").format(name=channel), field="channel")
     app.require_secrets([channel] if channel else None)
     report = reconcile(app, channel, year=year, fix=fix)
     if as_json:
@@ -472,10 +481,10 @@ def tally_cmd(obj: _Ctx, year: int, with_items: bool, as_json: bool) -> None:
     if as_json:
         _echo_json(t)
         return
-    click.echo(f"{year} ({t['timezone']}): {t['publications']} publications on reported channels, "
-               f"{t['distinct_items']} distinct items")
+    click.echo(_("{year} ({timezone}): {publications} publications on reported channels, {distinct} distinct items")
+               .format(year=year, timezone=t["timezone"], publications=t["publications"], distinct=t["distinct_items"]))
     for ch in t["channels"]:
-        flag = "" if ch["count_in_report"] else "  (not counted in the report)"
+        flag = "" if ch["count_in_report"] else "  " + _("(not counted in the report)")
         click.echo(f"  {ch['display_name']} [{ch['channel']}]: {ch['total']}{flag}"
                    + (f", {ch['retracted']} retracted" if ch["retracted"] else ""))
         for cat, n in ch["by_category"].items():
@@ -520,10 +529,11 @@ def report_cmd(obj: _Ctx, year: int, fmt: str | None, output: str | None) -> Non
         try:
             Path(output).write_bytes(data)
         except OSError as exc:
-            raise InputError(f"cannot write {output}: {exc.strerror}", field="--output") from None
-        click.echo(f"wrote {output}")
+            raise InputError(_("cannot write {path}: {reason}").format(path=output, reason=exc.strerror),
+                             field="--output") from None
+        click.echo(_("wrote {path}").format(path=output))
     elif fmt == "docx":
-        raise InputError("docx is binary: give -o FILE", field="--output")
+        raise InputError(_("docx is binary: give -o FILE"), field="--output")
     else:
         click.echo(data.decode("utf-8"), nl=False)
 
@@ -547,7 +557,7 @@ def series_list(obj: _Ctx, as_json: bool) -> None:
         _echo_json(rows)
         return
     if not rows:
-        click.echo("(no series configured)")
+        click.echo(_("(no series configured)"))
     for r in rows:
         nxt = f"next {r['next_occurrence']:%Y-%m-%d %H:%M %Z}" if r["next_occurrence"] else "disabled"
         click.echo(f"{r['series']}  [{r['category']}]  {r['schedule']}  {nxt}")
@@ -584,7 +594,7 @@ def series_run(obj: _Ctx, name: str, day: str, dry_run: bool, replace: bool, as_
     try:
         on = _date.fromisoformat(day.strip())
     except ValueError:
-        raise InputError(f"{day!r} is not a date: use YYYY-MM-DD", field="--date") from None
+        raise InputError(_("{value!r} is not a date: use YYYY-MM-DD").format(value=day), field="--date") from None
     try:
         if dry_run:
             cfg = obj.config()
@@ -601,7 +611,7 @@ def series_run(obj: _Ctx, name: str, day: str, dry_run: bool, replace: bool, as_
         runner = SeriesRunner(app)
         issued = runner.issue(name, on, replace=replace)
     except SeriesError as exc:
-        click.echo(f"error: {exc}", err=True)
+        click.echo(_("error: {message}").format(message=scrub(str(exc))), err=True)
         sys.exit(EXIT_FAILED)
     replaced = list(issued.replaced)
     if as_json:
@@ -610,7 +620,8 @@ def series_run(obj: _Ctx, name: str, day: str, dry_run: bool, replace: bool, as_
     else:
         click.echo(issued.item_id)
         if replaced:
-            click.echo(f"retracted the earlier item(s) of that day: {', '.join(map(str, replaced))}", err=True)
+            click.echo(_("retracted the earlier item(s) of that day: {ids}").format(ids=", ".join(map(str, replaced))),
+                       err=True)
 
 
 # -- sandbox and demo -----------------------------------------------------------------------------
@@ -631,9 +642,9 @@ def sandbox_cmd(host: str, port_base: int) -> None:
     try:
         serve_forever(host, port_base)
     except OSError as exc:  # a port in use, or a host that is not this machine's
-        raise InputError(f"cannot listen on {host} ports {port_base}-{port_base + SANDBOX_PORTS - 1}: "
-                         f"{exc.strerror or exc} (another sandbox running? try --port-base)",
-                         field="--port-base") from None
+        raise InputError(_("cannot listen on {host} ports {first}-{last}: {reason} (another sandbox running? "
+                           "try --port-base)").format(host=host, first=port_base, last=port_base + SANDBOX_PORTS - 1,
+                                                      reason=exc.strerror or exc), field="--port-base") from None
 
 
 @main.command("demo")

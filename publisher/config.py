@@ -16,6 +16,7 @@ from . import registry, yamlsafe
 from .adapter import ChannelSettings
 from .durations import MAX_SECONDS, parse_duration
 from .errors import ConfigError
+from .i18n import _
 from .redact import scrub
 
 ENV_PATTERN = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
@@ -191,7 +192,8 @@ def load_config(path: str | Path | None = None, *, env: dict[str, str] | None = 
     except yamlsafe.YamlLimitError as exc:
         raise ConfigError([str(exc)], str(path)) from None
     except FileNotFoundError:
-        raise ConfigError([f"file not found: {path} (pass --config or set PUBLISHER_CONFIG)"], str(path)) from None
+        raise ConfigError([_("file not found: {path} (pass --config or set PUBLISHER_CONFIG)").format(path=path)],
+                          str(path)) from None
     except IsADirectoryError:
         raise ConfigError([f"{path} is a folder; give the path of the config file in it"], str(path)) from None
     except OSError as exc:
@@ -335,9 +337,9 @@ class _Substitutions:
         result = ENV_PATTERN.sub(replace, node)
         leftover = ENV_PATTERN.sub("", node)
         if "${" in leftover:
-            self.problems.append(f"{key}: unclosed or malformed ${{…}} (write ${{NAME}} or ${{NAME:-default}})")
+            self.problems.append(f"{key}: " + _("unclosed or malformed ${…} (write ${NAME} or ${NAME:-default})"))
         for name in unset:
-            problem = f"{key}: environment variable {name} is not set"
+            problem = f"{key}: " + _("environment variable {name} is not set").format(name=name)
             if in_channel:
                 self.deferred.setdefault(where[1], []).append(problem)
                 self.deferred_keys[key] = problem
@@ -470,9 +472,9 @@ def _pydantic_problems(exc: ValidationError, prefix: tuple) -> list[str]:
         loc = prefix + tuple(err["loc"])
         message = err["msg"]
         if err["type"] == "extra_forbidden":
-            message = "unknown key"
+            message = _("unknown key")
         elif err["type"] == "missing":
-            message = "required"
+            message = _("required")
         elif message.startswith("Value error, "):
             message = message[len("Value error, "):]
         out.append(f"{_dotted(loc)}: {message}")

@@ -11,6 +11,7 @@ from typing import Iterator
 from sqlalchemy import Connection, Engine, create_engine, event
 
 from .errors import ConfigError
+from .i18n import _
 from .migrations import current_revision, head, migrate
 
 URL_HINT = "use sqlite:///path/to/publisher.db or postgresql+psycopg://user@host/db"
@@ -110,8 +111,9 @@ def _refuse_old(revision: str) -> None:
     from .migrations import _check_known
 
     _check_known(revision)  # newer than this publisher: refused with its own message
-    raise ConfigError([f"database.url: the database's schema is at revision {revision}, this publisher needs "
-                       f"{head()}: stop the daemons, back it up, then run `publisher migrate`"])
+    raise ConfigError(["database.url: " + _("the database's schema is at revision {revision}, this publisher needs "
+                                            "{head}: stop the daemons, back it up, then run `publisher migrate`")
+                       .format(revision=revision, head=head())])
 
 
 def _sqlite_file_state(url: str) -> str | None:
@@ -140,8 +142,10 @@ def _empty_reading_engine(url: str, why: str) -> Engine:
     from sqlalchemy.pool import StaticPool
 
     shown = make_url(url).render_as_string(hide_password=True)
-    print(f"warning: the database {shown} {why}: nothing has been published there "
-          "(check database.url); it was not created", file=sys.stderr)
+    message = (_("warning: the database {url} does not exist: nothing has been published there (check database.url); "
+                 "it was not created") if why == "does not exist" else
+               _("warning: the database {url} is empty: nothing has been published there (check database.url)"))
+    print(message.format(url=shown), file=sys.stderr)
     engine = create_engine("sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False})
     migrate(engine)
     return engine

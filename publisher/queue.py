@@ -18,6 +18,7 @@ from .app import App
 from .attachments import blob_path, describe, store_file
 from .content import decode_text, local_images, replace_local_markers, sanitize_html
 from .errors import ConfigError, InputError, Refused
+from .i18n import _
 from .users import Actor
 
 FIELDS = ("title", "category", "body", "body_file", "channels", "at", "department", "attach", "summary",
@@ -111,7 +112,7 @@ def prepare(app: App, request: ItemRequest) -> PreparedItem:
     problems: list[str] = []
     title = (request.title or "").strip()
     if not title:
-        problems.append("title: required")
+        problems.append("title: " + _("required"))
     elif len(title) > cfg.limits.title_max:
         problems.append(f"title: {len(title)} characters; the limit is {cfg.limits.title_max} (limits.title_max)")
     elif _CONTROL.search(title) or len(title.splitlines()) > 1:  # \r, U+2028 ... break lines too
@@ -124,9 +125,10 @@ def prepare(app: App, request: ItemRequest) -> PreparedItem:
         problems.append(f"key: at most {KEY_MAX} characters of one line")
     category = (request.category or "").strip()
     if not category:
-        problems.append("category: required")
+        problems.append("category: " + _("required"))
     elif category not in cfg.categories:
-        problems.append(f"category: unknown category {category!r} (configured: {', '.join(cfg.categories)})")
+        problems.append("category: " + _("unknown category {name!r} (configured: {known})").format(
+            name=category, known=", ".join(cfg.categories)))
 
     channels = list(dict.fromkeys(request.channels)) or (cfg.default_channels(category) if category else [])
     for name in channels:
@@ -351,7 +353,8 @@ def row_problems(path: Path, problems: list[tuple[int, str]]) -> InputError:
     lines = [f"line {line}: {message}" if line else message for line, message in problems[:MAX_ROW_PROBLEMS]]
     if len(problems) > MAX_ROW_PROBLEMS:
         lines.append(f"… and {len(problems) - MAX_ROW_PROBLEMS} more")
-    return InputError(f"{path}: {len(problems)} bad row(s), nothing was queued:\n  " + "\n  ".join(lines))
+    return InputError(_("{path}: {count} bad row(s), nothing was queued:").format(path=path, count=len(problems))
+                      + "\n  " + "\n  ".join(lines))
 
 
 def _refuse_constant(name: str) -> Any:
