@@ -145,7 +145,7 @@ def _empty_reading_engine(url: str, why: str) -> Engine:
     message = (_("warning: the database {url} does not exist: nothing has been published there (check database.url); "
                  "it was not created") if why == "does not exist" else
                _("warning: the database {url} is empty: nothing has been published there (check database.url)"))
-    print(message.format(url=shown), file=sys.stderr)
+    print(message.format(url=shown), file=sys.stderr, flush=True)
     engine = create_engine("sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False})
     migrate(engine)
     return engine
