@@ -254,8 +254,9 @@ def item() -> None:
 
 
 def _delivery_json(d: dict) -> dict:
-    return {k: d[k] for k in ("channel", "status", "attempts", "external_id", "external_url", "published_at",
-                              "last_error")} | {"next_attempt_at": d["next_attempt_at"], "retract_requested": d["retract_requested"]}
+    return {k: d[k] for k in ("channel", "status", "attempts", "external_id", "external_url", "published_at")} | {
+        "last_error": scrub(d["last_error"]), "next_attempt_at": d["next_attempt_at"],
+        "retract_requested": d["retract_requested"]}
 
 
 @item.command("show")
