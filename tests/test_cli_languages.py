@@ -73,4 +73,5 @@ def test_the_compiled_catalogue_matches_the_po_file():
     fresh.seek(0)
     with open(folder / "publisher.mo", "rb") as fh:
         committed = gettext.GNUTranslations(fh)
-    assert gettext.GNUTranslations(fresh)._catalog == committed._catalog, "run .ci/i18n and commit the .mo"
+    messages = lambda t: {k: v for k, v in t._catalog.items() if k != ""}  # noqa: E731 (the header names Babel's version)
+    assert messages(gettext.GNUTranslations(fresh)) == messages(committed), "run .ci/i18n and commit the .mo"
