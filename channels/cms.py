@@ -163,6 +163,8 @@ class CmsSettings(ChannelSettings):
 class CmsChannel(Channel):
     """Publish to a JSON/HTTP government CMS described entirely by configuration."""
 
+    options = frozenset(ITEM_FIELDS)
+
     Settings = CmsSettings
     supports_lookup = True
 

@@ -182,6 +182,8 @@ class _Browser:
 class ResourceSiteChannel(Channel):
     """Publish notices to a legacy site by driving its login and submission forms."""
 
+    options = frozenset({"title", "category_value"})
+
     Settings = ResourceSiteSettings
     supports_lookup = True
     settings: ResourceSiteSettings

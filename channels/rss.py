@@ -88,6 +88,8 @@ class RssSettings(ChannelSettings):
 class RssChannel(Channel):
     """Keep a feed file of the newest published items."""
 
+    options = frozenset({"title"})
+
     Settings = RssSettings
     supports_lookup = True
     local_only = True

@@ -81,6 +81,8 @@ class _Image:
 class WechatChannel(Channel):
     """Publishes items as articles of a WeChat official account."""
 
+    options = frozenset({"title", "author", "digest", "attachments"})
+
     Settings = WechatSettings
     supports_lookup = True
 

@@ -62,6 +62,8 @@ class WordpressError(PermanentError):
 class WordpressChannel(Channel):
     """Publish items as WordPress posts (categories, media and slugs handled)."""
 
+    options = frozenset({"title", "category"})
+
     Settings = WordpressSettings
     supports_lookup = True
     settings: WordpressSettings

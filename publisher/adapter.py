@@ -34,7 +34,7 @@ from .errors import LookupUnsupported, PermanentError
 class ChannelSettings(BaseModel):
     """Keys every channel block accepts; adapters subclass this with their own keys."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     type: str
     display_name: str | None = None
@@ -42,7 +42,7 @@ class ChannelSettings(BaseModel):
     enabled: bool = True
     report_breakdown: bool = True
     concurrency: int = Field(default=4, ge=1, le=64)
-    timeout: float = Field(default=30.0, gt=0, description="seconds for one HTTP request")
+    timeout: float = Field(default=30.0, gt=0, le=3600, description="seconds for one HTTP request")
 
 
 @dataclass(frozen=True)
@@ -193,6 +193,8 @@ class Channel(ABC):
     supports_lookup: ClassVar[bool] = False
     #: True when the channel sends no network request (e.g. a file): a worker that died left nothing in flight.
     local_only: ClassVar[bool] = False
+    #: The per-item option keys (``--option NAME.KEY=…``) the adapter reads; None: it does not say.
+    options: ClassVar[frozenset[str] | None] = None
 
     def __init__(self, name: str, settings: ChannelSettings, services: ChannelServices):
         self.name = name
@@ -204,6 +206,22 @@ class Channel(ABC):
     def display_name(self) -> str:
         """How reports name this channel."""
         return self.settings.display_name or self.name
+
+    @classmethod
+    def validate_settings(cls, settings: ChannelSettings) -> list[tuple[str, str]]:
+        """(key, problem) pairs for values that validate but cannot be used; ``check-config`` reports them.
+
+        The default finds URLs without an http(s) scheme or with a bad port and CSS selectors that do not parse,
+        by the keys' names (``*base_url``, ``site_url``, ``api_base``, ``*_url``, ``*selector``); override and
+        call it to add the adapter's own checks.
+        """
+        from .settings_check import unusable_values
+
+        return unusable_values(settings)
+
+    def option_keys(self) -> frozenset[str] | None:
+        """The option keys an editor may give this channel, or None when any is accepted."""
+        return self.options
 
     def check(self, item: ItemView) -> list[str]:
         """Problems that would make this channel refuse the item; empty when it fits."""

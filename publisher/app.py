@@ -14,7 +14,9 @@ from . import registry
 from .adapter import Channel, ChannelServices
 from .clock import Clock, SystemClock
 from .config import Config, load_config
+from .db import SchemaPolicy
 from .db_state import DbChannelState
+from .errors import ConfigError
 from .store import Store
 
 if TYPE_CHECKING:
@@ -37,16 +39,17 @@ class App:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @classmethod
-    def from_config(cls, config: Config, clock: Clock | None = None) -> "App":
-        """Open the configured database and build an App."""
+    def from_config(cls, config: Config, clock: Clock | None = None, schema: str = SchemaPolicy.CREATE) -> "App":
+        """Open the configured database and build an App (a new database is created; an old one refused)."""
         clock = clock or SystemClock()
-        store = Store.open(config.database_url, clock, config.attachments_dir)
+        store = Store.open(config.database_url, clock, config.attachments_dir, schema=schema)
         return cls(config=config, store=store, clock=clock)
 
     @classmethod
-    def load(cls, path: str | Path | None = None, clock: Clock | None = None) -> "App":
+    def load(cls, path: str | Path | None = None, clock: Clock | None = None,
+             schema: str = SchemaPolicy.CREATE) -> "App":
         """Load the config at ``path`` (see :func:`publisher.config.config_path`) and open it."""
-        return cls.from_config(load_config(path), clock)
+        return cls.from_config(load_config(path), clock, schema)
 
     def current_actor(self) -> "Actor":
         """Who acts: the ``--as`` user, else the operating-system account in the configured office."""
@@ -54,10 +57,23 @@ class App:
 
         return self.user or Actor(name=self.actor, office=self.config.office.code)
 
-    def channel(self, name: str) -> Channel:
-        """The adapter instance for a configured channel (one per App, built on first use)."""
+    def channel(self, name: str, *, offline: bool = False) -> Channel:
+        """The adapter instance for a configured channel (one per App, built on first use).
+
+        A channel whose ``${VAR}`` secrets are unset is refused (ConfigError naming them) unless ``offline``:
+        only checking an item against its rules, which sends nothing.
+        """
+        if not offline:
+            self.require_secrets([name])
         with self._lock:
             return self._channels.get(name) or self._build(name)
+
+    def require_secrets(self, names: list[str] | None = None) -> None:
+        """ConfigError naming the unset secrets of the channels ``names`` (default: every enabled channel)."""
+        names = self.config.enabled_channels() if names is None else names
+        problems = [p for name in names for p in self.config.missing_secrets.get(name, [])]
+        if problems:
+            raise ConfigError(problems, str(self.config.path))
 
     def _build(self, name: str) -> Channel:
         settings = self.config.channels[name]

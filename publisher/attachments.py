@@ -40,6 +40,12 @@ def describe(path: Path, *, field: str, max_bytes: int) -> dict:
     if size > max_bytes:
         raise InputError(f"{path.name} is {size:,} bytes; the limit is {max_bytes:,} (limits.attachment_max_bytes)", field=field)
     mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    if mime.startswith("image/"):
+        from .content import image_problem
+
+        problem = image_problem(path)
+        if problem:
+            raise InputError(f"{path.name} {problem}", field=field)
     return {"sha256": sha, "size": size, "mime": mime, "filename": path.name, "source": str(path)}
 
 

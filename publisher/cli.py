@@ -13,33 +13,43 @@ from typing import Any
 import click
 from sqlalchemy.exc import OperationalError
 
+from .cli_types import HTTP_URL, ITEM_ID
 from .errors import ConfigError, InputError, NotFound, PublisherError, Refused
+from .i18n import _, localise_click, localise_help
+from .redact import install_log_scrubbing, scrub
+from .textwidth import fit, pad
 
 EXIT_FAILED, EXIT_INPUT, EXIT_REFUSED, EXIT_INTERRUPTED = 1, 2, 3, 130
+SANDBOX_PORTS = 6  # the emulators listen on port-base … port-base + 5
 YEAR_MIN = 1900  # (year 1 in an east-of-UTC zone starts before the first representable UTC instant)
 
 
 class _Group(click.Group):
-    """Turns our errors into messages and exit codes instead of tracebacks."""
+    """Turns our errors into messages and exit codes instead of tracebacks; speaks the office's language."""
+
+    def main(self, *args, **kwargs):
+        localise_click()
+        localise_help(self)
+        return super().main(*args, **kwargs)
 
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
         except (ConfigError, InputError, NotFound) as exc:
-            click.echo(f"error: {exc}", err=True)
+            click.echo(_("error: {message}").format(message=scrub(str(exc))), err=True)
             ctx.exit(EXIT_INPUT)
         except Refused as exc:
-            click.echo(f"refused: {exc}", err=True)
+            click.echo(_("refused: {message}").format(message=scrub(str(exc))), err=True)
             ctx.exit(EXIT_REFUSED)
         except PublisherError as exc:
-            click.echo(f"error: {exc}", err=True)
+            click.echo(_("error: {message}").format(message=scrub(str(exc))), err=True)
             ctx.exit(EXIT_FAILED)
         except OperationalError as exc:  # the database went away or stayed locked: say so, no traceback
             reason = str(exc.orig or exc).strip().splitlines()[0] if str(exc.orig or exc).strip() else type(exc).__name__
-            click.echo(f"error: database: {reason}", err=True)
+            click.echo(_("error: database: {reason}").format(reason=scrub(reason)), err=True)
             ctx.exit(EXIT_FAILED)
         except KeyboardInterrupt:
-            click.echo("interrupted", err=True)
+            click.echo(_("interrupted"), err=True)
             ctx.exit(EXIT_INTERRUPTED)
 
 
@@ -50,12 +60,14 @@ class _Ctx:
         self.acting = acting
         self._app = None
 
-    def app(self):
+    def app(self, schema: str | None = None):
+        """The App; ``schema`` is a db.SchemaPolicy (default: create a new database, refuse an old one)."""
         if self._app is None:
             from .app import App
+            from .db import SchemaPolicy
             from .users import resolve_actor
 
-            app = App.load(self.config_path)
+            app = App.load(self.config_path, schema=schema or SchemaPolicy.CREATE)
             try:
                 actor = resolve_actor(app.store, self.acting, default_office=app.config.office.code, fallback=app.actor)
             except BaseException:
@@ -99,17 +111,22 @@ def main(ctx: click.Context, config: str | None, verbose: bool, acting: str | No
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     for noisy in ("apscheduler", "urllib3", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    install_log_scrubbing()
     ctx.obj = _Ctx(config, verbose, acting)
     ctx.call_on_close(lambda: ctx.obj._app.close() if ctx.obj._app else None)
 
 
 @main.command("check-config")
+@click.option("--offline", is_flag=True, help="do not require channel secrets (for a machine that only reports)")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
-def check_config(obj: _Ctx, as_json: bool) -> None:
+def check_config(obj: _Ctx, offline: bool, as_json: bool) -> None:
     """Validate the configuration; list every problem by key path (exit 2)."""
     try:
         cfg = obj.config()
+        missing = [p for problems in cfg.missing_secrets.values() for p in problems]
+        if missing and not offline:
+            raise ConfigError(missing, str(cfg.path))
     except ConfigError as exc:
         if as_json:
             _echo_json({"ok": False, "path": exc.path, "problems": exc.problems})
@@ -120,8 +137,9 @@ def check_config(obj: _Ctx, as_json: bool) -> None:
     if as_json:
         _echo_json(summary)
     else:
-        click.echo(f"{cfg.path}: OK — {len(cfg.channels)} channels ({', '.join(summary['channels'])}), "
-                   f"{len(cfg.categories)} categories, database {summary['database']}")
+        click.echo(_("{path}: OK — {channels} channels ({names}), {categories} categories, database {database}").format(
+            path=cfg.path, channels=len(cfg.channels), names=", ".join(summary["channels"]),
+            categories=len(cfg.categories), database=summary["database"]))
 
 
 def _redact_url(url: str) -> str:
@@ -169,7 +187,7 @@ def queue_add(obj: _Ctx, as_json: bool, options: tuple[str, ...], **fields: Any)
     _echo_json({"id": item_id}) if as_json else click.echo(item_id)  # the findings: `review show ID --json`
     _tell_findings(state)
     if state["state"] == "draft":
-        click.echo(f"draft: submit it for review with `publisher review submit {item_id}`", err=True)
+        click.echo(_("draft: submit it for review with `publisher review submit {id}`").format(id=item_id), err=True)
 
 
 def _tell_findings(state: dict) -> None:
@@ -178,7 +196,8 @@ def _tell_findings(state: dict) -> None:
         click.echo(f"gate: {f['kind']} in {f['field']} ({f['where']}): {f['text']}"
                    + (f" → {f['suggestion']}" if f["suggestion"] else ""), err=True)
     for name in state["unchecked"]:
-        click.echo(f"gate: {name} could not be checked (image or scanned file): the approver confirms it", err=True)
+        click.echo(_("gate: {name} could not be checked (image or scanned file): the approver confirms it").format(
+            name=name), err=True)
 
 
 @queue.command("import")
@@ -188,7 +207,7 @@ def _tell_findings(state: dict) -> None:
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
 def queue_import(obj: _Ctx, file: str, encoding: str | None, again: bool, as_json: bool) -> None:
-    """Queue every item of a JSON Lines or CSV file — all or none."""
+    """Queue every item of a JSON Lines, CSV or .xlsx file — all or none."""
     from .queue import import_file
 
     app = obj.app()
@@ -196,13 +215,13 @@ def queue_import(obj: _Ctx, file: str, encoding: str | None, again: bool, as_jso
     if as_json:
         _echo_json({"ids": ids, "count": len(ids)})
     elif ids:
-        click.echo(f"queued {len(ids)} items ({ids[0]}–{ids[-1]})")
+        click.echo(_("queued {count} items ({first}–{last})").format(count=len(ids), first=ids[0], last=ids[-1]))
     else:
-        click.echo("queued 0 items: every row's key is in the office already")
+        click.echo(_("queued 0 items: every row's key is in the office already"))
     flagged = app.store.items_with_findings(ids)
     if flagged:
-        click.echo(f"gate: {len(flagged)} item(s) have findings (see `publisher review show ID`): "
-                   f"{', '.join(map(str, flagged[:20]))}" + (" …" if len(flagged) > 20 else ""), err=True)
+        click.echo(_("gate: {count} item(s) have findings (see `publisher review show ID`): {ids}").format(
+            count=len(flagged), ids=", ".join(map(str, flagged[:20])) + (" …" if len(flagged) > 20 else "")), err=True)
 
 
 @queue.command("list")
@@ -226,9 +245,9 @@ def queue_list(obj: _Ctx, status: str | None, limit: int, as_json: bool) -> None
     for r in rows:
         states = " ".join(f"{d['channel']}:{d['status']}" for d in r["deliveries"])
         when = r["publish_at"].astimezone(tz).strftime("%Y-%m-%d %H:%M")
-        click.echo(f"{r['id']:>6}  {when}  {r['category']:<8} {r['title'][:40]:<40}  {states}")
+        click.echo(f"{r['id']:>6}  {when}  {pad(r['category'], 14)} {fit(r['title'], 50)}  {states}")
     if not rows:
-        click.echo("(no items)")
+        click.echo(_("(no items)"))
     elif found["total"] > len(rows):
         click.echo(f"({len(rows)} of {found['total']} shown; raise --limit to see more)", err=True)
 
@@ -240,13 +259,13 @@ def item() -> None:
 
 
 def _delivery_json(d: dict) -> dict:
-    return {k: d[k] for k in ("channel", "status", "attempts", "external_id", "external_url", "published_at",
-                              "last_error")} | {"next_attempt_at": d["next_attempt_at"], "retract_requested": d["retract_requested"],
-                                                "waiting_for": d.get("waiting_for")}
+    return {k: d[k] for k in ("channel", "status", "attempts", "external_id", "external_url", "published_at")} | {
+        "last_error": scrub(d["last_error"]), "next_attempt_at": d["next_attempt_at"],
+        "retract_requested": d["retract_requested"], "waiting_for": d.get("waiting_for")}
 
 
 @item.command("show")
-@click.argument("item_id", type=int)
+@click.argument("item_id", type=ITEM_ID)
 @click.option("--events", is_flag=True, help="include the event log")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
@@ -272,7 +291,7 @@ def item_show(obj: _Ctx, item_id: int, events: bool, as_json: bool) -> None:
         return
     tz = app.config.tz
     click.echo(f"#{data['id']} {data['title']}  [{data['category']}]  {data['status']}")
-    click.echo(f"  publish at {data['publish_at'].astimezone(tz):%Y-%m-%d %H:%M %Z}")
+    click.echo("  " + _("publish at {time}").format(time=f"{data['publish_at'].astimezone(tz):%Y-%m-%d %H:%M %Z}"))
     step = review["step"]
     click.echo(f"  review: {review['state']}" + (f", waiting for {step['name']} ({step['role']})" if step else "")
                + (", late" if review["late"] else "") + (", held for a new time" if review["held"] else ""))
@@ -286,7 +305,7 @@ def item_show(obj: _Ctx, item_id: int, events: bool, as_json: bool) -> None:
 
 
 @item.command("retract")
-@click.argument("item_id", type=int)
+@click.argument("item_id", type=ITEM_ID)
 @click.option("--reason", default="")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
@@ -324,7 +343,7 @@ def _retract_note(app, d: dict) -> str:
 
 
 @item.command("retry")
-@click.argument("item_id", type=int)
+@click.argument("item_id", type=ITEM_ID)
 @click.option("--channel", default=None)
 @click.pass_obj
 def item_retry(obj: _Ctx, item_id: int, channel: str | None) -> None:
@@ -332,13 +351,13 @@ def item_retry(obj: _Ctx, item_id: int, channel: str | None) -> None:
     from .actions import retry_item
 
     done = retry_item(obj.app(), item_id, channel)
-    click.echo(f"will retry: {', '.join(done)}" if done else "nothing to retry")
+    click.echo(_("will retry: {channels}").format(channels=", ".join(done)) if done else _("nothing to retry"))
 
 
 @item.command("settle")
-@click.argument("item_id", type=int)
+@click.argument("item_id", type=ITEM_ID)
 @click.option("--channel", required=True, help="the channel whose delivery you checked")
-@click.option("--url", required=True, help="where you found the item on that channel")
+@click.option("--url", required=True, type=HTTP_URL, help="where you found the item on that channel")
 @click.option("--external-id", default=None, help="the channel's id for it (default: the url)")
 @click.option("--at", "when", default=None, metavar="ISO8601", help="when it was published (default: now)")
 @click.pass_obj
@@ -350,7 +369,7 @@ def item_settle(obj: _Ctx, item_id: int, channel: str, url: str, external_id: st
     app = obj.app()
     published_at = parse_time(when, app, field_name="--at") if when else None
     settle_item(app, item_id, channel, url=url, external_id=external_id, published_at=published_at)
-    click.echo(f"{channel}: published ({url})")
+    click.echo(_("{channel}: published ({url})").format(channel=channel, url=url))
 
 
 # -- daemon ---------------------------------------------------------------------------------------
@@ -365,6 +384,7 @@ def run(obj: _Ctx, once: bool, as_json: bool) -> None:
     from .series.runner import SeriesRunner
 
     app = obj.app()
+    app.require_secrets()  # the daemon talks to every enabled channel
     if once:
         series = SeriesRunner(app).tick().outcomes
         dispatcher = Dispatcher(app)
@@ -409,7 +429,7 @@ def channel_list(obj: _Ctx, as_json: bool) -> None:
         return
     for c in out:
         state = "disabled" if not c["enabled"] else ("PAUSED: " + c["pause_reason"] if c["paused"] else "ok")
-        click.echo(f"{c['channel']:<14} {c['type']:<14} {c['display_name']:<16} {state}")
+        click.echo(f"{pad(c['channel'], 14)} {pad(c['type'], 14)} {pad(c['display_name'], 24)} {state}")
 
 
 @channel.command("resume")
@@ -419,8 +439,8 @@ def channel_resume(obj: _Ctx, name: str) -> None:
     """Lift a pause (after fixing credentials, whitelist, ...)."""
     app = obj.app()
     if name not in app.config.channels:
-        raise InputError(f"{name!r} is not configured", field="channel")
-    click.echo("resumed" if app.store.resume_channel(name, app.actor) else f"{name} was not paused")
+        raise InputError(_("{name!r} is not configured").format(name=name), field="channel")
+    click.echo(_("resumed") if app.store.resume_channel(name, app.actor) else _("{name} was not paused").format(name=name))
 
 
 @main.command("reconcile")
@@ -435,7 +455,8 @@ def reconcile_cmd(obj: _Ctx, channel: str | None, year: int | None, fix: bool, a
 
     app = obj.app()
     if channel and channel not in app.config.channels:
-        raise InputError(f"{channel!r} is not configured", field="channel")
+        raise InputError(_("{name!r} is not configured").format(name=channel), field="channel")
+    app.require_secrets([channel] if channel else None)
     report = reconcile(app, channel, year=year, fix=fix)
     if as_json:
         _echo_json(report.as_dict())
@@ -459,17 +480,18 @@ def reconcile_cmd(obj: _Ctx, channel: str | None, year: int | None, fix: bool, a
 @click.pass_obj
 def tally_cmd(obj: _Ctx, year: int, with_items: bool, as_json: bool) -> None:
     """Published items per channel and category in YEAR (office time zone)."""
+    from .db import SchemaPolicy
     from .tally import tally
 
-    app = obj.app()
+    app = obj.app(SchemaPolicy.READ)
     t = tally(app.store, app.config, year, with_items=with_items)
     if as_json:
         _echo_json(t)
         return
-    click.echo(f"{year} ({t['timezone']}): {t['publications']} publications on reported channels, "
-               f"{t['distinct_items']} distinct items")
+    click.echo(_("{year} ({timezone}): {publications} publications on reported channels, {distinct} distinct items")
+               .format(year=year, timezone=t["timezone"], publications=t["publications"], distinct=t["distinct_items"]))
     for ch in t["channels"]:
-        flag = "" if ch["count_in_report"] else "  (not counted in the report)"
+        flag = "" if ch["count_in_report"] else "  " + _("(not counted in the report)")
         click.echo(f"  {ch['display_name']} [{ch['channel']}]: {ch['total']}{flag}"
                    + (f", {ch['retracted']} retracted" if ch["retracted"] else ""))
         for cat, n in ch["by_category"].items():
@@ -511,7 +533,7 @@ def series_list(obj: _Ctx, as_json: bool) -> None:
         _echo_json(rows)
         return
     if not rows:
-        click.echo("(no series configured)")
+        click.echo(_("(no series configured)"))
     for r in rows:
         nxt = f"next {r['next_occurrence']:%Y-%m-%d %H:%M %Z}" if r["next_occurrence"] else "disabled"
         click.echo(f"{r['series']}  [{r['category']}]  {r['schedule']}  {nxt}")
@@ -548,7 +570,7 @@ def series_run(obj: _Ctx, name: str, day: str, dry_run: bool, replace: bool, as_
     try:
         on = _date.fromisoformat(day.strip())
     except ValueError:
-        raise InputError(f"{day!r} is not a date: use YYYY-MM-DD", field="--date") from None
+        raise InputError(_("{value!r} is not a date: use YYYY-MM-DD").format(value=day), field="--date") from None
     try:
         if dry_run:
             cfg = obj.config()
@@ -565,7 +587,7 @@ def series_run(obj: _Ctx, name: str, day: str, dry_run: bool, replace: bool, as_
         runner = SeriesRunner(app)
         issued = runner.issue(name, on, replace=replace)
     except SeriesError as exc:
-        click.echo(f"error: {exc}", err=True)
+        click.echo(_("error: {message}").format(message=scrub(str(exc))), err=True)
         sys.exit(EXIT_FAILED)
     replaced = list(issued.replaced)
     if as_json:
@@ -574,18 +596,31 @@ def series_run(obj: _Ctx, name: str, day: str, dry_run: bool, replace: bool, as_
     else:
         click.echo(issued.item_id)
         if replaced:
-            click.echo(f"retracted the earlier item(s) of that day: {', '.join(map(str, replaced))}", err=True)
+            click.echo(_("retracted the earlier item(s) of that day: {ids}").format(ids=", ".join(map(str, replaced))),
+                       err=True)
 
 
 # -- sandbox and demo -----------------------------------------------------------------------------
+def _port_base(value: int) -> int:
+    if value != 0 and not 1024 <= value <= 65536 - SANDBOX_PORTS:
+        raise click.BadParameter(f"{value} is not 0 (free ports) or a port from 1024 to {65536 - SANDBOX_PORTS}")
+    return value
+
+
 @main.command("sandbox")
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port-base", default=8701, show_default=True, help="cms=base, wechat=+1, resource_site=+2, wordpress=+3, data=+4")
+@click.option("--port-base", default=8701, show_default=True, callback=lambda ctx, p, v: _port_base(v),
+              type=int, help="cms=base, wechat=+1, resource_site=+2, wordpress=+3, data=+4, domestic cms=+5; 0: free ports")
 def sandbox_cmd(host: str, port_base: int) -> None:
     """Serve local emulators of the channel endpoints until Ctrl-C."""
     from .sandbox.serve import serve_forever
 
-    serve_forever(host, port_base)
+    try:
+        serve_forever(host, port_base)
+    except OSError as exc:  # a port in use, or a host that is not this machine's
+        raise InputError(_("cannot listen on {host} ports {first}-{last}: {reason} (another sandbox running? "
+                           "try --port-base)").format(host=host, first=port_base, last=port_base + SANDBOX_PORTS - 1,
+                                                      reason=exc.strerror or exc), field="--port-base") from None
 
 
 @main.command("demo")
@@ -597,6 +632,16 @@ def demo_cmd(year: int, keep: str | None, no_progress: bool) -> None:
     from .demo import run_demo
 
     sys.exit(run_demo(year=year, keep=Path(keep) if keep else None, progress=not no_progress))
+
+
+@main.command("completion")
+@click.argument("shell", type=click.Choice(["bash", "zsh"]))
+def completion_cmd(shell: str) -> None:
+    """Print the shell completion script: eval "$(publisher completion bash)" in ~/.bashrc (zsh: ~/.zshrc)."""
+    from click.shell_completion import get_completion_class
+
+    cls = get_completion_class(shell)
+    click.echo(cls(main, {}, "publisher", "_PUBLISHER_COMPLETE").source())
 
 
 from .review_cli import register as _register_review  # noqa: E402  (commands in their own module)

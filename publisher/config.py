@@ -12,17 +12,19 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from . import registry
+from . import registry, yamlsafe
 from .adapter import ChannelSettings
-from .durations import parse_duration
+from .durations import MAX_SECONDS, parse_duration
 from .errors import ConfigError
+from .i18n import _
+from .redact import scrub
 
 ENV_PATTERN = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 DEFAULT_PATH = "config.yaml"
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class OfficeConfig(_Strict):
@@ -52,16 +54,9 @@ class DatabaseConfig(_Strict):
     @field_validator("url")
     @classmethod
     def _supported(cls, value: str) -> str:
-        from sqlalchemy.engine import make_url
-        from sqlalchemy.exc import ArgumentError
+        from .db import check_url
 
-        try:
-            backend = make_url(value).get_backend_name()
-        except ArgumentError:
-            backend = None
-        if backend not in ("sqlite", "postgresql"):
-            raise ValueError(f"not a supported database URL {value.split(':', 1)[0]!r} "
-                             "(use sqlite:///path.db or postgresql+psycopg://user@host/db)")
+        check_url(value)
         return value
 
 
@@ -75,12 +70,13 @@ class RetryConfig(_Strict):
     """How failed deliveries are retried: exponential backoff with jitter, then ``dead``."""
 
     max_attempts: int = Field(default=8, ge=1, le=1000)
-    base_delay: float = Field(default=30.0, gt=0, description="seconds before the first retry")
-    max_delay: float = Field(default=3600.0, gt=0, description="cap on one backoff, seconds")
+    base_delay: float = Field(default=30.0, gt=0, le=MAX_SECONDS, description="seconds before the first retry")
+    max_delay: float = Field(default=3600.0, gt=0, le=MAX_SECONDS, description="cap on one backoff, seconds")
     jitter: float = Field(default=0.2, ge=0, le=1, description="± fraction of randomness")
     max_age: str = Field(default="3d", description="give up this long after the first attempt")
     lease: str = Field(default="5m", description="how long a claimed delivery stays claimed")
-    in_doubt_delay: float = Field(default=10.0, gt=0, description="seconds before an in-doubt delivery is looked up")
+    in_doubt_delay: float = Field(default=10.0, gt=0, le=MAX_SECONDS,
+                                  description="seconds before an in-doubt delivery is looked up")
 
     @field_validator("max_age", "lease")
     @classmethod
@@ -92,17 +88,17 @@ class RetryConfig(_Strict):
 class DaemonConfig(_Strict):
     """The daemon's rhythm."""
 
-    poll_interval: float = Field(default=5.0, gt=0, description="seconds between looks for due work")
+    poll_interval: float = Field(default=5.0, gt=0, le=86400, description="seconds between looks for due work")
     workers: int = Field(default=8, ge=1, le=256)
-    shutdown_grace: float = Field(default=30.0, ge=0)
+    shutdown_grace: float = Field(default=30.0, ge=0, le=86400)
 
 
 class LimitsConfig(_Strict):
     """Bounds on what editors may queue."""
 
     title_max: int = Field(default=200, ge=1, le=1000)  # items.title holds at most 1000 characters
-    body_max_bytes: int = Field(default=2_000_000, ge=1)
-    attachment_max_bytes: int = Field(default=50_000_000, ge=1)
+    body_max_bytes: int = Field(default=2_000_000, ge=1, le=2**31 - 1)
+    attachment_max_bytes: int = Field(default=50_000_000, ge=1, le=2**31 - 1)  # attachments.size is 32 bits
 
 
 class ReviewStep(_Strict):
@@ -212,6 +208,8 @@ class Config:
     report: dict[str, Any] = field(default_factory=dict)
     notify: NotifyConfig = field(default_factory=NotifyConfig)
     console: ConsoleConfig = field(default_factory=ConsoleConfig)
+    # per channel, the problems of its unset ``${VAR}`` secrets: only commands that talk to it need them
+    missing_secrets: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -236,9 +234,12 @@ def load_config(path: str | Path | None = None, *, env: dict[str, str] | None = 
     """Read, substitute ``${ENV}`` secrets, and validate; raise ConfigError listing every problem."""
     path = config_path(str(path) if path else None)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = yamlsafe.read_bounded(path).decode("utf-8")
+    except yamlsafe.YamlLimitError as exc:
+        raise ConfigError([str(exc)], str(path)) from None
     except FileNotFoundError:
-        raise ConfigError([f"file not found: {path} (pass --config or set PUBLISHER_CONFIG)"], str(path)) from None
+        raise ConfigError([_("file not found: {path} (pass --config or set PUBLISHER_CONFIG)").format(path=path)],
+                          str(path)) from None
     except IsADirectoryError:
         raise ConfigError([f"{path} is a folder; give the path of the config file in it"], str(path)) from None
     except OSError as exc:
@@ -246,7 +247,10 @@ def load_config(path: str | Path | None = None, *, env: dict[str, str] | None = 
     except UnicodeDecodeError as exc:
         raise ConfigError([f"not UTF-8 text (byte {exc.start}): save the file as UTF-8"], str(path)) from None
     try:
-        raw = yaml.safe_load(text)
+        raw = yamlsafe.load(text)
+    except yamlsafe.YamlLimitError as exc:
+        where = f"line {exc.line}: " if exc.line else ""
+        raise ConfigError([f"{where}{exc}"], str(path)) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
@@ -261,22 +265,25 @@ def parse_config(raw: Any, *, path: Path | str = DEFAULT_PATH, env: dict[str, st
     problems: list[str] = []
     if not isinstance(raw, dict):
         raise ConfigError(["the file must be a mapping with office, database, categories, channels, routing"], str(path))
-    raw = _substitute_env(raw, env, (), problems)
+    subs = _Substitutions(env)
+    raw = subs.apply(raw, ())
+    problems.extend(subs.problems)
     unset = len(problems)
     try:
         doc = _Document.model_validate(raw)
     except ValidationError as exc:
         problems.extend(_pydantic_problems(exc, ()))
-        _check_sections(raw, path.parent, problems)
-        raise ConfigError(_without_follow_ons(problems, unset), str(path)) from None
+        _check_sections(raw, path.parent, problems, subs)
+        raise ConfigError(subs.clean(_without_follow_ons(problems, unset)), str(path)) from None
 
-    channels = _parse_channels(doc.channels, path.parent, problems)
+    channels = _parse_channels(doc.channels, path.parent, problems, subs)
     _check_categories(doc.categories, problems)
     _check_routing(doc.routing, doc.categories, doc.channels, channels, problems)
     series = _parse_series(doc, problems, path.parent)
     gate = _parse_gate(doc.gate, problems, path.parent)
     if problems:
-        raise ConfigError(_without_follow_ons(problems, unset), str(path))
+        raise ConfigError(subs.clean(_without_follow_ons(problems, unset)), str(path))
+    missing = {name: subs.deferred[name] for name in channels if subs.deferred.get(name)}
     return Config(
         path=path,
         office=doc.office,
@@ -294,6 +301,7 @@ def parse_config(raw: Any, *, path: Path | str = DEFAULT_PATH, env: dict[str, st
         report=doc.report,
         notify=doc.notify,
         console=doc.console,
+        missing_secrets=missing,
     )
 
 
@@ -320,11 +328,11 @@ def _without_follow_ons(problems: list[str], unset: int) -> list[str]:
     return problems[:unset] + [p for p in problems[unset:] if p.split(": ", 1)[0] not in keys]
 
 
-def _check_sections(raw: dict, base: Path, problems: list[str]) -> None:
+def _check_sections(raw: dict, base: Path, problems: list[str], subs: "_Substitutions") -> None:
     """After a top-level error, still check the channels, categories and routing that are well-formed."""
     blocks = raw.get("channels") if isinstance(raw.get("channels"), dict) else {}
     blocks = {k: v for k, v in blocks.items() if isinstance(k, str) and isinstance(v, dict)}
-    channels = _parse_channels(blocks, base, problems)
+    channels = _parse_channels(blocks, base, problems, subs)
     categories = raw.get("categories")
     if not isinstance(categories, list) or not all(isinstance(c, str) for c in categories):
         return
@@ -335,26 +343,72 @@ def _check_sections(raw: dict, base: Path, problems: list[str]) -> None:
         _check_routing(routing, categories, blocks, channels, problems)
 
 
-def _substitute_env(node: Any, env: dict[str, str], where: tuple, problems: list[str]) -> Any:
-    if isinstance(node, dict):
-        return {k: _substitute_env(v, env, where + (k,), problems) for k, v in node.items()}
-    if isinstance(node, list):
-        return [_substitute_env(v, env, where + (i,), problems) for i, v in enumerate(node)]
-    if isinstance(node, str) and "${" in node:
+class _Substitutions:
+    """``${VAR}`` substitution, remembering where each value came from.
+
+    An unset variable inside a channel block is deferred: the block is validated with the ``${VAR}`` text in
+    place, and the channel is unusable until it is set (only commands that talk to it need it). Values that
+    came from the environment are never quoted back in a problem.
+    """
+
+    def __init__(self, env: dict[str, str]):
+        self.env = env
+        self.problems: list[str] = []
+        self.deferred: dict[str, list[str]] = {}  # channel → problems of its unset variables
+        self.deferred_keys: dict[str, str] = {}  # dotted key → its unset-variable problem
+        self.values: dict[str, list[str]] = {}  # dotted key → substituted values
+
+    def apply(self, node: Any, where: tuple) -> Any:
+        if isinstance(node, dict):
+            return {k: self.apply(v, where + (k,)) for k, v in node.items()}
+        if isinstance(node, list):
+            return [self.apply(v, where + (i,)) for i, v in enumerate(node)]
+        if isinstance(node, str) and "${" in node:
+            return self._string(node, where)
+        return node
+
+    def _string(self, node: str, where: tuple) -> str:
+        key = _dotted(where)
+        in_channel = len(where) >= 3 and where[0] == "channels" and isinstance(where[1], str)
+        unset: list[str] = []
+
         def replace(match: re.Match[str]) -> str:
             name, default = match.group(1), match.group(2)
-            if name in env and env[name] != "":
-                return env[name]
+            if name in self.env and self.env[name] != "":
+                self.values.setdefault(key, []).append(self.env[name])
+                return self.env[name]
             if default is not None:
+                self.values.setdefault(key, []).append(default)
                 return default
-            problems.append(f"{_dotted(where)}: environment variable {name} is not set")
-            return ""
+            unset.append(name)
+            return match.group(0) if in_channel else ""
 
-        return ENV_PATTERN.sub(replace, node)
-    return node
+        result = ENV_PATTERN.sub(replace, node)
+        leftover = ENV_PATTERN.sub("", node)
+        if "${" in leftover:
+            self.problems.append(f"{key}: " + _("unclosed or malformed ${…} (write ${NAME} or ${NAME:-default})"))
+        for name in unset:
+            problem = f"{key}: " + _("environment variable {name} is not set").format(name=name)
+            if in_channel:
+                self.deferred.setdefault(where[1], []).append(problem)
+                self.deferred_keys[key] = problem
+            else:
+                self.problems.append(problem)
+        return result
+
+    def clean(self, problems: list[str]) -> list[str]:
+        """``problems`` without any substituted value in the message of the key it was substituted at."""
+        out = []
+        for problem in problems:
+            key = problem.split(": ", 1)[0]
+            secrets = [v for k, vs in self.values.items() if key == k or key.startswith(k + ".")
+                       or key.startswith(k + "[") for v in vs]
+            out.append(scrub(problem, secrets))
+        return out
 
 
-def _parse_channels(blocks: dict[str, dict[str, Any]], base: Path, problems: list[str]) -> dict[str, ChannelSettings]:
+def _parse_channels(blocks: dict[str, dict[str, Any]], base: Path, problems: list[str],
+                    subs: "_Substitutions | None" = None) -> dict[str, ChannelSettings]:
     known = sorted(registry.available_types())
     parsed: dict[str, ChannelSettings] = {}
     for name, block in blocks.items():
@@ -380,10 +434,28 @@ def _parse_channels(blocks: dict[str, dict[str, Any]], base: Path, problems: lis
         try:
             settings = cls.Settings.model_validate(block)
         except ValidationError as exc:
-            problems.extend(_pydantic_problems(exc, where))
+            for problem in _pydantic_problems(exc, where):  # a bad value because its variable is unset
+                key = problem.split(": ", 1)[0]
+                problems.append(subs.deferred_keys.get(key, problem) if subs else problem)
+            if subs:  # the unset variables of this block are named above, once, in its first problems
+                named = set(problems)
+                problems.extend(p for p in subs.deferred.pop(name, []) if p not in named)
             continue
+        problems.extend(_adapter_problems(cls, settings, where))
         parsed[name] = _resolve_paths(settings, base)
     return parsed
+
+
+def _adapter_problems(cls, settings: ChannelSettings, where: tuple) -> list[str]:
+    """What the adapter itself finds unusable in valid-looking settings (its ``validate_settings`` hook)."""
+    hook = getattr(cls, "validate_settings", None)
+    if hook is None:
+        return []
+    try:
+        found = hook(settings)
+    except Exception as exc:  # a broken plug-in hook must not hide the other problems
+        return [f"{_dotted(where)}: the adapter could not check its settings: {exc}"]
+    return [f"{_dotted(where + tuple(key.split('.')))}: {message}" for key, message in found]
 
 
 def _resolve_paths(settings: ChannelSettings, base: Path) -> ChannelSettings:
@@ -449,9 +521,9 @@ def _pydantic_problems(exc: ValidationError, prefix: tuple) -> list[str]:
         loc = prefix + tuple(err["loc"])
         message = err["msg"]
         if err["type"] == "extra_forbidden":
-            message = "unknown key"
+            message = _("unknown key")
         elif err["type"] == "missing":
-            message = "required"
+            message = _("required")
         elif message.startswith("Value error, "):
             message = message[len("Value error, "):]
         out.append(f"{_dotted(loc)}: {message}")

@@ -52,7 +52,11 @@ def decode_text(data: bytes, *, source: str, encoding: str | None = None) -> str
         if text and _printable(text):
             return text
         raise InputError(f"{source} starts like UTF-16 text but is not: it is a binary file, not text")
-    if b"\x00" in data and not re.sub(r"[-_]", "", (encoding or "").lower()).startswith("utf16"):
+    if b"\x00" in data and not re.sub(r"[-_]", "", (encoding or "").lower()).startswith(("utf16", "utf32")):
+        guess = _utf16_without_bom(data)
+        if guess:
+            raise InputError(f"{source} is {guess} text without a byte-order mark: re-save it as UTF-8, "
+                             f"or give --encoding {guess.lower()}")
         raise InputError(f"{source} contains NUL bytes: it is a binary file, not text")
     if encoding:
         try:
@@ -76,16 +80,48 @@ def decode_text(data: bytes, *, source: str, encoding: str | None = None) -> str
     )
 
 
+def _utf16_without_bom(data: bytes) -> str | None:
+    """"UTF-16-LE" or "UTF-16-BE" when ``data`` reads as that text (NULs in every other byte), else None."""
+    if len(data) < 2 or len(data) % 2:
+        return None
+    for name in ("UTF-16-LE", "UTF-16-BE"):
+        try:
+            text = data.decode(name)
+        except UnicodeDecodeError:
+            continue
+        if text and _printable(text) and "\x00" not in text:
+            return name
+    return None
+
+
 def _printable(text: str) -> bool:
     return sum(1 for ch in text if ch.isprintable() or ch in "\r\n\t") >= len(text) * 0.98
 
 
 def _looks_chinese(text: str) -> bool:
+    """True when GB18030-decoded text reads as Chinese: mostly common (GB2312 level 1) characters.
+
+    Latin-1 or Windows-1252 text decoded as GB18030 also yields Han characters, but rare ones (黮, 閒 …).
+    """
     if not _printable(text):
         return False
-    cjk = len(_CJK.findall(text))
+    cjk = _CJK.findall(text)
     non_ascii = sum(1 for ch in text if ord(ch) > 127)
-    return non_ascii == 0 or cjk >= non_ascii * 0.6
+    if non_ascii == 0:
+        return True
+    if len(cjk) < non_ascii * 0.6:
+        return False
+    han = [ch for ch in cjk if "\u4e00" <= ch <= "\u9fff"]
+    return not han or sum(1 for ch in han if _common_hanzi(ch)) >= len(han) * 0.7
+
+
+def _common_hanzi(ch: str) -> bool:
+    """In GB2312's level 1 (the 3,755 most used characters)."""
+    try:
+        code = ch.encode("gb2312")
+    except UnicodeEncodeError:
+        return False
+    return 0xB0 <= code[0] <= 0xD7
 
 
 def strip_control_chars(text: str) -> str:
@@ -136,9 +172,43 @@ def local_images(html: str, base_dir: Path | None) -> tuple[str, list[Path]]:
             raise InputError(f"image {src!r} not found (looked for {path})", field="body")
         if not (mimetypes.guess_type(path.name)[0] or "").startswith("image/"):  # never publish a stray local file
             raise InputError(f"image {src!r} is not a picture file (.jpg, .png, .gif, ...)", field="body")
+        problem = image_problem(path)
+        if problem:
+            raise InputError(f"image {src!r} {problem}", field="body")
         img["src"] = f"local:{len(found)}"
         found.append(path)
     return (str(soup), found) if found else (html, [])
+
+
+_IMAGE_MAGIC = {
+    "image/jpeg": (b"\xff\xd8\xff",), "image/png": (b"\x89PNG\r\n\x1a\n",), "image/gif": (b"GIF87a", b"GIF89a"),
+    "image/bmp": (b"BM",), "image/tiff": (b"II*\x00", b"MM\x00*"), "image/x-icon": (b"\x00\x00\x01\x00",),
+}
+
+
+def sniff_image(head: bytes) -> str | None:
+    """The image type the first bytes of a file show (image/jpeg, image/png, …), or None."""
+    for mime, magics in _IMAGE_MAGIC.items():
+        if head.startswith(magics):
+            return mime
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    text = head[:512].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if text.startswith((b"<svg", b"<?xml")) and b"<svg" in head.lower():
+        return "image/svg+xml"
+    return None
+
+
+def image_problem(path: Path) -> str | None:
+    """Why a file named like an image is not one (its bytes say otherwise), or None."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(1024)
+    except OSError as exc:
+        return f"cannot be read ({exc.strerror})"
+    if sniff_image(head) is None:
+        return "is named like a picture but its content is not one (JPEG, PNG, GIF, WebP, BMP, SVG)"
+    return None
 
 
 def replace_local_markers(html: str, digests: list[str]) -> str:

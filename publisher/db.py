@@ -11,7 +11,11 @@ from typing import Iterator
 from sqlalchemy import Connection, Engine, create_engine, event
 
 from .errors import ConfigError
-from .migrations import migrate
+from .i18n import _
+from .migrations import current_revision, head, migrate
+
+URL_HINT = "use sqlite:///path/to/publisher.db or postgresql+psycopg://user@host/db"
+POSTGRESQL_EXTRA = "pip install 'publisher[postgresql]'"
 
 SQLITE_BUSY_MS = 30_000
 READ_ONLY = "publisher_read_only"
@@ -25,8 +29,52 @@ def reading(engine: Engine) -> Iterator[Connection]:
         yield conn
 
 
-def make_engine(url: str, *, migrate_schema: bool = True) -> Engine:
-    """Create an engine for ``url`` and bring its schema up to date."""
+def check_url(url: str) -> None:
+    """ValueError unless ``url`` names a database publisher can open (dialect, driver installed, a file for SQLite)."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+    try:
+        parsed = make_url(url)
+    except (ArgumentError, ValueError):
+        raise ValueError(f"not a database URL ({URL_HINT})") from None
+    backend = parsed.get_backend_name()
+    if backend not in ("sqlite", "postgresql"):
+        raise ValueError(f"unsupported database {backend!r} ({URL_HINT})")
+    if backend == "sqlite":
+        if parsed.drivername not in ("sqlite", "sqlite+pysqlite"):
+            raise ValueError(f"unknown SQLite driver {parsed.drivername!r} (use sqlite:///path.db)")
+        if not parsed.database or parsed.database == ":memory:":
+            raise ValueError("sqlite:// without a file is a database in memory: nothing would be kept "
+                             "(use sqlite:///path/to/publisher.db)")
+        return
+    if parsed.drivername not in ("postgresql", "postgresql+psycopg"):
+        raise ValueError(f"unsupported PostgreSQL driver {parsed.drivername!r} (use postgresql+psycopg://)")
+    try:
+        parsed.set(drivername="postgresql+psycopg").get_dialect().import_dbapi()
+    except (ImportError, NoSuchModuleError):
+        raise ValueError(f"the PostgreSQL driver (psycopg) is not installed: {POSTGRESQL_EXTRA}") from None
+
+
+class SchemaPolicy:
+    """What opening a database may do to its schema."""
+
+    UPGRADE = "upgrade"  # apply pending migrations (``publisher migrate``, tests)
+    CREATE = "create"  # create an empty database; refuse an older schema (every other command)
+    READ = "read"  # never write: an empty or missing database is read as an empty one (tally, report)
+
+
+def make_engine(url: str, *, migrate_schema: bool | str = True) -> Engine:
+    """Create an engine for ``url``; ``migrate_schema`` is True (upgrade), False (leave it) or a SchemaPolicy."""
+    policy = SchemaPolicy.UPGRADE if migrate_schema is True else migrate_schema
+    try:
+        check_url(url)
+    except ValueError as exc:
+        raise ConfigError([f"database.url: {exc}"]) from None
+    if policy == SchemaPolicy.READ and url.startswith("sqlite"):
+        state = _sqlite_file_state(url)
+        if state:
+            return _empty_reading_engine(url, state)
     if url.startswith("sqlite"):
         engine = _sqlite_engine(url)
     elif url.startswith("postgresql"):
@@ -35,13 +83,71 @@ def make_engine(url: str, *, migrate_schema: bool = True) -> Engine:
         engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
     else:
         raise ConfigError([f"database.url: unsupported database {url.split(':', 1)[0]!r} (use sqlite:/// or postgresql+psycopg://)"])
-    if migrate_schema:
-        try:
+    if not policy:
+        return engine
+    try:
+        if policy == SchemaPolicy.UPGRADE:
             migrate(engine)
-        except Exception as exc:
-            if exc.__class__.__module__.startswith("sqlalchemy"):
-                raise ConfigError([f"database.url: cannot open the database: {_short(exc)}"]) from None
-            raise
+            return engine
+        with engine.connect() as conn:
+            revision = current_revision(conn)
+        if revision is None and policy == SchemaPolicy.READ:
+            engine.dispose()
+            return _empty_reading_engine(url, "is empty")
+        if revision is None:
+            migrate(engine)  # a new database
+        elif revision != head():
+            engine.dispose()
+            _refuse_old(revision)
+    except Exception as exc:
+        if exc.__class__.__module__.startswith("sqlalchemy"):
+            engine.dispose()
+            raise ConfigError([f"database.url: cannot open the database: {_short(exc)}"]) from None
+        raise
+    return engine
+
+
+def _refuse_old(revision: str) -> None:
+    from .migrations import _check_known
+
+    _check_known(revision)  # newer than this publisher: refused with its own message
+    raise ConfigError(["database.url: " + _("the database's schema is at revision {revision}, this publisher needs "
+                                            "{head}: stop the daemons, back it up, then run `publisher migrate`")
+                       .format(revision=revision, head=head())])
+
+
+def _sqlite_file_state(url: str) -> str | None:
+    """"does not exist" or "is empty" for a SQLite file a report would read nothing from (looked at read-only)."""
+    import sqlite3
+
+    path = Path(url.split("///", 1)[-1])
+    if not path.exists():
+        return "does not exist"
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return None  # the normal open says what is wrong
+    return "is empty" if tables == 0 else None
+
+
+def _empty_reading_engine(url: str, why: str) -> Engine:
+    """An empty in-memory database in place of a missing or empty one, with a warning on stderr."""
+    import sys
+
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.pool import StaticPool
+
+    shown = make_url(url).render_as_string(hide_password=True)
+    message = (_("warning: the database {url} does not exist: nothing has been published there (check database.url); "
+                 "it was not created") if why == "does not exist" else
+               _("warning: the database {url} is empty: nothing has been published there (check database.url)"))
+    print(message.format(url=shown), file=sys.stderr, flush=True)
+    engine = create_engine("sqlite://", poolclass=StaticPool, connect_args={"check_same_thread": False})
+    migrate(engine)
     return engine
 
 

@@ -29,6 +29,7 @@ from .clock import SimulatedClock
 from .config import load_config
 from .dispatcher import Dispatcher
 from .errors import InputError
+from .textwidth import pad
 from .queue import import_file
 from .report import channel_paragraph
 from .report.seed import seed_reference_applications
@@ -121,6 +122,8 @@ def build_plan(year: int, rng: random.Random) -> list[dict]:
 def run_demo(year: int = 2019, keep: Path | None = None, progress: bool = True, console: Console | None = None) -> int:
     """Run the demo; returns the exit code (0 when the website's count matches the reference)."""
     console = console or Console(highlight=False)
+    if not console.is_terminal:  # piped: a line stays one line, whatever width rich guesses
+        console.soft_wrap = True
     started = time.perf_counter()
     logging.getLogger("publisher").setLevel(logging.WARNING)  # the progress bar tells the story
     workdir = Path(keep) if keep else Path(tempfile.mkdtemp(prefix="publisher-demo-"))
@@ -285,7 +288,7 @@ def _print_summary(console, app, result, stats, emulators, elapsed, workdir, kee
     console.print()
     for ch in result["channels"]:
         note = "" if ch["count_in_report"] else " (mirror, not counted in the report)"
-        console.print(f"  {ch['display_name']:<14} {ch['total']:>4}{note}")
+        console.print(f"  {pad(ch['display_name'], 24)} {ch['total']:>4}{note}")
     server_count = len(emulators["cms"].live_articles())
     website = next(ch for ch in result["channels"] if ch["channel"] == "website")
     verdict = "no duplicates" if server_count == website["total"] else "MISMATCH"
@@ -297,7 +300,7 @@ def _print_summary(console, app, result, stats, emulators, elapsed, workdir, kee
                   f"{website['total']} website publications ({verdict}).")
     console.print(f"\n[bold]note:[/] {RECONCILIATION}\n")
     console.print("[bold]一、总体情况 · 第3点(节选)[/]")
-    console.print(channel_paragraph(result, app.config))
+    console.print(channel_paragraph(result, app.config), soft_wrap=True)  # a paragraph to copy: never hard-wrapped
     console.print(f"\n{result['publications']} publications, {result['distinct_items']} distinct items; "
                   f"demo took {elapsed:.1f} s" + (f"; files kept in {workdir}" if keep else ""))
     if keep:

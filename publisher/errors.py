@@ -23,7 +23,9 @@ class ConfigError(PublisherError):
     def __init__(self, problems: list[str], path: str | None = None):
         self.problems = problems
         self.path = path
-        head = f"invalid configuration {path}" if path else "invalid configuration"
+        from .i18n import _
+
+        head = _("invalid configuration {path}").format(path=path) if path else _("invalid configuration")
         super().__init__(head + ":\n" + "\n".join(f"  - {p}" for p in problems))
 
 

@@ -6,6 +6,7 @@ import csv
 import hashlib
 import io
 import json
+import math
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -14,9 +15,10 @@ from typing import Any
 
 from .adapter import Attachment, ItemView
 from .app import App
-from .attachments import describe, store_file
+from .attachments import blob_path, describe, store_file
 from .content import decode_text, local_images, replace_local_markers, sanitize_html
 from .errors import ConfigError, InputError, Refused
+from .i18n import _
 from .users import Actor
 
 FIELDS = ("title", "category", "body", "body_file", "channels", "at", "department", "attach", "summary",
@@ -86,12 +88,22 @@ def parse_time(text: str | None, app: App, *, field_name: str = "at") -> datetim
     except ValueError:
         raise InputError(f"{text!r} is not an ISO 8601 time (e.g. 2019-03-10T09:00 or 2019-03-10T09:00+08:00)",
                          field=field_name) from None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=app.config.tz)
     try:
+        if when.tzinfo is None:
+            when = local_time(when, app.config.tz, text=str(text), field_name=field_name)
         return when.astimezone(timezone.utc)
     except OverflowError:  # e.g. 0001-01-01T00:00+08:00 is before the first representable UTC instant
         raise InputError(f"{text!r} is out of range", field=field_name) from None
+
+
+def local_time(naive: datetime, tz, *, text: str, field_name: str) -> datetime:
+    """``naive`` as a wall-clock time in ``tz``; InputError for a time the clocks skip (a DST gap)."""
+    when = naive.replace(tzinfo=tz)
+    back = when.astimezone(timezone.utc).astimezone(tz)
+    if back.replace(tzinfo=None) != naive:
+        raise InputError(f"{text!r} does not exist in {tz.key}: the clocks skip it (summer time); it would "
+                         f"become {back:%Y-%m-%d %H:%M} — give that time, or an offset", field=field_name)
+    return when
 
 
 def prepare(app: App, request: ItemRequest) -> PreparedItem:
@@ -100,7 +112,7 @@ def prepare(app: App, request: ItemRequest) -> PreparedItem:
     problems: list[str] = []
     title = (request.title or "").strip()
     if not title:
-        problems.append("title: required")
+        problems.append("title: " + _("required"))
     elif len(title) > cfg.limits.title_max:
         problems.append(f"title: {len(title)} characters; the limit is {cfg.limits.title_max} (limits.title_max)")
     elif _CONTROL.search(title) or len(title.splitlines()) > 1:  # \r, U+2028 ... break lines too
@@ -113,9 +125,10 @@ def prepare(app: App, request: ItemRequest) -> PreparedItem:
         problems.append(f"key: at most {KEY_MAX} characters of one line")
     category = (request.category or "").strip()
     if not category:
-        problems.append("category: required")
+        problems.append("category: " + _("required"))
     elif category not in cfg.categories:
-        problems.append(f"category: unknown category {category!r} (configured: {', '.join(cfg.categories)})")
+        problems.append("category: " + _("unknown category {name!r} (configured: {known})").format(
+            name=category, known=", ".join(cfg.categories)))
 
     channels = list(dict.fromkeys(request.channels)) or (cfg.default_channels(category) if category else [])
     for name in channels:
@@ -125,9 +138,11 @@ def prepare(app: App, request: ItemRequest) -> PreparedItem:
             problems.append(f"channel: {name!r} is disabled in the configuration")
     if category and not channels:
         problems.append(f"channel: none given and routing has no entry for {category!r} or default")
-    for name in request.options:
+    for name, given in request.options.items():
         if name not in channels:
             problems.append(f"option: {name!r} is not one of this item's channels ({', '.join(channels)})")
+        elif name in cfg.channels:
+            problems.extend(_unknown_options(app, name, given))
 
     try:
         publish_at = parse_time(request.at, app)
@@ -150,6 +165,15 @@ def prepare(app: App, request: ItemRequest) -> PreparedItem:
                             author=request.author.strip(), options=request.options, files=files, key=key)
     _check_channels(app, prepared)
     return prepared
+
+
+def _unknown_options(app: App, name: str, given: dict[str, Any]) -> list[str]:
+    """Problems for option keys the channel does not read (a typo like ``titel`` would be ignored silently)."""
+    known = app.channel(name, offline=True).option_keys()
+    if known is None:
+        return []
+    return [f"option: {name}.{key} is not an option of channel {name} (known: {', '.join(sorted(known)) or 'none'})"
+            for key in given if key not in known]
 
 
 def _body_and_files(app: App, request: ItemRequest) -> tuple[str, list[dict]]:
@@ -216,7 +240,7 @@ def _check_channels(app: App, item: PreparedItem) -> None:
             inline_images={a.sha256: a for a, inline in files if inline},
             channel_options=dict(item.options.get(name, {})),
         )
-        for problem in app.channel(name).check(view):
+        for problem in app.channel(name, offline=True).check(view):
             problems.append(f"channel {name}: {problem}")
     if problems:
         raise InputError("; ".join(problems))
@@ -229,7 +253,6 @@ def insert(app: App, prepared: list[PreparedItem], *, source: str = "cli", actor
     An item whose ``key`` the office has already is refused (or left out with ``skip_existing_keys``).
     """
     from . import gate_check
-    from .review import initial_state
 
     actor = actor or app.current_actor()
     prepared = _without_known_keys(app, actor, prepared, skip=skip_existing_keys)
@@ -237,13 +260,29 @@ def insert(app: App, prepared: list[PreparedItem], *, source: str = "cli", actor
         item.gate = gate_check.run(app, title=item.title, summary=item.summary, body_html=item.body_html,
                                    files=[(f["filename"], Path(f["source"])) for f in item.files if not f["inline"]])
     root = app.config.attachments_dir
-    for item in prepared:
-        for f in item.files:
-            try:
-                store_file(root, Path(f["source"]), f["sha256"])
-            except OSError as exc:
-                raise ConfigError([f"storage.attachments: cannot store {f['filename']} in {root}: {exc.strerror}"],
-                                  str(app.config.path)) from None
+    added: list[Path] = []  # blobs this call put in the store: removed again if the items are not inserted
+    try:
+        for item in prepared:
+            for f in item.files:
+                if blob_path(root, f["sha256"]).exists():
+                    continue
+                try:
+                    added.append(store_file(root, Path(f["source"]), f["sha256"]))
+                except OSError as exc:
+                    raise ConfigError([f"storage.attachments: cannot store {f['filename']} in {root}: "
+                                       f"{exc.strerror}"], str(app.config.path)) from None
+        return _insert_rows(app, prepared, source=source, actor=actor, imported=imported)
+    except BaseException:
+        for blob in added:
+            blob.unlink(missing_ok=True)
+        raise
+
+
+def _insert_rows(app: App, prepared: list[PreparedItem], *, source: str, actor: Actor,
+                 imported: dict | None) -> list[int]:
+    from . import gate_check
+    from .review import initial_state
+
     ids = []
     state = initial_state(app)
     with app.store.transaction() as conn:
@@ -282,58 +321,165 @@ def queue_one(app: App, request: ItemRequest, *, actor: Actor | None = None) -> 
     return insert(app, [prepare(app, request)], actor=actor)[0]
 
 
+MAX_ROW_PROBLEMS = 200  # listed in one message; the count of the rest is given
+
+
 def read_import(path: Path, *, encoding: str | None = None) -> list[tuple[int, ItemRequest]]:
-    """Parse a JSON Lines or CSV file into (line number, request) pairs; InputError names the line."""
+    """Parse a JSON Lines, CSV or .xlsx file into (line number, request) pairs; InputError lists every bad line."""
     if not path.is_file():
         raise InputError(f"file not found: {path}")
-    text = decode_text(_read(path), source=str(path), encoding=encoding)
-    is_jsonl = path.suffix.lower() in (".jsonl", ".ndjson", ".json") or text.lstrip().startswith("{")
-    rows = _jsonl_rows(text, path) if is_jsonl else _csv_rows(text, path)
-    if not rows:
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        rows, problems = _xlsx_rows(path)
+    else:
+        text = decode_text(_read(path), source=str(path), encoding=encoding)
+        is_jsonl = path.suffix.lower() in (".jsonl", ".ndjson", ".json") or text.lstrip().startswith("{")
+        rows, problems = _jsonl_rows(text) if is_jsonl else _csv_rows(text, path)
+    requests = []
+    for line, row in rows:
+        try:
+            requests.append((line, _request_from_row(row, path, line)))
+        except InputError as exc:
+            problems.append((line, str(exc)))
+    if problems:
+        raise row_problems(path, problems)
+    if not requests:
         raise InputError(f"{path}: no items in the file")
-    return [(line, _request_from_row(row, path, line)) for line, row in rows]
+    return requests
 
 
-def _jsonl_rows(text: str, path: Path) -> list[tuple[int, dict]]:
-    rows = []
+def row_problems(path: Path, problems: list[tuple[int, str]]) -> InputError:
+    """One InputError listing every bad line of an import (nothing was queued)."""
+    problems = sorted(problems)
+    lines = [f"line {line}: {message}" if line else message for line, message in problems[:MAX_ROW_PROBLEMS]]
+    if len(problems) > MAX_ROW_PROBLEMS:
+        lines.append(f"… and {len(problems) - MAX_ROW_PROBLEMS} more")
+    return InputError(_("{path}: {count} bad row(s), nothing was queued:").format(path=path, count=len(problems))
+                      + "\n  " + "\n  ".join(lines))
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a value (write numbers as text, e.g. \"1\")")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is too large a number (write it as text in quotes)")
+    return value
+
+
+def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict:
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise ValueError(f"duplicate key {key!r}")
+        seen[key] = value
+    return seen
+
+
+def _jsonl_rows(text: str) -> tuple[list[tuple[int, dict]], list[tuple[int, str]]]:
+    rows, problems = [], []
     for number, line in enumerate(text.split("\n"), 1):  # not splitlines(): U+2028 and \x85 may sit inside strings
         if not line.strip():
             continue
         try:
-            row = json.loads(line)
+            row = json.loads(line, object_pairs_hook=_unique_pairs, parse_constant=_refuse_constant,
+                             parse_float=_finite_float)
         except json.JSONDecodeError as exc:
-            raise InputError(f"{path}: line {number}: not valid JSON ({exc.msg})") from None
+            problems.append((number, f"not valid JSON ({exc.msg})"))
+            continue
+        except (ValueError, RecursionError) as exc:
+            problems.append((number, str(exc) if not isinstance(exc, RecursionError) else "nested too deeply"))
+            continue
         if not isinstance(row, dict):
-            raise InputError(f"{path}: line {number}: each line must be a JSON object")
+            problems.append((number, "each line must be a JSON object"))
+            continue
         rows.append((number, row))
-    return rows
+    return rows, problems
 
 
-def _csv_rows(text: str, path: Path) -> list[tuple[int, dict]]:
-    reader = csv.DictReader(io.StringIO(text))
-    if not reader.fieldnames:
-        raise InputError(f"{path}: empty CSV file")
-    unknown = [name for name in reader.fieldnames if name and name.strip() not in FIELDS]
+def _check_header(names: list[Any]) -> list[str]:
+    """Problems of a CSV or sheet header: unknown and repeated columns."""
+    cleaned = [str(n).strip() for n in names if n is not None and str(n).strip()]
+    problems = []
+    unknown = [n for n in cleaned if n not in FIELDS]
     if unknown:
-        raise InputError(f"{path}: line 1: unknown column(s) {', '.join(unknown)} (known: {', '.join(FIELDS)})")
-    rows = []
-    for row in reader:
-        if row.get(None):
-            raise InputError(f"{path}: line {reader.line_num}: more fields than the header's "
-                             f"{len(reader.fieldnames)} (put a value containing a comma in double quotes)")
-        rows.append((reader.line_num, {k.strip(): v for k, v in row.items() if k and v not in (None, "")}))
-    return rows
+        problems.append(f"unknown column(s) {', '.join(unknown)} (known: {', '.join(FIELDS)})")
+    twice = sorted({n for n in cleaned if cleaned.count(n) > 1})
+    if twice:
+        problems.append(f"column(s) {', '.join(twice)} appear more than once")
+    return problems
+
+
+def _csv_rows(text: str, path: Path) -> tuple[list[tuple[int, dict]], list[tuple[int, str]]]:
+    reader = csv.DictReader(io.StringIO(text))
+    try:
+        fieldnames = reader.fieldnames
+    except csv.Error as exc:
+        raise InputError(f"{path}: line 1: not a CSV header ({exc})") from None
+    if not fieldnames:
+        raise InputError(f"{path}: empty CSV file")
+    header = _check_header(list(fieldnames))
+    if header:
+        raise InputError(f"{path}: line 1: " + "; ".join(header))
+    rows, problems = [], []
+    try:
+        for row in reader:
+            if row.get(None):
+                problems.append((reader.line_num, f"more fields than the header's {len(fieldnames)} "
+                                                  "(put a value containing a comma in double quotes)"))
+                continue
+            rows.append((reader.line_num, {k.strip(): v for k, v in row.items() if k and v not in (None, "")}))
+    except csv.Error as exc:
+        problems.append((reader.line_num, f"not valid CSV ({exc})"))
+    return rows, problems
+
+
+def _xlsx_rows(path: Path) -> tuple[list[tuple[int, dict]], list[tuple[int, str]]]:
+    """The first sheet of a workbook: row 1 names the columns, like a CSV header."""
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    try:
+        book = load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
+        raise InputError(f"{path}: not an Excel .xlsx workbook ({type(exc).__name__})") from None
+    try:
+        sheet = book.worksheets[0]
+        values = sheet.iter_rows(values_only=True)
+        header = next(values, None)
+        if not header or not any(h is not None for h in header):
+            raise InputError(f"{path}: the first sheet is empty (row 1 names the columns)")
+        problems = _check_header(list(header))
+        if problems:
+            raise InputError(f"{path}: line 1: " + "; ".join(problems))
+        names = [str(h).strip() if h is not None else None for h in header]
+        rows = []
+        for number, cells in enumerate(values, 2):
+            row = {}
+            for name, cell in zip(names, cells):
+                if name is None or cell is None or (isinstance(cell, str) and not cell.strip()):
+                    continue
+                row[name] = cell.isoformat() if isinstance(cell, datetime) else cell
+            if row:
+                rows.append((number, row))
+        return rows, []
+    finally:
+        book.close()
 
 
 def _request_from_row(row: dict, path: Path, line: int) -> ItemRequest:
     unknown = [k for k in row if k not in FIELDS]
     if unknown:
-        raise InputError(f"{path}: line {line}: unknown field(s) {', '.join(unknown)} (known: {', '.join(FIELDS)})")
+        raise InputError(f"unknown field(s) {', '.join(unknown)} (known: {', '.join(FIELDS)})")
     for key, value in row.items():
         values = value if key in ("channels", "attach") and isinstance(value, list) else [value]
+        if any(isinstance(v, float) and not math.isfinite(v) for v in values):
+            raise InputError(f"{key} must be text, not a number that is not finite")
         if key != "options" and not all(v is None or isinstance(v, (str, int, float)) and not isinstance(v, bool)
                                         for v in values):
-            raise InputError(f"{path}: line {line}: {key} must be text, not {json.dumps(value, ensure_ascii=False)}")
+            raise InputError(f"{key} must be text, not {json.dumps(value, ensure_ascii=False)}")
 
     def as_list(value: Any) -> list[str]:
         if value is None:
@@ -349,7 +495,7 @@ def _request_from_row(row: dict, path: Path, line: int) -> ItemRequest:
         except json.JSONDecodeError:
             options = parse_options(as_list(options))
     if not isinstance(options, dict) or not all(isinstance(v, dict) for v in options.values()):
-        raise InputError(f"{path}: line {line}: options must be an object like {{\"wechat\": {{\"title\": \"...\"}}}}")
+        raise InputError(f"options must be an object like {{\"wechat\": {{\"title\": \"...\"}}}}")
     return ItemRequest(
         title=_str(row.get("title")), category=_str(row.get("category")), body=_str(row.get("body")),
         body_file=_str(row.get("body_file")), channels=as_list(row.get("channels")), at=_str(row.get("at")),
@@ -376,11 +522,13 @@ def import_file(app: App, path: Path, *, encoding: str | None = None, again: boo
     if earlier and not again:
         raise Refused("imported_before", f"{path.name} was imported on {earlier['at']:%Y-%m-%d %H:%M} UTC by "
                                          f"{earlier['actor']} ({earlier['count']} items); give --again to import it again")
-    prepared = []
+    prepared, problems = [], []
     for line, request in read_import(path, encoding=encoding):
         try:
             prepared.append(prepare(app, request))
         except InputError as exc:
-            raise InputError(f"{path}: line {line}: {exc} (nothing was queued)") from None
+            problems.append((line, str(exc)))
+    if problems:
+        raise row_problems(path, problems)
     return insert(app, prepared, source=f"import {path.name}", actor=actor, skip_existing_keys=True,
                   imported={"file": path.name, "sha256": digest, "again": again or None})

@@ -45,8 +45,10 @@ def report(obj, year: int, template: str | None, fmt: str | None, output: str | 
     from .report.checks import refuse_if_broken
     from .report.render import BINARY, SUFFIXES, render
 
+    from .db import SchemaPolicy
+
     fmt = _format(fmt, output, SUFFIXES)
-    app = obj.app()
+    app = obj.app(None if (freeze or queue_it) else SchemaPolicy.READ)  # a report alone never writes
     live = build_report(app.store, app.config, year, template=template)
     filed = freezing.frozen(app.store, year)
     if diff:

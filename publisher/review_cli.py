@@ -9,6 +9,9 @@ from typing import Any
 
 import click
 
+from .cli_types import ITEM_ID
+from .i18n import _
+from .textwidth import fit, pad
 from .errors import InputError
 
 
@@ -55,13 +58,14 @@ def user_add(obj, name: str, role: str, office: str | None, display_name: str, p
     if as_json:
         _echo_json({"name": row["name"], "role": row["role"], "office": row["office"]})
     else:
-        click.echo(f"added {row['name']} ({row['role']}, office {row['office']})")
+        click.echo(_("added {name} ({role}, office {office})").format(name=row["name"], role=row["role"],
+                                                                         office=row["office"]))
 
 
 def _read_password() -> str:
     text = sys.stdin.readline().rstrip("\r\n")
     if not text:
-        raise InputError("nothing was read from standard input", field="--password-stdin")
+        raise InputError(_("nothing was read from standard input"), field="--password-stdin")
     return text
 
 
@@ -91,10 +95,10 @@ def user_list(obj, as_json: bool) -> None:
                     for r in rows])
         return
     for r in rows:
-        click.echo(f"{r['name']:<20} {r['role']:<9} {r['office']:<12} {r['display_name']}"
-                   + ("  (disabled)" if r["disabled"] else ""))
+        click.echo(f"{pad(r['name'], 20)} {pad(r['role'], 9)} {pad(r['office'], 12)} {r['display_name']}"
+                   + ("  " + _("(disabled)") if r["disabled"] else ""))
     if not rows:
-        click.echo("(no users: add the first admin with `publisher user add NAME --role admin`)")
+        click.echo(_("(no users: add the first admin with `publisher user add NAME --role admin`)"))
 
 
 @user.command("disable")
@@ -109,7 +113,7 @@ def user_disable(obj, name: str) -> None:
     _require_admin(app, actor)
     _same_office(actor, get_user(app.store, name))
     set_disabled(app.store, name, True, actor=actor.name)
-    click.echo(f"disabled {name}")
+    click.echo(_("disabled {name}").format(name=name))
 
 
 @user.command("password")
@@ -125,7 +129,7 @@ def user_password(obj, name: str) -> None:
         _require_admin(app, actor)
         _same_office(actor, get_user(app.store, name))
     set_password(app.store, name, _read_password(), actor=actor.name)
-    click.echo(f"password set for {name}")
+    click.echo(_("password set for {name}").format(name=name))
 
 
 @user.command("token")
@@ -171,14 +175,14 @@ def review_list(obj, mine: bool, as_json: bool) -> None:
         return
     for r in rows:
         step = f"{r['step']['name']}" if r["step"] else r["state"]
-        click.echo(f"{r['id']:>6}  {_local(app, r['publish_at'])}  {step:<8} {r['title'][:40]}"
-                   + ("  (late)" if r["late"] else ""))
+        click.echo(f"{r['id']:>6}  {_local(app, r['publish_at'])}  {pad(step, 8)} {fit(r['title'], 50)}"
+                   + ("  " + _("(late)") if r["late"] else ""))
     if not rows:
-        click.echo("(nothing waiting)")
+        click.echo(_("(nothing waiting)"))
 
 
 @review.command("show")
-@click.argument("item_id", type=int)
+@click.argument("item_id", type=ITEM_ID)
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
 def review_show(obj, item_id: int, as_json: bool) -> None:
@@ -205,11 +209,11 @@ def _print_review(app, data: dict) -> None:
         click.echo(f"  gate: {f['kind']} in {f['field']} ({f['where']}): {f['text']}"
                    + (f" → {f['suggestion']}" if f["suggestion"] else ""))
     for name in data["unchecked"]:
-        click.echo(f"  gate: {name} not checked (image or scanned): confirm it by eye")
+        click.echo("  " + _("gate: {name} not checked (image or scanned): confirm it by eye").format(name=name))
 
 
 @review.command("submit")
-@click.argument("item_id", type=int)
+@click.argument("item_id", type=ITEM_ID)
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
 def review_submit(obj, item_id: int, as_json: bool) -> None:
@@ -220,7 +224,7 @@ def review_submit(obj, item_id: int, as_json: bool) -> None:
 
 
 @review.command("approve")
-@click.argument("item_id", type=int)
+@click.argument("item_id", type=ITEM_ID)
 @click.option("--comment", default="")
 @click.option("--override", default=None, metavar="REASON", help="approve despite the gate's findings (logged)")
 @click.option("--json", "as_json", is_flag=True)
@@ -233,7 +237,7 @@ def review_approve(obj, item_id: int, comment: str, override: str | None, as_jso
 
 
 @review.command("reject")
-@click.argument("item_id", type=int)
+@click.argument("item_id", type=ITEM_ID)
 @click.option("--comment", required=True, help="why: the editor reads it")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
@@ -254,7 +258,7 @@ def _decided(obj, data: dict, as_json: bool) -> None:
 
 # -- the gate -----------------------------------------------------------------------------------------------
 @click.command("check")
-@click.argument("item_id", type=int, required=False)
+@click.argument("item_id", type=ITEM_ID, required=False)
 @click.option("--title", default=None)
 @click.option("--summary", default="")
 @click.option("--body-file", type=click.Path(dir_okay=False), default=None)
@@ -271,29 +275,31 @@ def check(obj, item_id: int | None, title: str | None, summary: str, body_file: 
     app = obj.app()
     if item_id is not None:
         if title is not None or body_file or attach:
-            raise InputError("give an item id or --title/--body-file/--attach, not both", field="ID")
+            raise InputError(_("give an item id or --title/--body-file/--attach, not both"), field="ID")
         actor = obj.actor()
         data = (gate_check.mask_stored_item if mask else gate_check.check_stored_item)(app, actor, item_id)
     else:
         if mask:
-            raise InputError("--mask makes a new revision of an item: give its id", field="--mask")
+            raise InputError(_("--mask makes a new revision of an item: give its id"), field="--mask")
         if title is None and not body_file and not attach:
-            raise InputError("give an item id, or --title and/or --body-file/--attach", field="ID")
+            raise InputError(_("give an item id, or --title and/or --body-file/--attach"), field="ID")
         data = _check_files(app, title or "", summary, body_file, encoding, list(attach))
     if as_json:
         _echo_json(data)
     else:
         if "masked" in data:
-            click.echo(f"masked {data['masked']} number(s); now revision {data['revision']}")
+            click.echo(_("masked {count} number(s); now revision {revision}").format(count=data["masked"],
+                                                                                   revision=data["revision"]))
             for name in data["not_masked"]:
-                click.echo(f"  {name}: could not be rewritten (PDF or image): replace it by hand")
+                click.echo("  " + _("{name}: could not be rewritten (PDF or image): replace it by hand").format(name=name))
         for f in data["findings"]:
             click.echo(f"{f['kind']:<14} {f['field']} ({f['where']}): {f['text']}"
                        + (f" → {f['suggestion']}" if f["suggestion"] else ""))
         for name in data["unchecked"]:
             click.echo(f"not checked    {name}")
         if not data["findings"]:
-            click.echo("clean" + (f" ({len(data['unchecked'])} attachment(s) not checked)" if data["unchecked"] else ""))
+            click.echo(_("clean") + (" " + _("({count} attachment(s) not checked)").format(count=len(data["unchecked"]))
+                                     if data["unchecked"] else ""))
     sys.exit(1 if data["findings"] else 0)
 
 
@@ -308,20 +314,21 @@ def _check_files(app, title: str, summary: str, body_file: str | None, encoding:
         try:
             data = path.read_bytes()
         except OSError as exc:
-            raise InputError(f"cannot read {path}: {exc.strerror}", field="--body-file") from None
+            raise InputError(_("cannot read {path}: {reason}").format(path=path, reason=exc.strerror),
+                             field="--body-file") from None
         body = decode_text(data, source=str(path), encoding=encoding)
     files = []
     for name in attach:
         path = Path(name)
         if not path.is_file():
-            raise InputError(f"file not found: {path}", field="--attach")
+            raise InputError(_("file not found: {path}").format(path=path), field="--attach")
         files.append((path.name, path))
     return gate_check.run(app, title=title, summary=summary, body_html=body, files=files).to_json()
 
 
 # -- audit --------------------------------------------------------------------------------------------------
 @click.group("audit", invoke_without_command=True)
-@click.option("--item", "item_id", type=int, default=None)
+@click.option("--item", "item_id", type=ITEM_ID, default=None)
 @click.option("--user", "user_name", default=None)
 @click.option("--since", default=None, metavar="ISO8601")
 @click.option("--limit", type=click.IntRange(1, 100_000), default=200, show_default=True)
@@ -365,14 +372,15 @@ def audit_verify(obj) -> None:
     with reading(app.store.engine) as conn:
         checked, problem = chain.verify(conn)
     if problem:
-        click.echo(f"audit chain broken: {problem.message} ({checked} events before it are intact)", err=True)
+        click.echo(_("audit chain broken: {problem} ({count} events before it are intact)").format(
+            problem=problem.message, count=checked), err=True)
         sys.exit(1)
-    click.echo(f"audit chain intact: {checked} events")
+    click.echo(_("audit chain intact: {count} events").format(count=checked))
 
 
 # -- editing ------------------------------------------------------------------------------------------------
 @click.command("edit")
-@click.argument("item_id", type=int)
+@click.argument("item_id", type=ITEM_ID)
 @click.option("--title", default=None)
 @click.option("--category", default=None)
 @click.option("--body", default=None, metavar="HTML")
@@ -417,7 +425,8 @@ def series_approve(obj, name: str, comment: str, as_json: bool) -> None:
     if as_json:
         _echo_json({"series": name, "granted_by": row["granted_by"], "granted_at": row["granted_at"]})
     else:
-        click.echo(f"{name}: standing approval by {row['granted_by']}; it lapses when the template changes")
+        click.echo(_("{name}: standing approval by {user}; it lapses when the template changes").format(
+            name=name, user=row["granted_by"]))
 
 
 @click.command("revoke")
@@ -429,7 +438,7 @@ def series_revoke(obj, name: str, reason: str) -> None:
     from .standing import revoke
 
     revoke(obj.app(), obj.actor(), name, reason=reason)
-    click.echo(f"{name}: standing approval revoked")
+    click.echo(_("{name}: standing approval revoked").format(name=name))
 
 
 # -- schema -------------------------------------------------------------------------------------------------
@@ -447,7 +456,7 @@ def migrate_cmd(obj) -> None:
         migrate(engine, office=cfg.office.code)
     finally:
         engine.dispose()
-    click.echo(f"schema at revision {head()}")
+    click.echo(_("schema at revision {revision}").format(revision=head()))
 
 
 def register(main: click.Group, item: click.Group, series: click.Group) -> None:

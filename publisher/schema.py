@@ -23,6 +23,9 @@ from sqlalchemy.types import TypeDecorator
 
 metadata = MetaData()
 
+# An item id is 64 bits on both databases (SQLite's INTEGER PRIMARY KEY already is; revision 0006 on PostgreSQL).
+ItemId = BigInteger().with_variant(Integer, "sqlite")
+
 
 class UTCDateTime(TypeDecorator):
     """Stores aware datetimes as naive UTC; returns them aware (UTC)."""
@@ -48,7 +51,7 @@ class UTCDateTime(TypeDecorator):
 items = Table(
     "items",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("id", ItemId, primary_key=True, autoincrement=True),
     Column("uid", String(32), nullable=False, unique=True),
     Column("title", String(1000), nullable=False),
     Column("category", String(200), nullable=False),
@@ -84,7 +87,7 @@ attachments = Table(
     "attachments",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("item_id", Integer, ForeignKey("items.id", ondelete="CASCADE"), nullable=False),
+    Column("item_id", ItemId, ForeignKey("items.id", ondelete="CASCADE"), nullable=False),
     Column("sha256", String(64), nullable=False),
     Column("filename", String(500), nullable=False),
     Column("mime", String(200), nullable=False),
@@ -97,7 +100,7 @@ deliveries = Table(
     "deliveries",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("item_id", Integer, ForeignKey("items.id", ondelete="CASCADE"), nullable=False),
+    Column("item_id", ItemId, ForeignKey("items.id", ondelete="CASCADE"), nullable=False),
     Column("channel", String(64), nullable=False),
     # pending | publishing | in_doubt | published | failed | dead | retracted
     Column("status", String(20), nullable=False, default="pending"),
@@ -128,7 +131,7 @@ events = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("at", UTCDateTime, nullable=False),
-    Column("item_id", Integer, ForeignKey("items.id", ondelete="CASCADE")),
+    Column("item_id", ItemId, ForeignKey("items.id", ondelete="CASCADE")),
     Column("delivery_id", Integer),
     Column("channel", String(64)),
     # queued | claimed | attempt | published | failed | in_doubt | dead | retracted | paused | ...
@@ -174,7 +177,7 @@ series_occurrences = Table(
     Column("scheduled_at", UTCDateTime, nullable=False),
     # waiting | queued | skipped | missing_data | failed
     Column("status", String(20), nullable=False),
-    Column("item_id", Integer, ForeignKey("items.id", ondelete="SET NULL")),
+    Column("item_id", ItemId, ForeignKey("items.id", ondelete="SET NULL")),
     Column("tries", Integer, nullable=False, default=0),
     Column("next_try_at", UTCDateTime),
     Column("deadline_at", UTCDateTime),
@@ -225,7 +228,7 @@ item_revisions = Table(
     "item_revisions",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("item_id", Integer, ForeignKey("items.id", ondelete="CASCADE"), nullable=False),
+    Column("item_id", ItemId, ForeignKey("items.id", ondelete="CASCADE"), nullable=False),
     Column("revision", Integer, nullable=False),
     Column("title", String(1000), nullable=False),
     Column("summary", Text, nullable=False, default=""),
@@ -240,7 +243,7 @@ review_decisions = Table(
     "review_decisions",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("item_id", Integer, ForeignKey("items.id", ondelete="CASCADE"), nullable=False),
+    Column("item_id", ItemId, ForeignKey("items.id", ondelete="CASCADE"), nullable=False),
     Column("revision", Integer, nullable=False),
     Column("step", Integer),  # index into review.steps; NULL for a submission
     Column("step_name", String(100)),
@@ -256,7 +259,7 @@ gate_findings = Table(
     "gate_findings",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("item_id", Integer, ForeignKey("items.id", ondelete="CASCADE"), nullable=False),
+    Column("item_id", ItemId, ForeignKey("items.id", ondelete="CASCADE"), nullable=False),
     Column("revision", Integer, nullable=False),
     Column("kind", String(20), nullable=False),  # publisher.gate.FindingKind
     Column("field", String(600), nullable=False),
@@ -279,3 +282,14 @@ standing_approvals = Table(
     Column("revoked_reason", Text),
 )
 Index("ix_standing_approvals_series", standing_approvals.c.series)
+
+
+def check_fits(table: Table, values: dict) -> None:
+    """InputError naming the first value longer than its column: SQLite would keep it, PostgreSQL refuse it."""
+    from .errors import InputError
+
+    for name, value in values.items():
+        column = table.c.get(name)
+        length = getattr(column.type, "length", None) if column is not None else None
+        if length and isinstance(value, str) and len(value) > length:
+            raise InputError(f"{len(value)} characters; at most {length} fit", field=name)

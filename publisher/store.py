@@ -17,7 +17,8 @@ from .clock import Clock, SystemClock
 from .db import make_engine
 from .delivery_lifecycle import DeliveryStatus
 from .errors import NotFound
-from .schema import attachments, channel_pauses, deliveries, events, gate_findings, item_revisions, items
+from .redact import scrub_data
+from .schema import attachments, channel_pauses, check_fits, deliveries, events, gate_findings, item_revisions, items
 from .db import reading
 
 DELIVERY_STATUSES = tuple(s.value for s in DeliveryStatus)
@@ -33,9 +34,10 @@ class Store:
         audit.follow_savepoints(engine)
 
     @classmethod
-    def open(cls, url: str, clock: Clock | None = None, attachments_dir: Path | None = None) -> "Store":
-        """Open (and migrate) the database at ``url``."""
-        return cls(make_engine(url), clock, attachments_dir)
+    def open(cls, url: str, clock: Clock | None = None, attachments_dir: Path | None = None,
+             schema: bool | str = True) -> "Store":
+        """Open the database at ``url``; ``schema`` says what may be done to its schema (see db.SchemaPolicy)."""
+        return cls(make_engine(url, migrate_schema=schema), clock, attachments_dir)
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
@@ -57,7 +59,7 @@ class Store:
         audit.append(conn, [{
             "at": self.clock.now(), "item_id": item_id, "delivery_id": delivery_id, "channel": channel,
             "office": office, "kind": kind, "actor": actor,
-            "detail": {k: v for k, v in detail.items() if v is not None},
+            "detail": scrub_data({k: v for k, v in detail.items() if v is not None}),
         }])
 
     def events_for(self, item_id: int) -> list[dict]:
@@ -76,12 +78,16 @@ class Store:
         """Insert an item (revision 1) with one pending delivery per channel, inside ``conn``'s transaction."""
         now = self.clock.now()
         uid = uuid.uuid4().hex
-        item_id = conn.execute(_INSERT_ITEM, dict(
+        row = dict(
             uid=uid, title=title, category=category, body_html=body_html, summary=summary, author=author,
             department=department, publish_at=publish_at, created_at=now, created_by=actor, status="active",
             review_state=review_state, channel_options=channel_options or {}, series=series,
             occurrence_key=occurrence_key, office=office, key=key, revision=1, held=False, gate_unchecked=[],
-        )).inserted_primary_key[0]
+        )
+        check_fits(items, row)
+        for f in files or []:
+            check_fits(attachments, f)
+        item_id = conn.execute(_INSERT_ITEM, row).inserted_primary_key[0]
         for f in files or []:
             conn.execute(insert(attachments).values(item_id=item_id, **f))
         conn.execute(_INSERT_REVISION, dict(

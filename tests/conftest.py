@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+
+os.environ["PUBLISHER_LANG"] = "en"  # tests assert English message ids; test_cli_languages.py runs Chinese too
+
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 

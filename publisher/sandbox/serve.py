@@ -33,9 +33,14 @@ def build_emulators(clock=None) -> list[tuple[str, object]]:
 def start_all(host: str = "127.0.0.1", port_base: int = DEFAULT_PORT_BASE, clock=None) -> list[tuple[str, EmulatorServer]]:
     """Start every emulator (port_base, port_base+1, ...); ``port_base=0`` picks free ports."""
     servers = []
-    for offset, (name, emulator) in enumerate(build_emulators(clock)):
-        port = port_base + offset if port_base else 0
-        servers.append((name, EmulatorServer(emulator, host=host, port=port).start()))
+    try:
+        for offset, (name, emulator) in enumerate(build_emulators(clock)):
+            port = port_base + offset if port_base else 0
+            servers.append((name, EmulatorServer(emulator, host=host, port=port).start()))
+    except BaseException:  # a port in use: stop the ones already listening
+        for _, server in servers:
+            server.stop()
+        raise
     return servers
 
 

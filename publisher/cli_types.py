@@ -1,0 +1,35 @@
+"""Argument types shared by the command modules: ids that fit the database, URLs an editor found."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import click
+
+from .redact import scrub
+
+ID_MAX = 2**63 - 1  # items.id is a 64-bit integer on SQLite and PostgreSQL alike
+ITEM_ID = click.IntRange(1, ID_MAX)
+
+
+class HttpUrl(click.ParamType):
+    """An absolute http(s) URL with a host (what an editor copies from the browser's address bar)."""
+
+    name = "URL"
+
+    def convert(self, value, param, ctx):
+        text = str(value).strip()
+        shown = scrub(repr(value))
+        try:
+            parts = urlsplit(text)
+            port = parts.port
+        except ValueError:
+            self.fail(f"{shown} is not a URL (its port is not a number from 0 to 65535)", param, ctx)
+        if parts.scheme.lower() not in ("http", "https") or not parts.hostname or any(c.isspace() for c in text):
+            self.fail(f"{shown} is not an absolute http(s) URL (e.g. https://www.example.gov.cn/a/118.html)",
+                      param, ctx)
+        del port
+        return text
+
+
+HTTP_URL = HttpUrl()

@@ -1,0 +1,82 @@
+"""A bounded YAML reader: limits on bytes, nesting depth and values after alias expansion; duplicate keys refused."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.constructor import ConstructorError
+from yaml.nodes import MappingNode, SequenceNode
+
+MAX_BYTES = 4_000_000  # a config is a few kilobytes; /dev/zero is not one
+MAX_DEPTH = 50
+MAX_NODES = 200_000
+
+
+class YamlLimitError(ValueError):
+    """The document is too large, too deep, has too many aliases or a duplicate key."""
+
+    def __init__(self, message: str, line: int | None = None):
+        self.line = line
+        super().__init__(message)
+
+
+def read_bounded(path: Path, limit: int = MAX_BYTES) -> bytes:
+    """Read at most ``limit`` bytes of ``path``; YamlLimitError if there is more."""
+    with open(path, "rb") as fh:
+        data = fh.read(limit + 1)
+    if len(data) > limit:
+        raise YamlLimitError(f"larger than {limit:,} bytes: not a configuration file")
+    return data
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """SafeLoader that counts nodes and aliases before constructing anything and refuses duplicate keys."""
+
+    def compose_document(self):
+        node = super().compose_document()
+        _check_tree(node)
+        return node
+
+    def construct_mapping(self, node, deep=False):
+        if isinstance(node, MappingNode):
+            self.flatten_mapping(node)
+            seen: dict[Any, int] = {}
+            for key_node, _ in node.value:
+                try:
+                    key = self.construct_object(key_node, deep=True)
+                    hash(key)
+                except (TypeError, ConstructorError):
+                    continue
+                if key in seen:
+                    raise YamlLimitError(f"duplicate key {key!r} (first on line {seen[key] + 1})",
+                                         key_node.start_mark.line + 1)
+                seen[key] = key_node.start_mark.line
+        return super().construct_mapping(node, deep=deep)
+
+
+def _check_tree(root) -> None:
+    """Walk the composed graph counting every visit (an alias is visited each time it is used)."""
+    if root is None:
+        return
+    visits = 0
+    stack = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        visits += 1
+        if depth > MAX_DEPTH:
+            raise YamlLimitError(f"nested deeper than {MAX_DEPTH} levels", node.start_mark.line + 1)
+        if visits > MAX_NODES:
+            raise YamlLimitError(f"expands to more than {MAX_NODES:,} values (aliases expanded too often)")
+        if isinstance(node, (MappingNode, SequenceNode)):
+            children = ([c for pair in node.value for c in pair] if isinstance(node, MappingNode) else node.value)
+            stack.extend((child, depth + 1) for child in children)
+
+
+def load(text: str) -> Any:
+    """Parse one YAML document with the bounds above; yaml.YAMLError or YamlLimitError on bad input."""
+    try:
+        return yaml.load(text, Loader=_BoundedLoader)  # noqa: S506 (a SafeLoader subclass)
+    except RecursionError:
+        raise YamlLimitError(f"nested deeper than {MAX_DEPTH} levels") from None
