@@ -225,17 +225,26 @@ def queue_import(obj: _Ctx, file: str, encoding: str | None, again: bool, as_jso
 
 
 @queue.command("list")
-@click.option("--status", type=click.Choice(["pending", "publishing", "in_doubt", "published", "failed", "dead", "retracted"]))
-@click.option("--limit", type=click.IntRange(min=1), default=200, show_default=True)
+@click.option("--status", help="a delivery status (pending, published, failed, dead, in_doubt …) or a review state "
+                               "(draft, in_review, rejected, approved)")
+@click.option("--channel", default=None, help="only items with a delivery to this channel")
+@click.option("--category", default=None)
+@click.option("--since", default=None, metavar="YYYY-MM-DD", help="scheduled on or after this day (office time)")
+@click.option("--until", default=None, metavar="YYYY-MM-DD", help="scheduled on or before this day (office time)")
+@click.option("--search", "q", default=None, metavar="TEXT", help="text in the title, or an item id")
+@click.option("--page", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--limit", type=click.IntRange(min=1), default=200, show_default=True, help="items per page")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
-def queue_list(obj: _Ctx, status: str | None, limit: int, as_json: bool) -> None:
-    """List recent items and their deliveries' status."""
-    from .listing import PER_PAGE_MAX, Filters, list_items
+def queue_list(obj: _Ctx, status: str | None, channel: str | None, category: str | None, since: str | None,
+               until: str | None, q: str | None, page: int, limit: int, as_json: bool) -> None:
+    """List items of your office, newest first, a page at a time, with their deliveries' status."""
+    from .listing import PER_PAGE_MAX, Filters, list_items, parse_date
 
     app = obj.app()
-    found = list_items(app.store.engine, app.config.tz, Filters(office=obj.actor().office, status=status),
-                       per_page=min(limit, PER_PAGE_MAX))
+    filters = Filters(office=obj.actor().office, status=status, channel=channel, category=category, q=q,
+                      since=parse_date(since, "--since"), until=parse_date(until, "--until"))
+    found = list_items(app.store.engine, app.config.tz, filters, page=page, per_page=min(limit, PER_PAGE_MAX))
     rows = found["items"]
     if as_json:
         _echo_json([{"id": r["id"], "title": r["title"], "category": r["category"], "status": r["status"],
@@ -249,7 +258,7 @@ def queue_list(obj: _Ctx, status: str | None, limit: int, as_json: bool) -> None
     if not rows:
         click.echo(_("(no items)"))
     elif found["total"] > len(rows):
-        click.echo(f"({len(rows)} of {found['total']} shown; raise --limit to see more)", err=True)
+        click.echo(f"(page {page}: {len(rows)} of {found['total']}; --page {page + 1} for more)", err=True)
 
 
 # -- item -----------------------------------------------------------------------------------------
