@@ -106,12 +106,9 @@ def user_list(obj, as_json: bool) -> None:
 @click.pass_obj
 def user_disable(obj, name: str) -> None:
     """Disable a user: no more actions, logins or API calls."""
-    from .users import get_user, set_disabled
+    from .users import set_disabled
 
-    app = obj.app()
-    actor = obj.actor()
-    _require_admin(app, actor)
-    _same_office(actor, get_user(app.store, name))
+    app, actor = _administering(obj, name, self_allowed=False)
     set_disabled(app.store, name, True, actor=actor.name)
     click.echo(_("disabled {name}").format(name=name))
 
@@ -121,13 +118,9 @@ def user_disable(obj, name: str) -> None:
 @click.pass_obj
 def user_password(obj, name: str) -> None:
     """Set a user's console password, read from standard input (admins, or the user for themselves)."""
-    from .users import get_user, set_password
+    from .users import set_password
 
-    app = obj.app()
-    actor = obj.actor()
-    if actor.name != name:
-        _require_admin(app, actor)
-        _same_office(actor, get_user(app.store, name))
+    app, actor = _administering(obj, name, self_allowed=True)
     set_password(app.store, name, _read_password(), actor=actor.name)
     click.echo(_("password set for {name}").format(name=name))
 
@@ -137,14 +130,23 @@ def user_password(obj, name: str) -> None:
 @click.pass_obj
 def user_token(obj, name: str) -> None:
     """Issue an API token for NAME and print it once (only its digest is kept)."""
-    from .users import get_user, new_token
+    from .users import new_token
+
+    app, actor = _administering(obj, name, self_allowed=True)
+    click.echo(new_token(app.store, name, actor=actor.name))
+
+
+def _administering(obj, name: str, *, self_allowed: bool):
+    """(app, actor) when the actor may manage user ``name``: an admin of the same office, or (where allowed) the
+    user themselves."""
+    from .users import get_user
 
     app = obj.app()
     actor = obj.actor()
-    if actor.name != name:
+    if not (self_allowed and actor.name == name):
         _require_admin(app, actor)
         _same_office(actor, get_user(app.store, name))
-    click.echo(new_token(app.store, name, actor=actor.name))
+    return app, actor
 
 
 def _same_office(actor, row: dict) -> None:
