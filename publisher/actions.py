@@ -10,6 +10,7 @@ from .app import App
 from .db import reading
 from .delivery_lifecycle import DeliveryStatus as S, WaitingFor, event, move
 from .dispatcher import Dispatcher, RunStats
+from .i18n import _
 from .errors import InputError, Refused
 from .review import item_in_office
 from .users import Actor
@@ -22,7 +23,8 @@ def _acting(app: App, actor: Actor | None, item_id: int, *, operates: bool) -> A
     with reading(app.store.engine) as conn:
         item_in_office(conn, actor, item_id)
     if operates and actor.is_user and not actor.role.operates:
-        raise Refused("role", f"{actor.name} is a {actor.role.value}: only an approver or an admin does this")
+        raise Refused("role", _("{user} is a {role}: only an approver or an admin does this").format(
+            user=actor.name, role=_(actor.role.value)))
     return actor
 
 

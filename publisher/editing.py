@@ -11,6 +11,7 @@ from . import gate_check, review
 from .app import App
 from .attachments import blob_path, store_file
 from .db import reading
+from .i18n import _
 from .errors import ConfigError, Refused
 from .queue import ItemRequest, _check_channels, prepare
 from .schema import attachments, deliveries, item_revisions, items
@@ -40,13 +41,14 @@ def edit_item(app: App, actor: Actor, item_id: int, *, title: str | None = None,
         current_channels = list(conn.execute(select(deliveries.c.channel).where(deliveries.c.item_id == item_id)
                                              .order_by(deliveries.c.id)).scalars())
     if row["status"] != "active":
-        raise Refused("retracted", f"item {item_id} was retracted")
+        raise Refused("retracted", _("item {id} was retracted").format(id=item_id))
     if sent:
         where = ", ".join(f"{c} ({s})" for c, s in sent)
-        raise Refused("published", f"item {item_id} is already out or on its way: {where}; retract it and queue a "
-                                   "corrected item")
+        raise Refused("published", _("item {id} is already out or on its way: {where}; retract it and queue a "
+                                     "corrected item").format(id=item_id, where=where))
     if actor.is_user and not (actor.role.edits or actor.name in _authors(app, item_id)):
-        raise Refused("role", f"{actor.name} is a {actor.role.value}: only editors change items")
+        raise Refused("role", _("{user} is a {role}: only editors change items").format(
+            user=actor.name, role=_(actor.role.value)))
 
     inline = [f for f in current_files if f["inline"]]
     request = ItemRequest(
@@ -100,7 +102,7 @@ def edit_item(app: App, actor: Actor, item_id: int, *, title: str | None = None,
     with app.store.transaction() as conn:
         fresh = review.item_in_office(conn, actor, item_id)
         if fresh["revision"] != row["revision"]:
-            raise Refused("concurrent", f"item {item_id} was changed by someone else meanwhile; look again")
+            raise Refused("concurrent", _("item {id} was changed by someone else meanwhile; look again").format(id=item_id))
         revision = row["revision"] + (1 if changed else 0)
         values: dict[str, Any] = {"publish_at": prepared.publish_at, "held": False}
         if changed:

@@ -37,8 +37,10 @@ class Refused(PublisherError):
     """A rule or a permission forbids the action; the CLI exits 3 and names the rule."""
 
     def __init__(self, rule: str, message: str):
+        from .i18n import _
+
         self.rule = rule
-        super().__init__(f"{message} (rule: {rule})")
+        super().__init__(_("{message} (rule: {rule})").format(message=message, rule=rule))
 
 
 class ChannelError(PublisherError):

@@ -40,6 +40,11 @@ def _(message: str) -> str:
     return _catalogue(language()).gettext(message)
 
 
+def N_(message: str) -> str:
+    """Mark a message id for the catalogue without translating it (names looked up later with ``_``)."""
+    return message
+
+
 def ngettext(singular: str, plural: str, n: int) -> str:
     """The singular or plural message id for ``n``, in the current language."""
     return _catalogue(language()).ngettext(singular, plural, n)

@@ -18,9 +18,15 @@ from sqlalchemy import Connection, and_, func, insert, select, update
 
 from .app import App
 from .db import reading
+from .i18n import N_, _
 from .errors import InputError, NotFound, Refused
 from .schema import gate_findings, item_revisions, items, review_decisions
 from .users import Actor, Role
+
+
+# the names shown in messages (roles, states, finding kinds), for the catalogue
+NAMES = (N_("editor"), N_("reviewer"), N_("approver"), N_("admin"), N_("draft"), N_("in_review"), N_("rejected"),
+         N_("approved"), N_("classification"), N_("id_number"), N_("mobile"), N_("bank_card"), N_("term"))
 
 
 class ReviewState(StrEnum):
@@ -74,7 +80,7 @@ def item_in_office(conn: Connection, actor: Actor, item_id: int) -> dict:
     """The item's row if it belongs to the actor's office; NotFound otherwise (another office's item is not shown)."""
     row = conn.execute(select(items).where(items.c.id == item_id)).mappings().first()
     if row is None or row["office"] != actor.office:
-        raise NotFound(f"no item with id {item_id}")
+        raise NotFound(_("no item with id {id}").format(id=item_id))
     return dict(row)
 
 
@@ -164,13 +170,14 @@ def inbox(app: App, actor: Actor, *, mine: bool = False, limit: int = 200) -> li
 def _may_decide(conn: Connection, actor: Actor, row: dict, step: Step) -> Refused | None:
     """Why ``actor`` may not decide ``step`` of the item (a Refused to raise), or None."""
     if not actor.is_user:
-        return Refused("user", "review decisions need a publisher user: give --as NAME or set PUBLISHER_USER")
+        return Refused("user", _("review decisions need a publisher user: give --as NAME or set PUBLISHER_USER"))
     if not actor.role.takes(step.role):
-        return Refused("role", f"step {step.name} is taken by a {step.role}; {actor.name} is a {actor.role.value}")
+        return Refused("role", _("step {step} is taken by a {role}; {user} is a {own}").format(
+            step=step.name, role=_(step.role), user=actor.name, own=_(actor.role.value)))
     if actor.name in authors(conn, row["id"]):
-        return Refused("own_item", f"{actor.name} wrote this item and cannot approve it")
+        return Refused("own_item", _("{user} wrote this item and cannot approve it").format(user=actor.name))
     if any(d["actor"] == actor.name for d in _round(conn, row["id"], row["revision"])):
-        return Refused("two_steps", f"{actor.name} has already approved a step of this item")
+        return Refused("two_steps", _("{user} has already approved a step of this item").format(user=actor.name))
     return None
 
 
@@ -178,20 +185,20 @@ def _may_decide(conn: Connection, actor: Actor, row: dict, step: Step) -> Refuse
 
 def _require_enabled(app: App) -> None:
     if not app.config.review.enabled:
-        raise Refused("review_disabled", "review is switched off in this configuration (review.enabled: false)")
+        raise Refused("review_disabled", _("review is switched off in this configuration (review.enabled: false)"))
 
 
 def _move(conn: Connection, row: dict, to: ReviewState, *, step: int | None, **values: Any) -> None:
     frm = ReviewState(row["review_state"])
     if to not in TRANSITIONS[frm]:
-        raise Refused("state", f"item {row['id']} is {frm.value}; it cannot become {to.value}")
+        raise Refused("state", _("item {id} is {state}; it cannot become {to}").format(id=row["id"], state=_(frm.value), to=_(to.value)))
     same_step = (items.c.review_step.is_(None) if row["review_step"] is None
                  else items.c.review_step == row["review_step"])
     changed = conn.execute(update(items).where(and_(items.c.id == row["id"], items.c.review_state == frm.value,
                                                     items.c.revision == row["revision"], same_step))
                            .values(review_state=to.value, review_step=step, **values)).rowcount
     if changed != 1:
-        raise Refused("concurrent", f"item {row['id']} changed while this decision was made; look again")
+        raise Refused("concurrent", _("item {id} changed while this decision was made; look again").format(id=row["id"]))
 
 
 def _decide(app: App, conn: Connection, row: dict, actor: Actor, decision: Decision, step: Step | None,
@@ -213,7 +220,8 @@ def submit(app: App, actor: Actor, item_id: int) -> dict:
         row = item_in_office(conn, actor, item_id)
         _require_active(row)
         if row["review_state"] not in (ReviewState.DRAFT, ReviewState.REJECTED):
-            raise Refused("state", f"item {item_id} is {row['review_state']}; only a draft or a rejected item is submitted")
+            raise Refused("state", _("item {id} is {state}; only a draft or a rejected item is submitted").format(
+                id=item_id, state=_(row["review_state"])))
         actor.require(not actor.is_user or actor.role.edits or actor.name in authors(conn, item_id), "role",
                       f"{actor.name} is a {actor.role.value if actor.role else 'guest'}: only editors submit items")
         _move(conn, row, ReviewState.IN_REVIEW, step=0)
@@ -230,7 +238,8 @@ def approve(app: App, actor: Actor, item_id: int, *, comment: str = "", override
         _require_active(row)
         step = current_step(app, row)
         if step is None:
-            raise Refused("state", f"item {item_id} is {row['review_state']}, not waiting for a review step")
+            raise Refused("state", _("item {id} is {state}, not waiting for a review step").format(
+                id=item_id, state=_(row["review_state"])))
         refusal = _may_decide(conn, actor, row, step)
         if refusal:
             raise refusal
@@ -238,10 +247,11 @@ def approve(app: App, actor: Actor, item_id: int, *, comment: str = "", override
         found = findings(conn, item_id, row["revision"])
         if last and found and override is None:
             kinds = sorted({f["kind"] for f in found})
-            raise Refused("gate", f"the gate found {len(found)} problem(s) ({', '.join(kinds)}); mask them "
-                                  f"(publisher check {item_id} --mask) or approve with --override REASON")
+            raise Refused("gate", _("the gate found {count} problem(s) ({kinds}); mask them (publisher check {id} "
+                                    "--mask) or approve with --override REASON").format(
+                count=len(found), kinds=", ".join(_(k) for k in kinds), id=item_id))
         if override is not None and actor.role is not Role.APPROVER:
-            raise Refused("role", "only an approver overrides the gate's findings")
+            raise Refused("role", _("only an approver overrides the gate's findings"))
         if last:
             late = row["publish_at"] <= app.clock.now()
             held = late and app.config.review.late == "wait"
@@ -259,12 +269,13 @@ def reject(app: App, actor: Actor, item_id: int, *, comment: str) -> dict:
     """Return the item to its editor with a comment."""
     _require_enabled(app)
     if not (comment or "").strip():
-        raise InputError("a rejection says why", field="comment")
+        raise InputError(_("a rejection says why"), field="comment")
     with app.store.transaction() as conn:
         row = item_in_office(conn, actor, item_id)
         step = current_step(app, row)
         if step is None:
-            raise Refused("state", f"item {item_id} is {row['review_state']}, not waiting for a review step")
+            raise Refused("state", _("item {id} is {state}, not waiting for a review step").format(
+                id=item_id, state=_(row["review_state"])))
         refusal = _may_decide(conn, actor, row, step)
         if refusal and refusal.rule != "two_steps":
             raise refusal
@@ -293,7 +304,7 @@ def restart(app: App, conn: Connection, row: dict, actor: Actor, new_revision: i
 
 def _require_active(row: dict) -> None:
     if row["status"] != "active":
-        raise Refused("retracted", f"item {row['id']} was retracted")
+        raise Refused("retracted", _("item {id} was retracted").format(id=row["id"]))
 
 
 def count_in_state(conn: Connection, office: str, state: ReviewState) -> int:

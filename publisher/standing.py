@@ -14,6 +14,7 @@ from sqlalchemy import Connection, and_, insert, select, update
 
 from .app import App
 from .db import reading
+from .i18n import _
 from .errors import InputError, NotFound, Refused
 from .review import ReviewState
 from .schema import standing_approvals
@@ -40,7 +41,7 @@ def _active(conn: Connection, office: str, name: str):
 def grant(app: App, actor: Actor, name: str, *, comment: str = "") -> dict:
     """An approver approves the series' current template for all its occurrences."""
     if not actor.is_user or actor.role is not Role.APPROVER:
-        raise Refused("role", "only an approver grants a standing approval (give --as APPROVER)")
+        raise Refused("role", _("only an approver grants a standing approval (give --as APPROVER)"))
     digest = template_digest(app, name)
     now = app.clock.now()
     with app.store.transaction() as conn:
@@ -60,9 +61,9 @@ def grant(app: App, actor: Actor, name: str, *, comment: str = "") -> dict:
 def revoke(app: App, actor: Actor, name: str, *, reason: str) -> None:
     """Withdraw a series' standing approval: its occurrences go to review again."""
     if not actor.is_user or actor.role is not Role.APPROVER:
-        raise Refused("role", "only an approver revokes a standing approval (give --as APPROVER)")
+        raise Refused("role", _("only an approver revokes a standing approval (give --as APPROVER)"))
     if not reason.strip():
-        raise InputError("say why", field="--reason")
+        raise InputError(_("say why"), field="--reason")
     template_digest(app, name)
     with app.store.transaction() as conn:
         current = _active(conn, actor.office, name)

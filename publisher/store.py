@@ -16,6 +16,7 @@ from .adapter import Attachment, ItemView
 from .clock import Clock, SystemClock
 from .db import make_engine
 from .delivery_lifecycle import DeliveryStatus
+from .i18n import _
 from .errors import NotFound
 from .redact import scrub_data
 from .schema import attachments, channel_pauses, check_fits, deliveries, events, gate_findings, item_revisions, items
@@ -140,7 +141,7 @@ class Store:
         """The item's row; NotFound when there is none."""
         row = conn.execute(_ITEM, {"item_id": item_id}).first()
         if row is None:
-            raise NotFound(f"no item with id {item_id}")
+            raise NotFound(_("no item with id {id}").format(id=item_id))
         return dict(row._mapping)
 
     def item_view(self, conn: Connection, item_id: int, channel: str) -> ItemView:
