@@ -70,4 +70,4 @@ def test_queue_list_keeps_its_json_and_says_when_more_exist(app):
     assert {"id", "title", "category", "status", "publish_at", "deliveries"} <= set(rows[0])
     assert len(rows) == 3  # the office's items only (the configured office without --as)
     result = runner.invoke(main, ["--config", str(app.config.path), "queue", "list", "--limit", "1"])
-    assert result.exit_code == 0 and "1 of 3 shown" in result.output
+    assert result.exit_code == 0 and "1 of 3; --page 2" in result.output
