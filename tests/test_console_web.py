@@ -167,6 +167,17 @@ def test_live_check_reports_each_channels_limits(client):
                                    "channels": ["wechat", "website"]}, headers={"X-CSRF-Token": csrf_of(c)})
     assert r.status_code == 200
     assert any("32" in p for p in r.json()["channels"]["wechat"]) and r.json()["channels"]["website"] == []
+    assert r.json()["findings"] == []
+
+
+def test_live_check_shows_the_gates_findings_as_the_editor_types(client):
+    c = client("editor1")
+    r = c.post("/api/check", json={"title": "名单公示", "category": "公示公告",
+                                   "body": "<p>张三 320623198503121233</p><p>秘密★1年</p>"},
+               headers={"X-CSRF-Token": csrf_of(c)})
+    found = {(f["label"], f["where"]) for f in r.json()["findings"]}
+    assert found == {("身份证号", "line 1"), ("密级标识", "line 2")}
+    assert "320623198503121233" not in r.text  # excerpts are masked
 
 
 def test_review_in_the_console_four_people_and_the_diff_after_an_edit(client, app):

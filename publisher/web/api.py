@@ -223,8 +223,14 @@ def check_draft(request: Request, actor: User, body: DraftCheck) -> dict:
     app = console_of(request).app
     channels = [c for c in (body.channels or app.config.default_channels(body.category)) if c in app.config.channels]
     fields = body.model_dump()
+    from .. import gate_check
+    from ..content import sanitize_html
+
+    found = gate_check.run(app, title=body.title, summary=body.summary or "",
+                           body_html=sanitize_html(body.body or ""), files=[]).to_json()["findings"]
     return {"channels": {c: views.channel_problems(app, views.draft_view(app, fields, c), c) for c in channels},
-            "title_length": len(body.title.strip())}
+            "title_length": len(body.title.strip()),
+            "findings": [f | {"label": views.FINDING_LABELS.get(f["kind"], f["kind"])} for f in found]}
 
 
 @router.post("/docx", responses=ERRORS, summary="把 Word 文件（.docx）转换为正文 HTML（已清理）")

@@ -28,6 +28,15 @@
         list.appendChild(li);
       });
     });
+    var gate = document.getElementById("gate-findings");
+    if (gate) {
+      gate.textContent = "";
+      (result.findings || []).forEach(function (f) {
+        var li = document.createElement("li");
+        li.textContent = f.label + "：" + f.field + "（" + f.where + "）" + f.text + (f.suggestion ? " → " + f.suggestion : "");
+        gate.appendChild(li);
+      });
+    }
     status.textContent = "已检查（" + new Date().toLocaleTimeString() + "）";
   }
 
