@@ -24,7 +24,7 @@ from typing import Any
 
 from sqlalchemy import Integer, and_, bindparam, exists, func, not_, or_, select, update
 
-from . import audit
+from . import audit, wakeup
 from .adapter import DeliveryContext, Receipt
 from .app import App
 from .backoff import backoff_seconds
@@ -113,6 +113,10 @@ class Dispatcher:
     # -- the loop -----------------------------------------------------------------------------
     def run_due(self, stop: threading.Event | None = None, *, item_id: int | None = None) -> RunStats:
         """Process everything due now (claiming more as slots free up); return when nothing is due or in flight."""
+        with wakeup.quiet():
+            return self._run_due(stop, item_id)
+
+    def _run_due(self, stop: threading.Event | None, item_id: int | None) -> RunStats:
         stats = RunStats()
         channels = self.app.config.enabled_channels()
         pool = self._pool()
@@ -135,7 +139,7 @@ class Dispatcher:
                     exhausted.update(name for name, free in slots.items() if got[name] < free)
                 for claim in claims:
                     busy[claim.channel] += 1
-                    inflight[pool.submit(self.execute, claim)] = claim
+                    inflight[pool.submit(self._execute_quietly, claim)] = claim
             if not inflight:
                 return stats
             done, _ = wait(inflight, timeout=self.heartbeat, return_when=FIRST_COMPLETED)
@@ -155,6 +159,10 @@ class Dispatcher:
                     log.exception("delivery %s crashed the worker", claim.id)
                     stats.outcomes["error"] += 1
 
+    def _execute_quietly(self, claim: Claim) -> str:
+        with wakeup.quiet():
+            return self.execute(claim)
+
     def _pool(self) -> ThreadPoolExecutor:
         # One pool for the dispatcher's life: worker threads keep their HTTP sessions between runs.
         if self._executor is None:
@@ -168,14 +176,25 @@ class Dispatcher:
             self._executor = None
 
     def next_due(self) -> datetime | None:
-        """When some delivery next becomes due (a retry, a look-up, a lease running out); None when none will."""
-        d = deliveries
+        """When some delivery next becomes due (a retry, a look-up, a lease or a hold running out); None when none
+        will. Items not approved, or held, and channels paused until an operator resumes them, count as never."""
+        d, p = deliveries, channel_pauses
+        now = self.clock.now()
+        stopped = exists().where(and_(p.c.channel == d.c.channel, or_(p.c.until.is_(None), p.c.until > now)))
+        waiting = or_(
+            and_(d.c.status.in_((S.PENDING.value, S.FAILED.value)), items.c.review_state == "approved",
+                 items.c.held.is_(False)),
+            and_(d.c.status == S.IN_DOUBT.value, d.c.waiting_for.is_(None)),
+            and_(d.c.status == S.PUBLISHED.value, d.c.retract_requested.is_(True)),
+        )
+        channels = list(self.app.config.enabled_channels())
         with reading(self.store.engine) as conn:
             times = [
-                conn.execute(select(func.min(d.c.next_attempt_at)).where(and_(
-                    d.c.status.in_((S.PENDING.value, S.FAILED.value, S.IN_DOUBT.value)),
-                    d.c.waiting_for.is_(None)))).scalar(),
+                conn.execute(select(func.min(d.c.next_attempt_at)).select_from(d.join(items, items.c.id == d.c.item_id))
+                             .where(and_(waiting, d.c.channel.in_(channels), not_(stopped)))).scalar(),
                 conn.execute(select(func.min(d.c.lease_expires_at)).where(d.c.status == S.PUBLISHING.value)).scalar(),
+                conn.execute(select(func.min(p.c.until)).where(and_(p.c.until > now, p.c.until < OPEN_ENDED,
+                                                                      p.c.channel.in_(channels)))).scalar(),
             ]
         aware = [t if t.tzinfo else t.replace(tzinfo=timezone.utc) for t in times if t is not None]
         return min(aware) if aware else None
