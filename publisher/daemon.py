@@ -1,4 +1,9 @@
-"""``publisher run``: APScheduler (in-memory jobs) ticks the dispatcher; the database is the only truth."""
+"""``publisher run``: the dispatcher sleeps until the next due time or a wake-up; APScheduler runs the other jobs.
+
+The database is the only truth: after each pass the daemon asks it when something next becomes due, and sleeps
+until then, at most ``daemon.poll_interval`` seconds, waking at once when another process (or this one) queues,
+approves, edits or retries something (:mod:`publisher.wakeup`).
+"""
 
 from __future__ import annotations
 
@@ -14,10 +19,11 @@ from .app import App
 from .dispatcher import Dispatcher, RunStats
 
 log = logging.getLogger("publisher.daemon")
+IDLE_FLOOR = 0.25  # seconds: the shortest sleep after a pass that found nothing to do
 
 
 class Daemon:
-    """Runs the dispatcher every ``daemon.poll_interval`` seconds, and each added job beside it, until stopped."""
+    """Runs the dispatcher whenever something is due, and each added job beside it, until stopped."""
 
     def __init__(self, app: App, *, dispatcher: Dispatcher | None = None):
         self.app = app
@@ -32,6 +38,9 @@ class Daemon:
         self.stats = RunStats()
         self.unfinished = False  # True when in-flight work outlived daemon.shutdown_grace
         self._extra_jobs: list[Callable[[], None]] = []
+        self.wakeup = app.store.wakeup
+        self._loop: threading.Thread | None = None
+        self.passed = threading.Event()  # set after every pass (tests wait on it, never on a sleep)
 
     def add_job(self, func: Callable[[], None]) -> None:
         """Also run ``func`` every poll interval, as its own job (a long delivery run never delays it)."""
@@ -42,10 +51,35 @@ class Daemon:
         if self.stop_event.is_set():
             return
         stats = self.dispatcher.run_due(self.stop_event)
+        self._idle = not stats.total
         self.stats.outcomes.update(stats.outcomes)
         self.ticks += 1
         if stats.total:
             log.info("tick: %s", dict(stats.outcomes))
+
+    def sleep_seconds(self) -> float:
+        """How long to sleep after a pass: until the next due time, at most the poll interval."""
+        cap = self.app.config.daemon.poll_interval
+        due = self.dispatcher.next_due()
+        if due is None:
+            return cap
+        # a pass that found nothing although something looked due (a copy waiting for its linked channel's)
+        # must not spin: look again shortly
+        floor = IDLE_FLOOR if getattr(self, "_idle", False) else 0.0
+        return min(cap, max(floor, (due - self.app.clock.now()).total_seconds()))
+
+    def _dispatch_loop(self) -> None:
+        while not self.stop_event.is_set():
+            self.wakeup.begin_pass()
+            try:
+                self.tick()
+                pause = self.sleep_seconds()
+            except Exception:  # the database went away: keep the daemon alive, look again after the interval
+                log.exception("dispatcher pass failed")
+                pause = self.app.config.daemon.poll_interval
+            self.passed.set()
+            if pause > 0 and not self.stop_event.is_set():
+                self.wakeup.wait(pause)
 
     def run(self, install_signals: bool = True) -> int:
         """Serve until SIGTERM/SIGINT; in-flight deliveries finish before returning. Returns the exit code."""
@@ -55,19 +89,20 @@ class Daemon:
             interrupted["sig"] = signum
             log.info("received %s: finishing in-flight deliveries, then stopping", signal.Signals(signum).name)
             self.stop_event.set()
+            self.wakeup.interrupt()
 
         if install_signals:
             signal.signal(signal.SIGTERM, on_signal)
             signal.signal(signal.SIGINT, on_signal)
-        self.scheduler.add_job(self.tick, "interval", seconds=self.app.config.daemon.poll_interval, id="tick",
-                               next_run_time=None)
         for number, job in enumerate(self._extra_jobs):
             self.scheduler.add_job(self._guarded(job), "interval", seconds=self.app.config.daemon.poll_interval,
                                    id=f"job-{number}", next_run_time=_now(self.app))
         self.scheduler.add_job(self._reconcile, "cron", hour=3, minute=17, id="reconcile")
         self.scheduler.start()
-        self.scheduler.modify_job("tick", next_run_time=_now(self.app))
-        log.info("publisher daemon started (poll every %ss)", self.app.config.daemon.poll_interval)
+        self._loop = threading.Thread(target=self._dispatch_loop, name="dispatch", daemon=True)
+        self._loop.start()
+        log.info("publisher daemon started (sleeps until the next due time, at most %ss)",
+                 self.app.config.daemon.poll_interval)
         self.stop_event.wait()
         # run_due stops claiming once stop is set; wait for in-flight deliveries, at most shutdown_grace
         stopper = threading.Thread(target=self._shutdown, name="shutdown", daemon=True)
@@ -82,6 +117,8 @@ class Daemon:
 
     def _shutdown(self) -> None:
         self.scheduler.shutdown(wait=True)
+        if self._loop is not None:
+            self._loop.join()
         self.dispatcher.close()
 
     def _guarded(self, job: Callable[[], None]) -> Callable[[], None]:
@@ -107,6 +144,7 @@ class Daemon:
     def stop(self) -> None:
         """Ask the daemon to stop (thread-safe)."""
         self.stop_event.set()
+        self.wakeup.interrupt()
 
 
 def _now(app: App):

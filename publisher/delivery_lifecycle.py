@@ -46,11 +46,12 @@ S = DeliveryStatus
 UNSETTLED = (S.PENDING, S.PUBLISHING, S.FAILED, S.IN_DOUBT)
 
 #: Allowed moves. A claim leaves a published delivery ``published`` while it is taken down, and a pending one
-#: ``pending`` while it is dropped; a restored database turns everything unsettled into ``in_doubt``.
+#: ``pending`` while it is dropped; a restored database turns everything unsettled into ``in_doubt``. A claim
+#: taken ahead and never sent (its channel paused meanwhile) goes back: ``publishing`` → ``pending``.
 TRANSITIONS: dict[DeliveryStatus, frozenset[DeliveryStatus]] = {
     S.PENDING: frozenset({S.PENDING, S.PUBLISHING, S.RETRACTED, S.IN_DOUBT}),
     S.FAILED: frozenset({S.FAILED, S.PUBLISHING, S.PENDING, S.PUBLISHED, S.RETRACTED, S.IN_DOUBT}),
-    S.PUBLISHING: frozenset({S.PUBLISHING, S.PUBLISHED, S.FAILED, S.DEAD, S.IN_DOUBT, S.RETRACTED}),
+    S.PUBLISHING: frozenset({S.PUBLISHING, S.PENDING, S.PUBLISHED, S.FAILED, S.DEAD, S.IN_DOUBT, S.RETRACTED}),
     S.IN_DOUBT: frozenset({S.IN_DOUBT, S.PUBLISHING, S.PENDING, S.PUBLISHED, S.RETRACTED}),
     S.PUBLISHED: frozenset({S.PUBLISHED, S.RETRACTED}),
     S.DEAD: frozenset({S.PENDING, S.PUBLISHED, S.RETRACTED}),

@@ -15,7 +15,7 @@ import logging
 import random
 import threading
 import uuid
-from collections import Counter
+from collections import Counter, deque
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -24,7 +24,7 @@ from typing import Any
 
 from sqlalchemy import Integer, and_, bindparam, exists, func, not_, or_, select, update
 
-from . import audit
+from . import audit, wakeup
 from .adapter import DeliveryContext, Receipt
 from .app import App
 from .backoff import backoff_seconds
@@ -32,6 +32,7 @@ from .db_state import OPEN_ENDED, ChannelHolds
 from .delivery_lifecycle import DeliveryStatus as S, WaitingFor, event, move
 from .http import RequestScope, request_scope
 from .durations import parse_duration
+from .group_commit import GroupCommit
 from .errors import (
     ChannelPaused,
     LookupUnsupported,
@@ -66,6 +67,12 @@ class Claim:
     status: str  # what the claim left the row in
     in_flight_until: datetime | None = None  # an earlier request may still be in flight until then
     item_retracted: bool = False
+    previous: str = ""  # the row's status before the claim
+
+    @property
+    def releasable(self) -> bool:
+        """Claimed ahead to be sent, and nothing sent yet: it can go back to where it was."""
+        return self.action == "publish" and self.previous in (S.PENDING.value, S.FAILED.value)
 
 
 @dataclass
@@ -109,38 +116,52 @@ class Dispatcher:
         self._saw_all_due = True
         self._waits_for: dict[str, tuple[str, ...]] = {}
         self._executor: ThreadPoolExecutor | None = None
+        self.outcomes = GroupCommit(self.store)
 
     # -- the loop -----------------------------------------------------------------------------
     def run_due(self, stop: threading.Event | None = None, *, item_id: int | None = None) -> RunStats:
         """Process everything due now (claiming more as slots free up); return when nothing is due or in flight."""
+        with wakeup.quiet():
+            return self._run_due(stop, item_id)
+
+    def _run_due(self, stop: threading.Event | None, item_id: int | None) -> RunStats:
+        # Claims are taken ahead (up to a second round per channel, ``ready``) so that one claim transaction
+        # serves many deliveries; what was claimed ahead is still run when stopping (its lease is held).
         stats = RunStats()
         channels = self.app.config.enabled_channels()
+        limit = {name: self.app.config.channels[name].concurrency for name in channels}
         pool = self._pool()
         inflight: dict[Future, Claim] = {}
+        ready: dict[str, deque[Claim]] = {name: deque() for name in channels}
         busy: Counter = Counter()
         exhausted: set[str] = set()
         paused = self.store.paused_channels()  # read again only when a delivery here pauses a channel
         while True:
+            queued = sum(len(q) for q in ready.values())
             if stop is None or not stop.is_set():
                 slots = {}
                 for name in channels:
                     if name not in paused and name not in exhausted:
-                        free = self.app.config.channels[name].concurrency - busy[name]
-                        if free > 0:
-                            slots[name] = free
-                room = self.workers - len(inflight)
+                        want = 2 * limit[name] - busy[name] - len(ready[name])
+                        if len(ready[name]) <= limit[name] // 2 and want > 0:
+                            slots[name] = want
+                room = 2 * self.workers - len(inflight) - queued
                 claims = self.claim_many(slots, room, item_id=item_id) if slots and room > 0 else []
                 got = Counter(c.channel for c in claims)
                 if self._saw_all_due:
                     exhausted.update(name for name, free in slots.items() if got[name] < free)
                 for claim in claims:
-                    busy[claim.channel] += 1
-                    inflight[pool.submit(self.execute, claim)] = claim
+                    ready[claim.channel].append(claim)
+            for name, waiting in ready.items():
+                while waiting and busy[name] < limit[name] and len(inflight) < self.workers:
+                    claim = waiting.popleft()
+                    busy[name] += 1
+                    inflight[pool.submit(self._execute_quietly, claim)] = claim
             if not inflight:
                 return stats
             done, _ = wait(inflight, timeout=self.heartbeat, return_when=FIRST_COMPLETED)
             if not done:
-                self.renew_leases(list(inflight.values()))
+                self.renew_leases(list(inflight.values()) + [c for q in ready.values() for c in q])
                 continue
             for future in done:
                 claim = inflight.pop(future)
@@ -151,9 +172,28 @@ class Dispatcher:
                     stats.outcomes[outcome] += 1
                     if outcome == "paused":
                         paused = self.store.paused_channels()
+                        for name in paused:  # what was claimed ahead for a paused channel goes back unsent
+                            keep = deque()
+                            for waiting in ready.get(name, ()):
+                                if not (waiting.releasable and self.release(waiting)):
+                                    keep.append(waiting)
+                            ready[name] = keep
                 except Exception:  # a bug in our own bookkeeping: keep the daemon alive, the lease expires
                     log.exception("delivery %s crashed the worker", claim.id)
                     stats.outcomes["error"] += 1
+
+    def release(self, claim: Claim) -> bool:
+        """Give back a claim taken ahead that was never started (its channel was paused meanwhile)."""
+        recorded = event("released", actor=self.worker_id, at=self.clock.now(), item_id=claim.item_id,
+                         channel=claim.channel, reason="claimed ahead; its channel was paused before it was sent")
+        with wakeup.quiet(), self.store.transaction() as conn:
+            return move(conn, claim.id, current=claim.status, to=claim.previous, owned_by=claim.lease_owner,
+                        event=recorded, lease_owner=None, lease_expires_at=None, attempts=claim.attempts - 1,
+                        updated_at=self.clock.now())
+
+    def _execute_quietly(self, claim: Claim) -> str:
+        with wakeup.quiet():
+            return self.execute(claim)
 
     def _pool(self) -> ThreadPoolExecutor:
         # One pool for the dispatcher's life: worker threads keep their HTTP sessions between runs.
@@ -168,14 +208,25 @@ class Dispatcher:
             self._executor = None
 
     def next_due(self) -> datetime | None:
-        """When some delivery next becomes due (a retry, a look-up, a lease running out); None when none will."""
-        d = deliveries
+        """When some delivery next becomes due (a retry, a look-up, a lease or a hold running out); None when none
+        will. Items not approved, or held, and channels paused until an operator resumes them, count as never."""
+        d, p = deliveries, channel_pauses
+        now = self.clock.now()
+        stopped = exists().where(and_(p.c.channel == d.c.channel, or_(p.c.until.is_(None), p.c.until > now)))
+        waiting = or_(
+            and_(d.c.status.in_((S.PENDING.value, S.FAILED.value)), items.c.review_state == "approved",
+                 items.c.held.is_(False)),
+            and_(d.c.status == S.IN_DOUBT.value, d.c.waiting_for.is_(None)),
+            and_(d.c.status == S.PUBLISHED.value, d.c.retract_requested.is_(True)),
+        )
+        channels = list(self.app.config.enabled_channels())
         with reading(self.store.engine) as conn:
             times = [
-                conn.execute(select(func.min(d.c.next_attempt_at)).where(and_(
-                    d.c.status.in_((S.PENDING.value, S.FAILED.value, S.IN_DOUBT.value)),
-                    d.c.waiting_for.is_(None)))).scalar(),
+                conn.execute(select(func.min(d.c.next_attempt_at)).select_from(d.join(items, items.c.id == d.c.item_id))
+                             .where(and_(waiting, d.c.channel.in_(channels), not_(stopped)))).scalar(),
                 conn.execute(select(func.min(d.c.lease_expires_at)).where(d.c.status == S.PUBLISHING.value)).scalar(),
+                conn.execute(select(func.min(p.c.until)).where(and_(p.c.until > now, p.c.until < OPEN_ENDED,
+                                                                      p.c.channel.in_(channels)))).scalar(),
             ]
         aware = [t if t.tzinfo else t.replace(tzinfo=timezone.utc) for t in times if t is not None]
         return min(aware) if aware else None
@@ -259,7 +310,7 @@ class Dispatcher:
                      idempotency_key=row.idempotency_key, checkpoint=dict(row.checkpoint or {}),
                      external_id=row.external_id, external_url=row.external_url,
                      first_attempt_at=row.first_attempt_at or now, lease_owner=self.worker_id, status=status,
-                     in_flight_until=in_flight_until,
+                     in_flight_until=in_flight_until, previous=row.status,
                      item_retracted=row.item_status == "retracted" or bool(row.retract_requested))
 
     # -- executing ----------------------------------------------------------------------------
@@ -479,14 +530,19 @@ class Dispatcher:
         recorded = event(kind, actor=self.worker_id, at=now, item_id=claim.item_id, channel=claim.channel,
                          error=error, permanent=permanent or None, external_id=external_id, external_url=external_url,
                          waiting_for=waiting_for, **detail)
-        with self.store.transaction() as conn:
+
+        def write(conn) -> str:
             if not move(conn, claim.id, current=claim.status, to=status, owned_by=claim.lease_owner, event=recorded,
                         **values):
                 self.store.event(conn, "lease_lost", actor=self.worker_id, item_id=claim.item_id, delivery_id=claim.id,
                                  channel=claim.channel, outcome=outcome, error=error)
-                log.warning("delivery %s: lease lost before recording %s", claim.id, outcome)
                 return "lease_lost"
-        return outcome
+            return outcome
+
+        result = self.outcomes.run(write)  # shares a commit with other workers' outcomes finishing now
+        if result == "lease_lost":
+            log.warning("delivery %s: lease lost before recording %s", claim.id, outcome)
+        return result
 
 
 @lru_cache(maxsize=64)

@@ -11,7 +11,7 @@ from typing import Any, Iterator
 from sqlalchemy import Connection, Engine, and_, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from . import audit
+from . import audit, wakeup
 from .adapter import Attachment, ItemView
 from .clock import Clock, SystemClock
 from .db import make_engine
@@ -33,6 +33,7 @@ class Store:
         self.clock = clock or SystemClock()
         self.attachments_dir = attachments_dir
         audit.follow_savepoints(engine)
+        self.wakeup = wakeup.for_engine(engine)
 
     @classmethod
     def open(cls, url: str, clock: Clock | None = None, attachments_dir: Path | None = None,
@@ -43,14 +44,19 @@ class Store:
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
         """One transaction: everything inside commits together or not at all."""
+        marked = False
         with self.engine.begin() as conn:
+            conn.info.pop(wakeup.MARK, None)  # left by a write outside this method
             conn.info[audit.BUFFER] = pending = []
             try:
                 yield conn
                 audit.seal(conn, pending)
+                self.wakeup.before_commit(conn)
             finally:
                 conn.info.pop(audit.BUFFER, None)
                 conn.info.pop(audit.BUFFER + "_marks", None)
+                marked = conn.info.pop(wakeup.MARK, False)
+        self.wakeup.after_commit(marked)
 
     # -- events -------------------------------------------------------------------------------
     def event(self, conn: Connection, kind: str, *, actor: str, item_id: int | None = None,
