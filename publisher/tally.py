@@ -38,7 +38,7 @@ def tally(store: Store, config: Config, year: int, *, with_items: bool = False) 
     counted: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
     retracted: dict[str, list[int]] = defaultdict(list)
     with reading(store.engine) as conn:
-        rows = conn.execute(query).tuples().all()  # plain tuples in one fetch: a year may hold a million rows
+        rows = conn.execute(query).all()  # one fetch: a year may hold a million rows
     for channel, status, item_id, category in rows:
         if status == "published":
             counted[channel][category].append(item_id)
