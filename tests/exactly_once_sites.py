@@ -25,6 +25,7 @@ import multiprocessing
 import os
 import signal
 from datetime import timedelta
+from test_channels_e2e import site_block as documented_site_block
 
 WECHAT_APPID = "wxsandbox0000000001"
 WECHAT_SECRET = "sandbox-wechat-secret"
@@ -76,21 +77,9 @@ def wechat_block(server) -> dict:
 
 
 def site_block(server) -> dict:
-    return {
-        "type": "resource_site", "display_name": "公共资源交易中心网站", "base_url": server.url, "encoding": "gbk",
-        "username": "editor", "password": SITE_PASSWORD, "concurrency": 1, "timeout": 2, "max_title_length": 100,
-        "login": {"url": "/login.jsp", "form_selector": "form#loginForm",
-                  "fields": {"username": "userName", "password": "userPwd"},
-                  "success_selector": "a.logout", "error_selector": ".errmsg"},
-        "submit": {"form_url": "/admin/notice_add.jsp", "form_selector": "form#noticeForm",
-                   "fields": {"title": "title", "body": "content", "category": "category", "attachment": "attachment"},
-                   "category_values": {"公示公告": "13"}, "default_category_value": "13",
-                   "success_text": "保存成功", "error_selector": ".errmsg", "expired_form_text": "页面已过期"},
-        "listing": {"url": "/notice/list.jsp?page={page}", "item_selector": "ul.notice-list > li",
-                    "title_selector": "a", "title_attr": "title", "id_pattern": r"(\d+)\.jsp$", "pages": 50},
-        "retract": {"form_url": "/admin/notice_del.jsp?id={id}", "form_selector": "form#delForm",
-                    "success_text": "删除成功", "error_selector": ".errmsg", "gone_text": "公告不存在或已删除"},
-    }
+    """The documented trading-site block (as the channel tests use it), with a short timeout and a deep listing."""
+    block = documented_site_block(server, timeout=2)
+    return {**block, "listing": {**block["listing"], "pages": 50}}
 
 
 FAST_DAEMON = {"retry": {"max_attempts": 30, "base_delay": 0.2, "max_delay": 2, "jitter": 0.0, "lease": "3s",
