@@ -21,8 +21,10 @@ def year_bounds(year: int, config: Config) -> tuple[datetime, datetime]:
     return start, end
 
 
-def tally(store: Store, config: Config, year: int, *, with_items: bool = False) -> dict[str, Any]:
-    """Publications made in ``year`` (local time) per channel and category; retracted ones counted apart.
+def tally(store: Store, config: Config, year: int, *, with_items: bool = False,
+          office: str | None = None) -> dict[str, Any]:
+    """Publications of one office (default: the configured ``office.code``) made in ``year`` (local time) per
+    channel and category; retracted ones counted apart.
 
     ``publications`` adds up the channels counted in the report; ``distinct_items`` counts each item once.
     With ``with_items`` every number carries the ids of the items behind it.
@@ -32,7 +34,8 @@ def tally(store: Store, config: Config, year: int, *, with_items: bool = False) 
         select(deliveries.c.channel, deliveries.c.status, deliveries.c.item_id, items.c.category)
         .join(items, items.c.id == deliveries.c.item_id)
         .where(and_(deliveries.c.published_at >= start, deliveries.c.published_at < end,
-                    deliveries.c.status.in_(("published", "retracted"))))
+                    deliveries.c.status.in_(("published", "retracted")),
+                    items.c.office == (office or config.office.code)))
         .order_by(deliveries.c.item_id)
     )
     counted: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))

@@ -286,3 +286,26 @@ def test_review_disabled_publishes_what_is_queued(tmp_path, sqlite_url, cms_serv
     refused = CliRunner().invoke(main, ["--config", str(config), "review", "submit", result.stdout.strip()],
                                  env={"PUBLISHER_CONFIG": None})
     assert refused.exit_code == 3 and "review_disabled" in refused.stderr
+
+
+def test_the_tally_counts_only_the_configured_offices_items(tmp_path, sqlite_url, cms_server):
+    from publisher.config import load_config
+    from publisher.store import Store
+    from publisher.users import add_user
+
+    config = write_config(tmp_path, sqlite_url, {"website": cms_block(cms_server)})
+    store = Store.open(load_config(config).database_url)
+    add_user(store, "hm_editor", "editor", "haimen")  # another office sharing the database
+    store.engine.dispose()
+
+    def cli(*args):
+        return CliRunner().invoke(main, ["--config", str(config), *args], env={"PUBLISHER_CONFIG": None,
+                                                                              "PUBLISHER_USER": None})
+
+    year = datetime.now(timezone.utc).year
+    assert cli("queue", "add", "--title", "本局通知", "--category", "其他", "--body", "<p>x</p>").exit_code == 0
+    assert cli("--as", "hm_editor", "queue", "add", "--title", "海门通知", "--category", "其他",
+               "--body", "<p>x</p>").exit_code == 0
+    assert cli("run", "--once").exit_code == 0 and len(cms_server.emulator.live_articles()) == 2
+    counted = json.loads(cli("tally", "--year", str(year), "--json").stdout)
+    assert counted["publications"] == 1 and counted["channels"][0]["by_category"] == {"其他": 1}

@@ -21,7 +21,7 @@ def publications(store, config, year: int) -> list[dict[str, Any]]:
         .join(items, items.c.id == deliveries.c.item_id)
         .outerjoin(backfilled, backfilled.c.item_id == items.c.id)
         .where(and_(deliveries.c.published_at >= start, deliveries.c.published_at < end,
-                    deliveries.c.status == "published"))
+                    deliveries.c.status == "published", items.c.office == config.office.code))
         .order_by(deliveries.c.published_at, deliveries.c.item_id, deliveries.c.channel)
     )
     out = []

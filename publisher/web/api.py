@@ -12,7 +12,7 @@ from .. import audit, review
 from ..actions import retract_item, retry_item, settle_item
 from ..db import reading
 from ..editing import edit_item
-from ..errors import InputError
+from ..errors import InputError, Refused
 from ..gate_check import check_stored_item, mask_stored_item
 from ..listing import Filters, list_items, parse_date
 from ..queue import ItemRequest, insert, parse_time, prepare
@@ -250,7 +250,8 @@ def review_inbox(request: Request, actor: User, mine: bool = True) -> list:
 @router.get("/tally", responses=ERRORS, summary="全年各渠道、各类别发布条数")
 def get_tally(request: Request, actor: User, year: Annotated[int, Query(ge=1900, le=9998)]) -> dict:
     app = console_of(request).app
-    return as_json(tally(app.store, app.config, year) | {"monthly": views.monthly(app, actor.office, year)})
+    return as_json(tally(app.store, app.config, year, office=actor.office)
+                   | {"monthly": views.monthly(app, actor.office, year)})
 
 
 @router.get("/audit", responses=ERRORS, summary="审计日志（本单位）")
@@ -276,6 +277,8 @@ def get_report(request: Request, actor: User, year: Annotated[int, Path(ge=1900,
     from ..report.render import render
 
     app = console_of(request).app
+    if actor.office != app.config.office.code:  # the report is the configured office's; others run their own
+        raise Refused("office", f"这里生成的是{app.config.office.name}的年度报告，不属于你的单位")
     data = render(build_report(app.store, app.config, year), format)
     return Response(data, media_type=MEDIA[format],
                     headers={"Content-Disposition": f'attachment; filename="report-{year}.{format}"'})

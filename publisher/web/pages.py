@@ -402,7 +402,7 @@ def tally_page(request: Request, year: int = 0):
     year = year or app.clock.now().astimezone(app.config.tz).year
     if not 1900 <= year <= 9998:
         raise InputError("between 1900 and 9998", field="year")
-    t = tally(app.store, app.config, year)
+    t = tally(app.store, app.config, year, office=actor.office)
     months = views.monthly(app, actor.office, year)
     labels = {n: (s.display_name or n) for n, s in app.config.channels.items()}
     return _page(request, "tally.html", actor, t=t, year=year, chart=views.month_chart_svg(months, labels),
