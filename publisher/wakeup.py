@@ -8,6 +8,8 @@ publisher_due`` (delivered to every daemon's ``LISTEN`` exactly when it commits)
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import contextvars
 import logging
 import os
@@ -70,9 +72,7 @@ class Wakeup:
         self.local.set()
         if self.path:
             try:
-                with open(self.path, "a"):
-                    pass
-                os.utime(self.path)
+                Path(self.path).touch()  # creates it, or moves its mtime on
             except OSError as exc:  # a read-only folder: daemons still wake at their poll interval
                 log.debug("cannot touch %s: %s", self.path, exc)
 

@@ -67,28 +67,45 @@ def migrate(engine: Engine, *, office: str = "default") -> str:
     """
     if is_current(engine):
         return head()
+    def upgrade(conn: Connection, cfg: AlembicConfig) -> None:
+        revision = current_revision(conn)
+        _check_known(revision)
+        if revision is not None and not _stamped(conn):
+            command.stamp(cfg, revision)
+        command.upgrade(cfg, "head")
+
+    _in_one_transaction(engine, upgrade, office=office)
+    return head()
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    """Take the schema back to ``revision`` (what the later revisions added is dropped: back up first)."""
+    def down(conn: Connection, cfg: AlembicConfig) -> None:
+        _check_known(current_revision(conn))
+        command.downgrade(cfg, revision)
+
+    _in_one_transaction(engine, down)
+
+
+def _in_one_transaction(engine: Engine, step, *, office: str = "default") -> None:
+    """Run ``step(conn, alembic_config)`` in one transaction: under an advisory lock on PostgreSQL, with foreign
+    keys off on SQLite (batch operations copy tables; a DROP must not cascade into child rows)."""
     sqlite = engine.dialect.name == "sqlite"
     with engine.connect() as conn:
-        if sqlite:  # batch operations copy tables; a DROP must not cascade into child rows
+        if sqlite:
             conn.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
         try:
             with conn.begin():
                 if not sqlite:
                     conn.execute(text(f"SELECT pg_advisory_xact_lock({PG_MIGRATION_LOCK})"))
-                revision = current_revision(conn)
-                _check_known(revision)
-                cfg = _alembic_config(connection=conn, office=office)
-                if revision is not None and not _stamped(conn):
-                    command.stamp(cfg, revision)
-                command.upgrade(cfg, "head")
+                step(conn, _alembic_config(connection=conn, office=office))
             if sqlite:
                 problems = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
                 if problems:
-                    raise ConfigError([f"database.url: the upgrade left {len(problems)} rows without their parent"])
+                    raise ConfigError([f"database.url: the migration left {len(problems)} rows without their parent"])
         finally:
             if sqlite:
                 conn.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
-    return head()
 
 
 def _stamped(conn: Connection) -> bool:

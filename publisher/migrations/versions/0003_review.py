@@ -122,4 +122,18 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    raise NotImplementedError("publisher does not downgrade; restore a backup instead")
+    """Back to 0002: users, review, findings, revisions and the chain's columns are dropped (back up first)."""
+    for index, table in (("ix_standing_approvals_series", "standing_approvals"),
+                         ("ix_gate_findings_item", "gate_findings"), ("ix_review_decisions_item", "review_decisions")):
+        op.drop_index(index, table_name=table)
+    for table in ("standing_approvals", "gate_findings", "review_decisions", "item_revisions", "api_tokens", "users"):
+        op.drop_table(table)
+    for index, table in (("ix_events_actor", "events"), ("ix_events_seq", "events"),
+                         ("ix_items_office_review", "items"), ("ix_items_office_key", "items")):
+        op.drop_index(index, table_name=table)
+    with op.batch_alter_table("events") as batch:
+        for column in ("hash", "seq", "office"):
+            batch.drop_column(column)
+    with op.batch_alter_table("items") as batch:
+        for column in ("gate_unchecked", "held", "review_step", "revision", "key", "office"):
+            batch.drop_column(column)

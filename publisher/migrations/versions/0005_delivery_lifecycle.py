@@ -5,6 +5,8 @@ Revision ID: 0005
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -39,4 +41,12 @@ def _as_datetime(value):
 
 
 def downgrade() -> None:
-    raise NotImplementedError("publisher does not downgrade; restore a backup instead")
+    """Back to 0004: operator waits become the first release's retry time ten years ahead again."""
+    rows = op.get_bind().execute(sa.text("SELECT id, updated_at FROM deliveries WHERE waiting_for = 'operator'"))
+    for row in rows.all():
+        parked = _as_datetime(row.updated_at) + timedelta(days=3650)
+        op.get_bind().execute(sa.text("UPDATE deliveries SET next_attempt_at = :at WHERE id = :id"),
+                              {"at": parked, "id": row.id})
+    with op.batch_alter_table("deliveries") as batch:
+        batch.drop_column("in_flight_until")
+        batch.drop_column("waiting_for")
