@@ -24,6 +24,7 @@ from .db import reading
 from .delivery_lifecycle import DeliveryStatus as S, event, move
 from .errors import InputError, PublisherError
 from .schema import deliveries
+from .redact import scrub
 from .store import Store
 
 RESTORED = (S.PENDING, S.PUBLISHING, S.FAILED, S.IN_DOUBT)
@@ -44,7 +45,12 @@ def backup(config: Config, target: Path) -> str:
         finally:
             partial.unlink(missing_ok=True)
         return f"copied {source} to {target} (SQLite online backup)"
-    _pg_tool("pg_dump", "--format=custom", "--file", str(target), _libpq(url))
+    partial = target.with_name(target.name + ".partial")
+    try:
+        _pg_tool(url, "pg_dump", "--format=custom", *_schema_args(url), "--file", str(partial))
+        os.replace(partial, target)
+    finally:
+        partial.unlink(missing_ok=True)
     return f"dumped the database to {target} (pg_dump --format=custom)"
 
 
@@ -69,7 +75,9 @@ def restore(config: Config, source: Path, *, clock=None) -> int:
         finally:
             partial.unlink(missing_ok=True)
     else:
-        _pg_tool("pg_restore", "--clean", "--if-exists", "--no-owner", "--dbname", _libpq(url), str(source))
+        _check_pg_copy(source)
+        _pg_tool(url, "pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction",
+                 "--dbname", url.database or "postgres", str(source))
     return mark_restored_database(config, clock=clock)
 
 
@@ -119,15 +127,41 @@ def _check_sqlite_copy(source: Path) -> None:
         raise InputError(f"{source} is not a publisher database (no items/deliveries/events tables)", field="FILE")
 
 
-def _libpq(url) -> str:
-    """The SQLAlchemy URL as libpq understands it (no driver suffix)."""
-    return url.set(drivername="postgresql").render_as_string(hide_password=False)
+def _check_pg_copy(source: Path) -> None:
+    if _pg_binary("pg_restore") and subprocess.run(["pg_restore", "--list", str(source)],
+                                                   capture_output=True).returncode != 0:
+        raise InputError(f"{source} is not a pg_dump archive (pg_dump --format=custom)", field="FILE")
 
 
-def _pg_tool(name: str, *args: str) -> None:
-    if shutil.which(name) is None:
+def _schema_args(url) -> list[str]:
+    """``--schema NAME`` when the URL picks a schema with ``options=-csearch_path=NAME``: dump only that office's."""
+    options = url.query.get("options", "")
+    options = options if isinstance(options, str) else " ".join(options)
+    for part in options.split():
+        if part.startswith("-csearch_path="):
+            return ["--schema", part.split("=", 1)[1].split(",")[0]]
+    return []
+
+
+def _pg_environment(url) -> dict[str, str]:
+    """libpq's variables for the URL: the password travels in the environment, never on a command line."""
+    env = dict(os.environ)
+    for key, value in (("PGHOST", url.host), ("PGPORT", url.port), ("PGUSER", url.username),
+                       ("PGPASSWORD", url.password), ("PGDATABASE", url.database),
+                       ("PGOPTIONS", url.query.get("options"))):
+        if value:
+            env[key] = str(value)
+    return env
+
+
+def _pg_binary(name: str) -> bool:
+    return shutil.which(name) is not None
+
+
+def _pg_tool(url, name: str, *args: str) -> None:
+    if not _pg_binary(name):
         raise PublisherError(f"{name} is not installed; install the PostgreSQL client tools of the server's version")
-    done = subprocess.run([name, *args], capture_output=True, text=True)
+    done = subprocess.run([name, *args], capture_output=True, text=True, env=_pg_environment(url))
     if done.returncode != 0:
-        raise PublisherError(f"{name} failed: {(done.stderr or done.stdout).strip().splitlines()[-1:]}")
-
+        last = (done.stderr or done.stdout).strip().splitlines()[-1:]
+        raise PublisherError(f"{name} failed: {scrub(' '.join(last), [url.password or ''])}")

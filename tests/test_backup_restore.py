@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from datetime import timedelta
 
@@ -86,3 +87,48 @@ def test_backup_and_restore_commands(tmp_path, sqlite_url, site):
     junk.write_text("not a database")
     refused = runner.invoke(main, [*base, "restore", str(junk), "--yes"])
     assert refused.exit_code == 2 and "not an SQLite database" in refused.output
+
+
+def test_postgresql_backup_and_restore_repost_nothing_and_keep_the_password_off_the_command_line(
+        tmp_path, pg_url, site, clock, monkeypatch):
+    config_path = write_config(tmp_path, pg_url, {"website": cms_block(site)})
+    app = App.from_config(load_config(config_path), clock)
+    ids = [queue_one(app, ItemRequest(title=f"第{i}号公告", category="公示公告", body="<p>公示</p>")) for i in range(4)]
+    copy = tmp_path / "ledger.dump"
+    backup(app.config, copy)  # nothing published yet: every delivery is pending in the copy
+    Dispatcher(app).run_due()
+    assert _statuses(app, ids) == ["published"] * len(ids)
+    creates = site.emulator.create_calls
+    app.close()
+
+    marked = restore(app.config, copy, clock=clock)
+    assert marked == len(ids)
+    restored = App.from_config(load_config(config_path), clock)
+    try:
+        clock.advance(timedelta(seconds=5 + restored.config.retry.in_doubt_delay + 31))
+        Dispatcher(restored).run_due()
+        assert _statuses(restored, ids) == ["published"] * len(ids)
+    finally:
+        restored.close()
+    assert site.emulator.create_calls == creates  # every delivery was looked up and found, none re-posted
+
+    from publisher import backup as backup_module
+    seen = []
+    monkeypatch.setattr(backup_module.subprocess, "run",
+                        lambda args, **kw: seen.append((args, kw["env"])) or
+                        backup_module.subprocess.CompletedProcess(args, 1, "", "could not connect"))
+    with pytest.raises(Exception, match="pg_dump failed: could not connect"):
+        backup(dataclasses.replace(load_config(config_path),
+                                   database_url=pg_url.replace("postgres@", "postgres:s3cret-pass@")),
+               tmp_path / "other.dump")
+    args, env = seen[0]
+    assert "s3cret-pass" not in " ".join(args) and env["PGPASSWORD"] == "s3cret-pass"
+    assert not (tmp_path / "other.dump").exists()
+
+
+def test_restoring_a_file_that_is_not_a_pg_dump_is_a_named_error(tmp_path, pg_url, site):
+    config_path = write_config(tmp_path, pg_url, {"website": cms_block(site)})
+    junk = tmp_path / "junk.dump"
+    junk.write_text("not a dump")
+    refused = CliRunner().invoke(main, ["--config", str(config_path), "restore", str(junk), "--yes"])
+    assert refused.exit_code == 2 and "not a pg_dump archive" in refused.output
