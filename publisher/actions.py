@@ -31,24 +31,35 @@ def _acting(app: App, actor: Actor | None, item_id: int, *, operates: bool) -> A
 def retract_item(app: App, item_id: int, reason: str = "", *, actor: Actor | None = None) -> RunStats:
     """Retract an item on every channel: unsent deliveries are cancelled, published ones taken down now."""
     actor = _acting(app, actor, item_id, operates=True)
+    with app.store.transaction() as conn:
+        request_retraction(app, conn, item_id, reason, actor=actor)
+    return take_down(app, item_id)
+
+
+def request_retraction(app: App, conn, item_id: int, reason: str, *, actor: Actor) -> None:
+    """Inside the caller's transaction: mark the item retracted, cancel what was never sent, and ask the
+    dispatcher to take down the rest (durably: a daemon does it if :func:`take_down` never runs)."""
     store = app.store
     now = app.clock.now()
-    with store.transaction() as conn:
-        row = store.item_row(conn, item_id)
-        if row["status"] != "retracted":
-            conn.execute(update(items).where(items.c.id == item_id).values(
-                status="retracted", retracted_at=now, retract_reason=reason or None))
-        store.event(conn, "retract_requested", actor=actor.name, item_id=item_id, reason=reason or None)
-        for d in conn.execute(select(deliveries).where(deliveries.c.item_id == item_id)).all():
-            if d.status == S.RETRACTED:
-                continue
-            cancelled = d.status in (S.PENDING, S.FAILED, S.DEAD) and d.lease_owner is None and move(
-                conn, d.id, current=d.status, to=S.RETRACTED, version=d.version, updated_at=now,
-                retract_requested=True, event=event("retracted", actor=actor.name, at=now, item_id=item_id,
-                                                    channel=d.channel, reason="never published"))
-            if not cancelled:  # in flight or published, or claimed by another daemon since we read it: take it down after
-                conn.execute(update(deliveries).where(deliveries.c.id == d.id).values(
-                    retract_requested=True, next_attempt_at=now, updated_at=now))
+    row = store.item_row(conn, item_id)
+    if row["status"] != "retracted":
+        conn.execute(update(items).where(items.c.id == item_id).values(
+            status="retracted", retracted_at=now, retract_reason=reason or None))
+    store.event(conn, "retract_requested", actor=actor.name, item_id=item_id, reason=reason or None)
+    for d in conn.execute(select(deliveries).where(deliveries.c.item_id == item_id)).all():
+        if d.status == S.RETRACTED:
+            continue
+        cancelled = d.status in (S.PENDING, S.FAILED, S.DEAD) and d.lease_owner is None and move(
+            conn, d.id, current=d.status, to=S.RETRACTED, version=d.version, updated_at=now,
+            retract_requested=True, event=event("retracted", actor=actor.name, at=now, item_id=item_id,
+                                                channel=d.channel, reason="never published"))
+        if not cancelled:  # in flight or published, or claimed by another daemon since we read it: take it down after
+            conn.execute(update(deliveries).where(deliveries.c.id == d.id).values(
+                retract_requested=True, next_attempt_at=now, updated_at=now))
+
+
+def take_down(app: App, item_id: int) -> RunStats:
+    """Run the retraction of ``item_id`` on its channels now (what :func:`request_retraction` asked for)."""
     dispatcher = Dispatcher(app)
     try:
         return dispatcher.run_due(item_id=item_id)

@@ -1,13 +1,16 @@
 """Two overlapping `series run NAME --date D --replace` runs: the later issue survives, the day has one live item.
 
 The interleaving of issue 14 is forced with the runner's ``after_issue`` seam and threading.Events (no sleeps):
-run A issues and pauses before choosing what to retract; run B issues, retracts; then A goes on.
+run A issues (choosing what to retract in the same transaction) and pauses before taking it down; run B issues,
+retracts; then A goes on. A crash between issuing and taking down leaves the old issue marked for retraction.
 Real SQLite and PostgreSQL, two App instances as two processes would have.
 """
 
 from __future__ import annotations
 
 import threading
+
+import pytest
 from datetime import date
 
 from sqlalchemy import select
@@ -77,7 +80,7 @@ def test_a_paused_replace_run_retracts_only_issues_older_than_its_own(tmp_path, 
         first = SeriesRunner(apps[0]).issue("wq", DAY)  # the day as first published
         a, b = overlapping_replace_runs(apps)
         assert (a.occurrence_key, b.occurrence_key) == ("2019-06-02T09:00#2", "2019-06-02T09:00#3")
-        assert set(b.replaced) == {first.item_id, a.item_id} and a.replaced == ()
+        assert a.replaced == (first.item_id,) and b.replaced == (a.item_id,)
         assert live_items(apps[1]) == [(b.item_id, "2019-06-02T09:00#3")]
         again = SeriesRunner(apps[0]).issue("wq", DAY, replace=True)  # and a later correction replaces B
         assert again.replaced == (b.item_id,) and live_items(apps[0]) == [(again.item_id, "2019-06-02T09:00#4")]
@@ -89,3 +92,25 @@ def test_a_paused_replace_run_retracts_only_issues_older_than_its_own(tmp_path, 
 def test_reissue_numbers_order_the_day():
     assert split_reissue("2019-06-02T09:00") == ("2019-06-02T09:00", 1)
     assert split_reissue("2019-06-02T09:00#12") == ("2019-06-02T09:00", 12)
+
+
+def test_a_replace_run_that_dies_before_taking_down_leaves_the_old_issue_to_the_daemon(tmp_path, sqlite_url, clock):
+    from publisher.dispatcher import Dispatcher
+
+    path = write_config(tmp_path, sqlite_url, feed(tmp_path), series={"wq": block(csv_source(tmp_path))})
+    app = App.from_config(load_config(path), clock)
+    try:
+        first = SeriesRunner(app).issue("wq", DAY)
+        Dispatcher(app).run_due()
+        assert app.store.get_item(first.item_id)["deliveries"][0]["status"] == "published"
+
+        def die(_issued) -> None:
+            raise KeyboardInterrupt("killed between issuing and taking down")
+
+        with pytest.raises(KeyboardInterrupt):
+            SeriesRunner(app, after_issue=die).issue("wq", DAY, replace=True)
+        assert [key for _, key in live_items(app)] == ["2019-06-02T09:00#2"]  # never two live issues
+        Dispatcher(app).run_due()  # the daemon finishes the take-down
+        assert app.store.get_item(first.item_id)["deliveries"][0]["status"] == "retracted"
+    finally:
+        app.close()

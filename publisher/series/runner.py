@@ -94,7 +94,8 @@ class Issued:
 class SeriesRunner:
     """Creates due occurrences of the configured series and queues their items (one App, one clock).
 
-    ``after_issue`` is a test seam: called by :meth:`issue` between issuing and choosing what to retract.
+    ``after_issue`` is a test seam: called by :meth:`issue` between issuing (with what it replaces marked for
+    retraction, in one transaction) and taking the replaced items down.
     """
 
     def __init__(self, app: Any, *, after_issue: Callable[[Issued], None] | None = None):
@@ -190,21 +191,28 @@ class SeriesRunner:
         prepared = self._prepare(series, attempt)
         base = occurrence_key(scheduled, self.tz)
         store = self.app.store
+        earlier: list[int] = []
         with store.transaction() as conn:
             occ_id, key = self._allocate(conn, name, base, scheduled, now)
             item_id = self._insert_item(conn, name, key, prepared, manual=True)
             conn.execute(update(occ).where(occ.c.id == occ_id).values(item_id=item_id))
+            issued = Issued(name, key, scheduled.astimezone(self.tz), item_id)
+            if replace:  # in the same transaction: a crash never leaves the new issue and the old both live
+                from ..actions import request_retraction
+
+                earlier = self._earlier_items(conn, issued)
+                for old_id in earlier:
+                    request_retraction(self.app, conn, old_id, f"replaced by item {item_id} ({key})",
+                                       actor=self.app.current_actor())
         log.info("series %s: %s queued by hand as item %s", name, key, item_id)
-        issued = Issued(name, key, scheduled.astimezone(self.tz), item_id)
         if self.after_issue is not None:
             self.after_issue(issued)
         if not replace:
             return issued
-        from ..actions import retract_item
+        from ..actions import take_down
 
-        earlier = self.earlier_items(issued)
         for old_id in earlier:
-            retract_item(self.app, old_id, f"replaced by item {item_id} ({key})")
+            take_down(self.app, old_id)
         return dataclasses.replace(issued, replaced=tuple(earlier))
 
     def earlier_items(self, issued: Issued) -> list[int]:
@@ -213,11 +221,15 @@ class SeriesRunner:
         "Before" is the re-issue number, which the (series, key) constraint hands out in order, so of two
         overlapping ``--replace`` runs the later one retracts the earlier and never the other way round.
         """
-        base, mine = split_reissue(issued.occurrence_key)
         with reading(self.app.store.engine) as conn:
-            rows = conn.execute(select(items.c.id, items.c.occurrence_key).where(and_(
-                items.c.series == issued.series, items.c.status != "retracted", items.c.id != issued.item_id,
-                items.c.occurrence_key.like(f"{base}%")))).all()
+            return self._earlier_items(conn, issued)
+
+    @staticmethod
+    def _earlier_items(conn, issued: Issued) -> list[int]:
+        base, mine = split_reissue(issued.occurrence_key)
+        rows = conn.execute(select(items.c.id, items.c.occurrence_key).where(and_(
+            items.c.series == issued.series, items.c.status != "retracted", items.c.id != issued.item_id,
+            items.c.occurrence_key.like(f"{base}%")))).all()
         return [r.id for r in rows if split_reissue(r.occurrence_key)[0] == base
                 and split_reissue(r.occurrence_key)[1] < mine]
 
