@@ -224,6 +224,16 @@ api_tokens = Table(
     Column("revoked_at", UTCDateTime),
 )
 
+console_sessions = Table(
+    "console_sessions",
+    metadata,
+    Column("id_sha256", String(64), primary_key=True),  # the cookie's value itself is never stored
+    Column("user_name", String(80), nullable=False, index=True),
+    Column("csrf", String(64), nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False, index=True),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
 item_revisions = Table(
     "item_revisions",
     metadata,

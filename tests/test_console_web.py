@@ -85,6 +85,23 @@ def test_session_cookie_is_httponly_and_samesite(app):
     assert "HttpOnly" in cookie and "SameSite=lax" in cookie and "Secure" in cookie
 
 
+def test_a_session_survives_a_console_restart_and_only_its_hash_is_stored(app):
+    from publisher.schema import console_sessions
+    from publisher.web import create_app
+
+    first = TestClient(create_app(app))
+    assert login(first, "editor1").status_code == 303
+    cookie = first.cookies.get("publisher_session")
+    restarted = TestClient(create_app(app))  # a new console process on the same database
+    restarted.cookies.set("publisher_session", cookie)
+    assert restarted.get("/", follow_redirects=False).status_code == 200
+    with reading(app.store.engine) as conn:
+        stored = [tuple(r) for r in conn.execute(select(console_sessions))]
+    assert len(stored) == 1 and not any(cookie in str(value) for value in stored[0])
+    restarted.post("/logout", data={"csrf_token": csrf_of(restarted)})
+    assert first.get("/", follow_redirects=False).status_code == 303  # logged out everywhere
+
+
 def test_a_form_without_the_csrf_token_is_refused(client, app):
     c = client("editor1")
     r = c.post("/compose", data={"title": "无令牌", "category": "公示公告", "body": "x"}, follow_redirects=False)

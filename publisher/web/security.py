@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import secrets
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.engine import Engine
 
 from ..db import reading
-from ..schema import users
+from ..schema import console_sessions, users
 from ..users import Actor, actor_from_row, password_matches
 
 SESSION_COOKIE = "publisher_session"
@@ -40,41 +42,45 @@ class Session:
 
 @dataclass
 class Sessions:
-    """Server-side sessions in memory (a restart logs everyone out); the cookie holds only a random id."""
+    """Server-side sessions in the database (a console restart keeps them, processes share them); the cookie
+    holds only a random id, and the database only its SHA-256."""
 
+    engine: Engine
     lifetime: timedelta
-    _by_id: dict[str, Session] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def open(self, user: str, now: datetime) -> tuple[str, Session]:
         """Start a session; returns its id (the cookie value) and the session."""
         sid = secrets.token_urlsafe(32)
         session = Session(user=user, csrf=secrets.token_urlsafe(32), expires=now + self.lifetime)
-        with self._lock:
-            self._by_id = {k: s for k, s in self._by_id.items() if s.expires > now}
-            self._by_id[sid] = session
+        with self.engine.begin() as conn:
+            conn.execute(delete(console_sessions).where(console_sessions.c.expires_at <= now))
+            conn.execute(insert(console_sessions).values(id_sha256=_digest(sid), user_name=user, csrf=session.csrf,
+                                                         expires_at=session.expires, created_at=now))
         return sid, session
 
     def get(self, sid: str | None, now: datetime) -> Session | None:
         """The live session for a cookie value, or None."""
         if not sid:
             return None
-        with self._lock:
-            session = self._by_id.get(sid)
-            if session is not None and session.expires <= now:
-                del self._by_id[sid]
-                return None
-            return session
+        with reading(self.engine) as conn:
+            row = conn.execute(select(console_sessions).where(console_sessions.c.id_sha256 == _digest(sid))).first()
+        if row is None or row.expires_at <= now:
+            return None
+        return Session(user=row.user_name, csrf=row.csrf, expires=row.expires_at)
 
     def close(self, sid: str | None) -> None:
         """End a session (logout)."""
-        with self._lock:
-            self._by_id.pop(sid or "", None)
+        with self.engine.begin() as conn:
+            conn.execute(delete(console_sessions).where(console_sessions.c.id_sha256 == _digest(sid or "")))
 
     def close_user(self, user: str) -> None:
         """End every session of a user (disabled by an admin)."""
-        with self._lock:
-            self._by_id = {k: s for k, s in self._by_id.items() if s.user != user}
+        with self.engine.begin() as conn:
+            conn.execute(delete(console_sessions).where(console_sessions.c.user_name == user))
+
+
+def _digest(sid: str) -> str:
+    return hashlib.sha256(sid.encode()).hexdigest()
 
 
 def csrf_ok(session: Session, given: str | None) -> bool:

@@ -42,7 +42,7 @@ class Console:
         settings = app.config.console
         self.app = app
         self.secure_cookies = settings.secure_cookies if secure_cookies is None else secure_cookies
-        self.sessions = Sessions(timedelta(hours=settings.session_hours))
+        self.sessions = Sessions(app.store.engine, timedelta(hours=settings.session_hours))
         self.guard = LoginGuard(app.store, settings.login_attempts, settings.address_attempts,
                                 timedelta(minutes=settings.lockout_minutes))
         self.templates = Jinja2Templates(directory=str(HERE / "templates"))  # autoescape is on for .html
