@@ -153,3 +153,19 @@ def test_chart_counts_publications_per_month_per_channel(config):
     from publisher.report.chart import chart_png
 
     assert chart_png(r)[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.skipif(not subprocess.run(["fc-list", ":lang=zh"], capture_output=True, text=True).stdout.strip()
+                    if shutil.which("fc-list") else True, reason="no CJK font installed")
+def test_the_chart_finds_a_chinese_font_installed_after_matplotlib_cached_its_list(config, monkeypatch, recwarn):
+    from matplotlib import font_manager
+
+    from publisher.report.chart import chart_png, cjk_font
+
+    stale = [f for f in font_manager.fontManager.ttflist if "CJK" not in f.name and "Hei" not in f.name]
+    monkeypatch.setattr(font_manager.fontManager, "ttflist", stale)  # the cache as it was before the font came
+    assert cjk_font() is not None
+    import json
+
+    chart_png(json.loads(cli(config, "report", "--year", "2019", "--format", "json").stdout))
+    assert not [w for w in recwarn if "missing from font" in str(w.message)]

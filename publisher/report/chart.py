@@ -3,18 +3,37 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 from typing import Any
 
 CJK_FONTS = ("Noto Sans CJK SC", "Noto Serif CJK SC", "Source Han Sans SC", "WenQuanYi Zen Hei", "WenQuanYi Micro Hei",
              "SimHei", "Microsoft YaHei", "PingFang SC", "Heiti SC", "AR PL UMing CN")
 
 
+CJK_FILE_HINTS = ("cjk", "wqy", "sourcehan", "simhei", "msyh", "pingfang", "uming", "ukai")
+
+
 def cjk_font() -> str | None:
-    """The first installed font that has Chinese glyphs, by family name."""
+    """The first installed font that has Chinese glyphs, by family name.
+
+    matplotlib caches the system's fonts once; a CJK font installed after that is found by its file and added.
+    """
     from matplotlib import font_manager
 
-    installed = {f.name for f in font_manager.fontManager.ttflist}
-    return next((name for name in CJK_FONTS if name in installed), None)
+    def first() -> str | None:
+        installed = {f.name for f in font_manager.fontManager.ttflist}
+        return next((name for name in CJK_FONTS if name in installed), None)
+
+    found = first()
+    if found is None:
+        for path in font_manager.findSystemFonts():
+            if any(hint in Path(path).name.lower() for hint in CJK_FILE_HINTS):
+                try:
+                    font_manager.fontManager.addfont(path)
+                except (OSError, RuntimeError, ValueError):  # a collection or file matplotlib cannot read
+                    continue
+        found = first()
+    return found
 
 
 def chart_png(report: dict[str, Any], dpi: int = 150) -> bytes:
