@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import gettext
 import os
+import re
+import string
 from functools import lru_cache
 from pathlib import Path
 
@@ -87,3 +89,77 @@ def localise_help(command) -> None:
     if isinstance(command, click.Group):
         for sub in command.commands.values():
             localise_help(sub)
+
+
+def shown(text: str | None) -> str | None:
+    """``text`` formatted from an English message template (e.g. a channel error kept in the database) in the
+    current language; text that matches no template is returned unchanged."""
+    if not text or language() == ENGLISH:
+        return text
+    return _shown(text, _catalogue(language()), 3)
+
+
+def _shown(text: str, catalogue: gettext.NullTranslations, depth: int) -> str:
+    exact = catalogue.gettext(text)
+    if exact != text or depth == 0:
+        return exact
+    for prefix, pattern, fields, msgstr in _templates(catalogue):
+        if not text.startswith(prefix):
+            continue
+        match = pattern.match(text)
+        if match is None:
+            continue
+        values = {name: match.group(group) for name, group in fields.items()}
+        values = {name: _shown(v, catalogue, depth - 1) if " " in v else v for name, v in values.items()}
+        return "".join(literal + (values.get(name, "") if name is not None else "")
+                       for literal, name in _pieces(msgstr))
+    return text
+
+
+def _pieces(template: str) -> list[tuple[str, str | None]]:
+    """(literal text, placeholder name or None) pairs of a ``str.format`` template; ``{{``/``}}`` unescaped."""
+    return [(literal, name) for literal, name, _spec, _conversion in string.Formatter().parse(template)]
+
+
+@lru_cache(maxsize=4)
+def _templates(catalogue: gettext.NullTranslations) -> list[tuple[str, re.Pattern, dict[str, str], str]]:
+    """Every translated template with placeholders as (literal prefix, pattern, placeholder → group, msgstr),
+    the ones with the most literal text first (the most specific wins)."""
+    found = []
+    for msgid, msgstr in getattr(catalogue, "_catalog", {}).items():
+        if not isinstance(msgid, str) or "{" not in msgid or msgstr == msgid:
+            continue
+        try:
+            pieces = _pieces(msgid)
+            _pieces(msgstr)
+        except ValueError:
+            continue
+        if all(name is None for _literal, name in pieces):
+            continue
+        regex, fields = [], {}
+        for literal, name in pieces:
+            regex.append(re.escape(literal))
+            if name is None:
+                continue
+            if name in fields:
+                regex.append(f"(?P={fields[name]})")
+            else:
+                fields[name] = f"g{len(fields)}"
+                regex.append(f"(?P<{fields[name]}>.+?)")
+        literal_length = sum(len(literal) for literal, _name in pieces)
+        found.append((literal_length, pieces[0][0], re.compile("".join(regex) + r"\Z", re.DOTALL), fields, msgstr))
+    found.sort(key=lambda entry: -entry[0])
+    return [entry[1:] for entry in found]
+
+
+FIELD_NAMES = {name: name for name in (
+    N_("title"), N_("category"), N_("body"), N_("body_file"), N_("channel"), N_("option"), N_("at"),
+    N_("department"), N_("author"), N_("summary"), N_("key"), N_("attach"), N_("docx"), N_("password"), N_("name"),
+    N_("role"), N_("status"), N_("q"), N_("since"), N_("until"), N_("page"), N_("per_page"), N_("year"),
+    N_("comment"))}
+
+
+def labelled(field: str, message: str) -> str:
+    """``field: message`` in the current language, a known field (``FIELD_NAMES``) under its translated name."""
+    label = _(field) if field in FIELD_NAMES else field
+    return _("{field}: {message}").format(field=label, message=message)

@@ -52,7 +52,8 @@ def user_add(obj, name: str, role: str, office: str | None, display_name: str, p
     if actor.is_user and office != actor.office:
         from .errors import Refused
 
-        raise Refused("office", f"{actor.name} administers office {actor.office}, not {office}")
+        raise Refused("office", _("{name} administers office {office}, not {office2}").format(
+                                    name=actor.name, office=actor.office, office2=office))
     row = add_user(app.store, name, role, office, display_name=display_name, password=password,
                    created_by=actor.name)
     if as_json:
@@ -77,7 +78,7 @@ def _require_admin(app, actor, *, first_user_ok: bool = False) -> None:
     if first_user_ok:
         return
     if not actor.is_user or actor.role is not Role.ADMIN:
-        raise Refused("admin", "only an admin manages users (give --as ADMIN_NAME)")
+        raise Refused("admin", _("only an admin manages users (give --as ADMIN_NAME)"))
 
 
 @user.command("list")
@@ -153,7 +154,7 @@ def _same_office(actor, row: dict) -> None:
     from .errors import NotFound
 
     if actor.is_user and row["office"] != actor.office:
-        raise NotFound(f"no user named {row['name']!r}")
+        raise NotFound(_("no user named {name!r}").format(name=row['name']))
 
 
 # -- review -------------------------------------------------------------------------------------------------
@@ -298,7 +299,7 @@ def check(obj, item_id: int | None, title: str | None, summary: str, body_file: 
             click.echo(f"{f['kind']:<14} {f['field']} ({f['where']}): {f['text']}"
                        + (f" → {f['suggestion']}" if f["suggestion"] else ""))
         for name in data["unchecked"]:
-            click.echo(f"not checked    {name}")
+            click.echo(_("not checked    {name}").format(name=name))
         if not data["findings"]:
             click.echo(_("clean") + (" " + _("({count} attachment(s) not checked)").format(count=len(data["unchecked"]))
                                      if data["unchecked"] else ""))
