@@ -156,8 +156,8 @@ class CmsSettings(ChannelSettings):
         bad = [f"{k}: {v!r}" for k, v in value.items() if not v.startswith("=") and v not in ITEM_FIELDS]
         if bad:
             raise ValueError(
-                _("unknown item field ({names}); use one of {names2} or '=literal'").format(
-                    names=', '.join(bad), names2=', '.join(ITEM_FIELDS))
+                _("unknown item field ({names}); use one of {known} or '=literal'").format(
+                    names=', '.join(bad), known=', '.join(ITEM_FIELDS))
             )
         return value
 
@@ -482,11 +482,11 @@ class CmsChannel(Channel):
         data = _maybe_json(response)
         if data is None:
             raise ChannelPaused(
-                N_("{name}: {what} answer is not JSON (HTTP {status_code}, {get}); check base_url and paths").format(
+                N_("{name}: {what} answer is not JSON (HTTP {status_code}, {content_type}); check base_url and paths").format(
                     name=self.name,
                     what=what,
                     status_code=response.status_code,
-                    get=response.headers.get('Content-Type', 'no content type'))
+                    content_type=response.headers.get('Content-Type', 'no content type'))
             )
         return data
 

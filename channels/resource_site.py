@@ -227,8 +227,8 @@ class ResourceSiteChannel(Channel):
         files = s.submit.fields.attachment_names()
         if len(item.attachments) > len(files):
             problems.append(
-                N_("{count} attachments; the {display_name} form takes {count2}").format(
-                    count=len(item.attachments), display_name=self.display_name, count2=len(files))
+                N_("{count} attachments; the {display_name} form takes {takes}").format(
+                    count=len(item.attachments), display_name=self.display_name, takes=len(files))
             )
         if _INLINE_IMAGE.search(item.body_html):
             problems.append(
@@ -264,8 +264,8 @@ class ResourceSiteChannel(Channel):
             raise OutcomeUnknown(self._not_listed(title))
         raise PermanentError(
             N_("{display_name} answered with a page that is neither success nor a known error, and the title is "
-               "not on the listing: {get!r}").format(
-                display_name=self.display_name, get=ctx.checkpoint.get('last_page', ''))
+               "not on the listing: {message!r}").format(
+                display_name=self.display_name, message=ctx.checkpoint.get('last_page', ''))
         )
 
     def lookup(self, item: ItemView, ctx: DeliveryContext) -> Receipt | None:

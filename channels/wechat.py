@@ -295,8 +295,8 @@ class WechatChannel(Channel):
             )
         # Never submit again on a guess: the article may still appear. An operator checks 发表记录.
         raise LookupUnsupported(
-            N_("WeChat never answered the submit of 《{get}》 (started {started:%Y-%m-%d %H:%M} UTC) and still does "
-               "not list it; look in the WeChat admin (发表记录)").format(get=cp.get('title', ''), started=started)
+            N_("WeChat never answered the submit of 《{title}》 (started {started:%Y-%m-%d %H:%M} UTC) and still does "
+               "not list it; look in the WeChat admin (发表记录)").format(title=cp.get('title', ''), started=started)
         )
 
     def _find_published(self, cp: dict[str, Any]) -> tuple[str, str | None, int | None] | None:

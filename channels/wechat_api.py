@@ -140,8 +140,8 @@ class WechatApi:
             try:
                 response = send(self.session(), method, url, timeout=self.timeout, **kwargs)
             except requests.RequestException as exc:  # anything send() does not classify
-                raise OutcomeUnknown(N_("WeChat {path}: {name__} while waiting for the answer").format(
-                                         path=path, name__=exc.__class__.__name__)) from exc
+                raise OutcomeUnknown(N_("WeChat {path}: {kind} while waiting for the answer").format(
+                                         path=path, kind=exc.__class__.__name__)) from exc
             if not idempotent and response.status_code >= 500 and response.status_code != 503:
                 # a gateway error once the request went through: the platform may have applied it
                 raise OutcomeUnknown(N_("WeChat {path}: HTTP {status_code} after sending; it may have been applied").format(

@@ -123,8 +123,8 @@ def prepare_image(data: bytes, label: str, limit: int = IMAGE_LIMIT) -> tuple[by
         image.load()  # the first frame of an animated gif
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
         raise PermanentError(
-            N_("image {label} cannot be read as a picture ({name__}); attach it as jpg or png").format(
-                label=label, name__=exc.__class__.__name__)
+            N_("image {label} cannot be read as a picture ({kind}); attach it as jpg or png").format(
+                label=label, kind=exc.__class__.__name__)
         ) from None
     transparent = image.mode in ("RGBA", "LA") or (image.mode == "P" and "transparency" in image.info)
     if transparent:

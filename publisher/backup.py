@@ -133,6 +133,6 @@ def _pg_tool(name: str, *args: str) -> None:
                                "version").format(name=name))
     done = subprocess.run([name, *args], capture_output=True, text=True)
     if done.returncode != 0:
-        raise PublisherError(_("{name} failed: {splitlines}").format(
-                                 name=name, splitlines=(done.stderr or done.stdout).strip().splitlines()[-1:]))
+        raise PublisherError(_("{name} failed: {last_line}").format(
+                                 name=name, last_line=(done.stderr or done.stdout).strip().splitlines()[-1:]))
 

@@ -58,7 +58,7 @@ def decode_text(data: bytes, *, source: str, encoding: str | None = None) -> str
         guess = _utf16_without_bom(data)
         if guess:
             raise InputError(_("{source} is {guess} text without a byte-order mark: re-save it as UTF-8, or give "
-                               "--encoding {lower}").format(source=source, guess=guess, lower=guess.lower()))
+                               "--encoding {encoding}").format(source=source, guess=guess, encoding=guess.lower()))
         raise InputError(_("{source} contains NUL bytes: it is a binary file, not text").format(source=source))
     if encoding:
         try:
@@ -78,9 +78,9 @@ def decode_text(data: bytes, *, source: str, encoding: str | None = None) -> str
         return text
     line = data[: utf8_error.start].count(b"\n") + 1
     raise InputError(
-        _("{source} is not UTF-8 (bad byte 0x{data:02x} on line {line}) and does not read as GBK/GB18030 either; "
+        _("{source} is not UTF-8 (bad byte 0x{byte:02x} on line {line}) and does not read as GBK/GB18030 either; "
           "re-save it as UTF-8 or name its encoding (--encoding)").format(
-            source=source, data=data[utf8_error.start], line=line)
+            source=source, byte=data[utf8_error.start], line=line)
     )
 
 

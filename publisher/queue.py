@@ -458,8 +458,8 @@ def _xlsx_rows(path: Path) -> tuple[list[tuple[int, dict]], list[tuple[int, str]
     try:
         book = load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise InputError(_("{path}: not an Excel .xlsx workbook ({name__})").format(
-                             path=path, name__=type(exc).__name__)) from None
+        raise InputError(_("{path}: not an Excel .xlsx workbook ({kind})").format(
+                             path=path, kind=type(exc).__name__)) from None
     try:
         sheet = book.worksheets[0]
         values = sheet.iter_rows(values_only=True)
@@ -487,16 +487,16 @@ def _xlsx_rows(path: Path) -> tuple[list[tuple[int, dict]], list[tuple[int, str]
 def _request_from_row(row: dict, path: Path, line: int) -> ItemRequest:
     unknown = [k for k in row if k not in FIELDS]
     if unknown:
-        raise InputError(_("unknown field(s) {names} (known: {names2})").format(
-                             names=', '.join(unknown), names2=', '.join(FIELDS)))
+        raise InputError(_("unknown field(s) {names} (known: {known})").format(
+                             names=', '.join(unknown), known=', '.join(FIELDS)))
     for key, value in row.items():
         values = value if key in ("channels", "attach") and isinstance(value, list) else [value]
         if any(isinstance(v, float) and not math.isfinite(v) for v in values):
             raise InputError(_("{key} must be text, not a number that is not finite").format(key=key))
         if key != "options" and not all(v is None or isinstance(v, (str, int, float)) and not isinstance(v, bool)
                                         for v in values):
-            raise InputError(_("{key} must be text, not {dumps}").format(
-                                 key=key, dumps=json.dumps(value, ensure_ascii=False)))
+            raise InputError(_("{key} must be text, not {value}").format(
+                                 key=key, value=json.dumps(value, ensure_ascii=False)))
 
     def as_list(value: Any) -> list[str]:
         if value is None:

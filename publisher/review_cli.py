@@ -52,8 +52,8 @@ def user_add(obj, name: str, role: str, office: str | None, display_name: str, p
     if actor.is_user and office != actor.office:
         from .errors import Refused
 
-        raise Refused("office", _("{name} administers office {office}, not {office2}").format(
-                                    name=actor.name, office=actor.office, office2=office))
+        raise Refused("office", _("{name} administers office {office}, not {other}").format(
+                                    name=actor.name, office=actor.office, other=office))
     row = add_user(app.store, name, role, office, display_name=display_name, password=password,
                    created_by=actor.name)
     if as_json:

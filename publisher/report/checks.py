@@ -73,8 +73,8 @@ def table4_checks(table: dict[str, Any]) -> list[dict[str, Any]]:
     for r in table["rows"]:
         four = sum(r["values"][c] for c in shapes.APPEAL_RESULTS)
         if four != r["values"]["总计"]:
-            problems.append(_("{label}: results add up to {four}, 总计 is {总计}").format(
-                                label=r['label'], four=four, 总计=r['values']['总计']))
+            problems.append(_("{label}: results add up to {four}, 总计 is {total}").format(
+                                label=r['label'], four=four, total=r['values']['总计']))
     return [_check(RULE_TABLE4_TOTALS, problems, "每个总计等于四项结果之和")]
 
 

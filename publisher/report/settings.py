@@ -55,8 +55,8 @@ class ReportSettings(_Strict):
     def _known_parts(cls, value: dict[str, str]) -> dict[str, str]:
         unknown = sorted(set(value) - set(NARRATIVE_KEYS))
         if unknown:
-            raise ValueError(_("unknown part(s) {names} (use {names2})").format(
-                                 names=', '.join(unknown), names2=', '.join(NARRATIVE_KEYS)))
+            raise ValueError(_("unknown part(s) {names} (use {known})").format(
+                                 names=', '.join(unknown), known=', '.join(NARRATIVE_KEYS)))
         return value
 
     @field_validator("template")

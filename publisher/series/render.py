@@ -70,8 +70,8 @@ class Row(dict):
         if _blank(value):
             raise MissingData(N_("{label}: {key!r} is empty").format(label=self._label, key=key))
         if isinstance(value, str) and value.strip().upper() in SPREADSHEET_ERRORS:
-            raise MissingData(N_("{label}: {key!r} is {strip} (a spreadsheet error, not a result)").format(
-                                  label=self._label, key=key, strip=value.strip()))
+            raise MissingData(N_("{label}: {key!r} is {error} (a spreadsheet error, not a result)").format(
+                                  label=self._label, key=key, error=value.strip()))
         return value
 
 
@@ -123,8 +123,8 @@ def render_occurrence(
     """
     on = data_date or occurrence_local.date()
     if not rows:
-        raise MissingData(N_("series {name!r}: no rows for {isoformat}").format(
-                              name=series.name, isoformat=on.isoformat()))
+        raise MissingData(N_("series {name!r}: no rows for {day}").format(
+                              name=series.name, day=on.isoformat()))
     wrapped = wrap_rows(rows, on)
     context: dict[str, Any] = dict(extra or {})
     context.update(
@@ -137,12 +137,12 @@ def render_occurrence(
     title = _render(series.title, context, html=False, what="title", series=series.name)
     title = " ".join(title.split())
     if not title:
-        raise MissingData(N_("series {name!r}: the title rendered empty for {isoformat}").format(
-                              name=series.name, isoformat=on.isoformat()))
+        raise MissingData(N_("series {name!r}: the title rendered empty for {day}").format(
+                              name=series.name, day=on.isoformat()))
     body = _render(series.body_source, context, html=True, what="body", series=series.name).strip()
     if not body:
-        raise MissingData(N_("series {name!r}: the body rendered empty for {isoformat}").format(
-                              name=series.name, isoformat=on.isoformat()))
+        raise MissingData(N_("series {name!r}: the body rendered empty for {day}").format(
+                              name=series.name, day=on.isoformat()))
     return title, body
 
 
@@ -157,5 +157,5 @@ def _render(source: str, context: dict[str, Any], *, html: bool, what: str, seri
     except TemplateError as exc:
         raise RenderError(N_("series {series!r} {what}: {exc}").format(series=series, what=what, exc=exc)) from exc
     except (TypeError, ValueError, ArithmeticError) as exc:
-        raise RenderError(N_("series {series!r} {what}: {name__}: {exc}").format(
-                              series=series, what=what, name__=exc.__class__.__name__, exc=exc)) from exc
+        raise RenderError(N_("series {series!r} {what}: {kind}: {exc}").format(
+                              series=series, what=what, kind=exc.__class__.__name__, exc=exc)) from exc

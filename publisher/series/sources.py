@@ -78,7 +78,7 @@ def load_rows(
     elif isinstance(source, HttpSource):
         rows = load_http(source, on_date, session=session)
     else:  # pragma: no cover - the config model admits nothing else
-        raise SourceError(_("unknown source type {name__}").format(name__=type(source).__name__))
+        raise SourceError(_("unknown source type {kind}").format(kind=type(source).__name__))
     return rows[:1] if mode == "one" else rows
 
 
@@ -115,8 +115,8 @@ def select_rows(
             fmt = f"date_format {date_format!r}" if date_format else "any known date format"
             note = f" ({len(bad)} rows have a {date_column!r} that does not match {fmt}, e.g. {bad[0]!r})"
             log.warning("%s: %d unparseable dates in column %r, e.g. %r", where, len(bad), date_column, bad[0])
-        raise MissingData(N_("{where}: no rows for {isoformat} yet{note}").format(
-                              where=where, isoformat=on_date.isoformat(), note=note))
+        raise MissingData(N_("{where}: no rows for {day} yet{note}").format(
+                              where=where, day=on_date.isoformat(), note=note))
     return selected
 
 
@@ -130,9 +130,9 @@ def decode_text(data: bytes, encoding: str, where: str) -> str:
         line = data[: exc.start].count(b"\n") + 1
         other = "gb18030" if encoding.lower().replace("_", "-") in ("utf-8", "utf-8-sig", "utf8") else "utf-8-sig"
         raise SourceError(
-            _("{where}: line {line} is not valid {encoding} (byte 0x{data:02x}); set source.encoding to the file's "
+            _("{where}: line {line} is not valid {encoding} (byte 0x{byte:02x}); set source.encoding to the file's "
               "encoding (e.g. {other})").format(
-                where=where, line=line, encoding=encoding, data=data[exc.start], other=other)
+                where=where, line=line, encoding=encoding, byte=data[exc.start], other=other)
         ) from None
     except LookupError:
         raise SourceError(_("{where}: unknown encoding {encoding!r}").format(
@@ -274,8 +274,8 @@ def load_http(source: HttpSource, on_date: date, *, session: requests.Session | 
             session.close()
     status = response.status_code
     if status in (404, 204):
-        raise MissingData(N_("{where}: no data for {isoformat} yet (HTTP {status})").format(
-                              where=where, isoformat=on_date.isoformat(), status=status))
+        raise MissingData(N_("{where}: no data for {day} yet (HTTP {status})").format(
+                              where=where, day=on_date.isoformat(), status=status))
     if status == 429 or status >= 500:
         raise SourceUnavailable(N_("{where}: HTTP {status}").format(where=where, status=status))
     if status >= 400:
@@ -288,8 +288,8 @@ def load_http(source: HttpSource, on_date: date, *, session: requests.Session | 
         encoding = source.encoding or _charset(response.headers.get("Content-Type")) or "utf-8-sig"
         columns, rows = parse_csv(decode_text(response.content, encoding, where), where)
     if not rows:
-        raise MissingData(N_("{where}: no rows for {isoformat} yet").format(
-                              where=where, isoformat=on_date.isoformat()))
+        raise MissingData(N_("{where}: no rows for {day} yet").format(
+                              where=where, day=on_date.isoformat()))
     if source.date_column:
         return select_rows(rows, columns, source.date_column, on_date, date_format=source.date_format, where=where)
     return rows

@@ -239,7 +239,7 @@ async def convert_docx(request: Request, actor: User, file: UploadFile) -> dict:
     from .pages import docx_to_html
 
     if not (file.filename or "").lower().endswith(".docx"):
-        raise InputError(_("只能上传 .docx 格式的 Word 文件"), field="file")
+        raise InputError("只能上传 .docx 格式的 Word 文件", field="file")
     return {"body": await docx_to_html(file)}
 
 
@@ -279,7 +279,7 @@ def get_report(request: Request, actor: User, year: Annotated[int, Path(ge=1900,
 
     app = console_of(request).app
     if actor.office != app.config.office.code:  # the report is the configured office's; others run their own
-        raise Refused("office", _("这里生成的是{name}的年度报告，不属于你的单位").format(name=app.config.office.name))
+        raise Refused("office", f"这里生成的是{app.config.office.name}的年度报告，不属于你的单位")
     data = render(build_report(app.store, app.config, year), format)
     return Response(data, media_type=MEDIA[format],
                     headers={"Content-Disposition": f'attachment; filename="report-{year}.{format}"'})
