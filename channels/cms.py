@@ -294,13 +294,15 @@ class CmsChannel(Channel):
             return None
         response = self._call("GET", self._item_path(ctx.external_id), what="read-back")
         if response.status_code in (404, 410) or self._gone_code(response):
-            return f"deleted on {self.display_name} (article {ctx.external_id} no longer exists)"
+            return N_("deleted on {display_name} (article {external_id} no longer exists)").format(
+                       display_name=self.display_name, external_id=ctx.external_id)
         self._raise_for_status(response, "read-back")
         data = _maybe_json(response)
         entry = _get_path(data, "data") if isinstance(data, dict) else None
         status = str(entry.get("status", "")).lower() if isinstance(entry, dict) else ""
         if status in GONE_STATUSES:
-            return f"withdrawn on {self.display_name} (article {ctx.external_id} is {status})"
+            return N_("withdrawn on {display_name} (article {external_id} is {status})").format(
+                       display_name=self.display_name, external_id=ctx.external_id, status=status)
         return None
 
     def update(self, item: ItemView, ctx: DeliveryContext) -> Receipt:

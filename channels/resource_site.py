@@ -304,7 +304,8 @@ class ResourceSiteChannel(Channel):
             return None
         page = self._get(self._browser(), ctx.external_url)
         if page.status in (404, 410):
-            return f"deleted on {self.display_name} (notice {ctx.external_id} answers HTTP {page.status})"
+            return N_("deleted on {display_name} (notice {external_id} answers HTTP {status})").format(
+                       display_name=self.display_name, external_id=ctx.external_id, status=page.status)
         return None
 
     def close(self) -> None:

@@ -182,7 +182,7 @@ class RssChannel(Channel):
         published = item.publish_at if item.publish_at.tzinfo else item.publish_at.replace(tzinfo=self.services.timezone)
         if len(stored) >= self.settings.max_entries and _iso(published) <= min(e["published"] for e in stored):
             return None  # aged out of the bounded feed
-        return f"no longer in the feed {self.settings.output.name} (removed by hand?)"
+        return N_("no longer in the feed {name} (removed by hand?)").format(name=self.settings.output.name)
 
     def remote_key(self, item: ItemView, ctx: DeliveryContext) -> str | None:
         """The entry's guid."""

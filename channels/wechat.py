@@ -369,9 +369,9 @@ class WechatChannel(Channel):
         """Deleted (publish_status 5) or banned (6) on WeChat after it was published, or None."""
         status = self.platform_status(ctx)
         if status == 5:
-            return "deleted on the WeChat platform after publishing (publish_status 5)"
+            return N_("deleted on the WeChat platform after publishing (publish_status 5)")
         if status == 6:
-            return "banned by the WeChat platform after publishing (publish_status 6)"
+            return N_("banned by the WeChat platform after publishing (publish_status 6)")
         return None
 
     def inventory(self, since: datetime | None = None) -> Iterator[RemoteRecord]:

@@ -140,10 +140,12 @@ class WordpressChannel(Channel):
             post = self._call("GET", f"posts/{ctx.external_id}", params={"context": "edit"})
         except WordpressError as exc:
             if exc.status in (404, 410):
-                return f"deleted on {self.display_name} (post {ctx.external_id} no longer exists)"
+                return N_("deleted on {display_name} (post {external_id} no longer exists)").format(
+                           display_name=self.display_name, external_id=ctx.external_id)
             raise
         if post.get("status") == "trash":
-            return f"moved to the trash on {self.display_name} (post {ctx.external_id})"
+            return N_("moved to the trash on {display_name} (post {external_id})").format(
+                       display_name=self.display_name, external_id=ctx.external_id)
         return None
 
     def remote_key(self, item: ItemView, ctx: DeliveryContext) -> str | None:

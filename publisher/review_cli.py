@@ -202,14 +202,16 @@ def review_show(obj, item_id: int, as_json: bool) -> None:
 
 def _print_review(app, data: dict) -> None:
     step = data["step"]
-    click.echo(f"#{data['id']} {data['state']}" + (f": waiting for {step['name']} ({step['role']})" if step else "")
-               + (" — late" if data["late"] else "") + (" — held for a new time" if data["held"] else ""))
+    click.echo(f"#{data['id']} {_(data['state'])}"
+               + (_(": waiting for {name} ({role})").format(name=step["name"], role=_(step["role"])) if step else "")
+               + (_(" — late") if data["late"] else "") + (_(" — held for a new time") if data["held"] else ""))
     for h in data["history"]:
         note = f" — {h['comment']}" if h["comment"] else ""
-        override = f" [override: {h['override']}]" if h["override"] else ""
+        override = _(" [override: {override}]").format(override=h["override"]) if h["override"] else ""
         click.echo(f"  {_local(app, h['at'])}  {h['decision']:<10} {h['step'] or '':<6} {h['user']}{note}{override}")
     for f in data["findings"]:
-        click.echo(f"  gate: {f['kind']} in {f['field']} ({f['where']}): {f['text']}"
+        click.echo("  " + _("gate: {kind} in {field} ({where}): {text}").format(
+            kind=_(f["kind"]), field=f["field"], where=f["where"], text=f["text"])
                    + (f" → {f['suggestion']}" if f["suggestion"] else ""))
     for name in data["unchecked"]:
         click.echo("  " + _("gate: {name} not checked (image or scanned): confirm it by eye").format(name=name))
@@ -256,7 +258,8 @@ def _decided(obj, data: dict, as_json: bool) -> None:
         _echo_json(data)
         return
     step = data["step"]
-    click.echo(f"#{data['id']} {data['state']}" + (f": next {step['name']} ({step['role']})" if step else ""))
+    click.echo(f"#{data['id']} {_(data['state'])}"
+               + (_(": next {name} ({role})").format(name=step["name"], role=_(step["role"])) if step else ""))
 
 
 # -- the gate -----------------------------------------------------------------------------------------------
