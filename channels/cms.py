@@ -196,7 +196,8 @@ class CmsChannel(Channel):
         columns = self.settings.columns
         if columns is not None and item.category not in columns:
             problems.append(
-                N_("category {category!r} has no column on {display_name} (add it under channels.{name}.columns)").format(
+                N_("category {category!r} has no column on {display_name} (add it under "
+                   "channels.{name}.columns)").format(
                     category=item.category, display_name=self.display_name, name=self.name)
             )
         for _attr, _quote, sha in _INLINE_IMG.findall(item.body_html):
@@ -484,7 +485,8 @@ class CmsChannel(Channel):
         data = _maybe_json(response)
         if data is None:
             raise ChannelPaused(
-                N_("{name}: {what} answer is not JSON (HTTP {status_code}, {content_type}); check base_url and paths").format(
+                N_("{name}: {what} answer is not JSON (HTTP {status_code}, {content_type}); check base_url and "
+                   "paths").format(
                     name=self.name,
                     what=what,
                     status_code=response.status_code,

@@ -221,7 +221,8 @@ class ResourceSiteChannel(Channel):
         if s.submit.fields.category and self._category_value(item) is None:
             known = ", ".join(s.submit.category_values) or "none"
             problems.append(
-                N_("category {category!r} has no value on {display_name} (submit.category_values knows: {known})").format(
+                N_("category {category!r} has no value on {display_name} (submit.category_values knows: "
+                   "{known})").format(
                     category=item.category, display_name=self.display_name, known=known)
             )
         files = s.submit.fields.attachment_names()

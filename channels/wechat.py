@@ -24,10 +24,10 @@ from publisher.adapter import Channel, ChannelServices, ChannelSettings, Deliver
 from publisher.content import strip_control_chars
 from publisher.errors import ChannelPaused, LookupUnsupported, OutcomeUnknown, PermanentError, RetryableError, StillProcessing
 from publisher.http import new_session, send
+from publisher.i18n import N_, _
 
 from .wechat_api import WechatApi
 from .wechat_content import MB, adapt_body, is_cdn_url, plain_cover, prepare_image
-from publisher.i18n import N_, _
 
 TITLE_MAX, AUTHOR_MAX, DIGEST_MAX = 32, 16, 128
 CONTENT_MAX_CHARS, SOURCE_URL_MAX = 20000, 1024
@@ -136,7 +136,8 @@ class WechatChannel(Channel):
         if not first_image:
             if not self._has_default_cover():
                 problems.append(
-                    N_("WeChat needs a cover image: add an image to the body, or set channels.{name}.default_cover").format(
+                    N_("WeChat needs a cover image: add an image to the body, or set "
+                       "channels.{name}.default_cover").format(
                         name=self.name)
                 )
             elif cover_problem(self.settings):
@@ -436,7 +437,8 @@ class WechatChannel(Channel):
                         size += len(chunk)
                         if size > limit:
                             raise PermanentError(
-                                N_("external image {url} is larger than {size}; attach a smaller copy to the item").format(
+                                N_("external image {url} is larger than {size}; attach a smaller copy to the "
+                                   "item").format(
                                     url=url, size=_size(limit))
                             )
                         chunks.append(chunk)

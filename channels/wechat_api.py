@@ -144,7 +144,8 @@ class WechatApi:
                                          path=path, kind=exc.__class__.__name__)) from exc
             if not idempotent and response.status_code >= 500 and response.status_code != 503:
                 # a gateway error once the request went through: the platform may have applied it
-                raise OutcomeUnknown(N_("WeChat {path}: HTTP {status_code} after sending; it may have been applied").format(
+                raise OutcomeUnknown(N_("WeChat {path}: HTTP {status_code} after sending; it may have been "
+                                        "applied").format(
                                          path=path, status_code=response.status_code))
             raise_for_transient_status(response)
         except OutcomeUnknown as exc:

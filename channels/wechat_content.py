@@ -149,7 +149,8 @@ def prepare_image(data: bytes, label: str, limit: int = IMAGE_LIMIT) -> tuple[by
                 break
             image = image.resize((int(width * 0.8), int(height * 0.8)), Image.LANCZOS)
     raise PermanentError(
-        N_("image {label} ({value:.1f} MB) cannot be made smaller than 1 MB for WeChat; attach a smaller jpg or png").format(
+        N_("image {label} ({value:.1f} MB) cannot be made smaller than 1 MB for WeChat; attach a smaller jpg or "
+           "png").format(
             label=label, value=len(data) / MB)
     )
 

@@ -489,7 +489,8 @@ def _check_categories(categories: list[str], problems: list[str]) -> None:
 def _check_routing(routing, categories, blocks, channels, problems) -> None:
     for key, targets in routing.items():
         if key != "default" and key not in categories:
-            problems.append(_("routing.{key}: not a configured category (add it to categories, or use `default`)").format(
+            problems.append(_("routing.{key}: not a configured category (add it to categories, or use "
+                              "`default`)").format(
                                 key=key))
         for i, target in enumerate(targets):
             if target not in blocks:

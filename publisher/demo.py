@@ -130,7 +130,8 @@ def run_demo(year: int = 2019, keep: Path | None = None, progress: bool = True, 
     workdir = Path(keep) if keep else Path(tempfile.mkdtemp(prefix="publisher-demo-"))
     if keep and workdir.exists() and any(workdir.iterdir()):
         if not (workdir / DEMO_MARK).is_file():  # never wipe a folder the demo did not create
-            raise InputError(_("{workdir} is not empty and not an earlier demo's folder; give a new or empty folder").format(
+            raise InputError(_("{workdir} is not empty and not an earlier demo's folder; give a new or empty "
+                               "folder").format(
                                  workdir=workdir),
                              field="--keep")
         shutil.rmtree(workdir)

@@ -6,6 +6,7 @@ import math
 import re
 from datetime import timedelta
 from typing import Any
+
 from .i18n import _
 
 _COMPACT = re.compile(r"(\d+(?:\.\d+)?)\s*(d|h|m|s)", re.I)

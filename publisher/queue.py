@@ -196,7 +196,8 @@ def _body_and_files(app: App, request: ItemRequest) -> tuple[str, list[dict]]:
             raise InputError(_("file not found: {path}").format(path=path), field="body_file")
         data = _read(path, "body_file")
         if len(data) > limits.body_max_bytes:
-            raise InputError(_("{name} is {count:,} bytes; the limit is {body_max_bytes:,} (limits.body_max_bytes)").format(
+            raise InputError(_("{name} is {count:,} bytes; the limit is {body_max_bytes:,} "
+                               "(limits.body_max_bytes)").format(
                                  name=path.name,
                                  count=len(data),
                                  body_max_bytes=limits.body_max_bytes), field="body_file")

@@ -181,8 +181,8 @@ def _print_explain(report) -> None:
         click.echo(_("{name} from the {source}").format(name=name, source=table['source'].replace('_', ' ')))
         for r in table["rows"]:
             for col, ids in r.get("sources", {}).items():
-                click.echo(f"{name} {r['label']}·{col} = {len(ids)}: {_('applications') if name == '三' else _('appeals')} "
-                           f"{_ranges(ids)}")
+                register = _("applications") if name == "三" else _("appeals")
+                click.echo(f"{name} {r['label']}·{col} = {len(ids)}: {register} {_ranges(ids)}")
 
 
 # -- applications ---------------------------------------------------------------------------------

@@ -297,7 +297,8 @@ def check(obj, item_id: int | None, title: str | None, summary: str, body_file: 
             click.echo(_("masked {count} number(s); now revision {revision}").format(count=data["masked"],
                                                                                    revision=data["revision"]))
             for name in data["not_masked"]:
-                click.echo("  " + _("{name}: could not be rewritten (PDF or image): replace it by hand").format(name=name))
+                click.echo("  " + _("{name}: could not be rewritten (PDF or image): replace it by "
+                                    "hand").format(name=name))
         for f in data["findings"]:
             click.echo(f"{f['kind']:<14} {f['field']} ({f['where']}): {f['text']}"
                        + (f" → {f['suggestion']}" if f["suggestion"] else ""))

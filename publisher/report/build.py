@@ -121,7 +121,8 @@ def _table2_ledger(t: dict[str, Any], settings, template: str) -> dict[str, dict
         else:
             raise InputError(_("{row!r} cannot be counted from items (only {names})").format(
                                  row=row,
-                                 names='、'.join(sorted(shapes.TABLE2_LEDGER_ROWS))), field=f"report.table2_categories.{row}")
+                                 names='、'.join(sorted(shapes.TABLE2_LEDGER_ROWS))),
+                             field=f"report.table2_categories.{row}")
         ids = sorted({i for ch in t["channels"] if ch["count_in_report"]
                       for c in categories for i in ch["items"].get(c, [])})
         out[name] = {"column": column, "count": len(ids), "items": ids, "categories": list(categories)}

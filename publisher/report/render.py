@@ -6,6 +6,7 @@ import csv
 import io
 import json
 from typing import Any
+
 from ..i18n import _
 
 FORMATS = ("md", "html", "pdf", "docx", "json", "csv")

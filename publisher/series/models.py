@@ -297,9 +297,11 @@ def parse_series_block(
             block = channels.get(channel)
             enabled = block.get("enabled", True) if isinstance(block, Mapping) else getattr(block, "enabled", True)
             if block is None:
-                problems.append(_("series.{name}.channels[{i}]: channel {channel!r} is not defined under channels").format(
+                problems.append(_("series.{name}.channels[{i}]: channel {channel!r} is not defined under "
+                                  "channels").format(
                                     name=name, i=i, channel=channel))
             elif enabled is False:
-                problems.append(_("series.{name}.channels[{i}]: channel {channel!r} is disabled (enabled: false)").format(
+                problems.append(_("series.{name}.channels[{i}]: channel {channel!r} is disabled (enabled: "
+                                  "false)").format(
                                     name=name, i=i, channel=channel))
     return parsed

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from functools import lru_cache
 from typing import Literal
+
 from ..i18n import _
 
 UTC = timezone.utc
@@ -127,7 +128,8 @@ def parse_cron(expr: str) -> Cron:
     text = _MACROS.get(text.lower(), text)
     fields = text.split(" ")
     if len(fields) != 5:
-        raise CronError(_("expected 5 fields (minute hour day-of-month month day-of-week), got {count}: {expr!r}").format(
+        raise CronError(_("expected 5 fields (minute hour day-of-month month day-of-week), got {count}: "
+                          "{expr!r}").format(
                             count=len(fields), expr=expr))
     minutes, _any_minute = _parse_field(fields[0], "minute", 0, 59)
     hours, _any_hour = _parse_field(fields[1], "hour", 0, 23)
