@@ -253,13 +253,14 @@ def queue_list(obj: _Ctx, status: str | None, channel: str | None, category: str
         return
     tz = app.config.tz
     for r in rows:
-        states = " ".join(f"{d['channel']}:{d['status']}" for d in r["deliveries"])
+        states = " ".join(f"{d['channel']}:{_(d['status'])}" for d in r["deliveries"])
         when = r["publish_at"].astimezone(tz).strftime("%Y-%m-%d %H:%M")
         click.echo(f"{r['id']:>6}  {when}  {pad(r['category'], 14)} {fit(r['title'], 50)}  {states}")
     if not rows:
         click.echo(_("(no items)"))
     elif found["total"] > len(rows):
-        click.echo(f"(page {page}: {len(rows)} of {found['total']}; --page {page + 1} for more)", err=True)
+        click.echo(_("(page {page}: {count} of {total}; --page {next} for more)").format(
+            page=page, count=len(rows), total=found["total"], next=page + 1), err=True)
 
 
 # -- item -----------------------------------------------------------------------------------------
@@ -300,7 +301,7 @@ def item_show(obj: _Ctx, item_id: int, events: bool, as_json: bool) -> None:
         _echo_json(data)
         return
     tz = app.config.tz
-    click.echo(f"#{data['id']} {data['title']}  [{data['category']}]  {data['status']}")
+    click.echo(f"#{data['id']} {data['title']}  [{data['category']}]  {_(data['status'])}")
     click.echo("  " + _("publish at {time}").format(time=f"{data['publish_at'].astimezone(tz):%Y-%m-%d %H:%M %Z}"))
     step = review["step"]
     click.echo("  " + _("review: {state}").format(state=_(review["state"]))
@@ -308,9 +309,10 @@ def item_show(obj: _Ctx, item_id: int, events: bool, as_json: bool) -> None:
                + (_(", late") if review["late"] else "") + (_(", held for a new time") if review["held"] else ""))
     for d in data["deliveries"]:
         extra = d["external_url"] or shown(d["last_error"]) or ""
-        status = _("{status} (waiting for {channel})").format(status=d["status"], channel=d["waiting_for"]) \
-            if d.get("waiting_for") else d["status"]
-        click.echo(f"  {d['channel']:<14} {status:<10} attempts={d['attempts']}  {extra}")
+        status = _("{status} (waiting for {channel})").format(status=_(d["status"]), channel=d["waiting_for"]) \
+            if d.get("waiting_for") else _(d["status"])
+        click.echo(f"  {pad(d['channel'], 14)} {pad(status, 10)} " + _("attempts={count}").format(count=d["attempts"])
+                   + f"  {extra}")
     for e in data.get("events", []):
         detail = json.dumps(e["detail"], ensure_ascii=False) if e["detail"] else ""
         click.echo(f"    {e['at'].astimezone(tz):%Y-%m-%d %H:%M:%S} {e['kind']:<14} {e['channel'] or '':<12} {detail}")
@@ -334,7 +336,7 @@ def item_retract(obj: _Ctx, item_id: int, reason: str, as_json: bool) -> None:
     else:
         for d in deliveries:
             note = _retract_note(app, d)
-            click.echo(f"{d['channel']:<14} {d['status']}" + (f"  ({note})" if note else ""))
+            click.echo(f"{pad(d['channel'], 14)} {_(d['status'])}" + (f"  ({note})" if note else ""))
     if any(d["status"] != "retracted" for d in deliveries):
         sys.exit(EXIT_FAILED)
 
