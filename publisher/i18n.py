@@ -126,7 +126,7 @@ def _templates(catalogue: gettext.NullTranslations) -> list[tuple[str, re.Patter
     """Every translated template with placeholders as (literal prefix, pattern, placeholder → group, msgstr),
     the ones with the most literal text first (the most specific wins)."""
     found = []
-    for msgid, msgstr in getattr(catalogue, "_catalog", {}).items():
+    for msgid, msgstr in getattr(catalogue, "_catalog", {}).items():  # gettext's own table; plurals are tuples
         if not isinstance(msgid, str) or "{" not in msgid or msgstr == msgid:
             continue
         try:
@@ -145,18 +145,18 @@ def _templates(catalogue: gettext.NullTranslations) -> list[tuple[str, re.Patter
                 regex.append(f"(?P={fields[name]})")
             else:
                 fields[name] = f"g{len(fields)}"
-                regex.append(f"(?P<{fields[name]}>.+?)")
+                regex.append(f"(?P<{fields[name]}>.*?)")
         literal_length = sum(len(literal) for literal, _name in pieces)
         found.append((literal_length, pieces[0][0], re.compile("".join(regex) + r"\Z", re.DOTALL), fields, msgstr))
     found.sort(key=lambda entry: -entry[0])
     return [entry[1:] for entry in found]
 
 
-FIELD_NAMES = {name: name for name in (
+FIELD_NAMES = frozenset((
     N_("title"), N_("category"), N_("body"), N_("body_file"), N_("channel"), N_("option"), N_("at"),
     N_("department"), N_("author"), N_("summary"), N_("key"), N_("attach"), N_("docx"), N_("password"), N_("name"),
     N_("role"), N_("status"), N_("q"), N_("since"), N_("until"), N_("page"), N_("per_page"), N_("year"),
-    N_("comment"))}
+    N_("comment")))  # the fields the queue, the console and the API name in their messages
 
 
 def labelled(field: str, message: str) -> str:
