@@ -281,7 +281,7 @@ class ResourceSiteChannel(Channel):
         found = self._find(self._browser(), title, self._category_value(item),
                            exclude=set(ctx.checkpoint.get("prior_ids", [])), since=self._since(item, ctx))
         if found is None and ctx.checkpoint.get("saved"):
-            raise LookupUnsupported(self._not_listed(title) + "; check the site by hand")
+            raise LookupUnsupported(N_("{not_listed}; check the site by hand").format(not_listed=self._not_listed(title)))
         return found
 
     def retract(self, item: ItemView, ctx: DeliveryContext) -> None:
@@ -633,10 +633,9 @@ class ResourceSiteChannel(Channel):
         return bad
 
     def _not_listed(self, title: str) -> str:
-        return (
-            f"{self.display_name} confirmed saving 《{title}》 but it is not on the first "
-            f"{self.settings.listing.pages} listing page(s) (awaiting review?)"
-        )
+        return N_("{display_name} confirmed saving 《{title}》 but it is not on the first {pages} listing page(s) "
+                  "(awaiting review?)").format(display_name=self.display_name, title=title,
+                                              pages=self.settings.listing.pages)
 
 
 @dataclass(frozen=True)
