@@ -100,11 +100,30 @@ def shown(text: str | None) -> str | None:
 
 
 def _shown(text: str, catalogue: gettext.NullTranslations, depth: int) -> str:
+    whole = _translated(text, catalogue, depth)
+    if whole is not None or "; " not in text:
+        return text if whole is None else whole
+    # several problems joined by the core or a channel ("; ".join(problems)); a problem may hold "; " itself
+    parts, out, i = text.split("; "), [], 0
+    while i < len(parts):
+        for j in range(len(parts), i, -1):
+            found = _translated("; ".join(parts[i:j]), catalogue, depth)
+            if found is not None or j == i + 1:
+                out.append(found if found is not None else parts[i])
+                i = j
+                break
+    return "; ".join(out)
+
+
+def _translated(text: str, catalogue: gettext.NullTranslations, depth: int) -> str | None:
+    """``text`` in the catalogue's language when it is a message id or fills a template; None otherwise."""
     exact = catalogue.gettext(text)
-    if exact != text or depth == 0:
+    if exact != text:
         return exact
-    for prefix, pattern, fields, msgstr in _templates(catalogue):
-        if not text.startswith(prefix):
+    if depth == 0:
+        return None
+    for prefix, suffix, pattern, fields, msgstr in _templates(catalogue):
+        if not (text.startswith(prefix) and text.endswith(suffix)):
             continue
         match = pattern.match(text)
         if match is None:
@@ -113,7 +132,7 @@ def _shown(text: str, catalogue: gettext.NullTranslations, depth: int) -> str:
         values = {name: _shown(v, catalogue, depth - 1) if " " in v else v for name, v in values.items()}
         return "".join(literal + (values.get(name, "") if name is not None else "")
                        for literal, name in _pieces(msgstr))
-    return text
+    return None
 
 
 def _pieces(template: str) -> list[tuple[str, str | None]]:
@@ -122,9 +141,9 @@ def _pieces(template: str) -> list[tuple[str, str | None]]:
 
 
 @lru_cache(maxsize=4)
-def _templates(catalogue: gettext.NullTranslations) -> list[tuple[str, re.Pattern, dict[str, str], str]]:
-    """Every translated template with placeholders as (literal prefix, pattern, placeholder → group, msgstr),
-    the ones with the most literal text first (the most specific wins)."""
+def _templates(catalogue: gettext.NullTranslations) -> list[tuple[str, str, re.Pattern, dict[str, str], str]]:
+    """Every translated template with placeholders as (literal prefix, literal suffix, pattern, placeholder →
+    group, msgstr), the ones with the most literal text first (the most specific wins)."""
     found = []
     for msgid, msgstr in getattr(catalogue, "_catalog", {}).items():  # gettext's own table; plurals are tuples
         if not isinstance(msgid, str) or "{" not in msgid or msgstr == msgid:
@@ -147,7 +166,9 @@ def _templates(catalogue: gettext.NullTranslations) -> list[tuple[str, re.Patter
                 fields[name] = f"g{len(fields)}"
                 regex.append(f"(?P<{fields[name]}>.*?)")
         literal_length = sum(len(literal) for literal, _name in pieces)
-        found.append((literal_length, pieces[0][0], re.compile("".join(regex) + r"\Z", re.DOTALL), fields, msgstr))
+        suffix = pieces[-1][0] if pieces[-1][1] is None else ""
+        found.append((literal_length, pieces[0][0], suffix, re.compile("".join(regex) + r"\Z", re.DOTALL), fields,
+                      msgstr))
     found.sort(key=lambda entry: -entry[0])
     return [entry[1:] for entry in found]
 

@@ -151,6 +151,8 @@ def test_stored_english_is_translated_where_shown_and_anything_else_is_left_alon
         "title is {count} characters; {display_name} allows {limit} (give a short title with --option "
         "{name}.title=...)").format(count=40, display_name="测试网站平台", limit=32, name="website"))
     assert shown("connection refused") == "连接被拒绝"
+    assert shown("body is empty; WeChat needs article content; the title is empty") == "; ".join(  # joined problems
+        (ZH.gettext("body is empty; WeChat needs article content"), ZH.gettext("the title is empty")))
     assert shown("no notice id recorded for 资源网; remove it by hand") == ZH.gettext(  # an empty placeholder
         "no notice id recorded for {display_name}; remove it by hand{where}").format(display_name="资源网", where="")
     assert shown("something no message says") == "something no message says"
