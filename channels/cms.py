@@ -35,6 +35,7 @@ from publisher.errors import (
     RetryableError,
 )
 from publisher.http import ThreadSessions, retry_after_seconds, send
+from publisher.i18n import N_, _
 
 #: Item fields a payload mapping may name; a value starting with ``=`` is sent literally instead.
 ITEM_FIELDS = ("uid", "id", "title", "category", "body_html", "publish_at", "summary", "author", "department")
@@ -70,14 +71,14 @@ class CmsPaths(BaseModel):
     @classmethod
     def _item_has_id(cls, value: str) -> str:
         if "{id}" not in value:
-            raise ValueError("must contain {id}")
+            raise ValueError(_("must contain {id}"))
         return value
 
     @field_validator("lookup")
     @classmethod
     def _lookup_has_key(cls, value: str | None) -> str | None:
         if value is not None and "{key}" not in value:
-            raise ValueError("must contain {key} (or be null when the CMS has no look-up)")
+            raise ValueError(_("must contain {key} (or be null when the CMS has no look-up)"))
         return value
 
 
@@ -130,23 +131,23 @@ class CmsSettings(ChannelSettings):
         try:
             parsed = json.loads(_fill_template(text, "1"))
         except ValueError as exc:
-            raise ValueError(f'is not a JSON template once "{{id}}" is filled in: {exc}') from None
+            raise ValueError(_('is not a JSON template once "{{id}}" is filled in: {exc}').format(exc=exc)) from None
         if not isinstance(parsed, dict):
-            raise ValueError('must be a JSON object, e.g. {"docId": {id}}')
+            raise ValueError(_('must be a JSON object, e.g. {"docId": {id}}'))
         return text
 
     @field_validator("publish_time_format")
     @classmethod
     def _strftime(cls, value: str | None) -> str | None:
         if value is not None and "%" not in value:
-            raise ValueError('must be a strftime format, e.g. "%Y-%m-%d %H:%M:%S"')
+            raise ValueError(_('must be a strftime format, e.g. "%Y-%m-%d %H:%M:%S"'))
         return value
 
     @field_validator("base_url")
     @classmethod
     def _http_url(cls, value: str) -> str:
         if not re.match(r"https?://[^/]+", value):
-            raise ValueError("must be an http(s) URL, e.g. https://www.example.gov.cn")
+            raise ValueError(_("must be an http(s) URL, e.g. https://www.example.gov.cn"))
         return value.rstrip("/")
 
     @field_validator("payload")
@@ -155,7 +156,8 @@ class CmsSettings(ChannelSettings):
         bad = [f"{k}: {v!r}" for k, v in value.items() if not v.startswith("=") and v not in ITEM_FIELDS]
         if bad:
             raise ValueError(
-                f"unknown item field ({', '.join(bad)}); use one of {', '.join(ITEM_FIELDS)} or '=literal'"
+                _("unknown item field ({names}); use one of {known} or '=literal'").format(
+                    names=', '.join(bad), known=', '.join(ITEM_FIELDS))
             )
         return value
 
@@ -184,20 +186,23 @@ class CmsChannel(Channel):
         limit = self.settings.max_title_length
         if len(title) > limit:
             problems.append(
-                f"title is {len(title)} characters; {self.display_name} allows {limit} "
-                f"(give a short title with --option {self.name}.title=...)"
+                N_("title is {count} characters; {display_name} allows {limit} (give a short title with --option "
+                  "{name}.title=...)").format(
+                    count=len(title), display_name=self.display_name, limit=limit, name=self.name)
             )
         if "body_html" in self.settings.payload.values() and not item.body_html.strip():
-            problems.append(f"the body is empty; {self.display_name} needs the article's content (--body or --body-file)")
+            problems.append(N_("the body is empty; {display_name} needs the article's content (--body or "
+                              "--body-file)").format(display_name=self.display_name))
         columns = self.settings.columns
         if columns is not None and item.category not in columns:
             problems.append(
-                f"category {item.category!r} has no column on {self.display_name} "
-                f"(add it under channels.{self.name}.columns)"
+                N_("category {category!r} has no column on {display_name} (add it under "
+                   "channels.{name}.columns)").format(
+                    category=item.category, display_name=self.display_name, name=self.name)
             )
-        for _, _, sha in _INLINE_IMG.findall(item.body_html):
+        for _attr, _quote, sha in _INLINE_IMG.findall(item.body_html):
             if sha not in item.inline_images:
-                problems.append(f"inline image attachment:{sha} is missing from the item")
+                problems.append(N_("inline image attachment:{sha} is missing from the item").format(sha=sha))
         return problems
 
     def publish(self, item: ItemView, ctx: DeliveryContext) -> Receipt:
@@ -218,7 +223,8 @@ class CmsChannel(Channel):
             return self.update(item, ctx)
         if self._gateway_error(response):
             raise OutcomeUnknown(
-                f"{self.name} create: HTTP {response.status_code} from a gateway; the CMS may have saved the article"
+                N_("{name} create: HTTP {status_code} from a gateway; the CMS may have saved the article").format(
+                    name=self.name, status_code=response.status_code)
             )
         self._raise_for_status(response, "create")
         try:
@@ -230,7 +236,8 @@ class CmsChannel(Channel):
         """The live article created with this delivery's idempotency key, or None."""
         template = self.settings.paths.lookup
         if template is None:
-            raise LookupUnsupported(f"channel {self.name} has no paths.lookup; it cannot look up earlier attempts")
+            raise LookupUnsupported(N_("channel {name} has no paths.lookup; it cannot look up earlier attempts").format(
+                                        name=self.name))
         path = template.replace("{key}", quote(ctx.idempotency_key, safe=""))
         response = self._call("GET", path, what="look-up")
         if response.status_code == 404:
@@ -240,7 +247,8 @@ class CmsChannel(Channel):
         items = _get_path(data, self.settings.lookup_items)
         if not isinstance(items, list):
             raise ChannelPaused(
-                f"{self.name}: look-up response has no list at {self.settings.lookup_items!r}; check lookup_items"
+                N_("{name}: look-up response has no list at {lookup_items!r}; check lookup_items").format(
+                    name=self.name, lookup_items=self.settings.lookup_items)
             )
         for entry in items:
             if not isinstance(entry, dict) or str(entry.get("status", "")).lower() in GONE_STATUSES:
@@ -269,15 +277,17 @@ class CmsChannel(Channel):
         status = response.status_code
         if status in UNSUPPORTED_STATUSES or (status == 404 and self.settings.paths.retract):
             raise PermanentError(
-                f"{self.name} retract: the CMS does not take {method} {path} (HTTP {status}); check "
-                f"paths.retract and retract_method in channels.{self.name}, and remove article {remote_id} by hand"
+                N_("{name} retract: the CMS does not take {method} {path} (HTTP {status}); check paths.retract and "
+                   "retract_method in channels.{name}, and remove article {remote_id} by hand").format(
+                    name=self.name, method=method, path=path, status=status, remote_id=remote_id)
             )
         if status in (404, 410) or self._gone_code(response):
             return  # an article that is already gone
         try:
             self._raise_for_status(response, "retract")
         except PermanentError as exc:
-            raise PermanentError(f"{exc} (remove article {remote_id} by hand)") from exc
+            raise PermanentError(N_("{exc} (remove article {remote_id} by hand)").format(
+                                     exc=exc, remote_id=remote_id)) from exc
 
     def removed(self, item: ItemView, ctx: DeliveryContext) -> str | None:
         """Read the article back by id: deleted or withdrawn on the CMS since it was published, or None."""
@@ -285,22 +295,26 @@ class CmsChannel(Channel):
             return None
         response = self._call("GET", self._item_path(ctx.external_id), what="read-back")
         if response.status_code in (404, 410) or self._gone_code(response):
-            return f"deleted on {self.display_name} (article {ctx.external_id} no longer exists)"
+            return N_("deleted on {display_name} (article {external_id} no longer exists)").format(
+                       display_name=self.display_name, external_id=ctx.external_id)
         self._raise_for_status(response, "read-back")
         data = _maybe_json(response)
         entry = _get_path(data, "data") if isinstance(data, dict) else None
         status = str(entry.get("status", "")).lower() if isinstance(entry, dict) else ""
         if status in GONE_STATUSES:
-            return f"withdrawn on {self.display_name} (article {ctx.external_id} is {status})"
+            return N_("withdrawn on {display_name} (article {external_id} is {status})").format(
+                       display_name=self.display_name, external_id=ctx.external_id, status=status)
         return None
 
     def update(self, item: ItemView, ctx: DeliveryContext) -> Receipt:
         """Replace the published article's content (PUT on ``paths.item``)."""
         if not ctx.external_id:
-            raise PermanentError(f"{self.name}: no remote article id to update; publish the item first")
+            raise PermanentError(N_("{name}: no remote article id to update; publish the item first").format(
+                                     name=self.name))
         response = self._call("PUT", self._item_path(ctx.external_id), json_body=self._payload(item), what="update")
         if response.status_code in (404, 410):
-            raise PermanentError(f"{self.name}: article {ctx.external_id} no longer exists on the CMS")
+            raise PermanentError(N_("{name}: article {external_id} no longer exists on the CMS").format(
+                                     name=self.name, external_id=ctx.external_id))
         self._raise_for_status(response, "update")
         try:
             found = self._receipt(response, "update")
@@ -358,7 +372,8 @@ class CmsChannel(Channel):
         def embed(match: re.Match[str]) -> str:
             image = item.inline_images.get(match.group(3))
             if image is None:
-                raise PermanentError(f"inline image attachment:{match.group(3)} is missing from the item")
+                raise PermanentError(N_("inline image attachment:{group} is missing from the item").format(
+                                         group=match.group(3)))
             data = base64.b64encode(image.path.read_bytes()).decode("ascii")
             return f"{match.group(1)}{match.group(2)}data:{image.mime};base64,{data}{match.group(2)}"
 
@@ -408,19 +423,25 @@ class CmsChannel(Channel):
             return
         if status in (401, 403):
             raise ChannelPaused(
-                f"{self.name}: the CMS refused our credentials on {what} (HTTP {status}); "
-                f"check auth_token (and auth_header/auth_scheme) in channels.{self.name}"
+                N_("{name}: the CMS refused our credentials on {what} (HTTP {status}); check auth_token (and "
+                   "auth_header/auth_scheme) in channels.{name}").format(name=self.name, what=what, status=status)
             )
         if status == 429 or status >= 500:
             raise RetryableError(
-                f"{self.name} {what}: HTTP {status} from the CMS ({self._server_message(response)})",
+                N_("{name} {what}: HTTP {status} from the CMS ({server_message})").format(
+                    name=self.name, what=what, status=status, server_message=self._server_message(response)),
                 retry_after=retry_after_seconds(response.headers.get("Retry-After")),
             )
         if status in (404, 405) and what == "create":
             raise ChannelPaused(
-                f"{self.name}: HTTP {status} on {self.settings.paths.create}; check base_url and paths.create"
+                N_("{name}: HTTP {status} on {create}; check base_url and paths.create").format(
+                    name=self.name, status=status, create=self.settings.paths.create)
             )
-        raise PermanentError(f"{self.name} {what} refused (HTTP {status}): {self._server_message(response)}")
+        raise PermanentError(N_("{name} {what} refused (HTTP {status}): {server_message}").format(
+                                 name=self.name,
+                                 what=what,
+                                 status=status,
+                                 server_message=self._server_message(response)))
 
     def _gateway_error(self, response: requests.Response) -> bool:
         """A create answered by a gateway error; a 503 with Retry-After is a clear "not now", never unknown."""
@@ -439,19 +460,23 @@ class CmsChannel(Channel):
         message = self._server_message(response)
         if _code_in(code, self.settings.response_auth_codes):
             raise ChannelPaused(
-                f"{self.name}: the CMS says our key is expired or invalid on {what} (code {code}: {message}); "
-                f"renew auth_token in channels.{self.name}, then `publisher channel resume {self.name}`"
+                N_("{name}: the CMS says our key is expired or invalid on {what} (code {code}: {message}); renew "
+                   "auth_token in channels.{name}, then `publisher channel resume {name}`").format(
+                    name=self.name, what=what, code=code, message=message)
             )
         if _code_in(code, self.settings.response_retry_codes):
-            raise RetryableError(f"{self.name} {what}: the CMS is busy (code {code}: {message})")
-        raise PermanentError(f"{self.name} {what} refused (code {code}): {message}")
+            raise RetryableError(N_("{name} {what}: the CMS is busy (code {code}: {message})").format(
+                                     name=self.name, what=what, code=code, message=message))
+        raise PermanentError(N_("{name} {what} refused (code {code}): {message}").format(
+                                 name=self.name, what=what, code=code, message=message))
 
     def _receipt(self, response: requests.Response, what: str) -> Receipt:
         data = self._json(response, what)
         remote_id = _get_path(data, self.settings.response_id)
         if remote_id in (None, ""):
             raise ChannelPaused(
-                f"{self.name}: {what} response has no id at {self.settings.response_id!r}; check response_id"
+                N_("{name}: {what} response has no id at {response_id!r}; check response_id").format(
+                    name=self.name, what=what, response_id=self.settings.response_id)
             )
         url = _get_path(data, self.settings.response_url) if self.settings.response_url else None
         return Receipt(external_id=str(remote_id), external_url=str(url) if url else None)
@@ -460,8 +485,12 @@ class CmsChannel(Channel):
         data = _maybe_json(response)
         if data is None:
             raise ChannelPaused(
-                f"{self.name}: {what} answer is not JSON (HTTP {response.status_code}, "
-                f"{response.headers.get('Content-Type', 'no content type')}); check base_url and paths"
+                N_("{name}: {what} answer is not JSON (HTTP {status_code}, {content_type}); check base_url and "
+                   "paths").format(
+                    name=self.name,
+                    what=what,
+                    status_code=response.status_code,
+                    content_type=response.headers.get('Content-Type', 'no content type'))
             )
         return data
 

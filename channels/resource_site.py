@@ -27,6 +27,7 @@ from publisher.adapter import Channel, ChannelServices, ChannelSettings, Deliver
 from publisher.content import strip_control_chars
 from publisher.errors import ChannelPaused, LookupUnsupported, OutcomeUnknown, PermanentError, RetryableError
 from publisher.http import new_session, raise_for_transient_status, send
+from publisher.i18n import N_, _
 
 T = TypeVar("T")
 
@@ -92,7 +93,7 @@ class SubmitSettings(_Block):
     @model_validator(mode="after")
     def _needs_success_marker(self) -> "SubmitSettings":
         if not self.success_text and not self.success_selector:
-            raise ValueError("give success_text or success_selector")
+            raise ValueError(_("give success_text or success_selector"))
         return self
 
 
@@ -117,9 +118,9 @@ class ListingSettings(_Block):
     def _valid_regex(cls, value: str) -> str:
         try:
             if re.compile(value).groups < 1:
-                raise ValueError("id_pattern needs one capture group")
+                raise ValueError(_("id_pattern needs one capture group"))
         except re.error as exc:
-            raise ValueError(f"invalid regex: {exc}") from exc
+            raise ValueError(_("invalid regex: {exc}").format(exc=exc)) from exc
         return value
 
 
@@ -155,7 +156,7 @@ class ResourceSiteSettings(ChannelSettings):
         try:
             codecs.lookup(value)
         except LookupError as exc:
-            raise ValueError(f"unknown encoding {value!r}") from exc
+            raise ValueError(_("unknown encoding {value!r}").format(value=value)) from exc
         return value.lower()
 
 
@@ -207,30 +208,33 @@ class ResourceSiteChannel(Channel):
         hint = f"give a title with --option {self.name}.title=..."
         if s.max_title_length and len(title) > s.max_title_length:
             problems.append(
-                f"title is {len(title)} characters; {self.display_name} allows {s.max_title_length} ({hint})"
+                N_("title is {count} characters; {display_name} allows {max_title_length} ({hint})").format(
+                    count=len(title), display_name=self.display_name, max_title_length=s.max_title_length, hint=hint)
             )
         bad = self._unencodable(title)
         if bad:
             chars = ", ".join(f"{c} (U+{ord(c):04X})" for c in bad)
             problems.append(
-                f"title has characters the site's {s.encoding} encoding cannot store: {chars}; "
-                f"replace them or {hint}"
+                N_("title has characters the site's {encoding} encoding cannot store: {chars}; replace them or "
+                  "{hint}").format(encoding=s.encoding, chars=chars, hint=hint)
             )
         if s.submit.fields.category and self._category_value(item) is None:
             known = ", ".join(s.submit.category_values) or "none"
             problems.append(
-                f"category {item.category!r} has no value on {self.display_name} "
-                f"(submit.category_values knows: {known})"
+                N_("category {category!r} has no value on {display_name} (submit.category_values knows: "
+                   "{known})").format(
+                    category=item.category, display_name=self.display_name, known=known)
             )
         files = s.submit.fields.attachment_names()
         if len(item.attachments) > len(files):
             problems.append(
-                f"{len(item.attachments)} attachments; the {self.display_name} form takes {len(files)}"
+                N_("{count} attachments; the {display_name} form takes {takes}").format(
+                    count=len(item.attachments), display_name=self.display_name, takes=len(files))
             )
         if _INLINE_IMAGE.search(item.body_html):
             problems.append(
-                f"the body has inline images; the {self.display_name} form cannot take images "
-                "(attach them as files instead)"
+                N_("the body has inline images; the {display_name} form cannot take images (attach them as files "
+                  "instead)").format(display_name=self.display_name)
             )
         return problems
 
@@ -260,8 +264,9 @@ class ResourceSiteChannel(Channel):
         if confirmed:
             raise OutcomeUnknown(self._not_listed(title))
         raise PermanentError(
-            f"{self.display_name} answered with a page that is neither success nor a known error, and the "
-            f"title is not on the listing: {ctx.checkpoint.get('last_page', '')!r}"
+            N_("{display_name} answered with a page that is neither success nor a known error, and the title is "
+               "not on the listing: {message!r}").format(
+                display_name=self.display_name, message=ctx.checkpoint.get('last_page', ''))
         )
 
     def lookup(self, item: ItemView, ctx: DeliveryContext) -> Receipt | None:
@@ -276,7 +281,7 @@ class ResourceSiteChannel(Channel):
         found = self._find(self._browser(), title, self._category_value(item),
                            exclude=set(ctx.checkpoint.get("prior_ids", [])), since=self._since(item, ctx))
         if found is None and ctx.checkpoint.get("saved"):
-            raise LookupUnsupported(self._not_listed(title) + "; check the site by hand")
+            raise LookupUnsupported(N_("{not_listed}; check the site by hand").format(not_listed=self._not_listed(title)))
         return found
 
     def retract(self, item: ItemView, ctx: DeliveryContext) -> None:
@@ -285,10 +290,12 @@ class ResourceSiteChannel(Channel):
         where = f" ({ctx.external_url})" if ctx.external_url else ""
         if cfg is None:
             raise PermanentError(
-                f"{self.display_name} has no delete form configured; remove 《{self._title(item)}》{where} by hand"
+                N_("{display_name} has no delete form configured; remove 《{title}》{where} by hand").format(
+                    display_name=self.display_name, title=self._title(item), where=where)
             )
         if not ctx.external_id:
-            raise PermanentError(f"no notice id recorded for {self.display_name}; remove it by hand{where}")
+            raise PermanentError(N_("no notice id recorded for {display_name}; remove it by hand{where}").format(
+                                     display_name=self.display_name, where=where))
         browser = self._browser()
         self._logged_in(browser, lambda: self._delete(browser, cfg, ctx.external_id or ""))
 
@@ -298,7 +305,8 @@ class ResourceSiteChannel(Channel):
             return None
         page = self._get(self._browser(), ctx.external_url)
         if page.status in (404, 410):
-            return f"deleted on {self.display_name} (notice {ctx.external_id} answers HTTP {page.status})"
+            return N_("deleted on {display_name} (notice {external_id} answers HTTP {status})").format(
+                       display_name=self.display_name, external_id=ctx.external_id, status=page.status)
         return None
 
     def close(self) -> None:
@@ -342,9 +350,11 @@ class ResourceSiteChannel(Channel):
                 if attempt == 1:
                     self.log.info("%s: form expired (%s); reading it again", self.name, message)
                     continue
-                raise RetryableError(f"{self.display_name} says the form expired twice in a row: {message}")
+                raise RetryableError(N_("{display_name} says the form expired twice in a row: {message}").format(
+                                         display_name=self.display_name, message=message))
             if refused or result.status >= 400:
-                raise PermanentError(f"{self.display_name} refused the notice: {message}")
+                raise PermanentError(N_("{display_name} refused the notice: {message}").format(
+                                         display_name=self.display_name, message=message))
             ctx.save(last_page=message[:200])
             return False
         raise AssertionError("unreachable")
@@ -363,8 +373,8 @@ class ResourceSiteChannel(Channel):
             if _matches(result, cfg.success_text, cfg.success_selector):
                 return
             raise PermanentError(
-                f"{self.display_name} did not delete notice {notice_id}: {_message(result, cfg.error_selector)}; "
-                "remove it by hand"
+                N_("{display_name} did not delete notice {notice_id}: {message}; remove it by hand").format(
+                    display_name=self.display_name, notice_id=notice_id, message=_message(result, cfg.error_selector))
             )
 
     def _login(self, browser: _Browser) -> None:
@@ -387,10 +397,12 @@ class ResourceSiteChannel(Channel):
         if not ok:
             message = _message(result, cfg.error_selector or self.settings.submit.error_selector)
             if self.settings.submit.expired_form_text in result.text:
-                raise RetryableError(f"{self.display_name} login form expired: {message}")
+                raise RetryableError(N_("{display_name} login form expired: {message}").format(
+                                         display_name=self.display_name, message=message))
             raise ChannelPaused(
-                f"{self.display_name} refused the login of user {self.settings.username!r}: {message} "
-                "(check username/password in the channel configuration)"
+                N_("{display_name} refused the login of user {username!r}: {message} (check username/password in "
+                   "the channel configuration)").format(
+                    display_name=self.display_name, username=self.settings.username, message=message)
             )
         browser.logged_in = True
         self.log.info("%s: logged in as %s", self.name, self.settings.username)
@@ -407,7 +419,8 @@ class ResourceSiteChannel(Channel):
         try:
             return step()
         except _SessionExpired:
-            raise RetryableError(f"{self.display_name} ended the session again right after logging in") from None
+            raise RetryableError(N_("{display_name} ended the session again right after logging in").format(
+                                     display_name=self.display_name)) from None
 
     # -- listing ----------------------------------------------------------------------------------
 
@@ -442,7 +455,8 @@ class ResourceSiteChannel(Channel):
         for number in range(1, limit + 1):
             page = self._get(browser, url.replace("{page}", str(number)))
             if page.status >= 400:
-                raise RetryableError(f"{self.display_name} listing answered HTTP {page.status}")
+                raise RetryableError(N_("{display_name} listing answered HTTP {status}").format(
+                                         display_name=self.display_name, status=page.status))
             entries = page.soup.select(cfg.item_selector)
             if not entries:
                 break
@@ -550,8 +564,13 @@ class ResourceSiteChannel(Channel):
         form = page.soup.select_one(selector)
         if form is None or form.name != "form":
             raise ChannelPaused(
-                f"{self.display_name}: no form matches {key} {selector!r} on {urlsplit(page.url).path} "
-                f"(HTTP {page.status}); check the channel configuration"
+                N_("{display_name}: no form matches {key} {selector!r} on {path} (HTTP {status}); check the "
+                   "channel configuration").format(
+                    display_name=self.display_name,
+                    key=key,
+                    selector=selector,
+                    path=urlsplit(page.url).path,
+                    status=page.status)
             )
         return form
 
@@ -576,8 +595,8 @@ class ResourceSiteChannel(Channel):
         if value not in options:
             offered = ", ".join(f"{v} {label}" for v, label in options.items() if v)
             raise PermanentError(
-                f"category value {value!r} is not offered by the {self.display_name} form (options: {offered}); "
-                "fix submit.category_values"
+                N_("category value {value!r} is not offered by the {display_name} form (options: {offered}); fix "
+                   "submit.category_values").format(value=value, display_name=self.display_name, offered=offered)
             )
 
     def _files(self, item: ItemView) -> list[_File]:
@@ -614,10 +633,9 @@ class ResourceSiteChannel(Channel):
         return bad
 
     def _not_listed(self, title: str) -> str:
-        return (
-            f"{self.display_name} confirmed saving 《{title}》 but it is not on the first "
-            f"{self.settings.listing.pages} listing page(s) (awaiting review?)"
-        )
+        return N_("{display_name} confirmed saving 《{title}》 but it is not on the first {pages} listing page(s) "
+                  "(awaiting review?)").format(display_name=self.display_name, title=title,
+                                              pages=self.settings.listing.pages)
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,7 @@ from publisher.adapter import (
     RemoteRecord,
 )
 from publisher.errors import PermanentError
+from publisher.i18n import N_, _
 
 STATE_KEY = "entries"
 BUILT_KEY = "feed_updated"  # the feed's build date: never goes back
@@ -72,7 +73,7 @@ class RssSettings(ChannelSettings):
     @classmethod
     def _http_url(cls, value: str) -> str:
         if not re.match(r"https?://[^/]+", value):
-            raise ValueError("must be an http(s) URL, e.g. https://www.example.gov.cn")
+            raise ValueError(_("must be an http(s) URL, e.g. https://www.example.gov.cn"))
         return value.rstrip("/")
 
     @field_validator("link_template")
@@ -81,7 +82,8 @@ class RssSettings(ChannelSettings):
         try:
             value.format(**_TEMPLATE_FIELDS)
         except (KeyError, IndexError, ValueError) as exc:
-            raise ValueError(f"bad placeholder {exc}; use {{site_url}}, {{uid}}, {{id}} or {{category}}") from None
+            raise ValueError(_("bad placeholder {exc}; use {{site_url}}, {{uid}}, {{id}} or {{category}}").format(
+                                 exc=exc)) from None
         return value
 
 
@@ -180,7 +182,7 @@ class RssChannel(Channel):
         published = item.publish_at if item.publish_at.tzinfo else item.publish_at.replace(tzinfo=self.services.timezone)
         if len(stored) >= self.settings.max_entries and _iso(published) <= min(e["published"] for e in stored):
             return None  # aged out of the bounded feed
-        return f"no longer in the feed {self.settings.output.name} (removed by hand?)"
+        return N_("no longer in the feed {name} (removed by hand?)").format(name=self.settings.output.name)
 
     def remote_key(self, item: ItemView, ctx: DeliveryContext) -> str | None:
         """The entry's guid."""
@@ -223,7 +225,11 @@ class RssChannel(Channel):
                 try:
                     _copy_atomically(Path(a.path), target)
                 except OSError as exc:
-                    raise PermanentError(f"{self.name}: cannot copy {a.filename} to {target.parent}: {exc}") from exc
+                    raise PermanentError(N_("{name}: cannot copy {filename} to {parent}: {exc}").format(
+                                             name=self.name,
+                                             filename=a.filename,
+                                             parent=target.parent,
+                                             exc=exc)) from exc
             files.append({"name": a.filename, "url": f"{base}/{a.sha256[:16]}/{quote(a.filename)}", "type": a.mime,
                           "length": a.size})
         return files
@@ -275,7 +281,8 @@ class RssChannel(Channel):
             if atom is not None and s.atom_output is not None:
                 _write_atomically(s.atom_output, atom)
         except OSError as exc:
-            raise PermanentError(f"{self.name}: cannot write the feed file: {exc}") from exc
+            raise PermanentError(N_("{name}: cannot write the feed file: {exc}").format(
+                                     name=self.name, exc=exc)) from exc
 
     def _feed(self, entries: list[dict[str, Any]], self_url: str, built: datetime, *, atom: bool) -> FeedGenerator:
         s = self.settings

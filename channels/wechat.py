@@ -24,6 +24,7 @@ from publisher.adapter import Channel, ChannelServices, ChannelSettings, Deliver
 from publisher.content import strip_control_chars
 from publisher.errors import ChannelPaused, LookupUnsupported, OutcomeUnknown, PermanentError, RetryableError, StillProcessing
 from publisher.http import new_session, send
+from publisher.i18n import N_, _
 
 from .wechat_api import WechatApi
 from .wechat_content import MB, adapt_body, is_cdn_url, plain_cover, prepare_image
@@ -65,7 +66,8 @@ class WechatSettings(ChannelSettings):
             try:
                 ImageColor.getrgb(value)
             except ValueError:
-                raise ValueError(f"'{value}' is not a colour (use e.g. '#1f5fa8' or 'navy')") from None
+                raise ValueError(_("'{value}' is not a colour (use e.g. '#1f5fa8' or 'navy')").format(
+                                     value=value)) from None
         return value
 
 
@@ -112,10 +114,11 @@ class WechatChannel(Channel):
             if src.startswith("attachment:"):
                 attachment = item.inline_images.get(src.split(":", 1)[1])
                 if attachment is None or not Path(attachment.path).is_file():
-                    image_problems.append(f"inline image {src} is missing from the item's images")
+                    image_problems.append(N_("inline image {src} is missing from the item's images").format(src=src))
                     return None
             elif not src.startswith(("http://", "https://", "data:image/")):
-                image_problems.append(f"image '{src[:80]}' is neither attached nor a web address; attach it")
+                image_problems.append(N_("image '{src}' is neither attached nor a web address; attach it").format(
+                                          src=src[:80]))
                 return None
             first_image.append(src)
             return _PLACEHOLDER_URL
@@ -125,15 +128,17 @@ class WechatChannel(Channel):
         if item.attachments and not self.settings.source_url_from and item.option("attachments") != "omit":
             names = ", ".join(a.filename for a in item.attachments)
             problems.append(
-                f"WeChat articles cannot carry attachments ({names}): set channels.{self.name}.source_url_from to "
-                f"the website channel (the article then names them and links 阅读原文 to the website copy), or "
-                f"publish without them with --option {self.name}.attachments=omit"
+                N_("WeChat articles cannot carry attachments ({names}): set channels.{name}.source_url_from to the "
+                  "website channel (the article then names them and links 阅读原文 to the website copy), or publish "
+                  "without them with --option {name}.attachments=omit").format(names=names, name=self.name)
             )
         problems += _content_problems(content)
         if not first_image:
             if not self._has_default_cover():
                 problems.append(
-                    f"WeChat needs a cover image: add an image to the body, or set channels.{self.name}.default_cover"
+                    N_("WeChat needs a cover image: add an image to the body, or set "
+                       "channels.{name}.default_cover").format(
+                        name=self.name)
                 )
             elif cover_problem(self.settings):
                 problems.append(f"channels.{self.name}.{cover_problem(self.settings)}")
@@ -159,7 +164,8 @@ class WechatChannel(Channel):
                 if errcode_of(exc) == 40007 and not cp.get("resubmitted"):
                     # the draft has gone from the draft box (deleted by hand): make a new one next time
                     ctx.save(media_id=None, submit_started=None, resubmitted=True)
-                    raise RetryableError(f"{exc}; the draft disappeared, a new one will be made") from None
+                    raise RetryableError(N_("{exc}; the draft disappeared, a new one will be made").format(
+                                             exc=exc)) from None
                 raise
             publish_id = str(data["publish_id"])
             ctx.save(publish_id=publish_id, msg_data_id=str(data.get("msg_data_id") or ""))
@@ -235,11 +241,15 @@ class WechatChannel(Channel):
                 reason = FAILED_STATUS.get(status) or REMOVED_STATUS[status]
                 # a later manual retry starts over from the item's current content
                 ctx.save(media_id=None, publish_id=None, submit_started=None)
-                raise PermanentError(f"WeChat did not publish the article: {reason} (publish_status {status}, publish_id {publish_id})")
+                raise PermanentError(N_("WeChat did not publish the article: {reason} (publish_status {status}, "
+                                        "publish_id {publish_id})").format(
+                                         reason=reason, status=status, publish_id=publish_id))
             if status != 1:
-                raise RetryableError(f"WeChat freepublish/get answered an unknown publish_status {status}")
+                raise RetryableError(N_("WeChat freepublish/get answered an unknown publish_status {status}").format(
+                                         status=status))
         raise StillProcessing(
-            f"WeChat is still publishing (publish_id {publish_id}); checking again in {self.settings.poll_interval:g}s",
+            N_("WeChat is still publishing (publish_id {publish_id}); checking again in {poll_interval:g}s").format(
+                publish_id=publish_id, poll_interval=self.settings.poll_interval),
             retry_after=self.settings.poll_interval,
         )
 
@@ -281,13 +291,13 @@ class WechatChannel(Channel):
         waited = (self._now() - started).total_seconds()
         if waited < self.settings.lookup_settle_seconds:
             raise RetryableError(
-                "an unanswered submit is not listed by WeChat yet; looking again later",
+                N_("an unanswered submit is not listed by WeChat yet; looking again later"),
                 retry_after=self.settings.poll_interval,
             )
         # Never submit again on a guess: the article may still appear. An operator checks 发表记录.
         raise LookupUnsupported(
-            f"WeChat never answered the submit of 《{cp.get('title', '')}》 (started {started:%Y-%m-%d %H:%M} UTC) "
-            "and still does not list it; look in the WeChat admin (发表记录)"
+            N_("WeChat never answered the submit of 《{title}》 (started {started:%Y-%m-%d %H:%M} UTC) and still does "
+               "not list it; look in the WeChat admin (发表记录)").format(title=cp.get('title', ''), started=started)
         )
 
     def _find_published(self, cp: dict[str, Any]) -> tuple[str, str | None, int | None] | None:
@@ -331,14 +341,15 @@ class WechatChannel(Channel):
         """Delete the article (irreversible); unverified accounts must remove it by hand."""
         article_id = ctx.external_id or ctx.checkpoint.get("article_id")
         if not article_id:
-            raise PermanentError("no WeChat article id is recorded for this delivery; remove it by hand in the WeChat admin")
+            raise PermanentError(N_("no WeChat article id is recorded for this delivery; remove it by hand in the "
+                                    "WeChat admin"))
         try:
             self.api.call("/cgi-bin/freepublish/delete", json_body={"article_id": article_id, "index": 0})
         except ChannelPaused as exc:
             if errcode_of(exc) == 48001:
                 raise PermanentError(
-                    "this WeChat account cannot delete articles via the API (48001): "
-                    "remove it by hand in the WeChat admin (发表记录 → 删除)"
+                    N_("this WeChat account cannot delete articles via the API (48001): remove it by hand in the "
+                       "WeChat admin (发表记录 → 删除)")
                 ) from None
             raise
         self.log.info("deleted WeChat article %s", article_id)
@@ -359,9 +370,9 @@ class WechatChannel(Channel):
         """Deleted (publish_status 5) or banned (6) on WeChat after it was published, or None."""
         status = self.platform_status(ctx)
         if status == 5:
-            return "deleted on the WeChat platform after publishing (publish_status 5)"
+            return N_("deleted on the WeChat platform after publishing (publish_status 5)")
         if status == 6:
-            return "banned by the WeChat platform after publishing (publish_status 6)"
+            return N_("banned by the WeChat platform after publishing (publish_status 6)")
         return None
 
     def inventory(self, since: datetime | None = None) -> Iterator[RemoteRecord]:
@@ -395,7 +406,7 @@ class WechatChannel(Channel):
             sha = src.split(":", 1)[1]
             attachment = item.inline_images.get(sha)
             if attachment is None:
-                raise PermanentError(f"inline image {src} is missing from the item's images")
+                raise PermanentError(N_("inline image {src} is missing from the item's images").format(src=src))
             return _Image(sha, attachment.filename, lambda: Path(attachment.path).read_bytes())
         if src.startswith("data:image/") and ";base64," in src:
             data = base64.b64decode(src.split(",", 1)[1])
@@ -403,7 +414,8 @@ class WechatChannel(Channel):
         if src.startswith(("http://", "https://")):
             data = self._download(src)
             return _Image(hashlib.sha256(data).hexdigest(), src, lambda: data)
-        raise PermanentError(f"image '{src[:80]}' is neither attached nor a web address; attach it to the item")
+        raise PermanentError(N_("image '{src}' is neither attached nor a web address; attach it to the item").format(
+                                 src=src[:80]))
 
     def _download(self, url: str) -> bytes:
         """Fetch an external image (WeChat drops images that are not on its CDN), with a size cap."""
@@ -411,11 +423,12 @@ class WechatChannel(Channel):
         try:
             with new_session() as session, send(session, "GET", url, timeout=self.settings.timeout, stream=True) as response:
                 if response.status_code >= 500 or response.status_code == 429:
-                    raise RetryableError(f"external image {url} answered HTTP {response.status_code}")
+                    raise RetryableError(N_("external image {url} answered HTTP {status_code}").format(
+                                             url=url, status_code=response.status_code))
                 if response.status_code != 200:
                     raise PermanentError(
-                        f"external image {url} could not be downloaded (HTTP {response.status_code}); "
-                        "attach the image to the item instead"
+                        N_("external image {url} could not be downloaded (HTTP {status_code}); attach the image to "
+                           "the item instead").format(url=url, status_code=response.status_code)
                     )
                 chunks: list[bytes] = []
                 size = 0
@@ -424,11 +437,13 @@ class WechatChannel(Channel):
                         size += len(chunk)
                         if size > limit:
                             raise PermanentError(
-                                f"external image {url} is larger than {_size(limit)}; attach a smaller copy to the item"
+                                N_("external image {url} is larger than {size}; attach a smaller copy to the "
+                                   "item").format(
+                                    url=url, size=_size(limit))
                             )
                         chunks.append(chunk)
                 except requests.RequestException:
-                    raise RetryableError(f"external image {url}: the download broke off") from None
+                    raise RetryableError(N_("external image {url}: the download broke off").format(url=url)) from None
         except OutcomeUnknown as exc:  # a download changes nothing: just try again later
             raise RetryableError(str(exc)) from None
         return b"".join(chunks)
@@ -507,14 +522,16 @@ class WechatChannel(Channel):
                 data = Path(path).read_bytes()
             except OSError as exc:
                 raise ChannelPaused(
-                    f"cannot read channels.{self.name}.default_cover {path}: {exc.strerror or exc}"
+                    N_("cannot read channels.{name}.default_cover {path}: {value}").format(
+                        name=self.name, path=path, value=exc.strerror or exc)
                 ) from None
             return _Image(hashlib.sha256(data).hexdigest(), str(path), lambda: data)
         if self.settings.cover_color:
             data = plain_cover(self.settings.cover_color)
             return _Image(f"color-{self.settings.cover_color}", "plain cover", lambda: data)
         raise PermanentError(
-            f"WeChat needs a cover image: add an image to the body, or set channels.{self.name}.default_cover"
+            N_("WeChat needs a cover image: add an image to the body, or set channels.{name}.default_cover").format(
+                name=self.name)
         )
 
     def _has_default_cover(self) -> bool:
@@ -542,20 +559,22 @@ class WechatChannel(Channel):
         title = self._title(item)
         if len(title) > TITLE_MAX:
             problems.append(
-                f"title is {len(title)} characters; WeChat allows {TITLE_MAX} "
-                f"(give a short title with --option {self.name}.title=...)"
+                N_("title is {count} characters; WeChat allows {title_max} (give a short title with --option "
+                  "{name}.title=...)").format(count=len(title), title_max=TITLE_MAX, name=self.name)
             )
         author = self._author(item)
         if len(author) > AUTHOR_MAX:
             problems.append(
-                f"author '{author}' is {len(author)} characters; WeChat allows {AUTHOR_MAX} "
-                f"(give a shorter one with --option {self.name}.author=...)"
+                N_("author '{author}' is {count} characters; WeChat allows {author_max} (give a shorter one with "
+                  "--option {name}.author=...)").format(
+                    author=author, count=len(author), author_max=AUTHOR_MAX, name=self.name)
             )
         digest = self._digest(item)
         if len(digest) > DIGEST_MAX:
             problems.append(
-                f"summary is {len(digest)} characters; WeChat allows {DIGEST_MAX} for the digest "
-                f"(shorten it, or give one with --option {self.name}.digest=...)"
+                N_("summary is {count} characters; WeChat allows {digest_max} for the digest (shorten it, or give "
+                  "one with --option {name}.digest=...)").format(
+                    count=len(digest), digest_max=DIGEST_MAX, name=self.name)
             )
         return problems
 
@@ -567,13 +586,14 @@ def _content_problems(content: str) -> list[str]:
     problems = []
     if len(content) >= CONTENT_MAX_CHARS:
         problems.append(
-            f"body is {len(content):,} characters as a WeChat article; WeChat takes fewer than {CONTENT_MAX_CHARS:,} "
-            "(shorten it, or publish the full text on the website and let 阅读原文 link to it)"
+            N_("body is {count:,} characters as a WeChat article; WeChat takes fewer than {content_max_chars:,} "
+              "(shorten it, or publish the full text on the website and let 阅读原文 link to it)").format(
+                count=len(content), content_max_chars=CONTENT_MAX_CHARS)
         )
     if len(content.encode("utf-8")) >= MB:
-        problems.append("body is larger than 1 MB as a WeChat article; shorten it")
+        problems.append(N_("body is larger than 1 MB as a WeChat article; shorten it"))
     if not content.strip():
-        problems.append("body is empty; WeChat needs article content")
+        problems.append(N_("body is empty; WeChat needs article content"))
     return problems
 
 
@@ -593,5 +613,5 @@ def _mime(kind: str) -> str:
 def cover_problem(settings: WechatSettings) -> str | None:
     """A configuration problem with the default cover (for check-config), or None."""
     if settings.default_cover is not None and not Path(settings.default_cover).is_file():
-        return f"default_cover: {settings.default_cover} is not a file"
+        return N_("default_cover: {path} is not a file").format(path=settings.default_cover)
     return None

@@ -16,6 +16,7 @@ import requests
 from publisher.adapter import ChannelServices
 from publisher.errors import ChannelError, ChannelPaused, OutcomeUnknown, PermanentError, RetryableError
 from publisher.http import ThreadSessions, raise_for_transient_status, send
+from publisher.i18n import N_
 
 TOKEN_ERRORS = frozenset({40001, 40014, 42001})
 TOKEN_REFRESH_MARGIN = timedelta(minutes=5)
@@ -82,7 +83,7 @@ class WechatApi:
         if data.get("errcode"):
             raise self.error_for(int(data["errcode"]), str(data.get("errmsg", "")), path)
         if not data.get("access_token"):
-            raise RetryableError(f"WeChat {path} answered without an access_token")
+            raise RetryableError(N_("WeChat {path} answered without an access_token").format(path=path))
         self.log.info("fetched a new WeChat access token (expires in %ss)", data.get("expires_in"))
         expires_in = int(data.get("expires_in") or 7200)
         return data["access_token"], cache_expiry(self.services.clock.now(), expires_in)
@@ -139,10 +140,13 @@ class WechatApi:
             try:
                 response = send(self.session(), method, url, timeout=self.timeout, **kwargs)
             except requests.RequestException as exc:  # anything send() does not classify
-                raise OutcomeUnknown(f"WeChat {path}: {exc.__class__.__name__} while waiting for the answer") from exc
+                raise OutcomeUnknown(N_("WeChat {path}: {kind} while waiting for the answer").format(
+                                         path=path, kind=exc.__class__.__name__)) from exc
             if not idempotent and response.status_code >= 500 and response.status_code != 503:
                 # a gateway error once the request went through: the platform may have applied it
-                raise OutcomeUnknown(f"WeChat {path}: HTTP {response.status_code} after sending; it may have been applied")
+                raise OutcomeUnknown(N_("WeChat {path}: HTTP {status_code} after sending; it may have been "
+                                        "applied").format(
+                                         path=path, status_code=response.status_code))
             raise_for_transient_status(response)
         except OutcomeUnknown as exc:
             if idempotent:
@@ -152,8 +156,9 @@ class WechatApi:
             raise _scrubbed(exc) from None
         if response.status_code != 200:
             raise ChannelPaused(
-                f"WeChat API at {self.api_base} answered HTTP {response.status_code} for {path}: "
-                f"check channels.{self.channel}.api_base"
+                N_("WeChat API at {api_base} answered HTTP {status_code} for {path}: check "
+                   "channels.{channel}.api_base").format(
+                    api_base=self.api_base, status_code=response.status_code, path=path, channel=self.channel)
             )
         return response
 
@@ -180,30 +185,33 @@ class WechatApi:
     def _error_for(self, errcode: int, errmsg: str, path: str) -> ChannelError:
         what = f"WeChat {path}: errcode {errcode} ({errmsg})" if errmsg else f"WeChat {path}: errcode {errcode}"
         if errcode in RETRY_ERRORS:
-            return RetryableError(f"{what}; will retry", retry_after=RETRY_ERRORS[errcode])
+            return RetryableError(N_("{what}; will retry").format(what=what), retry_after=RETRY_ERRORS[errcode])
         if errcode in TOKEN_ERRORS:
-            return RetryableError(f"{what}: a freshly issued access token was rejected too; will retry")
+            return RetryableError(N_("{what}: a freshly issued access token was rejected too; will retry").format(
+                                      what=what))
         if errcode in QUOTA_ERRORS:
             until = next_midnight(self.services.clock.now(), self.services)
-            return ChannelPaused(f"{what}: the account's daily API quota is used up; publishing resumes after midnight", until=until)
+            return ChannelPaused(N_("{what}: the account's daily API quota is used up; publishing resumes after "
+                                    "midnight").format(what=what), until=until)
         if errcode == 40164:
             return ChannelPaused(
-                f"{what}: this server's IP address is not on the account's IP whitelist; add it in the WeChat "
-                "admin (设置与开发 → 基本配置 → IP白名单), then resume the channel"
+                N_("{what}: this server's IP address is not on the account's IP whitelist; add it in the WeChat "
+                   "admin (设置与开发 → 基本配置 → IP白名单), then resume the channel").format(what=what)
             )
         if errcode in CREDENTIAL_ERRORS:
             return ChannelPaused(
-                f"{what}: WeChat rejected the account credentials; check channels.{self.channel}.appid and the "
-                "AppSecret given in the environment, then resume the channel"
+                N_("{what}: WeChat rejected the account credentials; check channels.{channel}.appid and the "
+                   "AppSecret given in the environment, then resume the channel").format(
+                    what=what, channel=self.channel)
             )
         if errcode == 48001:
             return ChannelPaused(
-                f"{what}: the account is not authorised for this API; publishing through the API needs a verified "
-                "(微信认证) account with the publishing permission"
+                N_("{what}: the account is not authorised for this API; publishing through the API needs a "
+                   "verified (微信认证) account with the publishing permission").format(what=what)
             )
         if errcode in CONTENT_ERRORS:
             return PermanentError(what)
-        return RetryableError(f"{what}; unexpected errcode, will retry")
+        return RetryableError(N_("{what}; unexpected errcode, will retry").format(what=what))
 
 
 def cache_expiry(now: datetime, expires_in: int) -> datetime:

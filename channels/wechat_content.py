@@ -15,6 +15,7 @@ from bs4 import BeautifulSoup, NavigableString
 from PIL import Image, UnidentifiedImageError
 
 from publisher.errors import PermanentError
+from publisher.i18n import N_
 
 MB = 1024 * 1024
 IMAGE_LIMIT = MB  # uploadimg takes jpg/png strictly under 1 MB
@@ -122,7 +123,8 @@ def prepare_image(data: bytes, label: str, limit: int = IMAGE_LIMIT) -> tuple[by
         image.load()  # the first frame of an animated gif
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
         raise PermanentError(
-            f"image {label} cannot be read as a picture ({exc.__class__.__name__}); attach it as jpg or png"
+            N_("image {label} cannot be read as a picture ({kind}); attach it as jpg or png").format(
+                label=label, kind=exc.__class__.__name__)
         ) from None
     transparent = image.mode in ("RGBA", "LA") or (image.mode == "P" and "transparency" in image.info)
     if transparent:
@@ -147,8 +149,9 @@ def prepare_image(data: bytes, label: str, limit: int = IMAGE_LIMIT) -> tuple[by
                 break
             image = image.resize((int(width * 0.8), int(height * 0.8)), Image.LANCZOS)
     raise PermanentError(
-        f"image {label} ({len(data) / MB:.1f} MB) cannot be made smaller than 1 MB for WeChat; "
-        "attach a smaller jpg or png"
+        N_("image {label} ({value:.1f} MB) cannot be made smaller than 1 MB for WeChat; attach a smaller jpg or "
+           "png").format(
+            label=label, value=len(data) / MB)
     )
 
 

@@ -22,6 +22,7 @@ from publisher.adapter import (Attachment, Channel, ChannelServices, ChannelSett
 from publisher.content import strip_control_chars
 from publisher.errors import ChannelPaused, OutcomeUnknown, PermanentError, RetryableError
 from publisher.http import ThreadSessions, retry_after_seconds, send
+from publisher.i18n import N_, _
 
 _API_LINK = re.compile(r'<([^>]+)>\s*;\s*rel="?https://api\.w\.org/"?')
 _INLINE = re.compile(r"""(\bsrc\s*=\s*["']?)attachment:([0-9a-fA-F]{64})""", re.IGNORECASE)
@@ -45,7 +46,7 @@ class WordpressSettings(ChannelSettings):
     @classmethod
     def _slug_safe(cls, value: str) -> str:
         if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,30}", value):
-            raise ValueError("use 1-31 lower-case letters, digits and hyphens")
+            raise ValueError(_("use 1-31 lower-case letters, digits and hyphens"))
         return value
 
 
@@ -82,10 +83,11 @@ class WordpressChannel(Channel):
         """Problems WordPress would refuse: an empty title, inline images without their file."""
         problems = []
         if not self._title(item):
-            problems.append("the title is empty")
+            problems.append(N_("the title is empty"))
         missing = sorted({sha for _, sha in _INLINE.findall(item.body_html) if sha.lower() not in item.inline_images})
         if missing:
-            problems.append(f"inline image(s) without a stored file: {', '.join(s[:12] for s in missing)}")
+            problems.append(N_("inline image(s) without a stored file: {names}").format(
+                                names=', '.join(s[:12] for s in missing)))
         return problems
 
     def publish(self, item: ItemView, ctx: DeliveryContext) -> Receipt:
@@ -109,7 +111,8 @@ class WordpressChannel(Channel):
             data = self._with_fresh_terms(item, payload, lambda body: self._call("POST", f"posts/{post_id}", json=body))
         except WordpressError as exc:
             if exc.status == 404:
-                raise PermanentError(f"post {post_id} no longer exists on {self.display_name} (deleted by hand?)") from exc
+                raise PermanentError(N_("post {post_id} no longer exists on {display_name} (deleted by hand?)").format(
+                                         post_id=post_id, display_name=self.display_name)) from exc
             raise
         return self._receipt(self._ensure_category(item, payload, data))
 
@@ -137,10 +140,12 @@ class WordpressChannel(Channel):
             post = self._call("GET", f"posts/{ctx.external_id}", params={"context": "edit"})
         except WordpressError as exc:
             if exc.status in (404, 410):
-                return f"deleted on {self.display_name} (post {ctx.external_id} no longer exists)"
+                return N_("deleted on {display_name} (post {external_id} no longer exists)").format(
+                           display_name=self.display_name, external_id=ctx.external_id)
             raise
         if post.get("status") == "trash":
-            return f"moved to the trash on {self.display_name} (post {ctx.external_id})"
+            return N_("moved to the trash on {display_name} (post {external_id})").format(
+                       display_name=self.display_name, external_id=ctx.external_id)
         return None
 
     def remote_key(self, item: ItemView, ctx: DeliveryContext) -> str | None:
@@ -324,8 +329,9 @@ class WordpressChannel(Channel):
                 body = response.json()
             except ValueError:
                 raise ChannelPaused(
-                    f"{self.display_name} answered {method} {route} with a non-JSON page; check base_url and "
-                    "api_prefix (or set use_rest_route: true)"
+                    N_("{display_name} answered {method} {route} with a non-JSON page; check base_url and "
+                       "api_prefix (or set use_rest_route: true)").format(
+                        display_name=self.display_name, method=method, route=route)
                 ) from None
             return response if raw else body
         self._raise(response, method, route)
@@ -345,13 +351,19 @@ class WordpressChannel(Channel):
         )
         if status in (401, 403):
             raise ChannelPaused(
-                f"{self.display_name} refused user {self.settings.username!r} (HTTP {status} {code}: {message}); "
-                "check username and app_password (an application password), the user's role, and that the "
-                "server passes the Authorization header through",
+                N_("{display_name} refused user {username!r} (HTTP {status} {code}: {message}); check username and "
+                   "app_password (an application password), the user's role, and that the server passes the "
+                   "Authorization header through").format(
+                    display_name=self.display_name,
+                    username=self.settings.username,
+                    status=status,
+                    code=code,
+                    message=message),
                 until=None,
             )
         if status == 404 and code in ("rest_no_route", ""):
-            raise ChannelPaused(f"{what}; check base_url and api_prefix (or set use_rest_route: true)")
+            raise ChannelPaused(N_("{what}; check base_url and api_prefix (or set use_rest_route: true)").format(
+                                    what=what))
         if code == "rest_upload_sideload_error":
             raise WordpressError(what, status=status, code=code, data=data)
         if status == 429 or status >= 500:
@@ -377,7 +389,8 @@ class WordpressChannel(Channel):
 
     def _post_id(self, ctx: DeliveryContext) -> str:
         if not ctx.external_id:
-            raise PermanentError(f"no post id recorded for {self.display_name}; remove or edit the post by hand")
+            raise PermanentError(N_("no post id recorded for {display_name}; remove or edit the post by hand").format(
+                                     display_name=self.display_name))
         return ctx.external_id
 
 

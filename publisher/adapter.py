@@ -29,6 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .clock import Clock
 from .errors import LookupUnsupported, PermanentError
+from .i18n import N_
 
 
 class ChannelSettings(BaseModel):
@@ -233,15 +234,15 @@ class Channel(ABC):
 
     def lookup(self, item: ItemView, ctx: DeliveryContext) -> Receipt | None:
         """Find what an earlier attempt of this delivery left on the channel, or None."""
-        raise LookupUnsupported(f"channel {self.name} cannot look up earlier attempts")
+        raise LookupUnsupported(N_("channel {name} cannot look up earlier attempts").format(name=self.name))
 
     def retract(self, item: ItemView, ctx: DeliveryContext) -> None:
         """Take the published item down (``ctx.external_id`` says which)."""
-        raise PermanentError(f"channel {self.name} cannot retract; remove the item by hand")
+        raise PermanentError(N_("channel {name} cannot retract; remove the item by hand").format(name=self.name))
 
     def update(self, item: ItemView, ctx: DeliveryContext) -> Receipt:
         """Replace the published copy with the item's current content."""
-        raise PermanentError(f"channel {self.name} cannot update a published item")
+        raise PermanentError(N_("channel {name} cannot update a published item").format(name=self.name))
 
     def waits_for(self) -> list[str]:
         """Channels whose copy of an item this one links to (阅读原文, a feed's link): publish after them."""

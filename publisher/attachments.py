@@ -10,6 +10,7 @@ import tempfile
 from pathlib import Path
 
 from .errors import InputError
+from .i18n import _
 
 
 def blob_path(root: Path, sha256: str) -> Path:
@@ -32,13 +33,15 @@ def describe(path: Path, *, field: str, max_bytes: int) -> dict:
     """Check a file an editor attached and describe it (sha256, size, mime, filename)."""
     path = Path(path)
     if not path.is_file():
-        raise InputError(f"file not found: {path}", field=field)
+        raise InputError(_("file not found: {path}").format(path=path), field=field)
     try:
         sha, size = digest_file(path)
     except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror}", field=field) from None
+        raise InputError(_("cannot read {path}: {strerror}").format(
+                             path=path, strerror=exc.strerror), field=field) from None
     if size > max_bytes:
-        raise InputError(f"{path.name} is {size:,} bytes; the limit is {max_bytes:,} (limits.attachment_max_bytes)", field=field)
+        raise InputError(_("{name} is {size:,} bytes; the limit is {max_bytes:,} (limits.attachment_max_bytes)").format(
+                             name=path.name, size=size, max_bytes=max_bytes), field=field)
     mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
     if mime.startswith("image/"):
         from .content import image_problem

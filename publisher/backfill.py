@@ -17,6 +17,7 @@ from typing import Any
 from .errors import InputError
 from .registers.tables import backfilled
 from .schema import deliveries, items
+from .i18n import _
 
 FIELDS = ("channel", "title", "category", "published_at", "url", "external_id", "group")
 
@@ -26,7 +27,8 @@ def read_rows(path: Path) -> list[tuple[int, dict[str, Any]]]:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read {path}: {getattr(exc, 'strerror', None) or 'not UTF-8'}", field="FILE") from None
+        raise InputError(_("cannot read {path}: {value}").format(
+                             path=path, value=getattr(exc, 'strerror', None) or 'not UTF-8'), field="FILE") from None
     if path.suffix.lower() in (".jsonl", ".json"):
         out = []
         stripped = text.strip()
@@ -34,13 +36,13 @@ def read_rows(path: Path) -> list[tuple[int, dict[str, Any]]]:
             try:
                 return [(n, r) for n, r in enumerate(json.loads(stripped), 1)]
             except json.JSONDecodeError as exc:
-                raise InputError(f"not JSON ({exc.msg})", field="FILE") from None
+                raise InputError(_("not JSON ({msg})").format(msg=exc.msg), field="FILE") from None
         for n, line in enumerate(text.splitlines(), 1):
             if line.strip():
                 try:
                     out.append((n, json.loads(line)))
                 except json.JSONDecodeError as exc:
-                    raise InputError(f"line {n}: not JSON ({exc.msg})", field="FILE") from None
+                    raise InputError(_("line {n}: not JSON ({msg})").format(n=n, msg=exc.msg), field="FILE") from None
         return out
     return list(enumerate(csv.DictReader(io.StringIO(text)), 2))
 
@@ -48,24 +50,28 @@ def read_rows(path: Path) -> list[tuple[int, dict[str, Any]]]:
 def parse_row(n: int, raw: Any, config) -> dict[str, Any]:
     """One earlier publication, validated against the config; InputError naming line and field."""
     if not isinstance(raw, dict):
-        raise InputError(f"line {n}: not an object", field="FILE")
+        raise InputError(_("line {n}: not an object").format(n=n), field="FILE")
     unknown = sorted(set(raw) - set(FIELDS))
     if unknown:
-        raise InputError(f"line {n}: unknown field (use {', '.join(FIELDS)})", field=unknown[0])
+        raise InputError(_("line {n}: unknown field (use {names})").format(
+                             n=n, names=', '.join(FIELDS)), field=unknown[0])
     row = {k: str(raw.get(k) or "").strip() for k in FIELDS}
     if row["channel"] not in config.channels:
-        raise InputError(f"line {n}: {row['channel']!r} is not a configured channel", field="channel")
+        raise InputError(_("line {n}: {channel!r} is not a configured channel").format(
+                             n=n, channel=row['channel']), field="channel")
     if not row["title"]:
-        raise InputError(f"line {n}: missing", field="title")
+        raise InputError(_("line {n}: missing").format(n=n), field="title")
     if row["category"] not in config.categories:
-        raise InputError(f"line {n}: {row['category']!r} is not a configured category", field="category")
+        raise InputError(_("line {n}: {category!r} is not a configured category").format(
+                             n=n, category=row['category']), field="category")
     try:
         when = datetime.fromisoformat(row["published_at"])
     except ValueError:
-        raise InputError(f"line {n}: {row['published_at']!r} is not an ISO 8601 time", field="published_at") from None
+        raise InputError(_("line {n}: {published_at!r} is not an ISO 8601 time").format(
+                             n=n, published_at=row['published_at']), field="published_at") from None
     row["published_at"] = when if when.tzinfo else when.replace(tzinfo=config.tz)
     if not row["url"]:
-        raise InputError(f"line {n}: missing (the publication's address on the channel)", field="url")
+        raise InputError(_("line {n}: missing (the publication's address on the channel)").format(n=n), field="url")
     return row
 
 
@@ -83,7 +89,8 @@ def backfill_file(app, path: Path) -> list[int]:
             if group in by_group:
                 item_id, uid, channels = by_group[group]
                 if row["channel"] in channels:
-                    raise InputError(f"row {n}: group {group!r} lists channel {row['channel']} twice", field="group")
+                    raise InputError(_("row {n}: group {group!r} lists channel {channel} twice").format(
+                                         n=n, group=group, channel=row['channel']), field="group")
             else:
                 uid = uuid.uuid4().hex
                 item_id = conn.execute(items.insert().values(

@@ -26,6 +26,7 @@ from .errors import InputError, PublisherError
 from .schema import deliveries
 from .redact import scrub
 from .store import Store
+from .i18n import _
 
 RESTORED = (S.PENDING, S.PUBLISHING, S.FAILED, S.IN_DOUBT)
 
@@ -34,7 +35,7 @@ def backup(config: Config, target: Path) -> str:
     """Write a consistent copy of the configured database to ``target``; returns what was done."""
     url = make_url(config.database_url)
     if target.exists():
-        raise InputError(f"{target} exists; give a new file name", field="FILE")
+        raise InputError(_("{target} exists; give a new file name").format(target=target), field="FILE")
     if url.get_backend_name() == "sqlite":
         source = _sqlite_path(config)
         partial = target.with_name(target.name + ".partial")
@@ -60,7 +61,7 @@ def restore(config: Config, source: Path, *, clock=None) -> int:
     Stop every daemon first. Returns how many deliveries will be looked up before anything is sent.
     """
     if not source.is_file():
-        raise InputError(f"{source}: no such file", field="FILE")
+        raise InputError(_("{source}: no such file").format(source=source), field="FILE")
     url = make_url(config.database_url)
     if url.get_backend_name() == "sqlite":
         _check_sqlite_copy(source)
@@ -113,7 +114,7 @@ def mark_restored(store: Store, config: Config, *, actor: str) -> int:
 def _sqlite_path(config: Config) -> Path:
     database = make_url(config.database_url).database
     if not database or database == ":memory:":
-        raise InputError("an in-memory database cannot be backed up", field="database.url")
+        raise InputError(_("an in-memory database cannot be backed up"), field="database.url")
     return Path(database)
 
 
@@ -122,15 +123,18 @@ def _check_sqlite_copy(source: Path) -> None:
         with sqlite3.connect(f"file:{source}?mode=ro", uri=True) as conn:
             tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     except sqlite3.DatabaseError as exc:
-        raise InputError(f"{source} is not an SQLite database ({exc})", field="FILE") from None
+        raise InputError(_("{source} is not an SQLite database ({exc})").format(
+                             source=source, exc=exc), field="FILE") from None
     if not {"items", "deliveries", "events"} <= tables:
-        raise InputError(f"{source} is not a publisher database (no items/deliveries/events tables)", field="FILE")
+        raise InputError(_("{source} is not a publisher database (no items/deliveries/events tables)").format(
+                             source=source), field="FILE")
 
 
 def _check_pg_copy(source: Path) -> None:
     if _pg_binary("pg_restore") and subprocess.run(["pg_restore", "--list", str(source)],
                                                    capture_output=True).returncode != 0:
-        raise InputError(f"{source} is not a pg_dump archive (pg_dump --format=custom)", field="FILE")
+        raise InputError(_("{source} is not a pg_dump archive (pg_dump --format=custom)").format(source=source),
+                         field="FILE")
 
 
 def _schema_args(url) -> list[str]:
@@ -160,8 +164,10 @@ def _pg_binary(name: str) -> bool:
 
 def _pg_tool(url, name: str, *args: str) -> None:
     if not _pg_binary(name):
-        raise PublisherError(f"{name} is not installed; install the PostgreSQL client tools of the server's version")
+        raise PublisherError(_("{name} is not installed; install the PostgreSQL client tools of the server's "
+                               "version").format(name=name))
     done = subprocess.run([name, *args], capture_output=True, text=True, env=_pg_environment(url))
     if done.returncode != 0:
         last = (done.stderr or done.stdout).strip().splitlines()[-1:]
-        raise PublisherError(f"{name} failed: {scrub(' '.join(last), [url.password or ''])}")
+        raise PublisherError(_("{name} failed: {last_line}").format(
+            name=name, last_line=scrub(" ".join(last), [url.password or ""])))

@@ -15,7 +15,7 @@ from sqlalchemy.exc import OperationalError
 
 from .cli_types import HTTP_URL, ITEM_ID
 from .errors import ConfigError, InputError, NotFound, PublisherError, Refused
-from .i18n import _, localise_click, localise_help
+from .i18n import _, localise_click, localise_help, shown
 from .redact import install_log_scrubbing, scrub
 from .textwidth import fit, pad
 
@@ -36,13 +36,13 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except (ConfigError, InputError, NotFound) as exc:
-            click.echo(_("error: {message}").format(message=scrub(str(exc))), err=True)
+            click.echo(_("error: {message}").format(message=scrub(shown(str(exc)))), err=True)
             ctx.exit(EXIT_INPUT)
         except Refused as exc:
-            click.echo(_("refused: {message}").format(message=scrub(str(exc))), err=True)
+            click.echo(_("refused: {message}").format(message=scrub(shown(str(exc)))), err=True)
             ctx.exit(EXIT_REFUSED)
         except PublisherError as exc:
-            click.echo(_("error: {message}").format(message=scrub(str(exc))), err=True)
+            click.echo(_("error: {message}").format(message=scrub(shown(str(exc)))), err=True)
             ctx.exit(EXIT_FAILED)
         except OperationalError as exc:  # the database went away or stayed locked: say so, no traceback
             reason = str(exc.orig or exc).strip().splitlines()[0] if str(exc.orig or exc).strip() else type(exc).__name__
@@ -253,13 +253,14 @@ def queue_list(obj: _Ctx, status: str | None, channel: str | None, category: str
         return
     tz = app.config.tz
     for r in rows:
-        states = " ".join(f"{d['channel']}:{d['status']}" for d in r["deliveries"])
+        states = " ".join(f"{d['channel']}:{_(d['status'])}" for d in r["deliveries"])
         when = r["publish_at"].astimezone(tz).strftime("%Y-%m-%d %H:%M")
         click.echo(f"{r['id']:>6}  {when}  {pad(r['category'], 14)} {fit(r['title'], 50)}  {states}")
     if not rows:
         click.echo(_("(no items)"))
     elif found["total"] > len(rows):
-        click.echo(f"(page {page}: {len(rows)} of {found['total']}; --page {page + 1} for more)", err=True)
+        click.echo(_("(page {page}: {count} of {total}; --page {next} for more)").format(
+            page=page, count=len(rows), total=found["total"], next=page + 1), err=True)
 
 
 # -- item -----------------------------------------------------------------------------------------
@@ -300,15 +301,18 @@ def item_show(obj: _Ctx, item_id: int, events: bool, as_json: bool) -> None:
         _echo_json(data)
         return
     tz = app.config.tz
-    click.echo(f"#{data['id']} {data['title']}  [{data['category']}]  {data['status']}")
+    click.echo(f"#{data['id']} {data['title']}  [{data['category']}]  {_(data['status'])}")
     click.echo("  " + _("publish at {time}").format(time=f"{data['publish_at'].astimezone(tz):%Y-%m-%d %H:%M %Z}"))
     step = review["step"]
-    click.echo(f"  review: {review['state']}" + (f", waiting for {step['name']} ({step['role']})" if step else "")
-               + (", late" if review["late"] else "") + (", held for a new time" if review["held"] else ""))
+    click.echo("  " + _("review: {state}").format(state=_(review["state"]))
+               + (_(", waiting for {name} ({role})").format(name=step["name"], role=_(step["role"])) if step else "")
+               + (_(", late") if review["late"] else "") + (_(", held for a new time") if review["held"] else ""))
     for d in data["deliveries"]:
-        extra = d["external_url"] or d["last_error"] or ""
-        status = f"{d['status']} (waiting for {d['waiting_for']})" if d.get("waiting_for") else d["status"]
-        click.echo(f"  {d['channel']:<14} {status:<10} attempts={d['attempts']}  {extra}")
+        extra = d["external_url"] or shown(d["last_error"]) or ""
+        status = _("{status} (waiting for {channel})").format(status=_(d["status"]), channel=d["waiting_for"]) \
+            if d.get("waiting_for") else _(d["status"])
+        click.echo(f"  {pad(d['channel'], 14)} {pad(status, 10)} " + _("attempts={count}").format(count=d["attempts"])
+                   + f"  {extra}")
     for e in data.get("events", []):
         detail = json.dumps(e["detail"], ensure_ascii=False) if e["detail"] else ""
         click.echo(f"    {e['at'].astimezone(tz):%Y-%m-%d %H:%M:%S} {e['kind']:<14} {e['channel'] or '':<12} {detail}")
@@ -332,7 +336,7 @@ def item_retract(obj: _Ctx, item_id: int, reason: str, as_json: bool) -> None:
     else:
         for d in deliveries:
             note = _retract_note(app, d)
-            click.echo(f"{d['channel']:<14} {d['status']}" + (f"  ({note})" if note else ""))
+            click.echo(f"{pad(d['channel'], 14)} {_(d['status'])}" + (f"  ({note})" if note else ""))
     if any(d["status"] != "retracted" for d in deliveries):
         sys.exit(EXIT_FAILED)
 
@@ -342,13 +346,13 @@ def _retract_note(app, d: dict) -> str:
     if d["status"] == "retracted":
         return ""
     if d["last_error"]:
-        return d["last_error"]
+        return shown(d["last_error"])
     if d["channel"] not in app.config.enabled_channels():
-        return "the channel is not enabled in the configuration: take it down there by hand"
+        return _("the channel is not enabled in the configuration: take it down there by hand")
     if d["channel"] in app.store.paused_channels():
-        return "the channel is paused (publisher channel list); it is taken down once the channel is resumed"
+        return _("the channel is paused (publisher channel list); it is taken down once the channel is resumed")
     if d["status"] == "publishing":
-        return "an attempt is in flight; the daemon takes it down as soon as that attempt ends"
+        return _("an attempt is in flight; the daemon takes it down as soon as that attempt ends")
     return ""
 
 
@@ -438,7 +442,8 @@ def channel_list(obj: _Ctx, as_json: bool) -> None:
         _echo_json(out)
         return
     for c in out:
-        state = "disabled" if not c["enabled"] else ("PAUSED: " + c["pause_reason"] if c["paused"] else "ok")
+        state = _("disabled") if not c["enabled"] else (
+            _("PAUSED: {reason}").format(reason=shown(c["pause_reason"])) if c["paused"] else _("ok"))
         click.echo(f"{pad(c['channel'], 14)} {pad(c['type'], 14)} {pad(c['display_name'], 24)} {state}")
 
 
@@ -472,12 +477,13 @@ def reconcile_cmd(obj: _Ctx, channel: str | None, year: int | None, fix: bool, a
         _echo_json(report.as_dict())
     else:
         for f in report.findings:
-            where = f"item {f.item_id}" if f.item_id is not None else f"record {f.external_id}"
-            state = "fixed" if f.fixed else ("fix with --fix" if f.kind.fixable else "needs a person")
-            click.echo(f"{f.channel}: {where} {f.kind.value}: {f.reason} [{state}]")
+            where = _("item {id}").format(id=f.item_id) if f.item_id is not None else _("record {id}").format(
+                id=f.external_id)
+            state = _("fixed") if f.fixed else (_("fix with --fix") if f.kind.fixable else _("needs a person"))
+            click.echo(f"{f.channel}: {where} {_(f.kind.value)}: {shown(f.reason)} [{state}]")
         checked = ", ".join(f"{name} {n}" for name, n in report.checked.items())
-        click.echo(f"checked {checked or 'nothing'}; {len(report.findings)} difference(s), "
-                   f"{len(report.needs_person)} left")
+        click.echo(_("checked {checked}; {count} difference(s), {left} left").format(
+            checked=checked or _("nothing"), count=len(report.findings), left=len(report.needs_person)))
     if report.needs_person:
         sys.exit(EXIT_FAILED)
 
@@ -503,10 +509,10 @@ def tally_cmd(obj: _Ctx, year: int, with_items: bool, as_json: bool) -> None:
     for ch in t["channels"]:
         flag = "" if ch["count_in_report"] else "  " + _("(not counted in the report)")
         click.echo(f"  {ch['display_name']} [{ch['channel']}]: {ch['total']}{flag}"
-                   + (f", {ch['retracted']} retracted" if ch["retracted"] else ""))
+                   + (_(", {count} retracted").format(count=ch["retracted"]) if ch["retracted"] else ""))
         for cat, n in ch["by_category"].items():
             ids = ch.get("items", {}).get(cat)
-            click.echo(f"      {cat}: {n}" + (f"  items {_ranges(ids)}" if ids else ""))
+            click.echo(f"      {cat}: {n}" + ("  " + _("items {ranges}").format(ranges=_ranges(ids)) if ids else ""))
 
 
 def _ranges(ids: list[int]) -> str:
@@ -556,7 +562,7 @@ def series_list(obj: _Ctx, as_json: bool) -> None:
             if o["status"] == "waiting" and o["next_try_at"]:
                 line += f"  next try {o['next_try_at']:%Y-%m-%d %H:%M}"
             if o["last_error"]:
-                line += f"  ({o['last_error']})"
+                line += f"  ({shown(o['last_error'])})"
             click.echo(line)
         if r["counts"]:
             click.echo("  occurrences: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in sorted(r["counts"].items())))
@@ -597,7 +603,7 @@ def series_run(obj: _Ctx, name: str, day: str, dry_run: bool, replace: bool, as_
         runner = SeriesRunner(app)
         issued = runner.issue(name, on, replace=replace)
     except SeriesError as exc:
-        click.echo(_("error: {message}").format(message=scrub(str(exc))), err=True)
+        click.echo(_("error: {message}").format(message=scrub(shown(str(exc)))), err=True)
         sys.exit(EXIT_FAILED)
     replaced = list(issued.replaced)
     if as_json:
@@ -613,7 +619,8 @@ def series_run(obj: _Ctx, name: str, day: str, dry_run: bool, replace: bool, as_
 # -- sandbox and demo -----------------------------------------------------------------------------
 def _port_base(value: int) -> int:
     if value != 0 and not 1024 <= value <= 65536 - SANDBOX_PORTS:
-        raise click.BadParameter(f"{value} is not 0 (free ports) or a port from 1024 to {65536 - SANDBOX_PORTS}")
+        raise click.BadParameter(_("{value} is not 0 (free ports) or a port from 1024 to {highest}").format(
+                                     value=value, highest=65536 - SANDBOX_PORTS))
     return value
 
 

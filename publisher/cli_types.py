@@ -7,6 +7,7 @@ from urllib.parse import urlsplit
 import click
 
 from .redact import scrub
+from .i18n import _
 
 ID_MAX = 2**63 - 1  # items.id is a 64-bit integer on SQLite and PostgreSQL alike
 ITEM_ID = click.IntRange(1, ID_MAX)
@@ -24,9 +25,11 @@ class HttpUrl(click.ParamType):
             parts = urlsplit(text)
             port = parts.port
         except ValueError:
-            self.fail(f"{shown} is not a URL (its port is not a number from 0 to 65535)", param, ctx)
+            self.fail(_("{shown} is not a URL (its port is not a number from 0 to 65535)").format(
+                          shown=shown), param, ctx)
         if parts.scheme.lower() not in ("http", "https") or not parts.hostname or any(c.isspace() for c in text):
-            self.fail(f"{shown} is not an absolute http(s) URL (e.g. https://www.example.gov.cn/a/118.html)",
+            self.fail(_("{shown} is not an absolute http(s) URL (e.g. https://www.example.gov.cn/a/118.html)").format(
+                          shown=shown),
                       param, ctx)
         del port
         return text

@@ -16,7 +16,8 @@ from . import registry, yamlsafe
 from .adapter import ChannelSettings
 from .durations import MAX_SECONDS, parse_duration
 from .errors import ConfigError
-from .i18n import _
+from .i18n import _, shown
+from .validation_messages import validation_message
 from .redact import scrub
 
 ENV_PATTERN = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
@@ -42,7 +43,7 @@ class OfficeConfig(_Strict):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown IANA time zone {value!r} (e.g. Asia/Shanghai)") from None
+            raise ValueError(_("unknown IANA time zone {value!r} (e.g. Asia/Shanghai)").format(value=value)) from None
         return value
 
 
@@ -124,9 +125,9 @@ class ReviewConfig(_Strict):
     @classmethod
     def _last_is_approver(cls, steps: list[ReviewStep]) -> list[ReviewStep]:
         if steps and steps[-1].role != "approver":
-            raise ValueError("the last step must be taken by an approver (终审)")
+            raise ValueError(_("the last step must be taken by an approver (终审)"))
         if len({s.name for s in steps}) != len(steps):
-            raise ValueError("step names must differ")
+            raise ValueError(_("step names must differ"))
         return steps
 
 
@@ -414,22 +415,26 @@ def _parse_channels(blocks: dict[str, dict[str, Any]], base: Path, problems: lis
     for name, block in blocks.items():
         where = ("channels", name)
         if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_-]{0,63}", name):
-            problems.append(f"{_dotted(where)}: channel names use letters, digits, _ and - (got {name!r})")
+            problems.append(_("{dotted}: channel names use letters, digits, _ and - (got {name!r})").format(
+                                dotted=_dotted(where), name=name))
             continue
         if not isinstance(block, dict):
-            problems.append(f"{_dotted(where)}: must be a mapping with at least `type`")
+            problems.append(_("{dotted}: must be a mapping with at least `type`").format(dotted=_dotted(where)))
             continue
         type_name = block.get("type")
         if type_name is None:
-            problems.append(f"{_dotted(where + ('type',))}: required (one of {', '.join(known)})")
+            problems.append(_("{dotted}: required (one of {names})").format(
+                                dotted=_dotted(where + ('type',)), names=', '.join(known)))
             continue
         if type_name not in known:
-            problems.append(f"{_dotted(where + ('type',))}: unknown channel type {type_name!r} (known: {', '.join(known)})")
+            problems.append(_("{dotted}: unknown channel type {type_name!r} (known: {names})").format(
+                                dotted=_dotted(where + ('type',)), type_name=type_name, names=', '.join(known)))
             continue
         try:
             cls = registry.adapter_class(type_name)
         except Exception as exc:  # a broken third-party plug-in must not hide the other problems
-            problems.append(f"{_dotted(where + ('type',))}: adapter {type_name!r} failed to load: {exc}")
+            problems.append(_("{dotted}: adapter {type_name!r} failed to load: {exc}").format(
+                                dotted=_dotted(where + ('type',)), type_name=type_name, exc=exc))
             continue
         try:
             settings = cls.Settings.model_validate(block)
@@ -454,8 +459,9 @@ def _adapter_problems(cls, settings: ChannelSettings, where: tuple) -> list[str]
     try:
         found = hook(settings)
     except Exception as exc:  # a broken plug-in hook must not hide the other problems
-        return [f"{_dotted(where)}: the adapter could not check its settings: {exc}"]
-    return [f"{_dotted(where + tuple(key.split('.')))}: {message}" for key, message in found]
+        return [_("{field}: the adapter could not check its settings: {exc}").format(field=_dotted(where), exc=exc)]
+    return [_("{field}: {message}").format(field=_dotted(where + tuple(key.split("."))), message=shown(message))
+            for key, message in found]
 
 
 def _resolve_paths(settings: ChannelSettings, base: Path) -> ChannelSettings:
@@ -472,23 +478,27 @@ def _check_categories(categories: list[str], problems: list[str]) -> None:
     seen: set[str] = set()
     for i, name in enumerate(categories):
         if not name.strip():
-            problems.append(f"categories[{i}]: empty category name")
+            problems.append(_("categories[{i}]: empty category name").format(i=i))
         elif len(name) > 200:
-            problems.append(f"categories[{i}]: longer than 200 characters")
+            problems.append(_("categories[{i}]: longer than 200 characters").format(i=i))
         elif name in seen:
-            problems.append(f"categories[{i}]: duplicate category {name!r}")
+            problems.append(_("categories[{i}]: duplicate category {name!r}").format(i=i, name=name))
         seen.add(name)
 
 
 def _check_routing(routing, categories, blocks, channels, problems) -> None:
     for key, targets in routing.items():
         if key != "default" and key not in categories:
-            problems.append(f"routing.{key}: not a configured category (add it to categories, or use `default`)")
+            problems.append(_("routing.{key}: not a configured category (add it to categories, or use "
+                              "`default`)").format(
+                                key=key))
         for i, target in enumerate(targets):
             if target not in blocks:
-                problems.append(f"routing.{key}[{i}]: channel {target!r} is not defined under channels")
+                problems.append(_("routing.{key}[{i}]: channel {target!r} is not defined under channels").format(
+                                    key=key, i=i, target=target))
             elif target in channels and not channels[target].enabled:
-                problems.append(f"routing.{key}[{i}]: channel {target!r} is disabled (enabled: false)")
+                problems.append(_("routing.{key}[{i}]: channel {target!r} is disabled (enabled: false)").format(
+                                    key=key, i=i, target=target))
     # Categories without a route are allowed: their items must name --channel (queue add says so).
 
 
@@ -498,7 +508,7 @@ def _parse_series(doc: _Document, problems: list[str], base: Path) -> dict[str, 
     try:
         from .series.models import parse_series_block
     except ImportError:
-        problems.append("series: this installation has no series support")
+        problems.append(_("series: this installation has no series support"))
         return {}
     return parse_series_block(doc.series, doc.categories, doc.channels, problems, base_dir=base)
 
@@ -519,14 +529,12 @@ def _pydantic_problems(exc: ValidationError, prefix: tuple) -> list[str]:
     out = []
     for err in exc.errors():
         loc = prefix + tuple(err["loc"])
-        message = err["msg"]
+        message = validation_message(err)
         if err["type"] == "extra_forbidden":
             message = _("unknown key")
         elif err["type"] == "missing":
             message = _("required")
-        elif message.startswith("Value error, "):
-            message = message[len("Value error, "):]
-        out.append(f"{_dotted(loc)}: {message}")
+        out.append(_("{field}: {message}").format(field=_dotted(loc), message=message))
     return out
 
 

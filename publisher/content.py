@@ -12,6 +12,7 @@ import nh3
 from bs4 import BeautifulSoup
 
 from .errors import InputError
+from .i18n import _
 
 ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "caption", "code", "col", "colgroup", "dd", "del", "div", "dl", "dt",
@@ -51,18 +52,20 @@ def decode_text(data: bytes, *, source: str, encoding: str | None = None) -> str
             text = ""
         if text and _printable(text):
             return text
-        raise InputError(f"{source} starts like UTF-16 text but is not: it is a binary file, not text")
+        raise InputError(_("{source} starts like UTF-16 text but is not: it is a binary file, not text").format(
+                             source=source))
     if b"\x00" in data and not re.sub(r"[-_]", "", (encoding or "").lower()).startswith(("utf16", "utf32")):
         guess = _utf16_without_bom(data)
         if guess:
-            raise InputError(f"{source} is {guess} text without a byte-order mark: re-save it as UTF-8, "
-                             f"or give --encoding {guess.lower()}")
-        raise InputError(f"{source} contains NUL bytes: it is a binary file, not text")
+            raise InputError(_("{source} is {guess} text without a byte-order mark: re-save it as UTF-8, or give "
+                               "--encoding {encoding}").format(source=source, guess=guess, encoding=guess.lower()))
+        raise InputError(_("{source} contains NUL bytes: it is a binary file, not text").format(source=source))
     if encoding:
         try:
             return data.decode(encoding).lstrip("\ufeff")
         except (UnicodeDecodeError, LookupError) as exc:
-            raise InputError(f"{source} cannot be decoded as {encoding}: {exc}") from None
+            raise InputError(_("{source} cannot be decoded as {encoding}: {exc}").format(
+                                 source=source, encoding=encoding, exc=exc)) from None
     try:
         return data.decode("utf-8").lstrip("\ufeff")
     except UnicodeDecodeError as exc:
@@ -75,8 +78,9 @@ def decode_text(data: bytes, *, source: str, encoding: str | None = None) -> str
         return text
     line = data[: utf8_error.start].count(b"\n") + 1
     raise InputError(
-        f"{source} is not UTF-8 (bad byte 0x{data[utf8_error.start]:02x} on line {line}) and does not read as "
-        "GBK/GB18030 either; re-save it as UTF-8 or name its encoding (--encoding)"
+        _("{source} is not UTF-8 (bad byte 0x{byte:02x} on line {line}) and does not read as GBK/GB18030 either; "
+          "re-save it as UTF-8 or name its encoding (--encoding)").format(
+            source=source, byte=data[utf8_error.start], line=line)
     )
 
 
@@ -169,12 +173,14 @@ def local_images(html: str, base_dir: Path | None) -> tuple[str, list[Path]]:
         path = Path(unquote(src[7:] if scheme == "file" else src))
         path = path if path.is_absolute() else base_dir / path
         if not path.is_file():
-            raise InputError(f"image {src!r} not found (looked for {path})", field="body")
+            raise InputError(_("image {src!r} not found (looked for {path})").format(
+                                 src=src, path=path), field="body")
         if not (mimetypes.guess_type(path.name)[0] or "").startswith("image/"):  # never publish a stray local file
-            raise InputError(f"image {src!r} is not a picture file (.jpg, .png, .gif, ...)", field="body")
+            raise InputError(_("image {src!r} is not a picture file (.jpg, .png, .gif, ...)").format(
+                                 src=src), field="body")
         problem = image_problem(path)
         if problem:
-            raise InputError(f"image {src!r} {problem}", field="body")
+            raise InputError(_("image {src!r} {problem}").format(src=src, problem=problem), field="body")
         img["src"] = f"local:{len(found)}"
         found.append(path)
     return (str(soup), found) if found else (html, [])
@@ -205,9 +211,9 @@ def image_problem(path: Path) -> str | None:
         with open(path, "rb") as fh:
             head = fh.read(1024)
     except OSError as exc:
-        return f"cannot be read ({exc.strerror})"
+        return _("cannot be read ({strerror})").format(strerror=exc.strerror)
     if sniff_image(head) is None:
-        return "is named like a picture but its content is not one (JPEG, PNG, GIF, WebP, BMP, SVG)"
+        return _("is named like a picture but its content is not one (JPEG, PNG, GIF, WebP, BMP, SVG)")
     return None
 
 

@@ -37,23 +37,27 @@ def check_url(url: str) -> None:
     try:
         parsed = make_url(url)
     except (ArgumentError, ValueError):
-        raise ValueError(f"not a database URL ({URL_HINT})") from None
+        raise ValueError(_("not a database URL ({url_hint})").format(url_hint=URL_HINT)) from None
     backend = parsed.get_backend_name()
     if backend not in ("sqlite", "postgresql"):
-        raise ValueError(f"unsupported database {backend!r} ({URL_HINT})")
+        raise ValueError(_("unsupported database {backend!r} ({url_hint})").format(
+                             backend=backend, url_hint=URL_HINT))
     if backend == "sqlite":
         if parsed.drivername not in ("sqlite", "sqlite+pysqlite"):
-            raise ValueError(f"unknown SQLite driver {parsed.drivername!r} (use sqlite:///path.db)")
+            raise ValueError(_("unknown SQLite driver {drivername!r} (use sqlite:///path.db)").format(
+                                 drivername=parsed.drivername))
         if not parsed.database or parsed.database == ":memory:":
-            raise ValueError("sqlite:// without a file is a database in memory: nothing would be kept "
-                             "(use sqlite:///path/to/publisher.db)")
+            raise ValueError(_("sqlite:// without a file is a database in memory: nothing would be kept (use "
+                               "sqlite:///path/to/publisher.db)"))
         return
     if parsed.drivername not in ("postgresql", "postgresql+psycopg"):
-        raise ValueError(f"unsupported PostgreSQL driver {parsed.drivername!r} (use postgresql+psycopg://)")
+        raise ValueError(_("unsupported PostgreSQL driver {drivername!r} (use postgresql+psycopg://)").format(
+                             drivername=parsed.drivername))
     try:
         parsed.set(drivername="postgresql+psycopg").get_dialect().import_dbapi()
     except (ImportError, NoSuchModuleError):
-        raise ValueError(f"the PostgreSQL driver (psycopg) is not installed: {POSTGRESQL_EXTRA}") from None
+        raise ValueError(_("the PostgreSQL driver (psycopg) is not installed: {postgresql_extra}").format(
+                             postgresql_extra=POSTGRESQL_EXTRA)) from None
 
 
 class SchemaPolicy:

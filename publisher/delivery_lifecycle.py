@@ -19,6 +19,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, bindparam, update
 
 from . import audit
+from .i18n import N_
 from .schema import deliveries
 
 
@@ -32,6 +33,10 @@ class DeliveryStatus(StrEnum):
     FAILED = "failed"  # failed for now; retried after a backoff
     DEAD = "dead"  # given up; an operator may retry it
     RETRACTED = "retracted"  # cancelled before sending, or taken down
+
+
+STATUS_NAMES = (N_("pending"), N_("publishing"), N_("in_doubt"), N_("published"), N_("failed"), N_("dead"),
+                N_("retracted"), N_("active"))  # delivery statuses and an item's own, shown with _()
 
 
 class WaitingFor(StrEnum):

@@ -36,6 +36,7 @@ from .report.seed import seed_reference_applications
 from .sandbox.serve import start_all
 from .tally import tally
 from .db import reading
+from .i18n import _
 
 TZ = ZoneInfo("Asia/Shanghai")
 DEMO_MARK = ".publisher-demo"  # marks a --keep folder as the demo's own, so a later run may replace it
@@ -129,7 +130,9 @@ def run_demo(year: int = 2019, keep: Path | None = None, progress: bool = True, 
     workdir = Path(keep) if keep else Path(tempfile.mkdtemp(prefix="publisher-demo-"))
     if keep and workdir.exists() and any(workdir.iterdir()):
         if not (workdir / DEMO_MARK).is_file():  # never wipe a folder the demo did not create
-            raise InputError(f"{workdir} is not empty and not an earlier demo's folder; give a new or empty folder",
+            raise InputError(_("{workdir} is not empty and not an earlier demo's folder; give a new or empty "
+                               "folder").format(
+                                 workdir=workdir),
                              field="--keep")
         shutil.rmtree(workdir)
     workdir.mkdir(parents=True, exist_ok=True)
@@ -167,7 +170,7 @@ def run_demo(year: int = 2019, keep: Path | None = None, progress: bool = True, 
         app.close()
         return 0 if website["total"] == WEBSITE_TOTAL else 1
     finally:
-        for _, server in servers:
+        for _name, server in servers:
             server.stop()
         if not keep:
             shutil.rmtree(workdir, ignore_errors=True)

@@ -13,8 +13,10 @@ class InputError(PublisherError):
     """Bad input from a user (a field, a line, a file); the CLI exits 2 with this message."""
 
     def __init__(self, message: str, *, field: str | None = None):
+        from .i18n import labelled
+
         self.field = field
-        super().__init__(f"{field}: {message}" if field else message)
+        super().__init__(labelled(field, message) if field else message)
 
 
 class ConfigError(PublisherError):

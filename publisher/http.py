@@ -15,6 +15,7 @@ import requests
 
 from . import __version__
 from .errors import OutcomeUnknown, RetryableError
+from .i18n import N_
 
 
 class RedactSecrets(logging.Filter):
@@ -130,7 +131,8 @@ class RequestScope:
         if until is not None:
             self.refused_until = until
             seconds = max(0.0, (until - self.now()).total_seconds())
-            raise ChannelHeld(f"not sent to {_origin(url)}: the channel is held until {until:%H:%M:%S} UTC",
+            raise ChannelHeld(N_("not sent to {origin}: the channel is held until {until:%H:%M:%S} UTC").format(
+                                  origin=_origin(url), until=until),
                               retry_after=seconds)
 
     def started(self, timeout: float) -> None:
@@ -187,15 +189,18 @@ def send(session: requests.Session, method: str, url: str, *, timeout: float, **
     except requests.exceptions.ConnectTimeout as exc:
         if scope is not None:
             scope.not_sent()
-        raise RetryableError(f"cannot connect to {_origin(url)}: timed out") from exc
+        raise RetryableError(N_("cannot connect to {origin}: timed out").format(origin=_origin(url))) from exc
     except requests.exceptions.ReadTimeout as exc:
-        raise OutcomeUnknown(f"no answer from {_origin(url)} within {timeout:g}s after sending") from exc
+        raise OutcomeUnknown(N_("no answer from {origin} within {timeout:g}s after sending").format(
+                                 origin=_origin(url), timeout=timeout)) from exc
     except requests.exceptions.ConnectionError as exc:
         if _sent(exc):
-            raise OutcomeUnknown(f"connection to {_origin(url)} dropped after sending") from exc
+            raise OutcomeUnknown(N_("connection to {origin} dropped after sending").format(
+                                     origin=_origin(url))) from exc
         if scope is not None:
             scope.not_sent()
-        raise RetryableError(f"cannot connect to {_origin(url)}: {_reason(exc)}") from exc
+        raise RetryableError(N_("cannot connect to {origin}: {reason}").format(
+                                 origin=_origin(url), reason=_reason(exc))) from exc
     if scope is not None:
         scope.answered(response)
     return response
@@ -205,7 +210,8 @@ def raise_for_transient_status(response: requests.Response) -> None:
     """Raise RetryableError for 429 and 5xx (honouring Retry-After)."""
     if response.status_code == 429 or response.status_code >= 500:
         raise RetryableError(
-            f"HTTP {response.status_code} from {_origin(response.url)}",
+            N_("HTTP {status_code} from {origin}").format(
+                status_code=response.status_code, origin=_origin(response.url)),
             retry_after=retry_after_seconds(response.headers.get("Retry-After")),
         )
 
@@ -225,5 +231,5 @@ def _sent(exc: requests.exceptions.ConnectionError) -> bool:
 def _reason(exc: Exception) -> str:
     text = str(exc)
     if "Connection refused" in text:
-        return "connection refused"
+        return N_("connection refused")
     return text.split(":")[-1].strip() or exc.__class__.__name__

@@ -13,6 +13,7 @@ from .db import reading
 from .errors import InputError
 from .schema import deliveries, items
 from .store import DELIVERY_STATUSES
+from .i18n import _
 
 PER_PAGE_MAX = 500
 REVIEW_STATES = ("draft", "in_review", "rejected", "approved")
@@ -34,12 +35,13 @@ class Filters:
 def validate(filters: Filters) -> Filters:
     """InputError naming the field for a value no listing can match."""
     if filters.status and filters.status not in DELIVERY_STATUSES + REVIEW_STATES:
-        raise InputError(f"unknown status {filters.status!r} (one of {', '.join(DELIVERY_STATUSES + REVIEW_STATES)})",
+        raise InputError(_("unknown status {status!r} (one of {names})").format(
+                             status=filters.status, names=', '.join(DELIVERY_STATUSES + REVIEW_STATES)),
                          field="status")
     if filters.q is not None and len(filters.q) > 200:
-        raise InputError("at most 200 characters", field="q")
+        raise InputError(_("at most 200 characters"), field="q")
     if filters.since and filters.until and filters.since > filters.until:
-        raise InputError("the start date is after the end date", field="since")
+        raise InputError(_("the start date is after the end date"), field="since")
     return filters
 
 
@@ -50,7 +52,7 @@ def parse_date(text: str | None, field: str) -> date | None:
     try:
         return date.fromisoformat(str(text).strip())
     except ValueError:
-        raise InputError(f"{text!r} is not a date (YYYY-MM-DD)", field=field) from None
+        raise InputError(_("{text!r} is not a date (YYYY-MM-DD)").format(text=text), field=field) from None
 
 
 def _has_delivery(condition) -> Any:
@@ -92,9 +94,9 @@ def list_items(engine, tz: ZoneInfo, filters: Filters, *, page: int = 1, per_pag
     """
     validate(filters)
     if page < 1:
-        raise InputError("pages start at 1", field="page")
+        raise InputError(_("pages start at 1"), field="page")
     if not 1 <= per_page <= PER_PAGE_MAX:
-        raise InputError(f"between 1 and {PER_PAGE_MAX}", field="per_page")
+        raise InputError(_("between 1 and {per_page_max}").format(per_page_max=PER_PAGE_MAX), field="per_page")
     where = _conditions(filters, tz)
     columns = (items.c.id, items.c.title, items.c.category, items.c.status, items.c.review_state, items.c.office,
                items.c.publish_at, items.c.department)

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from .i18n import _
+
 
 @click.command("backup")
 @click.argument("file", type=click.Path(dir_okay=False))
@@ -30,11 +32,12 @@ def restore_cmd(obj, file: str | None, in_place: bool, yes: bool) -> None:
 
     config = obj.config()
     if in_place == bool(file):
-        raise InputError("give a backup FILE, or --in-place for a database restored by other means", field="FILE")
+        raise InputError(_("give a backup FILE, or --in-place for a database restored by other means"), field="FILE")
     if in_place:
         marked = mark_restored_database(config)
     else:
         if not yes:
             click.confirm(f"Replace the database of {config.path} with {file}? Stop every daemon first.", abort=True)
         marked = restore(config, Path(file))
-    click.echo(f"restored; {marked} unsettled deliveries will be looked up before anything is sent")
+    click.echo(_("restored; {marked} unsettled deliveries will be looked up before anything is sent").format(
+                   marked=marked))

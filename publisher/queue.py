@@ -18,7 +18,7 @@ from .app import App
 from .attachments import blob_path, describe, store_file
 from .content import decode_text, local_images, replace_local_markers, sanitize_html
 from .errors import ConfigError, InputError, Refused
-from .i18n import _
+from .i18n import _, labelled, shown
 from .users import Actor
 
 FIELDS = ("title", "category", "body", "body_file", "channels", "at", "department", "attach", "summary",
@@ -73,7 +73,8 @@ def parse_options(pairs: list[str]) -> dict[str, dict[str, Any]]:
         key, sep, value = pair.partition("=")
         channel, dot, name = key.partition(".")
         if not sep or not dot or not channel or not name:
-            raise InputError(f"{pair!r}: use CHANNEL.KEY=VALUE, e.g. wechat.title=短标题", field="option")
+            raise InputError(_("{pair!r}: use CHANNEL.KEY=VALUE, e.g. wechat.title=短标题").format(
+                                 pair=pair), field="option")
         out.setdefault(channel.strip(), {})[name.strip()] = value
     return out
 
@@ -86,14 +87,15 @@ def parse_time(text: str | None, app: App, *, field_name: str = "at") -> datetim
     try:
         when = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        raise InputError(f"{text!r} is not an ISO 8601 time (e.g. 2019-03-10T09:00 or 2019-03-10T09:00+08:00)",
+        raise InputError(_("{text!r} is not an ISO 8601 time (e.g. 2019-03-10T09:00 or 2019-03-10T09:00+08:00)").format(
+                             text=text),
                          field=field_name) from None
     try:
         if when.tzinfo is None:
             when = local_time(when, app.config.tz, text=str(text), field_name=field_name)
         return when.astimezone(timezone.utc)
     except OverflowError:  # e.g. 0001-01-01T00:00+08:00 is before the first representable UTC instant
-        raise InputError(f"{text!r} is out of range", field=field_name) from None
+        raise InputError(_("{text!r} is out of range").format(text=text), field=field_name) from None
 
 
 def local_time(naive: datetime, tz, *, text: str, field_name: str) -> datetime:
@@ -101,8 +103,9 @@ def local_time(naive: datetime, tz, *, text: str, field_name: str) -> datetime:
     when = naive.replace(tzinfo=tz)
     back = when.astimezone(timezone.utc).astimezone(tz)
     if back.replace(tzinfo=None) != naive:
-        raise InputError(f"{text!r} does not exist in {tz.key}: the clocks skip it (summer time); it would "
-                         f"become {back:%Y-%m-%d %H:%M} — give that time, or an offset", field=field_name)
+        raise InputError(_("{text!r} does not exist in {key}: the clocks skip it (summer time); it would become "
+                           "{back:%Y-%m-%d %H:%M} — give that time, or an offset").format(
+                             text=text, key=tz.key, back=back), field=field_name)
     return when
 
 
@@ -112,35 +115,39 @@ def prepare(app: App, request: ItemRequest) -> PreparedItem:
     problems: list[str] = []
     title = (request.title or "").strip()
     if not title:
-        problems.append("title: " + _("required"))
+        problems.append(labelled("title", _("required")))
     elif len(title) > cfg.limits.title_max:
-        problems.append(f"title: {len(title)} characters; the limit is {cfg.limits.title_max} (limits.title_max)")
+        problems.append(_("title: {count} characters; the limit is {title_max} (limits.title_max)").format(
+                            count=len(title), title_max=cfg.limits.title_max))
     elif _CONTROL.search(title) or len(title.splitlines()) > 1:  # \r, U+2028 ... break lines too
-        problems.append("title: must be one line of text without control characters")
+        problems.append(_("title: must be one line of text without control characters"))
     for name in ("department", "author"):
         if len(getattr(request, name).strip()) > TEXT_MAX:
-            problems.append(f"{name}: more than {TEXT_MAX} characters")
+            problems.append(_("{name}: more than {text_max} characters").format(name=name, text_max=TEXT_MAX))
     key = (request.key or "").strip() or None
     if key is not None and (len(key) > KEY_MAX or _CONTROL.search(key)):
-        problems.append(f"key: at most {KEY_MAX} characters of one line")
+        problems.append(_("key: at most {key_max} characters of one line").format(key_max=KEY_MAX))
     category = (request.category or "").strip()
     if not category:
-        problems.append("category: " + _("required"))
+        problems.append(labelled("category", _("required")))
     elif category not in cfg.categories:
-        problems.append("category: " + _("unknown category {name!r} (configured: {known})").format(
-            name=category, known=", ".join(cfg.categories)))
+        problems.append(labelled("category", _("unknown category {name!r} (configured: {known})").format(
+            name=category, known=", ".join(cfg.categories))))
 
     channels = list(dict.fromkeys(request.channels)) or (cfg.default_channels(category) if category else [])
     for name in channels:
         if name not in cfg.channels:
-            problems.append(f"channel: {name!r} is not configured (configured: {', '.join(cfg.channels)})")
+            problems.append(_("channel: {name!r} is not configured (configured: {names})").format(
+                                name=name, names=', '.join(cfg.channels)))
         elif not cfg.channels[name].enabled:
-            problems.append(f"channel: {name!r} is disabled in the configuration")
+            problems.append(_("channel: {name!r} is disabled in the configuration").format(name=name))
     if category and not channels:
-        problems.append(f"channel: none given and routing has no entry for {category!r} or default")
+        problems.append(_("channel: none given and routing has no entry for {category!r} or default").format(
+                            category=category))
     for name, given in request.options.items():
         if name not in channels:
-            problems.append(f"option: {name!r} is not one of this item's channels ({', '.join(channels)})")
+            problems.append(_("option: {name!r} is not one of this item's channels ({names})").format(
+                                name=name, names=', '.join(channels)))
         elif name in cfg.channels:
             problems.extend(_unknown_options(app, name, given))
 
@@ -179,25 +186,28 @@ def _unknown_options(app: App, name: str, given: dict[str, Any]) -> list[str]:
 def _body_and_files(app: App, request: ItemRequest) -> tuple[str, list[dict]]:
     limits = app.config.limits
     if request.body is not None and request.body_file:
-        raise InputError("give either body or body_file, not both", field="body")
+        raise InputError(_("give either body or body_file, not both"), field="body")
     base_dir = request.base_dir
     if request.body_file:
         path = Path(request.body_file)
         if base_dir and not path.is_absolute():
             path = base_dir / path
         if not path.is_file():
-            raise InputError(f"file not found: {path}", field="body_file")
+            raise InputError(_("file not found: {path}").format(path=path), field="body_file")
         data = _read(path, "body_file")
         if len(data) > limits.body_max_bytes:
-            raise InputError(f"{path.name} is {len(data):,} bytes; the limit is {limits.body_max_bytes:,} "
-                             "(limits.body_max_bytes)", field="body_file")
+            raise InputError(_("{name} is {count:,} bytes; the limit is {body_max_bytes:,} "
+                               "(limits.body_max_bytes)").format(
+                                 name=path.name,
+                                 count=len(data),
+                                 body_max_bytes=limits.body_max_bytes), field="body_file")
         text = decode_text(data, source=str(path), encoding=request.encoding)
         base_dir = path.parent
     else:
         text = request.body or ""
         if len(text.encode("utf-8")) > limits.body_max_bytes:
-            raise InputError(f"{len(text.encode('utf-8')):,} bytes; the limit is {limits.body_max_bytes:,} "
-                             "(limits.body_max_bytes)", field="body")
+            raise InputError(_("{count:,} bytes; the limit is {body_max_bytes:,} (limits.body_max_bytes)").format(
+                                 count=len(text.encode('utf-8')), body_max_bytes=limits.body_max_bytes), field="body")
     if "<" not in text and text.strip():
         text = "".join(f"<p>{_escape(line)}</p>" for line in text.splitlines() if line.strip())
     text, images = local_images(text, base_dir)
@@ -220,7 +230,8 @@ def _read(path: Path, field: str | None = None) -> bytes:
     try:
         return path.read_bytes()
     except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror}", field=field) from None
+        raise InputError(_("cannot read {path}: {strerror}").format(
+                             path=path, strerror=exc.strerror), field=field) from None
 
 
 def _escape(text: str) -> str:
@@ -241,7 +252,7 @@ def _check_channels(app: App, item: PreparedItem) -> None:
             channel_options=dict(item.options.get(name, {})),
         )
         for problem in app.channel(name, offline=True).check(view):
-            problems.append(f"channel {name}: {problem}")
+            problems.append(_("channel {name}: {problem}").format(name=name, problem=shown(problem)))
     if problems:
         raise InputError("; ".join(problems))
 
@@ -306,13 +317,14 @@ def _without_known_keys(app: App, actor: Actor, prepared: list[PreparedItem], *,
     keys = [p.key for p in prepared if p.key]
     if len(keys) != len(set(keys)):
         twice = sorted({k for k in keys if keys.count(k) > 1})
-        raise InputError(f"the same key appears twice: {', '.join(twice)}", field="key")
+        raise InputError(_("the same key appears twice: {names}").format(names=', '.join(twice)), field="key")
     if not keys:
         return prepared
     known = app.store.existing_keys(actor.office, keys)
     if known and not skip:
         first = sorted(known)[0]
-        raise InputError(f"the office already has an item with key {first!r} (item {known[first]})", field="key")
+        raise InputError(_("the office already has an item with key {first!r} (item {known})").format(
+                             first=first, known=known[first]), field="key")
     return [p for p in prepared if p.key not in known]
 
 
@@ -327,7 +339,7 @@ MAX_ROW_PROBLEMS = 200  # listed in one message; the count of the rest is given
 def read_import(path: Path, *, encoding: str | None = None) -> list[tuple[int, ItemRequest]]:
     """Parse a JSON Lines, CSV or .xlsx file into (line number, request) pairs; InputError lists every bad line."""
     if not path.is_file():
-        raise InputError(f"file not found: {path}")
+        raise InputError(_("file not found: {path}").format(path=path))
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         rows, problems = _xlsx_rows(path)
     else:
@@ -343,28 +355,29 @@ def read_import(path: Path, *, encoding: str | None = None) -> list[tuple[int, I
     if problems:
         raise row_problems(path, problems)
     if not requests:
-        raise InputError(f"{path}: no items in the file")
+        raise InputError(_("{path}: no items in the file").format(path=path))
     return requests
 
 
 def row_problems(path: Path, problems: list[tuple[int, str]]) -> InputError:
     """One InputError listing every bad line of an import (nothing was queued)."""
     problems = sorted(problems)
-    lines = [f"line {line}: {message}" if line else message for line, message in problems[:MAX_ROW_PROBLEMS]]
+    lines = [_("line {line}: {message}").format(line=line, message=message) if line else message
+             for line, message in problems[:MAX_ROW_PROBLEMS]]
     if len(problems) > MAX_ROW_PROBLEMS:
-        lines.append(f"… and {len(problems) - MAX_ROW_PROBLEMS} more")
+        lines.append(_("… and {count} more").format(count=len(problems) - MAX_ROW_PROBLEMS))
     return InputError(_("{path}: {count} bad row(s), nothing was queued:").format(path=path, count=len(problems))
                       + "\n  " + "\n  ".join(lines))
 
 
 def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not a value (write numbers as text, e.g. \"1\")")
+    raise ValueError(_('{name} is not a value (write numbers as text, e.g. "1")').format(name=name))
 
 
 def _finite_float(text: str) -> float:
     value = float(text)
     if not math.isfinite(value):
-        raise ValueError(f"{text} is too large a number (write it as text in quotes)")
+        raise ValueError(_("{text} is too large a number (write it as text in quotes)").format(text=text))
     return value
 
 
@@ -372,7 +385,7 @@ def _unique_pairs(pairs: list[tuple[str, Any]]) -> dict:
     seen: dict[str, Any] = {}
     for key, value in pairs:
         if key in seen:
-            raise ValueError(f"duplicate key {key!r}")
+            raise ValueError(_("duplicate key {key!r}").format(key=key))
         seen[key] = value
     return seen
 
@@ -386,13 +399,13 @@ def _jsonl_rows(text: str) -> tuple[list[tuple[int, dict]], list[tuple[int, str]
             row = json.loads(line, object_pairs_hook=_unique_pairs, parse_constant=_refuse_constant,
                              parse_float=_finite_float)
         except json.JSONDecodeError as exc:
-            problems.append((number, f"not valid JSON ({exc.msg})"))
+            problems.append((number, _("not valid JSON ({msg})").format(msg=exc.msg)))
             continue
         except (ValueError, RecursionError) as exc:
-            problems.append((number, str(exc) if not isinstance(exc, RecursionError) else "nested too deeply"))
+            problems.append((number, str(exc) if not isinstance(exc, RecursionError) else _("nested too deeply")))
             continue
         if not isinstance(row, dict):
-            problems.append((number, "each line must be a JSON object"))
+            problems.append((number, _("each line must be a JSON object")))
             continue
         rows.append((number, row))
     return rows, problems
@@ -404,10 +417,11 @@ def _check_header(names: list[Any]) -> list[str]:
     problems = []
     unknown = [n for n in cleaned if n not in FIELDS]
     if unknown:
-        problems.append(f"unknown column(s) {', '.join(unknown)} (known: {', '.join(FIELDS)})")
+        problems.append(_("unknown column(s) {names} (known: {known})").format(
+                            names=', '.join(unknown), known=', '.join(FIELDS)))
     twice = sorted({n for n in cleaned if cleaned.count(n) > 1})
     if twice:
-        problems.append(f"column(s) {', '.join(twice)} appear more than once")
+        problems.append(_("column(s) {names} appear more than once").format(names=', '.join(twice)))
     return problems
 
 
@@ -416,22 +430,23 @@ def _csv_rows(text: str, path: Path) -> tuple[list[tuple[int, dict]], list[tuple
     try:
         fieldnames = reader.fieldnames
     except csv.Error as exc:
-        raise InputError(f"{path}: line 1: not a CSV header ({exc})") from None
+        raise InputError(_("{path}: line 1: not a CSV header ({exc})").format(path=path, exc=exc)) from None
     if not fieldnames:
-        raise InputError(f"{path}: empty CSV file")
+        raise InputError(_("{path}: empty CSV file").format(path=path))
     header = _check_header(list(fieldnames))
     if header:
-        raise InputError(f"{path}: line 1: " + "; ".join(header))
+        raise InputError(_("{path}: line 1: {problems}").format(path=path, problems="; ".join(header)))
     rows, problems = [], []
     try:
         for row in reader:
             if row.get(None):
-                problems.append((reader.line_num, f"more fields than the header's {len(fieldnames)} "
-                                                  "(put a value containing a comma in double quotes)"))
+                problems.append((reader.line_num, _("more fields than the header's {count} "
+                                                    "(put a value containing a comma in double quotes)").format(
+                                                      count=len(fieldnames))))
                 continue
             rows.append((reader.line_num, {k.strip(): v for k, v in row.items() if k and v not in (None, "")}))
     except csv.Error as exc:
-        problems.append((reader.line_num, f"not valid CSV ({exc})"))
+        problems.append((reader.line_num, _("not valid CSV ({exc})").format(exc=exc)))
     return rows, problems
 
 
@@ -444,16 +459,17 @@ def _xlsx_rows(path: Path) -> tuple[list[tuple[int, dict]], list[tuple[int, str]
     try:
         book = load_workbook(path, read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise InputError(f"{path}: not an Excel .xlsx workbook ({type(exc).__name__})") from None
+        raise InputError(_("{path}: not an Excel .xlsx workbook ({kind})").format(
+                             path=path, kind=type(exc).__name__)) from None
     try:
         sheet = book.worksheets[0]
         values = sheet.iter_rows(values_only=True)
         header = next(values, None)
         if not header or not any(h is not None for h in header):
-            raise InputError(f"{path}: the first sheet is empty (row 1 names the columns)")
+            raise InputError(_("{path}: the first sheet is empty (row 1 names the columns)").format(path=path))
         problems = _check_header(list(header))
         if problems:
-            raise InputError(f"{path}: line 1: " + "; ".join(problems))
+            raise InputError(_("{path}: line 1: {problems}").format(path=path, problems="; ".join(problems)))
         names = [str(h).strip() if h is not None else None for h in header]
         rows = []
         for number, cells in enumerate(values, 2):
@@ -472,14 +488,16 @@ def _xlsx_rows(path: Path) -> tuple[list[tuple[int, dict]], list[tuple[int, str]
 def _request_from_row(row: dict, path: Path, line: int) -> ItemRequest:
     unknown = [k for k in row if k not in FIELDS]
     if unknown:
-        raise InputError(f"unknown field(s) {', '.join(unknown)} (known: {', '.join(FIELDS)})")
+        raise InputError(_("unknown field(s) {names} (known: {known})").format(
+                             names=', '.join(unknown), known=', '.join(FIELDS)))
     for key, value in row.items():
         values = value if key in ("channels", "attach") and isinstance(value, list) else [value]
         if any(isinstance(v, float) and not math.isfinite(v) for v in values):
-            raise InputError(f"{key} must be text, not a number that is not finite")
+            raise InputError(_("{key} must be text, not a number that is not finite").format(key=key))
         if key != "options" and not all(v is None or isinstance(v, (str, int, float)) and not isinstance(v, bool)
                                         for v in values):
-            raise InputError(f"{key} must be text, not {json.dumps(value, ensure_ascii=False)}")
+            raise InputError(_("{key} must be text, not {value}").format(
+                                 key=key, value=json.dumps(value, ensure_ascii=False)))
 
     def as_list(value: Any) -> list[str]:
         if value is None:
@@ -495,7 +513,7 @@ def _request_from_row(row: dict, path: Path, line: int) -> ItemRequest:
         except json.JSONDecodeError:
             options = parse_options(as_list(options))
     if not isinstance(options, dict) or not all(isinstance(v, dict) for v in options.values()):
-        raise InputError(f"options must be an object like {{\"wechat\": {{\"title\": \"...\"}}}}")
+        raise InputError(_('options must be an object like {{"wechat": {{"title": "..."}}}}'))
     return ItemRequest(
         title=_str(row.get("title")), category=_str(row.get("category")), body=_str(row.get("body")),
         body_file=_str(row.get("body_file")), channels=as_list(row.get("channels")), at=_str(row.get("at")),
@@ -520,8 +538,12 @@ def import_file(app: App, path: Path, *, encoding: str | None = None, again: boo
     digest = hashlib.sha256(_read(path)).hexdigest() if path.is_file() else None
     earlier = app.store.earlier_import(actor.office, digest) if digest else None
     if earlier and not again:
-        raise Refused("imported_before", f"{path.name} was imported on {earlier['at']:%Y-%m-%d %H:%M} UTC by "
-                                         f"{earlier['actor']} ({earlier['count']} items); give --again to import it again")
+        raise Refused("imported_before", _("{name} was imported on {at:%Y-%m-%d %H:%M} UTC by {actor} ({count} "
+                                           "items); give --again to import it again").format(
+                                             name=path.name,
+                                             at=earlier['at'],
+                                             actor=earlier['actor'],
+                                             count=earlier['count']))
     prepared, problems = [], []
     for line, request in read_import(path, encoding=encoding):
         try:

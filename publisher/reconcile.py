@@ -21,6 +21,7 @@ from .app import App
 from .db import reading
 from .delivery_lifecycle import DeliveryStatus as S, event, move
 from .errors import ChannelError, LookupUnsupported
+from .i18n import N_
 from .schema import deliveries
 
 log = logging.getLogger("publisher.reconcile")
@@ -40,6 +41,10 @@ class FindingKind(str, enum.Enum):
     def fixable(self) -> bool:
         """True when ``--fix`` may settle it without a person."""
         return self in (FindingKind.REMOVED, FindingKind.SETTLED)
+
+
+FINDING_NAMES = (N_("removed"), N_("missing"), N_("unknown"), N_("in_doubt_present"), N_("in_doubt_absent"),
+                 N_("unreadable"))  # the kinds' values, for the catalogue; shown with _()
 
 
 @dataclass
@@ -104,8 +109,8 @@ def _reconcile_channel(app: App, name: str, adapter: Channel, bounds, fix: bool,
                     finding.fixed = fix and _record_removed(app, row, reason)
                     report.findings.append(finding)
         except ChannelError as exc:
-            report.findings.append(Finding(FindingKind.UNREADABLE, name, f"read-back failed: {exc}", row.item_id,
-                                           row.id, row.external_id, row.external_url))
+            report.findings.append(Finding(FindingKind.UNREADABLE, name, N_("read-back failed: {exc}").format(exc=exc),
+                                           row.item_id, row.id, row.external_id, row.external_url))
     _unknown_records(app, name, adapter, bounds, report)
 
 
@@ -116,10 +121,10 @@ def _settle(app: App, row, adapter: Channel, item, ctx: DeliveryContext, fix: bo
         report.findings.append(Finding(FindingKind.IN_DOUBT, row.channel, str(exc), row.item_id, row.id))
         return
     if receipt is None:
-        report.findings.append(Finding(FindingKind.IN_DOUBT, row.channel, "the channel does not show it (yet)",
+        report.findings.append(Finding(FindingKind.IN_DOUBT, row.channel, N_("the channel does not show it (yet)"),
                                        row.item_id, row.id))
         return
-    finding = Finding(FindingKind.SETTLED, row.channel, "found on the channel", row.item_id, row.id,
+    finding = Finding(FindingKind.SETTLED, row.channel, N_("found on the channel"), row.item_id, row.id,
                       receipt.external_id, receipt.external_url)
     finding.fixed = fix and _record_published(app, row, receipt)
     report.findings.append(finding)
@@ -133,7 +138,8 @@ def _unknown_records(app: App, name: str, adapter: Channel, bounds, report: Reco
             return
         records = list(records)
     except ChannelError as exc:
-        report.findings.append(Finding(FindingKind.UNREADABLE, name, f"cannot list the channel: {exc}"))
+        report.findings.append(Finding(FindingKind.UNREADABLE, name,
+                                       N_("cannot list the channel: {exc}").format(exc=exc)))
         return
     with reading(app.store.engine) as conn:
         known = conn.execute(select(deliveries).where(deliveries.c.channel == name)).all()
@@ -147,7 +153,8 @@ def _unknown_records(app: App, name: str, adapter: Channel, bounds, report: Reco
     for record in records:
         if record.external_id in ids or (record.key and record.key in keys):
             continue
-        report.findings.append(Finding(FindingKind.UNKNOWN, name, f"not in the ledger: {record.title or record.key}",
+        report.findings.append(Finding(FindingKind.UNKNOWN, name,
+                                       N_("not in the ledger: {title}").format(title=record.title or record.key),
                                        external_id=record.external_id, url=record.url))
 
 

@@ -6,6 +6,7 @@ from functools import lru_cache
 from importlib.metadata import entry_points
 
 from .adapter import Channel
+from .i18n import _
 
 GROUP = "publisher.channels"
 
@@ -22,5 +23,6 @@ def adapter_class(type_name: str) -> type[Channel]:
     ep = available_types()[type_name]
     cls = ep.load()
     if not (isinstance(cls, type) and issubclass(cls, Channel)):
-        raise TypeError(f"entry point {type_name!r} ({ep.value}) is not a publisher.adapter.Channel subclass")
+        raise TypeError(_("entry point {type_name!r} ({value}) is not a publisher.adapter.Channel subclass").format(
+                            type_name=type_name, value=ep.value))
     return cls

@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 
 from .errors import InputError
+from .i18n import _
 
 EXIT_CHECK_FAILED = 1
 YEAR = click.IntRange(1900, 9998)
@@ -53,12 +54,14 @@ def report(obj, year: int, template: str | None, fmt: str | None, output: str | 
     filed = freezing.frozen(app.store, year)
     if diff:
         if filed is None:
-            raise InputError(f"the {year} report is not frozen (use --freeze first)", field="--diff")
+            raise InputError(_("the {year} report is not frozen (use --freeze first)").format(
+                                 year=year), field="--diff")
         changes = freezing.diff(filed, live)
         if fmt == "json":
             _echo_json({"year": year, "frozen_at": filed["frozen_at"], "changes": changes})
         else:
-            click.echo(f"{year} report frozen at {filed['frozen_at']}: {len(changes)} cell(s) changed since")
+            click.echo(_("{year} report frozen at {frozen_at}: {count} cell(s) changed since").format(
+                           year=year, frozen_at=filed['frozen_at'], count=len(changes)))
             for c in changes:
                 click.echo(f"  {c['cell']}: {c['frozen']} → {c['now']}")
         return
@@ -72,7 +75,8 @@ def report(obj, year: int, template: str | None, fmt: str | None, output: str | 
     if freeze:
         refuse_if_broken(live["checks"])  # a broken rule or an earlier freeze: Refused, exit 3
         freezing.freeze(app.store, live, app.current_actor().name)
-        click.echo(f"froze the {year} report ({len(freezing.figures(live))} figures)")
+        click.echo(_("froze the {year} report ({count} figures)").format(
+                       year=year, count=len(freezing.figures(live))))
         return
     if filed is not None:
         changes = freezing.diff(filed, live)
@@ -88,22 +92,23 @@ def report(obj, year: int, template: str | None, fmt: str | None, output: str | 
     if queue_it:
         item_id, when = _queue_report(app, obj.actor(), live, year)
         click.echo(item_id)
-        click.echo(f"queued the {year} report for {when:%Y-%m-%d %H:%M} (office time); it goes through review: "
-                   f"`publisher review submit {item_id}`", err=True)
+        click.echo(_("queued the {year} report for {when:%Y-%m-%d %H:%M} (office time); it goes through review: "
+                     "`publisher review submit {item_id}`").format(year=year, when=when, item_id=item_id), err=True)
         return
     if fmt in BINARY and not output:
-        raise InputError(f"{fmt} is binary: give -o FILE", field="--output")
+        raise InputError(_("{fmt} is binary: give -o FILE").format(fmt=fmt), field="--output")
     data = render(live, fmt)
     if output:
         try:
             Path(output).write_bytes(data)
         except OSError as exc:
-            raise InputError(f"cannot write {output}: {exc.strerror}", field="--output") from None
-        click.echo(f"wrote {output}")
+            raise InputError(_("cannot write {output}: {strerror}").format(
+                                 output=output, strerror=exc.strerror), field="--output") from None
+        click.echo(_("wrote {output}").format(output=output))
     else:
         click.echo(data.decode("utf-8"), nl=False)
     for w in live["warnings"]:
-        click.echo(f"warning: {w}", err=True)
+        click.echo(_("warning: {warning}").format(warning=w), err=True)
 
 
 def _queue_report(app, actor, live: dict, year: int):
@@ -117,10 +122,11 @@ def _queue_report(app, actor, live: dict, year: int):
     from .report.render import render
     from .report.settings import report_settings
 
-    settings, _ = report_settings(app.config)
+    settings, _folder = report_settings(app.config)
     category = settings.queue_category
     if category not in app.config.categories:
-        raise InputError(f"{category!r} is not one of the configured categories", field="report.queue_category")
+        raise InputError(_("{category!r} is not one of the configured categories").format(
+                             category=category), field="report.queue_category")
     tz = app.config.tz
     deadline = datetime(year + 1, 1, 30, 9, 0, tzinfo=tz)  # the law asks for it by 31 January
     now = app.clock.now().astimezone(tz)
@@ -140,28 +146,30 @@ def _format(fmt: str | None, output: str | None, suffixes: dict[str, str]) -> st
     suffix = Path(output).suffix.lower().lstrip(".") if output else ""
     implied = suffixes.get(suffix)
     if fmt and output and implied != fmt:
-        raise InputError(f"--format {fmt} does not match the extension of -o {output} "
-                         f"(use a .{fmt} file or --format {implied or '…'})", field="--format/--output")
+        raise InputError(_("--format {fmt} does not match the extension of -o {output} (use a .{fmt} file or "
+                           "--format {implied})").format(
+                             fmt=fmt, output=output, implied=implied or '…'), field="--format/--output")
     return fmt or implied or "md"
 
 
 def _print_checks(report) -> None:
     for c in report["checks"]:
-        click.echo(f"{'ok  ' if c['ok'] else 'FAIL'} {c['rule']}: {c['detail']}")
+        click.echo(f"{_('ok  ') if c['ok'] else _('FAIL')} {c['rule']}: {c['detail']}")
     for w in report["warnings"]:
-        click.echo(f"warn {w}")
+        click.echo(_("warn {warning}").format(warning=w))
 
 
 def _print_explain(report) -> None:
     from .cli import _ranges
 
-    click.echo(f"{report['title']} ({report['template']} format)")
+    click.echo(_("{title} ({template} format)").format(title=report['title'], template=report['template']))
     for ch in report["tally"]["channels"]:
         if not ch["count_in_report"]:
             continue
-        click.echo(f"一 {ch['display_name']}: {ch['total']} = ledger deliveries published in {report['year']}")
+        click.echo(_("一 {display_name}: {total} = ledger deliveries published in {year}").format(
+                       display_name=ch['display_name'], total=ch['total'], year=report['year']))
         for cat, ids in ch["items"].items():
-            click.echo(f"    {cat} {len(ids)}: items {_ranges(ids)}")
+            click.echo(_("    {cat} {count}: items {ranges}").format(cat=cat, count=len(ids), ranges=_ranges(ids)))
     for block in report["tables"]["二"]["blocks"]:
         for r in block["rows"]:
             for c, src in r["sources"].items():
@@ -170,11 +178,11 @@ def _print_explain(report) -> None:
                 click.echo(f"二 {r['label']}·{c} = {r['values'][c]}: {where}")
     for name in ("三", "四"):
         table = report["tables"][name]
-        click.echo(f"{name} from the {table['source'].replace('_', ' ')}")
+        click.echo(_("{name} from the {source}").format(name=name, source=table['source'].replace('_', ' ')))
         for r in table["rows"]:
             for col, ids in r.get("sources", {}).items():
-                click.echo(f"{name} {r['label']}·{col} = {len(ids)}: {'applications' if name == '三' else 'appeals'} "
-                           f"{_ranges(ids)}")
+                register = _("applications") if name == "三" else _("appeals")
+                click.echo(f"{name} {r['label']}·{col} = {len(ids)}: {register} {_ranges(ids)}")
 
 
 # -- applications ---------------------------------------------------------------------------------
@@ -203,7 +211,7 @@ def applications_add(obj, as_json: bool, **fields) -> None:
     if as_json:
         _echo_json(new.as_dict())
     else:
-        click.echo(f"{new.id}  due {new.due_on}")
+        click.echo(_("{id}  due {due_on}").format(id=new.id, due_on=new.due_on))
 
 
 @applications.command("import")
@@ -220,7 +228,7 @@ def applications_import(obj, file: Path, as_json: bool) -> None:
     if as_json:
         _echo_json({"ids": ids})
     else:
-        click.echo(f"recorded {len(ids)} application(s)")
+        click.echo(_("recorded {count} application(s)").format(count=len(ids)))
 
 
 @applications.command("close")
@@ -235,8 +243,9 @@ def applications_close(obj, app_id: int, outcome: str, closed_on: str | None) ->
     app = obj.app()
     day = _day(closed_on, "--date") or app.store.clock.now().astimezone(app.config.tz).date()
     closed = ApplicationRegister(app.store).close(app_id, outcome, day)
-    late = " (late: due " + str(closed.due_on) + ")" if closed.late(day) else ""
-    click.echo(f"{app_id} closed {closed.closed_on} as {closed.outcome}{late}")
+    late = _(" (late: due {due_on})").format(due_on=closed.due_on) if closed.late(day) else ""
+    click.echo(_("{app_id} closed {closed_on} as {outcome}{late}").format(
+                   app_id=app_id, closed_on=closed.closed_on, outcome=closed.outcome, late=late))
 
 
 @applications.command("extend")
@@ -247,7 +256,7 @@ def applications_extend(obj, app_id: int) -> None:
     from .registers.applications import ApplicationRegister
 
     extended = ApplicationRegister(obj.app().store).extend(app_id)
-    click.echo(f"{app_id} due {extended.due_on}")
+    click.echo(_("{app_id} due {due_on}").format(app_id=app_id, due_on=extended.due_on))
 
 
 @applications.command("list")
@@ -270,13 +279,16 @@ def applications_list(obj, due_within: int | None, year: int | None, as_json: bo
         _echo_json(rows)
         return
     for r in rows:
-        state = (f"closed {r['closed_on']} {r['outcome']}" if r["closed_on"]
-                 else f"open, {r['working_days_left']} working day(s) left" if r["working_days_left"] >= 0
-                 else f"LATE by {-r['working_days_left']} working day(s)")
-        click.echo(f"{r['id']:>4}  received {r['received_on']}  {r['applicant_type']}  due {r['due_on']}  {state}"
+        state = (_("closed {closed_on} {outcome}").format(closed_on=r["closed_on"], outcome=r["outcome"])
+                 if r["closed_on"]
+                 else _("open, {days} working day(s) left").format(days=r["working_days_left"])
+                 if r["working_days_left"] >= 0
+                 else _("LATE by {days} working day(s)").format(days=-r["working_days_left"]))
+        click.echo(f"{r['id']:>4}  " + _("received {received_on}  {applicant_type}  due {due_on}  {state}").format(
+            received_on=r["received_on"], applicant_type=r["applicant_type"], due_on=r["due_on"], state=state)
                    + (f"  {r['subject']}" if r["subject"] else ""))
     if not rows:
-        click.echo("(none)")
+        click.echo(_("(none)"))
 
 
 def _day(text: str | None, field: str) -> date | None:
@@ -285,7 +297,7 @@ def _day(text: str | None, field: str) -> date | None:
     try:
         return date.fromisoformat(text.strip())
     except ValueError:
-        raise InputError(f"{text!r} is not a date: use YYYY-MM-DD", field=field) from None
+        raise InputError(_("{text!r} is not a date: use YYYY-MM-DD").format(text=text), field=field) from None
 
 
 # -- appeals --------------------------------------------------------------------------------------
@@ -317,7 +329,7 @@ def appeals_import(obj, file: Path) -> None:
     from .registers.appeals import AppealRegister, read_appeals
 
     ids = AppealRegister(obj.app().store).add_many(read_appeals(file))
-    click.echo(f"recorded {len(ids)} appeal(s)")
+    click.echo(_("recorded {count} appeal(s)").format(count=len(ids)))
 
 
 @appeals.command("list")
@@ -332,10 +344,10 @@ def appeals_list(obj, as_json: bool) -> None:
         _echo_json(rows)
         return
     for r in rows:
-        click.echo(f"{r['id']:>4}  {r['kind']}  filed {r['filed_on']}  "
+        click.echo(f"{r['id']:>4}  {r['kind']}  " + _("filed {filed_on}").format(filed_on=r["filed_on"]) + "  "
                    + (f"{r['result']} {r['decided_on']}" if r["result"] else "尚未审结"))
     if not rows:
-        click.echo("(none)")
+        click.echo(_("(none)"))
 
 
 # -- backfill -------------------------------------------------------------------------------------
@@ -354,4 +366,5 @@ def backfill(obj, file: Path, as_json: bool) -> None:
     if as_json:
         _echo_json({"ids": ids})
     else:
-        click.echo(f"recorded {len(ids)} earlier publication(s) as items {ids[0]}-{ids[-1]}" if ids else "nothing to record")
+        click.echo(_("recorded {count} earlier publication(s) as items {first}-{last}").format(
+            count=len(ids), first=ids[0], last=ids[-1]) if ids else _("nothing to record"))

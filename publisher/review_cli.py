@@ -52,7 +52,8 @@ def user_add(obj, name: str, role: str, office: str | None, display_name: str, p
     if actor.is_user and office != actor.office:
         from .errors import Refused
 
-        raise Refused("office", f"{actor.name} administers office {actor.office}, not {office}")
+        raise Refused("office", _("{name} administers office {office}, not {other}").format(
+                                    name=actor.name, office=actor.office, other=office))
     row = add_user(app.store, name, role, office, display_name=display_name, password=password,
                    created_by=actor.name)
     if as_json:
@@ -77,7 +78,7 @@ def _require_admin(app, actor, *, first_user_ok: bool = False) -> None:
     if first_user_ok:
         return
     if not actor.is_user or actor.role is not Role.ADMIN:
-        raise Refused("admin", "only an admin manages users (give --as ADMIN_NAME)")
+        raise Refused("admin", _("only an admin manages users (give --as ADMIN_NAME)"))
 
 
 @user.command("list")
@@ -153,7 +154,7 @@ def _same_office(actor, row: dict) -> None:
     from .errors import NotFound
 
     if actor.is_user and row["office"] != actor.office:
-        raise NotFound(f"no user named {row['name']!r}")
+        raise NotFound(_("no user named {name!r}").format(name=row['name']))
 
 
 # -- review -------------------------------------------------------------------------------------------------
@@ -201,14 +202,16 @@ def review_show(obj, item_id: int, as_json: bool) -> None:
 
 def _print_review(app, data: dict) -> None:
     step = data["step"]
-    click.echo(f"#{data['id']} {data['state']}" + (f": waiting for {step['name']} ({step['role']})" if step else "")
-               + (" — late" if data["late"] else "") + (" — held for a new time" if data["held"] else ""))
+    click.echo(f"#{data['id']} {_(data['state'])}"
+               + (_(": waiting for {name} ({role})").format(name=step["name"], role=_(step["role"])) if step else "")
+               + (_(" — late") if data["late"] else "") + (_(" — held for a new time") if data["held"] else ""))
     for h in data["history"]:
         note = f" — {h['comment']}" if h["comment"] else ""
-        override = f" [override: {h['override']}]" if h["override"] else ""
+        override = _(" [override: {override}]").format(override=h["override"]) if h["override"] else ""
         click.echo(f"  {_local(app, h['at'])}  {h['decision']:<10} {h['step'] or '':<6} {h['user']}{note}{override}")
     for f in data["findings"]:
-        click.echo(f"  gate: {f['kind']} in {f['field']} ({f['where']}): {f['text']}"
+        click.echo("  " + _("gate: {kind} in {field} ({where}): {text}").format(
+            kind=_(f["kind"]), field=f["field"], where=f["where"], text=f["text"])
                    + (f" → {f['suggestion']}" if f["suggestion"] else ""))
     for name in data["unchecked"]:
         click.echo("  " + _("gate: {name} not checked (image or scanned): confirm it by eye").format(name=name))
@@ -255,7 +258,8 @@ def _decided(obj, data: dict, as_json: bool) -> None:
         _echo_json(data)
         return
     step = data["step"]
-    click.echo(f"#{data['id']} {data['state']}" + (f": next {step['name']} ({step['role']})" if step else ""))
+    click.echo(f"#{data['id']} {_(data['state'])}"
+               + (_(": next {name} ({role})").format(name=step["name"], role=_(step["role"])) if step else ""))
 
 
 # -- the gate -----------------------------------------------------------------------------------------------
@@ -293,12 +297,13 @@ def check(obj, item_id: int | None, title: str | None, summary: str, body_file: 
             click.echo(_("masked {count} number(s); now revision {revision}").format(count=data["masked"],
                                                                                    revision=data["revision"]))
             for name in data["not_masked"]:
-                click.echo("  " + _("{name}: could not be rewritten (PDF or image): replace it by hand").format(name=name))
+                click.echo("  " + _("{name}: could not be rewritten (PDF or image): replace it by "
+                                    "hand").format(name=name))
         for f in data["findings"]:
             click.echo(f"{f['kind']:<14} {f['field']} ({f['where']}): {f['text']}"
                        + (f" → {f['suggestion']}" if f["suggestion"] else ""))
         for name in data["unchecked"]:
-            click.echo(f"not checked    {name}")
+            click.echo(_("not checked    {name}").format(name=name))
         if not data["findings"]:
             click.echo(_("clean") + (" " + _("({count} attachment(s) not checked)").format(count=len(data["unchecked"]))
                                      if data["unchecked"] else ""))

@@ -297,9 +297,11 @@ Index("ix_standing_approvals_series", standing_approvals.c.series)
 def check_fits(table: Table, values: dict) -> None:
     """InputError naming the first value longer than its column: SQLite would keep it, PostgreSQL refuse it."""
     from .errors import InputError
+    from .i18n import _
 
     for name, value in values.items():
         column = table.c.get(name)
         length = getattr(column.type, "length", None) if column is not None else None
         if length and isinstance(value, str) and len(value) > length:
-            raise InputError(f"{len(value)} characters; at most {length} fit", field=name)
+            raise InputError(_("{count} characters; at most {length} fit").format(count=len(value), length=length),
+                             field=name)

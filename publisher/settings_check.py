@@ -7,6 +7,8 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel
 
+from .i18n import _
+
 ABSOLUTE_URL_KEYS = ("base_url", "site_url", "api_base")  # must be absolute http(s) URLs
 
 
@@ -41,11 +43,11 @@ def url_problem(value: str, *, absolute: bool) -> str | None:
         parts = urlsplit(value.strip())
         parts.port  # noqa: B018 (raises on a port that is not 0-65535)
     except ValueError as exc:
-        return f"not a usable URL ({exc}); e.g. https://www.example.gov.cn"
+        return _("not a usable URL ({exc}); e.g. https://www.example.gov.cn").format(exc=exc)
     if absolute and (parts.scheme.lower() not in ("http", "https") or not parts.hostname):
-        return "must be an absolute http(s) URL with a host, e.g. https://www.example.gov.cn"
+        return _("must be an absolute http(s) URL with a host, e.g. https://www.example.gov.cn")
     if any(c.isspace() for c in value.strip()):
-        return "a URL cannot contain spaces"
+        return _("a URL cannot contain spaces")
     return None
 
 
@@ -57,5 +59,5 @@ def css_problem(selector: Any) -> str | None:
         soupsieve.compile(selector)
     except (soupsieve.SelectorSyntaxError, ValueError, TypeError) as exc:
         first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        return f"not a CSS selector ({first})"
+        return _("not a CSS selector ({first})").format(first=first)
     return None

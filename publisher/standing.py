@@ -25,7 +25,8 @@ def template_digest(app: App, name: str) -> str:
     """The digest of what series ``name`` publishes every time."""
     series = app.config.series.get(name)
     if series is None:
-        raise NotFound(f"no series named {name!r} (configured: {', '.join(app.config.series) or 'none'})")
+        raise NotFound(_("no series named {name!r} (configured: {value})").format(
+                           name=name, value=', '.join(app.config.series) or 'none'))
     shape = {"title": series.title, "body": series.body_source, "category": series.category,
              "channels": list(getattr(series, "channels", None) or []),
              "department": getattr(series, "department", "") or ""}
@@ -68,7 +69,7 @@ def revoke(app: App, actor: Actor, name: str, *, reason: str) -> None:
     with app.store.transaction() as conn:
         current = _active(conn, actor.office, name)
         if current is None:
-            raise NotFound(f"series {name!r} has no standing approval")
+            raise NotFound(_("series {name!r} has no standing approval").format(name=name))
         conn.execute(update(standing_approvals).where(standing_approvals.c.id == current["id"])
                      .values(revoked_at=app.clock.now(), revoked_reason=reason))
         app.store.event(conn, "standing_approval_revoked", actor=actor.name, office=actor.office, series=name,

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from .db import reading
 from .errors import InputError, NotFound, Refused
 from .schema import api_tokens, users
+from .i18n import _
 
 NAME = re.compile(r"^[\w.@-]{1,80}$")
 PASSWORD_MIN = 10
@@ -71,9 +72,9 @@ class Actor:
 def hash_password(password: str) -> str:
     """An Argon2id hash of ``password``; InputError names what is wrong with it."""
     if len(password) < PASSWORD_MIN:
-        raise InputError(f"at least {PASSWORD_MIN} characters", field="password")
+        raise InputError(_("at least {password_min} characters").format(password_min=PASSWORD_MIN), field="password")
     if len(password) > PASSWORD_MAX:
-        raise InputError(f"at most {PASSWORD_MAX} characters", field="password")
+        raise InputError(_("at most {password_max} characters").format(password_max=PASSWORD_MAX), field="password")
     return _hasher.hash(password)
 
 
@@ -91,13 +92,14 @@ def add_user(store, name: str, role: str, office: str, *, display_name: str = ""
              created_by: str = "") -> dict:
     """Create a user; InputError for a bad or taken name or role."""
     if not NAME.match(name or ""):
-        raise InputError("letters, digits and . _ @ - only, at most 80 characters", field="name")
+        raise InputError(_("letters, digits and . _ @ - only, at most 80 characters"), field="name")
     try:
         role = Role(role)
     except ValueError:
-        raise InputError(f"unknown role {role!r} (one of {', '.join(r.value for r in Role)})", field="role") from None
+        raise InputError(_("unknown role {role!r} (one of {names})").format(
+                             role=role, names=', '.join(r.value for r in Role)), field="role") from None
     if len(display_name) > 200:
-        raise InputError("at most 200 characters", field="display_name")
+        raise InputError(_("at most 200 characters"), field="display_name")
     hashed = hash_password(password) if password is not None else None
     now = store.clock.now()
     try:
@@ -107,7 +109,7 @@ def add_user(store, name: str, role: str, office: str, *, display_name: str = ""
                 disabled=False, failed_logins=0, created_at=now, created_by=created_by))
             store.event(conn, "user_added", actor=created_by, office=office, user=name, role=role.value)
     except IntegrityError:
-        raise InputError(f"a user named {name!r} exists already", field="name") from None
+        raise InputError(_("a user named {name!r} exists already").format(name=name), field="name") from None
     return get_user(store, name)
 
 
@@ -116,7 +118,7 @@ def get_user(store, name: str) -> dict:
     with reading(store.engine) as conn:
         row = conn.execute(select(users).where(users.c.name == name)).mappings().first()
     if row is None:
-        raise NotFound(f"no user named {name!r}")
+        raise NotFound(_("no user named {name!r}").format(name=name))
     return dict(row)
 
 
@@ -135,7 +137,7 @@ def set_disabled(store, name: str, disabled: bool, *, actor: str) -> None:
     with store.transaction() as conn:
         changed = conn.execute(update(users).where(users.c.name == name).values(disabled=disabled)).rowcount
         if not changed:
-            raise NotFound(f"no user named {name!r}")
+            raise NotFound(_("no user named {name!r}").format(name=name))
         office = conn.execute(select(users.c.office).where(users.c.name == name)).scalar()
         store.event(conn, "user_disabled" if disabled else "user_enabled", actor=actor, office=office, user=name)
 
@@ -146,7 +148,7 @@ def set_password(store, name: str, password: str, *, actor: str) -> None:
     with store.transaction() as conn:
         if not conn.execute(update(users).where(users.c.name == name)
                             .values(password_hash=hashed, failed_logins=0, locked_until=None)).rowcount:
-            raise NotFound(f"no user named {name!r}")
+            raise NotFound(_("no user named {name!r}").format(name=name))
         store.event(conn, "password_set", actor=actor, user=name)
 
 
@@ -191,9 +193,10 @@ def resolve_actor(store, name: str | None, *, default_office: str, fallback: str
     try:
         row = get_user(store, name)
     except NotFound:
-        raise InputError(f"no user named {name!r} (see `publisher user list`)", field="--as") from None
+        raise InputError(_("no user named {name!r} (see `publisher user list`)").format(
+                             name=name), field="--as") from None
     if row["disabled"]:
-        raise Refused("disabled_user", f"user {name!r} is disabled")
+        raise Refused("disabled_user", _("user {name!r} is disabled").format(name=name))
     return actor_from_row(row)
 
 

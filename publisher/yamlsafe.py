@@ -9,6 +9,8 @@ import yaml
 from yaml.constructor import ConstructorError
 from yaml.nodes import MappingNode, SequenceNode
 
+from .i18n import _
+
 MAX_BYTES = 4_000_000  # a config is a few kilobytes; /dev/zero is not one
 MAX_DEPTH = 50
 MAX_NODES = 200_000
@@ -27,7 +29,7 @@ def read_bounded(path: Path, limit: int = MAX_BYTES) -> bytes:
     with open(path, "rb") as fh:
         data = fh.read(limit + 1)
     if len(data) > limit:
-        raise YamlLimitError(f"larger than {limit:,} bytes: not a configuration file")
+        raise YamlLimitError(_("larger than {limit:,} bytes: not a configuration file").format(limit=limit))
     return data
 
 
@@ -43,14 +45,15 @@ class _BoundedLoader(yaml.SafeLoader):
         if isinstance(node, MappingNode):
             self.flatten_mapping(node)
             seen: dict[Any, int] = {}
-            for key_node, _ in node.value:
+            for key_node, _value_node in node.value:
                 try:
                     key = self.construct_object(key_node, deep=True)
                     hash(key)
                 except (TypeError, ConstructorError):
                     continue
                 if key in seen:
-                    raise YamlLimitError(f"duplicate key {key!r} (first on line {seen[key] + 1})",
+                    raise YamlLimitError(_("duplicate key {key!r} (first on line {value})").format(
+                                             key=key, value=seen[key] + 1),
                                          key_node.start_mark.line + 1)
                 seen[key] = key_node.start_mark.line
         return super().construct_mapping(node, deep=deep)
@@ -66,9 +69,11 @@ def _check_tree(root) -> None:
         node, depth = stack.pop()
         visits += 1
         if depth > MAX_DEPTH:
-            raise YamlLimitError(f"nested deeper than {MAX_DEPTH} levels", node.start_mark.line + 1)
+            raise YamlLimitError(_("nested deeper than {max_depth} levels").format(
+                                     max_depth=MAX_DEPTH), node.start_mark.line + 1)
         if visits > MAX_NODES:
-            raise YamlLimitError(f"expands to more than {MAX_NODES:,} values (aliases expanded too often)")
+            raise YamlLimitError(_("expands to more than {max_nodes:,} values (aliases expanded too often)").format(
+                                     max_nodes=MAX_NODES))
         if isinstance(node, (MappingNode, SequenceNode)):
             children = ([c for pair in node.value for c in pair] if isinstance(node, MappingNode) else node.value)
             stack.extend((child, depth + 1) for child in children)
@@ -79,4 +84,4 @@ def load(text: str) -> Any:
     try:
         return yaml.load(text, Loader=_BoundedLoader)  # noqa: S506 (a SafeLoader subclass)
     except RecursionError:
-        raise YamlLimitError(f"nested deeper than {MAX_DEPTH} levels") from None
+        raise YamlLimitError(_("nested deeper than {max_depth} levels").format(max_depth=MAX_DEPTH)) from None

@@ -17,6 +17,7 @@ from ..db import reading
 from ..errors import InputError
 from ..report import shapes
 from .tables import appeals
+from ..i18n import _
 
 FIELDS = ("reference", "kind", "filed_on", "result", "decided_on")
 PENDING = shapes.APPEAL_RESULTS[-1]  # 尚未审结
@@ -43,28 +44,31 @@ def parse_appeal(raw: dict[str, Any], where: str = "") -> Appeal:
     prefix = f"{where}: " if where else ""
     unknown = sorted(set(raw) - set(FIELDS) - {"id"})
     if unknown:
-        raise InputError(prefix + f"unknown field (use {', '.join(FIELDS)})", field=unknown[0])
+        raise InputError(prefix + _("unknown field (use {names})").format(names=', '.join(FIELDS)), field=unknown[0])
     kind = str(raw.get("kind") or "").strip()
     if kind not in shapes.APPEAL_KINDS:
-        raise InputError(prefix + f"{kind!r} is not one of {'、'.join(shapes.APPEAL_KINDS)}", field="kind")
+        raise InputError(prefix + _("{kind!r} is not one of {names}").format(
+                                      kind=kind, names='、'.join(shapes.APPEAL_KINDS)), field="kind")
     dates = {}
     for field in ("filed_on", "decided_on"):
         value = str(raw.get(field) or "").strip()
         try:
             dates[field] = date.fromisoformat(value) if value else None
         except ValueError:
-            raise InputError(prefix + f"{value!r} is not a date (YYYY-MM-DD)", field=field) from None
+            raise InputError(prefix + _("{value!r} is not a date (YYYY-MM-DD)").format(
+                                          value=value), field=field) from None
     if dates["filed_on"] is None:
-        raise InputError(prefix + "missing (YYYY-MM-DD)", field="filed_on")
+        raise InputError(prefix + _("missing (YYYY-MM-DD)"), field="filed_on")
     result = str(raw.get("result") or "").strip() or None
     if result == PENDING:
         result = None
     if result is not None and result not in shapes.APPEAL_RESULTS[:-1]:
-        raise InputError(prefix + f"{result!r} is not one of {'、'.join(shapes.APPEAL_RESULTS)}", field="result")
+        raise InputError(prefix + _("{result!r} is not one of {names}").format(
+                                      result=result, names='、'.join(shapes.APPEAL_RESULTS)), field="result")
     if (result is None) != (dates["decided_on"] is None):
-        raise InputError(prefix + "a decided appeal has both a result and a date", field="decided_on")
+        raise InputError(prefix + _("a decided appeal has both a result and a date"), field="decided_on")
     if dates["decided_on"] and dates["decided_on"] < dates["filed_on"]:
-        raise InputError(prefix + "decided before it was filed", field="decided_on")
+        raise InputError(prefix + _("decided before it was filed"), field="decided_on")
     return Appeal(None, kind, dates["filed_on"], result, dates["decided_on"], str(raw.get("reference") or "").strip())
 
 
@@ -92,7 +96,8 @@ def read_appeals(path: Path) -> list[Appeal]:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read {path}: {getattr(exc, 'strerror', None) or 'not UTF-8'}", field="FILE") from None
+        raise InputError(_("cannot read {path}: {value}").format(
+                             path=path, value=getattr(exc, 'strerror', None) or 'not UTF-8'), field="FILE") from None
     if path.suffix.lower() in (".jsonl", ".json"):
         rows = []
         for n, line in enumerate(text.splitlines(), 1):
@@ -100,7 +105,7 @@ def read_appeals(path: Path) -> list[Appeal]:
                 try:
                     rows.append((n, json.loads(line)))
                 except json.JSONDecodeError as exc:
-                    raise InputError(f"line {n}: not JSON ({exc.msg})", field="FILE") from None
+                    raise InputError(_("line {n}: not JSON ({msg})").format(n=n, msg=exc.msg), field="FILE") from None
     else:
         rows = list(enumerate(csv.DictReader(io.StringIO(text)), 2))
     return [parse_appeal(dict(raw), f"line {n}") for n, raw in rows]

@@ -18,6 +18,7 @@ from ..errors import InputError, NotFound
 from ..report import shapes
 from .tables import applications
 from .workdays import answer_due, workdays_between
+from ..i18n import _
 
 FIELDS = ("reference", "received_on", "applicant_type", "subject", "extended", "outcome", "closed_on")
 
@@ -63,22 +64,26 @@ def parse_application(raw: dict[str, Any], where: str = "") -> Application:
 
     unknown = sorted(set(raw) - set(FIELDS) - {"id", "due_on"})
     if unknown:
-        raise bad(unknown[0], f"unknown field (use {', '.join(FIELDS)})")
+        raise bad(unknown[0], _("unknown field (use {names})").format(names=', '.join(FIELDS)))
     received = _date(raw.get("received_on"), "received_on", bad, required=True)
     kind = str(raw.get("applicant_type") or "").strip()
     if kind not in shapes.APPLICANT_TYPES:
-        raise bad("applicant_type", f"{kind!r} is not one of {'、'.join(shapes.APPLICANT_TYPES)}")
+        raise bad("applicant_type", _("{kind!r} is not one of {names}").format(
+                                        kind=kind, names='、'.join(shapes.APPLICANT_TYPES)))
     outcome = str(raw.get("outcome") or "").strip() or None
     if outcome is not None:
         try:
             outcome = shapes.parse_outcome(outcome)
         except ValueError:
-            raise bad("outcome", f"{outcome!r} is not a row of Table 三 (e.g. 予以公开, 3.4 or 保护第三方合法权益)") from None
+            raise bad("outcome", _("{outcome!r} is not a row of Table 三 (e.g. 予以公开, 3.4 or 保护第三方合法权益)").format(
+                                     outcome=outcome)) from None
     closed = _date(raw.get("closed_on"), "closed_on", bad)
     if (outcome is None) != (closed is None):
-        raise bad("closed_on" if closed is None else "outcome", "an application is closed with both an outcome and a date")
+        raise bad("closed_on" if closed is None else "outcome", _("an application is closed with both an outcome "
+                                                                  "and a date"))
     if closed is not None and closed < received:
-        raise bad("closed_on", f"{closed} is before the application was received ({received})")
+        raise bad("closed_on", _("{closed} is before the application was received ({received})").format(
+                                   closed=closed, received=received))
     extended = str(raw.get("extended") or "").strip().lower() in ("1", "true", "yes", "是", "y")
     return Application(None, received, kind, str(raw.get("reference") or "").strip(), str(raw.get("subject") or "").strip(),
                        extended, outcome, closed)
@@ -87,14 +92,14 @@ def parse_application(raw: dict[str, Any], where: str = "") -> Application:
 def _date(value: Any, field: str, bad, required: bool = False) -> date | None:
     if value in (None, ""):
         if required:
-            raise bad(field, "missing (YYYY-MM-DD)")
+            raise bad(field, _("missing (YYYY-MM-DD)"))
         return None
     if isinstance(value, date):
         return value
     try:
         return date.fromisoformat(str(value).strip())
     except ValueError:
-        raise bad(field, f"{value!r} is not a date (YYYY-MM-DD)") from None
+        raise bad(field, _("{value!r} is not a date (YYYY-MM-DD)").format(value=value)) from None
 
 
 class ApplicationRegister:
@@ -123,7 +128,8 @@ class ApplicationRegister:
         """Record the answer to an open application."""
         current = self.get(app_id)
         if current.closed_on is not None:
-            raise InputError(f"application {app_id} was closed on {current.closed_on}", field="id")
+            raise InputError(_("application {app_id} was closed on {closed_on}").format(
+                                 app_id=app_id, closed_on=current.closed_on), field="id")
         closed = parse_application({**current.as_dict(), "outcome": outcome, "closed_on": closed_on.isoformat()})
         with self.store.transaction() as conn:
             conn.execute(update(applications).where(applications.c.id == app_id)
@@ -134,7 +140,7 @@ class ApplicationRegister:
         """Use the one extension of 20 working days."""
         current = self.get(app_id)
         if current.closed_on is not None:
-            raise InputError(f"application {app_id} is closed", field="id")
+            raise InputError(_("application {app_id} is closed").format(app_id=app_id), field="id")
         with self.store.transaction() as conn:
             conn.execute(update(applications).where(applications.c.id == app_id).values(extended=1))
         return self.get(app_id)
@@ -142,7 +148,7 @@ class ApplicationRegister:
     def get(self, app_id: int) -> Application:
         rows = self._select(applications.c.id == app_id)
         if not rows:
-            raise NotFound(f"no application with id {app_id}")
+            raise NotFound(_("no application with id {app_id}").format(app_id=app_id))
         return rows[0]
 
     def all(self) -> list[Application]:
@@ -162,9 +168,10 @@ def read_applications(path: Path) -> list[Application]:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror}", field="FILE") from None
+        raise InputError(_("cannot read {path}: {strerror}").format(
+                             path=path, strerror=exc.strerror), field="FILE") from None
     except UnicodeDecodeError:
-        raise InputError(f"{path} is not UTF-8 text", field="FILE") from None
+        raise InputError(_("{path} is not UTF-8 text").format(path=path), field="FILE") from None
     out = []
     if path.suffix.lower() in (".jsonl", ".json"):
         for n, line in enumerate(text.splitlines(), 1):
@@ -173,9 +180,9 @@ def read_applications(path: Path) -> list[Application]:
             try:
                 raw = json.loads(line)
             except json.JSONDecodeError as exc:
-                raise InputError(f"line {n}: not JSON ({exc.msg})", field="FILE") from None
+                raise InputError(_("line {n}: not JSON ({msg})").format(n=n, msg=exc.msg), field="FILE") from None
             if not isinstance(raw, dict):
-                raise InputError(f"line {n}: not an object", field="FILE")
+                raise InputError(_("line {n}: not an object").format(n=n), field="FILE")
             out.append(parse_application(raw, f"line {n}"))
     else:
         for n, raw in enumerate(csv.DictReader(io.StringIO(text)), 2):

@@ -15,6 +15,7 @@ from .ledger import per_month, publications
 from .narrative import markdown_blocks, missing_text, render_file
 from .paragraph import channel_paragraph
 from .settings import narrative_path, report_settings
+from ..i18n import _
 
 
 def report_title(year: int, config) -> str:
@@ -27,7 +28,7 @@ def build_report(store, config, year: int, *, template: str | None = None, now: 
     settings, base = report_settings(config)
     template = template or settings.template or shapes.template_for(year)
     if template not in shapes.TEMPLATES:
-        raise InputError(f"{template!r}: use 2019 or 2021", field="--template")
+        raise InputError(_("{template!r}: use 2019 or 2021").format(template=template), field="--template")
     now = now or store.clock.now()
     t = tally(store, config, year, with_items=True)
     rows = publications(store, config, year)
@@ -118,8 +119,10 @@ def _table2_ledger(t: dict[str, Any], settings, template: str) -> dict[str, dict
         elif name in ("行政许可", "行政处罚", "行政强制"):
             column = shapes.TABLE2_DECISION_COLUMN[template]
         else:
-            raise InputError(f"{row!r} cannot be counted from items (only "
-                             f"{'、'.join(sorted(shapes.TABLE2_LEDGER_ROWS))})", field=f"report.table2_categories.{row}")
+            raise InputError(_("{row!r} cannot be counted from items (only {names})").format(
+                                 row=row,
+                                 names='、'.join(sorted(shapes.TABLE2_LEDGER_ROWS))),
+                             field=f"report.table2_categories.{row}")
         ids = sorted({i for ch in t["channels"] if ch["count_in_report"]
                       for c in categories for i in ch["items"].get(c, [])})
         out[name] = {"column": column, "count": len(ids), "items": ids, "categories": list(categories)}

@@ -6,6 +6,7 @@ from typing import Any
 
 from ..errors import Refused
 from . import shapes
+from ..i18n import _
 
 RULE_CATEGORY_SUMS = "category-sums"
 RULE_PUBLICATIONS = "publications-sum"
@@ -54,14 +55,17 @@ def table3_checks(table: dict[str, Any], template: str) -> list[dict[str, Any]]:
         left = rows[shapes.ROW_NEW][column] + rows[shapes.ROW_CARRIED_IN][column]
         right = rows[shapes.ROW_TOTAL][column] + rows[shapes.ROW_CARRIED_OUT][column]
         if left != right:
-            identity.append(f"column {column}: 一+二 = {left}, 三（七）+四 = {right}")
+            identity.append(_("column {column}: 一+二 = {left}, 三（七）+四 = {right}").format(
+                column=column, left=left, right=right))
         outcome_sum = sum(rows[c][column] for c in codes)
         if outcome_sum != rows[shapes.ROW_TOTAL][column]:
-            totals.append(f"column {column}: outcomes add up to {outcome_sum}, （七）总计 is {rows[shapes.ROW_TOTAL][column]}")
+            totals.append(_("column {column}: outcomes add up to {outcome_sum}, （七）总计 is {total}").format(
+                column=column, outcome_sum=outcome_sum, total=rows[shapes.ROW_TOTAL][column]))
     for r in table["rows"]:
         six = sum(r["values"][t] for t in shapes.APPLICANT_TYPES)
         if six != r["values"]["总计"]:
-            totals.append(f"row {r['label']}: columns add up to {six}, 总计 is {r['values']['总计']}")
+            totals.append(_("row {label}: columns add up to {six}, 总计 is {total}").format(
+                label=r["label"], six=six, total=r["values"]["总计"]))
     return [_check(RULE_TABLE3_IDENTITY, identity, shapes.TABLE3_CHECK_NOTE),
             _check(RULE_TABLE3_TOTALS, totals, "（七）总计与总计列均为各项之和")]
 
@@ -72,7 +76,8 @@ def table4_checks(table: dict[str, Any]) -> list[dict[str, Any]]:
     for r in table["rows"]:
         four = sum(r["values"][c] for c in shapes.APPEAL_RESULTS)
         if four != r["values"]["总计"]:
-            problems.append(f"{r['label']}: results add up to {four}, 总计 is {r['values']['总计']}")
+            problems.append(_("{label}: results add up to {four}, 总计 is {total}").format(
+                                label=r['label'], four=four, total=r['values']['总计']))
     return [_check(RULE_TABLE4_TOTALS, problems, "每个总计等于四项结果之和")]
 
 

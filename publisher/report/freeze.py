@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from ..db import reading
 from ..errors import Refused
 from ..registers.tables import report_freezes
+from ..i18n import _
 
 RULE_FROZEN = "frozen-once"
 
@@ -37,8 +38,8 @@ def freeze(store, report: dict[str, Any], actor: str = "") -> None:
             conn.execute(report_freezes.insert().values(year=report["year"], template=report["template"],
                                                         frozen_at=store.clock.now(), frozen_by=actor, report=report))
     except IntegrityError:
-        raise AlreadyFrozen(f"the {report['year']} report is already frozen; "
-                            f"see `report --year {report['year']} --diff`") from None
+        raise AlreadyFrozen(_("the {year} report is already frozen; see `report --year {year} --diff`").format(
+                                year=report['year'])) from None
 
 
 def figures(report: dict[str, Any]) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from jinja2 import StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
 from ..errors import InputError
+from ..i18n import _
 
 _ENV = SandboxedEnvironment(undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False)
 _CJK = r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef“”‘’《》]"
@@ -28,13 +29,16 @@ def render_file(path: Path, context: dict[str, Any]) -> list[dict[str, str]] | N
     try:
         source = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read {path}: {getattr(exc, 'strerror', None) or 'not UTF-8'}", field="report.narrative") from None
+        raise InputError(_("cannot read {path}: {value}").format(
+                             path=path,
+                             value=getattr(exc, 'strerror', None) or 'not UTF-8'), field="report.narrative") from None
     try:
         text = _ENV.from_string(source).render(**context)
     except TemplateError as exc:
         line = getattr(exc, "lineno", None) or _template_line(exc)
         where = f"{path}" + (f", line {line}" if line else "")
-        raise InputError(f"{where}: placeholder: {exc.message or exc}", field="report.narrative") from None
+        raise InputError(_("{where}: placeholder: {value}").format(
+                             where=where, value=exc.message or exc), field="report.narrative") from None
     return markdown_blocks(text)
 
 

@@ -7,6 +7,8 @@ import io
 import json
 from typing import Any
 
+from ..i18n import _
+
 FORMATS = ("md", "html", "pdf", "docx", "json", "csv")
 BINARY = ("pdf", "docx")
 SUFFIXES = {"md": "md", "markdown": "md", "html": "html", "htm": "html", "pdf": "pdf", "docx": "docx",
@@ -36,7 +38,7 @@ def render(report: dict[str, Any], fmt: str) -> bytes:
         from .render_docx import render_docx
 
         return render_docx(report)
-    raise ValueError(f"unknown format {fmt!r}")
+    raise ValueError(_("unknown format {fmt!r}").format(fmt=fmt))
 
 
 def render_csv(report: dict[str, Any]) -> bytes:

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from ..durations import parse_duration
 from ..errors import ConfigError
+from ..i18n import _
 
 NARRATIVE_KEYS = ("preface", "overview", "problems", "other")
 NARRATIVE_DEFAULTS = {"overview": "overview.md", "problems": "problems.md", "other": "other.md"}
@@ -54,14 +55,15 @@ class ReportSettings(_Strict):
     def _known_parts(cls, value: dict[str, str]) -> dict[str, str]:
         unknown = sorted(set(value) - set(NARRATIVE_KEYS))
         if unknown:
-            raise ValueError(f"unknown part(s) {', '.join(unknown)} (use {', '.join(NARRATIVE_KEYS)})")
+            raise ValueError(_("unknown part(s) {names} (use {known})").format(
+                                 names=', '.join(unknown), known=', '.join(NARRATIVE_KEYS)))
         return value
 
     @field_validator("template")
     @classmethod
     def _known_template(cls, value: str | None) -> str | None:
         if value is not None and str(value) not in ("2019", "2021"):
-            raise ValueError("use 2019 or 2021")
+            raise ValueError(_("use 2019 or 2021"))
         return None if value is None else str(value)
 
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from ..errors import InputError
 from . import shapes
+from ..i18n import _
 
 LEDGER_ROW_ALIASES = {"规范性文件": "行政规范性文件", "行政规范性文件": "规范性文件"}
 
@@ -19,23 +20,27 @@ def table2(template: str, data: dict[str, dict[str, float]], ledger: dict[str, d
     known_rows = {row for b in shapes.TABLE2[template] for row in b.rows}
     for row in data:
         if row not in known_rows and LEDGER_ROW_ALIASES.get(row) not in known_rows:
-            raise InputError(f"no row {row!r} in Table 二 of the {template} format "
-                             f"(rows: {'、'.join(sorted(known_rows))})", field=f"table2.{row}")
+            raise InputError(_("no row {row!r} in Table 二 of the {template} format (rows: {names})").format(
+                                 row=row,
+                                 template=template,
+                                 names='、'.join(sorted(known_rows))), field=f"table2.{row}")
     for block in shapes.TABLE2[template]:
         rows = []
         for row in block.rows:
             given = data.get(row) or data.get(LEDGER_ROW_ALIASES.get(row, ""), {})
             for column in given:
                 if column not in block.columns:
-                    raise InputError(f"no column {column!r} for {row} (columns: {'、'.join(block.columns)})",
+                    raise InputError(_("no column {column!r} for {row} (columns: {names})").format(
+                                         column=column, row=row, names='、'.join(block.columns)),
                                      field=f"table2.{row}.{column}")
             counted = ledger.get(row)
             values, sources = {}, {}
             for column in block.columns:
                 if counted and counted["column"] == column:
                     if column in given:
-                        raise InputError(f"{row} {column} is counted from the ledger (categories "
-                                         f"{'、'.join(counted['categories'])}); remove it from the data file",
+                        raise InputError(_("{row} {column} is counted from the ledger (categories {names}); remove "
+                                           "it from the data file").format(
+                                             row=row, column=column, names='、'.join(counted['categories'])),
                                          field=f"table2.{row}.{column}")
                     values[column] = counted["count"]
                     sources[column] = {"from": "ledger", "categories": counted["categories"], "items": counted["items"]}
@@ -95,11 +100,13 @@ def _table3_data_keys(data: dict[str, dict[str, float]], template: str, codes: l
             try:
                 code = shapes.outcome_row(shapes.parse_outcome(key), template)
             except ValueError:
-                raise InputError(f"no row {key!r} in Table 三 (use 一, 二, an outcome such as 3.4, 三.七 or 四)",
+                raise InputError(_("no row {key!r} in Table 三 (use 一, 二, an outcome such as 3.4, 三.七 or 四)").format(
+                                     key=key),
                                  field=f"table3.{key}") from None
         for column in cells:
             if column not in shapes.TABLE3_COLUMNS:
-                raise InputError(f"no column {column!r} (use {'、'.join(shapes.TABLE3_COLUMNS)})",
+                raise InputError(_("no column {column!r} (use {names})").format(
+                                     column=column, names='、'.join(shapes.TABLE3_COLUMNS)),
                                  field=f"table3.{key}.{column}")
         out[code] = cells
     return out
@@ -113,7 +120,8 @@ def table4(cells: dict[str, dict[str, list[int]]] | None, data: dict[str, dict[s
         if data is not None:
             for column in data.get(kind, {}):
                 if column not in shapes.TABLE4_COLUMNS:
-                    raise InputError(f"no column {column!r} (use {'、'.join(shapes.TABLE4_COLUMNS)})",
+                    raise InputError(_("no column {column!r} (use {names})").format(
+                                         column=column, names='、'.join(shapes.TABLE4_COLUMNS)),
                                      field=f"table4.{kind}.{column}")
             given = data.get(kind, {})
             values = {c: given.get(c, 0) for c in shapes.APPEAL_RESULTS}
@@ -126,7 +134,8 @@ def table4(cells: dict[str, dict[str, list[int]]] | None, data: dict[str, dict[s
                          "sources": {c: sorted(v) for c, v in by_result.items() if v}})
     unknown = sorted(set(data or {}) - set(shapes.APPEAL_KINDS))
     if unknown:
-        raise InputError(f"no row {unknown[0]!r} in Table 四 (use {'、'.join(shapes.APPEAL_KINDS)})",
+        raise InputError(_("no row {unknown!r} in Table 四 (use {names})").format(
+                             unknown=unknown[0], names='、'.join(shapes.APPEAL_KINDS)),
                          field=f"table4.{unknown[0]}")
     return {"columns": list(shapes.TABLE4_COLUMNS), "rows": rows, "source": source,
             "groups": {"行政复议": ["行政复议"], "行政诉讼": ["未经复议直接起诉", "复议后起诉"]}}

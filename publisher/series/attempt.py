@@ -14,6 +14,7 @@ from .errors import MissingData, RenderError, SourceError, SourceUnavailable
 from .models import SeriesConfig
 from .render import render_occurrence
 from .sources import load_rows
+from ..i18n import N_
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +71,8 @@ def attempt_occurrence(
     try:
         rows = load_rows(series.source, on, mode=series.rows, session=session)
         if len(rows) < series.min_rows:  # e.g. the lab has entered 6 of its 10 parameters so far
-            raise MissingData(f"only {len(rows)} of the {series.min_rows} rows (min_rows) for {on.isoformat()} so far")
+            raise MissingData(N_("only {count} of the {min_rows} rows (min_rows) for {day} so far").format(
+                                  count=len(rows), min_rows=series.min_rows, day=on.isoformat()))
         title, body = render_occurrence(series, rows, local, data_date=on, extra=extra)
     except RenderError as exc:
         return Attempt("failed", error=f"template error: {exc}", kind="template_error")

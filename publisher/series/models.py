@@ -26,6 +26,8 @@ from ..durations import parse_duration
 from ..errors import ConfigError
 from .render import check_template
 from .schedule import CronError, months_without_the_day, parse_cron
+from ..i18n import _
+from ..validation_messages import validation_message
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 
@@ -35,7 +37,8 @@ def _check_encoding(value: str | None) -> str | None:
         try:
             codecs.lookup(value)
         except LookupError:
-            raise ValueError(f"unknown encoding {value!r} (e.g. utf-8-sig, gbk, gb18030)") from None
+            raise ValueError(_("unknown encoding {value!r} (e.g. utf-8-sig, gbk, gb18030)").format(
+                                 value=value)) from None
     return value
 
 
@@ -107,17 +110,17 @@ class HttpSource(_Source):
     @classmethod
     def _url(cls, value: str) -> str:
         if not re.match(r"https?://[^/\s]+", value):
-            raise ValueError("must be an http:// or https:// URL")
+            raise ValueError(_("must be an http:// or https:// URL"))
         try:
             value.format(date="2019-01-01")
         except (KeyError, IndexError, ValueError) as exc:
-            raise ValueError(f"the only placeholder allowed is {{date}} ({exc})") from None
+            raise ValueError(_("the only placeholder allowed is {{date}} ({exc})").format(exc=exc)) from None
         return value
 
     @model_validator(mode="after")
     def _selects_a_day(self) -> "HttpSource":
         if "{date}" not in self.url and not self.date_param and not self.date_column:
-            raise ValueError("say how to select the day: {date} in url, date_param, or date_column")
+            raise ValueError(_("say how to select the day: {date} in url, date_param, or date_column"))
         return self
 
 
@@ -164,9 +167,9 @@ class SeriesConfig(BaseModel):
         if gaps:
             names = ", ".join(calendar.month_abbr[m] for m in gaps)
             raise ValueError(
-                f"{value!r} publishes nothing in {names} (in some or all years): that day of the month does not "
-                "always exist. Write L for the last day of every month (e.g. '0 9 L * *'), or list only the "
-                "months meant in the month field")
+                _("{value!r} publishes nothing in {names} (in some or all years): that day of the month does not "
+                  "always exist. Write L for the last day of every month (e.g. '0 9 L * *'), or list only the "
+                  "months meant in the month field").format(value=value, names=names))
         return value
 
     @field_validator("title")
@@ -195,9 +198,9 @@ class SeriesConfig(BaseModel):
         try:
             text = path.read_text(encoding="utf-8-sig")
         except FileNotFoundError:
-            raise ValueError(f"{path}: no such file") from None
+            raise ValueError(_("{path}: no such file").format(path=path)) from None
         except (OSError, UnicodeDecodeError) as exc:
-            raise ValueError(f"{path}: cannot read as UTF-8 ({exc})") from None
+            raise ValueError(_("{path}: cannot read as UTF-8 ({exc})").format(path=path, exc=exc)) from None
         problem = check_template(text, html=True)
         if problem:
             raise ValueError(f"{path}: {problem}")
@@ -206,9 +209,10 @@ class SeriesConfig(BaseModel):
     @model_validator(mode="after")
     def _one_body(self) -> "SeriesConfig":
         if (self.body is None) == (self.body_file is None):
-            raise ValueError("give exactly one of body or body_file")
+            raise ValueError(_("give exactly one of body or body_file"))
         if self.rows == "one" and self.min_rows > 1:
-            raise ValueError(f"min_rows {self.min_rows} needs rows: all (rows: one keeps a single row)")
+            raise ValueError(_("min_rows {min_rows} needs rows: all (rows: one keeps a single row)").format(
+                                 min_rows=self.min_rows))
         return self
 
     @property
@@ -234,8 +238,8 @@ def series_problems(exc: ValidationError, block: Mapping[str, Any], prefix: str)
     problems = []
     for error in exc.errors():
         path = _key_path(tuple(error["loc"]), block)
-        message = error["msg"].removeprefix("Value error, ")
-        problems.append(f"{prefix}.{path}: {message}" if path else f"{prefix}: {message}")
+        message = validation_message(error)
+        problems.append(_("{field}: {message}").format(field=f"{prefix}.{path}" if path else prefix, message=message))
     return problems
 
 
@@ -247,10 +251,11 @@ def _validate_all(
     for name, block in (blocks or {}).items():
         where = f"{prefix}.{name}"
         if not isinstance(block, Mapping):
-            problems.append(f"{where}: must be a mapping")
+            problems.append(_("{where}: must be a mapping").format(where=where))
             continue
         if "name" in block and block["name"] != name:
-            problems.append(f"{where}.name: the name is the key ({name!r}); drop this field")
+            problems.append(_("{where}.name: the name is the key ({name!r}); drop this field").format(
+                                where=where, name=name))
             continue
         try:
             result[str(name)] = SeriesConfig.model_validate({**block, "name": str(name)}, context={"base_dir": base_dir})
@@ -286,12 +291,17 @@ def parse_series_block(
     problems.extend(found)
     for name, series in parsed.items():
         if series.category not in categories:
-            problems.append(f"series.{name}.category: {series.category!r} is not a configured category")
+            problems.append(_("series.{name}.category: {category!r} is not a configured category").format(
+                                name=name, category=series.category))
         for i, channel in enumerate(series.channels or []):
             block = channels.get(channel)
             enabled = block.get("enabled", True) if isinstance(block, Mapping) else getattr(block, "enabled", True)
             if block is None:
-                problems.append(f"series.{name}.channels[{i}]: channel {channel!r} is not defined under channels")
+                problems.append(_("series.{name}.channels[{i}]: channel {channel!r} is not defined under "
+                                  "channels").format(
+                                    name=name, i=i, channel=channel))
             elif enabled is False:
-                problems.append(f"series.{name}.channels[{i}]: channel {channel!r} is disabled (enabled: false)")
+                problems.append(_("series.{name}.channels[{i}]: channel {channel!r} is disabled (enabled: "
+                                  "false)").format(
+                                    name=name, i=i, channel=channel))
     return parsed

@@ -11,6 +11,7 @@ from jinja2 import StrictUndefined, Template, TemplateError, TemplateSyntaxError
 from jinja2.sandbox import SandboxedEnvironment
 
 from .errors import MissingData, RenderError
+from ..i18n import N_
 
 if TYPE_CHECKING:
     from .models import SeriesConfig
@@ -63,12 +64,14 @@ class Row(dict):
 
     def __getitem__(self, key: str) -> Any:
         if not dict.__contains__(self, key):
-            raise MissingData(f"{self._label} has no column {key!r} (columns: {', '.join(map(str, self))})")
+            raise MissingData(N_("{label} has no column {key!r} (columns: {names})").format(
+                                  label=self._label, key=key, names=', '.join(map(str, self))))
         value = dict.__getitem__(self, key)
         if _blank(value):
-            raise MissingData(f"{self._label}: {key!r} is empty")
+            raise MissingData(N_("{label}: {key!r} is empty").format(label=self._label, key=key))
         if isinstance(value, str) and value.strip().upper() in SPREADSHEET_ERRORS:
-            raise MissingData(f"{self._label}: {key!r} is {value.strip()} (a spreadsheet error, not a result)")
+            raise MissingData(N_("{label}: {key!r} is {error} (a spreadsheet error, not a result)").format(
+                                  label=self._label, key=key, error=value.strip()))
         return value
 
 
@@ -120,7 +123,8 @@ def render_occurrence(
     """
     on = data_date or occurrence_local.date()
     if not rows:
-        raise MissingData(f"series {series.name!r}: no rows for {on.isoformat()}")
+        raise MissingData(N_("series {name!r}: no rows for {day}").format(
+                              name=series.name, day=on.isoformat()))
     wrapped = wrap_rows(rows, on)
     context: dict[str, Any] = dict(extra or {})
     context.update(
@@ -133,10 +137,12 @@ def render_occurrence(
     title = _render(series.title, context, html=False, what="title", series=series.name)
     title = " ".join(title.split())
     if not title:
-        raise MissingData(f"series {series.name!r}: the title rendered empty for {on.isoformat()}")
+        raise MissingData(N_("series {name!r}: the title rendered empty for {day}").format(
+                              name=series.name, day=on.isoformat()))
     body = _render(series.body_source, context, html=True, what="body", series=series.name).strip()
     if not body:
-        raise MissingData(f"series {series.name!r}: the body rendered empty for {on.isoformat()}")
+        raise MissingData(N_("series {name!r}: the body rendered empty for {day}").format(
+                              name=series.name, day=on.isoformat()))
     return title, body
 
 
@@ -144,10 +150,12 @@ def _render(source: str, context: dict[str, Any], *, html: bool, what: str, seri
     try:
         return compile_template(source, html=html).render(context)
     except MissingData as exc:
-        raise MissingData(f"series {series!r} {what}: {exc}") from exc
+        raise MissingData(N_("series {series!r} {what}: {exc}").format(series=series, what=what, exc=exc)) from exc
     except UndefinedError as exc:
-        raise RenderError(f"series {series!r} {what}: {exc.message}") from exc
+        raise RenderError(N_("series {series!r} {what}: {message}").format(
+                              series=series, what=what, message=exc.message)) from exc
     except TemplateError as exc:
-        raise RenderError(f"series {series!r} {what}: {exc}") from exc
+        raise RenderError(N_("series {series!r} {what}: {exc}").format(series=series, what=what, exc=exc)) from exc
     except (TypeError, ValueError, ArithmeticError) as exc:
-        raise RenderError(f"series {series!r} {what}: {exc.__class__.__name__}: {exc}") from exc
+        raise RenderError(N_("series {series!r} {what}: {kind}: {exc}").format(
+                              series=series, what=what, kind=exc.__class__.__name__, exc=exc)) from exc

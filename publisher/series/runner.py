@@ -38,6 +38,7 @@ from .errors import SeriesError
 from .models import HttpSource, SeriesConfig
 from .schedule import manual_occurrence, next_occurrence, occurrence_key, occurrences_between, plan_catch_up
 from .sources import describe_source
+from ..i18n import N_, _
 
 log = logging.getLogger("publisher.series")
 
@@ -458,7 +459,7 @@ class SeriesRunner:
                 title=attempt.title, category=series.category, body=sanitize_html(attempt.body_html),
                 channels=list(series.channels or []), department=series.department or ""))
         except InputError as exc:
-            raise SeriesError(f"the rendered item was refused: {exc}") from None
+            raise SeriesError(N_("the rendered item was refused: {exc}").format(exc=exc)) from None
 
     def _insert_item(self, conn: Connection, name: str, key: str, prepared: Any, *, manual: bool = False) -> int:
         """Insert the occurrence's item; when (series, key) already has one, link to it instead.
@@ -503,9 +504,10 @@ class SeriesRunner:
                         status="queued", tries=row.tries + 1, last_error=None, next_try_at=None,
                         updated_at=now)).rowcount
                     if not taken:
-                        raise SeriesError(f"series {name}: {key} is being worked on right now; try again")
+                        raise SeriesError(N_("series {name}: {key} is being worked on right now; try again").format(
+                                              name=name, key=key))
                     return row.id, key
-        raise SeriesError(f"series {name}: too many re-issues of {base}")
+        raise SeriesError(N_("series {name}: too many re-issues of {base}").format(name=name, base=base))
 
     def _describe(self, conn: Connection, row: Any) -> dict:
         states = []
@@ -553,7 +555,8 @@ def find_series(config: Any, name: str) -> SeriesConfig:
     configured = dict(config.series or {})
     if name not in configured:
         known = ", ".join(configured) or "none configured"
-        raise InputError(f"unknown series {name!r} (configured: {known})", field="series")
+        raise InputError(_("unknown series {name!r} (configured: {known})").format(
+                             name=name, known=known), field="series")
     return configured[name]
 
 
@@ -575,7 +578,7 @@ def _attempt_now(config: Any, series: SeriesConfig, scheduled: datetime, now: da
                                  extra={"office": config.office.name})
     if attempt.status != "ready":
         day = scheduled.astimezone(config.tz).date().isoformat()
-        raise SeriesError(f"series {series.name}, {day}: {attempt.error}")
+        raise SeriesError(N_("series {name}, {day}: {error}").format(name=series.name, day=day, error=attempt.error))
     return attempt
 
 

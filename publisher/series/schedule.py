@@ -22,6 +22,8 @@ from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from functools import lru_cache
 from typing import Literal
 
+from ..i18n import _
+
 UTC = timezone.utc
 
 _MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_abbr) if name}
@@ -85,31 +87,33 @@ def _parse_field(text: str, name: str, lo: int, hi: int, names: dict[str, int] |
         if names and key in names:
             return names[key]
         if not token.isdigit():
-            raise CronError(f"{name}: {token!r} is not a number")
+            raise CronError(_("{name}: {token!r} is not a number").format(name=name, token=token))
         value = int(token)
         if not lo <= value <= hi:
-            raise CronError(f"{name}: {value} is out of range {lo}-{hi}")
+            raise CronError(_("{name}: {value} is out of range {lo}-{hi}").format(
+                                name=name, value=value, lo=lo, hi=hi))
         return value
 
     for part in text.split(","):
         if not part:
-            raise CronError(f"{name}: empty list element in {text!r}")
+            raise CronError(_("{name}: empty list element in {text!r}").format(name=name, text=text))
         if allow_last and part.lower() in ("l", "last"):
             values.add(_LAST)
             continue
-        base, _, step_text = part.partition("/")
+        base, _slash, step_text = part.partition("/")
         step = 1
         if step_text:
             if not step_text.isdigit() or int(step_text) == 0:
-                raise CronError(f"{name}: bad step {step_text!r} in {part!r}")
+                raise CronError(_("{name}: bad step {step_text!r} in {part!r}").format(
+                                    name=name, step_text=step_text, part=part))
             step = int(step_text)
         if base == "*":
             start, end = lo, hi
         elif "-" in base:
-            a, _, b = base.partition("-")
+            a, _dash, b = base.partition("-")
             start, end = number(a), number(b)
             if start > end:
-                raise CronError(f"{name}: range {base!r} runs backwards")
+                raise CronError(_("{name}: range {base!r} runs backwards").format(name=name, base=base))
         else:
             start = number(base)
             end = hi if step_text else start
@@ -124,11 +128,13 @@ def parse_cron(expr: str) -> Cron:
     text = _MACROS.get(text.lower(), text)
     fields = text.split(" ")
     if len(fields) != 5:
-        raise CronError(f"expected 5 fields (minute hour day-of-month month day-of-week), got {len(fields)}: {expr!r}")
-    minutes, _ = _parse_field(fields[0], "minute", 0, 59)
-    hours, _ = _parse_field(fields[1], "hour", 0, 23)
+        raise CronError(_("expected 5 fields (minute hour day-of-month month day-of-week), got {count}: "
+                          "{expr!r}").format(
+                            count=len(fields), expr=expr))
+    minutes, _any_minute = _parse_field(fields[0], "minute", 0, 59)
+    hours, _any_hour = _parse_field(fields[1], "hour", 0, 23)
     days, day_r = _parse_field(fields[2], "day-of-month", 1, 31, allow_last=True)
-    months, _ = _parse_field(fields[3], "month", 1, 12, _MONTHS)
+    months, _any_month = _parse_field(fields[3], "month", 1, 12, _MONTHS)
     weekdays, wd_r = _parse_field(fields[4], "day-of-week", 0, 7, _WEEKDAYS)
     if 7 in weekdays:
         weekdays = (weekdays - {7}) | {0}
@@ -136,7 +142,7 @@ def parse_cron(expr: str) -> Cron:
     cron = Cron(text, tuple(sorted(minutes)), tuple(sorted(hours)), frozenset(days), frozenset(months),
                 frozenset(weekdays), day_r, wd_r, times)
     if not any(cron.matches_day(date(2000, 1, 1) + timedelta(days=i)) for i in range(366 * 8 + 2)):
-        raise CronError(f"{expr!r} never fires (no such day)")
+        raise CronError(_("{expr!r} never fires (no such day)").format(expr=expr))
     return cron
 
 
@@ -173,7 +179,7 @@ def _day_occurrences(cron: Cron, day: date, tz: tzinfo) -> list[datetime]:
 
 def _require_aware(value: datetime, name: str) -> datetime:
     if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError(f"{name} must be an aware datetime")
+        raise ValueError(_("{name} must be an aware datetime").format(name=name))
     return value.astimezone(UTC)
 
 
@@ -198,12 +204,13 @@ def next_occurrence(cron: str | Cron, tz: tzinfo, after_utc: datetime) -> dateti
     cron = _as_cron(cron)
     after_utc = _require_aware(after_utc, "after_utc")
     day = after_utc.astimezone(tz).date() - timedelta(days=1)
-    for _ in range(_SEARCH_DAYS):
+    for _day in range(_SEARCH_DAYS):
         later = [t for t in _day_occurrences(cron, day, tz) if t > after_utc]
         if later:
             return min(later)
         day += timedelta(days=1)
-    raise CronError(f"{cron.expr!r} does not fire within {_SEARCH_DAYS} days")
+    raise CronError(_("{expr!r} does not fire within {search_days} days").format(
+                        expr=cron.expr, search_days=_SEARCH_DAYS))
 
 
 def previous_occurrence(cron: str | Cron, tz: tzinfo, at_or_before_utc: datetime) -> datetime | None:
@@ -211,7 +218,7 @@ def previous_occurrence(cron: str | Cron, tz: tzinfo, at_or_before_utc: datetime
     cron = _as_cron(cron)
     limit = _require_aware(at_or_before_utc, "at_or_before_utc")
     day = limit.astimezone(tz).date() + timedelta(days=1)
-    for _ in range(_SEARCH_DAYS):
+    for _day in range(_SEARCH_DAYS):
         earlier = [t for t in _day_occurrences(cron, day, tz) if t <= limit]
         if earlier:
             return max(earlier)

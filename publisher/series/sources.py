@@ -23,6 +23,7 @@ import requests
 from ..http import new_session
 from .errors import MissingData, SourceError, SourceUnavailable
 from .models import CsvSource, ExcelSource, HttpSource
+from ..i18n import N_, _
 
 log = logging.getLogger(__name__)
 
@@ -77,7 +78,7 @@ def load_rows(
     elif isinstance(source, HttpSource):
         rows = load_http(source, on_date, session=session)
     else:  # pragma: no cover - the config model admits nothing else
-        raise SourceError(f"unknown source type {type(source).__name__}")
+        raise SourceError(_("unknown source type {kind}").format(kind=type(source).__name__))
     return rows[:1] if mode == "one" else rows
 
 
@@ -95,7 +96,8 @@ def select_rows(
         hint = ""
         if any(not c.isascii() for c in columns) and date_column not in columns:
             hint = " - if the headings look garbled, check source.encoding"
-        raise SourceError(f"{where}: no column {date_column!r} (columns: {', '.join(columns) or 'none'}){hint}")
+        raise SourceError(_("{where}: no column {date_column!r} (columns: {value}){hint}").format(
+                              where=where, date_column=date_column, value=', '.join(columns) or 'none', hint=hint))
     selected: list[dict[str, Any]] = []
     bad: list[Any] = []
     for row in rows:
@@ -113,7 +115,8 @@ def select_rows(
             fmt = f"date_format {date_format!r}" if date_format else "any known date format"
             note = f" ({len(bad)} rows have a {date_column!r} that does not match {fmt}, e.g. {bad[0]!r})"
             log.warning("%s: %d unparseable dates in column %r, e.g. %r", where, len(bad), date_column, bad[0])
-        raise MissingData(f"{where}: no rows for {on_date.isoformat()} yet{note}")
+        raise MissingData(N_("{where}: no rows for {day} yet{note}").format(
+                              where=where, day=on_date.isoformat(), note=note))
     return selected
 
 
@@ -127,11 +130,13 @@ def decode_text(data: bytes, encoding: str, where: str) -> str:
         line = data[: exc.start].count(b"\n") + 1
         other = "gb18030" if encoding.lower().replace("_", "-") in ("utf-8", "utf-8-sig", "utf8") else "utf-8-sig"
         raise SourceError(
-            f"{where}: line {line} is not valid {encoding} (byte 0x{data[exc.start]:02x}); "
-            f"set source.encoding to the file's encoding (e.g. {other})"
+            _("{where}: line {line} is not valid {encoding} (byte 0x{byte:02x}); set source.encoding to the file's "
+              "encoding (e.g. {other})").format(
+                where=where, line=line, encoding=encoding, byte=data[exc.start], other=other)
         ) from None
     except LookupError:
-        raise SourceError(f"{where}: unknown encoding {encoding!r}") from None
+        raise SourceError(_("{where}: unknown encoding {encoding!r}").format(
+                              where=where, encoding=encoding)) from None
 
 
 def parse_csv(text: str, where: str, delimiter: str = ",") -> tuple[list[str], list[dict[str, Any]]]:
@@ -142,7 +147,7 @@ def parse_csv(text: str, where: str, delimiter: str = ",") -> tuple[list[str], l
     try:
         header = next(reader, None)
         if header is None:
-            raise SourceError(f"{where}: the file is empty (no heading row)")
+            raise SourceError(_("{where}: the file is empty (no heading row)").format(where=where))
         columns = [h.strip() for h in header]
         rows = []
         for values in reader:
@@ -150,7 +155,8 @@ def parse_csv(text: str, where: str, delimiter: str = ",") -> tuple[list[str], l
                 continue
             rows.append({c: v.strip() for c, v in zip(columns, values) if c})
     except csv.Error as exc:
-        raise SourceError(f"{where}: line {reader.line_num}: {exc}") from None
+        raise SourceError(_("{where}: line {line_num}: {exc}").format(
+                              where=where, line_num=reader.line_num, exc=exc)) from None
     return [c for c in columns if c], rows
 
 
@@ -160,9 +166,10 @@ def load_csv(source: CsvSource, on_date: date) -> list[dict[str, Any]]:
     try:
         data = Path(source.path).read_bytes()
     except FileNotFoundError:
-        raise SourceError(f"{where}: no such file") from None
+        raise SourceError(_("{where}: no such file").format(where=where)) from None
     except OSError as exc:
-        raise SourceError(f"{where}: cannot read ({exc.strerror or exc})") from None
+        raise SourceError(_("{where}: cannot read ({value})").format(
+                              where=where, value=exc.strerror or exc)) from None
     columns, rows = parse_csv(decode_text(data, source.encoding, where), where, source.delimiter)
     return select_rows(rows, columns, source.date_column, on_date, date_format=source.date_format, where=where)
 
@@ -191,21 +198,23 @@ def load_excel(source: ExcelSource, on_date: date) -> list[dict[str, Any]]:
     try:
         workbook = load_workbook(source.path, read_only=True, data_only=True)
     except FileNotFoundError:
-        raise SourceError(f"{where}: no such file") from None
+        raise SourceError(_("{where}: no such file").format(where=where)) from None
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError) as exc:
-        raise SourceError(f"{where}: not a readable .xlsx workbook ({exc})") from None
+        raise SourceError(_("{where}: not a readable .xlsx workbook ({exc})").format(where=where, exc=exc)) from None
     try:
         if source.sheet is None:
             sheet = workbook.worksheets[0]
         elif source.sheet in workbook.sheetnames:
             sheet = workbook[source.sheet]
         else:
-            raise SourceError(f"{where}: no sheet {source.sheet!r} (sheets: {', '.join(workbook.sheetnames)})")
+            raise SourceError(_("{where}: no sheet {sheet!r} (sheets: {names})").format(
+                                  where=where, sheet=source.sheet, names=', '.join(workbook.sheetnames)))
         where = f"{where} [{sheet.title}]"
         lines = sheet.iter_rows(min_row=source.header_row, values_only=True)
         header = next(lines, None)
         if header is None:
-            raise SourceError(f"{where}: no heading row at row {source.header_row}")
+            raise SourceError(_("{where}: no heading row at row {header_row}").format(
+                                  where=where, header_row=source.header_row))
         columns = [str(h).strip() if h is not None else "" for h in header]
         rows = []
         for values in lines:
@@ -253,10 +262,11 @@ def load_http(source: HttpSource, on_date: date, *, session: requests.Session | 
     try:
         response = session.get(url, params=params, headers=source.headers, timeout=source.timeout)
     except requests.Timeout:
-        raise SourceUnavailable(f"{where}: no answer within {source.timeout:g}s") from None
+        raise SourceUnavailable(N_("{where}: no answer within {timeout:g}s").format(
+                                    where=where, timeout=source.timeout)) from None
     except requests.ConnectionError as exc:
         reason = "connection refused" if "refused" in str(exc).lower() else exc.__class__.__name__
-        raise SourceUnavailable(f"{where}: cannot connect ({reason})") from None
+        raise SourceUnavailable(N_("{where}: cannot connect ({reason})").format(where=where, reason=reason)) from None
     except requests.RequestException as exc:
         raise SourceError(f"{where}: {exc.__class__.__name__}") from None
     finally:
@@ -264,12 +274,13 @@ def load_http(source: HttpSource, on_date: date, *, session: requests.Session | 
             session.close()
     status = response.status_code
     if status in (404, 204):
-        raise MissingData(f"{where}: no data for {on_date.isoformat()} yet (HTTP {status})")
+        raise MissingData(N_("{where}: no data for {day} yet (HTTP {status})").format(
+                              where=where, day=on_date.isoformat(), status=status))
     if status == 429 or status >= 500:
-        raise SourceUnavailable(f"{where}: HTTP {status}")
+        raise SourceUnavailable(N_("{where}: HTTP {status}").format(where=where, status=status))
     if status >= 400:
         hint = " (check the source's headers/credentials)" if status in (401, 403) else ""
-        raise SourceError(f"{where}: HTTP {status}{hint}")
+        raise SourceError(_("{where}: HTTP {status}{hint}").format(where=where, status=status, hint=hint))
 
     if source.format == "json":
         columns, rows = _json_rows(response.content, where)
@@ -277,7 +288,8 @@ def load_http(source: HttpSource, on_date: date, *, session: requests.Session | 
         encoding = source.encoding or _charset(response.headers.get("Content-Type")) or "utf-8-sig"
         columns, rows = parse_csv(decode_text(response.content, encoding, where), where)
     if not rows:
-        raise MissingData(f"{where}: no rows for {on_date.isoformat()} yet")
+        raise MissingData(N_("{where}: no rows for {day} yet").format(
+                              where=where, day=on_date.isoformat()))
     if source.date_column:
         return select_rows(rows, columns, source.date_column, on_date, date_format=source.date_format, where=where)
     return rows
@@ -287,11 +299,11 @@ def _json_rows(content: bytes, where: str) -> tuple[list[str], list[dict[str, An
     try:
         data = json.loads(content)
     except ValueError:
-        raise SourceError(f"{where}: the response is not JSON") from None
+        raise SourceError(_("{where}: the response is not JSON").format(where=where)) from None
     if isinstance(data, Mapping):
         data = data.get("rows", data.get("data"))
     if not isinstance(data, list) or not all(isinstance(r, Mapping) for r in data):
-        raise SourceError(f'{where}: expected a JSON list of objects or {{"rows": [...]}}')
+        raise SourceError(_('{where}: expected a JSON list of objects or {{"rows": [...]}}').format(where=where))
     rows = [{str(k).strip(): (v.strip() if isinstance(v, str) else v) for k, v in r.items()} for r in data]
     columns: list[str] = []
     for row in rows:

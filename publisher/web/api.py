@@ -20,6 +20,7 @@ from ..tally import tally
 from ..users import Actor
 from . import views
 from .server import as_json, console_of
+from ..i18n import _
 
 router = APIRouter(prefix="/api", tags=["api"])
 ERRORS = {code: {"description": text, "content": {"application/json": {"example": {

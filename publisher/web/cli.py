@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import click
 
+from ..i18n import _
+
 
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
@@ -23,14 +25,15 @@ def serve(obj, host: str, port: int, secure_cookies: bool | None, proxy_headers:
     app = obj.app()
     web = create_app(app, secure_cookies=secure_cookies)
     if not count_users(app.store):
-        click.echo("no users yet: add one with `publisher user add NAME --role admin --password-stdin`", err=True)
+        click.echo(_("no users yet: add one with `publisher user add NAME --role admin --password-stdin`"), err=True)
     sweeper = None
     if app.config.notify.webhooks or app.config.notify.smtp:
         from ..notify import SweepThread
 
         sweeper = SweepThread(app, app.config.notify.interval)
         sweeper.start()
-    click.echo(f"console at http://{host}:{port}/ (API under /api/, OpenAPI at /api/openapi.json)", err=True)
+    click.echo(_("console at http://{host}:{port}/ (API under /api/, OpenAPI at /api/openapi.json)").format(
+                   host=host, port=port), err=True)
     try:
         uvicorn.run(web, host=host, port=port, log_level="info", proxy_headers=proxy_headers,
                     forwarded_allow_ips="127.0.0.1" if proxy_headers else None, server_header=False)

@@ -6,6 +6,7 @@ import json
 from datetime import datetime
 
 from ..app import App
+from ..i18n import shown
 from .views import DECISION_LABELS, FINDING_LABELS, ROLE_LABELS, STATUS_LABELS
 
 
@@ -27,5 +28,6 @@ def install(env, app: App) -> None:
         role=lambda v: ROLE_LABELS.get(v, v),
         channel=channel_name,
         finding=lambda v: FINDING_LABELS.get(v, v),
+        stored=lambda text: shown(text) or "",
         detail=lambda d: json.dumps(d, ensure_ascii=False, default=str)[:600] if d else "",
     )

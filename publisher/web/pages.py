@@ -31,6 +31,7 @@ from . import views
 from .security import CSRF_FIELD, PREVIEW_CSP, SESSION_COOKIE, LoginRefused
 from .api import ItemId
 from .server import ApiError, console_of
+from ..i18n import _
 
 router = APIRouter(include_in_schema=False)
 LOGIN_CSRF_COOKIE = "publisher_login_csrf"
@@ -160,7 +161,7 @@ def calendar_page(request: Request, month: str = ""):
         year, mon = (int(p) for p in month.split("-")) if month else (today.year, today.month)
         first = date(year, mon, 1)
     except ValueError:
-        raise InputError(f"{month!r} is not a month (YYYY-MM)", field="month") from None
+        raise InputError(_("{month!r} is not a month (YYYY-MM)").format(month=month), field="month") from None
     days = month_schedule(app.store.engine, app.config.tz, actor.office, year, mon)
     weeks = calendar.Calendar(firstweekday=0).monthdayscalendar(year, mon)
     prev = date(year - (mon == 1), (mon - 2) % 12 + 1, 1)
@@ -222,8 +223,9 @@ async def _attachments(form, folder: Path) -> list[str]:
     return paths
 
 
-PROBLEM_SPLIT = re.compile(r";\s+(?=[\w.]+(?: [\w.-]+)?: )")  # "title: …; channel wechat: …" (the core's join)
-CHANNEL_PROBLEM = re.compile(r"^channel ([\w.-]+): (.*)$", re.S)
+# "title: …; channel wechat: …" (the core's join); in Chinese "标题：…; 渠道 wechat：…"
+PROBLEM_SPLIT = re.compile(r";\s+(?=[\w.]+(?: [\w.-]+)?(?:: |：))")
+CHANNEL_PROBLEM = re.compile(r"^(?:channel|渠道) ([\w.-]+)(?:: |：)(.*)$", re.S)
 
 
 def _compose_ctx(app, fields: dict, *, item=None, error="") -> dict:
@@ -336,7 +338,7 @@ def preview(request: Request, item_id: ItemId, channel: str):
     app = console_of(request).app
     views.item_json(app, actor, item_id)  # office scoping
     if channel not in app.config.channels:
-        raise NotFound(f"no channel {channel!r}")
+        raise NotFound(_("no channel {channel!r}").format(channel=channel))
     page = views.preview_html(app, views.stored_view(app, item_id, channel), channel)
     return HTMLResponse(page, headers={"Content-Security-Policy": PREVIEW_CSP, "X-Frame-Options": "SAMEORIGIN"})
 
@@ -349,7 +351,7 @@ async def item_action(request: Request, item_id: ItemId, action: str):
     actor = _actor(request)
     app = console_of(request).app
     if action not in ACTIONS:
-        raise NotFound(f"no action {action!r}")
+        raise NotFound(_("no action {action!r}").format(action=action))
     form = await _form(request)
     get = lambda key: str(form.get(key) or "").strip()  # noqa: E731
 
@@ -401,7 +403,7 @@ def tally_page(request: Request, year: int = 0):
     app = console_of(request).app
     year = year or app.clock.now().astimezone(app.config.tz).year
     if not 1900 <= year <= 9998:
-        raise InputError("between 1900 and 9998", field="year")
+        raise InputError(_("between 1900 and 9998"), field="year")
     t = tally(app.store, app.config, year, office=actor.office)
     months = views.monthly(app, actor.office, year)
     labels = {n: (s.display_name or n) for n, s in app.config.channels.items()}
@@ -415,7 +417,7 @@ def audit_page(request: Request, item: str = "", user: str = "", since: str = ""
     app = console_of(request).app
     item_id = int(item) if item.strip().isdigit() else None
     if item.strip() and item_id is None:
-        raise InputError(f"{item!r} is not an item id", field="item")
+        raise InputError(_("{item!r} is not an item id").format(item=item), field="item")
     when = parse_time(since, app, field_name="since") if since.strip() else None
     per = 100
     with reading(app.store.engine) as conn:
@@ -469,7 +471,7 @@ async def users_action(request: Request):
             await run_in_threadpool(set_password, app.store, name, str(form.get("password") or ""), actor=actor.name)
             notice = f"已为 {name} 设置新密码"
         else:
-            raise InputError(f"unknown action {action!r}", field="action")
+            raise InputError(_("unknown action {action!r}").format(action=action), field="action")
     except (InputError, Refused, NotFound) as exc:
         return _page(request, "users.html", actor, status=422, users=list_users(app.store, actor.office),
                      roles=list(Role), error=str(exc))
@@ -480,4 +482,4 @@ def _same_office(app, actor: Actor, name: str) -> None:
     from ..users import get_user
 
     if get_user(app.store, name)["office"] != actor.office:
-        raise NotFound(f"no user named {name!r}")
+        raise NotFound(_("no user named {name!r}").format(name=name))

@@ -17,12 +17,25 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..app import App
 from ..errors import ConfigError, InputError, NotFound, PublisherError, Refused
+from ..i18n import FIELD_NAMES, _, labelled
 from ..users import Actor, get_user, actor_from_row, user_for_token
+from ..validation_messages import validation_message
 from .security import CSRF_FIELD, CSRF_HEADER, HEADERS, SESSION_COOKIE, LoginGuard, Session, Sessions, csrf_ok
 
 HERE = Path(__file__).parent
 FIELD_PREFIX = re.compile(r"^(title|category|body|body_file|channel|option|at|department|author|summary|key|"
                           r"attach|docx|password|name|role|status|q|since|until|page|per_page|year|comment)\b: ")
+def named_field(message: str) -> str | None:
+    """The field a message starts with ("title: required", in Chinese "标题：必填"), or None."""
+    named = FIELD_PREFIX.match(message)
+    if named:
+        return named.group(1)
+    for name in FIELD_NAMES:
+        if _(name) != name and message.startswith(labelled(name, "")):
+            return name
+    return None
+
+
 CONFLICT_RULES = {"state", "concurrent", "retracted", "published"}
 log = logging.getLogger("publisher.web")
 
@@ -94,9 +107,8 @@ def _as_api_error(exc: Exception) -> ApiError:
         return exc
     if isinstance(exc, InputError):
         message, field = str(exc), exc.field
-        named = FIELD_PREFIX.match(message)
-        if field is None and named:  # "title: required; category: ..." names the first field itself
-            field = named.group(1)
+        if field is None:  # "title: required; category: ..." names the first field itself
+            field = named_field(message)
         return ApiError(422, "invalid", message, field)
     if isinstance(exc, Refused):
         message = str(exc)
@@ -147,8 +159,8 @@ def create_app(app: App, *, secure_cookies: bool | None = None) -> FastAPI:
     async def _validation(request: Request, exc: RequestValidationError):
         first = exc.errors()[0] if exc.errors() else {}
         loc = [str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path")]
-        return render_error(request, ApiError(422, "invalid", first.get("msg", "invalid input"),
-                                              ".".join(loc) or None))
+        message = validation_message(first) if first else _("invalid input")
+        return render_error(request, ApiError(422, "invalid", message, ".".join(loc) or None))
 
     @web.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException):

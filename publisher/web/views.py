@@ -16,6 +16,7 @@ from ..adapter import ItemView
 from ..app import App
 from ..content import plain_text
 from ..db import reading
+from ..i18n import shown as in_office_language
 from ..schema import deliveries, item_revisions, items, review_decisions
 from ..tally import year_bounds
 from ..users import Actor
@@ -103,7 +104,7 @@ def stored_view(app: App, item_id: int, channel: str) -> ItemView:
 def channel_problems(app: App, view: ItemView, channel: str) -> list[str]:
     """Every limit of ``channel`` the item breaks (the adapter's own check)."""
     try:
-        return list(app.channel(channel).check(view))
+        return [in_office_language(problem) for problem in app.channel(channel).check(view)]
     except Exception as exc:  # a broken adapter must not take the page down; show why instead
         return [f"无法检查：{type(exc).__name__}: {exc}"]
 
