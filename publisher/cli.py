@@ -268,10 +268,16 @@ def item() -> None:
     """Show, retract, retry or settle one item."""
 
 
-def _delivery_json(d: dict) -> dict:
-    return {k: d[k] for k in ("channel", "status", "attempts", "external_id", "external_url", "published_at")} | {
+def _delivery_json(d: dict, item: dict | None = None) -> dict:
+    from .updating import copy_state
+
+    shown = {k: d[k] for k in ("channel", "status", "attempts", "external_id", "external_url", "published_at")} | {
         "last_error": scrub(d["last_error"]), "next_attempt_at": d["next_attempt_at"],
-        "retract_requested": d["retract_requested"], "waiting_for": d.get("waiting_for")}
+        "retract_requested": d["retract_requested"], "waiting_for": d.get("waiting_for"), "revision": d.get("revision")}
+    if item is not None:
+        state = copy_state(d, item)
+        shown["update"] = state.value if state else None
+    return shown
 
 
 @item.command("show")
@@ -291,7 +297,7 @@ def item_show(obj: _Ctx, item_id: int, events: bool, as_json: bool) -> None:
         "office": row["office"], "key": row["key"], "revision": row["revision"],
         "publish_at": row["publish_at"], "department": row["department"], "review_state": row["review_state"],
         "review": {"state": review["state"], "step": review["step"], "late": review["late"], "held": review["held"]},
-        "deliveries": [_delivery_json(d) for d in row["deliveries"]],
+        "deliveries": [_delivery_json(d, row) for d in row["deliveries"]],
         "attachments": [{k: a[k] for k in ("filename", "sha256", "size", "inline")} for a in row["attachments"]],
     }
     if events:
@@ -305,10 +311,12 @@ def item_show(obj: _Ctx, item_id: int, events: bool, as_json: bool) -> None:
     step = review["step"]
     click.echo(f"  review: {review['state']}" + (f", waiting for {step['name']} ({step['role']})" if step else "")
                + (", late" if review["late"] else "") + (", held for a new time" if review["held"] else ""))
+    click.echo("  " + _("revision {revision}").format(revision=data["revision"]))
     for d in data["deliveries"]:
         extra = d["external_url"] or d["last_error"] or ""
         status = f"{d['status']} (waiting for {d['waiting_for']})" if d.get("waiting_for") else d["status"]
-        click.echo(f"  {d['channel']:<14} {status:<10} attempts={d['attempts']}  {extra}")
+        copy = _copy_note(d, data["revision"])
+        click.echo(f"  {d['channel']:<14} {status:<10} attempts={d['attempts']}  {extra}" + (f"  [{copy}]" if copy else ""))
     for e in data.get("events", []):
         detail = json.dumps(e["detail"], ensure_ascii=False) if e["detail"] else ""
         click.echo(f"    {e['at'].astimezone(tz):%Y-%m-%d %H:%M:%S} {e['kind']:<14} {e['channel'] or '':<12} {detail}")
@@ -335,6 +343,20 @@ def item_retract(obj: _Ctx, item_id: int, reason: str, as_json: bool) -> None:
             click.echo(f"{d['channel']:<14} {d['status']}" + (f"  ({note})" if note else ""))
     if any(d["status"] != "retracted" for d in deliveries):
         sys.exit(EXIT_FAILED)
+
+
+def _copy_note(d: dict, revision: int) -> str:
+    """Which revision a published copy shows and, when older than the item, what happens to it."""
+    if d.get("update") is None:
+        return ""
+    if d["update"] == "current":
+        return _("revision {revision}").format(revision=d["revision"]) if revision > 1 else ""
+    notes = {"waiting_review": _("update after the review of revision {new}"),
+             "pending": _("update to revision {new} due"), "updating": _("updating to revision {new}"),
+             "failed": _("update to revision {new} failed"),
+             "left": _("left at revision {old} by the editor")}
+    return _("shows revision {old}").format(old=d["revision"]) + "; " + notes[d["update"]].format(
+        new=revision, old=d["revision"])
 
 
 def _retract_note(app, d: dict) -> str:

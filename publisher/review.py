@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, func, insert, select, update
 
+from . import updating
 from .app import App
 from .db import reading
 from .i18n import N_, _
@@ -253,12 +254,14 @@ def approve(app: App, actor: Actor, item_id: int, *, comment: str = "", override
         if override is not None and actor.role is not Role.APPROVER:
             raise Refused("role", _("only an approver overrides the gate's findings"))
         if last:
-            late = row["publish_at"] <= app.clock.now()
+            # a correction of an item already out is never late: its copies are updated at once
+            late = row["publish_at"] <= app.clock.now() and not updating.is_out(conn, item_id)
             held = late and app.config.review.late == "wait"
             _move(conn, row, ReviewState.APPROVED, step=None, held=held)
             _decide(app, conn, row, actor, Decision.APPROVED, step, comment, override if found else None,
                     findings=len(found) or None, unchecked=list(row["gate_unchecked"] or []) or None,
                     late=late or None, held=held or None)
+            updating.request_updates(app, conn, item_id, row["revision"], actor)
         else:
             _move(conn, row, ReviewState.IN_REVIEW, step=step.index + 1)
             _decide(app, conn, row, actor, Decision.APPROVED, step, comment)

@@ -396,17 +396,21 @@ def audit_verify(obj) -> None:
 @click.option("--attach", multiple=True, type=click.Path(dir_okay=False), metavar="FILE",
               help="replace the attachments (repeat)")
 @click.option("--option", "options", multiple=True, metavar="CHANNEL.KEY=VALUE")
+@click.option("--leave", multiple=True, metavar="CHANNEL",
+              help="leave the old version on this channel (repeat; needed for channels that cannot update)")
+@click.option("--reason", default=None, help="why: kept in the audit chain")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
 def item_edit(obj, item_id: int, channels: tuple[str, ...], attach: tuple[str, ...], options: tuple[str, ...],
-              as_json: bool, **fields: Any) -> None:
-    """Change an item that no channel has yet; a changed text after an approval goes back to the first step."""
+              leave: tuple[str, ...], as_json: bool, **fields: Any) -> None:
+    """Change an item; a changed text after an approval goes back to the first step, and the channels that
+    already have it are updated once the new revision is approved."""
     from .editing import edit_item
     from .queue import parse_options
 
     app = obj.app()
     data = edit_item(app, obj.actor(), item_id, channels=list(channels) or None, attach=list(attach) or None,
-                     options=parse_options(list(options)) if options else None, **fields)
+                     options=parse_options(list(options)) if options else None, leave=list(leave), **fields)
     if as_json:
         _echo_json(data)
     else:

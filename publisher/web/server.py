@@ -23,7 +23,7 @@ from .security import CSRF_FIELD, CSRF_HEADER, HEADERS, SESSION_COOKIE, LoginGua
 HERE = Path(__file__).parent
 FIELD_PREFIX = re.compile(r"^(title|category|body|body_file|channel|option|at|department|author|summary|key|"
                           r"attach|docx|password|name|role|status|q|since|until|page|per_page|year|comment)\b: ")
-CONFLICT_RULES = {"state", "concurrent", "retracted", "published"}
+CONFLICT_RULES = {"state", "concurrent", "retracted", "published", "cannot_update"}
 log = logging.getLogger("publisher.web")
 
 

@@ -18,6 +18,7 @@ from ..content import plain_text
 from ..db import reading
 from ..schema import deliveries, item_revisions, items, review_decisions
 from ..tally import year_bounds
+from ..updating import copy_state
 from ..users import Actor
 
 # 政府网站与政务新媒体检查: news and new media idle for more than two weeks, notices and policy for more than six
@@ -49,7 +50,8 @@ def item_json(app: App, actor: Actor, item_id: int, *, with_events: bool = False
         "review_state": row["review_state"],
         "review": {"state": shown["state"], "step": shown["step"], "late": shown["late"], "held": shown["held"]},
         "deliveries": [{k: d[k] for k in ("channel", "status", "attempts", "external_id", "external_url",
-                                          "published_at", "last_error", "next_attempt_at", "retract_requested")}
+                                          "published_at", "last_error", "next_attempt_at", "retract_requested",
+                                          "revision")} | {"update": _copy_state(d, row)}
                        for d in row["deliveries"]],
         "attachments": [{k: a[k] for k in ("filename", "sha256", "size", "inline")} for a in row["attachments"]],
         "channel_options": row["channel_options"] or {},
@@ -58,6 +60,11 @@ def item_json(app: App, actor: Actor, item_id: int, *, with_events: bool = False
         data["events"] = [{k: e[k] for k in ("at", "kind", "channel", "actor", "detail")}
                           for e in app.store.events_for(item_id)]
     return data
+
+
+def _copy_state(delivery: dict, item: dict) -> str | None:
+    state = copy_state(delivery, item)
+    return state.value if state else None
 
 
 def body_of(app: App, item_id: int) -> str:
