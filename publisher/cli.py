@@ -316,7 +316,8 @@ def item_show(obj: _Ctx, item_id: int, events: bool, as_json: bool) -> None:
         extra = d["external_url"] or d["last_error"] or ""
         status = f"{d['status']} (waiting for {d['waiting_for']})" if d.get("waiting_for") else d["status"]
         copy = _copy_note(d, data["revision"])
-        click.echo(f"  {d['channel']:<14} {status:<10} attempts={d['attempts']}  {extra}" + (f"  [{copy}]" if copy else ""))
+        click.echo(f"  {d['channel']:<14} {status:<10} attempts={d['attempts']}  {extra}"
+                   + (f"  [{copy}]" if copy else ""))
     for e in data.get("events", []):
         detail = json.dumps(e["detail"], ensure_ascii=False) if e["detail"] else ""
         click.echo(f"    {e['at'].astimezone(tz):%Y-%m-%d %H:%M:%S} {e['kind']:<14} {e['channel'] or '':<12} {detail}")

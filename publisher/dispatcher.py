@@ -220,7 +220,7 @@ class Dispatcher:
                  items.c.held.is_(False)),
             and_(d.c.status == S.IN_DOUBT.value, d.c.waiting_for.is_(None)),
             and_(d.c.status == S.PUBLISHED.value, d.c.retract_requested.is_(True)),
-            _update_due(d),
+            and_(_update_due(d), or_(d.c.lease_expires_at.is_(None), d.c.lease_expires_at < now)),
         )
         channels = list(self.app.config.enabled_channels())
         with reading(self.store.engine) as conn:
@@ -346,11 +346,11 @@ class Dispatcher:
                 ctx.checkpoint.clear()
                 claim.checkpoint = {}
             if not sendable:
-                return self._finish(claim, S.PENDING, "released", checkpoint={},
+                return self._finish(claim, S.PENDING, "released", checkpoint={}, unsent=True,
                                     reason="look-up found nothing; the item's new revision waits for its review")
             claim = self._count_attempt(claim)
         elif not sendable:  # edited since it was claimed: the new revision waits for its review, unsent
-            return self._finish(claim, S(claim.previous), "released", attempts=claim.attempts - 1,
+            return self._finish(claim, S(claim.previous), "released", attempts=claim.attempts - 1, unsent=True,
                                 reason="the item was edited after it was claimed; its new revision waits for review")
         return self._publish(claim, adapter, item, ctx)
 
@@ -424,10 +424,12 @@ class Dispatcher:
         timeout, a dropped connection, a crash of its worker) is simply sent again — but only once the earlier
         request can no longer be in flight, so that an older revision never lands after a newer one.
         """
-        if not sendable or (copy_revision or 0) >= item.revision:  # edited again meanwhile, or nothing to do
-            return self._finish(claim, S.PUBLISHED, "current", next_at=self.clock.now(),
-                                reason="the copy is current" if sendable else "the item's new revision waits for review")
         now = self.clock.now()
+        if not sendable:  # edited again since it was claimed: that revision waits for its review
+            return self._finish(claim, S.PUBLISHED, "released", next_at=now,
+                                reason="the item was edited after it was claimed; its new revision waits for review")
+        if (copy_revision or 0) >= item.revision:
+            return self._finish(claim, S.PUBLISHED, "current", next_at=now, reason="the copy is current")
         if claim.in_flight_until is not None and now < claim.in_flight_until:
             return self._finish(claim, S.PUBLISHED, "update_retry", next_at=claim.in_flight_until,
                                 error=f"update waits: an earlier request may still be in flight until "
@@ -577,7 +579,7 @@ class Dispatcher:
                 external_url: str | None = None, published_at: datetime | None = None,
                 waiting_for: str | None = None, in_flight_until: datetime | None = None, revision: int | None = None,
                 update_state: str | None = None, checkpoint: dict | None = None, keep_published_at: bool = False,
-                **detail: Any) -> str:
+                unsent: bool = False, **detail: Any) -> str:
         now = self.clock.now()
         values: dict[str, Any] = dict(lease_owner=None, lease_expires_at=None, updated_at=now, last_error=error,
                                       waiting_for=waiting_for)
@@ -599,6 +601,8 @@ class Dispatcher:
             values["update_state"] = update_state
         if checkpoint is not None:
             values["checkpoint"] = checkpoint
+        if unsent:  # put back unsent: its max_age counts again from the attempt that sends it
+            values["first_attempt_at"] = None
         if status == S.PUBLISHED and outcome == "published":
             values["next_attempt_at"] = now  # a pending retraction may run at once
         kind = {"retract_retry": "failed", "retract_failed": "retract_failed"}.get(outcome, outcome)

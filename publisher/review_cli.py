@@ -267,10 +267,12 @@ def _decided(obj, data: dict, as_json: bool) -> None:
 @click.option("--encoding", default=None, help="encoding of --body-file when it is not UTF-8 (e.g. gbk)")
 @click.option("--attach", multiple=True, type=click.Path(dir_okay=False), metavar="FILE")
 @click.option("--mask", is_flag=True, help="with ID: replace the item by a de-identified copy (a new revision)")
+@click.option("--leave", multiple=True, metavar="CHANNEL",
+              help="with --mask on a published item: leave the old version on this channel (as item edit --leave)")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
 def check(obj, item_id: int | None, title: str | None, summary: str, body_file: str | None, encoding: str | None,
-          attach: tuple[str, ...], mask: bool, as_json: bool) -> None:
+          attach: tuple[str, ...], mask: bool, leave: tuple[str, ...], as_json: bool) -> None:
     """The gate alone (保密审查, personal data, 错敏词): on an item, or on a title and files. Exit 1 on findings."""
     from . import gate_check
 
@@ -279,7 +281,8 @@ def check(obj, item_id: int | None, title: str | None, summary: str, body_file: 
         if title is not None or body_file or attach:
             raise InputError(_("give an item id or --title/--body-file/--attach, not both"), field="ID")
         actor = obj.actor()
-        data = (gate_check.mask_stored_item if mask else gate_check.check_stored_item)(app, actor, item_id)
+        data = (gate_check.mask_stored_item(app, actor, item_id, leave=list(leave)) if mask
+                else gate_check.check_stored_item(app, actor, item_id))
     else:
         if mask:
             raise InputError(_("--mask makes a new revision of an item: give its id"), field="--mask")

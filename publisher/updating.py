@@ -71,7 +71,8 @@ def plan_edit(app: App, item_id: int, rows: list[dict], leave: list[str], *, cha
     dropped = [c for c in out_names if c not in channels_after]
     if dropped:
         raise Refused("published", _("item {id} is out on {channels}; an edit does not take it off a channel "
-                                     "(retract the item instead)").format(id=item_id, channels=", ".join(sorted(dropped))))
+                                     "(retract the item instead)").format(
+            id=item_id, channels=", ".join(sorted(dropped))))
     stuck = [d["channel"] for d in out if d["channel"] not in leave and not can_update(app, d["channel"])]
     if stuck:
         raise Refused("cannot_update", _("item {id} is published on {channels}, which cannot update a published "
@@ -80,8 +81,8 @@ def plan_edit(app: App, item_id: int, rows: list[dict], leave: list[str], *, cha
             id=item_id, channels=", ".join(stuck), first=stuck[0]))
     busy = [d["channel"] for d in out if d["status"] == S.PUBLISHED and d["lease_owner"] is not None]
     if busy:
-        raise Refused("concurrent", _("the copy on {channels} is being changed right now; try again in a moment").format(
-            channels=", ".join(busy)))
+        raise Refused("concurrent", _("the copy on {channels} is being changed right now; try again in a "
+                                      "moment").format(channels=", ".join(busy)))
     return EditPlan(leave=tuple(c for c in leave), update=tuple(sorted(out_names - set(leave))))
 
 
@@ -102,7 +103,8 @@ def apply_edit(app: App, conn: Connection, rows: list[dict], plan: EditPlan, act
         else:
             continue
         if not moved:
-            raise Refused("concurrent", _("the copy on {channel} changed meanwhile; look again").format(channel=channel))
+            raise Refused("concurrent", _("the copy on {channel} changed meanwhile; look again").format(
+                channel=channel))
 
 
 def request_updates(app: App, conn: Connection, item_id: int, revision: int, actor: Actor) -> list[str]:

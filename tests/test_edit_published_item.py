@@ -119,7 +119,8 @@ def puts(server) -> int:
 
 def test_an_edit_after_publication_is_reviewed_again_then_every_copy_is_updated_in_place(tmp_path, db_url, cms_server,
                                                                                           wp):
-    office = Office(tmp_path, db_url, {"website": cms_block(cms_server), "blog": wp_block(wp), "feed": feed_block(tmp_path)})
+    office = Office(tmp_path, db_url, {"website": cms_block(cms_server), "blog": wp_block(wp),
+                                       "feed": feed_block(tmp_path)})
     item = office.publish()
     before = office.show(item)
     [article] = cms_server.emulator.live_articles()
