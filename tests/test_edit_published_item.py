@@ -330,3 +330,44 @@ def test_a_publish_claimed_before_an_edit_is_put_back_unsent_until_the_new_revis
     assert Dispatcher(app).run_due().outcomes == {"published": 1}
     [article] = cms_server.emulator.live_articles()
     assert article["title"] == NEW_TITLE and website(app, item)["revision"] == 2
+
+
+def test_a_copy_deleted_on_the_cms_fails_its_update_for_good_and_is_never_published_again(
+        make_app, sqlite_url, cms_server):
+    app, item = published_on_website(make_app, sqlite_url, cms_server)
+    emulator = cms_server.emulator
+    [article] = emulator.live_articles()
+    article["status"] = "withdrawn"  # someone took it down in the CMS's back office
+    edit_item(app, app.current_actor(), item, title=NEW_TITLE)
+
+    assert Dispatcher(app).run_due().outcomes == {"update_failed": 1}
+    d = website(app, item)
+    assert d["status"] == "published" and d["update_state"] == "failed" and "no longer exists" in d["last_error"]
+    assert emulator.create_calls == 1 and emulator.live_articles() == []  # an update never publishes anew
+    assert Dispatcher(app).run_due().total == 0
+
+    article["status"] = "published"  # put back by hand: `item retry` asks for the update again
+    from publisher.actions import retry_item
+
+    assert retry_item(app, item, "website") == ["website"]
+    assert Dispatcher(app).run_due().outcomes == {"updated": 1}
+    assert emulator.live_articles()[0]["title"] == NEW_TITLE and website(app, item)["update_state"] is None
+
+
+def test_masking_an_id_number_in_a_published_item_updates_the_copy_after_review(tmp_path, sqlite_url, cms_server):
+    office = Office(tmp_path, sqlite_url, {"website": cms_block(cms_server)})
+    item = office.ok("--as", "ed", "queue", "add", "--category", "公示公告", "--title", OLD_TITLE,
+                     "--body", "<p>张三 320623198503121233</p>")["id"]
+    office.ok("--as", "ed", "review", "submit", str(item))
+    office.review(item, ("rev1", "rev2"))
+    office.ok("--as", "boss", "review", "approve", str(item), "--override", "已核实")  # a mistake, found later
+    assert office.cli("run", "--once").exit_code == 0
+    assert "320623198503121233" in cms_server.emulator.live_articles()[0]["content"]
+
+    masked = office.cli("--as", "ed", "check", str(item), "--mask", "--json")
+    assert masked.exit_code == 0, masked.output
+    office.review(item)
+    assert office.cli("run", "--once").exit_code == 0
+    [article] = cms_server.emulator.live_articles()
+    assert "320623********1233" in article["content"] and "320623198503121233" not in article["content"]
+    assert cms_server.emulator.create_calls == 1
