@@ -206,7 +206,9 @@ def test_an_item_on_a_channel_that_cannot_update_is_refused_by_name_unless_its_c
 
 
 def test_the_api_patch_refuses_with_409_and_the_rule_and_takes_leave(tmp_path, sqlite_url, cms_server, wechat):
-    from console_helpers import add_staff, cheap_hashing, serving
+    from fastapi.testclient import TestClient
+
+    from console_helpers import add_staff, cheap_hashing, login, serving
     from publisher.app import App
     from publisher.config import load_config
     from publisher.users import new_token
@@ -237,6 +239,10 @@ def test_the_api_patch_refuses_with_409_and_the_rule_and_takes_leave(tmp_path, s
             shown = session.get(f"{base}/api/items/{item}", timeout=30).json()
         assert {d["channel"]: d["update"] for d in shown["deliveries"]} == {"website": "waiting_review",
                                                                            "wechat": "left"}
+        console = TestClient(create_app(app))
+        assert login(console, "editor1").status_code == 303
+        page = console.get(f"/items/{item}").text
+        assert "渠道上为第 1 版：新版审核中" in page and "渠道上为第 1 版：保留旧版" in page
     finally:
         app.close()
         mp.undo()
