@@ -326,8 +326,9 @@ class Dispatcher:
         with reading(self.store.engine) as conn:
             item = self.store.item_view(conn, claim.item_id, claim.channel)
             # read after the view: the view is an approved revision only if the item still is at that revision
-            now_at = conn.execute(_ITEM_STATE, {"item_id": claim.item_id, "id": claim.id}).first()
-        sendable = (now_at.revision == item.revision and now_at.review_state == "approved")
+            now_at = (conn.execute(_ITEM_STATE, {"item_id": claim.item_id, "id": claim.id}).first()
+                      if claim.action != "retract" else None)
+        sendable = now_at is not None and now_at.revision == item.revision and now_at.review_state == "approved"
         ctx = DeliveryContext(
             delivery_id=claim.id, channel=claim.channel, idempotency_key=claim.idempotency_key,
             attempt=claim.attempts, checkpoint=claim.checkpoint, external_id=claim.external_id,
