@@ -280,6 +280,7 @@ def test_an_update_whose_answer_is_lost_is_sent_again_once_nothing_can_be_in_fli
     d = website(app, item)
     assert d["status"] == "published" and d["revision"] == 1 and "will retry" in d["last_error"]
     assert Dispatcher(app).run_due().total == 0  # not while the lost request may still be in flight
+    assert Dispatcher(app).next_due() == aware(d["next_attempt_at"])  # a sleeping daemon wakes for it
 
     clock.set(aware(d["next_attempt_at"]) + timedelta(seconds=1))
     assert Dispatcher(app).run_due().outcomes == {"updated": 1}
@@ -377,3 +378,20 @@ def test_masking_an_id_number_in_a_published_item_updates_the_copy_after_review(
     [article] = cms_server.emulator.live_articles()
     assert "320623********1233" in article["content"] and "320623198503121233" not in article["content"]
     assert cms_server.emulator.create_calls == 1
+
+
+def test_a_partly_published_item_updates_where_it_is_out_and_publishes_the_new_revision_elsewhere(
+        make_app, sqlite_url, cms_server, wp, clock):
+    app = make_app(sqlite_url, {"website": cms_block(cms_server), "blog": wp_block(wp)})
+    item = queue_one(app, ItemRequest(title=OLD_TITLE, category="公示公告", body="<p>公示。</p>"))
+    wp.emulator.faults.add("status", status=500, path=r"/posts$")  # the blog fails its first attempt
+    assert Dispatcher(app).run_due().outcomes == {"published": 1, "failed": 1}
+    edit_item(app, app.current_actor(), item, title=NEW_TITLE)  # review is off: approved at once
+
+    blog = next(d for d in app.store.get_item(item)["deliveries"] if d["channel"] == "blog")
+    clock.set(aware(blog["next_attempt_at"]) + timedelta(seconds=1))
+    assert Dispatcher(app).run_due().outcomes == {"updated": 1, "published": 1}
+    assert [a["title"] for a in cms_server.emulator.live_articles()] == [NEW_TITLE]
+    assert [p["title"] for p in wp.emulator.posts.values()] == [NEW_TITLE]
+    assert {d["channel"]: (d["status"], d["revision"]) for d in app.store.get_item(item)["deliveries"]} == {
+        "website": ("published", 2), "blog": ("published", 2)}
