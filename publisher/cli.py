@@ -352,12 +352,12 @@ def _copy_note(d: dict, revision: int) -> str:
         return ""
     if d["update"] == "current":
         return _("revision {revision}").format(revision=d["revision"]) if revision > 1 else ""
+    if d["update"] == "left":
+        return _("left at revision {old} by the editor").format(old=d["revision"])
     notes = {"waiting_review": _("update after the review of revision {new}"),
              "pending": _("update to revision {new} due"), "updating": _("updating to revision {new}"),
-             "failed": _("update to revision {new} failed"),
-             "left": _("left at revision {old} by the editor")}
-    return _("shows revision {old}").format(old=d["revision"]) + "; " + notes[d["update"]].format(
-        new=revision, old=d["revision"])
+             "failed": _("update to revision {new} failed")}
+    return _("shows revision {old}").format(old=d["revision"]) + "; " + notes[d["update"]].format(new=revision)
 
 
 def _retract_note(app, d: dict) -> str:

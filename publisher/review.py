@@ -132,11 +132,12 @@ def show(app: App, actor: Actor, item_id: int) -> dict:
         history = conn.execute(select(review_decisions).where(review_decisions.c.item_id == item_id)
                                .order_by(review_decisions.c.id)).mappings().all()
         found = findings(conn, item_id, row["revision"])
+        late = is_late(app, row) and not updating.is_out(conn, item_id)  # a correction is never late
     step = current_step(app, row)
     return {
         "id": item_id, "state": row["review_state"], "revision": row["revision"],
         "step": {"name": step.name, "role": step.role} if step else None,
-        "late": is_late(app, row), "held": bool(row["held"]),
+        "late": late, "held": bool(row["held"]),
         "history": [{"step": h["step_name"], "user": h["actor"], "decision": h["decision"], "comment": h["comment"],
                      "override": h["override_reason"], "revision": h["revision"], "at": h["at"]} for h in history],
         "findings": found, "unchecked": list(row["gate_unchecked"] or []),
@@ -156,7 +157,8 @@ def inbox(app: App, actor: Actor, *, mine: bool = False, limit: int = 200) -> li
             step = current_step(app, row)
             entry = {"id": row["id"], "title": row["title"], "category": row["category"],
                      "state": row["review_state"], "step": {"name": step.name, "role": step.role} if step else None,
-                     "publish_at": row["publish_at"], "late": is_late(app, row), "created_by": row["created_by"]}
+                     "publish_at": row["publish_at"], "created_by": row["created_by"],
+                     "late": is_late(app, row) and not updating.is_out(conn, row["id"])}
             if not mine:
                 out.append(entry)
             elif step and _may_decide(conn, actor, row, step) is None:

@@ -132,6 +132,7 @@ def test_an_edit_after_publication_is_reviewed_again_then_every_copy_is_updated_
     edited = office.ok("--as", "ed", "item", "edit", str(item), "--title", NEW_TITLE,
                        "--body", "<p>经复核，更正名单予以公示。</p>", "--reason", "名单有误")
     assert edited["state"] == "in_review" and edited["step"]["name"] == "初审" and edited["revision"] == 2
+    assert edited["late"] is False  # its time has passed, but a correction is not late
     for steps in (("rev1",), ("rev2",)):  # nothing reaches a channel before the last approval
         assert office.cli("run", "--once").exit_code == 0
         assert office.copies(item) == {c: ("published", 1, "waiting_review") for c in ("website", "blog", "feed")}
