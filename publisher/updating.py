@@ -14,14 +14,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Connection, and_, func, select, update
+from sqlalchemy import Connection, and_, exists, func, select, update
 
 from .app import App
 from .db import reading
 from .delivery_lifecycle import DeliveryStatus as S, UpdateState, event, move_update
 from .errors import InputError, Refused
 from .i18n import _
-from .schema import deliveries, events, item_revisions
+from .schema import deliveries, events, item_revisions, items
 from .users import Actor
 
 #: Deliveries whose channel has, or may have, a copy of the item.
@@ -130,6 +130,11 @@ def is_out(conn: Connection, item_id: int) -> bool:
     """Whether some channel has, or may have, a copy of the item."""
     return conn.execute(select(func.count()).select_from(deliveries).where(and_(
         deliveries.c.item_id == item_id, deliveries.c.status.in_(OUT)))).scalar() > 0
+
+
+def out_somewhere():
+    """SQL: the ``items`` row has a copy out on some channel (its review is a correction, never late)."""
+    return exists().where(and_(deliveries.c.item_id == items.c.id, deliveries.c.status.in_(OUT)))
 
 
 def retry_failed_update(conn: Connection, d, actor: Actor, now: datetime) -> bool:

@@ -18,7 +18,7 @@ from ..content import plain_text
 from ..db import reading
 from ..schema import deliveries, item_revisions, items, review_decisions
 from ..tally import year_bounds
-from ..updating import copy_state
+from ..updating import copy_state, out_somewhere
 from ..users import Actor
 
 # 政府网站与政务新媒体检查: news and new media idle for more than two weeks, notices and policy for more than six
@@ -234,7 +234,7 @@ def attention(app: App, office: str) -> dict[str, list[dict]]:
         late = [dict(r._mapping) for r in conn.execute(
             select(items.c.id, items.c.title, items.c.publish_at, items.c.review_state).where(and_(
                 items.c.office == office, items.c.status == "active", items.c.publish_at <= now,
-                items.c.review_state != "approved")).order_by(items.c.publish_at).limit(50))]
+                items.c.review_state != "approved", ~out_somewhere())).order_by(items.c.publish_at).limit(50))]
     return {"dead": dead, "late": late}
 
 
