@@ -5,10 +5,10 @@ A delivery's life (:mod:`publisher.delivery_lifecycle`): ``pending`` → ``publi
 ``in_doubt`` delivery, or a ``publishing`` one whose lease expired (its worker crashed), is settled by the
 adapter's look-up before anything is sent again; "absent" counts only once the earlier request can no longer be
 in flight (``in_flight_until``); a channel that cannot look up waits for an operator. A published delivery older
-than its item's approved revision is updated in place (``update``, :mod:`publisher.updating`); only an approved
-revision is ever sent, and one read while it was approved. A Retry-After holds the
-whole channel for every worker and daemon (:class:`publisher.db_state.ChannelHolds`). Claims and outcomes are
-compare-and-set moves, so any number of workers and daemons can share one database.
+than its item's approved revision is updated in place (``update``, :mod:`publisher.updating`); only a revision
+read while the item was approved at it is ever sent. A Retry-After holds the whole channel for every worker and
+daemon (:class:`publisher.db_state.ChannelHolds`). Claims and outcomes are compare-and-set moves, so any number
+of workers and daemons can share one database.
 """
 
 from __future__ import annotations
