@@ -169,6 +169,7 @@ class CmsChannel(Channel):
 
     Settings = CmsSettings
     supports_lookup = True
+    supports_update = True  # PUT on the article's id: sending it twice leaves one article with that content
 
     def __init__(self, name: str, settings: CmsSettings, services: ChannelServices):
         super().__init__(name, settings, services)

@@ -95,6 +95,7 @@ class RssChannel(Channel):
     Settings = RssSettings
     supports_lookup = True
     local_only = True
+    supports_update = True  # the entry is replaced by its guid
 
     def __init__(self, name: str, settings: RssSettings, services: ChannelServices):
         super().__init__(name, settings, services)

@@ -67,6 +67,7 @@ class WordpressChannel(Channel):
 
     Settings = WordpressSettings
     supports_lookup = True
+    supports_update = True  # POST posts/<id>: sending it twice leaves one post with that content
     settings: WordpressSettings
 
     def __init__(self, name: str, settings: ChannelSettings, services: ChannelServices):

@@ -6,6 +6,7 @@ from datetime import datetime
 
 from sqlalchemy import and_, select, update
 
+from . import updating
 from .app import App
 from .db import reading
 from .delivery_lifecycle import DeliveryStatus as S, WaitingFor, event, move
@@ -68,7 +69,8 @@ def take_down(app: App, item_id: int) -> RunStats:
 
 
 def retry_item(app: App, item_id: int, channel: str | None = None, *, actor: Actor | None = None) -> list[str]:
-    """Send dead, failed or in-doubt deliveries again now (with a fresh attempt budget); returns the channels.
+    """Send dead, failed or in-doubt deliveries again now (with a fresh attempt budget), and ask again for updates
+    a channel refused; returns the channels.
 
     An in-doubt delivery whose channel can look it up is looked up first; only one set aside because the
     channel cannot (the operator has checked by hand) is sent afresh.
@@ -87,7 +89,9 @@ def retry_item(app: App, item_id: int, channel: str | None = None, *, actor: Act
         for d in rows:
             if channel and d.channel != channel:
                 continue
-            if d.status in (S.DEAD, S.FAILED, S.IN_DOUBT) and d.lease_owner is None:
+            if d.lease_owner is None and updating.retry_failed_update(conn, d, actor, now):
+                done.append(d.channel)
+            elif d.status in (S.DEAD, S.FAILED, S.IN_DOUBT) and d.lease_owner is None:
                 values: dict = {}
                 if d.status != S.IN_DOUBT:
                     to = S.PENDING
@@ -107,8 +111,8 @@ def retry_item(app: App, item_id: int, channel: str | None = None, *, actor: Act
                                      field="channel")
                 done.append(d.channel)
             elif channel:
-                raise InputError(f"the {channel} delivery is {d.status}; only dead, failed or in_doubt ones can be retried",
-                                 field="channel")
+                raise InputError(f"the {channel} delivery is {d.status}; only dead, failed or in_doubt ones (or a "
+                                 "failed update) can be retried", field="channel")
     return done
 
 
@@ -130,11 +134,12 @@ def settle_item(app: App, item_id: int, channel: str, *, url: str | None, extern
         when = published_at or now
         if when > now:
             raise InputError("cannot be in the future", field="--at")
+        revision = updating.sent_revision(store, item_id, d.id)
         taken = move(conn, d.id, current=d.status, to=S.PUBLISHED, version=d.version,
                      event=event("published", actor=actor.name, at=now, item_id=item_id, channel=channel,
-                                 via="settled by hand", previous=d.status, external_url=url),
+                                 via="settled by hand", previous=d.status, external_url=url, revision=revision),
                      external_url=url, external_id=external_id or url or "manual", published_at=when,
-                     last_error=None, updated_at=now, waiting_for=None)
+                     last_error=None, updated_at=now, waiting_for=None, revision=revision)
         if not taken:
             raise InputError(f"the {channel} delivery is being worked on right now; try again in a moment",
                              field="channel")

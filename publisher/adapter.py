@@ -7,7 +7,7 @@ one instance per configured channel and calls a handful of methods on it:
 - ``publish(item, ctx)``  put the item on the channel and return a :class:`Receipt`;
 - ``lookup(item, ctx)``   did an earlier attempt arrive? (settles ``in_doubt`` deliveries);
 - ``retract(item, ctx)``  take the item down;
-- ``update(item, ctx)``   replace the published copy (optional);
+- ``update(item, ctx)``   replace the published copy by ``ctx.external_id`` (optional; ``supports_update``);
 - ``removed(item, ctx)``  has the platform itself since removed it? (optional, for ``publisher reconcile``);
 - ``inventory(since)``   every record publisher made on the channel, read back (optional, for ``reconcile``);
 - ``remote_key(item, ctx)`` the key a delivery's record carries there, to match ``inventory`` (optional).
@@ -64,6 +64,7 @@ class ItemView:
     Local images in ``body_html`` appear as ``<img src="attachment:SHA256">``; ``inline_images`` maps
     each SHA256 to its stored file. ``published_urls`` maps other channel names to this item's url there.
     ``channel_options`` holds the editor's overrides for the channel being called (e.g. ``title``).
+    ``revision`` is the item revision this view shows (1 when queued; each edit of the text adds one).
     """
 
     id: int
@@ -79,6 +80,7 @@ class ItemView:
     channel_options: dict[str, Any] = field(default_factory=dict)
     inline_images: dict[str, Attachment] = field(default_factory=dict)
     published_urls: dict[str, str] = field(default_factory=dict)
+    revision: int = 1
 
     def option(self, key: str, default: Any = None) -> Any:
         """A channel-specific override given by the editor (e.g. ``title`` for a short title)."""
@@ -194,6 +196,10 @@ class Channel(ABC):
     supports_lookup: ClassVar[bool] = False
     #: True when the channel sends no network request (e.g. a file): a worker that died left nothing in flight.
     local_only: ClassVar[bool] = False
+    #: True when ``update`` replaces a published copy in place, by its external id, idempotently (sending the
+    #: same update twice leaves one copy with that content). Without it an edit of an item published here is
+    #: refused unless the editor leaves the old copy there (``item edit --leave``).
+    supports_update: ClassVar[bool] = False
     #: The per-item option keys (``--option NAME.KEY=…``) the adapter reads; None: it does not say.
     options: ClassVar[frozenset[str] | None] = None
 
@@ -241,7 +247,11 @@ class Channel(ABC):
         raise PermanentError(N_("channel {name} cannot retract; remove the item by hand").format(name=self.name))
 
     def update(self, item: ItemView, ctx: DeliveryContext) -> Receipt:
-        """Replace the published copy with the item's current content."""
+        """Replace the published copy (``ctx.external_id``) with the item's content; never create a second copy.
+
+        Called only when ``supports_update`` is set. It must be idempotent: after a timeout the dispatcher sends
+        the same update again. A copy that is gone is a :class:`PermanentError`, not a reason to publish anew.
+        """
         raise PermanentError(N_("channel {name} cannot update a published item").format(name=self.name))
 
     def waits_for(self) -> list[str]:

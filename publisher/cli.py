@@ -269,10 +269,16 @@ def item() -> None:
     """Show, retract, retry or settle one item."""
 
 
-def _delivery_json(d: dict) -> dict:
-    return {k: d[k] for k in ("channel", "status", "attempts", "external_id", "external_url", "published_at")} | {
+def _delivery_json(d: dict, item: dict | None = None) -> dict:
+    from .updating import copy_state
+
+    shown = {k: d[k] for k in ("channel", "status", "attempts", "external_id", "external_url", "published_at")} | {
         "last_error": scrub(d["last_error"]), "next_attempt_at": d["next_attempt_at"],
-        "retract_requested": d["retract_requested"], "waiting_for": d.get("waiting_for")}
+        "retract_requested": d["retract_requested"], "waiting_for": d.get("waiting_for"), "revision": d.get("revision")}
+    if item is not None:
+        state = copy_state(d, item)
+        shown["update"] = state.value if state else None
+    return shown
 
 
 @item.command("show")
@@ -292,7 +298,7 @@ def item_show(obj: _Ctx, item_id: int, events: bool, as_json: bool) -> None:
         "office": row["office"], "key": row["key"], "revision": row["revision"],
         "publish_at": row["publish_at"], "department": row["department"], "review_state": row["review_state"],
         "review": {"state": review["state"], "step": review["step"], "late": review["late"], "held": review["held"]},
-        "deliveries": [_delivery_json(d) for d in row["deliveries"]],
+        "deliveries": [_delivery_json(d, row) for d in row["deliveries"]],
         "attachments": [{k: a[k] for k in ("filename", "sha256", "size", "inline")} for a in row["attachments"]],
     }
     if events:
@@ -307,12 +313,14 @@ def item_show(obj: _Ctx, item_id: int, events: bool, as_json: bool) -> None:
     click.echo("  " + _("review: {state}").format(state=_(review["state"]))
                + (_(", waiting for {name} ({role})").format(name=step["name"], role=_(step["role"])) if step else "")
                + (_(", late") if review["late"] else "") + (_(", held for a new time") if review["held"] else ""))
+    click.echo("  " + _("revision {revision}").format(revision=data["revision"]))
     for d in data["deliveries"]:
         extra = d["external_url"] or shown(d["last_error"]) or ""
         status = _("{status} (waiting for {channel})").format(status=_(d["status"]), channel=d["waiting_for"]) \
             if d.get("waiting_for") else _(d["status"])
+        copy = _copy_note(d, data["revision"])
         click.echo(f"  {pad(d['channel'], 14)} {pad(status, 10)} " + _("attempts={count}").format(count=d["attempts"])
-                   + f"  {extra}")
+                   + f"  {extra}" + (f"  [{copy}]" if copy else ""))
     for e in data.get("events", []):
         detail = json.dumps(e["detail"], ensure_ascii=False) if e["detail"] else ""
         click.echo(f"    {e['at'].astimezone(tz):%Y-%m-%d %H:%M:%S} {e['kind']:<14} {e['channel'] or '':<12} {detail}")
@@ -339,6 +347,20 @@ def item_retract(obj: _Ctx, item_id: int, reason: str, as_json: bool) -> None:
             click.echo(f"{pad(d['channel'], 14)} {_(d['status'])}" + (f"  ({note})" if note else ""))
     if any(d["status"] != "retracted" for d in deliveries):
         sys.exit(EXIT_FAILED)
+
+
+def _copy_note(d: dict, revision: int) -> str:
+    """Which revision a published copy shows and, when older than the item, what happens to it."""
+    if d.get("update") is None:
+        return ""
+    if d["update"] == "current":
+        return _("revision {revision}").format(revision=d["revision"]) if revision > 1 else ""
+    if d["update"] == "left":
+        return _("left at revision {old} by the editor").format(old=d["revision"])
+    notes = {"waiting_review": _("update after the review of revision {new}"),
+             "pending": _("update to revision {new} due"), "updating": _("updating to revision {new}"),
+             "failed": _("update to revision {new} failed")}
+    return _("shows revision {old}").format(old=d["revision"]) + "; " + notes[d["update"]].format(new=revision)
 
 
 def _retract_note(app, d: dict) -> str:

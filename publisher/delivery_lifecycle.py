@@ -7,6 +7,11 @@ appended to the audit chain in the same transaction. A move the table does not a
 ``in_doubt`` with ``waiting_for = "operator"`` is the explicit operator wait: the channel cannot say whether an
 earlier attempt arrived, so nothing happens until ``item settle`` or ``item retry``. The public status stays
 ``in_doubt`` so outside scripts keep working; ``item show`` prints it as ``in_doubt (waiting for operator)``.
+
+An update (a newer approved revision replacing a published copy) keeps the delivery ``published``, as a
+retraction in progress does: it is due while ``deliveries.revision`` is older than the item's approved revision
+and ``update_state`` is NULL; :class:`UpdateState` names the two ways an update stops, moved by
+:func:`move_update`.
 """
 
 from __future__ import annotations
@@ -45,6 +50,14 @@ class WaitingFor(StrEnum):
     OPERATOR = "operator"
 
 
+class UpdateState(StrEnum):
+    """Why a published copy older than the item is not being updated (``deliveries.update_state``; NULL: it is
+    current, or its update is due)."""
+
+    LEFT = "left"  # the editor left the old copy there (``item edit --leave``; channels that cannot update)
+    FAILED = "failed"  # the channel refused the update for good; ``item retry`` asks again
+
+
 S = DeliveryStatus
 
 #: Deliveries whose outcome is still open.
@@ -61,6 +74,15 @@ TRANSITIONS: dict[DeliveryStatus, frozenset[DeliveryStatus]] = {
     S.PUBLISHED: frozenset({S.PUBLISHED, S.RETRACTED}),
     S.DEAD: frozenset({S.PENDING, S.PUBLISHED, S.RETRACTED}),
     S.RETRACTED: frozenset(),
+}
+
+
+#: Allowed moves of ``update_state`` (None: NULL). An edit leaves a copy or clears what an earlier one left;
+#: a permanent refusal marks it failed; ``item retry`` or a later edit clears that.
+UPDATE_TRANSITIONS: dict[UpdateState | None, frozenset[UpdateState | None]] = {
+    None: frozenset({None, UpdateState.LEFT, UpdateState.FAILED}),
+    UpdateState.LEFT: frozenset({None, UpdateState.LEFT}),
+    UpdateState.FAILED: frozenset({None, UpdateState.LEFT, UpdateState.FAILED}),
 }
 
 
@@ -87,6 +109,31 @@ def move(conn: Connection, delivery_id: int, *, current: str, to: str, event: di
     params = {**values, "status": DeliveryStatus(to).value, "b_id": delivery_id,
               "b_status": DeliveryStatus(current).value, "b_version": version, "b_owner": owned_by}
     if conn.execute(statement, params).rowcount != 1:
+        return False
+    if event is not None:
+        audit.append(conn, [{**event, "delivery_id": delivery_id}])
+    return True
+
+
+def update_allowed(current: str | None, to: str | None) -> bool:
+    """True when a delivery's ``update_state`` may move from ``current`` to ``to``."""
+    return (UpdateState(to) if to else None) in UPDATE_TRANSITIONS[UpdateState(current) if current else None]
+
+
+def move_update(conn: Connection, delivery_id: int, *, current: str | None, to: str | None,
+                event: dict[str, Any] | None, **values: Any) -> bool:
+    """Compare-and-set the ``update_state`` of a delivery (its status stays) and append ``event``.
+
+    Returns False, writing nothing, when the row's ``update_state`` moved on meanwhile. The status and the lease
+    are not touched: a worker holding the row finishes it as it would have.
+    """
+    if not update_allowed(current, to):
+        raise IllegalTransition(f"delivery {delivery_id}: update {current} → {to} is not a move the lifecycle allows")
+    d = deliveries
+    same = d.c.update_state.is_(None) if current is None else d.c.update_state == current
+    changed = conn.execute(update(d).where(and_(d.c.id == delivery_id, same))
+                           .values(update_state=to, **values)).rowcount
+    if changed != 1:
         return False
     if event is not None:
         audit.append(conn, [{**event, "delivery_id": delivery_id}])

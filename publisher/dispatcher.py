@@ -4,9 +4,11 @@ A delivery's life (:mod:`publisher.delivery_lifecycle`): ``pending`` → ``publi
 ``published`` | ``failed`` (retry later) | ``dead`` (gave up) | ``in_doubt`` (the channel may have it). An
 ``in_doubt`` delivery, or a ``publishing`` one whose lease expired (its worker crashed), is settled by the
 adapter's look-up before anything is sent again; "absent" counts only once the earlier request can no longer be
-in flight (``in_flight_until``); a channel that cannot look up waits for an operator. A Retry-After holds the
-whole channel for every worker and daemon (:class:`publisher.db_state.ChannelHolds`). Claims and outcomes are
-compare-and-set moves, so any number of workers and daemons can share one database.
+in flight (``in_flight_until``); a channel that cannot look up waits for an operator. A published delivery older
+than its item's approved revision is updated in place (``update``, :mod:`publisher.updating`); only a revision
+read while the item was approved at it is ever sent. A Retry-After holds the whole channel for every worker and
+daemon (:class:`publisher.db_state.ChannelHolds`). Claims and outcomes are compare-and-set moves, so any number
+of workers and daemons can share one database.
 """
 
 from __future__ import annotations
@@ -24,12 +26,12 @@ from typing import Any
 
 from sqlalchemy import Integer, and_, bindparam, exists, func, not_, or_, select, update
 
-from . import audit, wakeup
+from . import audit, updating, wakeup
 from .adapter import DeliveryContext, Receipt
 from .app import App
 from .backoff import backoff_seconds
 from .db_state import OPEN_ENDED, ChannelHolds
-from .delivery_lifecycle import DeliveryStatus as S, WaitingFor, event, move
+from .delivery_lifecycle import DeliveryStatus as S, UpdateState, WaitingFor, event, move
 from .http import RequestScope, request_scope
 from .durations import parse_duration
 from .group_commit import GroupCommit
@@ -56,7 +58,7 @@ class Claim:
     id: int
     item_id: int
     channel: str
-    action: str  # publish | settle | retract | drop
+    action: str  # publish | settle | retract | update | drop
     attempts: int
     idempotency_key: str
     checkpoint: dict
@@ -85,7 +87,7 @@ class RunStats:
     def failures(self) -> int:
         """Outcomes that mean something could not be delivered (yet)."""
         return sum(self.outcomes[k] for k in ("failed", "dead", "in_doubt", "paused", "retract_failed", "retract_retry",
-                                               "processing", "held", "error"))
+                                               "processing", "held", "error", "update_failed", "update_retry"))
 
     @property
     def total(self) -> int:
@@ -218,6 +220,7 @@ class Dispatcher:
                  items.c.held.is_(False)),
             and_(d.c.status == S.IN_DOUBT.value, d.c.waiting_for.is_(None)),
             and_(d.c.status == S.PUBLISHED.value, d.c.retract_requested.is_(True)),
+            and_(_update_due(d), or_(d.c.lease_expires_at.is_(None), d.c.lease_expires_at < now)),
         )
         channels = list(self.app.config.enabled_channels())
         with reading(self.store.engine) as conn:
@@ -280,14 +283,15 @@ class Dispatcher:
         if row.status in (S.PENDING, S.FAILED):
             action = "drop" if row.item_status == "retracted" or row.retract_requested else "publish"
         elif row.status == S.PUBLISHED:
-            action = "retract"
+            action = "retract" if row.retract_requested else "update"
         else:
             action = "settle"
         moving = action in ("publish", "settle")
         attempts = row.attempts + (1 if action == "publish" else 0)
         status = S.PUBLISHING if moving else S(row.status)
         in_flight_until = row.in_flight_until
-        if row.status == S.PUBLISHING and not self.app.channel(row.channel).local_only:
+        stopped = row.status == S.PUBLISHING or (row.status == S.PUBLISHED and row.lease_owner is not None)
+        if stopped and not self.app.channel(row.channel).local_only:
             # its worker stopped; a request it started before its lease ran out may not have timed out yet
             timeout = timedelta(seconds=self.app.config.channels[row.channel].timeout)
             bound = row.lease_expires_at + timeout + self.margin
@@ -321,6 +325,10 @@ class Dispatcher:
         adapter = self.app.channel(claim.channel)
         with reading(self.store.engine) as conn:
             item = self.store.item_view(conn, claim.item_id, claim.channel)
+            # read after the view: the view is an approved revision only if the item still is at that revision
+            now_at = (conn.execute(_ITEM_STATE, {"item_id": claim.item_id, "id": claim.id}).first()
+                      if claim.action != "retract" else None)
+        sendable = now_at is not None and now_at.revision == item.revision and now_at.review_state == "approved"
         ctx = DeliveryContext(
             delivery_id=claim.id, channel=claim.channel, idempotency_key=claim.idempotency_key,
             attempt=claim.attempts, checkpoint=claim.checkpoint, external_id=claim.external_id,
@@ -328,11 +336,23 @@ class Dispatcher:
         )
         if claim.action == "retract":
             return self._retract(claim, adapter, item, ctx)
+        if claim.action == "update":
+            return self._update(claim, adapter, item, ctx, sendable=sendable, copy_revision=now_at.copy_revision)
         if claim.action == "settle":
             settled = self._settle(claim, adapter, item, ctx)
             if settled is not None:
                 return settled
+            if updating.sent_revision(self.store, claim.item_id, claim.id) < item.revision:
+                # an earlier attempt carried an older revision: a multi-step publish starts over with this one
+                ctx.checkpoint.clear()
+                claim.checkpoint = {}
+            if not sendable:
+                return self._finish(claim, S.PENDING, "released", checkpoint={}, unsent=True,
+                                    reason="look-up found nothing; the item's new revision waits for its review")
             claim = self._count_attempt(claim)
+        elif not sendable:  # edited since it was claimed: the new revision waits for its review, unsent
+            return self._finish(claim, S(claim.previous), "released", attempts=claim.attempts - 1, unsent=True,
+                                reason="the item was edited after it was claimed; its new revision waits for review")
         return self._publish(claim, adapter, item, ctx)
 
     def _scope(self, claim: Claim) -> RequestScope:
@@ -396,7 +416,53 @@ class Dispatcher:
             if scope.sent:
                 return self._in_doubt(claim, scope, f"{_describe(exc)} after a request was sent")
             return self._failed(claim, exc)
-        return self._published(claim, receipt, via="publish")
+        return self._published(claim, receipt, via="publish", revision=item.revision)
+
+    def _update(self, claim: Claim, adapter, item, ctx, *, sendable: bool, copy_revision: int | None) -> str:
+        """Replace a published copy with the item's approved revision, in place (never a second copy).
+
+        An update is idempotent (the copy is replaced by its external id), so one whose outcome is unknown (a
+        timeout, a dropped connection, a crash of its worker) is simply sent again — but only once the earlier
+        request can no longer be in flight, so that an older revision never lands after a newer one.
+        """
+        now = self.clock.now()
+        if not sendable:  # edited again since it was claimed: that revision waits for its review
+            return self._finish(claim, S.PUBLISHED, "released", next_at=now,
+                                reason="the item was edited after it was claimed; its new revision waits for review")
+        if (copy_revision or 0) >= item.revision:
+            return self._finish(claim, S.PUBLISHED, "current", next_at=now, reason="the copy is current")
+        if claim.in_flight_until is not None and now < claim.in_flight_until:
+            return self._finish(claim, S.PUBLISHED, "update_retry", next_at=claim.in_flight_until,
+                                error=f"update waits: an earlier request may still be in flight until "
+                                      f"{claim.in_flight_until:%H:%M:%S} UTC")
+        if not adapter.supports_update:
+            return self._finish(claim, S.PUBLISHED, "update_failed", update_state=UpdateState.FAILED.value,
+                                error=f"channel {claim.channel} cannot update a published item", permanent=True)
+        scope = self._scope(claim)
+        try:
+            with request_scope(scope):
+                receipt = adapter.update(item, ctx)
+        except PermanentError as exc:
+            return self._finish(claim, S.PUBLISHED, "update_failed", update_state=UpdateState.FAILED.value,
+                                error=f"update failed: {exc}", permanent=True, revision_wanted=item.revision)
+        except ChannelPaused as exc:
+            return self._paused(claim, exc, status=S.PUBLISHED)
+        except Exception as exc:  # OutcomeUnknown included: repeating an update is safe, see above
+            if scope.refused_until is not None:
+                return self._held(claim, S.PUBLISHED, scope.refused_until)
+            if not isinstance(exc, (RetryableError, OutcomeUnknown)):
+                log.exception("adapter %s raised unexpectedly updating delivery %s", claim.channel, claim.id)
+            self._hold(claim, scope, exc)
+            next_at = now + timedelta(seconds=self._delay(claim, exc))
+            in_flight_until = None
+            if scope.sent:
+                in_flight_until = max(scope.in_flight_until or now, now) + self.margin
+                next_at = max(next_at, in_flight_until)
+            return self._finish(claim, S.PUBLISHED, "update_retry", next_at=next_at, in_flight_until=in_flight_until,
+                                error=f"update failed, will retry: {_describe(exc)}", revision_wanted=item.revision)
+        return self._finish(claim, S.PUBLISHED, "updated", revision=item.revision, previous_revision=copy_revision,
+                            external_url=receipt.external_url or claim.external_url, keep_published_at=True,
+                            receipt=receipt.detail or None)
 
     def _retract(self, claim: Claim, adapter, item, ctx) -> str:
         scope = self._scope(claim)
@@ -418,16 +484,18 @@ class Dispatcher:
         return self._finish(claim, S.RETRACTED, "retracted", retract_requested=False)
 
     # -- recording outcomes -------------------------------------------------------------------
-    def _published(self, claim: Claim, receipt: Receipt, *, via: str) -> str:
+    def _published(self, claim: Claim, receipt: Receipt, *, via: str, revision: int | None = None) -> str:
         now = self.clock.now()
         # The channel's own time when it gives one (a look-up after midnight must not move the item to the next
         # year); never a time in the future or before the first attempt (a skewed remote clock).
         remote = receipt.published_at
         first = claim.first_attempt_at or now
         when = remote if remote is not None and remote.tzinfo is not None and first <= remote <= now else now
+        if revision is None:  # found by look-up: the oldest revision an attempt of this delivery may have carried
+            revision = updating.sent_revision(self.store, claim.item_id, claim.id)
         return self._finish(
             claim, S.PUBLISHED, "published", external_id=str(receipt.external_id), external_url=receipt.external_url,
-            published_at=when, error=None, via=via,
+            published_at=when, error=None, via=via, revision=revision,
             remote_time=receipt.published_at.isoformat() if receipt.published_at else None,
             receipt=receipt.detail or None,
         )
@@ -510,7 +578,9 @@ class Dispatcher:
                 next_at: datetime | None = None, permanent: bool = False, attempts: int | None = None,
                 retract_requested: bool | None = None, external_id: str | None = None,
                 external_url: str | None = None, published_at: datetime | None = None,
-                waiting_for: str | None = None, in_flight_until: datetime | None = None, **detail: Any) -> str:
+                waiting_for: str | None = None, in_flight_until: datetime | None = None, revision: int | None = None,
+                update_state: str | None = None, checkpoint: dict | None = None, keep_published_at: bool = False,
+                unsent: bool = False, **detail: Any) -> str:
         now = self.clock.now()
         values: dict[str, Any] = dict(lease_owner=None, lease_expires_at=None, updated_at=now, last_error=error,
                                       waiting_for=waiting_for)
@@ -524,12 +594,22 @@ class Dispatcher:
             values["in_flight_until"] = in_flight_until
         if external_id is not None:
             values.update(external_id=external_id, external_url=external_url, published_at=published_at)
+        elif keep_published_at and external_url:  # an update: same copy, same publication time, maybe a new url
+            values["external_url"] = external_url
+        if revision is not None:
+            values["revision"] = revision
+        if update_state is not None:
+            values["update_state"] = update_state
+        if checkpoint is not None:
+            values["checkpoint"] = checkpoint
+        if unsent:  # put back unsent: its max_age counts again from the attempt that sends it
+            values["first_attempt_at"] = None
         if status == S.PUBLISHED and outcome == "published":
             values["next_attempt_at"] = now  # a pending retraction may run at once
         kind = {"retract_retry": "failed", "retract_failed": "retract_failed"}.get(outcome, outcome)
         recorded = event(kind, actor=self.worker_id, at=now, item_id=claim.item_id, channel=claim.channel,
                          error=error, permanent=permanent or None, external_id=external_id, external_url=external_url,
-                         waiting_for=waiting_for, **detail)
+                         waiting_for=waiting_for, revision=revision, **detail)
 
         def write(conn) -> str:
             if not move(conn, claim.id, current=claim.status, to=status, owned_by=claim.lease_owner, event=recorded,
@@ -562,6 +642,7 @@ def _due_query(one_item: bool, waits: tuple[tuple[str, tuple[str, ...]], ...] = 
         and_(d.c.status == S.IN_DOUBT.value, d.c.next_attempt_at <= now, lease_free, d.c.waiting_for.is_(None)),
         and_(d.c.status == S.PUBLISHED.value, d.c.retract_requested.is_(True), d.c.next_attempt_at <= now,
              lease_free),
+        and_(_update_due(d), d.c.next_attempt_at <= now, lease_free),
     )
     # a channel held (Retry-After) or paused, by any worker or daemon, is skipped
     held = exists().where(and_(channel_pauses.c.channel == d.c.channel,
@@ -582,6 +663,18 @@ def _due_query(one_item: bool, waits: tuple[tuple[str, tuple[str, ...]], ...] = 
                      for name, targets in waits))
         query = query.where(not_(held))
     return query.where(d.c.item_id == bindparam("item_id")) if one_item else query
+
+
+def _update_due(d):
+    """A published copy older than its item's approved revision, neither left there nor refused for good."""
+    return and_(d.c.status == S.PUBLISHED.value, d.c.retract_requested.is_(False), d.c.update_state.is_(None),
+                d.c.revision < items.c.revision, items.c.review_state == "approved")
+
+
+#: The item's revision and review state now, and the revision the delivery's copy shows.
+_ITEM_STATE = (select(items.c.revision, items.c.review_state, deliveries.c.revision.label("copy_revision"))
+               .select_from(items.join(deliveries, deliveries.c.item_id == items.c.id))
+               .where(and_(items.c.id == bindparam("item_id"), deliveries.c.id == bindparam("id"))))
 
 
 def _describe(exc: Exception) -> str:

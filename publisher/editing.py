@@ -1,4 +1,8 @@
-"""Change an item before it is published: a new revision of its text, the gate run again, review restarted."""
+"""Change an item: a new revision of its text, the gate run again, review restarted.
+
+An item already published goes the same way; its copies are updated once the new revision is approved
+(:mod:`publisher.updating`).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import and_, delete, insert, select, update
 
-from . import gate_check, review
+from . import gate_check, review, updating
 from .app import App
 from .attachments import blob_path, store_file
 from .db import reading
@@ -19,33 +23,29 @@ from .users import Actor
 
 TEXT_FIELDS = ("title", "summary", "body_html", "category", "department", "author", "channel_options", "files",
                "channels")
-UNSENT = ("pending", "failed", "dead")
+UNSENT = ("pending", "failed", "dead")  # what an earlier attempt checkpointed is of the old text: start over
 
 
 def edit_item(app: App, actor: Actor, item_id: int, *, title: str | None = None, body: str | None = None,
               body_file: str | None = None, encoding: str | None = None, summary: str | None = None,
               category: str | None = None, channels: list[str] | None = None, at: str | None = None,
               department: str | None = None, author: str | None = None, options: dict | None = None,
-              attach: list[str] | None = None, reason: str | None = None) -> dict:
+              attach: list[str] | None = None, reason: str | None = None, leave: list[str] | None = None) -> dict:
     """Apply the given changes (None: unchanged); returns ``review.show`` of the item afterwards.
 
-    Refused once any channel has it (retract and queue a corrected item instead). A change of the text after an
-    approval restarts the review; a change of the time alone does not, and releases an item held for a new time.
+    A change of the text after an approval restarts the review; a change of the time alone does not, and
+    releases an item held for a new time. Copies already published are updated after the new revision's last
+    approval; ``leave`` names channels whose old copy stays (required for those that cannot update).
     """
+    leave = list(dict.fromkeys(leave or []))
     with reading(app.store.engine) as conn:
         row = review.item_in_office(conn, actor, item_id)
         current_files = [dict(r) for r in conn.execute(select(attachments).where(attachments.c.item_id == item_id)
                                                        .order_by(attachments.c.id)).mappings()]
-        sent = conn.execute(select(deliveries.c.channel, deliveries.c.status).where(and_(
-            deliveries.c.item_id == item_id, deliveries.c.status.not_in(UNSENT)))).all()
-        current_channels = list(conn.execute(select(deliveries.c.channel).where(deliveries.c.item_id == item_id)
-                                             .order_by(deliveries.c.id)).scalars())
+        delivery_rows = _deliveries(conn, item_id)
+        current_channels = [d["channel"] for d in delivery_rows]
     if row["status"] != "active":
         raise Refused("retracted", _("item {id} was retracted").format(id=item_id))
-    if sent:
-        where = ", ".join(f"{c} ({s})" for c, s in sent)
-        raise Refused("published", _("item {id} is already out or on its way: {where}; retract it and queue a "
-                                     "corrected item").format(id=item_id, where=where))
     if actor.is_user and not (actor.role.edits or actor.name in _authors(app, item_id)):
         raise Refused("role", _("{user} is a {role}: only editors change items").format(
             user=actor.name, role=_(actor.role.value)))
@@ -87,6 +87,8 @@ def edit_item(app: App, actor: Actor, item_id: int, *, title: str | None = None,
     retimed = prepared.publish_at != row["publish_at"]
     if not changed and not retimed:
         return review.show(app, actor, item_id)
+    if changed:  # refused now, before the gate reads the attachments; checked again in the transaction
+        updating.plan_edit(app, item_id, delivery_rows, leave, channels_after=prepared.channels)
 
     result = None
     if changed:
@@ -104,6 +106,9 @@ def edit_item(app: App, actor: Actor, item_id: int, *, title: str | None = None,
         if fresh["revision"] != row["revision"]:
             raise Refused("concurrent", _("item {id} was changed by someone else meanwhile; look again").format(id=item_id))
         revision = row["revision"] + (1 if changed else 0)
+        if changed:
+            delivery_rows = _deliveries(conn, item_id)
+            plan = updating.plan_edit(app, item_id, delivery_rows, leave, channels_after=prepared.channels)
         values: dict[str, Any] = {"publish_at": prepared.publish_at, "held": False}
         if changed:
             values.update(title=prepared.title, summary=prepared.summary, body_html=prepared.body_html,
@@ -121,6 +126,9 @@ def edit_item(app: App, actor: Actor, item_id: int, *, title: str | None = None,
                                                    deliveries.c.status.in_(("pending", "failed"))))
                      .values(next_attempt_at=prepared.publish_at, updated_at=now))
         if changed:
+            conn.execute(update(deliveries).where(and_(deliveries.c.item_id == item_id, deliveries.c.status.in_(UNSENT),
+                                                       deliveries.c.lease_owner.is_(None))).values(checkpoint={}))
+        if changed:
             conn.execute(insert(item_revisions).values(
                 item_id=item_id, revision=revision, title=prepared.title, summary=prepared.summary,
                 body_html=prepared.body_html, created_at=now, created_by=actor.name,
@@ -129,9 +137,13 @@ def edit_item(app: App, actor: Actor, item_id: int, *, title: str | None = None,
             gate_check.record(conn, item_id, revision, result)
         app.store.event(conn, "edited", actor=actor.name, item_id=item_id, office=row["office"], revision=revision,
                         changed=changed or None, publish_at=prepared.publish_at.isoformat() if retimed else None,
-                        reason=reason)
+                        reason=reason, left=list(plan.leave) if changed and plan.leave else None,
+                        to_update=list(plan.update) if changed and plan.update else None)
         if changed:
-            review.restart(app, conn, {**row, "revision": revision}, actor, revision)
+            updating.apply_edit(app, conn, delivery_rows, plan, actor, revision, reason)
+            state = review.restart(app, conn, {**row, "revision": revision}, actor, revision)
+            if state is review.ReviewState.APPROVED:  # review is off: the copies are updated at once
+                updating.request_updates(app, conn, item_id, revision, actor)
     return review.show(app, actor, item_id)
 
 
@@ -145,6 +157,11 @@ def _replace_channels(app: App, conn, row: dict, old: list[str], new: list[str],
             conn.execute(insert(deliveries).values(
                 item_id=row["id"], channel=channel, status="pending", attempts=0, version=0, retract_requested=False,
                 next_attempt_at=publish_at, idempotency_key=f"{row['uid']}-{channel}", checkpoint={}, updated_at=now))
+
+
+def _deliveries(conn, item_id: int) -> list[dict]:
+    return [dict(r) for r in conn.execute(select(deliveries).where(deliveries.c.item_id == item_id)
+                                          .order_by(deliveries.c.id)).mappings()]
 
 
 def _authors(app: App, item_id: int) -> set[str]:

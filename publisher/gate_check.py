@@ -64,8 +64,9 @@ def check_stored_item(app: App, actor: Actor, item_id: int) -> dict:
     return result.to_json()
 
 
-def mask_stored_item(app: App, actor: Actor, item_id: int) -> dict:
-    """Replace the item's text and rewritable attachments by de-identified copies (a new revision)."""
+def mask_stored_item(app: App, actor: Actor, item_id: int, *, leave: list[str] | None = None) -> dict:
+    """Replace the item's text and rewritable attachments by de-identified copies (a new revision); ``leave`` as
+    for :func:`publisher.editing.edit_item`."""
     from .editing import edit_item
 
     with reading(app.store.engine) as conn:
@@ -78,6 +79,6 @@ def mask_stored_item(app: App, actor: Actor, item_id: int) -> dict:
             return {"masked": 0, "revision": row["revision"], "not_masked": masked.not_masked,
                     **check_stored_item(app, actor, item_id)}
         shown = edit_item(app, actor, item_id, title=masked.title, summary=masked.summary, body=masked.body_html,
-                          attach=[str(p) for _, p in masked.attachments], reason="mask")
+                          attach=[str(p) for _, p in masked.attachments], reason="mask", leave=leave)
     return {"masked": masked.masked, "revision": shown["revision"], "not_masked": masked.not_masked,
             "findings": shown["findings"], "unchecked": shown["unchecked"]}

@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, func, insert, select, update
 
+from . import updating
 from .app import App
 from .db import reading
 from .i18n import N_, _
@@ -131,11 +132,12 @@ def show(app: App, actor: Actor, item_id: int) -> dict:
         history = conn.execute(select(review_decisions).where(review_decisions.c.item_id == item_id)
                                .order_by(review_decisions.c.id)).mappings().all()
         found = findings(conn, item_id, row["revision"])
+        late = is_late(app, row) and not updating.is_out(conn, item_id)  # a correction is never late
     step = current_step(app, row)
     return {
         "id": item_id, "state": row["review_state"], "revision": row["revision"],
         "step": {"name": step.name, "role": step.role} if step else None,
-        "late": is_late(app, row), "held": bool(row["held"]),
+        "late": late, "held": bool(row["held"]),
         "history": [{"step": h["step_name"], "user": h["actor"], "decision": h["decision"], "comment": h["comment"],
                      "override": h["override_reason"], "revision": h["revision"], "at": h["at"]} for h in history],
         "findings": found, "unchecked": list(row["gate_unchecked"] or []),
@@ -155,7 +157,8 @@ def inbox(app: App, actor: Actor, *, mine: bool = False, limit: int = 200) -> li
             step = current_step(app, row)
             entry = {"id": row["id"], "title": row["title"], "category": row["category"],
                      "state": row["review_state"], "step": {"name": step.name, "role": step.role} if step else None,
-                     "publish_at": row["publish_at"], "late": is_late(app, row), "created_by": row["created_by"]}
+                     "publish_at": row["publish_at"], "created_by": row["created_by"],
+                     "late": is_late(app, row) and not updating.is_out(conn, row["id"])}
             if not mine:
                 out.append(entry)
             elif step and _may_decide(conn, actor, row, step) is None:
@@ -253,12 +256,14 @@ def approve(app: App, actor: Actor, item_id: int, *, comment: str = "", override
         if override is not None and actor.role is not Role.APPROVER:
             raise Refused("role", _("only an approver overrides the gate's findings"))
         if last:
-            late = row["publish_at"] <= app.clock.now()
+            # a correction of an item already out is never late: its copies are updated at once
+            late = row["publish_at"] <= app.clock.now() and not updating.is_out(conn, item_id)
             held = late and app.config.review.late == "wait"
             _move(conn, row, ReviewState.APPROVED, step=None, held=held)
             _decide(app, conn, row, actor, Decision.APPROVED, step, comment, override if found else None,
                     findings=len(found) or None, unchecked=list(row["gate_unchecked"] or []) or None,
                     late=late or None, held=held or None)
+            updating.request_updates(app, conn, item_id, row["revision"], actor)
         else:
             _move(conn, row, ReviewState.IN_REVIEW, step=step.index + 1)
             _decide(app, conn, row, actor, Decision.APPROVED, step, comment)

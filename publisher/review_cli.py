@@ -271,10 +271,12 @@ def _decided(obj, data: dict, as_json: bool) -> None:
 @click.option("--encoding", default=None, help="encoding of --body-file when it is not UTF-8 (e.g. gbk)")
 @click.option("--attach", multiple=True, type=click.Path(dir_okay=False), metavar="FILE")
 @click.option("--mask", is_flag=True, help="with ID: replace the item by a de-identified copy (a new revision)")
+@click.option("--leave", multiple=True, metavar="CHANNEL",
+              help="with --mask on a published item: leave the old version on this channel (as item edit --leave)")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
 def check(obj, item_id: int | None, title: str | None, summary: str, body_file: str | None, encoding: str | None,
-          attach: tuple[str, ...], mask: bool, as_json: bool) -> None:
+          attach: tuple[str, ...], mask: bool, leave: tuple[str, ...], as_json: bool) -> None:
     """The gate alone (保密审查, personal data, 错敏词): on an item, or on a title and files. Exit 1 on findings."""
     from . import gate_check
 
@@ -283,7 +285,8 @@ def check(obj, item_id: int | None, title: str | None, summary: str, body_file: 
         if title is not None or body_file or attach:
             raise InputError(_("give an item id or --title/--body-file/--attach, not both"), field="ID")
         actor = obj.actor()
-        data = (gate_check.mask_stored_item if mask else gate_check.check_stored_item)(app, actor, item_id)
+        data = (gate_check.mask_stored_item(app, actor, item_id, leave=list(leave)) if mask
+                else gate_check.check_stored_item(app, actor, item_id))
     else:
         if mask:
             raise InputError(_("--mask makes a new revision of an item: give its id"), field="--mask")
@@ -401,17 +404,21 @@ def audit_verify(obj) -> None:
 @click.option("--attach", multiple=True, type=click.Path(dir_okay=False), metavar="FILE",
               help="replace the attachments (repeat)")
 @click.option("--option", "options", multiple=True, metavar="CHANNEL.KEY=VALUE")
+@click.option("--leave", multiple=True, metavar="CHANNEL",
+              help="leave the old version on this channel (repeat; needed for channels that cannot update)")
+@click.option("--reason", default=None, help="why: kept in the audit chain")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
 def item_edit(obj, item_id: int, channels: tuple[str, ...], attach: tuple[str, ...], options: tuple[str, ...],
-              as_json: bool, **fields: Any) -> None:
-    """Change an item that no channel has yet; a changed text after an approval goes back to the first step."""
+              leave: tuple[str, ...], as_json: bool, **fields: Any) -> None:
+    """Change an item; a changed text after an approval goes back to the first step, and the channels that
+    already have it are updated once the new revision is approved."""
     from .editing import edit_item
     from .queue import parse_options
 
     app = obj.app()
     data = edit_item(app, obj.actor(), item_id, channels=list(channels) or None, attach=list(attach) or None,
-                     options=parse_options(list(options)) if options else None, **fields)
+                     options=parse_options(list(options)) if options else None, leave=list(leave), **fields)
     if as_json:
         _echo_json(data)
     else:

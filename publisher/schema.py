@@ -121,6 +121,10 @@ deliveries = Table(
     # added in revision 0005 (publisher.delivery_lifecycle)
     Column("waiting_for", String(20)),  # "operator": in doubt, and only a person can settle it
     Column("in_flight_until", UTCDateTime),  # an earlier request may still be in flight until then
+    # added in revision 0007 (publisher.updating): the item revision the channel's copy shows, and
+    # "left" (the editor left the old copy there) or "failed" (the channel refused the update for good)
+    Column("revision", Integer),
+    Column("update_state", String(20)),
     UniqueConstraint("item_id", "channel", name="uq_deliveries_item_channel"),
 )
 Index("ix_deliveries_due", deliveries.c.status, deliveries.c.next_attempt_at)

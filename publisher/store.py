@@ -256,4 +256,5 @@ def build_item_view(row: dict, files: list[dict], urls: dict[str, str], channel:
         inline_images={f["sha256"]: to_attachment(f) for f in files if f["inline"]},
         channel_options=dict(options),
         published_urls={k: v for k, v in urls.items() if k != channel},
+        revision=row.get("revision") or 1,
     )

@@ -133,8 +133,10 @@ def test_a_rejection_returns_the_item_and_an_edit_after_approval_restarts_review
 
     retimed = office.ok("--as", "ed", "item", "show", str(item))
     assert retimed["review"]["state"] == "approved"
-    late_edit = office.cli("--as", "ed", "item", "edit", str(item), "--title", "改标题")
-    assert late_edit.exit_code == 3 and "published" in late_edit.stderr
+    late_edit = office.ok("--as", "ed", "item", "edit", str(item), "--title", "改标题")  # a correction: reviewed again
+    assert late_edit["state"] == "in_review" and late_edit["step"]["name"] == "初审"
+    office.run_once()
+    assert office.server.emulator.live_articles()[0]["title"] == "关于开展安全检查的通知"  # not before its approval
 
 
 def test_an_id_number_in_an_attached_spreadsheet_holds_the_last_approval_until_masked_or_overridden(office):

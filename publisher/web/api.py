@@ -77,6 +77,7 @@ class ItemPatch(BaseModel):
     department: Short | None = None
     options: dict[str, dict[str, Short]] | None = None
     reason: Short | None = None
+    leave: list[Short] | None = Field(default=None, max_length=50)  # channels whose old copy stays (item edit --leave)
 
 
 class Decision(BaseModel):

@@ -9,6 +9,7 @@ from sqlalchemy import and_, func, select, text
 from ..db import reading
 from ..schema import channel_state, deliveries, items
 from ..series.claims import CHANNEL as RUNNERS
+from ..updating import out_somewhere
 from .server import console_of
 
 router = APIRouter(include_in_schema=False)
@@ -58,7 +59,8 @@ def metrics(request: Request):
                                .join(items, items.c.id == deliveries.c.item_id).where(due)
                                .group_by(deliveries.c.channel)).all()
         late_review = conn.execute(select(func.count()).select_from(items).where(and_(
-            items.c.status == "active", items.c.review_state != "approved", items.c.publish_at <= now))).scalar()
+            items.c.status == "active", items.c.review_state != "approved", items.c.publish_at <= now,
+            ~out_somewhere()))).scalar()
     paused = app.store.paused_channels()
     lines = ["# HELP publisher_deliveries Deliveries by channel and status.", "# TYPE publisher_deliveries gauge"]
     lines += [_line("publisher_deliveries", {"channel": c, "status": s}, n) for c, s, n in by_status]

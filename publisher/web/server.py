@@ -36,7 +36,7 @@ def named_field(message: str) -> str | None:
     return None
 
 
-CONFLICT_RULES = {"state", "concurrent", "retracted", "published"}
+CONFLICT_RULES = {"state", "concurrent", "retracted", "published", "cannot_update"}
 log = logging.getLogger("publisher.web")
 
 

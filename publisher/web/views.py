@@ -19,6 +19,7 @@ from ..db import reading
 from ..i18n import shown as in_office_language
 from ..schema import deliveries, item_revisions, items, review_decisions
 from ..tally import year_bounds
+from ..updating import copy_state, out_somewhere
 from ..users import Actor
 
 # 政府网站与政务新媒体检查: news and new media idle for more than two weeks, notices and policy for more than six
@@ -50,7 +51,8 @@ def item_json(app: App, actor: Actor, item_id: int, *, with_events: bool = False
         "review_state": row["review_state"],
         "review": {"state": shown["state"], "step": shown["step"], "late": shown["late"], "held": shown["held"]},
         "deliveries": [{k: d[k] for k in ("channel", "status", "attempts", "external_id", "external_url",
-                                          "published_at", "last_error", "next_attempt_at", "retract_requested")}
+                                          "published_at", "last_error", "next_attempt_at", "retract_requested",
+                                          "revision")} | {"update": _copy_state(d, row)}
                        for d in row["deliveries"]],
         "attachments": [{k: a[k] for k in ("filename", "sha256", "size", "inline")} for a in row["attachments"]],
         "channel_options": row["channel_options"] or {},
@@ -59,6 +61,11 @@ def item_json(app: App, actor: Actor, item_id: int, *, with_events: bool = False
         data["events"] = [{k: e[k] for k in ("at", "kind", "channel", "actor", "detail")}
                           for e in app.store.events_for(item_id)]
     return data
+
+
+def _copy_state(delivery: dict, item: dict) -> str | None:
+    state = copy_state(delivery, item)
+    return state.value if state else None
 
 
 def body_of(app: App, item_id: int) -> str:
@@ -228,7 +235,7 @@ def attention(app: App, office: str) -> dict[str, list[dict]]:
         late = [dict(r._mapping) for r in conn.execute(
             select(items.c.id, items.c.title, items.c.publish_at, items.c.review_state).where(and_(
                 items.c.office == office, items.c.status == "active", items.c.publish_at <= now,
-                items.c.review_state != "approved")).order_by(items.c.publish_at).limit(50))]
+                items.c.review_state != "approved", ~out_somewhere())).order_by(items.c.publish_at).limit(50))]
     return {"dead": dead, "late": late}
 
 

@@ -1,6 +1,6 @@
 """Console sessions in the database: a console restart keeps people logged in, several console processes share them.
 
-Revision ID: 0009
+Revision ID: 0008
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from alembic import op
 
 from publisher.schema import UTCDateTime
 
-revision = "0009"
-down_revision = "0006"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
