@@ -82,10 +82,10 @@ def retry_item(app: App, item_id: int, channel: str | None = None, *, actor: Act
     with store.transaction() as conn:
         row = store.item_row(conn, item_id)
         if row["status"] == "retracted":
-            raise InputError(f"item {item_id} is retracted; queue it again instead", field="id")
+            raise InputError(_("item {id} is retracted; queue it again instead").format(id=item_id), field="id")
         rows = conn.execute(select(deliveries).where(deliveries.c.item_id == item_id)).all()
         if channel and channel not in {d.channel for d in rows}:
-            raise InputError(f"item {item_id} has no delivery to {channel!r}", field="channel")
+            raise InputError(_("item {id} has no delivery to {channel!r}").format(id=item_id, channel=channel), field="channel")
         for d in rows:
             if channel and d.channel != channel:
                 continue
@@ -107,12 +107,13 @@ def retry_item(app: App, item_id: int, channel: str | None = None, *, actor: Act
                              attempts=0, first_attempt_at=None, next_attempt_at=now, updated_at=now, last_error=None,
                              waiting_for=None, **values)
                 if not taken:
-                    raise InputError(f"the {d.channel} delivery is being worked on right now; try again in a moment",
-                                     field="channel")
+                    raise InputError(_("the {channel} delivery is being worked on right now; try again in a moment").format(
+                        channel=d.channel), field="channel")
                 done.append(d.channel)
             elif channel:
-                raise InputError(f"the {channel} delivery is {d.status}; only dead, failed or in_doubt ones (or a "
-                                 "failed update) can be retried", field="channel")
+                raise InputError(_("the {channel} delivery is {status}; only dead, failed or in_doubt ones (or a "
+                                   "failed update) can be retried").format(channel=channel, status=_(d.status)),
+                                 field="channel")
     return done
 
 
@@ -127,13 +128,13 @@ def settle_item(app: App, item_id: int, channel: str, *, url: str | None, extern
         d = conn.execute(select(deliveries).where(and_(deliveries.c.item_id == item_id,
                                                        deliveries.c.channel == channel))).first()
         if d is None:
-            raise InputError(f"item {item_id} has no delivery to {channel!r}", field="channel")
+            raise InputError(_("item {id} has no delivery to {channel!r}").format(id=item_id, channel=channel), field="channel")
         if d.status not in (S.IN_DOUBT, S.DEAD, S.FAILED) or d.lease_owner is not None:
-            raise InputError(f"the {channel} delivery is {d.status}; only in_doubt, failed or dead ones can be "
-                             "settled by hand", field="channel")
+            raise InputError(_("the {channel} delivery is {status}; only in_doubt, failed or dead ones can be "
+                               "settled by hand").format(channel=channel, status=_(d.status)), field="channel")
         when = published_at or now
         if when > now:
-            raise InputError("cannot be in the future", field="--at")
+            raise InputError(_("cannot be in the future"), field="--at")
         revision = updating.sent_revision(store, item_id, d.id)
         taken = move(conn, d.id, current=d.status, to=S.PUBLISHED, version=d.version,
                      event=event("published", actor=actor.name, at=now, item_id=item_id, channel=channel,
@@ -141,5 +142,5 @@ def settle_item(app: App, item_id: int, channel: str, *, url: str | None, extern
                      external_url=url, external_id=external_id or url or "manual", published_at=when,
                      last_error=None, updated_at=now, waiting_for=None, revision=revision)
         if not taken:
-            raise InputError(f"the {channel} delivery is being worked on right now; try again in a moment",
-                             field="channel")
+            raise InputError(_("the {channel} delivery is being worked on right now; try again in a moment").format(
+                channel=channel), field="channel")
