@@ -249,6 +249,47 @@ def test_the_api_patch_refuses_with_409_and_the_rule_and_takes_leave(tmp_path, s
         mp.undo()
 
 
+def test_the_console_edit_form_offers_to_leave_the_copy_a_channel_cannot_update(tmp_path, sqlite_url, cms_server,
+                                                                                   wechat):
+    from fastapi.testclient import TestClient
+
+    from console_helpers import add_staff, cheap_hashing, csrf_of, login
+    from publisher.app import App
+    from publisher.config import load_config
+    from publisher.web import create_app
+
+    mp = pytest.MonkeyPatch()
+    cheap_hashing(mp)
+    channels = {"website": cms_block(cms_server), "wechat": wechat_block(wechat)}
+    app = App.from_config(load_config(write_config(tmp_path, sqlite_url, channels, review={"enabled": True})))
+    try:
+        add_staff(app)
+        editor, *reviewers = [Actor(n, "default", r) for n, r in (
+            ("editor1", Role.EDITOR), ("rev1", Role.REVIEWER), ("rev2", Role.REVIEWER), ("appr1", Role.APPROVER))]
+        item = queue_one(app, ItemRequest(title=OLD_TITLE, category="公示公告", body="<p>公示。</p>"), actor=editor)
+        submit(app, editor, item)
+        for actor in reviewers:
+            approve(app, actor, item)
+        Dispatcher(app).run_due()
+        console = TestClient(create_app(app))
+        assert login(console, "editor1").status_code == 303
+        form = console.get(f"/items/{item}/edit").text
+        assert 'name="leave" value="wechat"' in form and 'name="leave" value="website"' not in form
+        fields = {"csrf_token": csrf_of(console, f"/items/{item}/edit"), "title": NEW_TITLE, "category": "公示公告",
+                  "body": "<p>公示。</p>", "channels": ["website", "wechat"]}
+        refused = console.post(f"/items/{item}/edit", data=fields, follow_redirects=False)
+        assert refused.status_code == 422 and "wechat" in refused.text
+        left = console.post(f"/items/{item}/edit", data={**fields, "leave": "wechat", "leave_reason": "微信不能改稿"},
+                            follow_redirects=False)
+        assert left.status_code == 303, left.text
+        shown = console.get(f"/api/items/{item}").json()
+        assert {d["channel"]: d["update"] for d in shown["deliveries"]} == {"website": "waiting_review",
+                                                                           "wechat": "left"}
+    finally:
+        app.close()
+        mp.undo()
+
+
 # ---------------------------------------------------------------------- lost answers and dead workers (review off)
 
 

@@ -16,7 +16,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
-from .. import audit, review
+from .. import audit, review, updating
 from ..actions import retract_item, retry_item, settle_item
 from ..content import sanitize_html
 from ..db import reading
@@ -184,7 +184,8 @@ def _form_fields(app, form) -> dict[str, Any]:
     return {"title": str(form.get("title") or ""), "category": str(form.get("category") or ""),
             "body": str(form.get("body") or ""), "summary": str(form.get("summary") or ""),
             "department": str(form.get("department") or ""), "at": str(form.get("at") or ""),
-            "channels": channels, "options": options, "key": str(form.get("key") or "").strip() or None}
+            "channels": channels, "options": options, "key": str(form.get("key") or "").strip() or None,
+            "leave": [c for c in form.getlist("leave") if c], "leave_reason": str(form.get("leave_reason") or "")}
 
 
 async def _docx_body(form) -> str | None:
@@ -235,8 +236,12 @@ def _compose_ctx(app, fields: dict, *, item=None, error="") -> dict:
         named = CHANNEL_PROBLEM.match(text)
         if named:
             problems.setdefault(named.group(1), []).append(named.group(2))
+    fixed = [d["channel"] for d in item["deliveries"] if d["status"] in ("published", "publishing", "in_doubt")
+             and not updating.can_update(app, d["channel"])] if item else []
+    fields.setdefault("leave", [])
+    fields.setdefault("leave_reason", "")
     return {"fields": fields, "item": item, "problems": problems, "error": error, "errors": errors,
-            "channels": app.config.channels, "categories": app.config.categories}
+            "channels": app.config.channels, "categories": app.config.categories, "fixed_copies": fixed}
 
 
 def _local_input(app, when: datetime) -> str:
@@ -304,7 +309,8 @@ async def edit(request: Request, item_id: ItemId):
             await run_in_threadpool(lambda: edit_item(
                 app, actor, item_id, title=fields["title"], body=fields["body"], summary=fields["summary"],
                 category=fields["category"], channels=fields["channels"], at=fields["at"] or None,
-                department=fields["department"], options=fields["options"], attach=attach or None))
+                department=fields["department"], options=fields["options"], attach=attach or None,
+                leave=fields["leave"], reason=fields["leave_reason"] or None))
     except (InputError, Refused) as exc:
         return _page(request, "compose.html", actor, status=422,
                      **_compose_ctx(app, fields, item=item, error=str(exc)))
