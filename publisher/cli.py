@@ -192,9 +192,11 @@ def queue_add(obj: _Ctx, as_json: bool, options: tuple[str, ...], **fields: Any)
 
 def _tell_findings(state: dict) -> None:
     """Say on stderr what the gate found, one line a finding."""
-    for f in state["findings"]:
+    from .gate_check import shown_finding
+
+    for f in map(shown_finding, state["findings"]):
         click.echo(_("gate: {kind} in {field} ({where}): {text}").format(
-            kind=_(f["kind"]), field=f["field"], where=f["where"], text=f["text"])
+            kind=f["kind"], field=f["field"], where=f["where"], text=f["text"])
             + (f" → {f['suggestion']}" if f["suggestion"] else ""), err=True)
     for name in state["unchecked"]:
         click.echo(_("gate: {name} could not be checked (image or scanned file): the approver confirms it").format(

@@ -29,6 +29,7 @@ from .clock import SimulatedClock
 from .config import load_config
 from .dispatcher import Dispatcher
 from .errors import InputError
+from .gate_check import shown_finding
 from .textwidth import pad
 from .queue import import_file
 from .report import channel_paragraph
@@ -155,8 +156,10 @@ def run_demo(year: int = 2019, keep: Path | None = None, progress: bool = True, 
         plan_file = workdir / "items.jsonl"
         plan_file.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in build_plan(year, rng)) + "\n", encoding="utf-8")
         queued = import_file(app, plan_file)
-        console.print(f"[bold]publisher demo[/] — {year}, {app.config.office.name}; sandbox at {urls['cms']} …; "
-                      f"queued {len(queued)} items with `queue import`, water-quality results come from the series")
+        console.print("[bold]publisher demo[/] — " + _(
+            "{year}, {office}; sandbox at {url} …; queued {count} items with `queue import`, water-quality results "
+            "come from the series").format(year=year, office=app.config.office.name, url=urls["cms"],
+                                           count=len(queued)))
         for line in _review_everything(app, staff, queued):
             console.print(line)
         _inject_faults(emulators)
@@ -206,19 +209,21 @@ def _review_everything(app: App, staff: dict, ids: list[int]) -> list[str]:
             if exc.rule != "gate":
                 raise
             shown = review.show(app, approver, item_id)
-            finding = shown["findings"][0]
+            finding = shown_finding(shown["findings"][0])
             masked = mask_stored_item(app, editor, item_id)  # a new revision: back to 初审
             for reviewer in reviewers:
                 review.approve(app, reviewer, item_id)
             review.approve(app, approver, item_id)
-            lines.append(f"gate: item {item_id} was held at 终审 — {finding['kind']} in {finding['field']} "
-                         f"({finding['where']}: {finding['text']}); the editor masked it ({masked['masked']} number), "
-                         f"the three steps approved revision {masked['revision']} and it went out de-identified.")
+            lines.append(_("gate: item {id} was held at 终审 — {kind} in {field} ({where}: {text}); the editor masked "
+                           "it ({masked} number), the three steps approved revision {revision} and it went out "
+                           "de-identified.").format(id=item_id, kind=finding["kind"], field=finding["field"],
+                                                    where=finding["where"], text=finding["text"],
+                                                    masked=masked["masked"], revision=masked["revision"]))
     grant(app, approver, "water_quality", comment="模板经三审审定")
     names = "、".join(u.display_name for u in (editor, *reviewers, approver))
-    lines.insert(0, f"review: {len(ids)} items submitted and approved through 初审 → 复审 → 终审 by {names}; "
-                    f"the daily water-quality table publishes under {approver.display_name}'s standing approval of "
-                    "its template.")
+    lines.insert(0, _("review: {count} items submitted and approved through 初审 → 复审 → 终审 by {names}; the daily "
+                      "water-quality table publishes under {approver}'s standing approval of its template.").format(
+                          count=len(ids), names=names, approver=approver.display_name))
     return lines
 
 
@@ -265,9 +270,9 @@ def _run_year(app: App, dispatcher: Dispatcher, clock: SimulatedClock, start: da
     stats = RunStats()
     horizon = end + timedelta(days=3)  # let the last retries finish
     columns = (TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[date]}"),
-               TextColumn("{task.fields[done]} published"), TimeElapsedColumn())
+               TextColumn(_("{done} published").replace("{done}", "{task.fields[done]}")), TimeElapsedColumn())
     with Progress(*columns, console=console, disable=not progress, transient=False) as bar:
-        task = bar.add_task("replaying the year", total=(end - start).days, date="", done=0)
+        task = bar.add_task(_("replaying the year"), total=(end - start).days, date="", done=0)
         while True:
             if clock.now() < end:
                 series.tick()
@@ -290,23 +295,26 @@ def _run_year(app: App, dispatcher: Dispatcher, clock: SimulatedClock, start: da
 def _print_summary(console, app, result, stats, emulators, elapsed, workdir, keep) -> None:
     console.print()
     for ch in result["channels"]:
-        note = "" if ch["count_in_report"] else " (mirror, not counted in the report)"
+        note = "" if ch["count_in_report"] else _(" (mirror, not counted in the report)")
         console.print(f"  {pad(ch['display_name'], 24)} {ch['total']:>4}{note}")
     server_count = len(emulators["cms"].live_articles())
     website = next(ch for ch in result["channels"] if ch["channel"] == "website")
-    verdict = "no duplicates" if server_count == website["total"] else "MISMATCH"
+    verdict = _("no duplicates") if server_count == website["total"] else _("MISMATCH")
     for key, queued in _late_occurrences(app):
-        console.print(f"\nwater quality {key[:10]}: the lab's results were late; the series waited and published "
-                      f"them at {queued.astimezone(TZ):%H:%M} (never an empty table).")
-    console.print(f"\nretries: {stats.outcomes['failed']} failed attempts retried, {stats.outcomes['in_doubt']} "
-                  f"in-doubt deliveries settled by look-up; the portal emulator holds {server_count} articles for "
-                  f"{website['total']} website publications ({verdict}).")
-    console.print(f"\n[bold]note:[/] {RECONCILIATION}\n")
+        console.print("\n" + _("water quality {day}: the lab's results were late; the series waited and published "
+                              "them at {time} (never an empty table).").format(
+                                  day=key[:10], time=f"{queued.astimezone(TZ):%H:%M}"))
+    console.print("\n" + _("retries: {failed} failed attempts retried, {in_doubt} in-doubt deliveries settled by "
+                          "look-up; the portal emulator holds {articles} articles for {website} website publications "
+                          "({verdict}).").format(failed=stats.outcomes["failed"], in_doubt=stats.outcomes["in_doubt"],
+                                                 articles=server_count, website=website["total"], verdict=verdict))
+    console.print(f"\n[bold]{_('note:')}[/] {RECONCILIATION}\n")
     console.print("[bold]一、总体情况 · 第3点(节选)[/]")
     console.print(channel_paragraph(result, app.config), soft_wrap=True)  # a paragraph to copy: never hard-wrapped
-    console.print(f"\n{result['publications']} publications, {result['distinct_items']} distinct items; "
-                  f"demo took {elapsed:.1f} s" + (f"; files kept in {workdir}" if keep else ""))
+    console.print("\n" + _("{publications} publications, {items} distinct items; demo took {seconds} s").format(
+        publications=result["publications"], items=result["distinct_items"], seconds=f"{elapsed:.1f}")
+        + (_("; files kept in {folder}").format(folder=workdir) if keep else ""))
     if keep:
-        console.print(f"console: publisher --config {workdir / 'config.yaml'} serve, then http://127.0.0.1:8800/ — "
-                      f"log in as zhang_bianji (editor), li_chushen, wang_fushen, zhao_zhongshen or admin, "
-                      f"password {DEMO_PASSWORD}")
+        console.print(_("console: publisher --config {config} serve, then http://127.0.0.1:8800/ — log in as "
+                        "zhang_bianji (editor), li_chushen, wang_fushen, zhao_zhongshen or admin, password "
+                        "{password}").format(config=workdir / "config.yaml", password=DEMO_PASSWORD))

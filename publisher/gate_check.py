@@ -11,10 +11,23 @@ from .app import App
 from .attachments import blob_path
 from .db import reading
 from .gate import GateResult, TermList, check_item, load_terms, mask_item
+from .i18n import _, shown
 from .review import item_in_office
 from .schema import attachments, gate_findings, items
 from .users import Actor
 
+
+def shown_field(field: str) -> str:
+    """A finding's field as people read it: 正文, 附件 名单.xlsx … (stored as body, attachment:名单.xlsx)."""
+    if field.startswith("attachment:"):
+        return _("attachment {name}").format(name=field.split(":", 1)[1])
+    return _(field)
+
+
+def shown_finding(finding: dict) -> dict:
+    """A finding as people read it: its kind, field and place in the current language (stored in English)."""
+    return {**finding, "kind": _(finding["kind"]), "field": shown_field(finding["field"]),
+            "where": shown(finding["where"])}
 
 
 def terms(app: App) -> TermList:

@@ -209,9 +209,11 @@ def _print_review(app, data: dict) -> None:
         note = f" — {h['comment']}" if h["comment"] else ""
         override = _(" [override: {override}]").format(override=h["override"]) if h["override"] else ""
         click.echo(f"  {_local(app, h['at'])}  {h['decision']:<10} {h['step'] or '':<6} {h['user']}{note}{override}")
-    for f in data["findings"]:
+    from .gate_check import shown_finding
+
+    for f in map(shown_finding, data["findings"]):
         click.echo("  " + _("gate: {kind} in {field} ({where}): {text}").format(
-            kind=_(f["kind"]), field=f["field"], where=f["where"], text=f["text"])
+            kind=f["kind"], field=f["field"], where=f["where"], text=f["text"])
                    + (f" → {f['suggestion']}" if f["suggestion"] else ""))
     for name in data["unchecked"]:
         click.echo("  " + _("gate: {name} not checked (image or scanned): confirm it by eye").format(name=name))
@@ -302,8 +304,10 @@ def check(obj, item_id: int | None, title: str | None, summary: str, body_file: 
             for name in data["not_masked"]:
                 click.echo("  " + _("{name}: could not be rewritten (PDF or image): replace it by "
                                     "hand").format(name=name))
-        for f in data["findings"]:
-            click.echo(f"{f['kind']:<14} {f['field']} ({f['where']}): {f['text']}"
+        from .gate_check import shown_finding
+
+        for f in map(shown_finding, data["findings"]):
+            click.echo(f"{pad(f['kind'], 14)} {f['field']} ({f['where']}): {f['text']}"
                        + (f" → {f['suggestion']}" if f["suggestion"] else ""))
         for name in data["unchecked"]:
             click.echo(_("not checked    {name}").format(name=name))

@@ -4,6 +4,7 @@ user in Chinese: a queue refusal, a channel error (live and stored), a report er
 from __future__ import annotations
 
 import gettext
+import json
 import importlib.machinery
 import importlib.util
 import string
@@ -197,3 +198,25 @@ def test_the_consoles_compose_page_names_a_missing_title_in_chinese(make_app, sq
     assert page.status_code == 422
     assert labelled("title", ZH.gettext("required")) == "标题：必填"
     assert "<li>标题：必填</li>" in page.text and "title: required" not in page.text
+
+
+def test_the_gates_findings_say_where_in_chinese(office, tmp_path):
+    from openpyxl import Workbook
+
+    body = tmp_path / "body.html"
+    body.write_text("<p>公示如下。</p><p>张某某，身份证号320623198503121233。</p>", encoding="utf-8")
+    book = Workbook()
+    book.active.title = "名单"
+    book.active["C7"] = "13812345678"
+    sheet = tmp_path / "名单.xlsx"
+    book.save(sheet)
+    result = cli(office, "check", "--title", "公示", "--body-file", str(body), "--attach", str(sheet))
+    assert result.exit_code == 1
+    line = ZH.gettext("line {number}").format(number=2)
+    cell = ZH.gettext("sheet {sheet} cell {cell}").format(sheet="名单", cell="C7")
+    attachment = ZH.gettext("attachment {name}").format(name="名单.xlsx")
+    assert f"{ZH.gettext('id_number')}" in result.stdout and ZH.gettext("body") in result.stdout
+    assert line in result.stdout and cell in result.stdout and attachment in result.stdout
+    english = cli(office, "check", "--title", "公示", "--body-file", str(body), "--attach", str(sheet), "--json",
+                  lang="en")
+    assert {f["where"] for f in json.loads(english.stdout)["findings"]} == {"line 2", "sheet 名单 cell C7"}

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from ..content import decode_text
 from ..errors import InputError
+from ..i18n import N_
 from .htmltext import body_text
 from .settings import GateLimits
 
@@ -62,32 +63,34 @@ def extract(path: Path, name: str, limits: GateLimits | None = None) -> Extract:
     try:
         size = path.stat().st_size
     except OSError as exc:
-        return Extract(problem=f"cannot be read: {exc.strerror}")
+        return Extract(problem=N_("cannot be read: {reason}").format(reason=exc.strerror))
     if suffix in IMAGE_SUFFIXES:
-        return Extract(problem="an image: no text to check")
+        return Extract(problem=N_("an image: no text to check"))
     if size > limits.max_bytes:
-        return Extract(problem=f"larger than {limits.max_bytes} bytes: not opened")
+        return Extract(problem=N_("larger than {limit} bytes: not opened").format(limit=limits.max_bytes))
     reader = {".docx": _docx, ".pdf": _pdf, **{s: _xlsx for s in XLSX_SUFFIXES},
               **{s: _text for s in TEXT_SUFFIXES}, **{s: _html for s in HTML_SUFFIXES}}.get(suffix)
     if reader is None:
-        return Extract(problem=f"a {suffix or 'file without extension'} file: type not checked")
+        return Extract(problem=N_("a {suffix} file: type not checked").format(suffix=suffix) if suffix
+                       else N_("a file without extension: type not checked"))
     try:
         return reader(path, _Budget(limits))
     except InputError as exc:
-        return Extract(problem=f"cannot be read: {exc}")
+        return Extract(problem=N_("cannot be read: {reason}").format(reason=exc))
     except Exception as exc:  # noqa: BLE001 — a corrupt file of any library's making is "not checked", not a crash
-        return Extract(problem=f"cannot be read as {suffix[1:].upper()}: {type(exc).__name__}")
+        return Extract(problem=N_("cannot be read as {format}: {error}").format(format=suffix[1:].upper(), error=type(exc).__name__))
 
 
 def _truncated(units: list[Unit], what: str) -> Extract:
-    return Extract(units, problem=f"partly checked: {what}")
+    return Extract(units, problem=N_("partly checked: {what}").format(what=what))
 
 
 def _text(path: Path, budget: _Budget) -> Extract:
     text = decode_text(path.read_bytes(), source=path.name)
     if not budget.take(text):
         return _truncated([Unit(None, text[:budget.limits.max_chars])],
-                          f"the first {budget.limits.max_chars} characters of {len(text)}")
+                          N_("the first {limit} characters of {total}").format(limit=budget.limits.max_chars,
+                                                                                total=len(text)))
     return Extract([Unit(None, text)])
 
 
@@ -95,7 +98,8 @@ def _html(path: Path, budget: _Budget) -> Extract:
     text = body_text(decode_text(path.read_bytes(), source=path.name)).text
     if not budget.take(text):
         return _truncated([Unit(None, text[:budget.limits.max_chars])],
-                          f"the first {budget.limits.max_chars} characters of {len(text)}")
+                          N_("the first {limit} characters of {total}").format(limit=budget.limits.max_chars,
+                                                                                total=len(text)))
     return Extract([Unit(None, text)])
 
 
@@ -151,7 +155,7 @@ def _docx(path: Path, budget: _Budget) -> Extract:
     def boxes(el, place: str) -> bool:
         for n, box in enumerate(_iter_skipping_fallback(el, TEXT_BOX), 1):
             text = "\n".join(paragraph_text(p) for p in _iter_skipping_fallback(box, W + "p"))
-            if not add(f"{place} text box {n}", text):
+            if not add(N_("{place}, in text box {number}").format(place=place, number=n), text):
                 return False
         return True
 
@@ -159,12 +163,12 @@ def _docx(path: Path, budget: _Budget) -> Extract:
         for child in container:
             if child.tag == W + "p":
                 counters["paragraph"] += 1
-                place = f"{prefix}paragraph {counters['paragraph']}"
+                place = prefix + N_("paragraph {number}").format(number=counters["paragraph"])
                 if not add(place, paragraph_text(child)) or not boxes(child, place):
                     return False
             elif child.tag == W + "tbl":
                 counters["table"] += 1
-                if not table(child, f"{prefix}table {counters['table']}"):
+                if not table(child, prefix + N_("table {number}").format(number=counters["table"])):
                     return False
             elif child.tag in (W + "sdt", W + "sdtContent", W + "customXml"):
                 if not body(child, prefix):
@@ -175,9 +179,10 @@ def _docx(path: Path, budget: _Budget) -> Extract:
         for r, tr in enumerate(_children(tbl, W + "tr"), 1):
             for c, tc in enumerate(_children(tr, W + "tc"), 1):
                 paragraphs = [p for p in _iter_skipping_fallback(tc, W + "p") if not _in_text_box(p, tc)]
-                if not add(f"{place} row {r} cell {c}", "\n".join(paragraph_text(p) for p in paragraphs)):
+                cell = N_("{place} row {row} cell {cell}").format(place=place, row=r, cell=c)
+                if not add(cell, "\n".join(paragraph_text(p) for p in paragraphs)):
                     return False
-                if not boxes(tc, f"{place} row {r} cell {c}"):
+                if not boxes(tc, cell):
                     return False
         return True
 
@@ -190,13 +195,13 @@ def _docx(path: Path, budget: _Budget) -> Extract:
             if part.is_linked_to_previous or str(part.part.partname) in seen:
                 continue
             seen.add(str(part.part.partname))
-            label = "header" if "header" in kind else "footer"
+            template = N_("header paragraph {number}") if "header" in kind else N_("footer paragraph {number}")
             for n, p in enumerate(_iter_skipping_fallback(part._element, W + "p"), 1):
-                if not add(f"{label} paragraph {n}", paragraph_text(p)):
+                if not add(template.format(number=n), paragraph_text(p)):
                     complete = False
                     break
     if not complete:
-        return _truncated(units, f"the first {budget.limits.max_chars} characters")
+        return _truncated(units, N_("the first {limit} characters").format(limit=budget.limits.max_chars))
     return Extract(units)
 
 
@@ -256,7 +261,7 @@ def _xlsx(path: Path, budget: _Budget) -> Extract:
                     if value is None:
                         continue
                     cells += 1
-                    place = f"sheet {sheet.title} cell {cell.coordinate}"
+                    place = N_("sheet {sheet} cell {cell}").format(sheet=sheet.title, cell=cell.coordinate)
                     if isinstance(value, str):
                         units.append(Unit(place, value, lines=False))
                         ok = budget.take(value)
@@ -266,7 +271,8 @@ def _xlsx(path: Path, budget: _Budget) -> Extract:
                         if digits:
                             units.append(Unit(place, digits, lines=False, lossy_number=lossy))
                     if not ok or cells >= budget.limits.max_cells:
-                        return _truncated(units, f"up to cell {cell.coordinate} of sheet {sheet.title}")
+                        return _truncated(units, N_("up to cell {cell} of sheet {sheet}").format(cell=cell.coordinate,
+                                                                                           sheet=sheet.title))
     finally:
         workbook.close()
     return Extract(units)
@@ -279,25 +285,27 @@ def _pdf(path: Path, budget: _Budget) -> Extract:
 
     reader = PdfReader(io.BytesIO(Path(path).read_bytes()))
     if reader.is_encrypted and not reader.decrypt(""):
-        return Extract(problem="an encrypted PDF: not checked")
+        return Extract(problem=N_("an encrypted PDF: not checked"))
     units: list[Unit] = []
     without_text: list[int] = []
     pages = len(reader.pages)
     for number, page in enumerate(reader.pages, 1):
         if number > budget.limits.max_pages:
-            return _truncated(units, f"the first {budget.limits.max_pages} pages of {pages}")
+            return _truncated(units, N_("the first {limit} pages of {total}").format(limit=budget.limits.max_pages,
+                                                                                       total=pages))
         text = page.extract_text() or ""
         if text.strip():
-            units.append(Unit(f"page {number}", re.sub(r"\r\n?", "\n", text)))
+            units.append(Unit(N_("page {number}").format(number=number), re.sub(r"\r\n?", "\n", text)))
             if not budget.take(text):
-                return _truncated(units, f"the first {number} pages of {pages} (text limit)")
+                return _truncated(units, N_("the first {number} pages of {total} (text limit)").format(
+                    number=number, total=pages))
         elif _has_images(page):
             without_text.append(number)
     if not units:
-        return Extract(problem="no text layer (a scanned PDF?): not checked")
+        return Extract(problem=N_("no text layer (a scanned PDF?): not checked"))
     if without_text:
         listed = ", ".join(map(str, without_text[:10])) + ("…" if len(without_text) > 10 else "")
-        return _truncated(units, f"page {listed} has no text layer")
+        return _truncated(units, N_("page {pages} has no text layer").format(pages=listed))
     return Extract(units)
 
 

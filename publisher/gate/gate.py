@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .attachments import Unit, extract
+from ..i18n import N_
 from .findings import Finding, FindingKind, GateResult
 from .htmltext import body_text, mask_body
 from .personal import lossy_id, mask_id, mask_personal
@@ -43,7 +44,7 @@ def _unit_findings(unit: Unit, field_name: str, terms: TermList) -> list[Finding
     if unit.lossy_number:
         if lossy_id(unit.text):
             masked = mask_id(unit.text)
-            return [Finding(FindingKind.ID_NUMBER, field_name, unit.place or "line 1", masked,
+            return [Finding(FindingKind.ID_NUMBER, field_name, unit.place or N_("line {number}").format(number=1), masked,
                             f"mask: {masked}{LOSSY_HINT}")]
         return []
     return findings_in(unit.text, field_name, terms, place=unit.place, lines=unit.lines)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 
+from ..i18n import N_
 from .findings import Finding, FindingKind
 from .hits import Hit
 from .markings import find_markings
@@ -44,9 +45,10 @@ def findings_in(text: str, field: str, terms: TermList | None, *, place: str | N
         line_end = len(text) if line_end < 0 else line_end
         if lines:
             number = line_index + 1
-            where = f"{place} line {number}" if place else f"line {number}"
+            where = (N_("{place} line {number}").format(place=place, number=number) if place
+                     else N_("line {number}").format(number=number))
         else:
-            where = place or "line 1"
+            where = place or N_("line {number}").format(number=1)
         suggestion = CLASSIFICATION_HINT if hit.kind is FindingKind.CLASSIFICATION else hit.suggestion
         findings.append(Finding(hit.kind, field, where, _excerpt(masked, hit, line_start, line_end), suggestion))
     return findings

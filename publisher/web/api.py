@@ -13,14 +13,14 @@ from ..actions import retract_item, retry_item, settle_item
 from ..db import reading
 from ..editing import edit_item
 from ..errors import InputError, Refused
-from ..gate_check import check_stored_item, mask_stored_item
+from ..gate_check import check_stored_item, mask_stored_item, shown_field
 from ..listing import Filters, list_items, parse_date
 from ..queue import ItemRequest, insert, parse_time, prepare
 from ..tally import tally
 from ..users import Actor
 from . import views
 from .server import as_json, console_of
-from ..i18n import _
+from ..i18n import _, shown
 
 router = APIRouter(prefix="/api", tags=["api"])
 ERRORS = {code: {"description": text, "content": {"application/json": {"example": {
@@ -232,7 +232,8 @@ def check_draft(request: Request, actor: User, body: DraftCheck) -> dict:
                            body_html=sanitize_html(body.body or ""), files=[]).to_json()["findings"]
     return {"channels": {c: views.channel_problems(app, views.draft_view(app, fields, c), c) for c in channels},
             "title_length": len(body.title.strip()),
-            "findings": [f | {"label": views.FINDING_LABELS.get(f["kind"], f["kind"])} for f in found]}
+            "findings": [f | {"label": views.FINDING_LABELS.get(f["kind"], f["kind"]),
+                                  "field_label": shown_field(f["field"]), "place": shown(f["where"])} for f in found]}
 
 
 @router.post("/docx", responses=ERRORS, summary="把 Word 文件（.docx）转换为正文 HTML（已清理）")

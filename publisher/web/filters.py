@@ -6,6 +6,7 @@ import json
 from datetime import datetime
 
 from ..app import App
+from ..gate_check import shown_field
 from ..i18n import shown
 from .views import DECISION_LABELS, FINDING_LABELS, ROLE_LABELS, STATUS_LABELS
 
@@ -29,5 +30,6 @@ def install(env, app: App) -> None:
         channel=channel_name,
         finding=lambda v: FINDING_LABELS.get(v, v),
         stored=lambda text: shown(text) or "",
+        gate_field=shown_field,
         detail=lambda d: json.dumps(d, ensure_ascii=False, default=str)[:600] if d else "",
     )
