@@ -27,7 +27,7 @@ from .users import Actor, Role
 
 # the names shown in messages (roles, states, finding kinds), for the catalogue
 NAMES = (N_("editor"), N_("reviewer"), N_("approver"), N_("admin"), N_("draft"), N_("in_review"), N_("rejected"),
-         N_("approved"), N_("classification"), N_("id_number"), N_("mobile"), N_("bank_card"), N_("term"))
+         N_("approved"), N_("submitted"), N_("restarted"), N_("classification"), N_("id_number"), N_("mobile"), N_("bank_card"), N_("term"))
 
 
 class ReviewState(StrEnum):

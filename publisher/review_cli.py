@@ -208,7 +208,8 @@ def _print_review(app, data: dict) -> None:
     for h in data["history"]:
         note = f" — {h['comment']}" if h["comment"] else ""
         override = _(" [override: {override}]").format(override=h["override"]) if h["override"] else ""
-        click.echo(f"  {_local(app, h['at'])}  {h['decision']:<10} {h['step'] or '':<6} {h['user']}{note}{override}")
+        click.echo(f"  {_local(app, h['at'])}  {pad(_(h['decision']), 10)} {pad(h['step'] or '', 6)} {h['user']}"
+                   f"{note}{override}")
     from .gate_check import shown_finding
 
     for f in map(shown_finding, data["findings"]):
