@@ -127,7 +127,7 @@ def run_demo(year: int = 2019, keep: Path | None = None, progress: bool = True, 
     if not console.is_terminal:  # piped: a line stays one line, whatever width rich guesses
         console.soft_wrap = True
     started = time.perf_counter()
-    logging.getLogger("publisher").setLevel(logging.WARNING)  # the progress bar tells the story
+    logging.getLogger("publisher").setLevel(logging.ERROR)  # the progress bar and the summary tell the story
     workdir = Path(keep) if keep else Path(tempfile.mkdtemp(prefix="publisher-demo-"))
     if keep and workdir.exists() and any(workdir.iterdir()):
         if not (workdir / DEMO_MARK).is_file():  # never wipe a folder the demo did not create
