@@ -1,0 +1,31 @@
+"""Covering indexes for the ledger's year query (tally, report, the console's tally page).
+
+``ix_deliveries_ledger`` holds only deliveries that were published (``published_at`` set), by status in time
+order, with the columns the query groups by; ``ix_items_ledger`` answers the join's office and category without reading the
+item's row (whose body may span several pages).
+
+Revision ID: 0007
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0007"
+down_revision = "0006"
+branch_labels = None
+depends_on = None
+
+PUBLISHED = sa.text("published_at IS NOT NULL")
+
+
+def upgrade() -> None:
+    op.create_index("ix_deliveries_ledger", "deliveries", ["status", "published_at", "channel", "item_id"],
+                    sqlite_where=PUBLISHED, postgresql_where=PUBLISHED)
+    op.create_index("ix_items_ledger", "items", ["id", "office", "category"])
+
+
+def downgrade() -> None:
+    op.drop_index("ix_items_ledger", table_name="items")
+    op.drop_index("ix_deliveries_ledger", table_name="deliveries")
