@@ -392,6 +392,147 @@ def size_rows(n: int, figures: tuple[float, ...]) -> list[Row]:
     ]
 
 
+def vm_kib(field: str) -> int:
+    """VmRSS or VmHWM of this process in KiB, from /proc/self/status."""
+    with open("/proc/self/status", encoding="ascii") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise RuntimeError(f"no {field} in /proc/self/status")
+
+
+def sqlite_kib() -> int | None:
+    """What SQLite's allocator holds in this process (page caches, statements), in KiB, when libsqlite3 is shared."""
+    import ctypes
+    import ctypes.util
+
+    try:
+        lib = ctypes.CDLL(ctypes.util.find_library("sqlite3") or "libsqlite3.so.0")
+        lib.sqlite3_memory_used.restype = ctypes.c_int64
+        return lib.sqlite3_memory_used() // 1024
+    except (OSError, AttributeError):
+        return None
+
+
+def month_in_this_process(workdir: str, days: int, trace: bool = False) -> None:
+    """The daemon over ``days`` simulated days of the reference office's load (the demo's year, its January on):
+    prints one JSON line per simulated day with VmRSS and VmHWM (KiB), then one with tracemalloc's top growth
+    between the end of the first week and the end when ``trace``.
+
+    The daemon runs its own loop in a thread; this thread plays the clock: it moves the simulated clock to the
+    next due time (a delivery's or the water-quality series'), wakes the daemon and waits for its pass.
+    """
+    import json
+    import random
+    import tracemalloc
+
+    from publisher import demo
+    from publisher.clock import SimulatedClock
+    from publisher.queue import import_file
+    from publisher.reconcile import reconcile
+    from publisher.sandbox.serve import start_all
+    from publisher.series.runner import SeriesRunner
+
+    if trace:
+        tracemalloc.start(1)
+    folder = Path(workdir)
+    year = 2019
+    start = datetime(year, 1, 1, tzinfo=demo.TZ)
+    end = start + timedelta(days=days)
+    clock = SimulatedClock(start)
+    servers = start_all(port_base=0, clock=clock)
+    urls = {name.split()[0]: server.url for name, server in servers}
+    emulators = {name.split()[0]: server.emulator for name, server in servers}
+    doc = yaml.safe_load(demo.demo_config_text(urls))
+    doc["database"] = {"url": f"sqlite:///{folder / 'month.db'}"}
+    doc["storage"] = {"attachments": str(folder / "attachments")}
+    doc["review"] = {"enabled": False}  # 三审 is people's work in the console; the daemon's load is the same
+    (folder / "config.yaml").write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    app = App.from_config(load_config(folder / "config.yaml"), clock)
+    app.actor = "bench"
+    plan = [r for r in demo.build_plan(year, random.Random(year)) if datetime.fromisoformat(r["at"]) < end]
+    (folder / "items.jsonl").write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in plan) + "\n",
+                                        encoding="utf-8")
+    import_file(app, folder / "items.jsonl")
+    emulators["cms"].faults.add("status", status=503, path="^/api/articles$", times=2)  # January, as the demo's
+    emulators["cms"].faults.add("status", status=429, retry_after=300, path="^/api/articles$")
+    emulators["cms"].faults.add("accept_then_drop", path="^/api/articles$")
+    series = SeriesRunner(app)
+    daemon = Daemon(app, dispatcher=Dispatcher(app, rng=random.Random(7)))
+    runner = threading.Thread(target=daemon.run, kwargs={"install_signals": False})
+    runner.start()
+    day, first_week = -1, None
+    try:
+        while clock.now() < end:
+            series.tick()
+            done = daemon.ticks
+            daemon.wakeup.interrupt()  # a pass at this simulated time
+            waited = time.monotonic()
+            while daemon.ticks < done + 1:
+                if time.monotonic() - waited > 60 or not runner.is_alive():
+                    raise RuntimeError(f"the daemon made no pass at {clock.now():%Y-%m-%d %H:%M}")
+                time.sleep(0.001)
+            local = clock.now().astimezone(demo.TZ)
+            if (local - start).days > day:
+                day = (local - start).days
+                if local.hour >= 3:  # the nightly reconciliation (the daemon's 03:17 job) ran before this pass
+                    reconcile(app)
+                for emulator in emulators.values():  # the sandbox's own request log is not the daemon's memory
+                    with emulator.lock:
+                        emulator.seen.clear()
+                print(json.dumps({"day": day, "rss": vm_kib("VmRSS"), "hwm": vm_kib("VmHWM"),
+                                  "published": app.store.delivery_counts().get("published", 0),
+                                  "sqlite": sqlite_kib(), "connections": app.store.engine.pool.checkedin(),
+                                  "python": tracemalloc.get_traced_memory()[0] // 1024 if trace else None}),
+                      flush=True)
+                if trace and day == 7:
+                    first_week = tracemalloc.take_snapshot()
+            due = [t for t in (daemon.dispatcher.next_due(), series.next_due()) if t is not None]
+            clock.set(max(min(due + [end]), clock.now() + timedelta(seconds=1)))
+    finally:
+        daemon.stop()
+        runner.join()
+        for _, server in servers:
+            server.stop()
+    if trace and first_week is not None:
+        diff = tracemalloc.take_snapshot().compare_to(first_week, "lineno")
+        total = sum(d.size_diff for d in diff) / 1024
+        top = [f"Python heap since day 7: {total:+.0f} KiB in all"] + [str(d) for d in diff[:15]]
+        print(json.dumps({"trace": top}, ensure_ascii=False), flush=True)
+    app.close()
+
+
+def month(workdir: Path, days: int, trace: bool = False) -> tuple[float, float, float, int]:
+    """(peak RSS MB, growth MB (mean of the last week minus the first), first week's mean MB, items published) of
+    the daemon over ``days`` simulated days, in a process of its own (nothing else in its RSS)."""
+    import json
+
+    folder = workdir / f"month-{uuid.uuid4().hex[:6]}"
+    folder.mkdir()
+    code = (f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); "
+            f"from run import month_in_this_process; month_in_this_process({str(folder)!r}, {days}, {trace})")
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
+    lines = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    for line in lines:
+        if "trace" in line:
+            print("tracemalloc, the end against day 7:", *line["trace"], sep="\n  ", file=sys.stderr)
+    samples = [line for line in lines if "rss" in line]
+    week = max(1, min(7, len(samples) // 4))
+    first = statistics.mean(s["rss"] for s in samples[:week]) / 1024
+    last = statistics.mean(s["rss"] for s in samples[-week:]) / 1024
+    return max(s["hwm"] for s in samples) / 1024, last - first, first, samples[-1]["published"]
+
+
+def month_rows(days: int, figures: tuple[float, ...]) -> list[Row]:
+    peak, growth, first, published = figures
+    return [
+        Row(f"daemon peak RSS, {days} simulated days of the reference office ({published:.0f} published)",
+            f"{peak:.0f} MB", "—", None, "≤ 150 MB", peak <= 150),
+        Row("daemon RSS growth: last week's mean against the first's", f"{growth:+.1f} MB",
+            f"first week {first:.0f} MB", None, "no growth (≤ 2 MB)", growth <= 2),
+    ]
+
+
 # -- the table --------------------------------------------------------------------------------------------------
 def median_of(repeat: int, run: Callable[[], tuple]) -> tuple:
     results = [run() for _ in range(repeat)]
@@ -403,14 +544,15 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="small sizes, one run each (about a minute or two)")
     parser.add_argument("--repeat", type=int, default=None, help="runs per case (median shown); default 3, quick 1")
     parser.add_argument("--only", default="", help="comma-separated case names: punctual,throughput,latency,"
-                                                   "scale,size")
+                                                   "scale,size,month")
+    parser.add_argument("--trace-month", action="store_true", help="month: print tracemalloc's top growth")
     args = parser.parse_args()
     quick = args.quick
     repeat = args.repeat or (1 if quick else 3)
     only = set(filter(None, args.only.split(",")))
     want = (lambda name: not only or name in only)
     sizes = dict(punctual=(200, 15.0) if quick else (1000, 60.0), throughput=1000 if quick else 10_000,
-                 latency=320 if quick else 800, size=100_000 if quick else 1_000_000)
+                 latency=320 if quick else 800, size=100_000 if quick else 1_000_000, month=10 if quick else 31)
     rows: list[Row] = []
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
@@ -446,6 +588,9 @@ def main() -> int:
             if want("size"):
                 n = sizes["size"]
                 rows += size_rows(n, median_of(repeat, lambda: size(db, n, workdir)))
+            if want("month"):
+                days = sizes["month"]
+                rows += month_rows(days, median_of(repeat, lambda: month(workdir, days, trace=args.trace_month)))
         finally:
             db.close()
     print(f"python bench/run.py{' --quick' if quick else ''}: median of {repeat} run(s) per case")
