@@ -82,9 +82,10 @@ items = Table(
 Index("ix_items_publish_at", items.c.publish_at)
 Index("ix_items_office_key", items.c.office, items.c.key, unique=True)
 Index("ix_items_office_review", items.c.office, items.c.review_state)
-# revision 0007: the ledger's join reads office and category from here, never the item's row; an office's
-# items newest first (the console's queue) are read in this index's order, never sorted
-Index("ix_items_ledger", items.c.office, items.c.id, items.c.category)
+# revision 0007: the ledger's join reads office and category from here, never the item's row; an office's items
+# newest first (the console's queue) are read in ix_items_office_id's order, never sorted
+Index("ix_items_ledger", items.c.id, items.c.office, items.c.category)
+Index("ix_items_office_id", items.c.office, items.c.id)
 
 attachments = Table(
     "attachments",

@@ -1,9 +1,9 @@
-"""Covering indexes for the ledger's year query (tally, report, the console's tally page).
+"""Indexes for the ledger's year query (tally, report, the console's tally page) and the console's queue pages.
 
 ``ix_deliveries_ledger`` holds only deliveries that were published (``published_at`` set), by status in time
 order, with the columns the query groups by. ``ix_items_ledger`` answers the join's office and category without
-reading the item's row (whose body may span several pages), and gives an office's items in id order: the
-console's queue pages, newest first, without sorting all of the office's items.
+reading the item's row (whose body may span several pages). ``ix_items_office_id`` gives an office's items in id
+order: the console's queue pages, newest first, without sorting all of the office's items.
 
 Revision ID: 0007
 """
@@ -24,9 +24,11 @@ PUBLISHED = sa.text("published_at IS NOT NULL")
 def upgrade() -> None:
     op.create_index("ix_deliveries_ledger", "deliveries", ["status", "published_at", "channel", "item_id"],
                     sqlite_where=PUBLISHED, postgresql_where=PUBLISHED)
-    op.create_index("ix_items_ledger", "items", ["office", "id", "category"])
+    op.create_index("ix_items_ledger", "items", ["id", "office", "category"])
+    op.create_index("ix_items_office_id", "items", ["office", "id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_items_office_id", table_name="items")
     op.drop_index("ix_items_ledger", table_name="items")
     op.drop_index("ix_deliveries_ledger", table_name="deliveries")
