@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Iterable
+from typing import Any
 
 from sqlalchemy import Connection, and_, case, cast, func, select, String
 
@@ -91,19 +91,33 @@ def _id_list(conn: Connection):
     return func.group_concat(deliveries.c.item_id)
 
 
-def distinct_items(conn: Connection, config: Config, year: int, office: str, channels: Iterable[str]) -> int:
-    """Items published on at least one of ``channels`` in local ``year`` (each item once)."""
+def distinct_items(conn: Connection, config: Config, year: int, office: str, totals: dict[str, int]) -> int:
+    """Items published on at least one of the channels of ``totals`` (channel → its publications) in local
+    ``year``, each item once.
+
+    A channel holds an item once (``uq_deliveries_item_channel``), so the largest channel counts in full; each
+    further channel adds the items none of the channels before it published — no DISTINCT over every row.
+    """
     start, end = year_bounds(year, config)
-    query = (
-        select(func.count(deliveries.c.item_id.distinct()))
-        .join(items, items.c.id == deliveries.c.item_id)
-        .where(and_(deliveries.c.published_at >= start, deliveries.c.published_at < end,
-                    deliveries.c.status == "published", deliveries.c.channel.in_(list(channels)),
-                    items.c.office == office))
-        .with_hint(deliveries, "INDEXED BY ix_deliveries_ledger", "sqlite")
-        .with_hint(items, "INDEXED BY ix_items_ledger", "sqlite")
-    )
-    return conn.execute(query).scalar_one()
+    ordered = sorted(totals, key=lambda c: (-totals[c], c))
+    earlier = deliveries.alias("earlier")
+    distinct = totals[ordered[0]]
+    for k, channel in enumerate(ordered[1:], start=1):
+        seen_before = (select(earlier.c.id).where(and_(
+            earlier.c.item_id == deliveries.c.item_id, earlier.c.channel.in_(ordered[:k]),
+            earlier.c.status == "published", earlier.c.published_at >= start, earlier.c.published_at < end))
+            .exists())
+        query = (
+            select(func.count())
+            .select_from(deliveries.join(items, items.c.id == deliveries.c.item_id))
+            .where(and_(deliveries.c.published_at >= start, deliveries.c.published_at < end,
+                        deliveries.c.status == "published", deliveries.c.channel == channel,
+                        items.c.office == office, ~seen_before))
+            .with_hint(deliveries, "INDEXED BY ix_deliveries_ledger", "sqlite")
+            .with_hint(items, "INDEXED BY ix_items_ledger", "sqlite")
+        )
+        distinct += conn.execute(query).scalar_one()
+    return distinct
 
 
 def tally(store: Store, config: Config, year: int, *, with_items: bool = False,
@@ -119,10 +133,8 @@ def tally(store: Store, config: Config, year: int, *, with_items: bool = False,
         groups = ledger_groups(conn, config, year, office, with_items=with_items)
         result = tally_of(groups, config, year, with_items=with_items)
         if not with_items:
-            counted = [ch["channel"] for ch in result["channels"] if ch["count_in_report"] and ch["total"]]
-            # one channel holds each item once (uq_deliveries_item_channel); several need the database's DISTINCT
-            result["distinct_items"] = (result["publications"] if len(counted) <= 1
-                                        else distinct_items(conn, config, year, office, counted))
+            counted = {ch["channel"]: ch["total"] for ch in result["channels"] if ch["count_in_report"] and ch["total"]}
+            result["distinct_items"] = distinct_items(conn, config, year, office, counted) if counted else 0
     return result
 
 
