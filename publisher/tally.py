@@ -33,8 +33,8 @@ def year_bounds(year: int, config: Config) -> tuple[datetime, datetime]:
 
 def month_bounds(year: int, config: Config) -> list[datetime]:
     """Thirteen UTC instants: where each local month of ``year`` starts, and where the year ends."""
-    starts = [datetime(year, m, 1, tzinfo=config.tz) for m in range(1, 13)] + [datetime(year + 1, 1, 1, tzinfo=config.tz)]
-    return [s.astimezone(timezone.utc) for s in starts]
+    starts = [datetime(year, m, 1, tzinfo=config.tz) for m in range(1, 13)]
+    return [s.astimezone(timezone.utc) for s in starts] + [year_bounds(year, config)[1]]
 
 
 @dataclass(frozen=True)
