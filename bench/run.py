@@ -259,42 +259,279 @@ def latency_bound(db: Databases, kind: str, n: int, processes: int, workdir: Pat
     return n / elapsed, base
 
 
-def size(db: Databases, n: int, workdir: Path) -> tuple[float, float, float, float]:
-    """(tally seconds, bare SQL scan seconds, queue-list page ms (first), page ms (deep)) over ``n`` publications."""
-    path = write_config({"website": "http://127.0.0.1:9"}, db.url("sqlite"), workdir, concurrency=4)
-    app = App.from_config(load_config(path))
-    when = datetime(2019, 1, 1, tzinfo=timezone.utc)
-    with app.store.engine.begin() as conn:
-        for start in range(0, n, 20_000):
-            batch = range(start, min(n, start + 20_000))
-            conn.execute(sql_insert(items), [{
-                "id": i + 1, "uid": uuid.uuid4().hex, "title": f"基准文章{i}", "category": "公示公告",
-                "body_html": "<p>正文</p>", "summary": "", "author": "", "department": "", "created_by": "bench",
-                "publish_at": when + timedelta(seconds=30 * i), "created_at": when, "status": "active",
-                "review_state": "approved", "channel_options": {}, "office": "default", "revision": 1,
-                "held": False, "gate_unchecked": []} for i in batch])
-            conn.execute(sql_insert(deliveries), [{
-                "item_id": i + 1, "channel": "website", "status": "published", "attempts": 1, "version": 2,
-                "next_attempt_at": when, "idempotency_key": uuid.uuid4().hex, "checkpoint": {},
-                "retract_requested": False, "updated_at": when, "external_id": str(i),
-                "published_at": when + timedelta(seconds=30 * i)} for i in batch])
-    year = (when + timedelta(seconds=15 * n)).year
+SIZE_CATEGORIES = ["机构概况", "政策文件", "住房保障信息", "水质检测", "公示公告", "工作动态", "招标采购", "其他"]
+
+
+def fill_ledger(url: str, n: int, year: int) -> None:
+    """``n`` published deliveries spread over ``year`` (a few days either side): every item on the website, every
+    fourth also on WeChat; eight categories. Written with the driver: a million rows take seconds, not minutes."""
+    import sqlite3
+
+    path = url.split("///", 1)[1]
+    conn = sqlite3.connect(path)
+    first = datetime(year - 1, 12, 25, tzinfo=timezone.utc)
+    span = (datetime(year + 1, 1, 5, tzinfo=timezone.utc) - first).total_seconds()
+    n_items = n * 4 // 5
+    stamp = lambda t: t.strftime("%Y-%m-%d %H:%M:%S.%f")  # noqa: E731  (how UTCDateTime stores a time)
+    with conn:
+        for start in range(0, n_items, 50_000):
+            item_rows, delivery_rows = [], []
+            for i in range(start, min(n_items, start + 50_000)):
+                at = stamp(first + timedelta(seconds=span * i / n_items))
+                item_rows.append((i + 1, uuid.uuid4().hex, f"基准文章{i}", SIZE_CATEGORIES[i % 8], "<p>正文</p>", "", "",
+                                  "", at, at, "bench", "active", "approved", "{}", "default", 1, 0, "[]"))
+                channels = ("website", "wechat") if i % 4 == 0 else ("website",)
+                delivery_rows += [(i + 1, ch, "published", 1, 2, at, uuid.uuid4().hex, "{}", 0, at, str(i), at)
+                                  for ch in channels]
+            conn.executemany(
+                "INSERT INTO items (id, uid, title, category, body_html, summary, author, department, publish_at, "
+                "created_at, created_by, status, review_state, channel_options, office, revision, held, "
+                "gate_unchecked) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", item_rows)
+            conn.executemany(
+                "INSERT INTO deliveries (item_id, channel, status, attempts, version, next_attempt_at, "
+                "idempotency_key, checkpoint, retract_requested, updated_at, external_id, published_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", delivery_rows)
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # as a database in use is: its log checkpointed, not 1 GB
+    conn.close()
+
+
+def cli_seconds(path: Path, *args: str) -> float:
+    """Wall seconds of one ``publisher`` command (interpreter start-up included), which must succeed."""
     start = time.perf_counter()
-    result = tally(app.store, app.config, year)
-    tally_s = time.perf_counter() - start
-    assert result["publications"] > 0, result
+    subprocess.run([sys.executable, "-m", "publisher", "--config", str(path), *args], check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def console_page_ms(app: App, pages: tuple[int, int]) -> list[float]:
+    """Milliseconds of the console's queue page (GET /items?page=N) over loopback HTTP, logged in as an editor."""
+    import re
+
+    import uvicorn
+
+    from publisher.users import add_user
+    from publisher.web import create_app
+
+    add_user(app.store, "bench", "editor", app.config.office.code, password="bench-password-1", created_by="bench")
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(create_app(app), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.01)
+    try:
+        session, base = requests.Session(), f"http://127.0.0.1:{port}"
+        token = re.search(r'name="csrf_token" value="([^"]+)"', session.get(f"{base}/login").text).group(1)
+        session.post(f"{base}/login", data={"name": "bench", "password": "bench-password-1", "csrf_token": token,
+                                            "next": "/"}, allow_redirects=False).raise_for_status()
+        out = []
+        for page in pages:
+            session.get(f"{base}/items", params={"page": page}).raise_for_status()  # warm: templates, caches
+            start = time.perf_counter()
+            r = session.get(f"{base}/items", params={"page": page})
+            out.append((time.perf_counter() - start) * 1000)
+            assert r.status_code == 200 and "基准文章" in r.text, r.status_code
+        return out
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+def free_port() -> int:
+    """A loopback port free at the time of asking."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def size(db: Databases, n: int, workdir: Path) -> tuple[float, ...]:
+    """Over ``n`` publications in SQLite: (`publisher tally` s, `publisher report` s, the bare SQL GROUP BY s,
+    `queue list` page 1 ms, middle page ms, console queue page 1 ms, middle page ms)."""
+    url = db.url("sqlite")
+    path = write_config({"website": "http://127.0.0.1:9", "wechat": "http://127.0.0.1:9"}, url, workdir,
+                        concurrency=4)
+    app = App.from_config(load_config(path))  # creates the schema at head
+    fill_ledger(url, n, 2019)
+    tally_s = cli_seconds(path, "tally", "--year", "2019")
+    report_s = cli_seconds(path, "report", "--year", "2019", "-o", str(workdir / "report.md"))
+    result = tally(app.store, app.config, 2019)
+    assert result["publications"] > 0.9 * n, result
+    import sqlite3
+
+    conn = sqlite3.connect(url.split("///", 1)[1])
     start = time.perf_counter()
-    with app.store.engine.connect() as conn:
-        conn.execute(text("SELECT d.channel, i.category, count(*) FROM deliveries d JOIN items i ON i.id = d.item_id "
-                          "WHERE d.status = 'published' GROUP BY 1, 2")).all()
+    conn.execute("SELECT d.channel, i.category, count(*) FROM deliveries d JOIN items i ON i.id = d.item_id "
+                 "WHERE d.status = 'published' GROUP BY 1, 2").fetchall()
     scan_s = time.perf_counter() - start
+    conn.close()
+    middle = max(1, n * 4 // 5 // 50 // 2)
     pages = []
-    for page in (1, n // 50 // 2):
+    for page in (1, middle):
         start = time.perf_counter()
-        list_items(app.store.engine, app.config.tz, Filters(), page=max(1, page), per_page=50)
+        list_items(app.store.engine, app.config.tz, Filters(), page=page, per_page=50)
         pages.append((time.perf_counter() - start) * 1000)
+    console = console_page_ms(app, (1, middle))
     app.close()
-    return tally_s, scan_s, pages[0], pages[1]
+    return (tally_s, report_s, scan_s, *pages, *console)
+
+
+def size_rows(n: int, figures: tuple[float, ...]) -> list[Row]:
+    tally_s, report_s, scan_s, first, deep, console_first, console_deep = figures
+    return [
+        Row(f"publisher tally --year over {n:,} publications (sqlite)", f"{tally_s:.2f}s", f"bare SQL {scan_s:.2f}s",
+            tally_s / scan_s, "≤ 2s", tally_s <= 2),
+        Row(f"publisher report --year (md) over {n:,} publications", f"{report_s:.2f}s", f"bare SQL {scan_s:.2f}s",
+            report_s / scan_s, "≤ 5s", report_s <= 5),
+        Row(f"queue list page 1 over {n * 4 // 5:,} items", f"{first:.0f}ms", "—", None, "≤ 200ms", first <= 200),
+        Row(f"queue list middle page over {n * 4 // 5:,} items", f"{deep:.0f}ms", "—", None, "≤ 200ms", deep <= 200),
+        Row("console queue page 1 (HTTP, loopback)", f"{console_first:.0f}ms", "—", None, "≤ 200ms",
+            console_first <= 200),
+        Row("console queue middle page (HTTP, loopback)", f"{console_deep:.0f}ms", "—", None, "≤ 200ms",
+            console_deep <= 200),
+    ]
+
+
+def vm_kib(field: str) -> int:
+    """VmRSS or VmHWM of this process in KiB, from /proc/self/status."""
+    with open("/proc/self/status", encoding="ascii") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise RuntimeError(f"no {field} in /proc/self/status")
+
+
+def sqlite_kib() -> int | None:
+    """What SQLite's allocator holds in this process (page caches, statements), in KiB, when libsqlite3 is shared."""
+    import ctypes
+    import ctypes.util
+
+    try:
+        lib = ctypes.CDLL(ctypes.util.find_library("sqlite3") or "libsqlite3.so.0")
+        lib.sqlite3_memory_used.restype = ctypes.c_int64
+        return lib.sqlite3_memory_used() // 1024
+    except (OSError, AttributeError):
+        return None
+
+
+def month_in_this_process(workdir: str, days: int, trace: bool = False) -> None:
+    """The daemon over ``days`` simulated days of the reference office's load (the demo's year, its January on):
+    prints one JSON line per simulated day with VmRSS and VmHWM (KiB), then one with tracemalloc's top growth
+    between the end of the first week and the end when ``trace``.
+
+    The daemon runs its own loop in a thread; this thread plays the clock: it moves the simulated clock to the
+    next due time (a delivery's or the water-quality series'), wakes the daemon and waits for its pass.
+    """
+    import json
+    import random
+    import tracemalloc
+
+    from publisher import demo
+    from publisher.clock import SimulatedClock
+    from publisher.queue import import_file
+    from publisher.reconcile import reconcile
+    from publisher.sandbox.serve import start_all
+    from publisher.series.runner import SeriesRunner
+
+    if trace:
+        tracemalloc.start(1)
+    folder = Path(workdir)
+    year = 2019
+    start = datetime(year, 1, 1, tzinfo=demo.TZ)
+    end = start + timedelta(days=days)
+    clock = SimulatedClock(start)
+    servers = start_all(port_base=0, clock=clock)
+    urls = {name.split()[0]: server.url for name, server in servers}
+    emulators = {name.split()[0]: server.emulator for name, server in servers}
+    doc = yaml.safe_load(demo.demo_config_text(urls))
+    doc["database"] = {"url": f"sqlite:///{folder / 'month.db'}"}
+    doc["storage"] = {"attachments": str(folder / "attachments")}
+    doc["review"] = {"enabled": False}  # 三审 is people's work in the console; the daemon's load is the same
+    (folder / "config.yaml").write_text(yaml.safe_dump(doc, allow_unicode=True), encoding="utf-8")
+    app = App.from_config(load_config(folder / "config.yaml"), clock)
+    app.actor = "bench"
+    plan = [r for r in demo.build_plan(year, random.Random(year)) if datetime.fromisoformat(r["at"]) < end]
+    (folder / "items.jsonl").write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in plan) + "\n",
+                                        encoding="utf-8")
+    import_file(app, folder / "items.jsonl")
+    emulators["cms"].faults.add("status", status=503, path="^/api/articles$", times=2)  # January, as the demo's
+    emulators["cms"].faults.add("status", status=429, retry_after=300, path="^/api/articles$")
+    emulators["cms"].faults.add("accept_then_drop", path="^/api/articles$")
+    series = SeriesRunner(app)
+    daemon = Daemon(app, dispatcher=Dispatcher(app, rng=random.Random(7)))
+    runner = threading.Thread(target=daemon.run, kwargs={"install_signals": False})
+    runner.start()
+    day, first_week = -1, None
+    try:
+        while clock.now() < end:
+            series.tick()
+            done = daemon.ticks
+            daemon.wakeup.interrupt()  # a pass at this simulated time
+            waited = time.monotonic()
+            while daemon.ticks < done + 1:
+                if time.monotonic() - waited > 60 or not runner.is_alive():
+                    raise RuntimeError(f"the daemon made no pass at {clock.now():%Y-%m-%d %H:%M}")
+                time.sleep(0.001)
+            local = clock.now().astimezone(demo.TZ)
+            if (local - start).days > day:
+                day = (local - start).days
+                if local.hour >= 3:  # the nightly reconciliation (the daemon's 03:17 job) ran before this pass
+                    reconcile(app)
+                for emulator in emulators.values():  # the sandbox's own request log is not the daemon's memory
+                    with emulator.lock:
+                        emulator.seen.clear()
+                print(json.dumps({"day": day, "rss": vm_kib("VmRSS"), "hwm": vm_kib("VmHWM"),
+                                  "published": app.store.delivery_counts().get("published", 0),
+                                  "sqlite": sqlite_kib(), "connections": app.store.engine.pool.checkedin(),
+                                  "python": tracemalloc.get_traced_memory()[0] // 1024 if trace else None}),
+                      flush=True)
+                if trace and day == 7:
+                    first_week = tracemalloc.take_snapshot()
+            due = [t for t in (daemon.dispatcher.next_due(), series.next_due()) if t is not None]
+            clock.set(max(min(due + [end]), clock.now() + timedelta(seconds=1)))
+    finally:
+        daemon.stop()
+        runner.join()
+        for _, server in servers:
+            server.stop()
+    if trace and first_week is not None:
+        diff = tracemalloc.take_snapshot().compare_to(first_week, "lineno")
+        total = sum(d.size_diff for d in diff) / 1024
+        top = [f"Python heap since day 7: {total:+.0f} KiB in all"] + [str(d) for d in diff[:15]]
+        print(json.dumps({"trace": top}, ensure_ascii=False), flush=True)
+    app.close()
+
+
+def month(workdir: Path, days: int, trace: bool = False) -> tuple[float, float, float, int]:
+    """(peak RSS MB, growth MB (mean of the last week minus the first), first week's mean MB, items published) of
+    the daemon over ``days`` simulated days, in a process of its own (nothing else in its RSS)."""
+    import json
+
+    folder = workdir / f"month-{uuid.uuid4().hex[:6]}"
+    folder.mkdir()
+    code = (f"import sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); "
+            f"from run import month_in_this_process; month_in_this_process({str(folder)!r}, {days}, {trace})")
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
+    lines = [json.loads(line) for line in out.splitlines() if line.startswith("{")]
+    for line in lines:
+        if "trace" in line:
+            print("tracemalloc, the end against day 7:", *line["trace"], sep="\n  ", file=sys.stderr)
+    samples = [line for line in lines if "rss" in line]
+    week = max(1, min(7, len(samples) // 4))
+    first = statistics.mean(s["rss"] for s in samples[:week]) / 1024
+    last = statistics.mean(s["rss"] for s in samples[-week:]) / 1024
+    return max(s["hwm"] for s in samples) / 1024, last - first, first, samples[-1]["published"]
+
+
+def month_rows(days: int, figures: tuple[float, ...]) -> list[Row]:
+    peak, growth, first, published = figures
+    return [
+        Row(f"daemon peak RSS, {days} simulated days of the reference office ({published:.0f} published)",
+            f"{peak:.0f} MB", "—", None, "≤ 150 MB", peak <= 150),
+        Row("daemon RSS growth: last week's mean against the first's", f"{growth:+.1f} MB",
+            f"first week {first:.0f} MB", None, "no growth (≤ 2 MB)", growth <= 2),
+    ]
 
 
 # -- the table --------------------------------------------------------------------------------------------------
@@ -308,14 +545,15 @@ def main() -> int:
     parser.add_argument("--quick", action="store_true", help="small sizes, one run each (about a minute or two)")
     parser.add_argument("--repeat", type=int, default=None, help="runs per case (median shown); default 3, quick 1")
     parser.add_argument("--only", default="", help="comma-separated case names: punctual,throughput,latency,"
-                                                   "scale,size")
+                                                   "scale,size,month")
+    parser.add_argument("--trace-month", action="store_true", help="month: print tracemalloc's top growth")
     args = parser.parse_args()
     quick = args.quick
     repeat = args.repeat or (1 if quick else 3)
     only = set(filter(None, args.only.split(",")))
     want = (lambda name: not only or name in only)
     sizes = dict(punctual=(200, 15.0) if quick else (1000, 60.0), throughput=1000 if quick else 10_000,
-                 latency=320 if quick else 800, size=100_000 if quick else 1_000_000)
+                 latency=320 if quick else 800, size=100_000 if quick else 1_000_000, month=10 if quick else 31)
     rows: list[Row] = []
     with tempfile.TemporaryDirectory() as tmp:
         workdir = Path(tmp)
@@ -350,13 +588,10 @@ def main() -> int:
                                 f"one daemon {one:.0f}/s", two / one, "≥ 1.8×", two / one >= 1.8))
             if want("size"):
                 n = sizes["size"]
-                tally_s, scan_s, first, deep = median_of(repeat, lambda: size(db, n, workdir))
-                rows.append(Row(f"tally sqlite over {n:,} publications", f"{tally_s:.2f}s", f"bare SQL {scan_s:.2f}s",
-                                tally_s / scan_s, "≤ 2s", tally_s <= 2))
-                rows.append(Row(f"queue list page 1 over {n:,} items", f"{first:.0f}ms", "—", None, "≤ 200ms",
-                                first <= 200))
-                rows.append(Row(f"queue list middle page over {n:,} items", f"{deep:.0f}ms", "—", None, "≤ 200ms",
-                                deep <= 200))
+                rows += size_rows(n, median_of(repeat, lambda: size(db, n, workdir)))
+            if want("month"):
+                days = sizes["month"]
+                rows += month_rows(days, median_of(repeat, lambda: month(workdir, days, trace=args.trace_month)))
         finally:
             db.close()
     print(f"python bench/run.py{' --quick' if quick else ''}: median of {repeat} run(s) per case")

@@ -44,13 +44,14 @@ def report(obj, year: int, template: str | None, fmt: str | None, output: str | 
     from .report import freeze as freezing
     from .report.build import build_report
     from .report.checks import refuse_if_broken
-    from .report.render import BINARY, SUFFIXES, render
+    from .report.render import APPENDIX_FORMATS, BINARY, SUFFIXES, render
 
     from .db import SchemaPolicy
 
     fmt = _format(fmt, output, SUFFIXES)
     app = obj.app(None if (freeze or queue_it) else SchemaPolicy.READ)  # a report alone never writes
-    live = build_report(app.store, app.config, year, template=template)
+    live = build_report(app.store, app.config, year, template=template,
+                        appendix=freeze or (fmt in APPENDIX_FORMATS and not (diff or check or explain or queue_it)))
     filed = freezing.frozen(app.store, year)
     if diff:
         if filed is None:

@@ -82,6 +82,10 @@ items = Table(
 Index("ix_items_publish_at", items.c.publish_at)
 Index("ix_items_office_key", items.c.office, items.c.key, unique=True)
 Index("ix_items_office_review", items.c.office, items.c.review_state)
+# revision 0009: the ledger's join reads office and category from here, never the item's row; an office's items
+# newest first (the console's queue) are read in ix_items_office_id's order, never sorted
+Index("ix_items_ledger", items.c.id, items.c.office, items.c.category)
+Index("ix_items_office_id", items.c.office, items.c.id)
 
 attachments = Table(
     "attachments",
@@ -129,6 +133,10 @@ deliveries = Table(
 )
 Index("ix_deliveries_due", deliveries.c.status, deliveries.c.next_attempt_at)
 Index("ix_deliveries_published", deliveries.c.published_at)
+# revision 0009: the ledger's year query (publisher.tally): published deliveries only, by status in time order
+Index("ix_deliveries_ledger", deliveries.c.status, deliveries.c.published_at, deliveries.c.channel,
+      deliveries.c.item_id, sqlite_where=deliveries.c.published_at.isnot(None),
+      postgresql_where=deliveries.c.published_at.isnot(None))
 
 events = Table(
     "events",

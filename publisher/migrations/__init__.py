@@ -7,15 +7,18 @@ matching revision and upgraded from there. See docs/migrations.md.
 from __future__ import annotations
 
 import logging
+import re
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config as AlembicConfig
-from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, inspect, text
 
 from ..errors import ConfigError
+
+if TYPE_CHECKING:  # Alembic itself is imported only to migrate: every command asks for head(), few migrate
+    from alembic.config import Config as AlembicConfig
+    from alembic.script import ScriptDirectory
 
 HERE = Path(__file__).parent
 LEGACY_REVISIONS = {1: "0001", 2: "0002"}  # schema_version.version → revision
@@ -25,16 +28,26 @@ logging.getLogger("alembic").setLevel(logging.WARNING)  # one line per revision 
 
 @lru_cache(maxsize=1)
 def head() -> str:
-    """The newest revision this publisher knows."""
-    return _scripts().get_current_head()
+    """The newest revision this publisher knows: the one no revision script names as its ``down_revision``."""
+    revisions, parents = set(), set()
+    for script in (HERE / "versions").glob("*.py"):
+        source = script.read_text(encoding="utf-8")
+        revisions.update(re.findall(r'^revision = "([^"]+)"', source, re.M))
+        parents.update(re.findall(r'^down_revision = "([^"]+)"', source, re.M))
+    heads = revisions - parents
+    return heads.pop() if len(heads) == 1 else _scripts().get_current_head()  # Alembic says what is odd
 
 
 @lru_cache(maxsize=1)
 def _scripts() -> ScriptDirectory:
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(_alembic_config())
 
 
 def _alembic_config(**attributes) -> AlembicConfig:
+    from alembic.config import Config as AlembicConfig
+
     cfg = AlembicConfig()
     cfg.set_main_option("script_location", str(HERE))
     cfg.attributes.update(attributes)
@@ -67,6 +80,8 @@ def migrate(engine: Engine, *, office: str = "default") -> str:
     """
     if is_current(engine):
         return head()
+    from alembic import command
+
     def upgrade(conn: Connection, cfg: AlembicConfig) -> None:
         revision = current_revision(conn)
         _check_known(revision)
@@ -80,6 +95,8 @@ def migrate(engine: Engine, *, office: str = "default") -> str:
 
 def downgrade(engine: Engine, revision: str) -> None:
     """Take the schema back to ``revision`` (what the later revisions added is dropped: back up first)."""
+    from alembic import command
+
     def down(conn: Connection, cfg: AlembicConfig) -> None:
         _check_known(current_revision(conn))
         command.downgrade(cfg, revision)

@@ -8,10 +8,11 @@ from typing import Any
 from ..errors import InputError
 from ..registers.appeals import AppealRegister, table4_counts
 from ..registers.applications import ApplicationRegister, table3_counts
-from ..tally import tally
+from ..db import reading
+from ..tally import ledger_groups, tally_of
 from . import checks, inspection, shapes, tables
 from .datafile import read_data_file
-from .ledger import per_month, publications
+from .ledger import counted_publications, per_month, publication_times, publications
 from .narrative import markdown_blocks, missing_text, render_file
 from .paragraph import channel_paragraph
 from .settings import narrative_path, report_settings
@@ -23,15 +24,23 @@ def report_title(year: int, config) -> str:
     return f"{year}年{config.office.name}政府信息公开工作年度报告"
 
 
-def build_report(store, config, year: int, *, template: str | None = None, now: datetime | None = None) -> dict[str, Any]:
-    """The report as data (the JSON format); renderers only lay it out."""
+def build_report(store, config, year: int, *, template: str | None = None, now: datetime | None = None,
+                 appendix: bool = True) -> dict[str, Any]:
+    """The report as data (the JSON format); renderers only lay it out.
+
+    ``appendix=False`` leaves out the appendix (every publication, one row each: the JSON and CSV formats and a
+    freeze need it; the documents do not), so a year of a million publications is counted, never fetched.
+    """
     settings, base = report_settings(config)
     template = template or settings.template or shapes.template_for(year)
     if template not in shapes.TEMPLATES:
         raise InputError(_("{template!r}: use 2019 or 2021").format(template=template), field="--template")
     now = now or store.clock.now()
-    t = tally(store, config, year, with_items=True)
-    rows = publications(store, config, year)
+    with reading(store.engine) as conn:
+        groups = ledger_groups(conn, config, year, config.office.code, months=True, with_items=True)
+    t = tally_of(groups, config, year, with_items=True)
+    rows = publications(store, config, year) if appendix else None
+    listed = sum(1 for r in rows if r["counted"]) if rows is not None else counted_publications(store, config, year)
     data = read_data_file((base / settings.data_file) if settings.data_file else None, year)
     register = ApplicationRegister(store).all()
     appeals = AppealRegister(store).all()
@@ -72,13 +81,14 @@ def build_report(store, config, year: int, *, template: str | None = None, now: 
         _section(4, part("problems")),
         _section(5, part("other")),
     ]
-    report_checks = (checks.ledger_checks(t, rows) + checks.table3_checks(table3, template)
+    report_checks = (checks.ledger_checks(t, listed) + checks.table3_checks(table3, template)
                      + checks.table4_checks(table4) + [checks.narrative_check(missing)])
-    warnings = (inspection.idle_warnings(rows, config, settings, year, now)
+    warnings = (inspection.idle_warnings(lambda what, key: publication_times(store, config, year, **{what: key}),
+                                         config, settings, year, now)
                 + (inspection.late_warnings(register, year) if table3["source"] == "applications_register" else [])
                 + inspection.unfilled_warning(table2.pop("unfilled")))
     day = settings.date or _default_date(year, now, config)
-    return {
+    report = {
         "year": year, "template": template, "title": report_title(year, config),
         "office": config.office.name, "signature": settings.signature or config.office.name,
         "date": day.isoformat(), "preface": preface[0]["text"],
@@ -86,10 +96,13 @@ def build_report(store, config, year: int, *, template: str | None = None, now: 
         "tables": {"二": table2, "三": table3, "四": table4},
         "checks": report_checks, "warnings": warnings,
         "tally": t,
-        "chart": {"months": list(range(1, 13)), "series": per_month(rows)},
-        "appendix": [{**r, "published_at": r["published_at"].isoformat()} for r in rows if r["counted"]],
+        "chart": {"months": list(range(1, 13)), "series": per_month(groups, config)},
+        "appendix": [{**r, "published_at": r["published_at"].isoformat()} for r in rows or () if r["counted"]],
         "missing_narrative": missing,
     }
+    if rows is None:
+        del report["appendix"]
+    return report
 
 
 def _relative(path, base) -> str:

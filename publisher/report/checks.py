@@ -32,14 +32,14 @@ def _check(rule: str, problems: list[str], ok_detail: str) -> dict[str, Any]:
     return {"rule": rule, "ok": not problems, "detail": "; ".join(problems) if problems else ok_detail}
 
 
-def ledger_checks(t: dict[str, Any], appendix: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Category sums equal each channel's total; the channels add up to the publications; the appendix agrees."""
+def ledger_checks(t: dict[str, Any], rows: int) -> list[dict[str, Any]]:
+    """Category sums equal each channel's total; the channels add up to the publications; the appendix's ``rows``
+    (counted publications, from their own query) agree."""
     sums = [f"{ch['display_name']}: categories add up to {sum(ch['by_category'].values())}, total is {ch['total']}"
             for ch in t["channels"] if sum(ch["by_category"].values()) != ch["total"]]
     counted = [ch for ch in t["channels"] if ch["count_in_report"]]
     total = sum(ch["total"] for ch in counted)
     pubs = [] if total == t["publications"] else [f"channels add up to {total}, publications are {t['publications']}"]
-    rows = sum(1 for r in appendix if r["counted"])
     listed = [] if rows == t["publications"] else [f"the appendix lists {rows} publications, the tally {t['publications']}"]
     return [_check(RULE_CATEGORY_SUMS, sums, "每个渠道的分类合计等于其发布总数"),
             _check(RULE_PUBLICATIONS, pubs, f"各渠道合计{total}条"),

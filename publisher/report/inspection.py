@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Any
+from datetime import date, datetime, timedelta
+from typing import Callable
 
 from .settings import ReportSettings, idle_limit
 
 DEFAULT_NEW_MEDIA_LIMIT = "14d"  # new-media accounts: two weeks without a post fails an inspection
 
 
-def idle_warnings(rows: list[dict[str, Any]], config, settings: ReportSettings, year: int,
+def idle_warnings(times_of: Callable[[str, str], list[datetime]], config, settings: ReportSettings, year: int,
                   now: datetime) -> list[str]:
-    """Gaps longer than the configured limit between publications of a channel or a category (office time)."""
+    """Gaps longer than the configured limit between publications of a channel or a category (office time).
+
+    ``times_of(what, key)`` gives the publication times (UTC, oldest first) of a channel or a category.
+    """
     tz = config.tz
     start = datetime(year, 1, 1, tzinfo=tz)
     end = min(datetime(year + 1, 1, 1, tzinfo=tz), now.astimezone(tz))
@@ -28,20 +31,30 @@ def idle_warnings(rows: list[dict[str, Any]], config, settings: ReportSettings, 
     out = []
     for what, key, text in limits:
         limit = idle_limit(text)
-        times = sorted(r["published_at"] for r in rows if (r["channel"] if what == "channel" else r["category"]) == key)
         if what == "channel":
             label = (config.channels[key].display_name if key in config.channels else None) or key
         else:
             label = f"“{key}”栏目"
-        for gap_start, gap_end in _gaps([start] + times + [end]):
-            if gap_end - gap_start > limit:
-                out.append(f"{label}自{gap_start:%Y-%m-%d}至{gap_end:%Y-%m-%d}连续{(gap_end - gap_start).days}天未更新"
-                           f"（检查标准：{limit.days}天）")
+        for gap_start, gap_end in _long_gaps(start, times_of(what, key), end, limit):
+            out.append(f"{label}自{gap_start:%Y-%m-%d}至{gap_end:%Y-%m-%d}连续{(gap_end - gap_start).days}天未更新"
+                       f"（检查标准：{limit.days}天）")
     return out
 
 
-def _gaps(points: list[datetime]):
-    return zip(points, points[1:])
+def _long_gaps(start: datetime, times: list[datetime], end: datetime, limit: timedelta):
+    """Consecutive points (office time) further apart than ``limit`` on the office's clock.
+
+    Gaps are measured in UTC first; only a gap within a day of the limit (a DST change shifts the local clock by
+    an hour or so) is converted to office time, so the year's times are never converted one by one.
+    """
+    tz = start.tzinfo
+    near = limit - timedelta(days=1)
+    points = [start] + times + [end]
+    for a, b in zip(points, points[1:]):
+        if b - a > near:
+            a, b = a.astimezone(tz), b.astimezone(tz)
+            if b - a > limit:
+                yield a, b
 
 
 def late_warnings(register, year: int) -> list[str]:

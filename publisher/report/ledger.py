@@ -1,27 +1,41 @@
-"""Every publication the ledger holds for a year, one row per item and channel (the appendix, the chart)."""
+"""What the report reads from the ledger for a year: per-month counts, publication times, and (for the appendix)
+every publication, one row per item and channel."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, func, select
 
+from .. import sqlite_hints  # noqa: F401  (the INDEXED BY hints below)
 from ..db import reading
 from ..registers.tables import backfilled
 from ..schema import deliveries, items
-from ..tally import year_bounds
+from ..tally import LedgerGroup, per_month as per_channel_month, year_bounds
+
+
+def _hinted(query):
+    """``query`` naming the ledger's covering indexes for SQLite (revision 0009)."""
+    return (query.with_hint(deliveries, "INDEXED BY ix_deliveries_ledger", "sqlite")
+            .with_hint(items, "INDEXED BY ix_items_ledger", "sqlite"))
+
+
+def _published_in(config, year: int):
+    """The WHERE of the report's ledger: published (not retracted) in local ``year``, of the configured office."""
+    start, end = year_bounds(year, config)
+    return and_(deliveries.c.published_at >= start, deliveries.c.published_at < end,
+                deliveries.c.status == "published", items.c.office == config.office.code)
 
 
 def publications(store, config, year: int) -> list[dict[str, Any]]:
     """Published (not retracted) deliveries of ``year`` in office time, oldest first, with ``counted`` and ``imported``."""
-    start, end = year_bounds(year, config)
     query = (
         select(deliveries.c.item_id, deliveries.c.channel, deliveries.c.published_at, deliveries.c.external_url,
                items.c.title, items.c.category, backfilled.c.item_id.label("imported"))
         .join(items, items.c.id == deliveries.c.item_id)
         .outerjoin(backfilled, backfilled.c.item_id == items.c.id)
-        .where(and_(deliveries.c.published_at >= start, deliveries.c.published_at < end,
-                    deliveries.c.status == "published", items.c.office == config.office.code))
+        .where(_published_in(config, year))
         .order_by(deliveries.c.published_at, deliveries.c.item_id, deliveries.c.channel)
     )
     out = []
@@ -38,10 +52,37 @@ def publications(store, config, year: int) -> list[dict[str, Any]]:
     return out
 
 
-def per_month(rows: list[dict[str, Any]]) -> dict[str, list[int]]:
-    """Counted publications per channel (display name) per month, January first."""
+def counted_publications(store, config, year: int) -> int:
+    """How many rows the appendix lists: publications of ``year`` on channels counted in the report."""
+    counted = [name for name, ch in config.channels.items() if ch.count_in_report]
+    query = _hinted(select(func.count()).select_from(deliveries.join(items, items.c.id == deliveries.c.item_id))
+                    .where(and_(_published_in(config, year), deliveries.c.channel.in_(counted))))
+    with reading(store.engine) as conn:
+        return conn.execute(query).scalar_one()
+
+
+def publication_times(store, config, year: int, *, channel: str | None = None,
+                      category: str | None = None) -> list[datetime]:
+    """When each publication of ``year`` on ``channel`` (or in ``category``) was made, oldest first (UTC)."""
+    where = _published_in(config, year)
+    if channel is not None:
+        where = and_(where, deliveries.c.channel == channel)
+    if category is not None:
+        where = and_(where, items.c.category == category)
+    query = _hinted(select(deliveries.c.published_at).join(items, items.c.id == deliveries.c.item_id).where(where)
+                    .order_by(deliveries.c.published_at))
+    with reading(store.engine) as conn:
+        return list(conn.execute(query).scalars())
+
+
+def per_month(groups: list[LedgerGroup], config) -> dict[str, list[int]]:
+    """Counted publications per channel (display name) per month, January first, from ``ledger_groups(months=True)``."""
     out: dict[str, list[int]] = {}
-    for r in rows:
-        if r["counted"]:
-            out.setdefault(r["display_name"], [0] * 12)[r["published_at"].month - 1] += 1
+    for name, months in per_channel_month(groups, config).items():
+        settings = config.channels.get(name)
+        if settings and settings.count_in_report:
+            shown = out.setdefault(settings.display_name or name, [0] * 12)
+            for m, n in enumerate(months):
+                shown[m] += n
     return out
+

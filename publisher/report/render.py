@@ -11,6 +11,7 @@ from ..i18n import _
 
 FORMATS = ("md", "html", "pdf", "docx", "json", "csv")
 BINARY = ("pdf", "docx")
+APPENDIX_FORMATS = ("json", "csv")  # the formats that list every publication (build_report's ``appendix``)
 SUFFIXES = {"md": "md", "markdown": "md", "html": "html", "htm": "html", "pdf": "pdf", "docx": "docx",
             "json": "json", "csv": "csv"}
 CSV_COLUMNS = ("item_id", "title", "category", "channel", "published_at", "url", "imported")

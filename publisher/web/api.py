@@ -277,12 +277,12 @@ def get_audit(request: Request, actor: User, item: Annotated[int | None, Query(g
 def get_report(request: Request, actor: User, year: Annotated[int, Path(ge=1900, le=9998)],
                format: Literal["md", "html", "pdf", "docx", "json", "csv"] = "md") -> Response:
     from ..report.build import build_report
-    from ..report.render import render
+    from ..report.render import APPENDIX_FORMATS, render
 
     app = console_of(request).app
     if actor.office != app.config.office.code:  # the report is the configured office's; others run their own
         raise Refused("office", f"这里生成的是{app.config.office.name}的年度报告，不属于你的单位")
-    data = render(build_report(app.store, app.config, year), format)
+    data = render(build_report(app.store, app.config, year, appendix=format in APPENDIX_FORMATS), format)
     return Response(data, media_type=MEDIA[format],
                     headers={"Content-Disposition": f'attachment; filename="report-{year}.{format}"'})
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import difflib
 import html
-from collections import defaultdict
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,7 +17,7 @@ from ..content import plain_text
 from ..db import reading
 from ..i18n import shown as in_office_language
 from ..schema import deliveries, item_revisions, items, review_decisions
-from ..tally import year_bounds
+from ..tally import ledger_groups, per_month
 from ..updating import copy_state, out_somewhere
 from ..users import Actor
 
@@ -242,16 +241,9 @@ def attention(app: App, office: str) -> dict[str, list[dict]]:
 # -- tallies ---------------------------------------------------------------------------------------------------
 
 def monthly(app: App, office: str, year: int) -> dict[str, list[int]]:
-    """Publications per channel per local month of ``year`` (12 numbers a channel)."""
-    start, end = year_bounds(year, app.config)
-    tz = app.config.tz
-    counts: dict[str, list[int]] = defaultdict(lambda: [0] * 12)
+    """Publications per channel per local month of ``year`` (12 numbers a channel), counted by the database."""
     with reading(app.store.engine) as conn:
-        for channel, at in conn.execute(
-                select(deliveries.c.channel, deliveries.c.published_at).join(items, items.c.id == deliveries.c.item_id)
-                .where(and_(items.c.office == office, deliveries.c.status == "published",
-                            deliveries.c.published_at >= start, deliveries.c.published_at < end))):
-            counts[channel][at.astimezone(tz).month - 1] += 1
+        counts = per_month(ledger_groups(conn, app.config, year, office, months=True), app.config)
     return {name: counts[name] for name in app.config.channels if name in counts}
 
 
