@@ -3,9 +3,10 @@
 Cases: punctuality (items due over a window, one daemon; SQLite and PostgreSQL), throughput (items × 2 channels
 against a plain requests.Session loop at the same concurrency), latency-bound (a 100 ms channel at concurrency
 16 against concurrency/latency), scale-out (two `publisher run --once` processes on PostgreSQL against one),
-size (tally and `queue list` pages over many publications in SQLite, against a bare SQL scan) and the daemon's
-peak RSS. Each case runs ``--repeat`` times; the table shows medians. PostgreSQL rows are skipped when no server
-answers at 127.0.0.1:5432.
+size (`publisher tally` and `report`, `queue list` and the console's queue page over a million publications in
+SQLite, against a bare SQL GROUP BY) and month (the daemon's RSS over a simulated month of the reference
+office's load, sampled each simulated day). Each case runs ``--repeat`` times; the table shows medians.
+PostgreSQL rows are skipped when no server answers at 127.0.0.1:5432.
 
     python bench/run.py [--quick] [--repeat 3]
 """
@@ -29,7 +30,7 @@ from typing import Callable
 
 import requests
 import yaml
-from sqlalchemy import create_engine, insert as sql_insert, text
+from sqlalchemy import create_engine, text
 
 from publisher.app import App
 from publisher.config import load_config
@@ -39,7 +40,6 @@ from publisher.listing import Filters, list_items
 from publisher.queue import ItemRequest, insert, prepare
 from publisher.sandbox.cms import CmsEmulator
 from publisher.sandbox.server import EmulatorServer
-from publisher.schema import deliveries, items
 from publisher.tally import tally
 
 PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
