@@ -22,14 +22,14 @@ from functools import lru_cache
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import Integer, and_, bindparam, exists, func, not_, or_, select, update
+from sqlalchemy import Integer, and_, bindparam, exists, func, not_, or_, select, text, update
 
 from . import audit, wakeup
 from .adapter import DeliveryContext, Receipt
 from .app import App
 from .backoff import backoff_seconds
 from .db_state import OPEN_ENDED, ChannelHolds
-from .delivery_lifecycle import DeliveryStatus as S, WaitingFor, event, move
+from .delivery_lifecycle import DeliveryStatus as S, WaitingFor, event, move, move_many
 from .http import RequestScope, request_scope
 from .durations import parse_duration
 from .group_commit import GroupCommit
@@ -113,7 +113,7 @@ class Dispatcher:
         self.workers = workers or app.config.daemon.workers
         self.rng = rng or random.Random()
         self._rng_lock = threading.Lock()
-        self._saw_all_due = True
+        self.shares: dict[str, int] = {}  # per channel: how much of its concurrency this worker may use now
         self._waits_for: dict[str, tuple[str, ...]] = {}
         self._executor: ThreadPoolExecutor | None = None
         self.outcomes = GroupCommit(self.store)
@@ -147,13 +147,12 @@ class Dispatcher:
                             slots[name] = want
                 room = 2 * self.workers - len(inflight) - queued
                 claims = self.claim_many(slots, room, item_id=item_id) if slots and room > 0 else []
-                got = Counter(c.channel for c in claims)
-                if self._saw_all_due:
-                    exhausted.update(name for name, free in slots.items() if got[name] < free)
+                exhausted.update(self.exhausted)
                 for claim in claims:
                     ready[claim.channel].append(claim)
             for name, waiting in ready.items():
-                while waiting and busy[name] < limit[name] and len(inflight) < self.workers:
+                share = self.shares.get(name, limit[name])  # this channel's concurrency less other daemons' part
+                while waiting and busy[name] < share and len(inflight) < self.workers:
                     claim = waiting.popleft()
                     busy[name] += 1
                     inflight[pool.submit(self._execute_quietly, claim)] = claim
@@ -245,29 +244,64 @@ class Dispatcher:
         return self.claim_many({channel: limit}, limit, item_id=item_id)
 
     def claim_many(self, slots: dict[str, int], limit: int, *, item_id: int | None = None) -> list[Claim]:
-        """Take leases on due deliveries: at most ``slots[channel]`` per channel and ``limit`` in all."""
+        """Take leases on due deliveries: at most ``slots[channel]`` per channel and ``limit`` in all.
+
+        One transaction: per channel one query for the due rows (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so
+        daemons never wait for each other's rows) and one statement moving them all. A channel's ``concurrency``
+        is shared by every daemon: what other workers hold leased on it now is taken off this one's share.
+        """
         now = self.clock.now()
-        lim = limit * 3 + len(slots)
-        query = _due_query(item_id is not None, self._waits(slots))
-        params = {"now": now, "channels": list(slots), "lim": lim, "item_id": item_id, "wait_since": now - WAIT_CAP}
+        waits = self._waits(slots)
         claims: list[Claim] = []
-        log: list[dict] = []
-        left = dict(slots)
-        with self.store.transaction() as conn:
-            rows = conn.execute(query, params).all()
-            self._saw_all_due = len(rows) < lim
-            for row in rows:
-                if len(claims) >= limit:
-                    break
-                if left[row.channel] <= 0:
-                    continue
-                claim = self._take(conn, row, now, log)
-                if claim:
-                    claims.append(claim)
-                    left[row.channel] -= 1
-            if log:
-                audit.append(conn, log)
+        moves: list[dict] = []
+        log_rows: list[dict] = []
+        self._exhausted = set()
+        order = list(slots)
+        if order:  # when room is short, no channel always comes first
+            self._turn = (getattr(self, "_turn", -1) + 1) % len(order)
+            order = order[self._turn:] + order[:self._turn]
+        try:
+            with self.store.transaction() as conn:
+                held = self._holdings(conn, order, now)
+                for channel in order:
+                    mine, others = held.get(channel, (0, 0))
+                    share = max(0, self.app.config.channels[channel].concurrency - others)
+                    self.shares[channel] = share
+                    want = min(slots[channel], limit - len(claims), 2 * share - mine)
+                    if want <= 0:
+                        continue
+                    query = _due_query(item_id is not None, tuple(w for w in waits if w[0] == channel))
+                    rows = conn.execute(query, {"now": now, "channels": [channel], "lim": want, "item_id": item_id,
+                                                "wait_since": now - WAIT_CAP}).all()
+                    if len(rows) < want:
+                        self._exhausted.add(channel)
+                    for row in rows:
+                        claim, moved = self._plan(row, now, log_rows)
+                        claims.append(claim)
+                        moves.append(moved)
+                if moves and move_many(conn, moves) != len(moves):
+                    raise _LostRace
+                if log_rows:
+                    audit.append(conn, log_rows)
+        except _LostRace:  # rows are held while claimed, so this is a bug elsewhere; nothing was claimed
+            log.warning("a claim lost a race although its rows were locked; claiming again next round")
+            return []
         return claims
+
+    @property
+    def exhausted(self) -> set[str]:
+        """Channels whose last claim found fewer due deliveries than it asked for."""
+        return getattr(self, "_exhausted", set())
+
+    def _holdings(self, conn, channels: list[str], now: datetime) -> dict[str, tuple[int, int]]:
+        """Per channel: (deliveries this worker holds leased, deliveries other workers hold leased), serialised
+        across daemons so that two claims never both count the other's as not there yet."""
+        if conn.dialect.name == "postgresql":  # SQLite writers are serialised already (BEGIN IMMEDIATE)
+            conn.execute(_CLAIM_LOCK)
+        held: dict[str, list[int]] = {}
+        for channel, owner, count in conn.execute(_HOLDINGS, {"channels": channels, "now": now}):
+            held.setdefault(channel, [0, 0])[0 if owner == self.worker_id else 1] += count
+        return {channel: (mine, others) for channel, (mine, others) in held.items()}
 
     def _waits(self, channels) -> tuple[tuple[str, tuple[str, ...]], ...]:
         """The channels among ``channels`` that link to other channels' copies, with those channels."""
@@ -276,7 +310,8 @@ class Dispatcher:
                 self._waits_for[name] = tuple(c for c in self.app.channel(name).waits_for() if c != name)
         return tuple((name, self._waits_for[name]) for name in sorted(channels) if self._waits_for[name])
 
-    def _take(self, conn, row, now: datetime, log: list[dict]) -> Claim | None:
+    def _plan(self, row, now: datetime, log_rows: list[dict]) -> tuple[Claim, dict]:
+        """What claiming ``row`` does: the claim, its move (for :func:`move_many`), and its events."""
         if row.status in (S.PENDING, S.FAILED):
             action = "drop" if row.item_status == "retracted" or row.retract_requested else "publish"
         elif row.status == S.PUBLISHED:
@@ -294,24 +329,23 @@ class Dispatcher:
             in_flight_until = max(in_flight_until, bound) if in_flight_until else bound
         claimed = event("claimed", actor=self.worker_id, at=now, item_id=row.item_id, channel=row.channel,
                         action=action, previous=row.status)
-        taken = move(conn, row.id, current=row.status, to=status, version=row.version, event=claimed,
+        moved = dict(id=row.id, current=row.status, to=status, version=row.version, event=claimed,
                      lease_owner=self.worker_id, lease_expires_at=now + self.lease, updated_at=now,
                      attempts=attempts, in_flight_until=in_flight_until,
                      first_attempt_at=(row.first_attempt_at or now) if moving else row.first_attempt_at)
-        if not taken:
-            return None  # another worker claimed it first
         base = {"at": now, "item_id": row.item_id, "delivery_id": row.id, "channel": row.channel, "actor": self.worker_id}
         if row.status == S.PUBLISHING:
-            log.append({**base, "kind": "in_doubt",
-                        "detail": {"reason": "lease expired: the worker holding it stopped mid-attempt"}})
+            log_rows.append({**base, "kind": "in_doubt",
+                             "detail": {"reason": "lease expired: the worker holding it stopped mid-attempt"}})
         if action == "publish":
-            log.append({**base, "kind": "attempt", "detail": {"attempt": attempts}})
-        return Claim(id=row.id, item_id=row.item_id, channel=row.channel, action=action, attempts=attempts,
-                     idempotency_key=row.idempotency_key, checkpoint=dict(row.checkpoint or {}),
-                     external_id=row.external_id, external_url=row.external_url,
-                     first_attempt_at=row.first_attempt_at or now, lease_owner=self.worker_id, status=status,
-                     in_flight_until=in_flight_until, previous=row.status,
-                     item_retracted=row.item_status == "retracted" or bool(row.retract_requested))
+            log_rows.append({**base, "kind": "attempt", "detail": {"attempt": attempts}})
+        claim = Claim(id=row.id, item_id=row.item_id, channel=row.channel, action=action, attempts=attempts,
+                      idempotency_key=row.idempotency_key, checkpoint=dict(row.checkpoint or {}),
+                      external_id=row.external_id, external_url=row.external_url,
+                      first_attempt_at=row.first_attempt_at or now, lease_owner=self.worker_id, status=status,
+                      in_flight_until=in_flight_until, previous=row.status,
+                      item_retracted=row.item_status == "retracted" or bool(row.retract_requested))
+        return claim, moved
 
     # -- executing ----------------------------------------------------------------------------
     def execute(self, claim: Claim) -> str:
@@ -545,6 +579,20 @@ class Dispatcher:
         return result
 
 
+class _LostRace(Exception):
+    """A claimed row had moved on although it was locked: roll the claim back."""
+
+
+PG_CLAIM_LOCK = 4242003
+_CLAIM_LOCK = text(f"SELECT pg_advisory_xact_lock({PG_CLAIM_LOCK})")
+# leased deliveries per channel and owner, live leases only (a stopped worker's run out and count no longer)
+_HOLDINGS = (select(deliveries.c.channel, deliveries.c.lease_owner, func.count())
+             .where(and_(deliveries.c.status == S.PUBLISHING.value,
+                         deliveries.c.channel.in_(bindparam("channels", expanding=True)),
+                         deliveries.c.lease_expires_at > bindparam("now", type_=deliveries.c.lease_expires_at.type)))
+             .group_by(deliveries.c.channel, deliveries.c.lease_owner))
+
+
 @lru_cache(maxsize=64)
 def _due_query(one_item: bool, waits: tuple[tuple[str, tuple[str, ...]], ...] = ()):
     """Due deliveries of some channels, oldest first; built once so SQLAlchemy's statement cache applies.
@@ -572,6 +620,7 @@ def _due_query(one_item: bool, waits: tuple[tuple[str, tuple[str, ...]], ...] = 
         .where(and_(d.c.channel.in_(bindparam("channels", expanding=True)), due, not_(held)))
         .order_by(d.c.next_attempt_at, d.c.id)
         .limit(bindparam("lim", type_=Integer))
+        .with_for_update(skip_locked=True, of=d)  # PostgreSQL: rows another daemon is claiming are skipped
     )
     if waits:
         sibling = deliveries.alias("sibling")
