@@ -12,6 +12,7 @@ compare-and-set moves, so any number of workers and daemons can share one databa
 from __future__ import annotations
 
 import logging
+import contextvars
 import random
 import threading
 import uuid
@@ -25,14 +26,14 @@ from typing import Any
 from sqlalchemy import Integer, and_, bindparam, exists, func, not_, or_, select, text, update
 
 from . import audit, wakeup
-from .adapter import DeliveryContext, Receipt
+from .adapter import DeliveryContext, ItemView, Receipt
 from .app import App
 from .backoff import backoff_seconds
 from .db_state import OPEN_ENDED, ChannelHolds
 from .delivery_lifecycle import DeliveryStatus as S, WaitingFor, event, move, move_many
 from .http import RequestScope, request_scope
 from .durations import parse_duration
-from .group_commit import GroupCommit
+from .group_commit import GroupCommit, Handed, OutcomeBatch
 from .errors import (
     ChannelPaused,
     LookupUnsupported,
@@ -68,6 +69,7 @@ class Claim:
     in_flight_until: datetime | None = None  # an earlier request may still be in flight until then
     item_retracted: bool = False
     previous: str = ""  # the row's status before the claim
+    item: ItemView | None = None  # what the adapter sees, read with the claim (an item on its way is not edited)
 
     @property
     def releasable(self) -> bool:
@@ -116,7 +118,8 @@ class Dispatcher:
         self.shares: dict[str, int] = {}  # per channel: how much of its concurrency this worker may use now
         self._waits_for: dict[str, tuple[str, ...]] = {}
         self._executor: ThreadPoolExecutor | None = None
-        self.outcomes = GroupCommit(self.store)
+        self.outcomes = GroupCommit(self.store)  # outcomes of deliveries executed outside run_due
+        self.handed = OutcomeBatch(self.store)  # outcomes of run_due's workers, written with the next claim
 
     # -- the loop -----------------------------------------------------------------------------
     def run_due(self, stop: threading.Event | None = None, *, item_id: int | None = None) -> RunStats:
@@ -138,6 +141,8 @@ class Dispatcher:
         paused = self.store.paused_channels()  # read again only when a delivery here pauses a channel
         while True:
             queued = sum(len(q) for q in ready.values())
+            handed = self.handed.take()  # outcomes the workers handed in: written with this claim
+            written = False
             if stop is None or not stop.is_set():
                 slots = {}
                 for name in channels:
@@ -146,10 +151,18 @@ class Dispatcher:
                         if len(ready[name]) <= limit[name] // 2 and want > 0:
                             slots[name] = want
                 room = 2 * self.workers - len(inflight) - queued
-                claims = self.claim_many(slots, room, item_id=item_id) if slots and room > 0 else []
-                exhausted.update(self.exhausted)
+                claims = []
+                if slots and room > 0:
+                    claims, written = self.claim_many(slots, room, item_id=item_id, outcomes=handed), True
+                    exhausted.update(self.exhausted)
                 for claim in claims:
                     ready[claim.channel].append(claim)
+            if handed and not written:
+                self.record(handed)
+            for entry in handed:  # a lease lost meanwhile shows as such
+                if entry.result != entry.outcome:
+                    stats.outcomes[entry.outcome] -= 1
+                    stats.outcomes[entry.result] += 1
             for name, waiting in ready.items():
                 share = self.shares.get(name, limit[name])  # this channel's concurrency less other daemons' part
                 while waiting and busy[name] < share and len(inflight) < self.workers:
@@ -157,6 +170,7 @@ class Dispatcher:
                     busy[name] += 1
                     inflight[pool.submit(self._execute_quietly, claim)] = claim
             if not inflight:
+                stats.outcomes = +stats.outcomes
                 return stats
             done, _ = wait(inflight, timeout=self.heartbeat, return_when=FIRST_COMPLETED)
             if not done:
@@ -190,9 +204,24 @@ class Dispatcher:
                         event=recorded, lease_owner=None, lease_expires_at=None, attempts=claim.attempts - 1,
                         updated_at=self.clock.now())
 
+    def record(self, handed: list[Handed]) -> None:
+        """Write outcomes handed in by workers, in one transaction (each alone when that fails)."""
+        if not handed:
+            return
+        try:
+            with self.store.transaction() as conn:
+                OutcomeBatch.write(conn, handed)
+        except Exception:
+            log.exception("recording %d outcomes together failed; recording each alone", len(handed))
+            self.handed.write_each(handed)
+
     def _execute_quietly(self, claim: Claim) -> str:
-        with wakeup.quiet():
-            return self.execute(claim)
+        token = _HAND_IN.set(True)
+        try:
+            with wakeup.quiet():
+                return self.execute(claim)
+        finally:
+            _HAND_IN.reset(token)
 
     def _pool(self) -> ThreadPoolExecutor:
         # One pool for the dispatcher's life: worker threads keep their HTTP sessions between runs.
@@ -243,13 +272,24 @@ class Dispatcher:
         """Take the lease on up to ``limit`` due deliveries of ``channel`` (of one item, when given)."""
         return self.claim_many({channel: limit}, limit, item_id=item_id)
 
-    def claim_many(self, slots: dict[str, int], limit: int, *, item_id: int | None = None) -> list[Claim]:
+    def claim_many(self, slots: dict[str, int], limit: int, *, item_id: int | None = None,
+                   outcomes: list[Handed] = ()) -> list[Claim]:
         """Take leases on due deliveries: at most ``slots[channel]`` per channel and ``limit`` in all.
 
-        One transaction: per channel one query for the due rows (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so
-        daemons never wait for each other's rows) and one statement moving them all. A channel's ``concurrency``
-        is shared by every daemon: what other workers hold leased on it now is taken off this one's share.
+        One transaction: first the ``outcomes`` workers handed in, then per channel one query for the due rows
+        (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so daemons never wait for each other's rows) and one
+        statement moving them all. A channel's ``concurrency`` is shared by every daemon: what other workers
+        hold leased on it now is taken off this one's share.
         """
+        if outcomes:
+            try:
+                return self._claim(slots, limit, item_id, outcomes)
+            except Exception:
+                log.exception("recording %d outcomes with a claim failed; recording each alone", len(outcomes))
+                self.handed.write_each(outcomes)
+        return self._claim(slots, limit, item_id, ())
+
+    def _claim(self, slots: dict[str, int], limit: int, item_id: int | None, outcomes) -> list[Claim]:
         now = self.clock.now()
         waits = self._waits(slots)
         claims: list[Claim] = []
@@ -262,6 +302,7 @@ class Dispatcher:
             order = order[self._turn:] + order[:self._turn]
         try:
             with self.store.transaction() as conn:
+                OutcomeBatch.write(conn, outcomes)
                 held = self._holdings(conn, order, now)
                 for channel in order:
                     mine, others = held.get(channel, (0, 0))
@@ -281,12 +322,24 @@ class Dispatcher:
                         moves.append(moved)
                 if moves and move_many(conn, moves) != len(moves):
                     raise _LostRace
+                self._read_items(conn, [c for c in claims if c.status == S.PUBLISHING])
                 if log_rows:
                     audit.append(conn, log_rows)
         except _LostRace:  # rows are held while claimed, so this is a bug elsewhere; nothing was claimed
             log.warning("a claim lost a race although its rows were locked; claiming again next round")
+            self.record(list(outcomes))
             return []
         return claims
+
+    def _read_items(self, conn, claims: list[Claim]) -> None:
+        """Read what the adapters will see of the claimed items, in three queries for all of them."""
+        try:
+            views = self.store.item_views(conn, [(c.item_id, c.channel) for c in claims])
+        except Exception:  # each worker reads its own item, and fails there, on its delivery alone
+            log.exception("reading the claimed items failed; each delivery reads its own")
+            return
+        for claim in claims:
+            claim.item = views.get((claim.item_id, claim.channel))
 
     @property
     def exhausted(self) -> set[str]:
@@ -353,8 +406,10 @@ class Dispatcher:
         if claim.action == "drop":
             return self._finish(claim, S.RETRACTED, "retracted", reason="item retracted before it was published")
         adapter = self.app.channel(claim.channel)
-        with reading(self.store.engine) as conn:
-            item = self.store.item_view(conn, claim.item_id, claim.channel)
+        item = claim.item
+        if item is None:
+            with reading(self.store.engine) as conn:
+                item = self.store.item_view(conn, claim.item_id, claim.channel)
         ctx = DeliveryContext(
             delivery_id=claim.id, channel=claim.channel, idempotency_key=claim.idempotency_key,
             attempt=claim.attempts, checkpoint=claim.checkpoint, external_id=claim.external_id,
@@ -573,10 +628,16 @@ class Dispatcher:
                 return "lease_lost"
             return outcome
 
+        if _HAND_IN.get():  # a run_due worker: the dispatcher thread writes it with its next claim
+            self.handed.hand_in(outcome, write)
+            return outcome
         result = self.outcomes.run(write)  # shares a commit with other workers' outcomes finishing now
         if result == "lease_lost":
             log.warning("delivery %s: lease lost before recording %s", claim.id, outcome)
         return result
+
+
+_HAND_IN: contextvars.ContextVar[bool] = contextvars.ContextVar("publisher_hand_in_outcomes", default=False)
 
 
 class _LostRace(Exception):
