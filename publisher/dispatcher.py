@@ -15,6 +15,7 @@ import logging
 import contextvars
 import random
 import threading
+import time
 import uuid
 from collections import Counter, deque
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -46,6 +47,7 @@ from .schema import channel_pauses, deliveries, items
 from .db import reading
 
 log = logging.getLogger("publisher.dispatcher")
+HOLD_FRESH = 0.02  # seconds a "channel not held" answer is reused before the next request
 WAIT_CAP = timedelta(minutes=30)  # how long a delivery waits for the channel it links to
 UNSETTLED = tuple(s.value for s in (S.PENDING, S.PUBLISHING, S.FAILED, S.IN_DOUBT))
 
@@ -120,6 +122,7 @@ class Dispatcher:
         self._executor: ThreadPoolExecutor | None = None
         self.outcomes = GroupCommit(self.store)  # outcomes of deliveries executed outside run_due
         self.handed = OutcomeBatch(self.store)  # outcomes of run_due's workers, written with the next claim
+        self._not_held: dict[str, float] = {}  # channel → monotonic time until which "not held" is taken as read
 
     # -- the loop -----------------------------------------------------------------------------
     def run_due(self, stop: threading.Event | None = None, *, item_id: int | None = None) -> RunStats:
@@ -425,7 +428,17 @@ class Dispatcher:
         return self._publish(claim, adapter, item, ctx)
 
     def _scope(self, claim: Claim) -> RequestScope:
-        return RequestScope(self.clock.now, lambda: self.holds.held_until(claim.channel))
+        return RequestScope(self.clock.now, lambda: self._held_until(claim.channel))
+
+    def _held_until(self, channel: str) -> datetime | None:
+        """The channel's hold, read again at most every HOLD_FRESH seconds while there is none (this dispatcher's
+        own holds are seen at once; another daemon's Retry-After within that time)."""
+        if self._not_held.get(channel, 0.0) > time.monotonic():
+            return None
+        until = self.holds.held_until(channel)
+        if until is None:
+            self._not_held[channel] = time.monotonic() + HOLD_FRESH
+        return until
 
     def _settle(self, claim: Claim, adapter, item, ctx) -> str | None:
         """Look up an in-doubt delivery; None when it is absent and may be sent again."""
@@ -536,8 +549,10 @@ class Dispatcher:
         if not scope.retry_after:
             return
         until = self.clock.now() + timedelta(seconds=scope.retry_after)
-        if self.holds.hold(claim.channel, until, f"Retry-After {scope.retry_after:g}s: {_describe(exc)}",
-                           self.worker_id):
+        held = self.holds.hold(claim.channel, until, f"Retry-After {scope.retry_after:g}s: {_describe(exc)}",
+                               self.worker_id)
+        self._not_held.pop(claim.channel, None)  # this dispatcher's other workers stop at once
+        if held:
             log.warning("channel %s held until %s (Retry-After)", claim.channel, until)
 
     def _held(self, claim: Claim, status: str, until: datetime, *, uncount: bool = False) -> str:
@@ -568,6 +583,7 @@ class Dispatcher:
     def _paused(self, claim: Claim, exc: ChannelPaused, *, status: str, uncount: bool = False) -> str:
         reason = f"{exc}"
         self.store.pause_channel(claim.channel, reason, exc.until, self.worker_id)
+        self._not_held.pop(claim.channel, None)
         log.error("channel %s paused%s: %s", claim.channel, f" until {exc.until}" if exc.until else "", reason)
         next_at = exc.until or self.clock.now()
         return self._finish(claim, status, "paused", error=f"channel paused: {reason}", next_at=next_at,
