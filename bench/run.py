@@ -31,6 +31,7 @@ import requests
 import yaml
 from sqlalchemy import create_engine, insert as sql_insert, text
 
+from publisher import audit
 from publisher.app import App
 from publisher.config import load_config
 from publisher.daemon import Daemon
@@ -169,6 +170,13 @@ def plain_timer_lateness(url: str, due: list[datetime]) -> list[float]:
     return late
 
 
+def assert_chain_holds(app: App) -> None:
+    """`publisher audit verify` after a run: the audit chain is unbroken."""
+    with app.store.engine.connect() as conn:
+        checked, problem = audit.verify(conn)
+    assert problem is None, problem
+
+
 # -- cases ------------------------------------------------------------------------------------------------------
 def p99(values: list[float]) -> float:
     ordered = sorted(values)
@@ -225,6 +233,7 @@ def throughput(db: Databases, n: int, concurrency: int, workdir: Path) -> tuple[
         elapsed = time.perf_counter() - start
         counts = app.store.delivery_counts()
         assert counts == {"published": 2 * n}, counts
+        assert_chain_holds(app)
         dispatcher.close()
         app.close()
     return elapsed, base, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -258,6 +267,7 @@ def latency_bound(db: Databases, kind: str, n: int, processes: int, workdir: Pat
             elapsed = (_utc(last) - _utc(first)).total_seconds()
         counts = app.store.delivery_counts()
         calls = server.emulator.create_calls
+        assert_chain_holds(app)
         app.close()
     assert counts == {"published": n}, counts
     assert calls == n, f"{calls} create calls for {n} items: something was published twice"

@@ -8,6 +8,7 @@ import threading
 import pytest
 
 from conftest import cms_block
+from publisher import audit
 from publisher.dispatcher import Dispatcher
 from publisher.queue import ItemRequest, queue_one
 from publisher.sandbox.cms import CmsEmulator
@@ -63,3 +64,6 @@ def test_two_daemons_keep_a_channels_concurrency_together(db_url, make_app, coun
     assert apps[0].store.delivery_counts() == {"published": 24}
     assert emulator.create_calls == 24
     assert emulator.most == LIMIT  # never more than the account allows, and all of it used
+    with apps[0].store.engine.connect() as conn:
+        checked, problem = audit.verify(conn)
+    assert problem is None and checked > 24 * 3  # both daemons' claims and outcomes on one unbroken chain
