@@ -142,7 +142,17 @@ class Dispatcher:
         busy: Counter = Counter()
         exhausted: set[str] = set()
         paused = self.store.paused_channels()  # read again only when a delivery here pauses a channel
+
+        def start_ready() -> None:
+            for name, waiting in ready.items():
+                share = self.shares.get(name, limit[name])  # this channel's concurrency less other daemons' part
+                while waiting and busy[name] < share and len(inflight) < self.workers:
+                    claim = waiting.popleft()
+                    busy[name] += 1
+                    inflight[pool.submit(self._execute_quietly, claim)] = claim
+
         while True:
+            start_ready()  # a freed worker takes what was claimed ahead before this round's claim
             queued = sum(len(q) for q in ready.values())
             handed = self.handed.take()  # outcomes the workers handed in: written with this claim
             written = False
@@ -166,12 +176,7 @@ class Dispatcher:
                 if entry.result != entry.outcome:
                     stats.outcomes[entry.outcome] -= 1
                     stats.outcomes[entry.result] += 1
-            for name, waiting in ready.items():
-                share = self.shares.get(name, limit[name])  # this channel's concurrency less other daemons' part
-                while waiting and busy[name] < share and len(inflight) < self.workers:
-                    claim = waiting.popleft()
-                    busy[name] += 1
-                    inflight[pool.submit(self._execute_quietly, claim)] = claim
+            start_ready()
             if not inflight:
                 stats.outcomes = +stats.outcomes
                 return stats
