@@ -6,13 +6,16 @@ A delivery's life (:mod:`publisher.delivery_lifecycle`): ``pending`` → ``publi
 adapter's look-up before anything is sent again; "absent" counts only once the earlier request can no longer be
 in flight (``in_flight_until``); a channel that cannot look up waits for an operator. A Retry-After holds the
 whole channel for every worker and daemon (:class:`publisher.db_state.ChannelHolds`). Claims and outcomes are
-compare-and-set moves, so any number of workers and daemons can share one database.
+compare-and-set moves, so any number of workers and daemons can share one database; a channel's
+``concurrency`` is shared by all of them (each claim counts the leases other workers hold on the channel).
+Inside :meth:`Dispatcher.run_due` the workers hand their outcomes to the dispatcher thread, which writes them
+in the transaction of its next claim.
 """
 
 from __future__ import annotations
 
-import logging
 import contextvars
+import logging
 import random
 import threading
 import time
@@ -118,6 +121,8 @@ class Dispatcher:
         self.rng = rng or random.Random()
         self._rng_lock = threading.Lock()
         self.shares: dict[str, int] = {}  # per channel: how much of its concurrency this worker may use now
+        self.exhausted: set[str] = set()  # channels whose last claim found fewer due deliveries than it asked for
+        self._first_channel = 0  # rotates, so that no channel always claims first when room is short
         self._waits_for: dict[str, tuple[str, ...]] = {}
         self._executor: ThreadPoolExecutor | None = None
         self.outcomes = GroupCommit(self.store)  # outcomes of deliveries executed outside run_due
@@ -303,11 +308,11 @@ class Dispatcher:
         claims: list[Claim] = []
         moves: list[dict] = []
         log_rows: list[dict] = []
-        self._exhausted = set()
+        self.exhausted = set()
         order = list(slots)
-        if order:  # when room is short, no channel always comes first
-            self._turn = (getattr(self, "_turn", -1) + 1) % len(order)
-            order = order[self._turn:] + order[:self._turn]
+        if order:
+            self._first_channel = (self._first_channel + 1) % len(order)
+            order = order[self._first_channel:] + order[:self._first_channel]
         try:
             with self.store.transaction() as conn:
                 OutcomeBatch.write(conn, outcomes)
@@ -323,7 +328,7 @@ class Dispatcher:
                     rows = conn.execute(query, {"now": now, "channels": [channel], "lim": want, "item_id": item_id,
                                                 "wait_since": now - WAIT_CAP}).all()
                     if len(rows) < want:
-                        self._exhausted.add(channel)
+                        self.exhausted.add(channel)
                     for row in rows:
                         claim, moved = self._plan(row, now, log_rows)
                         claims.append(claim)
@@ -348,11 +353,6 @@ class Dispatcher:
             return
         for claim in claims:
             claim.item = views.get((claim.item_id, claim.channel))
-
-    @property
-    def exhausted(self) -> set[str]:
-        """Channels whose last claim found fewer due deliveries than it asked for."""
-        return getattr(self, "_exhausted", set())
 
     def _holdings(self, conn, channels: list[str], now: datetime) -> dict[str, tuple[int, int]]:
         """Per channel: (deliveries this worker holds leased, deliveries other workers hold leased), serialised
