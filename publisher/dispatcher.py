@@ -14,6 +14,7 @@ in the transaction of its next claim.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import logging
 import random
@@ -21,7 +22,7 @@ import threading
 import time
 import uuid
 from collections import Counter, deque
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, InvalidStateError, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from functools import lru_cache
 from datetime import datetime, timedelta, timezone
@@ -123,6 +124,7 @@ class Dispatcher:
         self.shares: dict[str, int] = {}  # per channel: how much of its concurrency this worker may use now
         self.exhausted: set[str] = set()  # channels whose last claim found fewer due deliveries than it asked for
         self._first_channel = 0  # rotates, so that no channel always claims first when room is short
+        self._retracts_read: dict[str, float] = {}  # channel → monotonic time of its next look for retractions
         self._waits_for: dict[str, tuple[str, ...]] = {}
         self._executor: ThreadPoolExecutor | None = None
         self.outcomes = GroupCommit(self.store)  # outcomes of deliveries executed outside run_due
@@ -137,16 +139,46 @@ class Dispatcher:
 
     def _run_due(self, stop: threading.Event | None, item_id: int | None) -> RunStats:
         # Claims are taken ahead (up to a second round per channel, ``ready``) so that one claim transaction
-        # serves many deliveries; what was claimed ahead is still run when stopping (its lease is held).
+        # serves many deliveries; what was claimed ahead is still run when stopping (its lease is held). A worker
+        # that finishes takes the next claim of its channel from ``ready`` itself (its slot passes on), and wakes
+        # this thread to claim more when ``ready`` runs low: no worker waits for this thread between deliveries.
         stats = RunStats()
+        self._retracts_read.clear()  # every pass looks for retractions at its first claim
         channels = self.app.config.enabled_channels()
         limit = {name: self.app.config.channels[name].concurrency for name in channels}
         pool = self._pool()
-        inflight: dict[Future, Claim] = {}
+        inflight: dict[Future, list[Claim]] = {}  # each worker's run → [the claim it is on now]
         ready: dict[str, deque[Claim]] = {name: deque() for name in channels}
         busy: Counter = Counter()
         exhausted: set[str] = set()
         paused = self.store.paused_channels()  # read again only when a delivery here pauses a channel
+        low = [Future()]  # set by a worker when its channel's ``ready`` runs low
+        renewed = time.monotonic()
+
+        def wake() -> None:
+            with contextlib.suppress(InvalidStateError):
+                low[0].set_result(None)
+
+        def run_on(claim: Claim, current: list[Claim]) -> list[str]:
+            outcomes = []
+            while True:
+                current[0] = claim
+                try:
+                    outcomes.append(self._execute_quietly(claim))
+                except Exception:  # a bug in our own bookkeeping: keep the daemon alive, the lease expires
+                    log.exception("delivery %s crashed the worker", claim.id)
+                    outcomes.append("error")
+                name = claim.channel
+                if outcomes[-1] == "paused" or busy[name] > self.shares.get(name, limit[name]):
+                    return outcomes
+                waiting = ready[name]
+                try:
+                    claim = waiting.popleft()
+                except IndexError:
+                    return outcomes
+                finally:
+                    if len(waiting) <= limit[name] // 2:
+                        wake()
 
         def start_ready() -> None:
             for name, waiting in ready.items():
@@ -154,7 +186,8 @@ class Dispatcher:
                 while waiting and busy[name] < share and len(inflight) < self.workers:
                     claim = waiting.popleft()
                     busy[name] += 1
-                    inflight[pool.submit(self._execute_quietly, claim)] = claim
+                    current = [claim]
+                    inflight[pool.submit(run_on, claim, current)] = current
 
         while True:
             start_ready()  # a freed worker takes what was claimed ahead before this round's claim
@@ -182,19 +215,22 @@ class Dispatcher:
                     stats.outcomes[entry.outcome] -= 1
                     stats.outcomes[entry.result] += 1
             start_ready()
-            if not inflight:
+            if not inflight:  # every outcome was handed in before its worker's run ended: all are written
                 stats.outcomes = +stats.outcomes
                 return stats
-            done, _ = wait(inflight, timeout=self.heartbeat, return_when=FIRST_COMPLETED)
-            if not done:
-                self.renew_leases(list(inflight.values()) + [c for q in ready.values() for c in q])
-                continue
+            if low[0].done():
+                low[0] = Future()
+            done, _ = wait([*inflight, low[0]], timeout=self.heartbeat, return_when=FIRST_COMPLETED)
+            if time.monotonic() - renewed >= self.heartbeat:  # a slow site must not lose its lease
+                self.renew_leases([c[0] for c in inflight.values()] + [c for q in ready.values() for c in q])
+                renewed = time.monotonic()
             for future in done:
-                claim = inflight.pop(future)
-                busy[claim.channel] -= 1
+                if future not in inflight:
+                    continue  # the wake-up: ``ready`` runs low
+                current = inflight.pop(future)
+                busy[current[0].channel] -= 1
                 exhausted.clear()  # a finished delivery may free another channel's (waits_for)
-                try:
-                    outcome = future.result()
+                for outcome in future.result():
                     stats.outcomes[outcome] += 1
                     if outcome == "paused":
                         paused = self.store.paused_channels()
@@ -204,9 +240,6 @@ class Dispatcher:
                                 if not (waiting.releasable and self.release(waiting)):
                                     keep.append(waiting)
                             ready[name] = keep
-                except Exception:  # a bug in our own bookkeeping: keep the daemon alive, the lease expires
-                    log.exception("delivery %s crashed the worker", claim.id)
-                    stats.outcomes["error"] += 1
 
     def release(self, claim: Claim) -> bool:
         """Give back a claim taken ahead that was never started (its channel was paused meanwhile)."""
@@ -324,9 +357,7 @@ class Dispatcher:
                     want = min(slots[channel], limit - len(claims), 2 * share - mine)
                     if want <= 0:
                         continue
-                    query = _due_query(item_id is not None, tuple(w for w in waits if w[0] == channel))
-                    rows = conn.execute(query, {"now": now, "channels": [channel], "lim": want, "item_id": item_id,
-                                                "wait_since": now - WAIT_CAP}).all()
+                    rows = self._due(conn, channel, want, now, item_id, tuple(w for w in waits if w[0] == channel))
                     if len(rows) < want:
                         self.exhausted.add(channel)
                     for row in rows:
@@ -343,6 +374,18 @@ class Dispatcher:
             self.record(list(outcomes))
             return []
         return claims
+
+    def _due(self, conn, channel: str, want: int, now: datetime, item_id: int | None, waits) -> list:
+        """Up to ``want`` due deliveries of ``channel``, oldest first: each part of the due query read in index
+        order; retractions in a pass's first claim, then at most every RETRACT_EVERY s (every time for one item)."""
+        params = {"now": now, "channels": [channel], "lim": want, "item_id": item_id, "wait_since": now - WAIT_CAP}
+        parts = list(DUE_PARTS)
+        if item_id is None and time.monotonic() < self._retracts_read.get(channel, 0.0):
+            parts.remove("retract")
+        else:
+            self._retracts_read[channel] = time.monotonic() + RETRACT_EVERY
+        rows = [row for part in parts for row in conn.execute(_due_query(item_id is not None, waits, part), params)]
+        return sorted(rows, key=lambda r: (_utc(r.next_attempt_at), r.id))[:want]
 
     def _read_items(self, conn, claims: list[Claim]) -> None:
         """Read what the adapters will see of the claimed items, in three queries for all of them."""
@@ -675,9 +718,18 @@ _HOLDINGS = (select(deliveries.c.channel, deliveries.c.lease_owner, func.count()
              .group_by(deliveries.c.channel, deliveries.c.lease_owner))
 
 
-@lru_cache(maxsize=64)
-def _due_query(one_item: bool, waits: tuple[tuple[str, tuple[str, ...]], ...] = ()):
+#: The due query's parts, each answered from the (status, next_attempt_at) index in due order, so a claim
+#: reads only the rows it takes however long the queue is: pending, failed, unsettled (a lease run out, a
+#: look-up due), and retractions (which walk the published rows: looked at in a pass's first claim, then once
+#: per RETRACT_EVERY).
+DUE_PARTS = ("pending", "failed", "unsettled", "retract")
+RETRACT_EVERY = 1.0  # seconds
+
+
+@lru_cache(maxsize=256)
+def _due_query(one_item: bool, waits: tuple[tuple[str, tuple[str, ...]], ...] = (), part: str | None = None):
     """Due deliveries of some channels, oldest first; built once so SQLAlchemy's statement cache applies.
+    ``part`` (one of DUE_PARTS) narrows it to one part; None: all.
 
     A pending delivery of a channel in ``waits`` is held back (for up to WAIT_CAP) while a channel it links
     to has not settled the same item; held-back rows are left out here so they never crowd out due work.
@@ -685,14 +737,17 @@ def _due_query(one_item: bool, waits: tuple[tuple[str, tuple[str, ...]], ...] = 
     d = deliveries
     now = bindparam("now", type_=deliveries.c.next_attempt_at.type)
     lease_free = or_(d.c.lease_expires_at.is_(None), d.c.lease_expires_at < now)
-    due = or_(
-        and_(d.c.status.in_((S.PENDING.value, S.FAILED.value)), d.c.next_attempt_at <= now,
-             items.c.review_state == "approved", items.c.held.is_(False)),
-        and_(d.c.status == S.PUBLISHING.value, d.c.lease_expires_at < now),
-        and_(d.c.status == S.IN_DOUBT.value, d.c.next_attempt_at <= now, lease_free, d.c.waiting_for.is_(None)),
-        and_(d.c.status == S.PUBLISHED.value, d.c.retract_requested.is_(True), d.c.next_attempt_at <= now,
-             lease_free),
-    )
+    approved = and_(d.c.next_attempt_at <= now, items.c.review_state == "approved", items.c.held.is_(False))
+    parts = {
+        "pending": and_(d.c.status == S.PENDING.value, approved),
+        "failed": and_(d.c.status == S.FAILED.value, approved),
+        "unsettled": or_(
+            and_(d.c.status == S.PUBLISHING.value, d.c.lease_expires_at < now),
+            and_(d.c.status == S.IN_DOUBT.value, d.c.next_attempt_at <= now, lease_free, d.c.waiting_for.is_(None))),
+        "retract": and_(d.c.status == S.PUBLISHED.value, d.c.retract_requested.is_(True), d.c.next_attempt_at <= now,
+                        lease_free),
+    }
+    due = parts[part] if part else or_(*parts.values())
     # a channel held (Retry-After) or paused, by any worker or daemon, is skipped
     held = exists().where(and_(channel_pauses.c.channel == d.c.channel,
                                or_(channel_pauses.c.until.is_(None), channel_pauses.c.until > now)))
@@ -713,6 +768,10 @@ def _due_query(one_item: bool, waits: tuple[tuple[str, tuple[str, ...]], ...] = 
                      for name, targets in waits))
         query = query.where(not_(held))
     return query.where(d.c.item_id == bindparam("item_id")) if one_item else query
+
+
+def _utc(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
 def _describe(exc: Exception) -> str:
