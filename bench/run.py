@@ -363,8 +363,7 @@ def main() -> int:
                 one, _ = median_of(repeat, lambda: latency_bound(db, "postgresql", n, 1, workdir, concurrency=64))
                 two, _ = median_of(repeat, lambda: latency_bound(db, "postgresql", 2 * n, 2, workdir,
                                                                  concurrency=64))
-                rows.append(Row(f"scale-out postgresql: 2 run --once vs 1 ({n} items each), 100 ms, 16 workers "
-                                f"each, channel concurrency 64", f"{two:.0f}/s",
+                rows.append(Row(f"scale-out postgresql: 2 run --once vs 1 ({n} each), 100 ms, 16 workers, conc. 64", f"{two:.0f}/s",
                                 f"one daemon {one:.0f}/s", two / one, "≥ 1.8×", two / one >= 1.8))
             if want("size"):
                 n = sizes["size"]
