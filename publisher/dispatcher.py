@@ -222,7 +222,8 @@ class Dispatcher:
                 low[0] = Future()
             done, _ = wait([*inflight, low[0]], timeout=self.heartbeat, return_when=FIRST_COMPLETED)
             if time.monotonic() - renewed >= self.heartbeat:  # a slow site must not lose its lease
-                self.renew_leases([c[0] for c in inflight.values()] + [c for q in ready.values() for c in q])
+                ahead = [c for q in list(ready.values()) for c in list(q)]  # list(deque): one step, workers pop
+                self.renew_leases([c[0] for c in inflight.values()] + ahead)
                 renewed = time.monotonic()
             for future in done:
                 if future not in inflight:
@@ -235,11 +236,20 @@ class Dispatcher:
                     if outcome == "paused":
                         paused = self.store.paused_channels()
                         for name in paused:  # what was claimed ahead for a paused channel goes back unsent
-                            keep = deque()
-                            for waiting in ready.get(name, ()):
-                                if not (waiting.releasable and self.release(waiting)):
-                                    keep.append(waiting)
-                            ready[name] = keep
+                            if name in ready:
+                                ready[name] = self._release_all(ready[name])
+
+    def _release_all(self, waiting: deque[Claim]) -> deque[Claim]:
+        """Give back everything in ``waiting`` that can go back; the rest, in a new queue. Workers may take from
+        ``waiting`` meanwhile, so it is emptied one claim at a time."""
+        keep: deque[Claim] = deque()
+        while True:
+            try:
+                claim = waiting.popleft()
+            except IndexError:
+                return keep
+            if not (claim.releasable and self.release(claim)):
+                keep.append(claim)
 
     def release(self, claim: Claim) -> bool:
         """Give back a claim taken ahead that was never started (its channel was paused meanwhile)."""
