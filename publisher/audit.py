@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Iterable
 
-from sqlalchemy import Connection, and_, event, insert, or_, select, text, update
+from sqlalchemy import Connection, and_, event, insert, or_, select, update
 
 from .schema import events, items
 
@@ -37,12 +37,16 @@ def event_hash(previous: str, row: dict[str, Any]) -> str:
     return hashlib.sha256(previous.encode() + _canonical(row)).hexdigest()
 
 
+_LOCK = f"SELECT pg_advisory_xact_lock({PG_AUDIT_LOCK})"
+# the chain's tail by the unique index on seq (one index probe); plain SQL, as it runs once per transaction
+_TAIL = "SELECT seq, hash FROM events WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1"
+
+
 def _lock_and_tail(conn: Connection) -> tuple[int, str]:
     if conn.dialect.name == "postgresql":  # SQLite writers are serialised already (BEGIN IMMEDIATE)
-        conn.execute(text(f"SELECT pg_advisory_xact_lock({PG_AUDIT_LOCK})"))
-    last = conn.execute(select(events.c.seq, events.c.hash).where(events.c.seq.is_not(None))
-                        .order_by(events.c.seq.desc()).limit(1)).first()
-    return (last.seq, last.hash) if last else (0, GENESIS)
+        conn.exec_driver_sql(_LOCK)
+    last = conn.exec_driver_sql(_TAIL).first()
+    return (int(last[0]), last[1]) if last else (0, GENESIS)
 
 
 BUFFER = "publisher_audit_buffer"

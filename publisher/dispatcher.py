@@ -8,33 +8,38 @@ in flight (``in_flight_until``); a channel that cannot look up waits for an oper
 than its item's approved revision is updated in place (``update``, :mod:`publisher.updating`); only a revision
 read while the item was approved at it is ever sent. A Retry-After holds the whole channel for every worker and
 daemon (:class:`publisher.db_state.ChannelHolds`). Claims and outcomes are compare-and-set moves, so any number
-of workers and daemons can share one database.
+of workers and daemons can share one database; a channel's ``concurrency`` is shared by all of them (each claim
+counts the leases other workers hold on the channel). Inside :meth:`Dispatcher.run_due` the workers hand their
+outcomes to the dispatcher thread, which writes them in the transaction of its next claim.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import logging
 import random
 import threading
+import time
 import uuid
 from collections import Counter, deque
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, InvalidStateError, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from functools import lru_cache
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import Integer, and_, bindparam, exists, func, not_, or_, select, update
+from sqlalchemy import Integer, and_, bindparam, exists, func, not_, or_, select, text, update
 
 from . import audit, updating, wakeup
-from .adapter import DeliveryContext, Receipt
+from .adapter import DeliveryContext, ItemView, Receipt
 from .app import App
 from .backoff import backoff_seconds
 from .db_state import OPEN_ENDED, ChannelHolds
-from .delivery_lifecycle import DeliveryStatus as S, UpdateState, WaitingFor, event, move
+from .delivery_lifecycle import DeliveryStatus as S, UpdateState, WaitingFor, event, move, move_many
 from .http import RequestScope, request_scope
 from .durations import parse_duration
-from .group_commit import GroupCommit
+from .group_commit import GroupCommit, Handed, OutcomeBatch
 from .errors import (
     ChannelPaused,
     LookupUnsupported,
@@ -47,6 +52,7 @@ from .schema import channel_pauses, deliveries, items
 from .db import reading
 
 log = logging.getLogger("publisher.dispatcher")
+HOLD_FRESH = 0.02  # seconds a "channel not held" answer is reused before the next request
 WAIT_CAP = timedelta(minutes=30)  # how long a delivery waits for the channel it links to
 UNSETTLED = tuple(s.value for s in (S.PENDING, S.PUBLISHING, S.FAILED, S.IN_DOUBT))
 
@@ -70,6 +76,7 @@ class Claim:
     in_flight_until: datetime | None = None  # an earlier request may still be in flight until then
     item_retracted: bool = False
     previous: str = ""  # the row's status before the claim
+    item: ItemView | None = None  # what the adapter sees, read with the claim (execute checks its revision)
 
     @property
     def releasable(self) -> bool:
@@ -115,10 +122,15 @@ class Dispatcher:
         self.workers = workers or app.config.daemon.workers
         self.rng = rng or random.Random()
         self._rng_lock = threading.Lock()
-        self._saw_all_due = True
+        self.shares: dict[str, int] = {}  # per channel: how much of its concurrency this worker may use now
+        self.exhausted: set[str] = set()  # channels whose last claim found fewer due deliveries than it asked for
+        self._first_channel = 0  # rotates, so that no channel always claims first when room is short
+        self._retracts_read: dict[str, float] = {}  # channel → monotonic time of its next look for retractions
         self._waits_for: dict[str, tuple[str, ...]] = {}
         self._executor: ThreadPoolExecutor | None = None
-        self.outcomes = GroupCommit(self.store)
+        self.outcomes = GroupCommit(self.store)  # outcomes of deliveries executed outside run_due
+        self.handed = OutcomeBatch(self.store)  # outcomes of run_due's workers, written with the next claim
+        self._not_held: dict[str, float] = {}  # channel → monotonic time until which "not held" is taken as read
 
     # -- the loop -----------------------------------------------------------------------------
     def run_due(self, stop: threading.Event | None = None, *, item_id: int | None = None) -> RunStats:
@@ -128,18 +140,61 @@ class Dispatcher:
 
     def _run_due(self, stop: threading.Event | None, item_id: int | None) -> RunStats:
         # Claims are taken ahead (up to a second round per channel, ``ready``) so that one claim transaction
-        # serves many deliveries; what was claimed ahead is still run when stopping (its lease is held).
+        # serves many deliveries; what was claimed ahead is still run when stopping (its lease is held). A worker
+        # that finishes takes the next claim of its channel from ``ready`` itself (its slot passes on), and wakes
+        # this thread to claim more when ``ready`` runs low: no worker waits for this thread between deliveries.
         stats = RunStats()
+        self._retracts_read.clear()  # every pass looks for retractions at its first claim
         channels = self.app.config.enabled_channels()
         limit = {name: self.app.config.channels[name].concurrency for name in channels}
         pool = self._pool()
-        inflight: dict[Future, Claim] = {}
+        inflight: dict[Future, list[Claim]] = {}  # each worker's run → [the claim it is on now]
         ready: dict[str, deque[Claim]] = {name: deque() for name in channels}
         busy: Counter = Counter()
         exhausted: set[str] = set()
         paused = self.store.paused_channels()  # read again only when a delivery here pauses a channel
+        low = [Future()]  # set by a worker when its channel's ``ready`` runs low
+        renewed = time.monotonic()
+
+        def wake() -> None:
+            with contextlib.suppress(InvalidStateError):
+                low[0].set_result(None)
+
+        def run_on(claim: Claim, current: list[Claim]) -> list[str]:
+            outcomes = []
+            while True:
+                current[0] = claim
+                try:
+                    outcomes.append(self._execute_quietly(claim))
+                except Exception:  # a bug in our own bookkeeping: keep the daemon alive, the lease expires
+                    log.exception("delivery %s crashed the worker", claim.id)
+                    outcomes.append("error")
+                name = claim.channel
+                if outcomes[-1] == "paused" or busy[name] > self.shares.get(name, limit[name]):
+                    return outcomes
+                waiting = ready[name]
+                try:
+                    claim = waiting.popleft()
+                except IndexError:
+                    return outcomes
+                finally:
+                    if len(waiting) <= limit[name] // 2:
+                        wake()
+
+        def start_ready() -> None:
+            for name, waiting in ready.items():
+                share = self.shares.get(name, limit[name])  # this channel's concurrency less other daemons' part
+                while waiting and busy[name] < share and len(inflight) < self.workers:
+                    claim = waiting.popleft()
+                    busy[name] += 1
+                    current = [claim]
+                    inflight[pool.submit(run_on, claim, current)] = current
+
         while True:
+            start_ready()  # a freed worker takes what was claimed ahead before this round's claim
             queued = sum(len(q) for q in ready.values())
+            handed = self.handed.take()  # outcomes the workers handed in: written with this claim
+            written = False
             if stop is None or not stop.is_set():
                 slots = {}
                 for name in channels:
@@ -148,41 +203,54 @@ class Dispatcher:
                         if len(ready[name]) <= limit[name] // 2 and want > 0:
                             slots[name] = want
                 room = 2 * self.workers - len(inflight) - queued
-                claims = self.claim_many(slots, room, item_id=item_id) if slots and room > 0 else []
-                got = Counter(c.channel for c in claims)
-                if self._saw_all_due:
-                    exhausted.update(name for name, free in slots.items() if got[name] < free)
+                claims = []
+                if slots and room > 0:
+                    claims, written = self.claim_many(slots, room, item_id=item_id, outcomes=handed), True
+                    exhausted.update(self.exhausted)
                 for claim in claims:
                     ready[claim.channel].append(claim)
-            for name, waiting in ready.items():
-                while waiting and busy[name] < limit[name] and len(inflight) < self.workers:
-                    claim = waiting.popleft()
-                    busy[name] += 1
-                    inflight[pool.submit(self._execute_quietly, claim)] = claim
-            if not inflight:
+            if handed and not written:
+                self.record(handed)
+            for entry in handed:  # a lease lost meanwhile shows as such
+                if entry.result != entry.outcome:
+                    stats.outcomes[entry.outcome] -= 1
+                    stats.outcomes[entry.result] += 1
+            start_ready()
+            if not inflight:  # every outcome was handed in before its worker's run ended: all are written
+                stats.outcomes = +stats.outcomes
                 return stats
-            done, _ = wait(inflight, timeout=self.heartbeat, return_when=FIRST_COMPLETED)
-            if not done:
-                self.renew_leases(list(inflight.values()) + [c for q in ready.values() for c in q])
-                continue
+            if low[0].done():
+                low[0] = Future()
+            done, _ = wait([*inflight, low[0]], timeout=self.heartbeat, return_when=FIRST_COMPLETED)
+            if time.monotonic() - renewed >= self.heartbeat:  # a slow site must not lose its lease
+                ahead = [c for q in list(ready.values()) for c in list(q)]  # list(deque): one step, workers pop
+                self.renew_leases([c[0] for c in inflight.values()] + ahead)
+                renewed = time.monotonic()
             for future in done:
-                claim = inflight.pop(future)
-                busy[claim.channel] -= 1
+                if future not in inflight:
+                    continue  # the wake-up: ``ready`` runs low
+                current = inflight.pop(future)
+                busy[current[0].channel] -= 1
                 exhausted.clear()  # a finished delivery may free another channel's (waits_for)
-                try:
-                    outcome = future.result()
+                for outcome in future.result():
                     stats.outcomes[outcome] += 1
                     if outcome == "paused":
                         paused = self.store.paused_channels()
                         for name in paused:  # what was claimed ahead for a paused channel goes back unsent
-                            keep = deque()
-                            for waiting in ready.get(name, ()):
-                                if not (waiting.releasable and self.release(waiting)):
-                                    keep.append(waiting)
-                            ready[name] = keep
-                except Exception:  # a bug in our own bookkeeping: keep the daemon alive, the lease expires
-                    log.exception("delivery %s crashed the worker", claim.id)
-                    stats.outcomes["error"] += 1
+                            if name in ready:
+                                ready[name] = self._release_all(ready[name])
+
+    def _release_all(self, waiting: deque[Claim]) -> deque[Claim]:
+        """Give back everything in ``waiting`` that can go back; the rest, in a new queue. Workers may take from
+        ``waiting`` meanwhile, so it is emptied one claim at a time."""
+        keep: deque[Claim] = deque()
+        while True:
+            try:
+                claim = waiting.popleft()
+            except IndexError:
+                return keep
+            if not (claim.releasable and self.release(claim)):
+                keep.append(claim)
 
     def release(self, claim: Claim) -> bool:
         """Give back a claim taken ahead that was never started (its channel was paused meanwhile)."""
@@ -193,9 +261,24 @@ class Dispatcher:
                         event=recorded, lease_owner=None, lease_expires_at=None, attempts=claim.attempts - 1,
                         updated_at=self.clock.now())
 
+    def record(self, handed: list[Handed]) -> None:
+        """Write outcomes handed in by workers, in one transaction (each alone when that fails)."""
+        if not handed:
+            return
+        try:
+            with self.store.transaction() as conn:
+                OutcomeBatch.write(conn, handed)
+        except Exception:
+            log.exception("recording %d outcomes together failed; recording each alone", len(handed))
+            self.handed.write_each(handed)
+
     def _execute_quietly(self, claim: Claim) -> str:
-        with wakeup.quiet():
-            return self.execute(claim)
+        token = _HAND_IN.set(True)
+        try:
+            with wakeup.quiet():
+                return self.execute(claim)
+        finally:
+            _HAND_IN.reset(token)
 
     def _pool(self) -> ThreadPoolExecutor:
         # One pool for the dispatcher's life: worker threads keep their HTTP sessions between runs.
@@ -247,30 +330,95 @@ class Dispatcher:
         """Take the lease on up to ``limit`` due deliveries of ``channel`` (of one item, when given)."""
         return self.claim_many({channel: limit}, limit, item_id=item_id)
 
-    def claim_many(self, slots: dict[str, int], limit: int, *, item_id: int | None = None) -> list[Claim]:
-        """Take leases on due deliveries: at most ``slots[channel]`` per channel and ``limit`` in all."""
+    def claim_many(self, slots: dict[str, int], limit: int, *, item_id: int | None = None,
+                   outcomes: list[Handed] = ()) -> list[Claim]:
+        """Take leases on due deliveries: at most ``slots[channel]`` per channel and ``limit`` in all.
+
+        One transaction: first the ``outcomes`` workers handed in, then per channel one query for the due rows
+        (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so daemons never wait for each other's rows) and one
+        statement moving them all. A channel's ``concurrency`` is shared by every daemon: what other workers
+        hold leased on it now is taken off this one's share.
+        """
+        if outcomes:
+            try:
+                return self._claim(slots, limit, item_id, outcomes)
+            except Exception:
+                log.exception("recording %d outcomes with a claim failed; recording each alone", len(outcomes))
+                self.handed.write_each(outcomes)
+        return self._claim(slots, limit, item_id, ())
+
+    def _claim(self, slots: dict[str, int], limit: int, item_id: int | None, outcomes) -> list[Claim]:
         now = self.clock.now()
-        lim = limit * 3 + len(slots)
-        query = _due_query(item_id is not None, self._waits(slots))
-        params = {"now": now, "channels": list(slots), "lim": lim, "item_id": item_id, "wait_since": now - WAIT_CAP}
+        waits = self._waits(slots)
         claims: list[Claim] = []
-        log: list[dict] = []
-        left = dict(slots)
-        with self.store.transaction() as conn:
-            rows = conn.execute(query, params).all()
-            self._saw_all_due = len(rows) < lim
-            for row in rows:
-                if len(claims) >= limit:
-                    break
-                if left[row.channel] <= 0:
-                    continue
-                claim = self._take(conn, row, now, log)
-                if claim:
-                    claims.append(claim)
-                    left[row.channel] -= 1
-            if log:
-                audit.append(conn, log)
+        moves: list[dict] = []
+        log_rows: list[dict] = []
+        self.exhausted = set()
+        order = list(slots)
+        if order:
+            self._first_channel = (self._first_channel + 1) % len(order)
+            order = order[self._first_channel:] + order[:self._first_channel]
+        try:
+            with self.store.transaction() as conn:
+                OutcomeBatch.write(conn, outcomes)
+                held = self._holdings(conn, order, now)
+                for channel in order:
+                    mine, others = held.get(channel, (0, 0))
+                    share = max(0, self.app.config.channels[channel].concurrency - others)
+                    self.shares[channel] = share
+                    want = min(slots[channel], limit - len(claims), 2 * share - mine)
+                    if want <= 0:
+                        continue
+                    rows = self._due(conn, channel, want, now, item_id, tuple(w for w in waits if w[0] == channel))
+                    if len(rows) < want:
+                        self.exhausted.add(channel)
+                    for row in rows:
+                        claim, moved = self._plan(row, now, log_rows)
+                        claims.append(claim)
+                        moves.append(moved)
+                if moves and move_many(conn, moves) != len(moves):
+                    raise _LostRace
+                self._read_items(conn, [c for c in claims if c.status == S.PUBLISHING])
+                if log_rows:
+                    audit.append(conn, log_rows)
+        except _LostRace:  # rows are held while claimed, so this is a bug elsewhere; nothing was claimed
+            log.warning("a claim lost a race although its rows were locked; claiming again next round")
+            self.record(list(outcomes))
+            return []
         return claims
+
+    def _due(self, conn, channel: str, want: int, now: datetime, item_id: int | None, waits) -> list:
+        """Up to ``want`` due deliveries of ``channel``, oldest first: each part of the due query read in index
+        order; retractions and updates in a pass's first claim, then at most every RETRACT_EVERY s (every time for
+        one item)."""
+        params = {"now": now, "channels": [channel], "lim": want, "item_id": item_id, "wait_since": now - WAIT_CAP}
+        parts = list(DUE_PARTS)
+        if item_id is None and time.monotonic() < self._retracts_read.get(channel, 0.0):
+            parts = [part for part in parts if part not in PUBLISHED_PARTS]
+        else:
+            self._retracts_read[channel] = time.monotonic() + RETRACT_EVERY
+        rows = [row for part in parts for row in conn.execute(_due_query(item_id is not None, waits, part), params)]
+        return sorted(rows, key=lambda r: (_utc(r.next_attempt_at), r.id))[:want]
+
+    def _read_items(self, conn, claims: list[Claim]) -> None:
+        """Read what the adapters will see of the claimed items, in three queries for all of them."""
+        try:
+            views = self.store.item_views(conn, [(c.item_id, c.channel) for c in claims])
+        except Exception:  # each worker reads its own item, and fails there, on its delivery alone
+            log.exception("reading the claimed items failed; each delivery reads its own")
+            return
+        for claim in claims:
+            claim.item = views.get((claim.item_id, claim.channel))
+
+    def _holdings(self, conn, channels: list[str], now: datetime) -> dict[str, tuple[int, int]]:
+        """Per channel: (deliveries this worker holds leased, deliveries other workers hold leased), serialised
+        across daemons so that two claims never both count the other's as not there yet."""
+        if conn.dialect.name == "postgresql":  # SQLite writers are serialised already (BEGIN IMMEDIATE)
+            conn.execute(_CLAIM_LOCK)
+        held: dict[str, list[int]] = {}
+        for channel, owner, count in conn.execute(_HOLDINGS, {"channels": channels, "now": now}):
+            held.setdefault(channel, [0, 0])[0 if owner == self.worker_id else 1] += count
+        return {channel: (mine, others) for channel, (mine, others) in held.items()}
 
     def _waits(self, channels) -> tuple[tuple[str, tuple[str, ...]], ...]:
         """The channels among ``channels`` that link to other channels' copies, with those channels."""
@@ -279,7 +427,8 @@ class Dispatcher:
                 self._waits_for[name] = tuple(c for c in self.app.channel(name).waits_for() if c != name)
         return tuple((name, self._waits_for[name]) for name in sorted(channels) if self._waits_for[name])
 
-    def _take(self, conn, row, now: datetime, log: list[dict]) -> Claim | None:
+    def _plan(self, row, now: datetime, log_rows: list[dict]) -> tuple[Claim, dict]:
+        """What claiming ``row`` does: the claim, its move (for :func:`move_many`), and its events."""
         if row.status in (S.PENDING, S.FAILED):
             action = "drop" if row.item_status == "retracted" or row.retract_requested else "publish"
         elif row.status == S.PUBLISHED:
@@ -298,24 +447,23 @@ class Dispatcher:
             in_flight_until = max(in_flight_until, bound) if in_flight_until else bound
         claimed = event("claimed", actor=self.worker_id, at=now, item_id=row.item_id, channel=row.channel,
                         action=action, previous=row.status)
-        taken = move(conn, row.id, current=row.status, to=status, version=row.version, event=claimed,
+        moved = dict(id=row.id, current=row.status, to=status, version=row.version, event=claimed,
                      lease_owner=self.worker_id, lease_expires_at=now + self.lease, updated_at=now,
                      attempts=attempts, in_flight_until=in_flight_until,
                      first_attempt_at=(row.first_attempt_at or now) if moving else row.first_attempt_at)
-        if not taken:
-            return None  # another worker claimed it first
         base = {"at": now, "item_id": row.item_id, "delivery_id": row.id, "channel": row.channel, "actor": self.worker_id}
         if row.status == S.PUBLISHING:
-            log.append({**base, "kind": "in_doubt",
-                        "detail": {"reason": "lease expired: the worker holding it stopped mid-attempt"}})
+            log_rows.append({**base, "kind": "in_doubt",
+                             "detail": {"reason": "lease expired: the worker holding it stopped mid-attempt"}})
         if action == "publish":
-            log.append({**base, "kind": "attempt", "detail": {"attempt": attempts}})
-        return Claim(id=row.id, item_id=row.item_id, channel=row.channel, action=action, attempts=attempts,
-                     idempotency_key=row.idempotency_key, checkpoint=dict(row.checkpoint or {}),
-                     external_id=row.external_id, external_url=row.external_url,
-                     first_attempt_at=row.first_attempt_at or now, lease_owner=self.worker_id, status=status,
-                     in_flight_until=in_flight_until, previous=row.status,
-                     item_retracted=row.item_status == "retracted" or bool(row.retract_requested))
+            log_rows.append({**base, "kind": "attempt", "detail": {"attempt": attempts}})
+        claim = Claim(id=row.id, item_id=row.item_id, channel=row.channel, action=action, attempts=attempts,
+                      idempotency_key=row.idempotency_key, checkpoint=dict(row.checkpoint or {}),
+                      external_id=row.external_id, external_url=row.external_url,
+                      first_attempt_at=row.first_attempt_at or now, lease_owner=self.worker_id, status=status,
+                      in_flight_until=in_flight_until, previous=row.status,
+                      item_retracted=row.item_status == "retracted" or bool(row.retract_requested))
+        return claim, moved
 
     # -- executing ----------------------------------------------------------------------------
     def execute(self, claim: Claim) -> str:
@@ -323,8 +471,10 @@ class Dispatcher:
         if claim.action == "drop":
             return self._finish(claim, S.RETRACTED, "retracted", reason="item retracted before it was published")
         adapter = self.app.channel(claim.channel)
+        item = claim.item  # read with the claim
         with reading(self.store.engine) as conn:
-            item = self.store.item_view(conn, claim.item_id, claim.channel)
+            if item is None:
+                item = self.store.item_view(conn, claim.item_id, claim.channel)
             # read after the view: the view is an approved revision only if the item still is at that revision
             now_at = (conn.execute(_ITEM_STATE, {"item_id": claim.item_id, "id": claim.id}).first()
                       if claim.action != "retract" else None)
@@ -356,7 +506,17 @@ class Dispatcher:
         return self._publish(claim, adapter, item, ctx)
 
     def _scope(self, claim: Claim) -> RequestScope:
-        return RequestScope(self.clock.now, lambda: self.holds.held_until(claim.channel))
+        return RequestScope(self.clock.now, lambda: self._held_until(claim.channel))
+
+    def _held_until(self, channel: str) -> datetime | None:
+        """The channel's hold, read again at most every HOLD_FRESH seconds while there is none (this dispatcher's
+        own holds are seen at once; another daemon's Retry-After within that time)."""
+        if self._not_held.get(channel, 0.0) > time.monotonic():
+            return None
+        until = self.holds.held_until(channel)
+        if until is None:
+            self._not_held[channel] = time.monotonic() + HOLD_FRESH
+        return until
 
     def _settle(self, claim: Claim, adapter, item, ctx) -> str | None:
         """Look up an in-doubt delivery; None when it is absent and may be sent again."""
@@ -515,8 +675,10 @@ class Dispatcher:
         if not scope.retry_after:
             return
         until = self.clock.now() + timedelta(seconds=scope.retry_after)
-        if self.holds.hold(claim.channel, until, f"Retry-After {scope.retry_after:g}s: {_describe(exc)}",
-                           self.worker_id):
+        held = self.holds.hold(claim.channel, until, f"Retry-After {scope.retry_after:g}s: {_describe(exc)}",
+                               self.worker_id)
+        self._not_held.pop(claim.channel, None)  # this dispatcher's other workers stop at once
+        if held:
             log.warning("channel %s held until %s (Retry-After)", claim.channel, until)
 
     def _held(self, claim: Claim, status: str, until: datetime, *, uncount: bool = False) -> str:
@@ -547,6 +709,7 @@ class Dispatcher:
     def _paused(self, claim: Claim, exc: ChannelPaused, *, status: str, uncount: bool = False) -> str:
         reason = f"{exc}"
         self.store.pause_channel(claim.channel, reason, exc.until, self.worker_id)
+        self._not_held.pop(claim.channel, None)
         log.error("channel %s paused%s: %s", claim.channel, f" until {exc.until}" if exc.until else "", reason)
         next_at = exc.until or self.clock.now()
         return self._finish(claim, status, "paused", error=f"channel paused: {reason}", next_at=next_at,
@@ -619,15 +782,45 @@ class Dispatcher:
                 return "lease_lost"
             return outcome
 
+        if _HAND_IN.get():  # a run_due worker: the dispatcher thread writes it with its next claim
+            self.handed.hand_in(outcome, write)
+            return outcome
         result = self.outcomes.run(write)  # shares a commit with other workers' outcomes finishing now
         if result == "lease_lost":
             log.warning("delivery %s: lease lost before recording %s", claim.id, outcome)
         return result
 
 
-@lru_cache(maxsize=64)
-def _due_query(one_item: bool, waits: tuple[tuple[str, tuple[str, ...]], ...] = ()):
+_HAND_IN: contextvars.ContextVar[bool] = contextvars.ContextVar("publisher_hand_in_outcomes", default=False)
+
+
+class _LostRace(Exception):
+    """A claimed row had moved on although it was locked: roll the claim back."""
+
+
+PG_CLAIM_LOCK = 4242003
+_CLAIM_LOCK = text(f"SELECT pg_advisory_xact_lock({PG_CLAIM_LOCK})")
+# leased deliveries per channel and owner, live leases only (a stopped worker's run out and count no longer)
+_HOLDINGS = (select(deliveries.c.channel, deliveries.c.lease_owner, func.count())
+             .where(and_(deliveries.c.status == S.PUBLISHING.value,
+                         deliveries.c.channel.in_(bindparam("channels", expanding=True)),
+                         deliveries.c.lease_expires_at > bindparam("now", type_=deliveries.c.lease_expires_at.type)))
+             .group_by(deliveries.c.channel, deliveries.c.lease_owner))
+
+
+#: The due query's parts, each answered from the (status, next_attempt_at) index in due order, so a claim
+#: reads only the rows it takes however long the queue is: pending, failed, unsettled (a lease run out, a
+#: look-up due), and retractions and updates (which walk the published rows: looked at in a pass's first
+#: claim, then once per RETRACT_EVERY).
+DUE_PARTS = ("pending", "failed", "unsettled", "retract", "update")
+PUBLISHED_PARTS = ("retract", "update")
+RETRACT_EVERY = 1.0  # seconds
+
+
+@lru_cache(maxsize=256)
+def _due_query(one_item: bool, waits: tuple[tuple[str, tuple[str, ...]], ...] = (), part: str | None = None):
     """Due deliveries of some channels, oldest first; built once so SQLAlchemy's statement cache applies.
+    ``part`` (one of DUE_PARTS) narrows it to one part; None: all.
 
     A pending delivery of a channel in ``waits`` is held back (for up to WAIT_CAP) while a channel it links
     to has not settled the same item; held-back rows are left out here so they never crowd out due work.
@@ -635,15 +828,18 @@ def _due_query(one_item: bool, waits: tuple[tuple[str, tuple[str, ...]], ...] = 
     d = deliveries
     now = bindparam("now", type_=deliveries.c.next_attempt_at.type)
     lease_free = or_(d.c.lease_expires_at.is_(None), d.c.lease_expires_at < now)
-    due = or_(
-        and_(d.c.status.in_((S.PENDING.value, S.FAILED.value)), d.c.next_attempt_at <= now,
-             items.c.review_state == "approved", items.c.held.is_(False)),
-        and_(d.c.status == S.PUBLISHING.value, d.c.lease_expires_at < now),
-        and_(d.c.status == S.IN_DOUBT.value, d.c.next_attempt_at <= now, lease_free, d.c.waiting_for.is_(None)),
-        and_(d.c.status == S.PUBLISHED.value, d.c.retract_requested.is_(True), d.c.next_attempt_at <= now,
-             lease_free),
-        and_(_update_due(d), d.c.next_attempt_at <= now, lease_free),
-    )
+    approved = and_(d.c.next_attempt_at <= now, items.c.review_state == "approved", items.c.held.is_(False))
+    parts = {
+        "pending": and_(d.c.status == S.PENDING.value, approved),
+        "failed": and_(d.c.status == S.FAILED.value, approved),
+        "unsettled": or_(
+            and_(d.c.status == S.PUBLISHING.value, d.c.lease_expires_at < now),
+            and_(d.c.status == S.IN_DOUBT.value, d.c.next_attempt_at <= now, lease_free, d.c.waiting_for.is_(None))),
+        "retract": and_(d.c.status == S.PUBLISHED.value, d.c.retract_requested.is_(True), d.c.next_attempt_at <= now,
+                        lease_free),
+        "update": and_(_update_due(d), d.c.next_attempt_at <= now, lease_free),
+    }
+    due = parts[part] if part else or_(*parts.values())
     # a channel held (Retry-After) or paused, by any worker or daemon, is skipped
     held = exists().where(and_(channel_pauses.c.channel == d.c.channel,
                                or_(channel_pauses.c.until.is_(None), channel_pauses.c.until > now)))
@@ -653,6 +849,7 @@ def _due_query(one_item: bool, waits: tuple[tuple[str, tuple[str, ...]], ...] = 
         .where(and_(d.c.channel.in_(bindparam("channels", expanding=True)), due, not_(held)))
         .order_by(d.c.next_attempt_at, d.c.id)
         .limit(bindparam("lim", type_=Integer))
+        .with_for_update(skip_locked=True, of=d)  # PostgreSQL: rows another daemon is claiming are skipped
     )
     if waits:
         sibling = deliveries.alias("sibling")
@@ -675,6 +872,10 @@ def _update_due(d):
 _ITEM_STATE = (select(items.c.revision, items.c.review_state, deliveries.c.revision.label("copy_revision"))
                .select_from(items.join(deliveries, deliveries.c.item_id == items.c.id))
                .where(and_(items.c.id == bindparam("item_id"), deliveries.c.id == bindparam("id"))))
+
+
+def _utc(value: datetime) -> datetime:
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
 def _describe(exc: Exception) -> str:

@@ -4,10 +4,14 @@ Each thread hands in a function that writes its outcome on a connection, and wai
 the writer's turn writes every waiting function in one :meth:`Store.transaction` (one audit-chain seal, one
 commit), so under load many deliveries share a commit, and a lone one commits at once (no timer). When the
 shared transaction fails, each function is retried in its own, so one bad write never loses the others'.
+
+Inside :meth:`Dispatcher.run_due` workers do not wait at all: they hand their outcome to an
+:class:`OutcomeBatch`, which the dispatcher thread writes in the same transaction as its next claim.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from typing import Any, Callable
 
@@ -74,3 +78,53 @@ class GroupCommit:
             for entry in batch:
                 entry.done = True
 
+
+
+class Handed:
+    """An outcome a worker handed in without waiting: its name, its write, and what the write returned."""
+
+    __slots__ = ("outcome", "write", "result")
+
+    def __init__(self, outcome: str, write: Write):
+        self.outcome = outcome
+        self.write = write
+        self.result: Any = None
+
+
+class OutcomeBatch:
+    """Outcomes handed in by worker threads that do not wait for them; the dispatcher thread writes them all in
+    its next transaction (together with its next claim). Until that commits the deliveries stay leased
+    ``publishing``: a crash before it is a crash between the channel's answer and the commit, and the expired
+    lease leads to a look-up before anything is sent again."""
+
+    def __init__(self, store):
+        self.store = store
+        self._handed: list[Handed] = []
+        self._lock = threading.Lock()
+
+    def hand_in(self, outcome: str, write: Write) -> None:
+        """Queue ``write`` for the next transaction of the dispatcher thread."""
+        with self._lock:
+            self._handed.append(Handed(outcome, write))
+
+    def take(self) -> list[Handed]:
+        """Everything handed in so far (the caller writes it)."""
+        with self._lock:
+            taken, self._handed = self._handed, []
+        return taken
+
+    @staticmethod
+    def write(conn: Connection, handed: list[Handed]) -> None:
+        """Write ``handed`` on ``conn`` (inside the caller's transaction)."""
+        for entry in handed:
+            entry.result = entry.write(conn)
+
+    def write_each(self, handed: list[Handed]) -> None:
+        """Write each in its own transaction (after a shared one failed), so one bad write loses no other."""
+        for entry in handed:
+            try:
+                with self.store.transaction() as conn:
+                    entry.result = entry.write(conn)
+            except Exception:  # the lease runs out and the delivery is looked up before anything is sent again
+                logging.getLogger("publisher.dispatcher").exception("recording %s failed", entry.outcome)
+                entry.result = "error"
