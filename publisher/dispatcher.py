@@ -747,24 +747,14 @@ class Dispatcher:
         now = self.clock.now()
         values: dict[str, Any] = dict(lease_owner=None, lease_expires_at=None, updated_at=now, last_error=error,
                                       waiting_for=waiting_for)
-        if next_at is not None:
-            values["next_attempt_at"] = next_at
-        if attempts is not None:
-            values["attempts"] = attempts
-        if retract_requested is not None:
-            values["retract_requested"] = retract_requested
-        if in_flight_until is not None:
-            values["in_flight_until"] = in_flight_until
+        given = dict(next_attempt_at=next_at, attempts=attempts, retract_requested=retract_requested,
+                     in_flight_until=in_flight_until, revision=revision, update_state=update_state,
+                     checkpoint=checkpoint)
+        values.update({column: value for column, value in given.items() if value is not None})
         if external_id is not None:
             values.update(external_id=external_id, external_url=external_url, published_at=published_at)
         elif keep_published_at and external_url:  # an update: same copy, same publication time, maybe a new url
             values["external_url"] = external_url
-        if revision is not None:
-            values["revision"] = revision
-        if update_state is not None:
-            values["update_state"] = update_state
-        if checkpoint is not None:
-            values["checkpoint"] = checkpoint
         if unsent:  # put back unsent: its max_age counts again from the attempt that sends it
             values["first_attempt_at"] = None
         if status == S.PUBLISHED and outcome == "published":

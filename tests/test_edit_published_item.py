@@ -206,28 +206,36 @@ def test_an_item_on_a_channel_that_cannot_update_is_refused_by_name_unless_its_c
     assert again.exit_code == 3 and "cannot_update" in again.stderr
 
 
-def test_the_api_patch_refuses_with_409_and_the_rule_and_takes_leave(tmp_path, sqlite_url, cms_server, wechat):
-    from fastapi.testclient import TestClient
-
-    from console_helpers import add_staff, cheap_hashing, login, serving
+def published_on_website_and_wechat(tmp_path, sqlite_url, cms_server, wechat, monkeypatch):
+    """An office with the console's staff and one item through 三审, published on the CMS and WeChat."""
+    from console_helpers import add_staff, cheap_hashing
     from publisher.app import App
     from publisher.config import load_config
+
+    cheap_hashing(monkeypatch)
+    channels = {"website": cms_block(cms_server), "wechat": wechat_block(wechat)}
+    app = App.from_config(load_config(write_config(tmp_path, sqlite_url, channels, review={"enabled": True})))
+    add_staff(app)
+    editor, *reviewers = [Actor(n, "default", r) for n, r in (
+        ("editor1", Role.EDITOR), ("rev1", Role.REVIEWER), ("rev2", Role.REVIEWER), ("appr1", Role.APPROVER))]
+    item = queue_one(app, ItemRequest(title=OLD_TITLE, category="公示公告", body="<p>公示。</p>"), actor=editor)
+    submit(app, editor, item)
+    for actor in reviewers:
+        approve(app, actor, item)
+    Dispatcher(app).run_due()
+    return app, item
+
+
+def test_the_api_patch_refuses_with_409_and_the_rule_and_takes_leave(tmp_path, sqlite_url, cms_server, wechat,
+                                                                       monkeypatch):
+    from fastapi.testclient import TestClient
+
+    from console_helpers import login, serving
     from publisher.users import new_token
     from publisher.web import create_app
 
-    mp = pytest.MonkeyPatch()
-    cheap_hashing(mp)
-    channels = {"website": cms_block(cms_server), "wechat": wechat_block(wechat)}
-    app = App.from_config(load_config(write_config(tmp_path, sqlite_url, channels, review={"enabled": True})))
+    app, item = published_on_website_and_wechat(tmp_path, sqlite_url, cms_server, wechat, monkeypatch)
     try:
-        add_staff(app)
-        editor, *reviewers = [Actor(n, "default", r) for n, r in (
-            ("editor1", Role.EDITOR), ("rev1", Role.REVIEWER), ("rev2", Role.REVIEWER), ("appr1", Role.APPROVER))]
-        item = queue_one(app, ItemRequest(title=OLD_TITLE, category="公示公告", body="<p>公示。</p>"), actor=editor)
-        submit(app, editor, item)
-        for actor in reviewers:
-            approve(app, actor, item)
-        Dispatcher(app).run_due()
         token = new_token(app.store, "editor1", actor="test")
         with serving(create_app(app)) as base:
             session = requests.Session()
@@ -246,31 +254,17 @@ def test_the_api_patch_refuses_with_409_and_the_rule_and_takes_leave(tmp_path, s
         assert "渠道上为第 1 版：新版审核中" in page and "渠道上为第 1 版：保留旧版" in page
     finally:
         app.close()
-        mp.undo()
 
 
 def test_the_console_edit_form_offers_to_leave_the_copy_a_channel_cannot_update(tmp_path, sqlite_url, cms_server,
-                                                                                   wechat):
+                                                                                   wechat, monkeypatch):
     from fastapi.testclient import TestClient
 
-    from console_helpers import add_staff, cheap_hashing, csrf_of, login
-    from publisher.app import App
-    from publisher.config import load_config
+    from console_helpers import csrf_of, login
     from publisher.web import create_app
 
-    mp = pytest.MonkeyPatch()
-    cheap_hashing(mp)
-    channels = {"website": cms_block(cms_server), "wechat": wechat_block(wechat)}
-    app = App.from_config(load_config(write_config(tmp_path, sqlite_url, channels, review={"enabled": True})))
+    app, item = published_on_website_and_wechat(tmp_path, sqlite_url, cms_server, wechat, monkeypatch)
     try:
-        add_staff(app)
-        editor, *reviewers = [Actor(n, "default", r) for n, r in (
-            ("editor1", Role.EDITOR), ("rev1", Role.REVIEWER), ("rev2", Role.REVIEWER), ("appr1", Role.APPROVER))]
-        item = queue_one(app, ItemRequest(title=OLD_TITLE, category="公示公告", body="<p>公示。</p>"), actor=editor)
-        submit(app, editor, item)
-        for actor in reviewers:
-            approve(app, actor, item)
-        Dispatcher(app).run_due()
         console = TestClient(create_app(app))
         assert login(console, "editor1").status_code == 303
         form = console.get(f"/items/{item}/edit").text
@@ -287,7 +281,6 @@ def test_the_console_edit_form_offers_to_leave_the_copy_a_channel_cannot_update(
                                                                            "wechat": "left"}
     finally:
         app.close()
-        mp.undo()
 
 
 # ---------------------------------------------------------------------- lost answers and dead workers (review off)
