@@ -79,7 +79,6 @@ class GroupCommit:
                 entry.done = True
 
 
-
 class Handed:
     """An outcome a worker handed in without waiting: its name, its write, and what the write returned."""
 
