@@ -518,7 +518,7 @@ def _code_in(code: Any, codes: list[Any]) -> bool:
 def _fill_template(template: str, remote_id: str) -> str:
     """Put ``remote_id`` into a JSON template: ``"{id}"`` stays a string, a bare ``{id}`` is a number when it is one."""
     quoted = json.dumps(remote_id, ensure_ascii=False)
-    bare = remote_id if remote_id.isdigit() else quoted
+    bare = remote_id if remote_id.isdecimal() else quoted
     return template.replace('"{id}"', quoted).replace("{id}", bare)
 
 
@@ -536,7 +536,7 @@ def _get_path(data: Any, path: str) -> Any:
     for part in path.split("."):
         if isinstance(data, dict):
             data = data.get(part)
-        elif isinstance(data, list) and part.isdigit() and int(part) < len(data):
+        elif isinstance(data, list) and part.isdecimal() and int(part) < len(data):
             data = data[int(part)]
         else:
             return None

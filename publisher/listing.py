@@ -76,7 +76,7 @@ def _conditions(filters: Filters, tz: ZoneInfo) -> list[Any]:
         text = filters.q.strip()
         escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         match = items.c.title.like(f"%{escaped}%", escape="\\")
-        out.append(or_(match, items.c.id == int(text)) if text.isdigit() and len(text) < 10 else match)
+        out.append(or_(match, items.c.id == int(text)) if text.isdecimal() and len(text) < 10 else match)
     if filters.since:
         out.append(items.c.publish_at >= datetime.combine(filters.since, time(), tz).astimezone(timezone.utc))
     if filters.until:

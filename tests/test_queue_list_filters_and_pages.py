@@ -41,3 +41,13 @@ def test_queue_list_filters_and_pages(tmp_path, sqlite_url, cms_server):
     assert "of 4" in more.stderr and "--page 2" in more.stderr
     bad = _cli(config, "queue", "list", "--since", "三月")
     assert bad.exit_code == 2 and "--since" in bad.stderr
+
+
+def test_a_search_or_header_with_other_unicode_digits_is_text_not_a_crash(tmp_path, sqlite_url, cms_server):
+    from publisher.http import retry_after_seconds
+
+    config = write_config(tmp_path, sqlite_url, {"website": cms_block(cms_server)})
+    assert _cli(config, "queue", "add", "--title", "第³号公告", "--category", "公示公告").exit_code == 0
+    assert _ids(config, "--search", "³") == [1]  # '³'.isdigit() is True, but int('³') fails: it is text here
+    assert _ids(config, "--search", "1") == [1]  # an id
+    assert retry_after_seconds("³") is None and retry_after_seconds("120") == 120.0

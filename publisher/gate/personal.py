@@ -85,7 +85,7 @@ def valid_id15(number: str) -> bool:
 def lossy_id(digits: str) -> bool:
     """18 digits that begin like an ID number (region, birth date) whatever their check digit: a spreadsheet
     float that lost its last digits, or a mistyped ID — never a bank card."""
-    return (len(digits) == 18 and digits.isdigit() and int(digits[:2]) in PROVINCES
+    return (len(digits) == 18 and digits.isdecimal() and int(digits[:2]) in PROVINCES
             and plausible_region(digits[:6]) and plausible_birth(digits[6:14]))
 
 

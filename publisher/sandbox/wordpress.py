@@ -254,7 +254,7 @@ class WordpressEmulator(Emulator):
             post["date_gmt"] = (when if when.tzinfo else when.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
         if "categories" in data:
             ids = data["categories"]
-            if not isinstance(ids, list) or not all(str(i).isdigit() for i in ids):
+            if not isinstance(ids, list) or not all(str(i).isdecimal() for i in ids):
                 return wp_error("rest_invalid_param", "Invalid parameter(s): categories", 400)
             if self.strict_terms and any(int(term) not in self.categories for term in ids):
                 return wp_error("rest_invalid_term_id", "Invalid term ID.", 400)

@@ -542,7 +542,7 @@ def error_detail(status: str, error: str | None) -> str | None:
 def split_reissue(key: str) -> tuple[str, int]:
     """``2019-06-02T09:00#3`` -> (``2019-06-02T09:00``, 3); a key without ``#n`` is issue 1."""
     base, _, number = key.partition("#")
-    return base, int(number) if number.isdigit() else 1
+    return base, int(number) if number.isdecimal() else 1
 
 
 def _stall_after(series: SeriesConfig) -> timedelta:

@@ -86,7 +86,7 @@ def _parse_field(text: str, name: str, lo: int, hi: int, names: dict[str, int] |
         key = token.lower()
         if names and key in names:
             return names[key]
-        if not token.isdigit():
+        if not token.isdecimal():
             raise CronError(_("{name}: {token!r} is not a number").format(name=name, token=token))
         value = int(token)
         if not lo <= value <= hi:
@@ -103,7 +103,7 @@ def _parse_field(text: str, name: str, lo: int, hi: int, names: dict[str, int] |
         base, _slash, step_text = part.partition("/")
         step = 1
         if step_text:
-            if not step_text.isdigit() or int(step_text) == 0:
+            if not step_text.isdecimal() or int(step_text) == 0:
                 raise CronError(_("{name}: bad step {step_text!r} in {part!r}").format(
                                     name=name, step_text=step_text, part=part))
             step = int(step_text)

@@ -421,7 +421,7 @@ def tally_page(request: Request, year: int = 0):
 def audit_page(request: Request, item: str = "", user: str = "", since: str = "", page: int = 1):
     actor = _actor(request)
     app = console_of(request).app
-    item_id = int(item) if item.strip().isdigit() else None
+    item_id = int(item) if item.strip().isdecimal() else None
     if item.strip() and item_id is None:
         raise InputError(_("{item!r} is not an item id").format(item=item), field="item")
     when = parse_time(since, app, field_name="since") if since.strip() else None
