@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gettext
 import json
+import re
 import importlib.machinery
 import importlib.util
 import string
@@ -74,9 +75,22 @@ def test_every_message_in_the_code_has_its_chinese(monkeypatch):
     extractor = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(extractor)
     translated = {m.id: m.string for m in catalogue() if m.id}
-    untranslated = [m.id for m in extractor.template() if m.id and not (
+    untranslated = [m.id for m in extractor.template() if m.id and ours(m) and not (
         all(translated.get(m.id) or ()) if isinstance(m.id, tuple) else translated.get(m.id))]
     assert not untranslated, f"run .ci/i18n and translate: {untranslated[:10]}"
+
+
+def ours(message) -> bool:
+    """A message of publisher's own code or help; click's own texts vary with the installed click, and Babel
+    before 2.17 also extracts the key of a call like ``_(row["state"])``, which is not a message."""
+    where = message.locations[0][0] if message.locations else ""
+    if where.startswith("click/"):
+        return False
+    first = message.id[0] if isinstance(message.id, tuple) else message.id
+    if where.startswith(("publisher/", "channels/")) and first.isidentifier():
+        called = re.compile(r"\b(?:_|N_|ngettext)\(\s*" + re.escape(f'"{first}"'))
+        return bool(called.search((ROOT / where).read_text(encoding="utf-8")))
+    return True
 
 
 def test_every_translation_keeps_the_placeholders_of_its_message():
