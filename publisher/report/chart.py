@@ -7,7 +7,9 @@ from pathlib import Path
 from typing import Any
 
 CJK_FONTS = ("Noto Sans CJK SC", "Noto Serif CJK SC", "Source Han Sans SC", "WenQuanYi Zen Hei", "WenQuanYi Micro Hei",
-             "SimHei", "Microsoft YaHei", "PingFang SC", "Heiti SC", "AR PL UMing CN")
+             "SimHei", "Microsoft YaHei", "PingFang SC", "Heiti SC", "AR PL UMing CN",
+             # matplotlib before 3.9 adds only a collection's first face (Japanese), which has the same hanzi
+             "Noto Sans CJK JP", "Noto Serif CJK JP")
 
 
 CJK_FILE_HINTS = ("cjk", "wqy", "sourcehan", "simhei", "msyh", "pingfang", "uming", "ukai")
