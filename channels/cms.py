@@ -19,10 +19,9 @@ from __future__ import annotations
 import base64
 import json
 import re
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import quote
 
-import requests
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from publisher.adapter import Channel, ChannelServices, ChannelSettings, DeliveryContext, ItemView, Receipt
@@ -36,6 +35,9 @@ from publisher.errors import (
 )
 from publisher.http import ThreadSessions, retry_after_seconds, send
 from publisher.i18n import N_, _
+
+if TYPE_CHECKING:  # loaded where used: read-only commands parse the settings without it
+    import requests
 
 #: Item fields a payload mapping may name; a value starting with ``=`` is sent literally instead.
 ITEM_FIELDS = ("uid", "id", "title", "category", "body_html", "publish_at", "summary", "author", "department")

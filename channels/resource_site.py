@@ -16,11 +16,9 @@ import secrets
 import threading
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from typing import Callable, Iterator, TypeVar
+from typing import TYPE_CHECKING, Callable, Iterator, TypeVar
 from urllib.parse import urlencode, urljoin, urlsplit
 
-import requests
-from bs4 import BeautifulSoup, Tag
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from publisher.adapter import Channel, ChannelServices, ChannelSettings, DeliveryContext, ItemView, Receipt
@@ -28,6 +26,10 @@ from publisher.content import strip_control_chars
 from publisher.errors import ChannelPaused, LookupUnsupported, OutcomeUnknown, PermanentError, RetryableError
 from publisher.http import new_session, raise_for_transient_status, send
 from publisher.i18n import N_, _
+
+if TYPE_CHECKING:  # loaded where used: read-only commands parse the settings without it
+    import requests
+    from bs4 import BeautifulSoup, Tag
 
 T = TypeVar("T")
 
@@ -558,6 +560,8 @@ class ResourceSiteChannel(Channel):
 
     def _page(self, response: requests.Response) -> _Page:
         text = response.content.decode(self._decode_codec, "replace")
+        from bs4 import BeautifulSoup
+
         return _Page(response.url, response.status_code, text, BeautifulSoup(text, "html.parser"))
 
     def _form(self, page: _Page, selector: str, key: str) -> Tag:

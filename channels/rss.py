@@ -21,12 +21,10 @@ import tempfile
 import threading
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 from urllib.parse import quote, urljoin, urlsplit
 
-from bs4 import BeautifulSoup
 
-from feedgen.feed import FeedGenerator
 from pydantic import Field, field_validator
 
 from publisher.adapter import (
@@ -40,6 +38,9 @@ from publisher.adapter import (
 )
 from publisher.errors import PermanentError
 from publisher.i18n import N_, _
+
+if TYPE_CHECKING:  # loaded where used: read-only commands parse the settings without it
+    from feedgen.feed import FeedGenerator
 
 STATE_KEY = "entries"
 BUILT_KEY = "feed_updated"  # the feed's build date: never goes back
@@ -288,6 +289,8 @@ class RssChannel(Channel):
     def _feed(self, entries: list[dict[str, Any]], self_url: str, built: datetime, *, atom: bool) -> FeedGenerator:
         s = self.settings
         title = s.title or self.display_name
+        from feedgen.feed import FeedGenerator
+
         fg = FeedGenerator()
         fg.id(s.site_url + "/")
         fg.title(title)
@@ -366,6 +369,8 @@ def _absolute_urls(body: str, base: str) -> str:
     """Make every ``href``/``src`` absolute against ``base`` (feed readers have no page to resolve them from)."""
     if "href" not in body and "src" not in body:
         return body
+    from bs4 import BeautifulSoup
+
     soup = BeautifulSoup(body, "html.parser")
     changed = False
     for tag in soup.find_all(["a", "img"]):

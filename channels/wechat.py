@@ -16,8 +16,6 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-import requests
-from PIL import ImageColor
 from pydantic import Field, SecretStr, field_validator
 
 from publisher.adapter import Channel, ChannelServices, ChannelSettings, DeliveryContext, ItemView, Receipt, RemoteRecord
@@ -64,6 +62,8 @@ class WechatSettings(ChannelSettings):
     def _known_colour(cls, value: str | None) -> str | None:
         if value is not None:
             try:
+                from PIL import ImageColor
+
                 ImageColor.getrgb(value)
             except ValueError:
                 raise ValueError(_("'{value}' is not a colour (use e.g. '#1f5fa8' or 'navy')").format(
@@ -419,6 +419,8 @@ class WechatChannel(Channel):
 
     def _download(self, url: str) -> bytes:
         """Fetch an external image (WeChat drops images that are not on its CDN), with a size cap."""
+        import requests
+
         limit = self.settings.image_download_max
         try:
             with new_session() as session, send(session, "GET", url, timeout=self.settings.timeout, stream=True) as response:

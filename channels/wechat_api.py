@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, time, timedelta, timezone
-from typing import Any
-
-import requests
+from typing import TYPE_CHECKING, Any
 
 from publisher.adapter import ChannelServices
 from publisher.errors import ChannelError, ChannelPaused, OutcomeUnknown, PermanentError, RetryableError
 from publisher.http import ThreadSessions, raise_for_transient_status, send
 from publisher.i18n import N_
+
+if TYPE_CHECKING:  # loaded where used: read-only commands parse the settings without it
+    import requests
 
 TOKEN_ERRORS = frozenset({40001, 40014, 42001})
 TOKEN_REFRESH_MARGIN = timedelta(minutes=5)
@@ -135,6 +136,8 @@ class WechatApi:
             kwargs["headers"] = {"Content-Type": "application/json; charset=utf-8"}
         if files is not None:
             kwargs["files"] = files
+        import requests
+
         url = self.api_base + path
         try:
             try:

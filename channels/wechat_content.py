@@ -8,14 +8,14 @@ that uploads the picture and returns its CDN url. Images are turned into jpg/png
 from __future__ import annotations
 
 import io
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 from urllib.parse import urljoin, urlsplit
-
-from bs4 import BeautifulSoup, NavigableString
-from PIL import Image, UnidentifiedImageError
 
 from publisher.errors import PermanentError
 from publisher.i18n import N_
+
+if TYPE_CHECKING:  # loaded where used: read-only commands parse the settings without it
+    from PIL import Image
 
 MB = 1024 * 1024
 IMAGE_LIMIT = MB  # uploadimg takes jpg/png strictly under 1 MB
@@ -58,6 +58,8 @@ def adapt_body(html: str, image_url: Callable[[str], str | None], *, base_url: s
     ``image_url(src)`` returns the CDN url for an image (uploading it), or None to drop the image;
     ``base_url`` (the website copy) resolves relative links.
     """
+    from bs4 import BeautifulSoup
+
     soup = BeautifulSoup(html, "html.parser")
     for tag in soup.find_all(_DROP_WITH_CONTENT):
         tag.decompose()
@@ -80,6 +82,8 @@ def adapt_body(html: str, image_url: Callable[[str], str | None], *, base_url: s
 
 
 def _flatten_link(link, base_url: str | None) -> None:
+    from bs4 import NavigableString
+
     href = (link.get("href") or "").strip()
     text = link.get_text(" ", strip=True)
     if href.startswith("mailto:"):
@@ -115,6 +119,8 @@ def prepare_image(data: bytes, label: str, limit: int = IMAGE_LIMIT) -> tuple[by
     Returns ``(bytes, "jpg"|"png")``; raises PermanentError when the file is not a picture or cannot
     be made small enough.
     """
+    from PIL import Image, UnidentifiedImageError
+
     kind = image_kind(data)
     if kind and len(data) < limit:
         return data, kind
@@ -166,4 +172,6 @@ def _encode(image: Image.Image, fmt: str, quality: int = 88) -> bytes:
 
 def plain_cover(color: str, size: tuple[int, int] = (900, 383)) -> bytes:
     """A plain jpg cover of one colour (WeChat's 2.35:1 cover shape), for accounts without a cover image."""
+    from PIL import Image
+
     return _encode(Image.new("RGB", size, color), "jpg")

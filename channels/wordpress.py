@@ -12,9 +12,8 @@ import html
 import re
 import threading
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Iterator, Literal
+from typing import TYPE_CHECKING, Any, Callable, Iterator, Literal
 
-import requests
 from pydantic import Field, SecretStr, field_validator
 
 from publisher.adapter import (Attachment, Channel, ChannelServices, ChannelSettings, DeliveryContext, ItemView, Receipt,
@@ -23,6 +22,9 @@ from publisher.content import strip_control_chars
 from publisher.errors import ChannelPaused, OutcomeUnknown, PermanentError, RetryableError
 from publisher.http import ThreadSessions, retry_after_seconds, send
 from publisher.i18n import N_, _
+
+if TYPE_CHECKING:  # loaded where used: read-only commands parse the settings without it
+    import requests
 
 _API_LINK = re.compile(r'<([^>]+)>\s*;\s*rel="?https://api\.w\.org/"?')
 _INLINE = re.compile(r"""(\bsrc\s*=\s*["']?)attachment:([0-9a-fA-F]{64})""", re.IGNORECASE)

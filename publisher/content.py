@@ -8,9 +8,6 @@ import re
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-import nh3
-from bs4 import BeautifulSoup
-
 from .errors import InputError
 from .i18n import _
 
@@ -135,6 +132,8 @@ def strip_control_chars(text: str) -> str:
 
 def sanitize_html(html: str) -> str:
     """Remove scripts, event handlers, ``javascript:`` URLs, unknown tags and control characters."""
+    import nh3
+
     return nh3.clean(
         strip_control_chars(html),
         tags=ALLOWED_TAGS,
@@ -163,6 +162,8 @@ def local_images(html: str, base_dir: Path | None) -> tuple[str, list[Path]]:
     """
     if base_dir is None or "<img" not in html:
         return html, []
+    from bs4 import BeautifulSoup
+
     soup = BeautifulSoup(html, "html.parser")
     found: list[Path] = []
     for img in soup.find_all("img"):
@@ -226,4 +227,6 @@ def replace_local_markers(html: str, digests: list[str]) -> str:
 
 def plain_text(html: str) -> str:
     """The body's text without tags (for summaries and length checks)."""
+    from bs4 import BeautifulSoup
+
     return BeautifulSoup(html, "html.parser").get_text(" ", strip=True)

@@ -9,13 +9,14 @@ import re
 import threading
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
-from typing import Callable, Iterator
-
-import requests
+from typing import TYPE_CHECKING, Callable, Iterator
 
 from . import __version__
 from .errors import OutcomeUnknown, RetryableError
 from .i18n import N_
+
+if TYPE_CHECKING:  # imported where a request is made: read-only commands never load it
+    import requests
 
 
 class RedactSecrets(logging.Filter):
@@ -50,6 +51,8 @@ def new_session() -> requests.Session:
     Proxy settings are honoured when a proxy variable is set; otherwise the environment is not
     re-read on every request (requests does that by default, and it is a measurable cost per call).
     """
+    import requests
+
     session = requests.Session()
     session.headers["User-Agent"] = f"publisher/{__version__}"
     session.trust_env = any(os.environ.get(name) for name in PROXY_VARIABLES)
@@ -180,6 +183,8 @@ def send(session: requests.Session, method: str, url: str, *, timeout: float, **
     dropped connection after sending means the outcome is unknown. Inside a :class:`RequestScope` a
     held channel refuses the request (:class:`ChannelHeld`) and every request that may have left is counted.
     """
+    import requests
+
     scope = current_scope()
     if scope is not None:
         scope.before_request(url)

@@ -5,7 +5,6 @@ data, ``mask_item`` to produce the de-identified copy the inspections ask for.
 """
 
 from .findings import Finding, FindingKind, GateResult
-from .gate import MaskedItem, check_attachment, check_body, check_item, check_text, mask_item, mask_text
 from .settings import GateConfig, GateLimits
 from .terms import Term, TermList, load_terms, starter_terms
 
@@ -14,3 +13,15 @@ __all__ = [
     "check_attachment", "check_body", "check_item", "check_text", "load_terms", "mask_item", "mask_text",
     "starter_terms",
 ]
+
+#: Loaded on first use (they read HTML and office files): reading the gate's settings does not load them.
+_CHECKS = frozenset({"MaskedItem", "check_attachment", "check_body", "check_item", "check_text", "mask_item",
+                     "mask_text"})
+
+
+def __getattr__(name: str):
+    if name in _CHECKS:
+        from . import gate
+
+        return getattr(gate, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

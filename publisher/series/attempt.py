@@ -6,15 +6,16 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
-from typing import Any, Literal
-
-import requests
+from typing import TYPE_CHECKING, Any, Literal
 
 from .errors import MissingData, RenderError, SourceError, SourceUnavailable
 from .models import SeriesConfig
 from .render import render_occurrence
 from .sources import load_rows
 from ..i18n import N_
+
+if TYPE_CHECKING:  # loaded where a request is made: read-only commands never load it
+    import requests
 
 log = logging.getLogger(__name__)
 

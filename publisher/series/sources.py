@@ -15,15 +15,16 @@ import zipfile
 from collections.abc import Iterable, Mapping
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import quote, urlsplit
-
-import requests
 
 from ..http import new_session
 from .errors import MissingData, SourceError, SourceUnavailable
 from .models import CsvSource, ExcelSource, HttpSource
 from ..i18n import N_, _
+
+if TYPE_CHECKING:  # loaded where a request is made: read-only commands never load it
+    import requests
 
 log = logging.getLogger(__name__)
 
@@ -253,6 +254,8 @@ def _charset(content_type: str | None) -> str | None:
 
 def load_http(source: HttpSource, on_date: date, *, session: requests.Session | None = None) -> list[dict[str, Any]]:
     """The rows of ``on_date`` from an HTTP endpoint (JSON or CSV)."""
+    import requests
+
     day = on_date.strftime(source.request_date_format)
     url = source.url.replace("{date}", quote(day, safe=""))
     params = {source.date_param: day} if source.date_param else None
