@@ -100,10 +100,24 @@ def seal(conn: Connection, rows: list[dict[str, Any]]) -> None:
     for row in rows:
         seq += 1
         row = {"item_id": None, "delivery_id": None, "channel": None, "office": None, **row, "seq": seq}
-        row["detail"] = json.loads(json.dumps(row.get("detail") or {}, ensure_ascii=False, default=str))
+        detail = row.get("detail") or {}
+        row["detail"] = detail if _plain(detail) else json.loads(json.dumps(detail, ensure_ascii=False, default=str))
         row["hash"] = previous = event_hash(previous, row)
         sealed.append(row)
     conn.execute(_INSERT, sealed)
+
+
+def _plain(value: Any) -> bool:
+    """True when ``value`` reads back from JSON as it is (so it need not be passed through JSON first)."""
+    if value is None or isinstance(value, (str, bool, int)):
+        return True
+    if isinstance(value, float):
+        return value == value and value not in (float("inf"), float("-inf"))
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _plain(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(_plain(v) for v in value)
+    return False
 
 
 def chain_unsealed(conn: Connection) -> int:

@@ -140,27 +140,47 @@ def move_update(conn: Connection, delivery_id: int, *, current: str | None, to: 
     return True
 
 
-def move_many(conn: Connection, moves: list[dict[str, Any]], *, owned_by: str | None = None) -> int:
+def move_many(conn: Connection, moves: list[dict[str, Any]], *, owned_by: str | None = None,
+              by_version: bool = True) -> int:
     """Compare-and-set many deliveries in one statement; returns how many moved.
 
-    Each move is a dict with ``id``, ``current``, ``to``, ``version``, ``event`` and the same other columns as
-    every other move (the values to write). Fewer moved than asked means some row moved on meanwhile and which
-    is not known: the caller rolls its transaction back. Callers hold the rows (a write lock) so all move.
+    Each move is a dict with ``id``, ``current``, ``to``, ``version`` (unless not ``by_version``), ``event`` and
+    the same other columns as every other move (the values to write). Fewer moved than asked means some row
+    moved on meanwhile and which is not known: the caller rolls back (see :func:`move_together`).
     """
     if not moves:
         return 0
-    columns = tuple(sorted(k for k in moves[0] if k not in ("id", "current", "to", "version", "event")))
+    columns = tuple(sorted(k for k in moves[0] if k not in MOVE_KEYS))
     params = []
     for m in moves:
         if not allowed(m["current"], m["to"]):
             raise IllegalTransition(f"delivery {m['id']}: {m['current']} → {m['to']} is not a move the lifecycle "
                                     f"allows")
         params.append({**{c: m[c] for c in columns}, "status": DeliveryStatus(m["to"]).value, "b_id": m["id"],
-                       "b_status": DeliveryStatus(m["current"]).value, "b_version": m["version"],
+                       "b_status": DeliveryStatus(m["current"]).value, "b_version": m.get("version"),
                        "b_owner": owned_by})
-    moved = conn.execute(_statement(columns, True, owned_by is not None), params).rowcount
+    moved = conn.execute(_statement(columns, by_version, owned_by is not None), params).rowcount
     audit.append(conn, [{**m["event"], "delivery_id": m["id"]} for m in moves if m["event"] is not None])
     return moved
+
+
+MOVE_KEYS = frozenset({"id", "current", "to", "version", "event"})
+
+
+def move_together(conn: Connection, moves: list[dict[str, Any]], *, owned_by: str) -> bool:
+    """Move deliveries leased by ``owned_by`` (each guarded by its status and lease) in one statement: all of
+    them, or — when some row moved on meanwhile — none, returning False (the caller then moves each alone)."""
+    savepoint = conn.begin_nested()
+    try:
+        moved = move_many(conn, moves, owned_by=owned_by, by_version=False)
+    except BaseException:
+        savepoint.rollback()
+        raise
+    if moved == len(moves):
+        savepoint.commit()
+        return True
+    savepoint.rollback()  # its events go with it (audit.follow_savepoints)
+    return False
 
 
 def event(kind: str, *, actor: str, at: datetime, item_id: int, channel: str, **detail: Any) -> dict[str, Any]:

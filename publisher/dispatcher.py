@@ -147,6 +147,7 @@ class Dispatcher:
         self._retracts_read.clear()  # every pass looks for retractions at its first claim
         channels = self.app.config.enabled_channels()
         limit = {name: self.app.config.channels[name].concurrency for name in channels}
+        depth = {name: self.claim_depth(name, n) for name, n in limit.items()}  # leased at most: running, ahead
         pool = self._pool()
         inflight: dict[Future, list[Claim]] = {}  # each worker's run → [the claim it is on now]
         ready: dict[str, deque[Claim]] = {name: deque() for name in channels}
@@ -178,7 +179,7 @@ class Dispatcher:
                 except IndexError:
                     return outcomes
                 finally:
-                    if len(waiting) <= limit[name] // 2:
+                    if len(waiting) <= depth[name] // 2:
                         wake()
 
         def start_ready() -> None:
@@ -199,10 +200,10 @@ class Dispatcher:
                 slots = {}
                 for name in channels:
                     if name not in paused and name not in exhausted:
-                        want = 2 * limit[name] - busy[name] - len(ready[name])
-                        if len(ready[name]) <= limit[name] // 2 and want > 0:
+                        want = depth[name] - busy[name] - len(ready[name])
+                        if len(ready[name]) <= depth[name] // 2 and want > 0:
                             slots[name] = want
-                room = 2 * self.workers - len(inflight) - queued
+                room = max(2 * self.workers, sum(depth.values())) - len(inflight) - queued
                 claims = []
                 if slots and room > 0:
                     claims, written = self.claim_many(slots, room, item_id=item_id, outcomes=handed), True
@@ -366,7 +367,7 @@ class Dispatcher:
                     mine, others = held.get(channel, (0, 0))
                     share = max(0, self.app.config.channels[channel].concurrency - others)
                     self.shares[channel] = share
-                    want = min(slots[channel], limit - len(claims), 2 * share - mine)
+                    want = min(slots[channel], limit - len(claims), self.claim_depth(channel, share) - mine)
                     if want <= 0:
                         continue
                     rows = self._due(conn, channel, want, now, item_id, tuple(w for w in waits if w[0] == channel))
@@ -419,6 +420,15 @@ class Dispatcher:
         for channel, owner, count in conn.execute(_HOLDINGS, {"channels": channels, "now": now}):
             held.setdefault(channel, [0, 0])[0 if owner == self.worker_id else 1] += count
         return {channel: (mine, others) for channel, (mine, others) in held.items()}
+
+    def claim_depth(self, channel: str, concurrency: int) -> int:
+        """How many deliveries of ``channel`` this dispatcher holds leased at most, when it may run
+        ``concurrency`` of them at once."""
+        if concurrency <= 0:
+            return 0
+        if not self.app.channel(channel).supports_lookup:
+            return 2 * concurrency
+        return max(2 * concurrency, CLAIM_AHEAD)
 
     def _waits(self, channels) -> tuple[tuple[str, tuple[str, ...]], ...]:
         """The channels among ``channels`` that link to other channels' copies, with those channels."""
@@ -773,12 +783,20 @@ class Dispatcher:
             return outcome
 
         if _HAND_IN.get():  # a run_due worker: the dispatcher thread writes it with its next claim
-            self.handed.hand_in(outcome, write)
+            together = dict(id=claim.id, current=claim.status, to=status, event=recorded, **values)
+            self.handed.hand_in(outcome, write, together, claim.lease_owner)
             return outcome
         result = self.outcomes.run(write)  # shares a commit with other workers' outcomes finishing now
         if result == "lease_lost":
             log.warning("delivery %s: lease lost before recording %s", claim.id, outcome)
         return result
+
+
+#: Deliveries a channel that can look up earlier attempts keeps leased (running and claimed ahead) at least:
+#: one claim transaction then serves many deliveries, so its fixed cost (the due queries, the items' reads,
+#: the audit seal, the commit) is shared. A channel that cannot look up keeps twice its concurrency: after a
+#: crash every delivery it held leased is in doubt until an operator settles it.
+CLAIM_AHEAD = 32
 
 
 _HAND_IN: contextvars.ContextVar[bool] = contextvars.ContextVar("publisher_hand_in_outcomes", default=False)

@@ -17,6 +17,8 @@ from typing import Any, Callable
 
 from sqlalchemy import Connection
 
+from .delivery_lifecycle import MOVE_KEYS, move_together
+
 Write = Callable[[Connection], Any]
 
 
@@ -80,14 +82,23 @@ class GroupCommit:
 
 
 class Handed:
-    """An outcome a worker handed in without waiting: its name, its write, and what the write returned."""
+    """An outcome a worker handed in without waiting: its name, its write, what the write returned, and — when
+    it is one delivery move — the move (for :func:`delivery_lifecycle.move_many`) and the lease it needs."""
 
-    __slots__ = ("outcome", "write", "result")
+    __slots__ = ("outcome", "write", "result", "move", "owner")
 
-    def __init__(self, outcome: str, write: Write):
+    def __init__(self, outcome: str, write: Write, move: dict[str, Any] | None = None, owner: str | None = None):
         self.outcome = outcome
         self.write = write
         self.result: Any = None
+        self.move = move
+        self.owner = owner
+
+    def shape(self) -> tuple | None:
+        """Moves of one shape (the same columns, the same lease) share one statement; None: written alone."""
+        if self.move is None:
+            return None
+        return self.owner, tuple(sorted(k for k in self.move if k not in MOVE_KEYS))
 
 
 class OutcomeBatch:
@@ -101,10 +112,12 @@ class OutcomeBatch:
         self._handed: list[Handed] = []
         self._lock = threading.Lock()
 
-    def hand_in(self, outcome: str, write: Write) -> None:
-        """Queue ``write`` for the next transaction of the dispatcher thread."""
+    def hand_in(self, outcome: str, write: Write, move: dict[str, Any] | None = None,
+                owner: str | None = None) -> None:
+        """Queue ``write`` (equivalently ``move``, leased by ``owner``) for the dispatcher thread's next
+        transaction."""
         with self._lock:
-            self._handed.append(Handed(outcome, write))
+            self._handed.append(Handed(outcome, write, move, owner))
 
     def take(self) -> list[Handed]:
         """Everything handed in so far (the caller writes it)."""
@@ -114,8 +127,20 @@ class OutcomeBatch:
 
     @staticmethod
     def write(conn: Connection, handed: list[Handed]) -> None:
-        """Write ``handed`` on ``conn`` (inside the caller's transaction)."""
+        """Write ``handed`` on ``conn`` (inside the caller's transaction): moves of one shape in one statement,
+        each alone when one of them lost its lease meanwhile, and the rest one by one."""
+        shapes: dict[tuple, list[Handed]] = {}
+        alone = []
         for entry in handed:
+            shape = entry.shape()
+            (alone if shape is None else shapes.setdefault(shape, [])).append(entry)
+        for (owner, _columns), entries in shapes.items():
+            if len(entries) > 1 and move_together(conn, [e.move for e in entries], owned_by=owner):
+                for entry in entries:
+                    entry.result = entry.outcome
+            else:
+                alone += entries
+        for entry in alone:
             entry.result = entry.write(conn)
 
     def write_each(self, handed: list[Handed]) -> None:

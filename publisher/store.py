@@ -252,7 +252,10 @@ _ATTACHMENTS = select(attachments).where(attachments.c.item_id == bindparam("ite
 _PUBLISHED_URLS = select(deliveries.c.channel, deliveries.c.external_url).where(and_(
     deliveries.c.item_id == bindparam("item_id"), deliveries.c.status == DeliveryStatus.PUBLISHED.value,
     deliveries.c.external_url.is_not(None)))
-_ITEMS = select(items).where(items.c.id.in_(bindparam("ids", expanding=True)))
+#: the columns an ItemView is built from (build_item_view), not the review's and the gate's
+VIEW_COLUMNS = ("id", "uid", "title", "category", "body_html", "publish_at", "summary", "author", "department",
+                "channel_options", "revision")
+_ITEMS = select(*(items.c[name] for name in VIEW_COLUMNS)).where(items.c.id.in_(bindparam("ids", expanding=True)))
 _ATTACHMENTS_OF = (select(attachments).where(attachments.c.item_id.in_(bindparam("ids", expanding=True)))
                    .order_by(attachments.c.id))
 _PUBLISHED_URLS_OF = select(deliveries.c.item_id, deliveries.c.channel, deliveries.c.external_url).where(and_(
