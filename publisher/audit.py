@@ -23,10 +23,16 @@ FIELDS = ("seq", "at", "item_id", "delivery_id", "channel", "kind", "actor", "of
 _INSERT = insert(events)
 
 
+_HASHED_TIME = "%04d-%02d-%02dT%02d:%02d:%02d.%06d"  # strftime("%Y-%m-%dT%H:%M:%S.%f") for years from 1000
+
+
 def _canonical(row: dict[str, Any]) -> bytes:
     def plain(value: Any) -> Any:
         if isinstance(value, datetime):
-            return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")
+            utc = value if value.tzinfo is timezone.utc else value.astimezone(timezone.utc)
+            if utc.year < 1000:  # strftime leaves such a year unpadded; the chain keeps what it hashed
+                return utc.strftime("%Y-%m-%dT%H:%M:%S.%f")
+            return _HASHED_TIME % (utc.year, utc.month, utc.day, utc.hour, utc.minute, utc.second, utc.microsecond)
         return value
     return json.dumps({k: plain(row.get(k)) for k in FIELDS}, ensure_ascii=False, sort_keys=True,
                       separators=(",", ":"), default=str).encode()

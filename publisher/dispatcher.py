@@ -148,6 +148,8 @@ class Dispatcher:
         channels = self.app.config.enabled_channels()
         limit = {name: self.app.config.channels[name].concurrency for name in channels}
         depth = {name: self.claim_depth(name, n) for name, n in limit.items()}  # leased at most: running, ahead
+        # in all: twice the workers, or what the channels that claim deeply ahead keep (see claim_depth)
+        leased_at_most = max(2 * self.workers, sum(depth[c] for c in channels if self.ahead_deeply(c)))
         pool = self._pool()
         inflight: dict[Future, list[Claim]] = {}  # each worker's run → [the claim it is on now]
         ready: dict[str, deque[Claim]] = {name: deque() for name in channels}
@@ -203,7 +205,7 @@ class Dispatcher:
                         want = depth[name] - busy[name] - len(ready[name])
                         if len(ready[name]) <= depth[name] // 2 and want > 0:
                             slots[name] = want
-                room = max(2 * self.workers, sum(depth.values())) - len(inflight) - queued
+                room = leased_at_most - len(inflight) - queued
                 claims = []
                 if slots and room > 0:
                     claims, written = self.claim_many(slots, room, item_id=item_id, outcomes=handed), True
@@ -367,7 +369,7 @@ class Dispatcher:
                     mine, others = held.get(channel, (0, 0))
                     share = max(0, self.app.config.channels[channel].concurrency - others)
                     self.shares[channel] = share
-                    want = min(slots[channel], limit - len(claims), self.claim_depth(channel, share) - mine)
+                    want = min(slots[channel], limit - len(claims), self.claim_depth(channel, share, others=others) - mine)
                     if want <= 0:
                         continue
                     rows = self._due(conn, channel, want, now, item_id, tuple(w for w in waits if w[0] == channel))
@@ -421,14 +423,25 @@ class Dispatcher:
             held.setdefault(channel, [0, 0])[0 if owner == self.worker_id else 1] += count
         return {channel: (mine, others) for channel, (mine, others) in held.items()}
 
-    def claim_depth(self, channel: str, concurrency: int) -> int:
-        """How many deliveries of ``channel`` this dispatcher holds leased at most, when it may run
-        ``concurrency`` of them at once."""
-        if concurrency <= 0:
+    def claim_depth(self, channel: str, share: int, *, others: int = 0) -> int:
+        """How many deliveries of ``channel`` this dispatcher holds leased at most (running and claimed ahead)
+        when it may run ``share`` of them at once and other workers hold ``others`` leased.
+
+        Twice the share, or CLAIM_AHEAD when the channel can look up earlier attempts, no other worker is on
+        it, and one daemon fills it anyway (its ``concurrency`` is at most twice this daemon's workers): claims
+        taken ahead count against the channel's concurrency for other daemons, so a channel that allows more
+        than one daemon's workers keeps twice the share and leaves the rest to a second daemon.
+        """
+        if share <= 0:
             return 0
-        if not self.app.channel(channel).supports_lookup:
-            return 2 * concurrency
-        return max(2 * concurrency, CLAIM_AHEAD)
+        if others or not self.ahead_deeply(channel):
+            return 2 * share
+        return max(2 * share, CLAIM_AHEAD)
+
+    def ahead_deeply(self, channel: str) -> bool:
+        """Whether ``channel`` may keep CLAIM_AHEAD deliveries claimed ahead (see :meth:`claim_depth`)."""
+        return (self.app.channel(channel).supports_lookup
+                and self.app.config.channels[channel].concurrency <= 2 * self.workers)
 
     def _waits(self, channels) -> tuple[tuple[str, tuple[str, ...]], ...]:
         """The channels among ``channels`` that link to other channels' copies, with those channels."""
@@ -521,11 +534,13 @@ class Dispatcher:
     def _held_until(self, channel: str) -> datetime | None:
         """The channel's hold, read again at most every HOLD_FRESH seconds while there is none (this dispatcher's
         own holds are seen at once; another daemon's Retry-After within that time)."""
-        if self._not_held.get(channel, 0.0) > time.monotonic():
+        now = time.monotonic()
+        if self._not_held.get(channel, 0.0) > now:
             return None
+        self._not_held[channel] = now + HOLD_FRESH  # one worker reads; the others keep the last answer meanwhile
         until = self.holds.held_until(channel)
-        if until is None:
-            self._not_held[channel] = time.monotonic() + HOLD_FRESH
+        if until is not None:
+            self._not_held.pop(channel, None)
         return until
 
     def _settle(self, claim: Claim, adapter, item, ctx) -> str | None:

@@ -27,6 +27,10 @@ metadata = MetaData()
 ItemId = BigInteger().with_variant(Integer, "sqlite")
 
 
+#: How SQLAlchemy's SQLite DATETIME stores a time (naive UTC here), as one %-format of a tuple.
+SQLITE_STORED = "%04d-%02d-%02d %02d:%02d:%02d.%06d"
+
+
 class UTCDateTime(TypeDecorator):
     """Stores aware datetimes as naive UTC; returns them aware (UTC)."""
 
@@ -39,6 +43,25 @@ class UTCDateTime(TypeDecorator):
         if value.tzinfo is None:
             raise ValueError("naive datetime given to the database; use aware UTC datetimes")
         return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def bind_processor(self, dialect):
+        """On SQLite, the stored text in one step (the same text SQLAlchemy's DATETIME writes: a claim and its
+        outcome bind some twenty times each, so the two-step default shows in the dispatcher's profile)."""
+        if dialect.name != "sqlite":
+            return super().bind_processor(dialect)
+        utc = timezone.utc
+
+        def process(value):
+            if value is None:
+                return None
+            if value.tzinfo is None:
+                raise ValueError("naive datetime given to the database; use aware UTC datetimes")
+            if value.tzinfo is not utc:
+                value = value.astimezone(utc)
+            return SQLITE_STORED % (value.year, value.month, value.day, value.hour, value.minute, value.second,
+                                    value.microsecond)
+
+        return process
 
     def process_result_value(self, value, dialect):
         if value is None:

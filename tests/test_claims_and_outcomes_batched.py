@@ -1,8 +1,12 @@
 """One claim transaction serves many deliveries, and outcomes of one shape are written in one statement, without
-changing what is recorded: a channel that cannot look up keeps few claimed ahead, and one outcome whose lease
-was lost meanwhile does not take the others written with it down (issue 13)."""
+changing what is recorded: a channel that cannot look up keeps few claimed ahead, a channel that allows more
+than one daemon's workers leaves a second daemon its part, and one outcome whose lease was lost meanwhile does
+not take the others written with it down (issue 13)."""
 
 from __future__ import annotations
+
+import threading
+import time
 
 import pytest
 from sqlalchemy import select, update
@@ -11,6 +15,8 @@ from conftest import cms_block
 from publisher import audit
 from publisher.dispatcher import CLAIM_AHEAD, Dispatcher, _HAND_IN
 from publisher.queue import ItemRequest, queue_one
+from publisher.sandbox.cms import CmsEmulator
+from publisher.sandbox.server import EmulatorServer
 from publisher.schema import deliveries, events
 
 CONCURRENCY = 4
@@ -59,3 +65,36 @@ def test_an_outcome_whose_lease_was_lost_leaves_the_others_written_with_it(db_ur
     assert rows[lost].lease_owner == "other/worker" and rows[lost].external_id is None
     assert kinds[-1] == "lease_lost" and "published" not in kinds
     assert len(cms_server.emulator.articles) == 3  # each was sent once; the other worker's look-up finds its copy
+
+
+class SlowCms(CmsEmulator):
+    """The CMS emulator taking a while over each new article, so that two daemons' runs overlap."""
+
+    def dispatch(self, request):
+        if request.method == "POST" and request.path == "/api/articles":
+            time.sleep(0.05)
+        return super().dispatch(request)
+
+
+def test_a_second_daemon_gets_its_part_of_a_channel_that_allows_more_than_one_daemons_workers(db_url, make_app):
+    with EmulatorServer(SlowCms(token="test-cms-token")) as server:
+        apps = [make_app(db_url, {"website": cms_block(server, concurrency=12, timeout=10)}) for _ in range(2)]
+        queue(apps[0], 48)
+        dispatchers = [Dispatcher(app, workers=4) for app in apps]  # 12 allows more than one daemon's 2 × 4
+        start = threading.Barrier(2)
+        stats = {}
+
+        def run(d: Dispatcher) -> None:
+            start.wait()
+            stats[d] = d.run_due()
+
+        threads = [threading.Thread(target=run, args=(d,)) for d in dispatchers]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        for d in dispatchers:
+            d.close()
+        published = [stats[d].outcomes.get("published", 0) for d in dispatchers]
+        assert sum(published) == 48 and min(published) > 0, published
+        assert len(server.emulator.articles) == 48
