@@ -27,7 +27,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, InvalidStateError, Threa
 from dataclasses import dataclass, field
 from functools import lru_cache
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Integer, and_, bindparam, exists, func, not_, or_, select, text, update
 
@@ -495,12 +495,11 @@ class Dispatcher:
             return self._finish(claim, S.RETRACTED, "retracted", reason="item retracted before it was published")
         adapter = self.app.channel(claim.channel)
         item = claim.item  # read with the claim
-        with reading(self.store.engine) as conn:
-            if item is None:
+        if item is None:
+            with reading(self.store.engine) as conn:
                 item = self.store.item_view(conn, claim.item_id, claim.channel)
-            # read after the view: the view is an approved revision only if the item still is at that revision
-            now_at = (conn.execute(_ITEM_STATE, {"item_id": claim.item_id, "id": claim.id}).first()
-                      if claim.action != "retract" else None)
+        # read after the view: the view is an approved revision only if the item still is at that revision
+        now_at = item_state(self.store.engine, claim.item_id, claim.id) if claim.action != "retract" else None
         sendable = now_at is not None and now_at.revision == item.revision and now_at.review_state == "approved"
         ctx = DeliveryContext(
             delivery_id=claim.id, channel=claim.channel, idempotency_key=claim.idempotency_key,
@@ -891,10 +890,30 @@ def _update_due(d):
                 d.c.revision < items.c.revision, items.c.review_state == "approved")
 
 
-#: The item's revision and review state now, and the revision the delivery's copy shows.
-_ITEM_STATE = (select(items.c.revision, items.c.review_state, deliveries.c.revision.label("copy_revision"))
-               .select_from(items.join(deliveries, deliveries.c.item_id == items.c.id))
-               .where(and_(items.c.id == bindparam("item_id"), deliveries.c.id == bindparam("id"))))
+class ItemState(NamedTuple):
+    """An item's revision and review state now, and the revision its delivery's copy shows."""
+
+    revision: int
+    review_state: str
+    copy_revision: int | None
+
+
+_ITEM_STATE_SQL = ("SELECT items.revision, items.review_state, deliveries.revision FROM items "
+                   "JOIN deliveries ON deliveries.item_id = items.id WHERE items.id = {p} AND deliveries.id = {p}")
+
+
+def item_state(engine, item_id: int, delivery_id: int) -> ItemState | None:
+    """The item's state as it is now, read just before a request is sent (each delivery, so on the driver's own
+    cursor: a prepared statement without SQLAlchemy's per-statement work, a third of the cost)."""
+    mark = "?" if engine.dialect.paramstyle == "qmark" else "%s"
+    with engine.connect() as conn:
+        cursor = conn.connection.dbapi_connection.cursor()
+        try:
+            cursor.execute(_ITEM_STATE_SQL.format(p=mark), (item_id, delivery_id))
+            row = cursor.fetchone()
+        finally:
+            cursor.close()
+    return ItemState(*row) if row else None
 
 
 def _utc(value: datetime) -> datetime:
