@@ -154,7 +154,8 @@ class Store:
         """What the adapter for ``channel`` sees of the item."""
         row = self.item_row(conn, item_id)
         files = conn.execute(_ATTACHMENTS, {"item_id": item_id}).all()
-        urls = dict(conn.execute(_PUBLISHED_URLS, {"item_id": item_id}).all())
+        urls = {u.channel: u.external_url for u in conn.execute(_PUBLISHED_URLS, {"item_id": item_id})
+                if u.status == DeliveryStatus.PUBLISHED.value}
         return build_item_view(row, [dict(f._mapping) for f in files], urls, channel, self.attachments_dir)
 
     def item_views(self, conn: Connection, wanted: list[tuple[int, str]]) -> dict[tuple[int, str], ItemView]:
@@ -168,7 +169,8 @@ class Store:
             files.setdefault(f.item_id, []).append(dict(f._mapping))
         urls: dict[int, dict[str, str]] = {}
         for u in conn.execute(_PUBLISHED_URLS_OF, {"ids": ids}):
-            urls.setdefault(u.item_id, {})[u.channel] = u.external_url
+            if u.status == DeliveryStatus.PUBLISHED.value:
+                urls.setdefault(u.item_id, {})[u.channel] = u.external_url
         return {(item_id, channel): build_item_view(rows[item_id], files.get(item_id, []), urls.get(item_id, {}),
                                                     channel, self.attachments_dir)
                 for item_id, channel in wanted if item_id in rows}
@@ -249,18 +251,19 @@ _INSERT_REVISION = insert(item_revisions)
 _INSERT_DELIVERY = insert(deliveries)
 _ITEM = select(items).where(items.c.id == bindparam("item_id"))
 _ATTACHMENTS = select(attachments).where(attachments.c.item_id == bindparam("item_id")).order_by(attachments.c.id)
-_PUBLISHED_URLS = select(deliveries.c.channel, deliveries.c.external_url).where(and_(
-    deliveries.c.item_id == bindparam("item_id"), deliveries.c.status == DeliveryStatus.PUBLISHED.value,
-    deliveries.c.external_url.is_not(None)))
+# Copies with a URL, by the item's deliveries (one per channel); the caller keeps the published ones. Filtering
+# the status in SQL would let SQLite, which has no statistics, read every published delivery by status instead.
+_PUBLISHED_URLS = select(deliveries.c.channel, deliveries.c.status, deliveries.c.external_url).where(and_(
+    deliveries.c.item_id == bindparam("item_id"), deliveries.c.external_url.is_not(None)))
 #: the columns an ItemView is built from (build_item_view), not the review's and the gate's
 VIEW_COLUMNS = ("id", "uid", "title", "category", "body_html", "publish_at", "summary", "author", "department",
                 "channel_options", "revision")
 _ITEMS = select(*(items.c[name] for name in VIEW_COLUMNS)).where(items.c.id.in_(bindparam("ids", expanding=True)))
 _ATTACHMENTS_OF = (select(attachments).where(attachments.c.item_id.in_(bindparam("ids", expanding=True)))
                    .order_by(attachments.c.id))
-_PUBLISHED_URLS_OF = select(deliveries.c.item_id, deliveries.c.channel, deliveries.c.external_url).where(and_(
-    deliveries.c.item_id.in_(bindparam("ids", expanding=True)), deliveries.c.status == DeliveryStatus.PUBLISHED.value,
-    deliveries.c.external_url.is_not(None)))
+_PUBLISHED_URLS_OF = (select(deliveries.c.item_id, deliveries.c.channel, deliveries.c.status, deliveries.c.external_url)
+                      .where(and_(deliveries.c.item_id.in_(bindparam("ids", expanding=True)),
+                                  deliveries.c.external_url.is_not(None))))
 
 
 def build_item_view(row: dict, files: list[dict], urls: dict[str, str], channel: str,
