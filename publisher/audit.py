@@ -13,14 +13,15 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Iterable
 
-from sqlalchemy import Connection, and_, event, insert, or_, select, update
+from sqlalchemy import Connection, and_, bindparam, event, insert, or_, select, update
 
+from .prepared import Prepared
 from .schema import events, items
 
 GENESIS = "0" * 64
 PG_AUDIT_LOCK = 4242002
 FIELDS = ("seq", "at", "item_id", "delivery_id", "channel", "kind", "actor", "office", "detail")
-_INSERT = insert(events)
+_INSERT = Prepared(insert(events).values({name: bindparam(name) for name in (*FIELDS, "hash")}))
 
 
 _HASHED_TIME = "%04d-%02d-%02dT%02d:%02d:%02d.%06d"  # strftime("%Y-%m-%dT%H:%M:%S.%f") for years from 1000
@@ -110,7 +111,7 @@ def seal(conn: Connection, rows: list[dict[str, Any]]) -> None:
         row["detail"] = detail if _plain(detail) else json.loads(json.dumps(detail, ensure_ascii=False, default=str))
         row["hash"] = previous = event_hash(previous, row)
         sealed.append(row)
-    conn.execute(_INSERT, sealed)
+    _INSERT.executemany(conn, sealed)
 
 
 def _plain(value: Any) -> bool:

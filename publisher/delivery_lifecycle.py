@@ -25,6 +25,7 @@ from sqlalchemy import Connection, and_, bindparam, update
 
 from . import audit
 from .i18n import N_
+from .prepared import Prepared
 from .schema import deliveries
 
 
@@ -159,7 +160,7 @@ def move_many(conn: Connection, moves: list[dict[str, Any]], *, owned_by: str | 
         params.append({**{c: m[c] for c in columns}, "status": DeliveryStatus(m["to"]).value, "b_id": m["id"],
                        "b_status": DeliveryStatus(m["current"]).value, "b_version": m.get("version"),
                        "b_owner": owned_by})
-    moved = conn.execute(_statement(columns, by_version, owned_by is not None), params).rowcount
+    moved = _prepared(columns, by_version, owned_by is not None).executemany(conn, params)
     audit.append(conn, [{**m["event"], "delivery_id": m["id"]} for m in moves if m["event"] is not None])
     return moved
 
@@ -187,6 +188,11 @@ def event(kind: str, *, actor: str, at: datetime, item_id: int, channel: str, **
     """An event row for :func:`move` (None values left out of the detail)."""
     return {"kind": kind, "actor": actor, "at": at, "item_id": item_id, "channel": channel,
             "detail": {k: v for k, v in detail.items() if v is not None}}
+
+
+@lru_cache(maxsize=128)
+def _prepared(columns: tuple[str, ...], by_version: bool, by_owner: bool) -> Prepared:
+    return Prepared(_statement(columns, by_version, by_owner))
 
 
 @lru_cache(maxsize=128)
