@@ -21,7 +21,7 @@ from enum import StrEnum
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, update
+from sqlalchemy import Connection, and_, bindparam, literal_column, update
 
 from . import audit
 from .i18n import N_
@@ -204,4 +204,5 @@ def _statement(columns: tuple[str, ...], by_version: bool, by_owner: bool):
     if by_owner:
         guard.append(d.c.lease_owner == bindparam("b_owner"))
     return update(d).where(and_(*guard)).values(
-        {**{c: bindparam(c) for c in columns}, "status": bindparam("status"), "version": d.c.version + 1})
+        {**{c: bindparam(c) for c in columns}, "status": bindparam("status"),
+         "version": d.c.version + literal_column("1")})

@@ -4,6 +4,7 @@ rest of SQLAlchemy's per-row work (a quarter of the cost per row on SQLite)."""
 
 from __future__ import annotations
 
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection
@@ -21,9 +22,11 @@ class Prepared:
         """Run the statement once per row of ``rows`` (dicts by bind name); returns the rows it changed."""
         if not rows:
             return 0
-        sql, names, processors, fixed, positional = self._for(conn)
-        spec = tuple(zip(names, fixed, processors))
-        converted = [tuple(p(row.get(n, f)) if p else row.get(n, f) for n, f, p in spec) for row in rows]
+        sql, names, values_of, processors, positional = self._for(conn)
+        if any(processors):
+            converted = [tuple([p(v) if p else v for v, p in zip(values_of(row), processors)]) for row in rows]
+        else:
+            converted = [values_of(row) for row in rows]
         if not positional:
             converted = [dict(zip(names, values)) for values in converted]
         return conn.exec_driver_sql(sql, converted).rowcount
@@ -37,7 +40,10 @@ class Prepared:
             positional = bool(compiled.positional)
             names = tuple(compiled.positiontup) if positional else tuple(compiled.binds)
             binds = [compiled.binds[n] for n in names]
+            fixed = [b.key for b in binds if not b.required]
+            if fixed:
+                raise ValueError(f"a prepared statement takes named parameters only (fixed: {', '.join(fixed)})")
             processors = tuple(b.type.dialect_impl(dialect).bind_processor(dialect) for b in binds)
-            fixed = tuple(None if b.required else b.value for b in binds)  # e.g. the 1 of ``version + 1``
-            found = self._compiled[key] = (compiled.string, names, processors, fixed, positional)
+            values_of = itemgetter(*names) if len(names) > 1 else (lambda row, name=names[0]: (row[name],))
+            found = self._compiled[key] = (compiled.string, names, values_of, processors, positional)
         return found
