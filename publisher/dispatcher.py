@@ -469,7 +469,7 @@ class Dispatcher:
             bound = row.lease_expires_at + timeout + self.margin
             in_flight_until = max(in_flight_until, bound) if in_flight_until else bound
         claimed = event("claimed", actor=self.worker_id, at=now, item_id=row.item_id, channel=row.channel,
-                        action=action, previous=row.status)
+                        action=action, previous=row.status, attempt=attempts if action == "publish" else None)
         moved = dict(id=row.id, current=row.status, to=status, version=row.version, event=claimed,
                      lease_owner=self.worker_id, lease_expires_at=now + self.lease, updated_at=now,
                      attempts=attempts, in_flight_until=in_flight_until,
@@ -478,8 +478,6 @@ class Dispatcher:
         if row.status == S.PUBLISHING:
             log_rows.append({**base, "kind": "in_doubt",
                              "detail": {"reason": "lease expired: the worker holding it stopped mid-attempt"}})
-        if action == "publish":
-            log_rows.append({**base, "kind": "attempt", "detail": {"attempt": attempts}})
         claim = Claim(id=row.id, item_id=row.item_id, channel=row.channel, action=action, attempts=attempts,
                       idempotency_key=row.idempotency_key, checkpoint=dict(row.checkpoint or {}),
                       external_id=row.external_id, external_url=row.external_url,
