@@ -804,10 +804,9 @@ class Dispatcher:
         return result
 
 
-#: Deliveries a channel that can look up earlier attempts keeps leased (running and claimed ahead) at least:
+#: Deliveries a channel keeps leased (running and claimed ahead) at least, where Dispatcher.claim_depth allows:
 #: one claim transaction then serves many deliveries, so its fixed cost (the due queries, the items' reads,
-#: the audit seal, the commit) is shared. A channel that cannot look up keeps twice its concurrency: after a
-#: crash every delivery it held leased is in doubt until an operator settles it.
+#: the audit seal, the commit) is shared.
 CLAIM_AHEAD = 32
 
 
