@@ -206,6 +206,18 @@ def test_an_item_on_a_channel_that_cannot_update_is_refused_by_name_unless_its_c
     assert again.exit_code == 3 and "cannot_update" in again.stderr
 
 
+def through_review(app, names: tuple[str, str, str, str]) -> tuple[Actor, list[Actor], int]:
+    """An item queued by the editor ``names[0]`` and approved by the two reviewers and the approver after it;
+    returns (the editor, the three who approved, the item)."""
+    editor, *reviewers = [Actor(n, "default", r) for n, r in zip(names, (Role.EDITOR, Role.REVIEWER, Role.REVIEWER,
+                                                                         Role.APPROVER))]
+    item = queue_one(app, ItemRequest(title=OLD_TITLE, category="公示公告", body="<p>公示。</p>"), actor=editor)
+    submit(app, editor, item)
+    for actor in reviewers:
+        approve(app, actor, item)
+    return editor, reviewers, item
+
+
 def published_on_website_and_wechat(tmp_path, sqlite_url, cms_server, wechat, monkeypatch):
     """An office with the console's staff and one item through 三审, published on the CMS and WeChat."""
     from console_helpers import add_staff, cheap_hashing
@@ -216,12 +228,7 @@ def published_on_website_and_wechat(tmp_path, sqlite_url, cms_server, wechat, mo
     channels = {"website": cms_block(cms_server), "wechat": wechat_block(wechat)}
     app = App.from_config(load_config(write_config(tmp_path, sqlite_url, channels, review={"enabled": True})))
     add_staff(app)
-    editor, *reviewers = [Actor(n, "default", r) for n, r in (
-        ("editor1", Role.EDITOR), ("rev1", Role.REVIEWER), ("rev2", Role.REVIEWER), ("appr1", Role.APPROVER))]
-    item = queue_one(app, ItemRequest(title=OLD_TITLE, category="公示公告", body="<p>公示。</p>"), actor=editor)
-    submit(app, editor, item)
-    for actor in reviewers:
-        approve(app, actor, item)
+    _, _, item = through_review(app, ("editor1", "rev1", "rev2", "appr1"))
     Dispatcher(app).run_due()
     return app, item
 
@@ -354,12 +361,7 @@ def test_a_worker_that_dies_mid_update_is_taken_over_after_its_lease_and_the_cop
 def test_a_publish_claimed_before_an_edit_is_put_back_unsent_until_the_new_revision_is_approved(
         make_app, sqlite_url, cms_server):
     app = make_app(sqlite_url, {"website": cms_block(cms_server)}, review={"enabled": True})
-    editor, *reviewers = [Actor(n, "default", r) for n, r in (
-        ("ed", Role.EDITOR), ("rev1", Role.REVIEWER), ("rev2", Role.REVIEWER), ("boss", Role.APPROVER))]
-    item = queue_one(app, ItemRequest(title=OLD_TITLE, category="公示公告", body="<p>公示。</p>"), actor=editor)
-    submit(app, editor, item)
-    for actor in reviewers:
-        approve(app, actor, item)
+    editor, reviewers, item = through_review(app, ("ed", "rev1", "rev2", "boss"))
     dispatcher = Dispatcher(app)
     [claim] = dispatcher.claim("website", 1)
     edit_item(app, editor, item, title=NEW_TITLE)  # while the claim is held: review starts again
