@@ -10,24 +10,44 @@ import gettext
 import os
 import re
 import string
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import lru_cache
 from pathlib import Path
+from typing import Iterator
 
 LOCALE_DIR = Path(__file__).parent / "locale"
 DOMAIN = "publisher"
 CHINESE, ENGLISH = "zh_CN", "en"
 
 
+_SPOKEN: ContextVar[str | None] = ContextVar("publisher_language", default=None)
+
+
 def language() -> str:
-    """``zh_CN`` or ``en``: ``$PUBLISHER_LANG``, else the first of ``LC_ALL``, ``LC_MESSAGES``, ``LANG`` that is set.
+    """``zh_CN`` or ``en``: the language of :func:`speaking` where one is set (the console's requests), else
+    ``$PUBLISHER_LANG``, else the first of ``LC_ALL``, ``LC_MESSAGES``, ``LANG`` that is set.
 
     Only a locale that names English gives English; ``C.UTF-8``, ``POSIX`` and unset mean the office's Chinese.
     """
+    spoken = _SPOKEN.get()
+    if spoken:
+        return spoken
     for name in ("PUBLISHER_LANG", "LC_ALL", "LC_MESSAGES", "LANG"):
         value = os.environ.get(name, "").strip()
         if value:
             return ENGLISH if value.lower().startswith("en") else CHINESE
     return CHINESE
+
+
+@contextmanager
+def speaking(lang: str) -> Iterator[None]:
+    """Messages in ``lang`` inside the block, whatever the process's language (in this context only)."""
+    token = _SPOKEN.set(lang)
+    try:
+        yield
+    finally:
+        _SPOKEN.reset(token)
 
 
 @lru_cache(maxsize=4)

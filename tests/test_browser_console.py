@@ -163,3 +163,72 @@ def test_word_file_to_every_channel_and_back_in_the_browser(make_app, sqlite_url
             approver.screenshot(path=str(SHOTS / f"{shot}.png"), full_page=True)
         browser.close()
     print(f"\nbrowser test: {time.monotonic() - started:.1f} s")
+
+
+def test_the_gates_findings_and_the_leave_box_speak_chinese_in_the_browser(make_app, sqlite_url, sandbox, clock,
+                                                                           monkeypatch):
+    """The live check names a finding's field and place in Chinese, the saved item's page too; editing an item
+    published on WeChat (which cannot update) is refused in Chinese until the editor leaves the old copy there."""
+    import gettext
+
+    from playwright.sync_api import expect, sync_playwright
+
+    from conftest import cms_block
+    from publisher.dispatcher import Dispatcher
+    from publisher.i18n import LOCALE_DIR
+    from publisher.queue import ItemRequest, queue_one
+    from publisher.web import create_app
+
+    zh = gettext.translation("publisher", LOCALE_DIR, languages=["zh_CN"])
+    cheap_hashing(monkeypatch)
+    cms, wechat = sandbox
+    app = make_app(sqlite_url, {
+        "website": cms_block(cms),
+        "wechat": {"type": "wechat", "display_name": "微信公众号", "api_base": wechat.url,
+                   "appid": "wxsandbox0000000001", "secret": "sandbox-wechat-secret", "cover_color": "#1f4e8c",
+                   "timeout": 5},
+    })
+    add_staff(app)
+    published = queue_one(app, ItemRequest(title="关于公示租赁补贴名单的通知", category="公示公告", body="<p>公示。</p>"))
+    Dispatcher(app).run_due()
+    assert {d["status"] for d in app.store.get_item(published)["deliveries"]} == {"published"}
+    body_field, second_line = zh.gettext("body"), zh.gettext("line {number}").format(number=2)
+
+    with serving(create_app(app)) as base, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+        page = browser.new_context(locale="zh-CN").new_page()
+        page.goto(base + "/login")
+        page.fill("input[name=name]", "editor1")
+        page.fill("input[name=password]", PASSWORD)
+        page.click("button:has-text('登录')")
+
+        page.goto(base + "/compose")
+        page.fill("input[name=title]", "2019年租赁补贴公示")
+        page.select_option("select[name=category]", "公示公告")
+        page.fill("textarea[name=body]", "<p>公示如下。</p><p>张某某，身份证号320623198503121233。</p>")
+        finding = page.locator("#gate-findings li").first
+        expect(finding).to_contain_text(body_field)  # checked as the editor types
+        expect(finding).to_contain_text(second_line)
+        expect(finding).not_to_contain_text("line")
+        page.click("button:has-text('保存为草稿')")
+        expect(page.locator(".notice")).to_contain_text("已保存为草稿")
+        shown = page.locator("p.finding").first
+        expect(shown).to_contain_text(f"{body_field} · {second_line}")
+        expect(shown).not_to_contain_text("line")
+
+        page.goto(f"{base}/items/{published}/edit")
+        leave = page.locator("input[name=leave][value=wechat]")
+        expect(leave).to_be_visible()
+        expect(page.locator("input[name=leave][value=website]")).to_have_count(0)  # the CMS updates in place
+        page.fill("input[name=title]", "关于公示租赁补贴名单（更正）的通知")
+        page.click("button:has-text('保存修改')")
+        refusal = page.locator(".error[role=alert]")
+        expect(refusal).to_contain_text("不支持更新已发布的信息")
+        expect(refusal).to_contain_text("规则：cannot_update")
+        page.locator("input[name=leave][value=wechat]").check()
+        page.fill("input[name=leave_reason]", "微信不能改稿，保留原文")
+        page.click("button:has-text('保存修改')")
+        expect(page.locator(".notice")).to_be_visible()
+        browser.close()
+    updates = {d["channel"]: d.get("update_state") for d in app.store.get_item(published)["deliveries"]}
+    assert updates["wechat"] == "left"

@@ -17,7 +17,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..app import App
 from ..errors import ConfigError, InputError, NotFound, PublisherError, Refused
-from ..i18n import FIELD_NAMES, _, labelled
+from ..i18n import CHINESE, FIELD_NAMES, _, labelled, speaking
 from ..users import Actor, get_user, actor_from_row, user_for_token
 from ..validation_messages import validation_message
 from .security import CSRF_FIELD, CSRF_HEADER, HEADERS, SESSION_COOKIE, LoginGuard, Session, Sessions, csrf_ok
@@ -120,12 +120,25 @@ def _as_api_error(exc: Exception) -> ApiError:
     return ApiError(500, "failed", str(exc))
 
 
+class _InChinese:
+    """The console and its API speak Chinese, as their pages do, whatever language the process's command
+    line speaks (``PUBLISHER_LANG=en publisher serve`` must not give a half-English page)."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        with speaking(CHINESE):
+            await self.app(scope, receive, send)
+
+
 def create_app(app: App, *, secure_cookies: bool | None = None) -> FastAPI:
     """The console and API over ``app`` (its store, clock and channels)."""
     console = Console(app, secure_cookies=secure_cookies)
     web = FastAPI(title="publisher API", version="1", openapi_url="/api/openapi.json", docs_url=None,
                   redoc_url=None, description="发布系统的 JSON API：与控制台、命令行同一套规则。")
     web.state.console = console
+    web.add_middleware(_InChinese)
 
     @web.middleware("http")
     async def security_headers(request: Request, call_next):
