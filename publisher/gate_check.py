@@ -25,9 +25,10 @@ def shown_field(field: str) -> str:
 
 
 def shown_finding(finding: dict) -> dict:
-    """A finding as people read it: its kind, field and place in the current language (stored in English)."""
+    """A finding as people read it: its kind, field, place and suggestion in the current language (stored in
+    English)."""
     return {**finding, "kind": _(finding["kind"]), "field": shown_field(finding["field"]),
-            "where": shown(finding["where"])}
+            "where": shown(finding["where"]), "suggestion": shown(finding.get("suggestion"))}
 
 
 def terms(app: App) -> TermList:

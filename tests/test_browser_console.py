@@ -209,12 +209,16 @@ def test_the_gates_findings_and_the_leave_box_speak_chinese_in_the_browser(make_
         finding = page.locator("#gate-findings li").first
         expect(finding).to_contain_text(body_field)  # checked as the editor types
         expect(finding).to_contain_text(second_line)
+        expect(finding).to_contain_text(zh.gettext("mask: {masked}").format(masked="320623********1233"))
         expect(finding).not_to_contain_text("line")
+        expect(finding).not_to_contain_text("mask")
         page.click("button:has-text('保存为草稿')")
         expect(page.locator(".notice")).to_contain_text("已保存为草稿")
         shown = page.locator("p.finding").first
         expect(shown).to_contain_text(f"{body_field} · {second_line}")
+        expect(shown).to_contain_text("脱敏为")
         expect(shown).not_to_contain_text("line")
+        expect(shown).not_to_contain_text("mask")
 
         page.goto(f"{base}/items/{published}/edit")
         leave = page.locator("input[name=leave][value=wechat]")

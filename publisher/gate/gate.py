@@ -45,7 +45,7 @@ def _unit_findings(unit: Unit, field_name: str, terms: TermList) -> list[Finding
         if lossy_id(unit.text):
             masked = mask_id(unit.text)
             return [Finding(FindingKind.ID_NUMBER, field_name, unit.place or N_("line {number}").format(number=1), masked,
-                            f"mask: {masked}{LOSSY_HINT}")]
+                            N_("mask: {masked}").format(masked=masked + LOSSY_HINT))]
         return []
     return findings_in(unit.text, field_name, terms, place=unit.place, lines=unit.lines)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from ..i18n import N_
 from .findings import FindingKind
 from .hits import Hit
 
@@ -122,7 +123,7 @@ def mask_card(raw: str) -> str:
 
 
 def _hit(kind: FindingKind, start: int, raw: str, masked: str) -> Hit:
-    return Hit(kind, start, start + len(raw), masked=masked, suggestion=f"mask: {masked}")
+    return Hit(kind, start, start + len(raw), masked=masked, suggestion=N_("mask: {masked}").format(masked=masked))
 
 
 _URL = re.compile(r"(?:https?://|www\.)[\w./?%&=+#:~-]+", re.I)

@@ -233,7 +233,8 @@ def check_draft(request: Request, actor: User, body: DraftCheck) -> dict:
     return {"channels": {c: views.channel_problems(app, views.draft_view(app, fields, c), c) for c in channels},
             "title_length": len(body.title.strip()),
             "findings": [f | {"label": views.FINDING_LABELS.get(f["kind"], f["kind"]),
-                                  "field_label": shown_field(f["field"]), "place": shown(f["where"])} for f in found]}
+                                  "field_label": shown_field(f["field"]), "place": shown(f["where"]),
+                                  "suggestion_text": shown(f["suggestion"])} for f in found]}
 
 
 @router.post("/docx", responses=ERRORS, summary="把 Word 文件（.docx）转换为正文 HTML（已清理）")

@@ -33,7 +33,7 @@
       gate.textContent = "";
       (result.findings || []).forEach(function (f) {
         var li = document.createElement("li");
-        li.textContent = f.label + "：" + (f.field_label || f.field) + "（" + (f.place || f.where) + "）" + f.text + (f.suggestion ? " → " + f.suggestion : "");
+        li.textContent = f.label + "：" + (f.field_label || f.field) + "（" + (f.place || f.where) + "）" + f.text + (f.suggestion ? " → " + (f.suggestion_text || f.suggestion) : "");
         gate.appendChild(li);
       });
     }
