@@ -1,0 +1,1 @@
+"""Channel ``cms``: a government CMS with a JSON/HTTP submission API, and its emulator."""

@@ -1,0 +1,1 @@
+"""Channel ``rss``: an RSS 2.0 / Atom feed file."""

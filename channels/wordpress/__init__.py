@@ -1,0 +1,1 @@
+"""Channel ``wordpress``: posts through the WordPress REST API, and its emulator."""

@@ -1,0 +1,1 @@
+"""Users, roles, offices and API tokens; who is acting and what office they may see."""

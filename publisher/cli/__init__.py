@@ -1,0 +1,1 @@
+"""The ``publisher`` command line: one module per command group."""

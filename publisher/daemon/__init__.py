@@ -1,0 +1,1 @@
+"""The daemon (``publisher run``): the dispatcher and the periodic jobs on one schedule."""

@@ -1,0 +1,1 @@
+"""Items: queueing (intake and imports), editing revisions, the gate applied to items."""
