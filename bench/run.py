@@ -32,16 +32,16 @@ import requests
 import yaml
 from sqlalchemy import create_engine, text
 
-from publisher import audit
-from publisher.app import App
-from publisher.config import load_config
-from publisher.daemon import Daemon
-from publisher.dispatcher import Dispatcher
-from publisher.listing import Filters, list_items
-from publisher.queue import ItemRequest, insert, prepare
-from publisher.sandbox.cms import CmsEmulator
+from publisher.ledger import audit
+from publisher.runtime.app import App
+from publisher.config.load import load_config
+from publisher.daemon.service import Daemon
+from publisher.delivery.dispatcher import Dispatcher
+from publisher.ledger.listing import Filters, list_items
+from publisher.items.intake import ItemRequest, insert, prepare
+from channels.cms.emulator import CmsEmulator
 from publisher.sandbox.server import EmulatorServer
-from publisher.tally import tally
+from publisher.report.tally import tally
 
 PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 TOKEN = "sandbox-cms-token"
@@ -330,7 +330,7 @@ def console_page_ms(app: App, pages: tuple[int, int]) -> list[float]:
 
     import uvicorn
 
-    from publisher.users import add_user
+    from publisher.accounts.users import add_user
     from publisher.web import create_app
 
     add_user(app.store, "bench", "editor", app.config.office.code, password="bench-password-1", created_by="bench")
@@ -448,10 +448,10 @@ def month_in_this_process(workdir: str, days: int, trace: bool = False) -> None:
     import random
     import tracemalloc
 
-    from publisher import demo
-    from publisher.clock import SimulatedClock
-    from publisher.queue import import_file
-    from publisher.reconcile import reconcile
+    from publisher.sandbox import demo
+    from publisher.foundation.clock import SimulatedClock
+    from publisher.items.intake import import_file
+    from publisher.delivery.reconcile import reconcile
     from publisher.sandbox.serve import start_all
     from publisher.series.runner import SeriesRunner
 

@@ -1,5 +1,5 @@
 """``python -m publisher``."""
 
-from .cli import main
+from publisher.cli.main import main
 
 main()

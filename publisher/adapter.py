@@ -27,9 +27,9 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .clock import Clock
-from .errors import LookupUnsupported, PermanentError
-from .i18n import N_
+from publisher.foundation.clock import Clock
+from publisher.errors import LookupUnsupported, PermanentError
+from publisher.foundation.i18n import N_
 
 
 class ChannelSettings(BaseModel):
@@ -222,7 +222,7 @@ class Channel(ABC):
         by the keys' names (``*base_url``, ``site_url``, ``api_base``, ``*_url``, ``*selector``); override and
         call it to add the adapter's own checks.
         """
-        from .settings_check import unusable_values
+        from publisher.foundation.settings_check import unusable_values
 
         return unusable_values(settings)
 

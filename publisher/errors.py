@@ -13,7 +13,7 @@ class InputError(PublisherError):
     """Bad input from a user (a field, a line, a file); the CLI exits 2 with this message."""
 
     def __init__(self, message: str, *, field: str | None = None):
-        from .i18n import labelled
+        from publisher.foundation.i18n import labelled
 
         self.field = field
         super().__init__(labelled(field, message) if field else message)
@@ -25,7 +25,7 @@ class ConfigError(PublisherError):
     def __init__(self, problems: list[str], path: str | None = None):
         self.problems = problems
         self.path = path
-        from .i18n import _
+        from publisher.foundation.i18n import _
 
         head = _("invalid configuration {path}").format(path=path) if path else _("invalid configuration")
         super().__init__(head + ":\n" + "\n".join(f"  - {p}" for p in problems))
@@ -39,7 +39,7 @@ class Refused(PublisherError):
     """A rule or a permission forbids the action; the CLI exits 3 and names the rule."""
 
     def __init__(self, rule: str, message: str):
-        from .i18n import _
+        from publisher.foundation.i18n import _
 
         self.rule = rule
         super().__init__(_("{message} (rule: {rule})").format(message=message, rule=rule))

@@ -11,9 +11,9 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Callable, Iterator
 
-from . import __version__
-from .errors import OutcomeUnknown, RetryableError
-from .i18n import N_
+from publisher import __version__
+from publisher.errors import OutcomeUnknown, RetryableError
+from publisher.foundation.i18n import N_
 
 if TYPE_CHECKING:  # imported where a request is made: read-only commands never load it
     import requests

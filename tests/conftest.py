@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from publisher.adapter import ChannelServices
-from publisher.channel_state import MemoryChannelState
-from publisher.clock import SimulatedClock
+from publisher.runtime.channel_state import MemoryChannelState
+from publisher.foundation.clock import SimulatedClock
 
 
 @pytest.fixture
@@ -121,7 +121,7 @@ def server(emulator):
 @pytest.fixture
 def cms_server():
     """A CMS emulator on a loopback port."""
-    from publisher.sandbox.cms import CmsEmulator
+    from channels.cms.emulator import CmsEmulator
     from publisher.sandbox.server import EmulatorServer
 
     with EmulatorServer(CmsEmulator(token="test-cms-token")) as server:
@@ -131,8 +131,8 @@ def cms_server():
 @pytest.fixture
 def make_app(tmp_path, clock):
     """Build an App from channel blocks over a given database; closes them afterwards."""
-    from publisher.app import App
-    from publisher.config import load_config
+    from publisher.runtime.app import App
+    from publisher.config.load import load_config
 
     apps = []
 

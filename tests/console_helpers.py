@@ -14,7 +14,7 @@ STAFF = (("editor1", "editor", "default"), ("rev1", "reviewer", "default"), ("re
 
 def add_staff(app) -> None:
     """Users of office ``default`` (one of each role, two reviewers) and an editor of office ``other``."""
-    from publisher.users import add_user
+    from publisher.accounts.users import add_user
 
     for name, role, office in STAFF:
         add_user(app.store, name, role, office, display_name=name.upper(), password=PASSWORD, created_by="test")
@@ -68,6 +68,6 @@ def cheap_hashing(monkeypatch) -> None:
     """Argon2id with small parameters: the tests check the flow, not the hash's cost (shared CPUs)."""
     from argon2 import PasswordHasher
 
-    import publisher.users
+    import publisher.accounts.users
 
-    monkeypatch.setattr(publisher.users, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))
+    monkeypatch.setattr(publisher.accounts.users, "_hasher", PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from publisher.sandbox.cms import CmsEmulator
+from channels.cms.emulator import CmsEmulator
 
 
 class NoDedupeCms(CmsEmulator):
@@ -30,16 +30,16 @@ from test_channels_e2e import site_block as documented_site_block
 WECHAT_APPID = "wxsandbox0000000001"
 WECHAT_SECRET = "sandbox-wechat-secret"
 SITE_PASSWORD = "sandbox-site-password"
-PRELOAD = ["publisher.daemon", "publisher.dispatcher", "channels.cms", "channels.wechat", "channels.resource_site",
-           "exactly_once_sites"]
+PRELOAD = ["publisher.daemon.service", "publisher.delivery.dispatcher", "channels.cms.adapter", "channels.wechat.adapter",
+           "channels.resource_site.adapter", "exactly_once_sites"]
 
 
 def run_daemon(config_path: str) -> None:
     """A child process's body: ``publisher run`` on the real clock, until it is killed."""
     import logging
 
-    from publisher.app import App
-    from publisher.daemon import Daemon
+    from publisher.runtime.app import App
+    from publisher.daemon.service import Daemon
 
     logging.basicConfig(level=logging.ERROR)
     logging.getLogger("apscheduler").setLevel(logging.CRITICAL)
@@ -89,7 +89,7 @@ FAST_DAEMON = {"retry": {"max_attempts": 30, "base_delay": 0.2, "max_delay": 2, 
 
 def settle_everything(app, clock, rounds: int = 60) -> None:
     """Clean runs after the kills, on a simulated clock jumped past every retry time, until nothing is due."""
-    from publisher.dispatcher import Dispatcher
+    from publisher.delivery.dispatcher import Dispatcher
 
     dispatcher = Dispatcher(app)
     try:
@@ -107,8 +107,8 @@ def ledger(app) -> dict[tuple[int, str], str]:
     """(item, channel) → status, for every delivery."""
     from sqlalchemy import select
 
-    from publisher.db import reading
-    from publisher.schema import deliveries
+    from publisher.db.engine import reading
+    from publisher.db.schema import deliveries
 
     with reading(app.store.engine) as conn:
         return {(r.item_id, r.channel): r.status
@@ -119,8 +119,8 @@ def waiting_for_operator(app) -> list[tuple[int, str]]:
     """(item, channel) of deliveries an operator must check."""
     from sqlalchemy import select
 
-    from publisher.db import reading
-    from publisher.schema import deliveries
+    from publisher.db.engine import reading
+    from publisher.db.schema import deliveries
 
     with reading(app.store.engine) as conn:
         return [(r.item_id, r.channel) for r in conn.execute(
@@ -132,7 +132,7 @@ def act_as_operator(app, on_site) -> int:
 
     ``on_site(item_id, channel)`` says whether the channel has the item. Returns how many needed a person.
     """
-    from publisher.actions import retry_item, settle_item
+    from publisher.delivery.actions import retry_item, settle_item
 
     waits = waiting_for_operator(app)
     for item_id, channel in waits:

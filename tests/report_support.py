@@ -10,7 +10,7 @@ import yaml
 from click.testing import CliRunner
 
 from conftest import write_config
-from publisher.cli import main
+from publisher.cli.main import main
 
 NARRATIVE = {
     "overview.md": "1.{{ year }}年，{{ short_name }}认真贯彻落实《条例》。\n\n2.{{ channel_paragraph }}微信公众号共{{ channel.website.total }}条(网站)。",

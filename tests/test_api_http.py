@@ -16,9 +16,9 @@ CASES = {"count": 0}
 @pytest.fixture(scope="module")
 def live(tmp_path_factory):
     """A console on a free loopback port over a fresh SQLite database; yields (base URL, app, tokens)."""
-    from publisher.app import App
-    from publisher.config import load_config
-    from publisher.users import new_token
+    from publisher.runtime.app import App
+    from publisher.config.load import load_config
+    from publisher.accounts.users import new_token
     from publisher.web import create_app
 
     from conftest import write_config

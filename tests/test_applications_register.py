@@ -8,7 +8,7 @@ from datetime import date, datetime, timezone
 import pytest
 from sqlalchemy import create_engine, insert
 
-from publisher.registers.workdays import add_workdays, answer_due, is_workday
+from publisher.report.registers.workdays import add_workdays, answer_due, is_workday
 from report_support import cli, office, report_json, write_yaml
 
 SQLITE = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # the register is plain SQL
@@ -124,7 +124,7 @@ def test_identity_violations_are_refused_naming_the_column(tmp_path, db_url):
 def test_a_register_row_that_breaks_the_identity_is_refused(tmp_path, db_url):
     config = office(tmp_path, db_url)
     assert cli(config, "applications", "list").exit_code == 0  # creates the schema
-    from publisher.registers.tables import applications
+    from publisher.report.registers.tables import applications
 
     engine = create_engine(db_url)
     with engine.begin() as conn:  # closed before it was received: only a hand edit of the database can do this

@@ -9,10 +9,10 @@ from datetime import datetime, timezone
 import pytest
 
 from conftest import cms_block
-from publisher.app import App
-from publisher.clock import SimulatedClock
-from publisher.config import load_config
-from publisher.dispatcher import Dispatcher
+from publisher.runtime.app import App
+from publisher.foundation.clock import SimulatedClock
+from publisher.config.load import load_config
+from publisher.delivery.dispatcher import Dispatcher
 from report_support import PUBLICATIONS, backfill, cli, office
 
 

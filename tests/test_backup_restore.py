@@ -11,12 +11,12 @@ from click.testing import CliRunner
 
 from conftest import cms_block, write_config
 from exactly_once_sites import NoDedupeCms
-from publisher.app import App
-from publisher.backup import backup, restore
-from publisher.cli import main
-from publisher.config import load_config
-from publisher.dispatcher import Dispatcher
-from publisher.queue import ItemRequest, queue_one
+from publisher.runtime.app import App
+from publisher.ops.backup import backup, restore
+from publisher.cli.main import main
+from publisher.config.load import load_config
+from publisher.delivery.dispatcher import Dispatcher
+from publisher.items.intake import ItemRequest, queue_one
 from publisher.sandbox.server import EmulatorServer, wait_until
 
 
@@ -112,7 +112,7 @@ def test_postgresql_backup_and_restore_repost_nothing_and_keep_the_password_off_
         restored.close()
     assert site.emulator.create_calls == creates  # every delivery was looked up and found, none re-posted
 
-    from publisher import backup as backup_module
+    from publisher.ops import backup as backup_module
     seen = []
     monkeypatch.setattr(backup_module.subprocess, "run",
                         lambda args, **kw: seen.append((args, kw["env"])) or

@@ -11,7 +11,7 @@ import yaml
 from click.testing import CliRunner
 
 from conftest import write_config
-from publisher.cli import main
+from publisher.cli.main import main
 
 PASSWORD = "hunter2-Pa55"
 
@@ -259,7 +259,7 @@ def test_credentials_in_a_url_are_scrubbed_from_errors(office):
 
 
 def test_scrub_removes_url_credentials_and_named_secrets():
-    from publisher.redact import scrub
+    from publisher.foundation.redact import scrub
 
     text = scrub(f"GET https://editor:{PASSWORD}@cms.example/api failed; token {PASSWORD}", [PASSWORD])
     assert PASSWORD not in text and "https://***@cms.example/api" in text

@@ -45,9 +45,9 @@ def word_file() -> bytes:
 
 @pytest.fixture
 def sandbox(clock):
-    from publisher.sandbox.cms import CmsEmulator
+    from channels.cms.emulator import CmsEmulator
     from publisher.sandbox.server import EmulatorServer
-    from publisher.sandbox.wechat import WechatEmulator
+    from channels.wechat.emulator import WechatEmulator
 
     with EmulatorServer(CmsEmulator(token="test-cms-token")) as cms, \
             EmulatorServer(WechatEmulator(appid="wxsandbox0000000001", secret="sandbox-wechat-secret",
@@ -59,7 +59,7 @@ def test_word_file_to_every_channel_and_back_in_the_browser(make_app, sqlite_url
                                                              monkeypatch):
     from playwright.sync_api import expect, sync_playwright
 
-    from publisher.dispatcher import Dispatcher
+    from publisher.delivery.dispatcher import Dispatcher
     from publisher.web import create_app
 
     from conftest import cms_block
@@ -174,9 +174,9 @@ def test_the_gates_findings_and_the_leave_box_speak_chinese_in_the_browser(make_
     from playwright.sync_api import expect, sync_playwright
 
     from conftest import cms_block
-    from publisher.dispatcher import Dispatcher
-    from publisher.i18n import LOCALE_DIR
-    from publisher.queue import ItemRequest, queue_one
+    from publisher.delivery.dispatcher import Dispatcher
+    from publisher.foundation.i18n import LOCALE_DIR
+    from publisher.items.intake import ItemRequest, queue_one
     from publisher.web import create_app
 
     zh = gettext.translation("publisher", LOCALE_DIR, languages=["zh_CN"])

@@ -11,11 +11,11 @@ import pytest
 from sqlalchemy import select
 
 from conftest import cms_block
-from publisher import audit
-from publisher.dispatcher import Dispatcher
-from publisher.queue import ItemRequest, queue_one
-from publisher.schema import events
-from publisher.sandbox.cms import CmsEmulator
+from publisher.ledger import audit
+from publisher.delivery.dispatcher import Dispatcher
+from publisher.items.intake import ItemRequest, queue_one
+from publisher.db.schema import events
+from channels.cms.emulator import CmsEmulator
 from publisher.sandbox.server import EmulatorServer
 
 LIMIT = 4

@@ -14,15 +14,15 @@ import requests
 from bs4 import BeautifulSoup
 
 from conftest import cms_block
-from publisher.actions import retract_item, retry_item
+from publisher.delivery.actions import retract_item, retry_item
 from publisher.adapter import DeliveryContext
-from publisher.dispatcher import Dispatcher
+from publisher.delivery.dispatcher import Dispatcher
 from publisher.errors import InputError
-from publisher.queue import ItemRequest, queue_one
-from publisher.sandbox.resource_site import ResourceSiteEmulator
+from publisher.items.intake import ItemRequest, queue_one
+from channels.resource_site.emulator import ResourceSiteEmulator
 from publisher.sandbox.server import EmulatorServer
-from publisher.sandbox.wechat import WechatEmulator
-from publisher.sandbox.wordpress import WordpressEmulator
+from channels.wechat.emulator import WechatEmulator
+from channels.wordpress.emulator import WordpressEmulator
 
 WECHAT_APPID = "wxsandbox0000000001"
 WECHAT_SECRET = "sandbox-wechat-secret"
@@ -293,7 +293,7 @@ def test_wechat_daily_quota_pauses_until_local_midnight_without_burning_attempts
 def test_wechat_ip_whitelist_error_pauses_with_one_message_and_kills_nothing(db_url, make_app, wechat, clock, tmp_path):
     from click.testing import CliRunner
 
-    from publisher.cli import main
+    from publisher.cli.main import main
 
     app = make_app(db_url, {"wechat": wechat_block(wechat)})
     ids = [queue(app, f"第{i}号公告", channels=["wechat"]) for i in range(10)]
@@ -493,7 +493,7 @@ def test_wordpress_401_pauses_the_channel_and_kills_nothing(db_url, make_app, wp
 
 
 def test_look_up_after_midnight_keeps_the_platforms_publish_time_in_the_tally(sqlite_url, make_app, clock):
-    from publisher.tally import tally
+    from publisher.report.tally import tally
 
     emulator = WechatEmulator(appid=WECHAT_APPID, secret=WECHAT_SECRET, clock=clock, publish_delay_seconds=5)
     with EmulatorServer(emulator) as server:

@@ -12,12 +12,12 @@ import pytest
 from sqlalchemy import select, update
 
 from conftest import cms_block
-from publisher import audit
-from publisher.dispatcher import CLAIM_AHEAD, Dispatcher, _HAND_IN
-from publisher.queue import ItemRequest, queue_one
-from publisher.sandbox.cms import CmsEmulator
+from publisher.ledger import audit
+from publisher.delivery.dispatcher import CLAIM_AHEAD, Dispatcher, _HAND_IN
+from publisher.items.intake import ItemRequest, queue_one
+from channels.cms.emulator import CmsEmulator
 from publisher.sandbox.server import EmulatorServer
-from publisher.schema import deliveries, events
+from publisher.db.schema import deliveries, events
 
 CONCURRENCY = 4
 

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from publisher.cli import main
-from publisher.i18n import LOCALE_DIR, language
+from publisher.cli.main import main
+from publisher.foundation.i18n import LOCALE_DIR, language
 
 PUBLISHER = str(Path(sys.executable).with_name("publisher"))
 

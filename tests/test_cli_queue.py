@@ -18,8 +18,8 @@ from click.testing import CliRunner
 from PIL import Image
 
 from conftest import cms_block, write_config
-from publisher.app import App
-from publisher.cli import main
+from publisher.runtime.app import App
+from publisher.cli.main import main
 
 PUBLISHER = str(Path(sys.executable).with_name("publisher"))
 DELIVERY_KEYS = {"channel", "status", "attempts", "external_id", "external_url", "published_at", "last_error"}

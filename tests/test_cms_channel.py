@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from channels.cms import CmsChannel
+from channels.cms.adapter import CmsChannel
 from publisher.adapter import Attachment, DeliveryContext, ItemView
 from publisher.errors import ChannelPaused, OutcomeUnknown, PermanentError, RetryableError
-from publisher.sandbox.cms import CmsEmulator
+from channels.cms.emulator import CmsEmulator
 from publisher.sandbox.server import EmulatorServer
 
 TOKEN = "sandbox-cms-token"

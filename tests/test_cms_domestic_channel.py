@@ -8,10 +8,10 @@ from datetime import datetime, timezone
 
 import pytest
 
-from channels.cms import CmsChannel
+from channels.cms.adapter import CmsChannel
 from publisher.adapter import DeliveryContext, ItemView
 from publisher.errors import ChannelPaused, OutcomeUnknown, PermanentError
-from publisher.sandbox.cms import DomesticCmsEmulator
+from channels.cms.emulator import DomesticCmsEmulator
 from publisher.sandbox.server import EmulatorServer
 
 KEY = "domestic-test-key"
@@ -149,8 +149,8 @@ def _delivery(app, item_id):
 
 
 def test_expired_key_pauses_the_channel_and_keeps_the_delivery_alive(sqlite_url, make_app, server, emulator):
-    from publisher.dispatcher import Dispatcher
-    from publisher.queue import ItemRequest, queue_one
+    from publisher.delivery.dispatcher import Dispatcher
+    from publisher.items.intake import ItemRequest, queue_one
 
     app = _app(make_app, sqlite_url, server)
     ids = [queue_one(app, ItemRequest(title=f"公示{i}", category="公示公告", body="<p>正文</p>")) for i in range(3)]
@@ -166,9 +166,9 @@ def test_expired_key_pauses_the_channel_and_keeps_the_delivery_alive(sqlite_url,
 
 
 def test_unsupported_retract_ends_as_a_visible_failure_not_an_endless_retry(sqlite_url, make_app, server, emulator):
-    from publisher.actions import retract_item
-    from publisher.dispatcher import Dispatcher
-    from publisher.queue import ItemRequest, queue_one
+    from publisher.delivery.actions import retract_item
+    from publisher.delivery.dispatcher import Dispatcher
+    from publisher.items.intake import ItemRequest, queue_one
 
     app = _app(make_app, sqlite_url, server, retract_method="DELETE", retract_body=None,
                paths={"create": "/api/v2/doc/save", "item": "/api/v2/doc/{id}",
@@ -184,8 +184,8 @@ def test_unsupported_retract_ends_as_a_visible_failure_not_an_endless_retry(sqli
 def test_gateway_504_after_save_posts_each_item_once(sqlite_url, make_app, server, emulator, clock):
     from datetime import timedelta
 
-    from publisher.dispatcher import Dispatcher
-    from publisher.queue import ItemRequest, queue_one
+    from publisher.delivery.dispatcher import Dispatcher
+    from publisher.items.intake import ItemRequest, queue_one
 
     app = _app(make_app, sqlite_url, server)
     ids = [queue_one(app, ItemRequest(title=f"公告{i}", category="公示公告", body="<p>正文</p>")) for i in range(6)]

@@ -8,8 +8,8 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import write_config
-from publisher.cli import main
-from publisher.config import load_config
+from publisher.cli.main import main
+from publisher.config.load import load_config
 
 SECRET = "s3cr3t-token-value-9f8e"
 

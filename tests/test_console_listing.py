@@ -9,7 +9,7 @@ from datetime import date, datetime, timezone
 import pytest
 from click.testing import CliRunner
 
-from publisher.listing import Filters, list_items, month_schedule
+from publisher.ledger.listing import Filters, list_items, month_schedule
 
 
 @pytest.fixture
@@ -61,7 +61,7 @@ def test_calendar_days_are_local(app):
 
 
 def test_queue_list_keeps_its_json_and_says_when_more_exist(app):
-    from publisher.cli import main
+    from publisher.cli.main import main
 
     runner = CliRunner()
     result = runner.invoke(main, ["--config", str(app.config.path), "queue", "list", "--json"])

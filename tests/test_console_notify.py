@@ -87,10 +87,10 @@ def smtp():
 
 def test_reviewers_editor_and_operators_hear_of_their_events(make_app, sqlite_url, tmp_path, robot, smtp,
                                                               monkeypatch):
-    from publisher import review
-    from publisher.notify import Notifier, sweep
-    from publisher.queue import ItemRequest, queue_one
-    from publisher.users import actor_from_row, get_user
+    from publisher.review import workflow as review
+    from publisher.review.notify import Notifier, sweep
+    from publisher.items.intake import ItemRequest, queue_one
+    from publisher.accounts.users import actor_from_row, get_user
 
     cheap_hashing(monkeypatch)
     hook_url, hook_messages = robot
@@ -129,7 +129,7 @@ def test_reviewers_editor_and_operators_hear_of_their_events(make_app, sqlite_ur
 
 
 def test_a_robot_that_is_down_does_not_stop_the_others(make_app, sqlite_url, tmp_path, robot, monkeypatch):
-    from publisher.notify import Notice, Notifier
+    from publisher.review.notify import Notice, Notifier
 
     hook_url, hook_messages = robot
     app = make_app(sqlite_url, {"feed": {"type": "rss", "output": str(tmp_path / "feed.xml"),

@@ -10,8 +10,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from console_helpers import PASSWORD, add_staff, cheap_hashing, csrf_of, login
-from publisher.db import reading
-from publisher.schema import events
+from publisher.db.engine import reading
+from publisher.db.schema import events
 
 LONG_TITLE = "关于公布二〇一九年第二批城镇住房保障家庭租赁补贴资格审核结果及有关事项的公示"  # > 32 characters
 
@@ -86,7 +86,7 @@ def test_session_cookie_is_httponly_and_samesite(app):
 
 
 def test_a_session_survives_a_console_restart_and_only_its_hash_is_stored(app):
-    from publisher.schema import console_sessions
+    from publisher.db.schema import console_sessions
     from publisher.web import create_app
 
     first = TestClient(create_app(app))
@@ -259,8 +259,8 @@ def test_a_disabled_users_session_stops_working(client):
 
 
 def test_queue_page_shows_the_total_and_pages(client, app):
-    from publisher.queue import ItemRequest, queue_one
-    from publisher.users import actor_from_row, get_user
+    from publisher.items.intake import ItemRequest, queue_one
+    from publisher.accounts.users import actor_from_row, get_user
 
     editor = actor_from_row(get_user(app.store, "editor1"))
     for n in range(55):

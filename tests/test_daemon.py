@@ -12,9 +12,9 @@ from pathlib import Path
 
 from conftest import cms_block, write_config
 
-from publisher.app import App
-from publisher.config import load_config
-from publisher.queue import ItemRequest, queue_one
+from publisher.runtime.app import App
+from publisher.config.load import load_config
+from publisher.items.intake import ItemRequest, queue_one
 from publisher.sandbox.server import wait_until
 
 PUBLISHER = [sys.executable, "-m", "publisher"]

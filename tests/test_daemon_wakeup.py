@@ -7,11 +7,11 @@ from datetime import datetime, timedelta, timezone
 
 from conftest import cms_block, write_config
 
-from publisher.app import App
-from publisher.config import load_config
-from publisher.daemon import Daemon
-from publisher.queue import ItemRequest, queue_one
-from publisher.schema import deliveries
+from publisher.runtime.app import App
+from publisher.config.load import load_config
+from publisher.daemon.service import Daemon
+from publisher.items.intake import ItemRequest, queue_one
+from publisher.db.schema import deliveries
 from sqlalchemy import select
 
 

@@ -7,11 +7,11 @@ import pytest
 from sqlalchemy import select
 
 from conftest import cms_block, write_config
-from publisher.cli import main
-from publisher.delivery_lifecycle import TRANSITIONS, DeliveryStatus, IllegalTransition, event, move
-from publisher.dispatcher import Dispatcher
-from publisher.queue import ItemRequest, queue_one
-from publisher.schema import deliveries
+from publisher.cli.main import main
+from publisher.ledger.lifecycle import TRANSITIONS, DeliveryStatus, IllegalTransition, event, move
+from publisher.delivery.dispatcher import Dispatcher
+from publisher.items.intake import ItemRequest, queue_one
+from publisher.db.schema import deliveries
 
 
 def _queue(app):
@@ -45,8 +45,8 @@ def test_a_move_is_compare_and_set_and_writes_its_event_only_when_it_happens(sql
 
 
 def test_a_channel_that_cannot_look_up_waits_for_an_operator_not_for_ten_years(tmp_path, sqlite_url, cms_server, clock):
-    from publisher.app import App
-    from publisher.config import load_config
+    from publisher.runtime.app import App
+    from publisher.config.load import load_config
 
     config = write_config(tmp_path, sqlite_url, {"website": cms_block(cms_server, paths={"lookup": None})})
     app = App.from_config(load_config(config), clock)

@@ -6,7 +6,7 @@ import io
 
 from rich.console import Console
 
-from publisher.demo import run_demo
+from publisher.sandbox.demo import run_demo
 
 
 def test_demo_prints_the_reference_paragraph(tmp_path):

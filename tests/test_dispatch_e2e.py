@@ -6,8 +6,8 @@ from datetime import timedelta
 
 
 from conftest import cms_block
-from publisher.dispatcher import Dispatcher
-from publisher.queue import ItemRequest, queue_one
+from publisher.delivery.dispatcher import Dispatcher
+from publisher.items.intake import ItemRequest, queue_one
 
 
 def _queue(app, title="关于2019年保障性住房分配结果的公示", category="公示公告", **kw):
@@ -133,7 +133,7 @@ def test_bad_credentials_pause_the_channel_instead_of_killing_deliveries(db_url,
 
 
 def test_retract_everywhere(db_url, make_app, cms_server, tmp_path):
-    from publisher.actions import retract_item
+    from publisher.delivery.actions import retract_item
 
     rss = {"type": "rss", "output": str(tmp_path / "feed.xml"), "site_url": "http://example.gov.cn",
            "count_in_report": False}
@@ -149,7 +149,7 @@ def test_retract_everywhere(db_url, make_app, cms_server, tmp_path):
 
 
 def test_retract_before_publishing_cancels(db_url, make_app, cms_server, clock):
-    from publisher.actions import retract_item
+    from publisher.delivery.actions import retract_item
 
     app = make_app(db_url, {"website": cms_block(cms_server)})
     item_id = _queue(app, at=(clock.now() + timedelta(days=1)).isoformat())

@@ -18,15 +18,15 @@ from click.testing import CliRunner
 
 from conftest import cms_block, write_config
 from publisher.adapter import DeliveryContext
-from publisher.cli import main
-from publisher.dispatcher import Dispatcher
-from publisher.editing import edit_item
-from publisher.queue import ItemRequest, queue_one
-from publisher.review import approve, submit
+from publisher.cli.main import main
+from publisher.delivery.dispatcher import Dispatcher
+from publisher.items.editing import edit_item
+from publisher.items.intake import ItemRequest, queue_one
+from publisher.review.workflow import approve, submit
 from publisher.sandbox.server import EmulatorServer
-from publisher.sandbox.wechat import WechatEmulator
-from publisher.sandbox.wordpress import WordpressEmulator
-from publisher.users import Actor, Role
+from channels.wechat.emulator import WechatEmulator
+from channels.wordpress.emulator import WordpressEmulator
+from publisher.accounts.users import Actor, Role
 
 WP_PASSWORD = "abcd efgh ijkl mnop qrst uvwx"
 WECHAT_APPID, WECHAT_SECRET = "wxsandbox0000000001", "sandbox-wechat-secret"
@@ -221,8 +221,8 @@ def through_review(app, names: tuple[str, str, str, str]) -> tuple[Actor, list[A
 def published_on_website_and_wechat(tmp_path, sqlite_url, cms_server, wechat, monkeypatch):
     """An office with the console's staff and one item through 三审, published on the CMS and WeChat."""
     from console_helpers import add_staff, cheap_hashing
-    from publisher.app import App
-    from publisher.config import load_config
+    from publisher.runtime.app import App
+    from publisher.config.load import load_config
 
     cheap_hashing(monkeypatch)
     channels = {"website": cms_block(cms_server), "wechat": wechat_block(wechat)}
@@ -238,7 +238,7 @@ def test_the_api_patch_refuses_with_409_and_the_rule_and_takes_leave(tmp_path, s
     from fastapi.testclient import TestClient
 
     from console_helpers import login, serving
-    from publisher.users import new_token
+    from publisher.accounts.users import new_token
     from publisher.web import create_app
 
     app, item = published_on_website_and_wechat(tmp_path, sqlite_url, cms_server, wechat, monkeypatch)
@@ -391,7 +391,7 @@ def test_a_copy_deleted_on_the_cms_fails_its_update_for_good_and_is_never_publis
     assert Dispatcher(app).run_due().total == 0
 
     article["status"] = "published"  # put back by hand: `item retry` asks for the update again
-    from publisher.actions import retry_item
+    from publisher.delivery.actions import retry_item
 
     assert retry_item(app, item, "website") == ["website"]
     assert Dispatcher(app).run_due().outcomes == {"updated": 1}

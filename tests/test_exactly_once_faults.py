@@ -10,8 +10,8 @@ import pytest
 
 from conftest import cms_block
 from exactly_once_sites import NoDedupeCms, ledger, settle_everything
-from publisher.queue import ItemRequest, queue_one
-from publisher.sandbox.cms import CmsEmulator
+from publisher.items.intake import ItemRequest, queue_one
+from channels.cms.emulator import CmsEmulator
 from publisher.sandbox.server import EmulatorServer
 
 FAULTS = [
@@ -27,9 +27,9 @@ RETRY = {"max_attempts": 40, "base_delay": 1, "max_delay": 30, "jitter": 0.0, "l
 
 
 def _gateway_errors_are_unknown() -> bool:
-    import channels.cms
+    import channels.cms.adapter
 
-    return hasattr(channels.cms, "GATEWAY_STATUSES")  # a CMS that does not deduplicate needs it
+    return hasattr(channels.cms.adapter, "GATEWAY_STATUSES")  # a CMS that does not deduplicate needs it
 
 
 SITES = [pytest.param(CmsEmulator, id="deduplicating-cms"),

@@ -9,9 +9,9 @@ import pytest
 
 from conftest import cms_block
 from exactly_once_sites import NoDedupeCms
-from publisher.dispatcher import Dispatcher
+from publisher.delivery.dispatcher import Dispatcher
 from publisher.http import send, new_session
-from publisher.queue import ItemRequest, queue_one
+from publisher.items.intake import ItemRequest, queue_one
 from publisher.sandbox.server import EmulatorServer, wait_until
 
 

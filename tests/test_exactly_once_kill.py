@@ -17,13 +17,13 @@ from conftest import write_config
 from exactly_once_sites import (FAST_DAEMON, SITE_PASSWORD, WECHAT_APPID, WECHAT_SECRET, NoDedupeCms, act_as_operator,
                                 cms_block, daemon_processes, kill9, ledger, settle_everything, site_block,
                                 start_daemon, waiting_for_operator, wechat_block)
-from publisher.app import App
-from publisher.clock import SimulatedClock, SystemClock
-from publisher.config import load_config
-from publisher.queue import ItemRequest, queue_one
-from publisher.sandbox.resource_site import ResourceSiteEmulator
+from publisher.runtime.app import App
+from publisher.foundation.clock import SimulatedClock, SystemClock
+from publisher.config.load import load_config
+from publisher.items.intake import ItemRequest, queue_one
+from channels.resource_site.emulator import ResourceSiteEmulator
 from publisher.sandbox.server import EmulatorServer, wait_until
-from publisher.sandbox.wechat import WechatEmulator
+from channels.wechat.emulator import WechatEmulator
 
 
 @pytest.fixture
@@ -119,8 +119,8 @@ def _proof(tmp_path, db_url, sites, *, items: int, kills: int, seed: int) -> Non
 def _events(config_path) -> dict:
     from sqlalchemy import func, select
 
-    from publisher.db import reading
-    from publisher.schema import events
+    from publisher.db.engine import reading
+    from publisher.db.schema import events
 
     app = App.from_config(load_config(config_path), SystemClock())
     try:

@@ -8,7 +8,7 @@ import json
 from click.testing import CliRunner
 
 from conftest import cms_block, write_config
-from publisher.cli import main
+from publisher.cli.main import main
 
 
 def _cli(config, *args):

@@ -16,8 +16,8 @@ from click.testing import CliRunner
 from sqlalchemy import update
 
 from conftest import write_config
-from publisher.cli import main
-from publisher.i18n import LOCALE_DIR, labelled, shown
+from publisher.cli.main import main
+from publisher.foundation.i18n import LOCALE_DIR, labelled, shown
 
 ROOT = Path(__file__).resolve().parent.parent
 PO = LOCALE_DIR / "zh_CN" / "LC_MESSAGES" / "publisher.po"
@@ -66,7 +66,7 @@ def cli(config: Path, *args: str, lang: str = "zh_CN"):
 
 
 def test_every_message_in_the_code_has_its_chinese(monkeypatch):
-    from publisher.i18n import localise_help
+    from publisher.foundation.i18n import localise_help
 
     monkeypatch.setenv("PUBLISHER_LANG", "en")
     localise_help(main)  # an earlier test may have left the help in Chinese; the extraction reads the English
@@ -130,9 +130,9 @@ def test_a_channels_configuration_error_is_chinese_in_check_config(tmp_path, sql
 
 
 def test_a_channel_error_kept_in_english_is_shown_in_chinese(office):
-    from publisher.app import App
-    from publisher.config import load_config
-    from publisher.schema import deliveries
+    from publisher.runtime.app import App
+    from publisher.config.load import load_config
+    from publisher.db.schema import deliveries
 
     item_id = int(cli(office, "queue", "add", "--title", "关于公示的通知", "--category", "公示公告",
                       lang="en").stdout.split()[0])
@@ -179,7 +179,7 @@ def test_stored_english_is_translated_where_shown_and_anything_else_is_left_alon
 def test_pydantic_errors_are_chinese_by_their_type(monkeypatch):
     from pydantic import BaseModel, Field, ValidationError
 
-    from publisher.validation_messages import validation_message
+    from publisher.foundation.validation_messages import validation_message
 
     class Form(BaseModel):
         title: str

@@ -15,11 +15,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from conftest import write_config
-from publisher.config import parse_config, load_config
-from publisher.content import sanitize_html
-from publisher.durations import parse_duration
+from publisher.config.load import parse_config, load_config
+from publisher.foundation.content import sanitize_html
+from publisher.foundation.durations import parse_duration
 from publisher.errors import ConfigError, InputError
-from publisher.queue import parse_time, read_import
+from publisher.items.intake import parse_time, read_import
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 SLOW = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -126,7 +126,7 @@ def test_any_import_file_is_read_or_refused_by_name(tmp_path, data, suffix):
 def office(tmp_path):
     blocks = {"feed": {"type": "rss", "output": str(tmp_path / "feed.xml"), "site_url": "http://www.example.gov.cn"}}
     config = write_config(tmp_path, f"sqlite:///{tmp_path / 'publisher.db'}", blocks)
-    from publisher.app import App
+    from publisher.runtime.app import App
 
     app = App.load(config)
     yield app
@@ -137,7 +137,7 @@ def office(tmp_path):
 @given(batch=rows)
 def test_an_import_queues_every_row_or_none(office, tmp_path, batch):
     from publisher.errors import Refused
-    from publisher.queue import import_file
+    from publisher.items.intake import import_file
 
     before = len(office.store.list_items(None, 100000))
     path = tmp_path / "batch.jsonl"
@@ -157,7 +157,7 @@ def _skipped(batch) -> int:
 @FAST
 @given(doc=yaml_values)
 def test_any_yaml_value_round_trips_through_the_bounded_reader(doc):
-    from publisher import yamlsafe
+    from publisher.foundation import yamlsafe
 
     text = yaml.safe_dump(doc, allow_unicode=True)
     try:

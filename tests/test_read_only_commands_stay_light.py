@@ -16,7 +16,7 @@ HEAVY = ("bs4", "requests", "urllib3", "feedgen", "lxml", "publisher.gate.gate")
 
 PROBE = """
 import json, sys
-from publisher.cli import main
+from publisher.cli.main import main
 try:
     main(sys.argv[1:])
 except SystemExit as exc:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from publisher.dispatcher import Dispatcher
-from publisher.queue import ItemRequest, queue_one
-from publisher.reconcile import reconcile
+from publisher.delivery.dispatcher import Dispatcher
+from publisher.items.intake import ItemRequest, queue_one
+from publisher.delivery.reconcile import reconcile
 from publisher.sandbox.server import EmulatorServer
-from publisher.sandbox.wechat import WechatEmulator
+from channels.wechat.emulator import WechatEmulator
 
 
 def test_banned_article_is_recorded_as_removed(sqlite_url, make_app, clock):
@@ -43,7 +43,7 @@ def test_an_article_the_ledger_does_not_know_is_reported(sqlite_url, make_app, c
         with app.store.transaction() as conn:  # the ledger loses track (e.g. an old backup restored)
             from sqlalchemy import update
 
-            from publisher.schema import deliveries
+            from publisher.db.schema import deliveries
             conn.execute(update(deliveries).values(external_id="forgotten"))
         findings = reconcile(app).findings
         assert any(f.kind.value == "unknown" and f.external_id == known for f in findings)

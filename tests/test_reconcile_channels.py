@@ -8,17 +8,17 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import write_config
-from publisher.app import App
-from publisher.cli import main
-from publisher.config import load_config
-from publisher.dispatcher import Dispatcher
-from publisher.queue import ItemRequest, queue_one
-from publisher.reconcile import FindingKind, reconcile
-from publisher.sandbox.cms import DomesticCmsEmulator
-from publisher.sandbox.resource_site import ResourceSiteEmulator
+from publisher.runtime.app import App
+from publisher.cli.main import main
+from publisher.config.load import load_config
+from publisher.delivery.dispatcher import Dispatcher
+from publisher.items.intake import ItemRequest, queue_one
+from publisher.delivery.reconcile import FindingKind, reconcile
+from channels.cms.emulator import DomesticCmsEmulator
+from channels.resource_site.emulator import ResourceSiteEmulator
 from publisher.sandbox.server import EmulatorServer
-from publisher.sandbox.wordpress import WordpressEmulator
-from publisher.tally import tally
+from channels.wordpress.emulator import WordpressEmulator
+from publisher.report.tally import tally
 
 from test_cms_domestic_channel import KEY, domestic_block
 from test_resource_site_channel import site_config

@@ -13,10 +13,10 @@ import requests
 import yaml
 from bs4 import BeautifulSoup
 
-from channels.resource_site import ResourceSiteChannel
+from channels.resource_site.adapter import ResourceSiteChannel
 from publisher.adapter import Attachment, DeliveryContext, ItemView
 from publisher.errors import ChannelPaused, OutcomeUnknown, PermanentError, RetryableError
-from publisher.sandbox.resource_site import ALTERNATE_LAYOUT, ResourceSiteEmulator
+from channels.resource_site.emulator import ALTERNATE_LAYOUT, ResourceSiteEmulator
 from publisher.sandbox.server import EmulatorServer
 
 PASSWORD = "sandbox-site-password"

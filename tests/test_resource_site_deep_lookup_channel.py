@@ -7,10 +7,10 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from channels.resource_site import ResourceSiteChannel
-from publisher.dispatcher import Dispatcher
-from publisher.queue import ItemRequest, queue_one
-from publisher.sandbox.resource_site import ResourceSiteEmulator
+from channels.resource_site.adapter import ResourceSiteChannel
+from publisher.delivery.dispatcher import Dispatcher
+from publisher.items.intake import ItemRequest, queue_one
+from channels.resource_site.emulator import ResourceSiteEmulator
 from publisher.sandbox.server import wait_until
 
 from test_resource_site_channel import site_config

@@ -6,8 +6,8 @@ import threading
 from datetime import timedelta
 
 from conftest import cms_block
-from publisher.dispatcher import Dispatcher
-from publisher.queue import ItemRequest, queue_one
+from publisher.delivery.dispatcher import Dispatcher
+from publisher.items.intake import ItemRequest, queue_one
 
 WORKERS = 4
 

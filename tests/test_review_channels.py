@@ -13,15 +13,15 @@ import pytest
 import requests
 
 import publisher.http as publisher_http
-from channels.resource_site import ResourceSiteChannel
-from channels.rss import STATE_KEY, RssChannel
-from channels.wechat import WechatChannel
+from channels.resource_site.adapter import ResourceSiteChannel
+from channels.rss.adapter import STATE_KEY, RssChannel
+from channels.wechat.adapter import WechatChannel
 from publisher.adapter import ChannelServices, DeliveryContext, ItemView
-from publisher.channel_state import MemoryChannelState
+from publisher.runtime.channel_state import MemoryChannelState
 from publisher.errors import OutcomeUnknown, RetryableError
-from publisher.sandbox.resource_site import ResourceSiteEmulator
+from channels.resource_site.emulator import ResourceSiteEmulator
 from publisher.sandbox.server import EmulatorServer
-from publisher.sandbox.wechat import WechatEmulator
+from channels.wechat.emulator import WechatEmulator
 
 NOW = datetime(2019, 6, 1, 2, 0, tzinfo=timezone.utc)  # the `clock` fixture's start
 

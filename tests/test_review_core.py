@@ -14,10 +14,10 @@ from click.testing import CliRunner
 from sqlalchemy import event, insert, text
 
 from conftest import cms_block, write_config
-from publisher.actions import retract_item
-from publisher.cli import main
-from publisher.dispatcher import Dispatcher
-from publisher.queue import ItemRequest, queue_one
+from publisher.delivery.actions import retract_item
+from publisher.cli.main import main
+from publisher.delivery.dispatcher import Dispatcher
+from publisher.items.intake import ItemRequest, queue_one
 
 ARTICLES = "^/api/articles$"
 
@@ -82,8 +82,8 @@ def test_sqlite_folder_that_cannot_be_created_exits_2(config, tmp_path):
 
 def test_database_from_a_newer_publisher_is_refused_with_exit_2(config):
     assert item_count(config) == 0  # creates the database
-    from publisher.config import load_config
-    from publisher.db import make_engine
+    from publisher.config.load import load_config
+    from publisher.db.engine import make_engine
 
     engine = make_engine(load_config(config).database_url)
     with engine.begin() as conn:
@@ -327,7 +327,7 @@ def test_run_once_exits_1_when_a_worker_crashed(config, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("bookkeeping bug")
 
-    monkeypatch.setattr("publisher.store.build_item_view", broken)
+    monkeypatch.setattr("publisher.ledger.store.build_item_view", broken)
     result = cli(config, "run", "--once")
     assert result.exit_code == 1 and "error: 1" in result.stdout
     monkeypatch.undo()
@@ -409,7 +409,7 @@ def test_a_file_that_cannot_be_read_is_a_named_input_error(config, option, field
 def test_a_database_that_goes_away_mid_command_is_an_error_not_a_traceback(tmp_path, monkeypatch):
     from sqlalchemy.exc import OperationalError
 
-    from publisher.store import Store
+    from publisher.ledger.store import Store
 
     config = write_config(tmp_path, f"sqlite:///{tmp_path / 'p.db'}",
                           {"feed": {"type": "rss", "output": str(tmp_path / "f.xml"), "site_url": "http://x"}})
@@ -418,7 +418,7 @@ def test_a_database_that_goes_away_mid_command_is_an_error_not_a_traceback(tmp_p
         raise OperationalError("SELECT 1", {}, Exception("could not connect to server: Connection refused"))
 
     monkeypatch.setattr(Store, "list_items", gone)
-    monkeypatch.setattr("publisher.listing.list_items", gone)  # what `queue list` reads through now
+    monkeypatch.setattr("publisher.ledger.listing.list_items", gone)  # what `queue list` reads through now
     result = CliRunner().invoke(main, ["--config", str(config), "queue", "list"])
     assert result.exit_code == 1
     assert "error: database: could not connect to server" in result.output

@@ -20,20 +20,15 @@ from click.testing import CliRunner
 from conftest import write_config
 from sqlalchemy import select
 
-from publisher.app import App
-from publisher.clock import SimulatedClock
-from publisher.config import load_config
+from publisher.runtime.app import App
+from publisher.foundation.clock import SimulatedClock
+from publisher.config.load import load_config
 from publisher.errors import ConfigError
 from publisher.sandbox.server import EmulatorServer
 from publisher.sandbox.waterquality import (
-    COLUMNS,
-    WATER_QUALITY_BODY,
-    WATER_QUALITY_TITLE,
-    WaterQualityEmulator,
-    sample_rows,
-    write_sample_csv,
+    COLUMNS, WATER_QUALITY_BODY, WATER_QUALITY_TITLE, WaterQualityEmulator, sample_rows, write_sample_csv,
 )
-from publisher.schema import items, series_occurrences
+from publisher.db.schema import items, series_occurrences
 from publisher.series.errors import SeriesError, SourceUnavailable
 from publisher.series.models import load_series
 from publisher.series.runner import SeriesRunner
@@ -69,7 +64,7 @@ def write_rows(path: Path, rows: list[dict]) -> None:
 
 
 def cli(config: Path, *args: str):
-    from publisher.cli import main
+    from publisher.cli.main import main
 
     result = CliRunner().invoke(main, ["--config", str(config), *args], env={"PUBLISHER_CONFIG": None})
     assert "Traceback" not in result.output

@@ -15,7 +15,7 @@ from openpyxl import Workbook
 from sqlalchemy import create_engine, text
 
 from conftest import cms_block, write_config
-from publisher.cli import main
+from publisher.cli.main import main
 
 STAFF = [("ed", "editor"), ("rev1", "reviewer"), ("rev2", "reviewer"), ("boss", "approver"), ("adm", "admin")]
 ID_NUMBER = "320623198503121233"  # a valid GB 11643 check digit
@@ -233,9 +233,9 @@ def test_with_late_wait_an_item_approved_late_waits_for_a_new_time(tmp_path, sql
 def test_one_office_never_sees_or_acts_on_another_offices_items(office):
     assert office.cli("--as", "adm", "user", "add", "other_ed", "--role", "editor", "--office", "haimen").exit_code == 3
     office.cli("user", "add", "other_adm", "--role", "admin", "--office", "haimen")  # the OS account: only the first
-    from publisher.config import load_config
-    from publisher.store import Store
-    from publisher.users import add_user
+    from publisher.config.load import load_config
+    from publisher.ledger.store import Store
+    from publisher.accounts.users import add_user
 
     store = Store.open(load_config(office.config).database_url)
     add_user(store, "other_ed", "editor", "haimen")
@@ -291,9 +291,9 @@ def test_review_disabled_publishes_what_is_queued(tmp_path, sqlite_url, cms_serv
 
 
 def test_the_tally_counts_only_the_configured_offices_items(tmp_path, sqlite_url, cms_server):
-    from publisher.config import load_config
-    from publisher.store import Store
-    from publisher.users import add_user
+    from publisher.config.load import load_config
+    from publisher.ledger.store import Store
+    from publisher.accounts.users import add_user
 
     config = write_config(tmp_path, sqlite_url, {"website": cms_block(cms_server)})
     store = Store.open(load_config(config).database_url)

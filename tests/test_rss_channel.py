@@ -11,7 +11,7 @@ from pathlib import Path
 import feedparser
 import pytest
 
-from channels.rss import RssChannel
+from channels.rss.adapter import RssChannel
 from publisher.adapter import DeliveryContext, ItemView
 
 BASE = datetime(2019, 3, 1, 1, 0, tzinfo=timezone.utc)

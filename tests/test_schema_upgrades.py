@@ -12,11 +12,11 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, func, inspect, select, text
 
-from publisher import audit
-from publisher.db import make_engine
-from publisher.migrations import HERE, head
-from publisher.registers import tables as _registers  # noqa: F401  (their tables live on the same metadata)
-from publisher.schema import deliveries, events, item_revisions, items, metadata
+from publisher.ledger import audit
+from publisher.db.engine import make_engine
+from publisher.db.migrations import HERE, head
+from publisher.report.registers import tables as _registers  # noqa: F401  (their tables live on the same metadata)
+from publisher.db.schema import deliveries, events, item_revisions, items, metadata
 
 RELEASE_DB = Path(__file__).parent / "data" / "demo-2019-release-0.1.0.db.gz"
 
@@ -102,8 +102,8 @@ def test_a_fresh_database_matches_the_table_definitions(db_url):
 
 
 def test_a_database_goes_back_to_the_first_releases_schema_and_up_again_keeping_its_items(db_url):
-    from publisher.migrations import downgrade, migrate
-    from publisher.store import Store
+    from publisher.db.migrations import downgrade, migrate
+    from publisher.ledger.store import Store
 
     store = Store.open(db_url)
     with store.transaction() as conn:

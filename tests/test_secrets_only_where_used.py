@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import write_config
-from publisher.cli import main
+from publisher.cli.main import main
 
 
 @pytest.fixture

@@ -13,12 +13,12 @@ from click.testing import CliRunner
 from sqlalchemy import insert, select
 
 from conftest import write_config
-from publisher.app import App
-from publisher.clock import SimulatedClock
-from publisher.config import load_config
-from publisher.dispatcher import Dispatcher
+from publisher.runtime.app import App
+from publisher.foundation.clock import SimulatedClock
+from publisher.config.load import load_config
+from publisher.delivery.dispatcher import Dispatcher
 from publisher.sandbox.waterquality import WATER_QUALITY_BODY, WATER_QUALITY_TITLE, write_sample_csv
-from publisher.schema import items, series_occurrences, series_state
+from publisher.db.schema import items, series_occurrences, series_state
 from publisher.series.runner import SeriesRunner
 from publisher.series.schedule import occurrence_key, occurrences_between
 
@@ -69,7 +69,7 @@ class Office:
 
 
 def main_command():
-    from publisher.cli import main
+    from publisher.cli.main import main
 
     return main
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import write_config
-from publisher.config import load_config
+from publisher.config.load import load_config
 from publisher.errors import ConfigError
 from publisher.series.runner import SeriesRunner
 from test_series_runner import block, csv_source, feed, local, occurrences, series_items

@@ -8,15 +8,11 @@ from zoneinfo import ZoneInfo
 import pytest
 import yaml
 
-from publisher.clock import SimulatedClock
+from publisher.foundation.clock import SimulatedClock
 from publisher.errors import ConfigError
 from publisher.sandbox.server import EmulatorServer
 from publisher.sandbox.waterquality import (
-    WATER_QUALITY_BODY,
-    WATER_QUALITY_TITLE,
-    WaterQualityEmulator,
-    example_series_yaml,
-    sample_rows,
+    WATER_QUALITY_BODY, WATER_QUALITY_TITLE, WaterQualityEmulator, example_series_yaml, sample_rows,
     write_sample_csv,
 )
 from publisher.series.attempt import attempt_occurrence, data_date, deadline_for

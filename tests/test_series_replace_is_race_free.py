@@ -16,9 +16,9 @@ from datetime import date
 from sqlalchemy import select
 
 from conftest import write_config
-from publisher.app import App
-from publisher.config import load_config
-from publisher.schema import items
+from publisher.runtime.app import App
+from publisher.config.load import load_config
+from publisher.db.schema import items
 from publisher.series.runner import SeriesRunner, split_reissue
 from test_series_runner import block, csv_source, feed
 
@@ -95,7 +95,7 @@ def test_reissue_numbers_order_the_day():
 
 
 def test_a_replace_run_that_dies_before_taking_down_leaves_the_old_issue_to_the_daemon(tmp_path, sqlite_url, clock):
-    from publisher.dispatcher import Dispatcher
+    from publisher.delivery.dispatcher import Dispatcher
 
     path = write_config(tmp_path, sqlite_url, feed(tmp_path), series={"wq": block(csv_source(tmp_path))})
     app = App.from_config(load_config(path), clock)

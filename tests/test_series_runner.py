@@ -15,20 +15,16 @@ from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 
 from conftest import write_config
-from publisher.app import App
-from publisher.config import load_config
-from publisher.dispatcher import Dispatcher
+from publisher.runtime.app import App
+from publisher.config.load import load_config
+from publisher.delivery.dispatcher import Dispatcher
 from publisher.sandbox.server import EmulatorServer
 from publisher.sandbox.waterquality import (
-    WATER_QUALITY_BODY,
-    WATER_QUALITY_TITLE,
-    WaterQualityEmulator,
-    write_sample_csv,
-    write_sample_xlsx,
+    WATER_QUALITY_BODY, WATER_QUALITY_TITLE, WaterQualityEmulator, write_sample_csv, write_sample_xlsx,
 )
-from publisher.schema import events, items, series_occurrences, series_state
+from publisher.db.schema import events, items, series_occurrences, series_state
 from publisher.series.runner import SeriesRunner
-from publisher.store import Store
+from publisher.ledger.store import Store
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 FIRST, LAST = date(2019, 5, 25), date(2019, 6, 10)

@@ -8,15 +8,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from publisher.series.schedule import (
-    CronError,
-    manual_occurrence,
-    next_occurrence,
-    occurrence_key,
-    occurrences_between,
-    occurrences_on,
-    parse_cron,
-    plan_catch_up,
-    previous_occurrence,
+    CronError, manual_occurrence, next_occurrence, occurrence_key, occurrences_between, occurrences_on, parse_cron,
+    plan_catch_up, previous_occurrence,
 )
 
 UTC = timezone.utc

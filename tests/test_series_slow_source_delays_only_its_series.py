@@ -106,7 +106,7 @@ def test_tick_without_a_wait_reports_what_it_did(tmp_path, sqlite_url, make_app,
 def test_the_daemon_keeps_polling_while_a_source_hangs(tmp_path, sqlite_url, make_app, clock, held_plant):
     import time
 
-    from publisher.daemon import Daemon
+    from publisher.daemon.service import Daemon
 
     plant, url = held_plant
     app = make_app(sqlite_url, feed(tmp_path), series={"wq": block(csv_source(tmp_path)),

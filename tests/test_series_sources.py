@@ -12,13 +12,7 @@ from pydantic import TypeAdapter
 
 from publisher.sandbox.server import Emulator, EmulatorServer, json_response
 from publisher.sandbox.waterquality import (
-    COLUMNS,
-    PARAMETERS,
-    WaterQualityEmulator,
-    meets_standard,
-    sample_rows,
-    write_sample_csv,
-    write_sample_xlsx,
+    COLUMNS, PARAMETERS, WaterQualityEmulator, meets_standard, sample_rows, write_sample_csv, write_sample_xlsx,
 )
 from publisher.series.errors import MissingData, SourceError, SourceUnavailable
 from publisher.series.models import Source

@@ -10,13 +10,13 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from conftest import write_config
-from publisher.app import App
-from publisher.cli import main
-from publisher.clock import SimulatedClock
-from publisher.config import load_config
-from publisher.dispatcher import Dispatcher
+from publisher.runtime.app import App
+from publisher.cli.main import main
+from publisher.foundation.clock import SimulatedClock
+from publisher.config.load import load_config
+from publisher.delivery.dispatcher import Dispatcher
 from publisher.sandbox.waterquality import WATER_QUALITY_BODY, WATER_QUALITY_TITLE, write_sample_csv
-from publisher.schema import items
+from publisher.db.schema import items
 from publisher.series.runner import SeriesRunner
 
 

@@ -12,8 +12,8 @@ from datetime import timedelta
 import pytest
 
 from conftest import write_config
-from publisher.app import App
-from publisher.config import load_config
+from publisher.runtime.app import App
+from publisher.config.load import load_config
 from publisher.sandbox.server import EmulatorServer
 from publisher.series.claims import stale_after
 from publisher.series.runner import SeriesRunner

@@ -12,11 +12,11 @@ import yaml
 from click.testing import CliRunner
 
 from conftest import cms_block
-from publisher.app import App
-from publisher.cli import main
-from publisher.config import load_config
-from publisher.clock import SimulatedClock
-from publisher.dispatcher import Dispatcher
+from publisher.runtime.app import App
+from publisher.cli.main import main
+from publisher.config.load import load_config
+from publisher.foundation.clock import SimulatedClock
+from publisher.delivery.dispatcher import Dispatcher
 
 CST = timezone(timedelta(hours=8))
 CHANNEL_KEYS = {"channel", "display_name", "count_in_report", "total", "by_category"}

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from sqlalchemy import inspect
 
 from conftest import write_config
-from publisher.cli import main
+from publisher.cli.main import main
 
 RELEASE_DB = Path(__file__).parent / "data" / "demo-2019-release-0.1.0.db.gz"
 
@@ -92,7 +92,7 @@ def test_a_postgresql_url_without_the_driver_names_the_extra(tmp_path, monkeypat
 
 
 def test_item_ids_are_64_bit_on_postgresql(pg_url):
-    from publisher.db import make_engine
+    from publisher.db.engine import make_engine
 
     engine = make_engine(pg_url)
     try:

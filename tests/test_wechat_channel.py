@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from channels.wechat import WechatChannel
+from channels.wechat.adapter import WechatChannel
 from publisher.adapter import Attachment, DeliveryContext, ItemView
 from publisher.errors import ChannelPaused, OutcomeUnknown, PermanentError, RetryableError
 from publisher.sandbox.server import Emulator, EmulatorServer, Response
-from publisher.sandbox.wechat import WechatEmulator
+from channels.wechat.emulator import WechatEmulator
 
 BODY = "<p>我局于2019年5月完成<strong>水质检测</strong>，结果均符合标准。</p>"
 

@@ -11,7 +11,7 @@ import requests
 from PIL import Image
 
 from publisher.sandbox.server import EmulatorServer
-from publisher.sandbox.wechat import WechatEmulator, escapes_non_ascii
+from channels.wechat.emulator import WechatEmulator, escapes_non_ascii
 
 APPID, SECRET = "wxsandbox0000000001", "sandbox-wechat-secret"
 

@@ -6,10 +6,10 @@ from datetime import timedelta
 
 import pytest
 
-from channels.wechat import WechatChannel
+from channels.wechat.adapter import WechatChannel
 from publisher.errors import OutcomeUnknown
 from publisher.sandbox.server import EmulatorServer
-from publisher.sandbox.wechat import WechatEmulator
+from channels.wechat.emulator import WechatEmulator
 
 from test_wechat_channel import Ctx, attach, image_bytes, make_item  # noqa: F401  (shared helpers)
 

@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 import requests
 
-from channels.wordpress import WordpressChannel
+from channels.wordpress.adapter import WordpressChannel
 from publisher.adapter import Attachment, DeliveryContext, ItemView
 from publisher.errors import ChannelPaused, OutcomeUnknown, PermanentError, RetryableError
-from publisher.sandbox.wordpress import WordpressEmulator
+from channels.wordpress.emulator import WordpressEmulator
 
 APP_PASSWORD = "abcd efgh ijkl mnop qrst uvwx"
 NOW = datetime(2019, 6, 1, 2, 0, tzinfo=timezone.utc)  # the `clock` fixture's start

@@ -6,9 +6,9 @@ from __future__ import annotations
 import requests
 import pytest
 
-from channels.wordpress import WordpressChannel
+from channels.wordpress.adapter import WordpressChannel
 from publisher.sandbox.server import EmulatorServer
-from publisher.sandbox.wordpress import WordpressEmulator
+from channels.wordpress.emulator import WordpressEmulator
 
 from test_wordpress_channel import attachment, ctx, make_item, wp_config
 

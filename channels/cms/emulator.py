@@ -17,7 +17,7 @@ import threading
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterable
 
-from .server import Emulator, Request, Response, html_response, json_response
+from publisher.sandbox.server import Emulator, Request, Response, html_response, json_response
 
 MAX_TITLE = 200
 REQUIRED = ("title", "content", "column", "publish_time")

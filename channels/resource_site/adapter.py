@@ -22,10 +22,10 @@ from urllib.parse import urlencode, urljoin, urlsplit
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
 from publisher.adapter import Channel, ChannelServices, ChannelSettings, DeliveryContext, ItemView, Receipt
-from publisher.content import strip_control_chars
+from publisher.foundation.content import strip_control_chars
 from publisher.errors import ChannelPaused, LookupUnsupported, OutcomeUnknown, PermanentError, RetryableError
 from publisher.http import new_session, raise_for_transient_status, send
-from publisher.i18n import N_, _
+from publisher.foundation.i18n import N_, _
 
 if TYPE_CHECKING:  # loaded where used: read-only commands parse the settings without it
     import requests

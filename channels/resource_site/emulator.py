@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from .server import Emulator, Request, Response, parse_multipart
+from publisher.sandbox.server import Emulator, Request, Response, parse_multipart
 
 SITE_TZ = timezone(timedelta(hours=8))  # the site shows dates in China time
 

@@ -28,16 +28,10 @@ from urllib.parse import quote, urljoin, urlsplit
 from pydantic import Field, field_validator
 
 from publisher.adapter import (
-    Channel,
-    ChannelServices,
-    ChannelSettings,
-    DeliveryContext,
-    ItemView,
-    Receipt,
-    RemoteRecord,
+    Channel, ChannelServices, ChannelSettings, DeliveryContext, ItemView, Receipt, RemoteRecord,
 )
 from publisher.errors import PermanentError
-from publisher.i18n import N_, _
+from publisher.foundation.i18n import N_, _
 
 if TYPE_CHECKING:  # loaded where used: read-only commands parse the settings without it
     from feedgen.feed import FeedGenerator

@@ -18,14 +18,18 @@ from typing import Any, Callable, Iterator
 
 from pydantic import Field, SecretStr, field_validator
 
-from publisher.adapter import Channel, ChannelServices, ChannelSettings, DeliveryContext, ItemView, Receipt, RemoteRecord
-from publisher.content import strip_control_chars
-from publisher.errors import ChannelPaused, LookupUnsupported, OutcomeUnknown, PermanentError, RetryableError, StillProcessing
+from publisher.adapter import (
+    Channel, ChannelServices, ChannelSettings, DeliveryContext, ItemView, Receipt, RemoteRecord,
+)
+from publisher.foundation.content import strip_control_chars
+from publisher.errors import (
+    ChannelPaused, LookupUnsupported, OutcomeUnknown, PermanentError, RetryableError, StillProcessing,
+)
 from publisher.http import new_session, send
-from publisher.i18n import N_, _
+from publisher.foundation.i18n import N_, _
 
-from .wechat_api import WechatApi
-from .wechat_content import MB, adapt_body, is_cdn_url, plain_cover, prepare_image
+from channels.wechat.api import WechatApi
+from channels.wechat.content import MB, adapt_body, is_cdn_url, plain_cover, prepare_image
 
 TITLE_MAX, AUTHOR_MAX, DIGEST_MAX = 32, 16, 128
 CONTENT_MAX_CHARS, SOURCE_URL_MAX = 20000, 1024

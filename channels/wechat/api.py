@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from publisher.adapter import ChannelServices
 from publisher.errors import ChannelError, ChannelPaused, OutcomeUnknown, PermanentError, RetryableError
 from publisher.http import ThreadSessions, raise_for_transient_status, send
-from publisher.i18n import N_
+from publisher.foundation.i18n import N_
 
 if TYPE_CHECKING:  # loaded where used: read-only commands parse the settings without it
     import requests

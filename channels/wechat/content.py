@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Callable
 from urllib.parse import urljoin, urlsplit
 
 from publisher.errors import PermanentError
-from publisher.i18n import N_
+from publisher.foundation.i18n import N_
 
 if TYPE_CHECKING:  # loaded where used: read-only commands parse the settings without it
     from PIL import Image

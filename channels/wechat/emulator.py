@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 
 from bs4 import BeautifulSoup
 
-from .server import Emulator, Request, Response, html_response, json_response, parse_multipart
+from publisher.sandbox.server import Emulator, Request, Response, html_response, json_response, parse_multipart
 
 TOKEN_TTL = 7200
 OLD_TOKEN_GRACE = timedelta(minutes=5)

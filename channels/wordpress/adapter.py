@@ -16,12 +16,13 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator, Literal
 
 from pydantic import Field, SecretStr, field_validator
 
-from publisher.adapter import (Attachment, Channel, ChannelServices, ChannelSettings, DeliveryContext, ItemView, Receipt,
-                               RemoteRecord)
-from publisher.content import strip_control_chars
+from publisher.adapter import (
+    Attachment, Channel, ChannelServices, ChannelSettings, DeliveryContext, ItemView, Receipt, RemoteRecord,
+)
+from publisher.foundation.content import strip_control_chars
 from publisher.errors import ChannelPaused, OutcomeUnknown, PermanentError, RetryableError
 from publisher.http import ThreadSessions, retry_after_seconds, send
-from publisher.i18n import N_, _
+from publisher.foundation.i18n import N_, _
 
 if TYPE_CHECKING:  # loaded where used: read-only commands parse the settings without it
     import requests

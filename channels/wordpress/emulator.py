@@ -23,7 +23,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import quote, unquote
 
-from .server import Emulator, Request, Response, json_response
+from publisher.sandbox.server import Emulator, Request, Response, json_response
 
 _STATUSES = ("publish", "future", "draft", "pending", "private")
 _UPLOAD_TYPES = re.compile(

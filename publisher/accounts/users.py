@@ -14,10 +14,10 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from .db import reading
-from .errors import InputError, NotFound, Refused
-from .schema import api_tokens, users
-from .i18n import _
+from publisher.db.engine import reading
+from publisher.errors import InputError, NotFound, Refused
+from publisher.db.schema import api_tokens, users
+from publisher.foundation.i18n import _
 
 NAME = re.compile(r"^[\w.@-]{1,80}$")
 PASSWORD_MIN = 10

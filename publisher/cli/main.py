@@ -13,11 +13,11 @@ from typing import Any
 import click
 from sqlalchemy.exc import OperationalError
 
-from .cli_types import HTTP_URL, ITEM_ID
-from .errors import ConfigError, InputError, NotFound, PublisherError, Refused
-from .i18n import _, localise_click, localise_help, shown
-from .redact import install_log_scrubbing, scrub
-from .textwidth import fit, pad
+from publisher.cli.types import HTTP_URL, ITEM_ID
+from publisher.errors import ConfigError, InputError, NotFound, PublisherError, Refused
+from publisher.foundation.i18n import _, localise_click, localise_help, shown
+from publisher.foundation.redact import install_log_scrubbing, scrub
+from publisher.foundation.textwidth import fit, pad
 
 EXIT_FAILED, EXIT_INPUT, EXIT_REFUSED, EXIT_INTERRUPTED = 1, 2, 3, 130
 SANDBOX_PORTS = 6  # the emulators listen on port-base … port-base + 5
@@ -63,9 +63,9 @@ class _Ctx:
     def app(self, schema: str | None = None):
         """The App; ``schema`` is a db.SchemaPolicy (default: create a new database, refuse an old one)."""
         if self._app is None:
-            from .app import App
-            from .db import SchemaPolicy
-            from .users import resolve_actor
+            from publisher.runtime.app import App
+            from publisher.db.engine import SchemaPolicy
+            from publisher.accounts.users import resolve_actor
 
             app = App.load(self.config_path, schema=schema or SchemaPolicy.CREATE)
             try:
@@ -82,7 +82,7 @@ class _Ctx:
         return self.app().current_actor()
 
     def config(self):
-        from .config import load_config
+        from publisher.config.load import load_config
 
         return self._app.config if self._app else load_config(self.config_path)
 
@@ -172,8 +172,8 @@ def queue() -> None:
 @click.pass_obj
 def queue_add(obj: _Ctx, as_json: bool, options: tuple[str, ...], **fields: Any) -> None:
     """Queue one item; prints its id (a draft for review when review is on)."""
-    from .queue import ItemRequest, parse_options, queue_one
-    from .review import show
+    from publisher.items.intake import ItemRequest, parse_options, queue_one
+    from publisher.review.workflow import show
 
     request = ItemRequest(
         title=fields["title"], category=fields["category"], body=fields["body"], body_file=fields["body_file"],
@@ -192,7 +192,7 @@ def queue_add(obj: _Ctx, as_json: bool, options: tuple[str, ...], **fields: Any)
 
 def _tell_findings(state: dict) -> None:
     """Say on stderr what the gate found, one line a finding."""
-    from .gate_check import shown_finding
+    from publisher.items.checking import shown_finding
 
     for f in map(shown_finding, state["findings"]):
         click.echo(_("gate: {kind} in {field} ({where}): {text}").format(
@@ -211,7 +211,7 @@ def _tell_findings(state: dict) -> None:
 @click.pass_obj
 def queue_import(obj: _Ctx, file: str, encoding: str | None, again: bool, as_json: bool) -> None:
     """Queue every item of a JSON Lines, CSV or .xlsx file — all or none."""
-    from .queue import import_file
+    from publisher.items.intake import import_file
 
     app = obj.app()
     ids = import_file(app, Path(file), encoding=encoding, again=again)
@@ -242,7 +242,7 @@ def queue_import(obj: _Ctx, file: str, encoding: str | None, again: bool, as_jso
 def queue_list(obj: _Ctx, status: str | None, channel: str | None, category: str | None, since: str | None,
                until: str | None, q: str | None, page: int, limit: int, as_json: bool) -> None:
     """List items of your office, newest first, a page at a time, with their deliveries' status."""
-    from .listing import PER_PAGE_MAX, Filters, list_items, parse_date
+    from publisher.ledger.listing import PER_PAGE_MAX, Filters, list_items, parse_date
 
     app = obj.app()
     filters = Filters(office=obj.actor().office, status=status, channel=channel, category=category, q=q,
@@ -272,7 +272,7 @@ def item() -> None:
 
 
 def _delivery_json(d: dict, item: dict | None = None) -> dict:
-    from .updating import copy_state
+    from publisher.delivery.corrections import copy_state
 
     shown = {k: d[k] for k in ("channel", "status", "attempts", "external_id", "external_url", "published_at")} | {
         "last_error": scrub(d["last_error"]), "next_attempt_at": d["next_attempt_at"],
@@ -290,7 +290,7 @@ def _delivery_json(d: dict, item: dict | None = None) -> dict:
 @click.pass_obj
 def item_show(obj: _Ctx, item_id: int, events: bool, as_json: bool) -> None:
     """The item and one delivery per channel."""
-    from .review import show
+    from publisher.review.workflow import show
 
     app = obj.app()
     review = show(app, obj.actor(), item_id)  # another office's item is not found
@@ -335,7 +335,7 @@ def item_show(obj: _Ctx, item_id: int, events: bool, as_json: bool) -> None:
 @click.pass_obj
 def item_retract(obj: _Ctx, item_id: int, reason: str, as_json: bool) -> None:
     """Take an item down everywhere (cancels what has not been sent)."""
-    from .actions import retract_item
+    from publisher.delivery.actions import retract_item
 
     app = obj.app()
     retract_item(app, item_id, reason)
@@ -386,7 +386,7 @@ def _retract_note(app, d: dict) -> str:
 @click.pass_obj
 def item_retry(obj: _Ctx, item_id: int, channel: str | None) -> None:
     """Send dead, failed or in-doubt deliveries again at the next run (in doubt: looked up first if possible)."""
-    from .actions import retry_item
+    from publisher.delivery.actions import retry_item
 
     done = retry_item(obj.app(), item_id, channel)
     click.echo(_("will retry: {channels}").format(channels=", ".join(done)) if done else _("nothing to retry"))
@@ -401,8 +401,8 @@ def item_retry(obj: _Ctx, item_id: int, channel: str | None) -> None:
 @click.pass_obj
 def item_settle(obj: _Ctx, item_id: int, channel: str, url: str, external_id: str | None, when: str | None) -> None:
     """Record that an in-doubt delivery did arrive (you found it on the channel); it then counts as published."""
-    from .actions import settle_item
-    from .queue import parse_time
+    from publisher.delivery.actions import settle_item
+    from publisher.items.intake import parse_time
 
     app = obj.app()
     published_at = parse_time(when, app, field_name="--at") if when else None
@@ -417,9 +417,9 @@ def item_settle(obj: _Ctx, item_id: int, channel: str, url: str, external_id: st
 @click.pass_obj
 def run(obj: _Ctx, once: bool, as_json: bool) -> None:
     """The daemon: publish due deliveries on schedule until SIGTERM/SIGINT."""
-    from .daemon import Daemon
-    from .dispatcher import Dispatcher
-    from .series.runner import SeriesRunner
+    from publisher.daemon.service import Daemon
+    from publisher.delivery.dispatcher import Dispatcher
+    from publisher.series.runner import SeriesRunner
 
     app = obj.app()
     app.require_secrets()  # the daemon talks to every enabled channel
@@ -490,7 +490,7 @@ def channel_resume(obj: _Ctx, name: str) -> None:
 @click.pass_obj
 def reconcile_cmd(obj: _Ctx, channel: str | None, year: int | None, fix: bool, as_json: bool) -> None:
     """Read every channel back and compare it with the ledger; exit 1 when a difference needs a person."""
-    from .reconcile import reconcile
+    from publisher.delivery.reconcile import reconcile
 
     app = obj.app()
     if channel and channel not in app.config.channels:
@@ -520,8 +520,8 @@ def reconcile_cmd(obj: _Ctx, channel: str | None, year: int | None, fix: bool, a
 @click.pass_obj
 def tally_cmd(obj: _Ctx, year: int, with_items: bool, as_json: bool) -> None:
     """Published items per channel and category in YEAR (office time zone)."""
-    from .db import SchemaPolicy
-    from .tally import tally
+    from publisher.db.engine import SchemaPolicy
+    from publisher.report.tally import tally
 
     app = obj.app(SchemaPolicy.READ)
     t = tally(app.store, app.config, year, with_items=with_items)
@@ -565,7 +565,7 @@ def series() -> None:
 @click.pass_obj
 def series_list(obj: _Ctx, as_json: bool) -> None:
     """Each series' next occurrence and last outcome (with its deliveries)."""
-    from .series.runner import SeriesRunner
+    from publisher.series.runner import SeriesRunner
 
     app = obj.app()
     rows = SeriesRunner(app).overview()
@@ -603,9 +603,9 @@ def series_run(obj: _Ctx, name: str, day: str, dry_run: bool, replace: bool, as_
     """Create one occurrence by hand now (a later run of the same day is a re-issue, KEY#2)."""
     from datetime import date as _date
 
-    from .clock import SystemClock
-    from .series.errors import SeriesError
-    from .series.runner import SeriesRunner, find_series, render_manual
+    from publisher.foundation.clock import SystemClock
+    from publisher.series.errors import SeriesError
+    from publisher.series.runner import SeriesRunner, find_series, render_manual
 
     try:
         on = _date.fromisoformat(day.strip())
@@ -654,7 +654,7 @@ def _port_base(value: int) -> int:
               type=int, help="cms=base, wechat=+1, resource_site=+2, wordpress=+3, data=+4, domestic cms=+5; 0: free ports")
 def sandbox_cmd(host: str, port_base: int) -> None:
     """Serve local emulators of the channel endpoints until Ctrl-C."""
-    from .sandbox.serve import serve_forever
+    from publisher.sandbox.serve import serve_forever
 
     try:
         serve_forever(host, port_base)
@@ -670,7 +670,7 @@ def sandbox_cmd(host: str, port_base: int) -> None:
 @click.option("--no-progress", is_flag=True)
 def demo_cmd(year: int, keep: str | None, no_progress: bool) -> None:
     """Replay a year shaped like the reference report through the sandbox; print the report paragraph."""
-    from .demo import run_demo
+    from publisher.sandbox.demo import run_demo
 
     sys.exit(run_demo(year=year, keep=Path(keep) if keep else None, progress=not no_progress))
 
@@ -685,19 +685,19 @@ def completion_cmd(shell: str) -> None:
     click.echo(cls(main, {}, "publisher", "_PUBLISHER_COMPLETE").source())
 
 
-from .review_cli import register as _register_review  # noqa: E402  (commands in their own module)
+from publisher.cli.review import register as _register_review  # noqa: E402  (commands in their own module)
 
 _register_review(main, item, series)
-from .web.cli import serve as _serve  # noqa: E402
+from publisher.cli.serve import serve as _serve  # noqa: E402
 main.add_command(_serve)
 
-from . import report_cli  # noqa: E402  (the report and its registers: see report_cli)
+from publisher.cli import report as report_cli  # noqa: E402  (the report and its registers: see report_cli)
 
 main.add_command(report_cli.report)
 main.add_command(report_cli.applications)
 main.add_command(report_cli.appeals)
 main.add_command(report_cli.backfill)
-from . import ops_cli  # noqa: E402  (operations commands: backup, restore)
+from publisher.cli import ops as ops_cli  # noqa: E402  (operations commands: backup, restore)
 main.add_command(ops_cli.backup_cmd)
 main.add_command(ops_cli.restore_cmd)
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from .i18n import _
+from publisher.foundation.i18n import _
 
 
 @click.command("backup")
@@ -14,7 +14,7 @@ from .i18n import _
 @click.pass_obj
 def backup_cmd(obj, file: str) -> None:
     """Copy the database to FILE, consistently, even while the daemon runs."""
-    from .backup import backup
+    from publisher.ops.backup import backup
 
     click.echo(backup(obj.config(), Path(file)))
 
@@ -27,8 +27,8 @@ def backup_cmd(obj, file: str) -> None:
 @click.pass_obj
 def restore_cmd(obj, file: str | None, in_place: bool, yes: bool) -> None:
     """Replace the database with FILE (stop every daemon first); what it had not settled is looked up first."""
-    from .backup import mark_restored_database, restore
-    from .errors import InputError
+    from publisher.ops.backup import mark_restored_database, restore
+    from publisher.errors import InputError
 
     config = obj.config()
     if in_place == bool(file):

@@ -11,15 +11,15 @@ from pathlib import Path
 
 import click
 
-from .errors import InputError
-from .i18n import _
+from publisher.errors import InputError
+from publisher.foundation.i18n import _
 
 EXIT_CHECK_FAILED = 1
 YEAR = click.IntRange(1900, 9998)
 
 
 def _echo_json(data) -> None:
-    from .cli import _echo_json as echo
+    from publisher.cli.main import _echo_json as echo
 
     echo(data)
 
@@ -41,12 +41,12 @@ def _echo_json(data) -> None:
 def report(obj, year: int, template: str | None, fmt: str | None, output: str | None, check: bool, explain: bool,
            freeze: bool, diff: bool, queue_it: bool) -> None:
     """The annual report for YEAR (政府信息公开工作年度报告): six sections, three tables, in the official format."""
-    from .report import freeze as freezing
-    from .report.build import build_report
-    from .report.checks import refuse_if_broken
-    from .report.render import APPENDIX_FORMATS, BINARY, SUFFIXES, render
+    from publisher.report import freeze as freezing
+    from publisher.report.build import build_report
+    from publisher.report.checks import refuse_if_broken
+    from publisher.report.render import APPENDIX_FORMATS, BINARY, SUFFIXES, render
 
-    from .db import SchemaPolicy
+    from publisher.db.engine import SchemaPolicy
 
     fmt = _format(fmt, output, SUFFIXES)
     app = obj.app(None if (freeze or queue_it) else SchemaPolicy.READ)  # a report alone never writes
@@ -119,9 +119,9 @@ def _queue_report(app, actor, live: dict, year: int):
 
     from bs4 import BeautifulSoup
 
-    from .queue import ItemRequest, queue_one
-    from .report.render import render
-    from .report.settings import report_settings
+    from publisher.items.intake import ItemRequest, queue_one
+    from publisher.report.render import render
+    from publisher.report.settings import report_settings
 
     settings, _folder = report_settings(app.config)
     category = settings.queue_category
@@ -161,7 +161,7 @@ def _print_checks(report) -> None:
 
 
 def _print_explain(report) -> None:
-    from .cli import _ranges
+    from publisher.cli.main import _ranges
 
     click.echo(_("{title} ({template} format)").format(title=report['title'], template=report['template']))
     for ch in report["tally"]["channels"]:
@@ -203,7 +203,7 @@ def applications() -> None:
 @click.pass_obj
 def applications_add(obj, as_json: bool, **fields) -> None:
     """Record one application; prints its id and answer deadline."""
-    from .registers.applications import ApplicationRegister, parse_application
+    from publisher.report.registers.applications import ApplicationRegister, parse_application
 
     application = parse_application({k: v for k, v in fields.items() if v is not None})
     app = obj.app()
@@ -221,7 +221,7 @@ def applications_add(obj, as_json: bool, **fields) -> None:
 @click.pass_obj
 def applications_import(obj, file: Path, as_json: bool) -> None:
     """Record applications from CSV or JSON Lines (received_on, applicant_type, outcome, closed_on, …); all or none."""
-    from .registers.applications import ApplicationRegister, read_applications
+    from publisher.report.registers.applications import ApplicationRegister, read_applications
 
     batch = read_applications(file)
     app = obj.app()
@@ -239,7 +239,7 @@ def applications_import(obj, file: Path, as_json: bool) -> None:
 @click.pass_obj
 def applications_close(obj, app_id: int, outcome: str, closed_on: str | None) -> None:
     """Record the answer to an application."""
-    from .registers.applications import ApplicationRegister
+    from publisher.report.registers.applications import ApplicationRegister
 
     app = obj.app()
     day = _day(closed_on, "--date") or app.store.clock.now().astimezone(app.config.tz).date()
@@ -254,7 +254,7 @@ def applications_close(obj, app_id: int, outcome: str, closed_on: str | None) ->
 @click.pass_obj
 def applications_extend(obj, app_id: int) -> None:
     """Use the one extension of 20 working days (Art. 33)."""
-    from .registers.applications import ApplicationRegister
+    from publisher.report.registers.applications import ApplicationRegister
 
     extended = ApplicationRegister(obj.app().store).extend(app_id)
     click.echo(_("{app_id} due {due_on}").format(app_id=app_id, due_on=extended.due_on))
@@ -268,7 +268,7 @@ def applications_extend(obj, app_id: int) -> None:
 @click.pass_obj
 def applications_list(obj, due_within: int | None, year: int | None, as_json: bool) -> None:
     """The register, with each application's deadline in China's working days."""
-    from .registers.applications import ApplicationRegister
+    from publisher.report.registers.applications import ApplicationRegister
 
     app = obj.app()
     today = app.store.clock.now().astimezone(app.config.tz).date()
@@ -316,7 +316,7 @@ def appeals() -> None:
 @click.pass_obj
 def appeals_add(obj, **fields) -> None:
     """Record one review or lawsuit."""
-    from .registers.appeals import AppealRegister, parse_appeal
+    from publisher.report.registers.appeals import AppealRegister, parse_appeal
 
     appeal = parse_appeal({k: v for k, v in fields.items() if v is not None})
     click.echo(AppealRegister(obj.app().store).add_many([appeal])[0])
@@ -327,7 +327,7 @@ def appeals_add(obj, **fields) -> None:
 @click.pass_obj
 def appeals_import(obj, file: Path) -> None:
     """Record appeals from CSV or JSON Lines (kind, filed_on, result, decided_on, reference); all or none."""
-    from .registers.appeals import AppealRegister, read_appeals
+    from publisher.report.registers.appeals import AppealRegister, read_appeals
 
     ids = AppealRegister(obj.app().store).add_many(read_appeals(file))
     click.echo(_("recorded {count} appeal(s)").format(count=len(ids)))
@@ -338,7 +338,7 @@ def appeals_import(obj, file: Path) -> None:
 @click.pass_obj
 def appeals_list(obj, as_json: bool) -> None:
     """Every review and lawsuit."""
-    from .registers.appeals import AppealRegister
+    from publisher.report.registers.appeals import AppealRegister
 
     rows = [a.as_dict() for a in AppealRegister(obj.app().store).all()]
     if as_json:
@@ -361,7 +361,7 @@ def backfill(obj, file: Path, as_json: bool) -> None:
 
     They count in the tally and the report, are marked imported in the appendix, and are never sent to a channel.
     """
-    from .backfill import backfill_file
+    from publisher.report.backfill import backfill_file
 
     ids = backfill_file(obj.app(), file)
     if as_json:

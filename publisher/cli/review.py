@@ -9,14 +9,14 @@ from typing import Any
 
 import click
 
-from .cli_types import ITEM_ID
-from .i18n import _
-from .textwidth import fit, pad
-from .errors import InputError
+from publisher.cli.types import ITEM_ID
+from publisher.foundation.i18n import _
+from publisher.foundation.textwidth import fit, pad
+from publisher.errors import InputError
 
 
 def _echo_json(data: Any) -> None:
-    from .cli import _echo_json as echo
+    from publisher.cli.main import _echo_json as echo
 
     echo(data)
 
@@ -42,7 +42,7 @@ def user() -> None:
 def user_add(obj, name: str, role: str, office: str | None, display_name: str, password_stdin: bool,
              as_json: bool) -> None:
     """Add a user with a role in an office."""
-    from .users import add_user, count_users
+    from publisher.accounts.users import add_user, count_users
 
     app = obj.app()
     actor = obj.actor()
@@ -50,7 +50,7 @@ def user_add(obj, name: str, role: str, office: str | None, display_name: str, p
     password = _read_password() if password_stdin else None
     office = office or (actor.office if actor.is_user else app.config.office.code)
     if actor.is_user and office != actor.office:
-        from .errors import Refused
+        from publisher.errors import Refused
 
         raise Refused("office", _("{name} administers office {office}, not {other}").format(
                                     name=actor.name, office=actor.office, other=office))
@@ -72,8 +72,8 @@ def _read_password() -> str:
 
 def _require_admin(app, actor, *, first_user_ok: bool = False) -> None:
     """User administration is for admins; before any user exists the operating-system account may add the first."""
-    from .errors import Refused
-    from .users import Role
+    from publisher.errors import Refused
+    from publisher.accounts.users import Role
 
     if first_user_ok:
         return
@@ -86,7 +86,7 @@ def _require_admin(app, actor, *, first_user_ok: bool = False) -> None:
 @click.pass_obj
 def user_list(obj, as_json: bool) -> None:
     """The users of your office (all offices for the operating-system account)."""
-    from .users import list_users
+    from publisher.accounts.users import list_users
 
     app = obj.app()
     actor = obj.actor()
@@ -107,7 +107,7 @@ def user_list(obj, as_json: bool) -> None:
 @click.pass_obj
 def user_disable(obj, name: str) -> None:
     """Disable a user: no more actions, logins or API calls."""
-    from .users import set_disabled
+    from publisher.accounts.users import set_disabled
 
     app, actor = _administering(obj, name, self_allowed=False)
     set_disabled(app.store, name, True, actor=actor.name)
@@ -119,7 +119,7 @@ def user_disable(obj, name: str) -> None:
 @click.pass_obj
 def user_password(obj, name: str) -> None:
     """Set a user's console password, read from standard input (admins, or the user for themselves)."""
-    from .users import set_password
+    from publisher.accounts.users import set_password
 
     app, actor = _administering(obj, name, self_allowed=True)
     set_password(app.store, name, _read_password(), actor=actor.name)
@@ -131,7 +131,7 @@ def user_password(obj, name: str) -> None:
 @click.pass_obj
 def user_token(obj, name: str) -> None:
     """Issue an API token for NAME and print it once (only its digest is kept)."""
-    from .users import new_token
+    from publisher.accounts.users import new_token
 
     app, actor = _administering(obj, name, self_allowed=True)
     click.echo(new_token(app.store, name, actor=actor.name))
@@ -140,7 +140,7 @@ def user_token(obj, name: str) -> None:
 def _administering(obj, name: str, *, self_allowed: bool):
     """(app, actor) when the actor may manage user ``name``: an admin of the same office, or (where allowed) the
     user themselves."""
-    from .users import get_user
+    from publisher.accounts.users import get_user
 
     app = obj.app()
     actor = obj.actor()
@@ -151,7 +151,7 @@ def _administering(obj, name: str, *, self_allowed: bool):
 
 
 def _same_office(actor, row: dict) -> None:
-    from .errors import NotFound
+    from publisher.errors import NotFound
 
     if actor.is_user and row["office"] != actor.office:
         raise NotFound(_("no user named {name!r}").format(name=row['name']))
@@ -169,7 +169,7 @@ def review() -> None:
 @click.pass_obj
 def review_list(obj, mine: bool, as_json: bool) -> None:
     """Items in review, drafts and rejected items of your office."""
-    from .review import inbox
+    from publisher.review.workflow import inbox
 
     app = obj.app()
     rows = inbox(app, obj.actor(), mine=mine)
@@ -190,7 +190,7 @@ def review_list(obj, mine: bool, as_json: bool) -> None:
 @click.pass_obj
 def review_show(obj, item_id: int, as_json: bool) -> None:
     """The item's review: state, the step it waits for, the history, the gate's findings."""
-    from .review import show
+    from publisher.review.workflow import show
 
     app = obj.app()
     data = show(app, obj.actor(), item_id)
@@ -210,7 +210,7 @@ def _print_review(app, data: dict) -> None:
         override = _(" [override: {override}]").format(override=h["override"]) if h["override"] else ""
         click.echo(f"  {_local(app, h['at'])}  {pad(_(h['decision']), 10)} {pad(h['step'] or '', 6)} {h['user']}"
                    f"{note}{override}")
-    from .gate_check import shown_finding
+    from publisher.items.checking import shown_finding
 
     for f in map(shown_finding, data["findings"]):
         click.echo("  " + _("gate: {kind} in {field} ({where}): {text}").format(
@@ -226,7 +226,7 @@ def _print_review(app, data: dict) -> None:
 @click.pass_obj
 def review_submit(obj, item_id: int, as_json: bool) -> None:
     """Send a draft (or a rejected item) to its first review step."""
-    from .review import submit
+    from publisher.review.workflow import submit
 
     _decided(obj, submit(obj.app(), obj.actor(), item_id), as_json)
 
@@ -239,7 +239,7 @@ def review_submit(obj, item_id: int, as_json: bool) -> None:
 @click.pass_obj
 def review_approve(obj, item_id: int, comment: str, override: str | None, as_json: bool) -> None:
     """Approve the step the item waits for; the last approval releases it to the channels."""
-    from .review import approve
+    from publisher.review.workflow import approve
 
     _decided(obj, approve(obj.app(), obj.actor(), item_id, comment=comment, override=override), as_json)
 
@@ -251,7 +251,7 @@ def review_approve(obj, item_id: int, comment: str, override: str | None, as_jso
 @click.pass_obj
 def review_reject(obj, item_id: int, comment: str, as_json: bool) -> None:
     """Return the item to its editor with a comment."""
-    from .review import reject
+    from publisher.review.workflow import reject
 
     _decided(obj, reject(obj.app(), obj.actor(), item_id, comment=comment), as_json)
 
@@ -281,7 +281,7 @@ def _decided(obj, data: dict, as_json: bool) -> None:
 def check(obj, item_id: int | None, title: str | None, summary: str, body_file: str | None, encoding: str | None,
           attach: tuple[str, ...], mask: bool, leave: tuple[str, ...], as_json: bool) -> None:
     """The gate alone (保密审查, personal data, 错敏词): on an item, or on a title and files. Exit 1 on findings."""
-    from . import gate_check
+    from publisher.items import checking as gate_check
 
     app = obj.app()
     if item_id is not None:
@@ -305,7 +305,7 @@ def check(obj, item_id: int | None, title: str | None, summary: str, body_file: 
             for name in data["not_masked"]:
                 click.echo("  " + _("{name}: could not be rewritten (PDF or image): replace it by "
                                     "hand").format(name=name))
-        from .gate_check import shown_finding
+        from publisher.items.checking import shown_finding
 
         for f in map(shown_finding, data["findings"]):
             click.echo(f"{pad(f['kind'], 14)} {f['field']} ({f['where']}): {f['text']}"
@@ -320,8 +320,8 @@ def check(obj, item_id: int | None, title: str | None, summary: str, body_file: 
 
 def _check_files(app, title: str, summary: str, body_file: str | None, encoding: str | None,
                  attach: list[str]) -> dict:
-    from . import gate_check
-    from .content import decode_text
+    from publisher.items import checking as gate_check
+    from publisher.foundation.content import decode_text
 
     body = ""
     if body_file:
@@ -353,9 +353,9 @@ def audit(ctx, item_id: int | None, user_name: str | None, since: str | None, li
     """The audit log (newest first) of your office; `audit verify` checks the chain."""
     if ctx.invoked_subcommand is not None:
         return
-    from . import audit as chain
-    from .db import reading
-    from .queue import parse_time
+    from publisher.ledger import audit as chain
+    from publisher.db.engine import reading
+    from publisher.items.intake import parse_time
 
     obj = ctx.obj
     app = obj.app()
@@ -363,7 +363,7 @@ def audit(ctx, item_id: int | None, user_name: str | None, since: str | None, li
     when = parse_time(since, app, field_name="--since") if since else None
     with reading(app.store.engine) as conn:
         if item_id is not None:
-            from .review import item_in_office
+            from publisher.review.workflow import item_in_office
 
             item_in_office(conn, actor, item_id)
         rows = chain.query(conn, office=actor.office, item_id=item_id, actor=user_name, since=when, limit=limit)
@@ -380,8 +380,8 @@ def audit(ctx, item_id: int | None, user_name: str | None, since: str | None, li
 @click.pass_obj
 def audit_verify(obj) -> None:
     """Check the audit chain; exit 1 naming the first event altered or missing."""
-    from . import audit as chain
-    from .db import reading
+    from publisher.ledger import audit as chain
+    from publisher.db.engine import reading
 
     app = obj.app()
     with reading(app.store.engine) as conn:
@@ -418,8 +418,8 @@ def item_edit(obj, item_id: int, channels: tuple[str, ...], attach: tuple[str, .
               leave: tuple[str, ...], as_json: bool, **fields: Any) -> None:
     """Change an item; a changed text after an approval goes back to the first step, and the channels that
     already have it are updated once the new revision is approved."""
-    from .editing import edit_item
-    from .queue import parse_options
+    from publisher.items.editing import edit_item
+    from publisher.items.intake import parse_options
 
     app = obj.app()
     data = edit_item(app, obj.actor(), item_id, channels=list(channels) or None, attach=list(attach) or None,
@@ -438,7 +438,7 @@ def item_edit(obj, item_id: int, channels: tuple[str, ...], attach: tuple[str, .
 @click.pass_obj
 def series_approve(obj, name: str, comment: str, as_json: bool) -> None:
     """Approve a series' template once for all its occurrences (a standing approval; an approver does it)."""
-    from .standing import grant
+    from publisher.review.standing import grant
 
     row = grant(obj.app(), obj.actor(), name, comment=comment)
     if as_json:
@@ -454,7 +454,7 @@ def series_approve(obj, name: str, comment: str, as_json: bool) -> None:
 @click.pass_obj
 def series_revoke(obj, name: str, reason: str) -> None:
     """Withdraw a series' standing approval: its occurrences go through review again."""
-    from .standing import revoke
+    from publisher.review.standing import revoke
 
     revoke(obj.app(), obj.actor(), name, reason=reason)
     click.echo(_("{name}: standing approval revoked").format(name=name))
@@ -465,9 +465,9 @@ def series_revoke(obj, name: str, reason: str) -> None:
 @click.pass_obj
 def migrate_cmd(obj) -> None:
     """Bring the database's schema up to date (a backup first is wise: `publisher backup FILE`)."""
-    from .config import load_config
-    from .db import make_engine
-    from .migrations import head, migrate
+    from publisher.config.load import load_config
+    from publisher.db.engine import make_engine
+    from publisher.db.migrations import head, migrate
 
     cfg = load_config(obj.config_path)
     engine = make_engine(cfg.database_url, migrate_schema=False)

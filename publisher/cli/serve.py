@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ..i18n import _
+from publisher.foundation.i18n import _
 
 
 @click.command("serve")
@@ -18,9 +18,9 @@ def serve(obj, host: str, port: int, secure_cookies: bool | None, proxy_headers:
     """Serve the web console at / and the JSON API under /api/ until Ctrl-C."""
     import uvicorn
 
-    from .server import create_app
+    from publisher.web.server import create_app
 
-    from ..users import count_users
+    from publisher.accounts.users import count_users
 
     app = obj.app()
     web = create_app(app, secure_cookies=secure_cookies)
@@ -28,7 +28,7 @@ def serve(obj, host: str, port: int, secure_cookies: bool | None, proxy_headers:
         click.echo(_("no users yet: add one with `publisher user add NAME --role admin --password-stdin`"), err=True)
     sweeper = None
     if app.config.notify.webhooks or app.config.notify.smtp:
-        from ..notify import SweepThread
+        from publisher.review.notify import SweepThread
 
         sweeper = SweepThread(app, app.config.notify.interval)
         sweeper.start()

@@ -6,8 +6,8 @@ from urllib.parse import urlsplit
 
 import click
 
-from .redact import scrub
-from .i18n import _
+from publisher.foundation.redact import scrub
+from publisher.foundation.i18n import _
 
 ID_MAX = 2**63 - 1  # items.id is a 64-bit integer on SQLite and PostgreSQL alike
 ITEM_ID = click.IntRange(1, ID_MAX)

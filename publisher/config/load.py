@@ -12,13 +12,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from . import registry, yamlsafe
-from .adapter import ChannelSettings
-from .durations import MAX_SECONDS, parse_duration
-from .errors import ConfigError
-from .i18n import _, shown
-from .validation_messages import validation_message
-from .redact import scrub
+from publisher.runtime import registry
+from publisher.foundation import yamlsafe
+from publisher.adapter import ChannelSettings
+from publisher.foundation.durations import MAX_SECONDS, parse_duration
+from publisher.errors import ConfigError
+from publisher.foundation.i18n import _, shown
+from publisher.foundation.validation_messages import validation_message
+from publisher.foundation.redact import scrub
 
 ENV_PATTERN = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 DEFAULT_PATH = "config.yaml"
@@ -55,7 +56,7 @@ class DatabaseConfig(_Strict):
     @field_validator("url")
     @classmethod
     def _supported(cls, value: str) -> str:
-        from .db import check_url
+        from publisher.db.engine import check_url
 
         check_url(value)
         return value
@@ -309,7 +310,7 @@ def parse_config(raw: Any, *, path: Path | str = DEFAULT_PATH, env: dict[str, st
 def _parse_gate(block: dict[str, Any], problems: list[str], base: Path) -> Any:
     """The gate's settings (publisher.gate.settings.GateConfig), paths relative to the config file."""
     try:
-        from .gate.settings import GateConfig
+        from publisher.gate.settings import GateConfig
     except ImportError:  # the gate package is not installed in this build
         return None
     try:
@@ -506,7 +507,7 @@ def _parse_series(doc: _Document, problems: list[str], base: Path) -> dict[str, 
     if not doc.series:
         return {}
     try:
-        from .series.models import parse_series_block
+        from publisher.series.models import parse_series_block
     except ImportError:
         problems.append(_("series: this installation has no series support"))
         return {}

@@ -15,8 +15,8 @@ from typing import Callable
 from apscheduler.executors.pool import ThreadPoolExecutor as APThreadPool
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from .app import App
-from .dispatcher import Dispatcher, RunStats
+from publisher.runtime.app import App
+from publisher.delivery.dispatcher import Dispatcher, RunStats
 
 log = logging.getLogger("publisher.daemon")
 IDLE_FLOOR = 0.25  # seconds: the shortest sleep after a pass that found nothing to do
@@ -134,7 +134,7 @@ class Daemon:
         return run
 
     def _reconcile(self) -> None:
-        from .reconcile import reconcile
+        from publisher.delivery.reconcile import reconcile
 
         try:
             reconcile(self.app)

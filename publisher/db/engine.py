@@ -10,9 +10,9 @@ from typing import Iterator
 
 from sqlalchemy import Connection, Engine, create_engine, event
 
-from .errors import ConfigError
-from .i18n import _
-from .migrations import current_revision, head, migrate
+from publisher.errors import ConfigError
+from publisher.foundation.i18n import _
+from publisher.db.migrations import current_revision, head, migrate
 
 URL_HINT = "use sqlite:///path/to/publisher.db or postgresql+psycopg://user@host/db"
 POSTGRESQL_EXTRA = "pip install 'publisher[postgresql]'"
@@ -112,7 +112,7 @@ def make_engine(url: str, *, migrate_schema: bool | str = True) -> Engine:
 
 
 def _refuse_old(revision: str) -> None:
-    from .migrations import _check_known
+    from publisher.db.migrations import _check_known
 
     _check_known(revision)  # newer than this publisher: refused with its own message
     raise ConfigError(["database.url: " + _("the database's schema is at revision {revision}, this publisher needs "

@@ -331,8 +331,8 @@ Index("ix_standing_approvals_series", standing_approvals.c.series)
 
 def check_fits(table: Table, values: dict) -> None:
     """InputError naming the first value longer than its column: SQLite would keep it, PostgreSQL refuse it."""
-    from .errors import InputError
-    from .i18n import _
+    from publisher.errors import InputError
+    from publisher.foundation.i18n import _
 
     for name, value in values.items():
         column = table.c.get(name)

@@ -6,16 +6,16 @@ from datetime import datetime
 
 from sqlalchemy import and_, select, update
 
-from . import updating
-from .app import App
-from .db import reading
-from .delivery_lifecycle import DeliveryStatus as S, WaitingFor, event, move
-from .dispatcher import Dispatcher, RunStats
-from .i18n import _
-from .errors import InputError, Refused
-from .review import item_in_office
-from .users import Actor
-from .schema import deliveries, items
+from publisher.delivery import corrections as updating
+from publisher.runtime.app import App
+from publisher.db.engine import reading
+from publisher.ledger.lifecycle import DeliveryStatus as S, WaitingFor, event, move
+from publisher.delivery.dispatcher import Dispatcher, RunStats
+from publisher.foundation.i18n import _
+from publisher.errors import InputError, Refused
+from publisher.review.workflow import item_in_office
+from publisher.accounts.users import Actor
+from publisher.db.schema import deliveries, items
 
 
 def _acting(app: App, actor: Actor | None, item_id: int, *, operates: bool) -> Actor:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from .config import RetryConfig
+from publisher.config.load import RetryConfig
 
 
 def backoff_seconds(attempts: int, retry: RetryConfig, *, retry_after: float | None = None,

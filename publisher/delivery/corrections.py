@@ -16,13 +16,13 @@ from enum import StrEnum
 
 from sqlalchemy import Connection, and_, exists, func, select, update
 
-from .app import App
-from .db import reading
-from .delivery_lifecycle import DeliveryStatus as S, UpdateState, event, move_update
-from .errors import InputError, Refused
-from .i18n import _
-from .schema import deliveries, events, item_revisions, items
-from .users import Actor
+from publisher.runtime.app import App
+from publisher.db.engine import reading
+from publisher.ledger.lifecycle import DeliveryStatus as S, UpdateState, event, move_update
+from publisher.errors import InputError, Refused
+from publisher.foundation.i18n import _
+from publisher.db.schema import deliveries, events, item_revisions, items
+from publisher.accounts.users import Actor
 
 #: Deliveries whose channel has, or may have, a copy of the item.
 OUT = (S.PUBLISHED.value, S.PUBLISHING.value, S.IN_DOUBT.value)
@@ -148,7 +148,7 @@ def retry_failed_update(conn: Connection, d, actor: Actor, now: datetime) -> boo
 
 def can_update(app: App, channel: str) -> bool:
     """Whether the channel's adapter replaces a published copy in place (its class says so)."""
-    from . import registry
+    from publisher.runtime import registry
 
     settings = app.config.channels.get(channel)
     return settings is not None and bool(registry.adapter_class(settings.type).supports_update)

@@ -31,25 +31,21 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import Integer, and_, bindparam, exists, func, not_, or_, select, text, update
 
-from . import audit, updating, wakeup
-from .adapter import DeliveryContext, ItemView, Receipt
-from .app import App
-from .backoff import backoff_seconds
-from .db_state import OPEN_ENDED, ChannelHolds
-from .delivery_lifecycle import DeliveryStatus as S, UpdateState, WaitingFor, event, move, move_many
-from .http import RequestScope, request_scope
-from .durations import parse_duration
-from .group_commit import GroupCommit, Handed, OutcomeBatch
-from .errors import (
-    ChannelPaused,
-    LookupUnsupported,
-    OutcomeUnknown,
-    PermanentError,
-    RetryableError,
-    StillProcessing,
+from publisher.ledger import audit, wakeup
+from publisher.delivery import corrections as updating
+from publisher.adapter import DeliveryContext, ItemView, Receipt
+from publisher.runtime.app import App
+from publisher.delivery.backoff import backoff_seconds
+from publisher.runtime.channel_state_db import OPEN_ENDED, ChannelHolds
+from publisher.ledger.lifecycle import DeliveryStatus as S, UpdateState, WaitingFor, event, move, move_many
+from publisher.http import RequestScope, request_scope
+from publisher.foundation.durations import parse_duration
+from publisher.delivery.group_commit import GroupCommit, Handed, OutcomeBatch
+from publisher.errors import (
+    ChannelPaused, LookupUnsupported, OutcomeUnknown, PermanentError, RetryableError, StillProcessing,
 )
-from .schema import channel_pauses, deliveries, items
-from .db import reading
+from publisher.db.schema import channel_pauses, deliveries, items
+from publisher.db.engine import reading
 
 log = logging.getLogger("publisher.dispatcher")
 HOLD_FRESH = 0.02  # seconds a "channel not held" answer is reused before the next request

@@ -17,7 +17,7 @@ from typing import Any, Callable
 
 from sqlalchemy import Connection
 
-from .delivery_lifecycle import MOVE_KEYS, move_together
+from publisher.ledger.lifecycle import MOVE_KEYS, move_together
 
 Write = Callable[[Connection], Any]
 

@@ -16,13 +16,13 @@ from typing import Any
 
 from sqlalchemy import and_, or_, select
 
-from .adapter import Channel, DeliveryContext, Receipt
-from .app import App
-from .db import reading
-from .delivery_lifecycle import DeliveryStatus as S, event, move
-from .errors import ChannelError, LookupUnsupported
-from .i18n import N_
-from .schema import deliveries
+from publisher.adapter import Channel, DeliveryContext, Receipt
+from publisher.runtime.app import App
+from publisher.db.engine import reading
+from publisher.ledger.lifecycle import DeliveryStatus as S, event, move
+from publisher.errors import ChannelError, LookupUnsupported
+from publisher.foundation.i18n import N_
+from publisher.db.schema import deliveries
 
 log = logging.getLogger("publisher.reconcile")
 
@@ -183,7 +183,7 @@ def _view(app: App, row):
 def _year_bounds(app: App, year: int | None) -> tuple[datetime, datetime] | None:
     if year is None:
         return None
-    from .tally import year_bounds
+    from publisher.report.tally import year_bounds
 
     return year_bounds(year, app.config)
 

@@ -8,8 +8,8 @@ import re
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from .errors import InputError
-from .i18n import _
+from publisher.errors import InputError
+from publisher.foundation.i18n import _
 
 ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "caption", "code", "col", "colgroup", "dd", "del", "div", "dl", "dt",

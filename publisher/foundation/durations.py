@@ -7,7 +7,7 @@ import re
 from datetime import timedelta
 from typing import Any
 
-from .i18n import _
+from publisher.foundation.i18n import _
 
 _COMPACT = re.compile(r"(\d+(?:\.\d+)?)\s*(d|h|m|s)", re.I)
 _ISO = re.compile(r"P(?:(\d+)W)?(?:(\d+)D)?(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?", re.I)

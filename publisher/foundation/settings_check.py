@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel
 
-from .i18n import _
+from publisher.foundation.i18n import _
 
 ABSOLUTE_URL_KEYS = ("base_url", "site_url", "api_base")  # must be absolute http(s) URLs
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .i18n import ENGLISH, N_, _, language
+from publisher.foundation.i18n import ENGLISH, N_, _, language
 
 VALUE_ERROR = "Value error, "
 MESSAGES = {

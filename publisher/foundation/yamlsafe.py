@@ -9,7 +9,7 @@ import yaml
 from yaml.constructor import ConstructorError
 from yaml.nodes import MappingNode, SequenceNode
 
-from .i18n import _
+from publisher.foundation.i18n import _
 
 MAX_BYTES = 4_000_000  # a config is a few kilobytes; /dev/zero is not one
 MAX_DEPTH = 50

@@ -4,9 +4,9 @@ Pure functions over text and files, no database: the review workflow calls ``che
 data, ``mask_item`` to produce the de-identified copy the inspections ask for.
 """
 
-from .findings import Finding, FindingKind, GateResult
-from .settings import GateConfig, GateLimits
-from .terms import Term, TermList, load_terms, starter_terms
+from publisher.gate.findings import Finding, FindingKind, GateResult
+from publisher.gate.settings import GateConfig, GateLimits
+from publisher.gate.terms import Term, TermList, load_terms, starter_terms
 
 __all__ = [
     "Finding", "FindingKind", "GateConfig", "GateLimits", "GateResult", "MaskedItem", "Term", "TermList",
@@ -21,7 +21,7 @@ _CHECKS = frozenset({"MaskedItem", "check_attachment", "check_body", "check_item
 
 def __getattr__(name: str):
     if name in _CHECKS:
-        from . import gate
+        from publisher.gate import gate
 
         return getattr(gate, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -14,11 +14,11 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..content import decode_text
-from ..errors import InputError
-from ..i18n import N_
-from .htmltext import body_text
-from .settings import GateLimits
+from publisher.foundation.content import decode_text
+from publisher.errors import InputError
+from publisher.foundation.i18n import N_
+from publisher.gate.htmltext import body_text
+from publisher.gate.settings import GateLimits
 
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png", ".gif", ".bmp", ".tif", ".tiff", ".webp", ".heic", ".svg"})
 TEXT_SUFFIXES = frozenset({".txt", ".csv", ".tsv"})

@@ -6,15 +6,15 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .attachments import Unit, extract
-from ..i18n import N_
-from .findings import Finding, FindingKind, GateResult
-from .htmltext import body_text, mask_body
-from .personal import lossy_id, mask_id, mask_personal
-from .rewrite import can_rewrite, mask_file
-from .scan import findings_in
-from .settings import GateLimits
-from .terms import TermList
+from publisher.gate.attachments import Unit, extract
+from publisher.foundation.i18n import N_
+from publisher.gate.findings import Finding, FindingKind, GateResult
+from publisher.gate.htmltext import body_text, mask_body
+from publisher.gate.personal import lossy_id, mask_id, mask_personal
+from publisher.gate.rewrite import can_rewrite, mask_file
+from publisher.gate.scan import findings_in
+from publisher.gate.settings import GateLimits
+from publisher.gate.terms import TermList
 
 LOSSY_HINT = "（该号码以数字格式存储，末几位已丢失，请改为文本格式）"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .findings import FindingKind
+from publisher.gate.findings import FindingKind
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from bs4 import BeautifulSoup, Comment, NavigableString, Tag
 
-from .personal import mask_personal
+from publisher.gate.personal import mask_personal
 
 BLOCK_TAGS = frozenset({
     "address", "article", "aside", "blockquote", "caption", "dd", "div", "dl", "dt", "figcaption", "figure",

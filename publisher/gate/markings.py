@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 
-from .findings import FindingKind
-from .hits import Hit
+from publisher.gate.findings import FindingKind
+from publisher.gate.hits import Hit
 
 LEVELS = ("绝密", "机密", "秘密")
 PHRASES = ("内部资料", "内部使用", "注意保密", "不宜公开", "工作秘密")

@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from ..i18n import N_
-from .findings import FindingKind
-from .hits import Hit
+from publisher.foundation.i18n import N_
+from publisher.gate.findings import FindingKind
+from publisher.gate.hits import Hit
 
 # full-width digits and letters an editor may type; mapped one to one so spans stay valid
 _WIDTH = str.maketrans("０１２３４５６７８９Ｘｘ－＋", "0123456789Xx-+")

@@ -14,9 +14,9 @@ from pathlib import Path
 
 from lxml import etree
 
-from .attachments import HTML_SUFFIXES, TEXT_SUFFIXES, XLSX_SUFFIXES, W, number_text, paragraph_pieces
-from .htmltext import mask_body
-from .personal import lossy_id, mask_id, mask_personal
+from publisher.gate.attachments import HTML_SUFFIXES, TEXT_SUFFIXES, XLSX_SUFFIXES, W, number_text, paragraph_pieces
+from publisher.gate.htmltext import mask_body
+from publisher.gate.personal import lossy_id, mask_id, mask_personal
 
 REWRITABLE = frozenset({".docx", *XLSX_SUFFIXES, *TEXT_SUFFIXES, *HTML_SUFFIXES})
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import bisect
 
-from ..i18n import N_
-from .findings import Finding, FindingKind
-from .hits import Hit
-from .markings import find_markings
-from .personal import find_personal, mask_personal
-from .terms import TermList
+from publisher.foundation.i18n import N_
+from publisher.gate.findings import Finding, FindingKind
+from publisher.gate.hits import Hit
+from publisher.gate.markings import find_markings
+from publisher.gate.personal import find_personal, mask_personal
+from publisher.gate.terms import TermList
 
 CLASSIFICATION_HINT = "密级标志：确认已解密并经保密审查，否则不得公开"
 EXCERPT_CONTEXT = 12

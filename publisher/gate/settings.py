@@ -29,7 +29,7 @@ class GateConfig(BaseModel):
 
     def load_terms(self, base_dir: Path | None = None):
         """The term list this configuration asks for (``terms_file`` relative to ``base_dir`` if given)."""
-        from .terms import load_terms
+        from publisher.gate.terms import load_terms
 
         path = self.terms_file
         if path is not None and base_dir is not None and not path.is_absolute():

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import yaml
 
-from ..content import decode_text
-from ..errors import ConfigError, InputError
-from .findings import FindingKind
-from .hits import Hit
+from publisher.foundation.content import decode_text
+from publisher.errors import ConfigError, InputError
+from publisher.gate.findings import FindingKind
+from publisher.gate.hits import Hit
 
 _ENTRY_KEYS = {"id", "word", "pattern", "right", "note", "except", "sensitive"}
 

@@ -7,14 +7,14 @@ from pathlib import Path
 
 from sqlalchemy import Connection, delete, insert, select, update
 
-from .app import App
-from .attachments import blob_path
-from .db import reading
-from .gate import GateResult, TermList, check_item, load_terms, mask_item
-from .i18n import _, shown
-from .review import item_in_office
-from .schema import attachments, gate_findings, items
-from .users import Actor
+from publisher.runtime.app import App
+from publisher.ledger.blobs import blob_path
+from publisher.db.engine import reading
+from publisher.gate import GateResult, TermList, check_item, load_terms, mask_item
+from publisher.foundation.i18n import _, shown
+from publisher.review.workflow import item_in_office
+from publisher.db.schema import attachments, gate_findings, items
+from publisher.accounts.users import Actor
 
 
 def shown_field(field: str) -> str:
@@ -81,7 +81,7 @@ def check_stored_item(app: App, actor: Actor, item_id: int) -> dict:
 def mask_stored_item(app: App, actor: Actor, item_id: int, *, leave: list[str] | None = None) -> dict:
     """Replace the item's text and rewritable attachments by de-identified copies (a new revision); ``leave`` as
     for :func:`publisher.editing.edit_item`."""
-    from .editing import edit_item
+    from publisher.items.editing import edit_item
 
     with reading(app.store.engine) as conn:
         row = item_in_office(conn, actor, item_id)

@@ -11,15 +11,17 @@ from typing import Any
 
 from sqlalchemy import and_, delete, insert, select, update
 
-from . import gate_check, review, updating
-from .app import App
-from .attachments import blob_path, store_file
-from .db import reading
-from .i18n import _
-from .errors import ConfigError, Refused
-from .queue import ItemRequest, _check_channels, prepare
-from .schema import attachments, deliveries, item_revisions, items
-from .users import Actor
+from publisher.items import checking as gate_check
+from publisher.review import workflow as review
+from publisher.delivery import corrections as updating
+from publisher.runtime.app import App
+from publisher.ledger.blobs import blob_path, store_file
+from publisher.db.engine import reading
+from publisher.foundation.i18n import _
+from publisher.errors import ConfigError, Refused
+from publisher.items.intake import ItemRequest, _check_channels, prepare
+from publisher.db.schema import attachments, deliveries, item_revisions, items
+from publisher.accounts.users import Actor
 
 TEXT_FIELDS = ("title", "summary", "body_html", "category", "department", "author", "channel_options", "files",
                "channels")

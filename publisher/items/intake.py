@@ -13,13 +13,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .adapter import Attachment, ItemView
-from .app import App
-from .attachments import blob_path, describe, store_file
-from .content import decode_text, local_images, replace_local_markers, sanitize_html
-from .errors import ConfigError, InputError, Refused
-from .i18n import _, labelled, shown
-from .users import Actor
+from publisher.adapter import Attachment, ItemView
+from publisher.runtime.app import App
+from publisher.ledger.blobs import blob_path, describe, store_file
+from publisher.foundation.content import decode_text, local_images, replace_local_markers, sanitize_html
+from publisher.errors import ConfigError, InputError, Refused
+from publisher.foundation.i18n import _, labelled, shown
+from publisher.accounts.users import Actor
 
 FIELDS = ("title", "category", "body", "body_file", "channels", "at", "department", "attach", "summary",
           "author", "options", "encoding", "key")
@@ -263,7 +263,7 @@ def insert(app: App, prepared: list[PreparedItem], *, source: str = "cli", actor
 
     An item whose ``key`` the office has already is refused (or left out with ``skip_existing_keys``).
     """
-    from . import gate_check
+    from publisher.items import checking as gate_check
 
     actor = actor or app.current_actor()
     prepared = _without_known_keys(app, actor, prepared, skip=skip_existing_keys)
@@ -291,8 +291,8 @@ def insert(app: App, prepared: list[PreparedItem], *, source: str = "cli", actor
 
 def _insert_rows(app: App, prepared: list[PreparedItem], *, source: str, actor: Actor,
                  imported: dict | None) -> list[int]:
-    from . import gate_check
-    from .review import initial_state
+    from publisher.items import checking as gate_check
+    from publisher.review.workflow import initial_state
 
     ids = []
     state = initial_state(app)

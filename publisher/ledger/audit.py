@@ -15,8 +15,8 @@ from typing import Any, Iterable
 
 from sqlalchemy import Connection, and_, bindparam, event, insert, or_, select, update
 
-from .prepared import Prepared
-from .schema import events, items
+from publisher.db.prepared import Prepared
+from publisher.db.schema import events, items
 
 GENESIS = "0" * 64
 PG_AUDIT_LOCK = 4242002

@@ -9,8 +9,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from .errors import InputError
-from .i18n import _
+from publisher.errors import InputError
+from publisher.foundation.i18n import _
 
 
 def blob_path(root: Path, sha256: str) -> Path:
@@ -44,7 +44,7 @@ def describe(path: Path, *, field: str, max_bytes: int) -> dict:
                              name=path.name, size=size, max_bytes=max_bytes), field=field)
     mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
     if mime.startswith("image/"):
-        from .content import image_problem
+        from publisher.foundation.content import image_problem
 
         problem = image_problem(path)
         if problem:

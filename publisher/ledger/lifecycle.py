@@ -23,10 +23,10 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, literal_column, update
 
-from . import audit
-from .i18n import N_
-from .prepared import Prepared
-from .schema import deliveries
+from publisher.ledger import audit
+from publisher.foundation.i18n import N_
+from publisher.db.prepared import Prepared
+from publisher.db.schema import deliveries
 
 
 class DeliveryStatus(StrEnum):

@@ -9,11 +9,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, exists, func, or_, select
 
-from .db import reading
-from .errors import InputError
-from .schema import deliveries, items
-from .store import DELIVERY_STATUSES
-from .i18n import _
+from publisher.db.engine import reading
+from publisher.errors import InputError
+from publisher.db.schema import deliveries, items
+from publisher.ledger.store import DELIVERY_STATUSES
+from publisher.foundation.i18n import _
 
 PER_PAGE_MAX = 500
 REVIEW_STATES = ("draft", "in_review", "rejected", "approved")

@@ -11,16 +11,18 @@ from typing import Any, Iterator
 from sqlalchemy import Connection, Engine, and_, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from . import audit, wakeup
-from .adapter import Attachment, ItemView
-from .clock import Clock, SystemClock
-from .db import make_engine
-from .delivery_lifecycle import DeliveryStatus
-from .i18n import _
-from .errors import NotFound
-from .redact import scrub_data
-from .schema import attachments, channel_pauses, check_fits, deliveries, events, gate_findings, item_revisions, items
-from .db import reading
+from publisher.ledger import audit, wakeup
+from publisher.adapter import Attachment, ItemView
+from publisher.foundation.clock import Clock, SystemClock
+from publisher.db.engine import make_engine
+from publisher.ledger.lifecycle import DeliveryStatus
+from publisher.foundation.i18n import _
+from publisher.errors import NotFound
+from publisher.foundation.redact import scrub_data
+from publisher.db.schema import (
+    attachments, channel_pauses, check_fits, deliveries, events, gate_findings, item_revisions, items,
+)
+from publisher.db.engine import reading
 
 DELIVERY_STATUSES = tuple(s.value for s in DeliveryStatus)
 
@@ -269,7 +271,7 @@ _PUBLISHED_URLS_OF = (select(deliveries.c.item_id, deliveries.c.channel, deliver
 def build_item_view(row: dict, files: list[dict], urls: dict[str, str], channel: str,
                     attachments_dir: Path | None) -> ItemView:
     """Assemble an ItemView from rows (attachment paths resolved in the content store)."""
-    from .attachments import blob_path
+    from publisher.ledger.blobs import blob_path
 
     def to_attachment(f: dict) -> Attachment:
         path = blob_path(attachments_dir, f["sha256"]) if attachments_dir else Path(f["sha256"])

@@ -19,14 +19,14 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
-from .config import Config
-from .db import reading
-from .delivery_lifecycle import DeliveryStatus as S, event, move
-from .errors import InputError, PublisherError
-from .schema import deliveries
-from .redact import scrub
-from .store import Store
-from .i18n import _
+from publisher.config.load import Config
+from publisher.db.engine import reading
+from publisher.ledger.lifecycle import DeliveryStatus as S, event, move
+from publisher.errors import InputError, PublisherError
+from publisher.db.schema import deliveries
+from publisher.foundation.redact import scrub
+from publisher.ledger.store import Store
+from publisher.foundation.i18n import _
 
 RESTORED = (S.PENDING, S.PUBLISHING, S.FAILED, S.IN_DOUBT)
 

@@ -2,6 +2,6 @@
 
 from __future__ import annotations
 
-from .paragraph import channel_paragraph
+from publisher.report.paragraph import channel_paragraph
 
 __all__ = ["channel_paragraph"]

@@ -14,10 +14,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from .errors import InputError
-from .registers.tables import backfilled
-from .schema import deliveries, items
-from .i18n import _
+from publisher.errors import InputError
+from publisher.report.registers.tables import backfilled
+from publisher.db.schema import deliveries, items
+from publisher.foundation.i18n import _
 
 FIELDS = ("channel", "title", "category", "published_at", "url", "external_id", "group")
 

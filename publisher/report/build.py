@@ -5,18 +5,18 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from ..errors import InputError
-from ..registers.appeals import AppealRegister, table4_counts
-from ..registers.applications import ApplicationRegister, table3_counts
-from ..db import reading
-from ..tally import ledger_groups, tally_of
-from . import checks, inspection, shapes, tables
-from .datafile import read_data_file
-from .ledger import counted_publications, per_month, publication_times, publications
-from .narrative import markdown_blocks, missing_text, render_file
-from .paragraph import channel_paragraph
-from .settings import narrative_path, report_settings
-from ..i18n import _
+from publisher.errors import InputError
+from publisher.report.registers.appeals import AppealRegister, table4_counts
+from publisher.report.registers.applications import ApplicationRegister, table3_counts
+from publisher.db.engine import reading
+from publisher.report.tally import ledger_groups, tally_of
+from publisher.report import checks, inspection, shapes, tables
+from publisher.report.datafile import read_data_file
+from publisher.report.ledger import counted_publications, per_month, publication_times, publications
+from publisher.report.narrative import markdown_blocks, missing_text, render_file
+from publisher.report.paragraph import channel_paragraph
+from publisher.report.settings import narrative_path, report_settings
+from publisher.foundation.i18n import _
 
 
 def report_title(year: int, config) -> str:

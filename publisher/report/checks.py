@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import Refused
-from . import shapes
-from ..i18n import _
+from publisher.errors import Refused
+from publisher.report import shapes
+from publisher.foundation.i18n import _
 
 RULE_CATEGORY_SUMS = "category-sums"
 RULE_PUBLICATIONS = "publications-sum"

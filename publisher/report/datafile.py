@@ -9,8 +9,8 @@ from typing import Any
 
 import yaml
 
-from ..errors import InputError
-from ..i18n import _
+from publisher.errors import InputError
+from publisher.foundation.i18n import _
 
 TABLES = ("table2", "table3", "table4")
 

@@ -7,10 +7,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from ..db import reading
-from ..errors import Refused
-from ..registers.tables import report_freezes
-from ..i18n import _
+from publisher.db.engine import reading
+from publisher.errors import Refused
+from publisher.report.registers.tables import report_freezes
+from publisher.foundation.i18n import _
 
 RULE_FROZEN = "frozen-once"
 

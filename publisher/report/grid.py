@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from . import shapes
-from .render_md import fmt_number
+from publisher.report import shapes
+from publisher.report.render_md import fmt_number
 
 
 @dataclass

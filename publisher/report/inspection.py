@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Callable
 
-from .settings import ReportSettings, idle_limit
+from publisher.report.settings import ReportSettings, idle_limit
 
 DEFAULT_NEW_MEDIA_LIMIT = "14d"  # new-media accounts: two weeks without a post fails an inspection
 

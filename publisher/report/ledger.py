@@ -8,11 +8,11 @@ from typing import Any
 
 from sqlalchemy import and_, func, select
 
-from .. import sqlite_hints  # noqa: F401  (the INDEXED BY hints below)
-from ..db import reading
-from ..registers.tables import backfilled
-from ..schema import deliveries, items
-from ..tally import LedgerGroup, per_month as per_channel_month, year_bounds
+from publisher.db import sqlite_hints  # noqa: F401  (the INDEXED BY hints below)
+from publisher.db.engine import reading
+from publisher.report.registers.tables import backfilled
+from publisher.db.schema import deliveries, items
+from publisher.report.tally import LedgerGroup, per_month as per_channel_month, year_bounds
 
 
 def _hinted(query):

@@ -7,7 +7,7 @@ import io
 import json
 from typing import Any
 
-from ..i18n import _
+from publisher.foundation.i18n import _
 
 FORMATS = ("md", "html", "pdf", "docx", "json", "csv")
 BINARY = ("pdf", "docx")
@@ -24,19 +24,19 @@ def render(report: dict[str, Any], fmt: str) -> bytes:
     if fmt == "csv":
         return render_csv(report)
     if fmt == "md":
-        from .render_md import render_md
+        from publisher.report.render_md import render_md
 
         return render_md(report).encode()
     if fmt == "html":
-        from .render_html import render_html
+        from publisher.report.render_html import render_html
 
         return render_html(report).encode()
     if fmt == "pdf":
-        from .render_html import render_pdf
+        from publisher.report.render_html import render_pdf
 
         return render_pdf(report)
     if fmt == "docx":
-        from .render_docx import render_docx
+        from publisher.report.render_docx import render_docx
 
         return render_docx(report)
     raise ValueError(_("unknown format {fmt!r}").format(fmt=fmt))

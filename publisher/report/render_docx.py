@@ -13,9 +13,9 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Mm, Pt
 
-from .chart import chart_png
-from .grid import Grid, grid_for
-from .render_md import _cn_date
+from publisher.report.chart import chart_png
+from publisher.report.grid import Grid, grid_for
+from publisher.report.render_md import _cn_date
 
 TITLE_FONT, BODY_FONT, HEADING_FONT, SUBHEADING_FONT, PAGE_FONT = "方正小标宋简体", "仿宋_GB2312", "黑体", "楷体_GB2312", "宋体"
 TITLE_SIZE, BODY_SIZE, TABLE_SIZE, PAGE_SIZE = Pt(22), Pt(16), Pt(10.5), Pt(14)  # 2号, 3号, 5号, 4号

@@ -6,9 +6,9 @@ import base64
 import html
 from typing import Any
 
-from .chart import chart_png
-from .grid import grid_for
-from .render_md import _cn_date
+from publisher.report.chart import chart_png
+from publisher.report.grid import grid_for
+from publisher.report.render_md import _cn_date
 
 CSS = """
 @page { size: A4; margin: 37mm 26mm 35mm 28mm;

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from . import shapes
+from publisher.report import shapes
 
 
 def fmt_number(value: Any) -> str:

@@ -8,9 +8,9 @@ from datetime import date, timedelta
 from importlib import resources
 from pathlib import Path
 
-from ..registers.applications import Application, ApplicationRegister
-from ..registers.workdays import add_workdays
-from .settings import report_settings
+from publisher.report.registers.applications import Application, ApplicationRegister
+from publisher.report.registers.workdays import add_workdays
+from publisher.report.settings import report_settings
 
 # (applicant type, outcome code, count): 58 in all, one still open at year end (结转下年度)
 REFERENCE_YEAR = [

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from ..durations import parse_duration
-from ..errors import ConfigError
-from ..i18n import _
+from publisher.foundation.durations import parse_duration
+from publisher.errors import ConfigError
+from publisher.foundation.i18n import _
 
 NARRATIVE_KEYS = ("preface", "overview", "problems", "other")
 NARRATIVE_DEFAULTS = {"overview": "overview.md", "problems": "problems.md", "other": "other.md"}

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..errors import InputError
-from . import shapes
-from ..i18n import _
+from publisher.errors import InputError
+from publisher.report import shapes
+from publisher.foundation.i18n import _
 
 LEDGER_ROW_ALIASES = {"规范性文件": "行政规范性文件", "行政规范性文件": "规范性文件"}
 

@@ -14,11 +14,11 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, case, cast, func, select, String
 
-from . import sqlite_hints  # noqa: F401  (the INDEXED BY hints below)
-from .config import Config
-from .db import reading
-from .schema import deliveries, items
-from .store import Store
+from publisher.db import sqlite_hints  # noqa: F401  (the INDEXED BY hints below)
+from publisher.config.load import Config
+from publisher.db.engine import reading
+from publisher.db.schema import deliveries, items
+from publisher.ledger.store import Store
 
 LEDGER_STATUSES = ("published", "retracted")
 SQLITE_SORTER_THREADS = 2  # GROUP BY sorts; SQLite may use helper threads for it

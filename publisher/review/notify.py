@@ -12,9 +12,9 @@ from email.message import EmailMessage
 import requests
 from sqlalchemy import and_, func, insert, select, update
 
-from .app import App
-from .db import reading
-from .schema import channel_state, events, item_revisions, items, users
+from publisher.runtime.app import App
+from publisher.db.engine import reading
+from publisher.db.schema import channel_state, events, item_revisions, items, users
 
 log = logging.getLogger("publisher.notify")
 CURSOR = ("notify", "cursor")  # channel_state row: the last event id already notified

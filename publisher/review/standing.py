@@ -12,13 +12,13 @@ import json
 
 from sqlalchemy import Connection, and_, insert, select, update
 
-from .app import App
-from .db import reading
-from .i18n import _
-from .errors import InputError, NotFound, Refused
-from .review import ReviewState
-from .schema import standing_approvals
-from .users import Actor, Role
+from publisher.runtime.app import App
+from publisher.db.engine import reading
+from publisher.foundation.i18n import _
+from publisher.errors import InputError, NotFound, Refused
+from publisher.review.workflow import ReviewState
+from publisher.db.schema import standing_approvals
+from publisher.accounts.users import Actor, Role
 
 
 def template_digest(app: App, name: str) -> str:

@@ -16,13 +16,13 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, func, insert, select, update
 
-from . import updating
-from .app import App
-from .db import reading
-from .i18n import N_, _
-from .errors import InputError, NotFound, Refused
-from .schema import gate_findings, item_revisions, items, review_decisions
-from .users import Actor, Role
+from publisher.delivery import corrections as updating
+from publisher.runtime.app import App
+from publisher.db.engine import reading
+from publisher.foundation.i18n import N_, _
+from publisher.errors import InputError, NotFound, Refused
+from publisher.db.schema import gate_findings, item_revisions, items, review_decisions
+from publisher.accounts.users import Actor, Role
 
 
 # the names shown in messages (roles, states, finding kinds), for the catalogue

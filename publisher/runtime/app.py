@@ -10,17 +10,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import registry
-from .adapter import Channel, ChannelServices
-from .clock import Clock, SystemClock
-from .config import Config, load_config
-from .db import SchemaPolicy
-from .db_state import DbChannelState
-from .errors import ConfigError
-from .store import Store
+from publisher.runtime import registry
+from publisher.adapter import Channel, ChannelServices
+from publisher.foundation.clock import Clock, SystemClock
+from publisher.config.load import Config, load_config
+from publisher.db.engine import SchemaPolicy
+from publisher.runtime.channel_state_db import DbChannelState
+from publisher.errors import ConfigError
+from publisher.ledger.store import Store
 
 if TYPE_CHECKING:
-    from .users import Actor
+    from publisher.accounts.users import Actor
 
 log = logging.getLogger("publisher")
 ACTOR_MAX = 80  # deliveries.lease_owner is 100 characters: actor + "/" + 8 hex digits
@@ -53,7 +53,7 @@ class App:
 
     def current_actor(self) -> "Actor":
         """Who acts: the ``--as`` user, else the operating-system account in the configured office."""
-        from .users import Actor
+        from publisher.accounts.users import Actor
 
         return self.user or Actor(name=self.actor, office=self.config.office.code)
 

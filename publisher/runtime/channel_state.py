@@ -6,7 +6,7 @@ import threading
 from datetime import datetime, timedelta
 from typing import Any, Callable
 
-from .clock import Clock, SystemClock
+from publisher.foundation.clock import Clock, SystemClock
 
 
 class MemoryChannelState:

@@ -12,9 +12,9 @@ from typing import Any, Callable
 from sqlalchemy import Engine, and_, bindparam, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from .clock import Clock
-from .db import reading
-from .schema import channel_pauses, channel_state
+from publisher.foundation.clock import Clock
+from publisher.db.engine import reading
+from publisher.db.schema import channel_pauses, channel_state
 
 LOCK_TTL = timedelta(seconds=60)
 OPEN_ENDED = datetime(9999, 1, 1, tzinfo=timezone.utc)  # "held until an operator resumes the channel"

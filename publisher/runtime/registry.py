@@ -5,8 +5,8 @@ from __future__ import annotations
 from functools import lru_cache
 from importlib.metadata import entry_points
 
-from .adapter import Channel
-from .i18n import _
+from publisher.adapter import Channel
+from publisher.foundation.i18n import _
 
 GROUP = "publisher.channels"
 

@@ -24,20 +24,20 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from sqlalchemy import select
 
-from .app import App
-from .clock import SimulatedClock
-from .config import load_config
-from .dispatcher import Dispatcher
-from .errors import InputError
-from .gate_check import shown_finding
-from .textwidth import pad
-from .queue import import_file
-from .report import channel_paragraph
-from .report.seed import seed_reference_applications
-from .sandbox.serve import start_all
-from .tally import tally
-from .db import reading
-from .i18n import _
+from publisher.runtime.app import App
+from publisher.foundation.clock import SimulatedClock
+from publisher.config.load import load_config
+from publisher.delivery.dispatcher import Dispatcher
+from publisher.errors import InputError
+from publisher.items.checking import shown_finding
+from publisher.foundation.textwidth import pad
+from publisher.items.intake import import_file
+from publisher.report import channel_paragraph
+from publisher.report.seed import seed_reference_applications
+from publisher.sandbox.serve import start_all
+from publisher.report.tally import tally
+from publisher.db.engine import reading
+from publisher.foundation.i18n import _
 
 TZ = ZoneInfo("Asia/Shanghai")
 DEMO_MARK = ".publisher-demo"  # marks a --keep folder as the demo's own, so a later run may replace it
@@ -181,7 +181,7 @@ def run_demo(year: int = 2019, keep: Path | None = None, progress: bool = True, 
 
 def _hire_staff(app: App) -> dict:
     """The office's simulated staff: an editor, two reviewers, an approver, an admin (by role)."""
-    from .users import actor_from_row, add_user
+    from publisher.accounts.users import actor_from_row, add_user
 
     return {name: actor_from_row(add_user(app.store, name, role, app.config.office.code, display_name=display,
                                           password=DEMO_PASSWORD, created_by="demo"))
@@ -191,10 +191,10 @@ def _hire_staff(app: App) -> dict:
 def _review_everything(app: App, staff: dict, ids: list[int]) -> list[str]:
     """The staff take every queued item through 初审 → 复审 → 终审; the gate holds the one unmasked list until
     the editor masks it. Returns what the demo says about it."""
-    from . import review
-    from .errors import Refused
-    from .gate_check import mask_stored_item
-    from .standing import grant
+    from publisher.review import workflow as review
+    from publisher.errors import Refused
+    from publisher.items.checking import mask_stored_item
+    from publisher.review.standing import grant
 
     editor, approver = staff["zhang_bianji"], staff["zhao_zhongshen"]
     reviewers = [staff["li_chushen"], staff["wang_fushen"]]
@@ -253,7 +253,7 @@ def _lab_results(clock: SimulatedClock, year: int):
 
 def _late_occurrences(app: App) -> list[tuple[str, datetime]]:
     """Occurrences that had to wait for their data, with the time their item was queued."""
-    from .schema import items, series_occurrences as occ
+    from publisher.db.schema import items, series_occurrences as occ
 
     with reading(app.store.engine) as conn:
         rows = conn.execute(select(occ.c.occurrence_key, items.c.created_at)
@@ -263,8 +263,8 @@ def _late_occurrences(app: App) -> list[tuple[str, datetime]]:
 
 def _run_year(app: App, dispatcher: Dispatcher, clock: SimulatedClock, start: datetime, end: datetime,
               progress: bool, console: Console):
-    from .dispatcher import RunStats
-    from .series.runner import SeriesRunner
+    from publisher.delivery.dispatcher import RunStats
+    from publisher.series.runner import SeriesRunner
 
     series = SeriesRunner(app)
     stats = RunStats()

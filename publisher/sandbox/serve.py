@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 
-from .server import EmulatorServer
+from publisher.sandbox.server import EmulatorServer
 
 DEFAULT_PORT_BASE = 8701
 
@@ -14,11 +14,11 @@ def build_emulators(clock=None) -> list[tuple[str, object]]:
 
     ``clock`` (an object with ``now()``) drives token expiry and quotas, e.g. the demo's simulated clock.
     """
-    from .cms import CmsEmulator, DomesticCmsEmulator
-    from .resource_site import ResourceSiteEmulator
-    from .waterquality import WaterQualityEmulator
-    from .wechat import WechatEmulator
-    from .wordpress import WordpressEmulator
+    from channels.cms.emulator import CmsEmulator, DomesticCmsEmulator
+    from channels.resource_site.emulator import ResourceSiteEmulator
+    from publisher.sandbox.waterquality import WaterQualityEmulator
+    from channels.wechat.emulator import WechatEmulator
+    from channels.wordpress.emulator import WordpressEmulator
 
     return [
         ("cms", CmsEmulator()),

@@ -23,7 +23,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Callable, Iterable, Literal
 
-from .server import Emulator, Request, Response, json_response
+from publisher.sandbox.server import Emulator, Request, Response, json_response
 
 PLANT = "城北水厂"
 SAMPLE_POINT = "出厂水"

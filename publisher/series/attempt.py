@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any, Literal
 
-from .errors import MissingData, RenderError, SourceError, SourceUnavailable
-from .models import SeriesConfig
-from .render import render_occurrence
-from .sources import load_rows
-from ..i18n import N_
+from publisher.series.errors import MissingData, RenderError, SourceError, SourceUnavailable
+from publisher.series.models import SeriesConfig
+from publisher.series.render import render_occurrence
+from publisher.series.sources import load_rows
+from publisher.foundation.i18n import N_
 
 if TYPE_CHECKING:  # loaded where a request is made: read-only commands never load it
     import requests

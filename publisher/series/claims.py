@@ -16,9 +16,9 @@ from datetime import timedelta
 
 from sqlalchemy import Connection, and_, delete, insert, select, update
 
-from ..clock import Clock
-from ..db import reading
-from ..schema import channel_state as cs, series_occurrences as occ
+from publisher.foundation.clock import Clock
+from publisher.db.engine import reading
+from publisher.db.schema import channel_state as cs, series_occurrences as occ
 
 log = logging.getLogger("publisher.series")
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..errors import PublisherError
+from publisher.errors import PublisherError
 
 
 class SeriesError(PublisherError):

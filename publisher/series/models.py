@@ -22,12 +22,12 @@ from pydantic import (
     model_validator,
 )
 
-from ..durations import parse_duration
-from ..errors import ConfigError
-from .render import check_template
-from .schedule import CronError, months_without_the_day, parse_cron
-from ..i18n import _
-from ..validation_messages import validation_message
+from publisher.foundation.durations import parse_duration
+from publisher.errors import ConfigError
+from publisher.series.render import check_template
+from publisher.series.schedule import CronError, months_without_the_day, parse_cron
+from publisher.foundation.i18n import _
+from publisher.foundation.validation_messages import validation_message
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
 

@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING, Any, Iterable
 from jinja2 import StrictUndefined, Template, TemplateError, TemplateSyntaxError, UndefinedError
 from jinja2.sandbox import SandboxedEnvironment
 
-from .errors import MissingData, RenderError
-from ..i18n import N_
+from publisher.series.errors import MissingData, RenderError
+from publisher.foundation.i18n import N_
 
 if TYPE_CHECKING:
-    from .models import SeriesConfig
+    from publisher.series.models import SeriesConfig
 
 _WEEKDAYS = "一二三四五六日"
 

@@ -25,20 +25,22 @@ from typing import Any, Callable
 from sqlalchemy import Connection, and_, func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from ..content import sanitize_html
-from ..standing import state_for_occurrence
-from ..errors import InputError
-from ..db import reading
-from ..durations import parse_duration
-from ..http import new_session
-from ..schema import deliveries, items, series_occurrences as occ, series_state
-from .attempt import Attempt, attempt_occurrence, deadline_for, local_time
-from .claims import Claims
-from .errors import SeriesError
-from .models import HttpSource, SeriesConfig
-from .schedule import manual_occurrence, next_occurrence, occurrence_key, occurrences_between, plan_catch_up
-from .sources import describe_source
-from ..i18n import N_, _
+from publisher.foundation.content import sanitize_html
+from publisher.review.standing import state_for_occurrence
+from publisher.errors import InputError
+from publisher.db.engine import reading
+from publisher.foundation.durations import parse_duration
+from publisher.http import new_session
+from publisher.db.schema import deliveries, items, series_occurrences as occ, series_state
+from publisher.series.attempt import Attempt, attempt_occurrence, deadline_for, local_time
+from publisher.series.claims import Claims
+from publisher.series.errors import SeriesError
+from publisher.series.models import HttpSource, SeriesConfig
+from publisher.series.schedule import (
+    manual_occurrence, next_occurrence, occurrence_key, occurrences_between, plan_catch_up,
+)
+from publisher.series.sources import describe_source
+from publisher.foundation.i18n import N_, _
 
 log = logging.getLogger("publisher.series")
 
@@ -199,7 +201,7 @@ class SeriesRunner:
             conn.execute(update(occ).where(occ.c.id == occ_id).values(item_id=item_id))
             issued = Issued(name, key, scheduled.astimezone(self.tz), item_id)
             if replace:  # in the same transaction: a crash never leaves the new issue and the old both live
-                from ..actions import request_retraction
+                from publisher.delivery.actions import request_retraction
 
                 earlier = self._earlier_items(conn, issued)
                 for old_id in earlier:
@@ -210,7 +212,7 @@ class SeriesRunner:
             self.after_issue(issued)
         if not replace:
             return issued
-        from ..actions import take_down
+        from publisher.delivery.actions import take_down
 
         for old_id in earlier:
             take_down(self.app, old_id)
@@ -452,7 +454,7 @@ class SeriesRunner:
 
     def _prepare(self, series: SeriesConfig, attempt: Attempt):
         """Validate the rendered item like ``queue add`` does (sanitised body, limits, channel checks)."""
-        from ..queue import ItemRequest, prepare
+        from publisher.items.intake import ItemRequest, prepare
 
         try:
             return prepare(self.app, ItemRequest(

@@ -22,7 +22,7 @@ from datetime import date, datetime, time, timedelta, timezone, tzinfo
 from functools import lru_cache
 from typing import Literal
 
-from ..i18n import _
+from publisher.foundation.i18n import _
 
 UTC = timezone.utc
 

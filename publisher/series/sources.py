@@ -18,10 +18,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import quote, urlsplit
 
-from ..http import new_session
-from .errors import MissingData, SourceError, SourceUnavailable
-from .models import CsvSource, ExcelSource, HttpSource
-from ..i18n import N_, _
+from publisher.http import new_session
+from publisher.series.errors import MissingData, SourceError, SourceUnavailable
+from publisher.series.models import CsvSource, ExcelSource, HttpSource
+from publisher.foundation.i18n import N_, _
 
 if TYPE_CHECKING:  # loaded where a request is made: read-only commands never load it
     import requests

@@ -8,19 +8,20 @@ from fastapi import APIRouter, Depends, Path, Query, Request, UploadFile
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from .. import audit, review
-from ..actions import retract_item, retry_item, settle_item
-from ..db import reading
-from ..editing import edit_item
-from ..errors import InputError, Refused
-from ..gate_check import check_stored_item, mask_stored_item, shown_field
-from ..listing import Filters, list_items, parse_date
-from ..queue import ItemRequest, insert, parse_time, prepare
-from ..tally import tally
-from ..users import Actor
-from . import views
-from .server import as_json, console_of
-from ..i18n import _, shown
+from publisher.ledger import audit
+from publisher.review import workflow as review
+from publisher.delivery.actions import retract_item, retry_item, settle_item
+from publisher.db.engine import reading
+from publisher.items.editing import edit_item
+from publisher.errors import InputError, Refused
+from publisher.items.checking import check_stored_item, mask_stored_item, shown_field
+from publisher.ledger.listing import Filters, list_items, parse_date
+from publisher.items.intake import ItemRequest, insert, parse_time, prepare
+from publisher.report.tally import tally
+from publisher.accounts.users import Actor
+from publisher.web import views
+from publisher.web.server import as_json, console_of
+from publisher.foundation.i18n import _, shown
 
 router = APIRouter(prefix="/api", tags=["api"])
 ERRORS = {code: {"description": text, "content": {"application/json": {"example": {
@@ -225,8 +226,8 @@ def check_draft(request: Request, actor: User, body: DraftCheck) -> dict:
     app = console_of(request).app
     channels = [c for c in (body.channels or app.config.default_channels(body.category)) if c in app.config.channels]
     fields = body.model_dump()
-    from .. import gate_check
-    from ..content import sanitize_html
+    from publisher.items import checking as gate_check
+    from publisher.foundation.content import sanitize_html
 
     found = gate_check.run(app, title=body.title, summary=body.summary or "",
                            body_html=sanitize_html(body.body or ""), files=[]).to_json()["findings"]
@@ -239,7 +240,7 @@ def check_draft(request: Request, actor: User, body: DraftCheck) -> dict:
 
 @router.post("/docx", responses=ERRORS, summary="把 Word 文件（.docx）转换为正文 HTML（已清理）")
 async def convert_docx(request: Request, actor: User, file: UploadFile) -> dict:
-    from .pages import docx_to_html
+    from publisher.web.pages import docx_to_html
 
     if not (file.filename or "").lower().endswith(".docx"):
         raise InputError("只能上传 .docx 格式的 Word 文件", field="file")
@@ -277,8 +278,8 @@ def get_audit(request: Request, actor: User, item: Annotated[int | None, Query(g
             response_class=Response)
 def get_report(request: Request, actor: User, year: Annotated[int, Path(ge=1900, le=9998)],
                format: Literal["md", "html", "pdf", "docx", "json", "csv"] = "md") -> Response:
-    from ..report.build import build_report
-    from ..report.render import APPENDIX_FORMATS, render
+    from publisher.report.build import build_report
+    from publisher.report.render import APPENDIX_FORMATS, render
 
     app = console_of(request).app
     if actor.office != app.config.office.code:  # the report is the configured office's; others run their own

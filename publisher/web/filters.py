@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from ..app import App
-from ..gate_check import shown_field
-from ..i18n import shown
-from .views import DECISION_LABELS, FINDING_LABELS, ROLE_LABELS, STATUS_LABELS
+from publisher.runtime.app import App
+from publisher.items.checking import shown_field
+from publisher.foundation.i18n import shown
+from publisher.web.views import DECISION_LABELS, FINDING_LABELS, ROLE_LABELS, STATUS_LABELS
 
 
 def install(env, app: App) -> None:

@@ -6,11 +6,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 from sqlalchemy import and_, func, select, text
 
-from ..db import reading
-from ..schema import channel_state, deliveries, items
-from ..series.claims import CHANNEL as RUNNERS
-from ..updating import out_somewhere
-from .server import console_of
+from publisher.db.engine import reading
+from publisher.db.schema import channel_state, deliveries, items
+from publisher.series.claims import CHANNEL as RUNNERS
+from publisher.delivery.corrections import out_somewhere
+from publisher.web.server import console_of
 
 router = APIRouter(include_in_schema=False)
 

@@ -16,22 +16,24 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.concurrency import run_in_threadpool
 
-from .. import audit, review, updating
-from ..actions import retract_item, retry_item, settle_item
-from ..content import sanitize_html
-from ..db import reading
-from ..editing import edit_item
-from ..errors import InputError, NotFound, PublisherError, Refused
-from ..gate_check import check_stored_item, mask_stored_item
-from ..listing import PER_PAGE_MAX, Filters, list_items, month_schedule, month_total, parse_date
-from ..queue import ItemRequest, insert, parse_time, prepare
-from ..tally import tally
-from ..users import Actor, Role, add_user, list_users, set_disabled, set_password
-from . import views
-from .security import CSRF_FIELD, PREVIEW_CSP, SESSION_COOKIE, LoginRefused
-from .api import ItemId
-from .server import ApiError, console_of
-from ..i18n import _
+from publisher.ledger import audit
+from publisher.review import workflow as review
+from publisher.delivery import corrections as updating
+from publisher.delivery.actions import retract_item, retry_item, settle_item
+from publisher.foundation.content import sanitize_html
+from publisher.db.engine import reading
+from publisher.items.editing import edit_item
+from publisher.errors import InputError, NotFound, PublisherError, Refused
+from publisher.items.checking import check_stored_item, mask_stored_item
+from publisher.ledger.listing import PER_PAGE_MAX, Filters, list_items, month_schedule, month_total, parse_date
+from publisher.items.intake import ItemRequest, insert, parse_time, prepare
+from publisher.report.tally import tally
+from publisher.accounts.users import Actor, Role, add_user, list_users, set_disabled, set_password
+from publisher.web import views
+from publisher.web.security import CSRF_FIELD, PREVIEW_CSP, SESSION_COOKIE, LoginRefused
+from publisher.web.api import ItemId
+from publisher.web.server import ApiError, console_of
+from publisher.foundation.i18n import _
 
 router = APIRouter(include_in_schema=False)
 LOGIN_CSRF_COOKIE = "publisher_login_csrf"
@@ -485,7 +487,7 @@ async def users_action(request: Request):
 
 
 def _same_office(app, actor: Actor, name: str) -> None:
-    from ..users import get_user
+    from publisher.accounts.users import get_user
 
     if get_user(app.store, name)["office"] != actor.office:
         raise NotFound(_("no user named {name!r}").format(name=name))

@@ -12,9 +12,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Engine
 
-from ..db import reading
-from ..schema import console_sessions, users
-from ..users import Actor, actor_from_row, password_matches
+from publisher.db.engine import reading
+from publisher.db.schema import console_sessions, users
+from publisher.accounts.users import Actor, actor_from_row, password_matches
 
 SESSION_COOKIE = "publisher_session"
 CSRF_FIELD = "csrf_token"

@@ -15,12 +15,14 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ..app import App
-from ..errors import ConfigError, InputError, NotFound, PublisherError, Refused
-from ..i18n import CHINESE, FIELD_NAMES, _, labelled, speaking
-from ..users import Actor, get_user, actor_from_row, user_for_token
-from ..validation_messages import validation_message
-from .security import CSRF_FIELD, CSRF_HEADER, HEADERS, SESSION_COOKIE, LoginGuard, Session, Sessions, csrf_ok
+from publisher.runtime.app import App
+from publisher.errors import ConfigError, InputError, NotFound, PublisherError, Refused
+from publisher.foundation.i18n import CHINESE, FIELD_NAMES, _, labelled, speaking
+from publisher.accounts.users import Actor, get_user, actor_from_row, user_for_token
+from publisher.foundation.validation_messages import validation_message
+from publisher.web.security import (
+    CSRF_FIELD, CSRF_HEADER, HEADERS, SESSION_COOKIE, LoginGuard, Session, Sessions, csrf_ok,
+)
 
 HERE = Path(__file__).parent
 FIELD_PREFIX = re.compile(r"^(title|category|body|body_file|channel|option|at|department|author|summary|key|"
@@ -60,7 +62,7 @@ class Console:
                                 timedelta(minutes=settings.lockout_minutes))
         self.templates = Jinja2Templates(directory=str(HERE / "templates"))  # autoescape is on for .html
         self.templates.env.globals.update(office=app.config.office, csrf_field=CSRF_FIELD)
-        from . import filters
+        from publisher.web import filters
         filters.install(self.templates.env, app)
 
     # -- who is asking ------------------------------------------------------------------------------------
@@ -185,7 +187,7 @@ def create_app(app: App, *, secure_cookies: bool | None = None) -> FastAPI:
         log.exception("unexpected error on %s", request.url.path)
         return render_error(request, ApiError(500, "internal", "服务器内部错误（已记录日志）"))
 
-    from . import api, health, pages
+    from publisher.web import api, health, pages
     web.include_router(api.router)
     web.include_router(health.router)
     web.include_router(pages.router)

@@ -10,16 +10,16 @@ from typing import Any
 
 from sqlalchemy import and_, func, select
 
-from .. import review
-from ..adapter import ItemView
-from ..app import App
-from ..content import plain_text
-from ..db import reading
-from ..i18n import shown as in_office_language
-from ..schema import deliveries, item_revisions, items, review_decisions
-from ..tally import ledger_groups, per_month
-from ..updating import copy_state, out_somewhere
-from ..users import Actor
+from publisher.review import workflow as review
+from publisher.adapter import ItemView
+from publisher.runtime.app import App
+from publisher.foundation.content import plain_text
+from publisher.db.engine import reading
+from publisher.foundation.i18n import shown as in_office_language
+from publisher.db.schema import deliveries, item_revisions, items, review_decisions
+from publisher.report.tally import ledger_groups, per_month
+from publisher.delivery.corrections import copy_state, out_somewhere
+from publisher.accounts.users import Actor
 
 # 政府网站与政务新媒体检查: news and new media idle for more than two weeks, notices and policy for more than six
 # months put a site at risk. Categories are matched by the words in their names.
@@ -117,7 +117,7 @@ def channel_problems(app: App, view: ItemView, channel: str) -> list[str]:
 
 def draft_view(app: App, fields: dict[str, Any], channel: str) -> ItemView:
     """An ItemView for form fields not yet saved (for checking as the editor types)."""
-    from ..content import sanitize_html
+    from publisher.foundation.content import sanitize_html
 
     body = fields.get("body") or ""
     if not body.strip():  # as queueing does: a notice may be just its title
@@ -215,7 +215,7 @@ def inspection_risks(app: App, office: str) -> list[dict]:
 
 def today_schedule(app: App, office: str) -> list[dict]:
     """Items scheduled for today (office time), with their deliveries."""
-    from ..listing import Filters, list_items
+    from publisher.ledger.listing import Filters, list_items
 
     today = app.clock.now().astimezone(app.config.tz).date()
     return list_items(app.store.engine, app.config.tz, Filters(office=office, since=today, until=today),

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import Connection, Engine, inspect, text
 
-from ..errors import ConfigError
+from publisher.errors import ConfigError
 
 if TYPE_CHECKING:  # Alembic itself is imported only to migrate: every command asks for head(), few migrate
     from alembic.config import Config as AlembicConfig

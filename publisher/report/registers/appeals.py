@@ -13,11 +13,11 @@ from typing import Any
 
 from sqlalchemy import select
 
-from ..db import reading
-from ..errors import InputError
-from ..report import shapes
-from .tables import appeals
-from ..i18n import _
+from publisher.db.engine import reading
+from publisher.errors import InputError
+from publisher.report import shapes
+from publisher.report.registers.tables import appeals
+from publisher.foundation.i18n import _
 
 FIELDS = ("reference", "kind", "filed_on", "result", "decided_on")
 PENDING = shapes.APPEAL_RESULTS[-1]  # 尚未审结

@@ -13,12 +13,12 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from ..db import reading
-from ..errors import InputError, NotFound
-from ..report import shapes
-from .tables import applications
-from .workdays import answer_due, workdays_between
-from ..i18n import _
+from publisher.db.engine import reading
+from publisher.errors import InputError, NotFound
+from publisher.report import shapes
+from publisher.report.registers.tables import applications
+from publisher.report.registers.workdays import answer_due, workdays_between
+from publisher.foundation.i18n import _
 
 FIELDS = ("reference", "received_on", "applicant_type", "subject", "extended", "outcome", "closed_on")
 

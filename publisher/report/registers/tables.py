@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import JSON, Column, Date, ForeignKey, Index, Integer, String, Table, Text
 
-from ..schema import UTCDateTime, metadata
+from publisher.db.schema import UTCDateTime, metadata
 
 applications = Table(  # 依申请公开: one row per disclosure application
     "applications",

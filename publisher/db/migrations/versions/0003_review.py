@@ -8,7 +8,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from publisher.schema import UTCDateTime
+from publisher.db.schema import UTCDateTime
 
 revision = "0003"
 down_revision = "0002"
@@ -115,7 +115,7 @@ def upgrade() -> None:
         "INSERT INTO item_revisions (item_id, revision, title, summary, body_html, attachments, created_at, created_by) "
         "SELECT id, 1, title, summary, body_html, '[]', created_at, created_by FROM items"))
     bind.execute(sa.text("UPDATE events SET office = :office"), {"office": office})
-    from publisher.audit import chain_unsealed  # the chain's one definition
+    from publisher.ledger.audit import chain_unsealed  # the chain's one definition
     chain_unsealed(bind)
     if sa.inspect(bind).has_table("schema_version"):
         op.drop_table("schema_version")

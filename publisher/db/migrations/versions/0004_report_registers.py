@@ -8,7 +8,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from publisher.schema import UTCDateTime
+from publisher.db.schema import UTCDateTime
 
 revision = "0004"
 down_revision = "0003"

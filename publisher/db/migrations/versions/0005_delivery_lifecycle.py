@@ -10,7 +10,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from alembic import op
 
-from publisher.schema import UTCDateTime
+from publisher.db.schema import UTCDateTime
 
 revision = "0005"
 down_revision = "0004"
