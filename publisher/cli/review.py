@@ -363,7 +363,7 @@ def audit(ctx, item_id: int | None, user_name: str | None, since: str | None, li
     when = parse_time(since, app, field_name="--since") if since else None
     with reading(app.store.engine) as conn:
         if item_id is not None:
-            from publisher.review.workflow import item_in_office
+            from publisher.accounts.scope import item_in_office
 
             item_in_office(conn, actor, item_id)
         rows = chain.query(conn, office=actor.office, item_id=item_id, actor=user_name, since=when, limit=limit)

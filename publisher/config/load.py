@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from publisher.runtime import registry
+from publisher.config import channel_types
 from publisher.foundation import yamlsafe
 from publisher.adapter import ChannelSettings
 from publisher.foundation.durations import MAX_SECONDS, parse_duration
@@ -411,7 +411,7 @@ class _Substitutions:
 
 def _parse_channels(blocks: dict[str, dict[str, Any]], base: Path, problems: list[str],
                     subs: "_Substitutions | None" = None) -> dict[str, ChannelSettings]:
-    known = sorted(registry.available_types())
+    known = sorted(channel_types.available_types())
     parsed: dict[str, ChannelSettings] = {}
     for name, block in blocks.items():
         where = ("channels", name)
@@ -432,7 +432,7 @@ def _parse_channels(blocks: dict[str, dict[str, Any]], base: Path, problems: lis
                                 dotted=_dotted(where + ('type',)), type_name=type_name, names=', '.join(known)))
             continue
         try:
-            cls = registry.adapter_class(type_name)
+            cls = channel_types.adapter_class(type_name)
         except Exception as exc:  # a broken third-party plug-in must not hide the other problems
             problems.append(_("{dotted}: adapter {type_name!r} failed to load: {exc}").format(
                                 dotted=_dotted(where + ('type',)), type_name=type_name, exc=exc))

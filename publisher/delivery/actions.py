@@ -13,7 +13,7 @@ from publisher.ledger.lifecycle import DeliveryStatus as S, WaitingFor, event, m
 from publisher.delivery.dispatcher import Dispatcher, RunStats
 from publisher.foundation.i18n import _
 from publisher.errors import InputError, Refused
-from publisher.review.workflow import item_in_office
+from publisher.accounts.scope import item_in_office
 from publisher.accounts.users import Actor
 from publisher.db.schema import deliveries, items
 

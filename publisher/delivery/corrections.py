@@ -148,10 +148,10 @@ def retry_failed_update(conn: Connection, d, actor: Actor, now: datetime) -> boo
 
 def can_update(app: App, channel: str) -> bool:
     """Whether the channel's adapter replaces a published copy in place (its class says so)."""
-    from publisher.runtime import registry
+    from publisher.config import channel_types
 
     settings = app.config.channels.get(channel)
-    return settings is not None and bool(registry.adapter_class(settings.type).supports_update)
+    return settings is not None and bool(channel_types.adapter_class(settings.type).supports_update)
 
 
 def sent_revision(store, item_id: int, delivery_id: int) -> int:

@@ -183,7 +183,7 @@ def _view(app: App, row):
 def _year_bounds(app: App, year: int | None) -> tuple[datetime, datetime] | None:
     if year is None:
         return None
-    from publisher.report.tally import year_bounds
+    from publisher.ledger.years import year_bounds
 
     return year_bounds(year, app.config)
 

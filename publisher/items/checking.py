@@ -12,7 +12,7 @@ from publisher.ledger.blobs import blob_path
 from publisher.db.engine import reading
 from publisher.gate import GateResult, TermList, check_item, load_terms, mask_item
 from publisher.foundation.i18n import _, shown
-from publisher.review.workflow import item_in_office
+from publisher.accounts.scope import item_in_office
 from publisher.db.schema import attachments, gate_findings, items
 from publisher.accounts.users import Actor
 

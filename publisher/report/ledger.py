@@ -12,7 +12,8 @@ from publisher.db import sqlite_hints  # noqa: F401  (the INDEXED BY hints below
 from publisher.db.engine import reading
 from publisher.report.registers.tables import backfilled
 from publisher.db.schema import deliveries, items
-from publisher.report.tally import LedgerGroup, per_month as per_channel_month, year_bounds
+from publisher.ledger.years import year_bounds
+from publisher.report.tally import LedgerGroup, per_month as per_channel_month
 
 
 def _hinted(query):

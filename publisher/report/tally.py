@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, and_, case, cast, func, select, String
@@ -19,22 +19,10 @@ from publisher.config.load import Config
 from publisher.db.engine import reading
 from publisher.db.schema import deliveries, items
 from publisher.ledger.store import Store
+from publisher.ledger.years import month_bounds, year_bounds
 
 LEDGER_STATUSES = ("published", "retracted")
 SQLITE_SORTER_THREADS = 2  # GROUP BY sorts; SQLite may use helper threads for it
-
-
-def year_bounds(year: int, config: Config) -> tuple[datetime, datetime]:
-    """The UTC instants where the office's local ``year`` starts and ends."""
-    start = datetime(year, 1, 1, tzinfo=config.tz).astimezone(timezone.utc)
-    end = datetime(year + 1, 1, 1, tzinfo=config.tz).astimezone(timezone.utc)
-    return start, end
-
-
-def month_bounds(year: int, config: Config) -> list[datetime]:
-    """Thirteen UTC instants: where each local month of ``year`` starts, and where the year ends."""
-    starts = [datetime(year, m, 1, tzinfo=config.tz) for m in range(1, 13)]
-    return [s.astimezone(timezone.utc) for s in starts] + [year_bounds(year, config)[1]]
 
 
 @dataclass(frozen=True)

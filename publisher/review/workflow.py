@@ -20,8 +20,9 @@ from publisher.delivery import corrections as updating
 from publisher.runtime.app import App
 from publisher.db.engine import reading
 from publisher.foundation.i18n import N_, _
-from publisher.errors import InputError, NotFound, Refused
+from publisher.errors import InputError, Refused
 from publisher.db.schema import gate_findings, item_revisions, items, review_decisions
+from publisher.accounts.scope import item_in_office
 from publisher.accounts.users import Actor, Role
 
 
@@ -76,14 +77,6 @@ def initial_state(app: App) -> ReviewState:
 
 
 # -- reading ------------------------------------------------------------------------------------------------
-
-def item_in_office(conn: Connection, actor: Actor, item_id: int) -> dict:
-    """The item's row if it belongs to the actor's office; NotFound otherwise (another office's item is not shown)."""
-    row = conn.execute(select(items).where(items.c.id == item_id)).mappings().first()
-    if row is None or row["office"] != actor.office:
-        raise NotFound(_("no item with id {id}").format(id=item_id))
-    return dict(row)
-
 
 def _round(conn: Connection, item_id: int, revision: int) -> list[dict]:
     """Decisions of the current review round: since the revision's last submission or restart."""

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from publisher.runtime import registry
+from publisher.config import channel_types
 from publisher.adapter import Channel, ChannelServices
 from publisher.foundation.clock import Clock, SystemClock
 from publisher.config.load import Config, load_config
@@ -77,7 +77,7 @@ class App:
 
     def _build(self, name: str) -> Channel:
         settings = self.config.channels[name]
-        cls = registry.adapter_class(settings.type)
+        cls = channel_types.adapter_class(settings.type)
         services = ChannelServices(
             clock=self.clock,
             state=DbChannelState(self.store.engine, name, self.clock),
