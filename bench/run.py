@@ -463,8 +463,8 @@ def month_in_this_process(workdir: str, days: int, trace: bool = False) -> None:
     end = start + timedelta(days=days)
     clock = SimulatedClock(start)
     servers = start_all(port_base=0, clock=clock)
-    urls = {name.split()[0]: server.url for name, server in servers}
-    emulators = {name.split()[0]: server.emulator for name, server in servers}
+    urls = {entry.name: server.url for entry, server in servers}
+    emulators = {entry.name: server.emulator for entry, server in servers}
     doc = yaml.safe_load(demo.demo_config_text(urls))
     doc["database"] = {"url": f"sqlite:///{folder / 'month.db'}"}
     doc["storage"] = {"attachments": str(folder / "attachments")}

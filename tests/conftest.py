@@ -151,3 +151,40 @@ def cms_block(server, **overrides) -> dict:
     """A `cms` channel block pointing at the emulator."""
     return {"type": "cms", "display_name": "测试网站平台", "base_url": server.url, "auth_token": "test-cms-token",
             "timeout": 2, **overrides}
+
+
+SITE_PASSWORD = "sandbox-site-password"
+
+
+def site_block(server, **overrides) -> dict:
+    """The documented sandbox block of channels/resource_site/README.md, pointing at the emulator."""
+    return {
+        "type": "resource_site", "display_name": "公共资源交易中心网站", "base_url": server.url, "encoding": "gbk",
+        "username": "editor", "password": SITE_PASSWORD, "concurrency": 1, "timeout": 5, "max_title_length": 100,
+        "login": {"url": "/login.jsp", "form_selector": "form#loginForm",
+                  "fields": {"username": "userName", "password": "userPwd"},
+                  "success_selector": "a.logout", "error_selector": ".errmsg"},
+        "submit": {"form_url": "/admin/notice_add.jsp", "form_selector": "form#noticeForm",
+                   "fields": {"title": "title", "body": "content", "category": "category", "attachment": "attachment"},
+                   "category_values": {"公示公告": "13"}, "default_category_value": "13",
+                   "success_text": "保存成功", "error_selector": ".errmsg", "expired_form_text": "页面已过期"},
+        "listing": {"url": "/notice/list.jsp?page={page}", "item_selector": "ul.notice-list > li",
+                    "title_selector": "a", "title_attr": "title", "id_pattern": r"(\d+)\.jsp$", "pages": 3},
+        "retract": {"form_url": "/admin/notice_del.jsp?id={id}", "form_selector": "form#delForm",
+                    "success_text": "删除成功", "error_selector": ".errmsg", "gone_text": "公告不存在或已删除"},
+        **overrides,
+    }
+
+
+def run_cli(config, *args: str, env: dict | None = None):
+    """``publisher --config CONFIG ARGS`` in-process (``config=None``: ARGS alone); a user mistake must never end
+    in a traceback. ``env`` adds to (or, with None values, removes from) the environment."""
+    from click.testing import CliRunner
+
+    from publisher.cli.main import main
+
+    prefix = ["--config", str(config)] if config is not None else []
+    result = CliRunner().invoke(main, [*prefix, *args], env={"PUBLISHER_CONFIG": None, **(env or {})})
+    assert "Traceback" not in result.output, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    return result

@@ -25,7 +25,7 @@ import multiprocessing
 import os
 import signal
 from datetime import timedelta
-from test_channels_e2e import site_block as documented_site_block
+from conftest import site_block as documented_site_block
 
 WECHAT_APPID = "wxsandbox0000000001"
 WECHAT_SECRET = "sandbox-wechat-secret"

@@ -7,10 +7,9 @@ import json
 from pathlib import Path
 
 import yaml
-from click.testing import CliRunner
 
 from conftest import write_config
-from publisher.cli.main import main
+from conftest import run_cli as cli
 
 NARRATIVE = {
     "overview.md": "1.{{ year }}年，{{ short_name }}认真贯彻落实《条例》。\n\n2.{{ channel_paragraph }}微信公众号共{{ channel.website.total }}条(网站)。",
@@ -43,13 +42,6 @@ def office(tmp_path: Path, db_url: str, *, report: dict | None = None, narrative
                     "auth_token": "t", "report_breakdown": False},
     }
     return write_config(tmp_path, db_url, channels, report={"date": "2020-01-15", **(report or {})})
-
-
-def cli(config: Path, *args: str, env: dict | None = None):
-    result = CliRunner().invoke(main, ["--config", str(config), *args], env={"PUBLISHER_CONFIG": None, **(env or {})})
-    assert "Traceback" not in result.output, result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
-    return result
 
 
 def backfill(config: Path, tmp_path: Path, rows=PUBLICATIONS, name: str = "earlier.csv") -> list[int]:

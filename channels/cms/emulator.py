@@ -17,6 +17,7 @@ import threading
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterable
 
+from publisher.sandbox.registry import SandboxEmulator
 from publisher.sandbox.server import Emulator, Request, Response, html_response, json_response
 
 MAX_TITLE = 200
@@ -405,3 +406,7 @@ class DomesticCmsEmulator(Emulator):
 def _coded(code: int, msg: str, data: Any = None) -> Response:
     """The domestic CMS's envelope: always HTTP 200."""
     return json_response({"code": code, "msg": msg, "data": data})
+
+
+SANDBOX = SandboxEmulator("cms", 8701, lambda clock: CmsEmulator())
+DOMESTIC_SANDBOX = SandboxEmulator("cms-domestic", 8706, lambda clock: DomesticCmsEmulator())

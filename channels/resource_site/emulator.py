@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from publisher.sandbox.registry import SandboxEmulator
 from publisher.sandbox.server import Emulator, Request, Response, parse_multipart
 
 SITE_TZ = timezone(timedelta(hours=8))  # the site shows dates in China time
@@ -492,3 +493,6 @@ def parse_form_post(request: Request, encoding: str) -> tuple[dict[str, str], li
         else:
             fields[part.name] = part.data.decode(encoding, "replace")
     return fields, files
+
+
+SANDBOX = SandboxEmulator("resource_site", 8703, lambda clock: ResourceSiteEmulator(clock=clock))

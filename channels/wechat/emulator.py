@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 
 from bs4 import BeautifulSoup
 
+from publisher.sandbox.registry import SandboxEmulator
 from publisher.sandbox.server import Emulator, Request, Response, html_response, json_response, parse_multipart
 
 TOKEN_TTL = 7200
@@ -676,3 +677,6 @@ def clean_content(html: str) -> tuple[str, int]:
         if not (host == "mp.weixin.qq.com" or host.endswith(".weixin.qq.com")):
             link.unwrap()
     return str(soup), dropped
+
+
+SANDBOX = SandboxEmulator("wechat", 8702, lambda clock: WechatEmulator(clock=clock))

@@ -23,6 +23,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import quote, unquote
 
+from publisher.sandbox.registry import SandboxEmulator
 from publisher.sandbox.server import Emulator, Request, Response, json_response
 
 _STATUSES = ("publish", "future", "draft", "pending", "private")
@@ -480,3 +481,6 @@ def _disposition_filename(value: str) -> str | None:
                 name = name.encode("latin-1").decode("utf-8")  # http.server reads header bytes as Latin-1
             return name or None
     return None
+
+
+SANDBOX = SandboxEmulator("wordpress", 8704, lambda clock: WordpressEmulator())

@@ -34,6 +34,7 @@ from publisher.foundation.textwidth import pad
 from publisher.items.intake import import_file
 from publisher.report import channel_paragraph
 from publisher.report.seed import seed_reference_applications
+from publisher.sandbox.registry import registered
 from publisher.sandbox.serve import start_all
 from publisher.report.tally import tally
 from publisher.db.engine import reading
@@ -75,8 +76,9 @@ DEMO_TITLES = {
 def demo_config_text(urls: dict[str, str]) -> str:
     """The packaged default configuration, pointed at this run's sandbox ports."""
     text = resources.files("publisher").joinpath("default_config.yaml").read_text(encoding="utf-8")
-    for port, name in zip(range(8701, 8706), ("cms", "wechat", "resource_site", "wordpress", "water-quality")):
-        text = text.replace(f"http://127.0.0.1:{port}", urls[name])
+    for entry in registered():
+        if entry.name in urls:
+            text = text.replace(entry.default_url, urls[entry.name])
     return text
 
 
@@ -144,8 +146,8 @@ def run_demo(year: int = 2019, keep: Path | None = None, progress: bool = True, 
     clock = SimulatedClock(start)
     servers = start_all(port_base=0, clock=clock)
     try:
-        urls = {name.split()[0]: server.url for name, server in servers}
-        emulators = {name.split()[0]: server.emulator for name, server in servers}
+        urls = {entry.name: server.url for entry, server in servers}
+        emulators = {entry.name: server.emulator for entry, server in servers}
         config_path = workdir / "config.yaml"
         config_path.write_text(demo_config_text(urls), encoding="utf-8")
         app = App.from_config(load_config(config_path), clock)

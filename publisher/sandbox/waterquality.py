@@ -23,6 +23,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Callable, Iterable, Literal
 
+from publisher.sandbox.registry import SandboxEmulator
 from publisher.sandbox.server import Emulator, Request, Response, json_response
 
 PLANT = "城北水厂"
@@ -275,3 +276,6 @@ def example_series_yaml(url: str = "http://127.0.0.1:8705/water-quality", name: 
         "    data_deadline: 6h               # wait for the day's data until 15:00, then fail visibly\n"
         "    data_retry: 15m\n"
     )
+
+
+SANDBOX = SandboxEmulator("water-quality", 8705, lambda clock: WaterQualityEmulator(), label="water-quality data")

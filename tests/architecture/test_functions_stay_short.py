@@ -6,13 +6,13 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 LIMIT = 60
 
 
 def exempt(path: Path) -> bool:
     rel = path.relative_to(ROOT)
-    return rel.name == "emulator.py" or "versions" in rel.parts or rel.parts[:2] == ("publisher", "sandbox")
+    return rel.name == "emulator.py" or "versions" in rel.parts
 
 
 def test_no_function_is_longer_than_sixty_lines():

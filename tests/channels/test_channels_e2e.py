@@ -13,7 +13,7 @@ import pytest
 import requests
 from bs4 import BeautifulSoup
 
-from conftest import cms_block
+from conftest import SITE_PASSWORD, cms_block, site_block
 from publisher.delivery.actions import retract_item, retry_item
 from publisher.adapter import DeliveryContext
 from publisher.delivery.dispatcher import Dispatcher
@@ -26,7 +26,6 @@ from channels.wordpress.emulator import WordpressEmulator
 
 WECHAT_APPID = "wxsandbox0000000001"
 WECHAT_SECRET = "sandbox-wechat-secret"
-SITE_PASSWORD = "sandbox-site-password"
 WP_PASSWORD = "abcd efgh ijkl mnop qrst uvwx"
 GBK_TITLE = "关于〇号地块·二期—施工招标公告（第2次）“喆”堃昇犇项目"
 LEASE_PASSED = timedelta(minutes=3)  # write_config sets retry.lease to 2m
@@ -116,26 +115,6 @@ def site(clock):
     """The legacy GBK trading-centre site on loopback."""
     with EmulatorServer(ResourceSiteEmulator(password=SITE_PASSWORD, clock=clock)) as server:
         yield server
-
-
-def site_block(server, **overrides) -> dict:
-    """The documented sandbox block of docs/channels/resource_site.md, pointing at the emulator."""
-    return {
-        "type": "resource_site", "display_name": "公共资源交易中心网站", "base_url": server.url, "encoding": "gbk",
-        "username": "editor", "password": SITE_PASSWORD, "concurrency": 1, "timeout": 5, "max_title_length": 100,
-        "login": {"url": "/login.jsp", "form_selector": "form#loginForm",
-                  "fields": {"username": "userName", "password": "userPwd"},
-                  "success_selector": "a.logout", "error_selector": ".errmsg"},
-        "submit": {"form_url": "/admin/notice_add.jsp", "form_selector": "form#noticeForm",
-                   "fields": {"title": "title", "body": "content", "category": "category", "attachment": "attachment"},
-                   "category_values": {"公示公告": "13"}, "default_category_value": "13",
-                   "success_text": "保存成功", "error_selector": ".errmsg", "expired_form_text": "页面已过期"},
-        "listing": {"url": "/notice/list.jsp?page={page}", "item_selector": "ul.notice-list > li",
-                    "title_selector": "a", "title_attr": "title", "id_pattern": r"(\d+)\.jsp$", "pages": 3},
-        "retract": {"form_url": "/admin/notice_del.jsp?id={id}", "form_selector": "form#delForm",
-                    "success_text": "删除成功", "error_selector": ".errmsg", "gone_text": "公告不存在或已删除"},
-        **overrides,
-    }
 
 
 @pytest.fixture

@@ -12,14 +12,13 @@ import string
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 from sqlalchemy import update
 
-from conftest import write_config
+from conftest import run_cli, write_config
 from publisher.cli.main import main
 from publisher.foundation.i18n import LOCALE_DIR, labelled, shown
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 PO = LOCALE_DIR / "zh_CN" / "LC_MESSAGES" / "publisher.po"
 ZH = gettext.translation("publisher", LOCALE_DIR, languages=["zh_CN"])
 CHANNELS = {"website": {"type": "cms", "display_name": "测试网站平台", "base_url": "http://127.0.0.1:9",
@@ -58,8 +57,7 @@ def placeholder_mismatches(entries) -> list[str]:
 
 
 def cli(config: Path, *args: str, lang: str = "zh_CN"):
-    env = {"PUBLISHER_LANG": lang, "PUBLISHER_CONFIG": None, "LANG": None, "LC_ALL": None, "LC_MESSAGES": None}
-    return CliRunner().invoke(main, ["--config", str(config), *args], env=env)
+    return run_cli(config, *args, env={"PUBLISHER_LANG": lang, "LANG": None, "LC_ALL": None, "LC_MESSAGES": None})
 
 
 # -- the catalogue ----------------------------------------------------------------------------------------------

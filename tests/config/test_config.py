@@ -5,21 +5,16 @@ from __future__ import annotations
 import json
 
 import pytest
-from click.testing import CliRunner
 
-from conftest import write_config
-from publisher.cli.main import main
+from conftest import run_cli, write_config
 from publisher.config.load import load_config
 
 SECRET = "s3cr3t-token-value-9f8e"
 
 
 def cli(*args: str, env: dict | None = None):
-    """Run the CLI in-process; fail loudly if a user mistake produced a traceback."""
-    result = CliRunner().invoke(main, list(args), env=env)
-    assert "Traceback" not in result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-    return result
+    """Run the CLI in-process with ARGS alone; fail loudly if a user mistake produced a traceback."""
+    return run_cli(None, *args, env=env)
 
 
 def channels(**overrides) -> dict:

@@ -5,10 +5,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from click.testing import CliRunner
 
-from conftest import write_config
-from publisher.cli.main import main
+from conftest import run_cli, write_config
 
 
 @pytest.fixture
@@ -24,11 +22,7 @@ def config(tmp_path):
 
 
 def cli(config, *args):
-    result = CliRunner().invoke(main, ["--config", str(config), *args],
-                                env={"PUBLISHER_CONFIG": None, "CMS_TOKEN": None, "WP_APP_PASSWORD": None})
-    assert "Traceback" not in result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
-    return result
+    return run_cli(config, *args, env={"CMS_TOKEN": None, "WP_APP_PASSWORD": None})
 
 
 @pytest.mark.parametrize("args", [["tally", "--year", "2019"], ["report", "--year", "2019"], ["queue", "list"],

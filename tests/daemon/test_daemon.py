@@ -158,25 +158,6 @@ def test_run_once_exit_codes(tmp_path, sqlite_url, cms_server):
     assert "Traceback" not in failed.stderr
 
 
-def test_sandbox_command_serves_the_emulators():
-    proc = subprocess.Popen([*PUBLISHER, "sandbox", "--port-base", "0"], stdout=subprocess.PIPE, text=True)
-    try:
-        lines = [proc.stdout.readline() for _ in range(5)]
-        urls = dict(line.rsplit(None, 1) for line in lines)
-        import requests
-
-        cms = urls["cms"]
-        r = requests.get(f"{cms}/api/articles", timeout=5, headers={"Authorization": "Bearer sandbox-cms-token"})
-        assert r.status_code == 200
-        r = requests.get(f"{urls['wechat']}/cgi-bin/token", timeout=5,
-                         params={"grant_type": "client_credential", "appid": "wxsandbox0000000001",
-                                 "secret": "sandbox-wechat-secret"})
-        assert "access_token" in r.json()
-    finally:
-        proc.send_signal(signal.SIGINT)
-        proc.wait(timeout=10)
-
-
 def test_sigterm_lets_the_in_flight_delivery_finish(tmp_path, sqlite_url, cms_server):
     config = _config(tmp_path, sqlite_url, cms_server)
     item_id = _queue(config, "关于燃气管道检修的通知")

@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import json
 import pytest
-from click.testing import CliRunner
 
 from conftest import write_config
 from publisher.runtime.app import App
-from publisher.cli.main import main
 from publisher.config.load import load_config
 from publisher.delivery.dispatcher import Dispatcher
 from publisher.items.intake import ItemRequest, queue_one
@@ -23,18 +21,13 @@ from publisher.report.tally import tally
 from test_cms_domestic_channel import KEY, domestic_block
 from test_resource_site_channel import site_config
 from test_wordpress_channel import wp_config
+from conftest import run_cli as cli
 
 
 @pytest.fixture
 def wordpress(clock):
     with EmulatorServer(WordpressEmulator(clock=clock, plain_permalinks=True)) as server:
         yield server
-
-
-def cli(config, *args):
-    result = CliRunner().invoke(main, ["--config", str(config), *args], env={"PUBLISHER_CONFIG": None})
-    assert "Traceback" not in result.output
-    return result
 
 
 def wp_total(app) -> int:

@@ -11,7 +11,7 @@ import openpyxl
 from publisher.gate import GateLimits, check_item, load_terms
 from publisher.gate.personal import id_check_digit
 
-_spec = importlib.util.spec_from_file_location("pdfmaker", Path(__file__).parent / "data" / "gate" / "pdfmaker.py")
+_spec = importlib.util.spec_from_file_location("pdfmaker", Path(__file__).parents[1] / "data" / "gate" / "pdfmaker.py")
 pdfmaker = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(pdfmaker)
 

@@ -12,7 +12,7 @@ from publisher.gate import FindingKind, load_terms
 from publisher.gate.htmltext import body_text
 from publisher.gate.scan import scan
 
-CORPUS = Path(__file__).parent / "data" / "gate" / "corpus.jsonl"
+CORPUS = Path(__file__).parents[1] / "data" / "gate" / "corpus.jsonl"
 
 
 def _nth(text: str, needle: str, n: int) -> int:

@@ -5,16 +5,9 @@ from __future__ import annotations
 
 import json
 
-from click.testing import CliRunner
 
 from conftest import cms_block, write_config
-from publisher.cli.main import main
-
-
-def _cli(config, *args):
-    result = CliRunner().invoke(main, ["--config", str(config), *args], env={"PUBLISHER_CONFIG": None})
-    assert "Traceback" not in result.output
-    return result
+from conftest import run_cli as _cli
 
 
 def test_the_same_file_twice_is_refused_and_again_skips_known_keys(tmp_path, sqlite_url, cms_server):

@@ -4,16 +4,9 @@ from __future__ import annotations
 
 import json
 
-from click.testing import CliRunner
 
 from conftest import cms_block, write_config
-from publisher.cli.main import main
-
-
-def _cli(config, *args):
-    result = CliRunner().invoke(main, ["--config", str(config), *args], env={"PUBLISHER_CONFIG": None})
-    assert "Traceback" not in result.output
-    return result
+from conftest import run_cli as _cli
 
 
 def _ids(config, *args) -> list[int]:

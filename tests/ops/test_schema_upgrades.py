@@ -18,7 +18,7 @@ from publisher.db.migrations import HERE, head
 from publisher.report.registers import tables as _registers  # noqa: F401  (their tables live on the same metadata)
 from publisher.db.schema import deliveries, events, item_revisions, items, metadata
 
-RELEASE_DB = Path(__file__).parent / "data" / "demo-2019-release-0.1.0.db.gz"
+RELEASE_DB = Path(__file__).parents[1] / "data" / "demo-2019-release-0.1.0.db.gz"
 
 
 @pytest.fixture

@@ -14,15 +14,9 @@ from sqlalchemy import inspect
 
 from conftest import write_config
 from publisher.cli.main import main
+from conftest import run_cli as cli
 
-RELEASE_DB = Path(__file__).parent / "data" / "demo-2019-release-0.1.0.db.gz"
-
-
-def cli(config, *args):
-    result = CliRunner().invoke(main, ["--config", str(config), *args], env={"PUBLISHER_CONFIG": None})
-    assert "Traceback" not in result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
-    return result
+RELEASE_DB = Path(__file__).parents[1] / "data" / "demo-2019-release-0.1.0.db.gz"
 
 
 def office(tmp_path, db: Path):

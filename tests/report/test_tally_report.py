@@ -9,14 +9,13 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 import yaml
-from click.testing import CliRunner
 
 from conftest import cms_block
 from publisher.runtime.app import App
-from publisher.cli.main import main
 from publisher.config.load import load_config
 from publisher.foundation.clock import SimulatedClock
 from publisher.delivery.dispatcher import Dispatcher
+from conftest import run_cli as cli
 
 CST = timezone(timedelta(hours=8))
 CHANNEL_KEYS = {"channel", "display_name", "count_in_report", "total", "by_category"}
@@ -43,13 +42,6 @@ PARAGRAPH_2019 = ("2019年，我局主动公开政府信息9条（各渠道发�
 def clock() -> SimulatedClock:
     """Start before the year so every item is published at its own instant."""
     return SimulatedClock(datetime(2018, 12, 1, tzinfo=timezone.utc))
-
-
-def cli(config, *args: str):
-    result = CliRunner().invoke(main, ["--config", str(config), *args], env={"PUBLISHER_CONFIG": None})
-    assert "Traceback" not in result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-    return result
 
 
 def cli_json(config, *args: str):

@@ -153,7 +153,7 @@ def test_wechat_emulator_delete_index_is_one_based_and_checked(wechat):
 
 
 def site_config(base_url: str, **overrides: Any) -> dict[str, Any]:
-    """The sandbox site's config block (as docs/channels/resource_site.md documents it)."""
+    """The sandbox site's config block (as channels/resource_site/README.md documents it)."""
     return {
         "type": "resource_site", "base_url": base_url, "encoding": "gbk", "username": "editor",
         "password": "sandbox-site-password", "timeout": 5,

@@ -18,16 +18,9 @@ from publisher.delivery.actions import retract_item
 from publisher.cli.main import main
 from publisher.delivery.dispatcher import Dispatcher
 from publisher.items.intake import ItemRequest, queue_one
+from conftest import run_cli as cli
 
 ARTICLES = "^/api/articles$"
-
-
-def cli(config: Path | str, *args: str, env: dict | None = None):
-    """``publisher --config CONFIG ARGS``; a user mistake must never end in a traceback."""
-    result = CliRunner().invoke(main, ["--config", str(config), *args], env={"PUBLISHER_CONFIG": None, **(env or {})})
-    assert "Traceback" not in result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
-    return result
 
 
 def add(config: Path, *args: str) -> int:

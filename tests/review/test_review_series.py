@@ -16,7 +16,6 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from click.testing import CliRunner
 from conftest import write_config
 from sqlalchemy import select
 
@@ -34,6 +33,7 @@ from publisher.series.models import load_series
 from publisher.series.runner import SeriesRunner
 from publisher.series.schedule import months_without_the_day
 from publisher.series.sources import load_rows
+from conftest import run_cli as cli
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NEW_YORK = ZoneInfo("America/New_York")
@@ -61,15 +61,6 @@ def write_rows(path: Path, rows: list[dict]) -> None:
         writer = csv.DictWriter(handle, fieldnames=COLUMNS)
         writer.writeheader()
         writer.writerows(rows)
-
-
-def cli(config: Path, *args: str):
-    from publisher.cli.main import main
-
-    result = CliRunner().invoke(main, ["--config", str(config), *args], env={"PUBLISHER_CONFIG": None})
-    assert "Traceback" not in result.output
-    assert result.exception is None or isinstance(result.exception, SystemExit), result.exception
-    return result
 
 
 def occurrences(app: App, name: str = "wq") -> list[dict]:

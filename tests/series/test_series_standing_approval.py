@@ -6,12 +6,10 @@ from __future__ import annotations
 import json
 from datetime import date, datetime, timezone
 
-from click.testing import CliRunner
 from sqlalchemy import select
 
-from conftest import write_config
+from conftest import run_cli, write_config
 from publisher.runtime.app import App
-from publisher.cli.main import main
 from publisher.foundation.clock import SimulatedClock
 from publisher.config.load import load_config
 from publisher.delivery.dispatcher import Dispatcher
@@ -30,10 +28,7 @@ def _config(tmp_path, title: str = WATER_QUALITY_TITLE):
 
 
 def _cli(config, *args):
-    result = CliRunner().invoke(main, ["--config", str(config), *args], env={"PUBLISHER_CONFIG": None,
-                                                                             "PUBLISHER_USER": None})
-    assert "Traceback" not in result.output
-    return result
+    return run_cli(config, *args, env={"PUBLISHER_USER": None})
 
 
 def _start(config, clock) -> None:

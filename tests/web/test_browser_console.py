@@ -18,7 +18,7 @@ import pytest
 from console_helpers import PASSWORD, add_staff, cheap_hashing, serving
 
 CHROMIUM = os.environ.get("PUBLISHER_CHROMIUM", "/usr/bin/chromium")
-SHOTS = Path(__file__).resolve().parent.parent / "artifacts" / "screenshots"
+SHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 LONG_TITLE = "关于公布二〇一九年第二批城镇住房保障家庭租赁补贴资格审核结果及有关事项的公示"
 SHORT_TITLE = "2019年第二批租赁补贴资格审核结果公示"
 

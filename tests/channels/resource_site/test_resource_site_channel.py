@@ -24,7 +24,7 @@ TRICKY_TITLE = "关于〇号地块·二期—施工招标公告（第2次）“�
 
 
 def site_config(base_url: str, **overrides: Any) -> dict[str, Any]:
-    """The documented sandbox config (docs/channels/resource_site.md), pointed at ``base_url``."""
+    """The documented sandbox config (channels/resource_site/README.md), pointed at ``base_url``."""
     config: dict[str, Any] = {
         "type": "resource_site",
         "display_name": "公共资源交易中心网站",
@@ -424,7 +424,7 @@ def test_settings_require_a_success_marker(server):
 
 
 def test_the_documented_sandbox_config_works(server, services, emulator):
-    doc = (Path(__file__).parent.parent / "docs" / "channels" / "resource_site.md").read_text(encoding="utf-8")
+    doc = (Path(__file__).resolve().parents[3] / "channels" / "resource_site" / "README.md").read_text(encoding="utf-8")
     block = yaml.safe_load(re.search(r"```yaml\n(.*?)```", doc, re.S).group(1))["channels"]["trading-centre"]
     block.update(base_url=server.url, password=PASSWORD)
     channel = ResourceSiteChannel("trading-centre", ResourceSiteChannel.Settings(**block), services)
