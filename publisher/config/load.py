@@ -13,6 +13,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from publisher.config import channel_types
+from publisher.config.catalogue import CatalogueConfig
 from publisher.foundation import yamlsafe
 from publisher.adapter import ChannelSettings
 from publisher.foundation.durations import MAX_SECONDS, parse_duration
@@ -188,6 +189,7 @@ class _Document(_Strict):
     report: dict[str, Any] = Field(default_factory=dict)  # validated by publisher.report.settings
     notify: NotifyConfig = NotifyConfig()
     console: ConsoleConfig = ConsoleConfig()
+    catalogue: CatalogueConfig = CatalogueConfig()
 
 
 @dataclass
@@ -210,6 +212,7 @@ class Config:
     report: dict[str, Any] = field(default_factory=dict)
     notify: NotifyConfig = field(default_factory=NotifyConfig)
     console: ConsoleConfig = field(default_factory=ConsoleConfig)
+    catalogue: CatalogueConfig = field(default_factory=CatalogueConfig)
     # per channel, the problems of its unset ``${VAR}`` secrets: only commands that talk to it need them
     missing_secrets: dict[str, list[str]] = field(default_factory=dict)
 
@@ -281,6 +284,7 @@ def parse_config(raw: Any, *, path: Path | str = DEFAULT_PATH, env: dict[str, st
     channels = _parse_channels(doc.channels, path.parent, problems, subs)
     _check_categories(doc.categories, problems)
     _check_routing(doc.routing, doc.categories, doc.channels, channels, problems)
+    _check_catalogue(doc.catalogue, doc.categories, problems)
     series = _parse_series(doc, problems, path.parent)
     gate = _parse_gate(doc.gate, problems, path.parent)
     if problems:
@@ -303,6 +307,7 @@ def parse_config(raw: Any, *, path: Path | str = DEFAULT_PATH, env: dict[str, st
         report=doc.report,
         notify=doc.notify,
         console=doc.console,
+        catalogue=doc.catalogue,
         missing_secrets=missing,
     )
 
@@ -501,6 +506,12 @@ def _check_routing(routing, categories, blocks, channels, problems) -> None:
                 problems.append(_("routing.{key}[{i}]: channel {target!r} is disabled (enabled: false)").format(
                                     key=key, i=i, target=target))
     # Categories without a route are allowed: their items must name --channel (queue add says so).
+
+
+def _check_catalogue(catalogue: CatalogueConfig, categories: list[str], problems: list[str]) -> None:
+    for category in catalogue.required:
+        if category != "default" and category not in categories:
+            problems.append(_("catalogue.required.{category}: not one of the categories").format(category=category))
 
 
 def _parse_series(doc: _Document, problems: list[str], base: Path) -> dict[str, Any]:

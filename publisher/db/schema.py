@@ -9,6 +9,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     Column,
+    Date,
     DateTime,
     ForeignKey,
     Index,
@@ -100,6 +101,22 @@ items = Table(
     Column("review_step", Integer),  # index into review.steps while in_review
     Column("held", Boolean, nullable=False, default=False),  # approved late: waits for a new time
     Column("gate_unchecked", JSON, nullable=False, default=list),  # attachments the gate could not read
+    # added in revision 0010: the disclosure catalogue (政府信息公开目录), docs/catalogue.md
+    Column("index_no", String(100)),  # 索引号: assigned once (publisher.items.catalogue), never reused
+    Column("issuer", String(200)),  # 发布机构; NULL: the office's name
+    Column("doc_no", String(100)),  # 文号, e.g. 东住建〔2019〕12号
+    Column("written_on", Date),  # 成文日期
+    Column("subject", String(100)),  # 主题分类 (the office's list)
+    Column("genre", String(50)),  # 体裁 (the office's list)
+    Column("disclosure", String(20), nullable=False, default="主动公开", server_default="主动公开"),
+    Column("disclosure_reason", Text),  # the legal reason of 依申请公开 / 不予公开
+    Column("validity", String(10), nullable=False, default="有效", server_default="有效"),
+    Column("validity_on", Date),
+    Column("validity_basis", Text),
+    Column("superseded_by", ItemId),  # the newer record that repealed this one
+    Column("interprets", ItemId),  # this item is the 解读 of that policy
+    Column("interpretation_form", String(10)),  # 文字 | 图解 | 视频 | 问答
+    Column("first_published_at", UTCDateTime),  # the moment the first channel accepted the item
     UniqueConstraint("series", "occurrence_key", name="uq_items_series_occurrence"),
 )
 Index("ix_items_publish_at", items.c.publish_at)
@@ -109,6 +126,17 @@ Index("ix_items_office_review", items.c.office, items.c.review_state)
 # newest first (the console's queue) are read in ix_items_office_id's order, never sorted
 Index("ix_items_ledger", items.c.id, items.c.office, items.c.category)
 Index("ix_items_office_id", items.c.office, items.c.id)
+Index("ix_items_index_no", items.c.index_no, unique=True)
+Index("ix_items_interprets", items.c.interprets)
+
+# revision 0010: the last 索引号 sequence number handed out per organisation code and year
+catalogue_sequences = Table(
+    "catalogue_sequences",
+    metadata,
+    Column("org_code", String(64), primary_key=True),
+    Column("year", Integer, primary_key=True),
+    Column("last_seq", Integer, nullable=False),
+)
 
 attachments = Table(
     "attachments",
