@@ -9,7 +9,7 @@ from importlib import resources
 from pathlib import Path
 
 from publisher.report.registers.applications import Application, ApplicationRegister
-from publisher.report.registers.workdays import add_workdays
+from publisher.foundation.workdays import add_workdays
 from publisher.report.settings import report_settings
 
 # (applicant type, outcome code, count): 58 in all, one still open at year end (结转下年度)

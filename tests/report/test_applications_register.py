@@ -8,7 +8,7 @@ from datetime import date, datetime, timezone
 import pytest
 from sqlalchemy import create_engine, insert
 
-from publisher.report.registers.workdays import add_workdays, answer_due, is_workday
+from publisher.foundation.workdays import add_workdays, answer_due, is_workday
 from report_support import cli, office, report_json, write_yaml
 
 SQLITE = pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # the register is plain SQL

@@ -17,7 +17,7 @@ from publisher.db.engine import reading
 from publisher.errors import InputError, NotFound
 from publisher.report import shapes
 from publisher.report.registers.tables import applications
-from publisher.report.registers.workdays import answer_due, workdays_between
+from publisher.foundation.workdays import answer_due, workdays_between
 from publisher.foundation.i18n import _
 
 FIELDS = ("reference", "received_on", "applicant_type", "subject", "extended", "outcome", "closed_on")
