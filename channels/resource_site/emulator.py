@@ -1,6 +1,6 @@
 """Emulator of a legacy, server-rendered trading-centre site: GBK pages, CSRF forms, sessions, a listing.
 
-Follows the ``resource_site`` part of channel-contracts.md: a login form with hidden inputs (a CSRF token
+Follows the platform's contract in channels/resource_site/README.md: a login form with hidden inputs (a CSRF token
 that changes on every form load), a multipart submission form, validation errors on HTTP 200 pages,
 session expiry by an injectable clock, and a paginated public listing (newest first).
 

@@ -1,6 +1,6 @@
 """A strict emulator of the WeChat Official Account API (token, images, drafts, free publishing).
 
-It follows the WeChat section of channel-contracts.md: errors are HTTP 200 ``{"errcode", "errmsg"}``,
+It follows the platform's contract in channels/wechat/README.md: errors are HTTP 200 ``{"errcode", "errmsg"}``,
 JSON bodies must be UTF-8 without ``\\uXXXX`` escapes (40033), tokens expire by an injectable clock and
 a newly issued token retires the previous one five minutes later. Everything received is kept so
 tests can count drafts, publishes and articles server-side.
@@ -155,7 +155,7 @@ class _ErrcodeFault:
 
 
 class WechatEmulator(Emulator):
-    """A WeChat Official Account API on loopback, strict per channel-contracts.md.
+    """A WeChat Official Account API on loopback, strict per the platform's contract in channels/wechat/README.md.
 
     ``clock`` is a callable returning an aware datetime, or an object with ``now()`` (default: real
     time). ``verified=False`` makes freepublish/delete answer 48001; ``ip_whitelisted=False`` makes

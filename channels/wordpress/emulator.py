@@ -1,6 +1,6 @@
 """Emulator of the WordPress REST API (wp/v2 posts, categories, media) with application-password auth.
 
-Follows the WordPress part of channel-contracts.md: ``/wp-json/wp/v2/...`` or ``/?rest_route=/wp/v2/...``,
+Follows the platform's contract in channels/wordpress/README.md: ``/wp-json/wp/v2/...`` or ``/?rest_route=/wp/v2/...``,
 ``publish`` in the future becomes ``future``, unique slugs get ``-2``, ``per_page`` ≤ 100, list headers
 ``X-WP-Total``/``X-WP-TotalPages``, errors as ``{"code", "message", "data": {"status"}}``.
 

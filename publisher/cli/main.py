@@ -1,4 +1,4 @@
-"""The ``publisher`` command line (see interface.md). Exit codes: 0 ok, 1 work failed, 2 bad input, 130 interrupted."""
+"""The ``publisher`` command line (see README.md). Exit codes: 0 ok, 1 work failed, 2 bad input, 130 interrupted."""
 
 from __future__ import annotations
 

@@ -254,7 +254,7 @@ class Emulator:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    disable_nagle_algorithm = True  # see channel-contracts.md: without it every request waits ~40 ms
+    disable_nagle_algorithm = True  # see docs/sandbox.md: without it every request waits ~40 ms
     server: "_Server"
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature

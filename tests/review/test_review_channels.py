@@ -1,4 +1,7 @@
-"""Regression tests from the review of adapters and emulators against channel-contracts.md (real HTTP, loopback)."""
+"""Regression tests from the review of adapters and emulators against the platforms' contracts (real HTTP, loopback).
+
+Each contract is written in its channel's README.md (channels/<name>/README.md).
+"""
 
 from __future__ import annotations
 

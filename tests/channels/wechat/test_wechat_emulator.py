@@ -1,4 +1,4 @@
-"""The WeChat emulator itself follows channel-contracts.md (spoken to with plain requests)."""
+"""The WeChat emulator itself follows the platform's contract in channels/wechat/README.md (plain requests)."""
 
 from __future__ import annotations
 
