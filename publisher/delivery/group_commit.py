@@ -5,7 +5,7 @@ the writer's turn writes every waiting function in one :meth:`Store.transaction`
 commit), so under load many deliveries share a commit, and a lone one commits at once (no timer). When the
 shared transaction fails, each function is retried in its own, so one bad write never loses the others'.
 
-Inside :meth:`Dispatcher.run_due` workers do not wait at all: they hand their outcome to an
+Inside :meth:`Dispatcher.run_due` (:mod:`publisher.delivery.loop`) workers do not wait at all: they hand their outcome to an
 :class:`OutcomeBatch`, which the dispatcher thread writes in the same transaction as its next claim.
 """
 
@@ -20,6 +20,7 @@ from sqlalchemy import Connection
 from publisher.ledger.lifecycle import MOVE_KEYS, move_together
 
 Write = Callable[[Connection], Any]
+_log = logging.getLogger("publisher.dispatcher")
 
 
 class _Entry:
@@ -143,6 +144,17 @@ class OutcomeBatch:
         for entry in alone:
             entry.result = entry.write(conn)
 
+    def record(self, handed: list[Handed]) -> None:
+        """Write ``handed`` in one transaction of its own (each alone when that fails)."""
+        if not handed:
+            return
+        try:
+            with self.store.transaction() as conn:
+                self.write(conn, handed)
+        except Exception:
+            _log.exception("recording %d outcomes together failed; recording each alone", len(handed))
+            self.write_each(handed)
+
     def write_each(self, handed: list[Handed]) -> None:
         """Write each in its own transaction (after a shared one failed), so one bad write loses no other."""
         for entry in handed:
@@ -150,5 +162,5 @@ class OutcomeBatch:
                 with self.store.transaction() as conn:
                     entry.result = entry.write(conn)
             except Exception:  # the lease runs out and the delivery is looked up before anything is sent again
-                logging.getLogger("publisher.dispatcher").exception("recording %s failed", entry.outcome)
+                _log.exception("recording %s failed", entry.outcome)
                 entry.result = "error"
