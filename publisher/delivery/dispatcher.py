@@ -73,8 +73,7 @@ class Dispatcher:
     # -- the loop ---------------------------------------------------------------------------------
     def run_due(self, stop: threading.Event | None = None, *, item_id: int | None = None) -> RunStats:
         """Process everything due now (claiming more as slots free up); return when nothing is due or in flight."""
-        loop = RunLoop(self.claims, self.handed, self.execute, self._pool(), app=self.app, workers=self.workers,
-                       heartbeat=self.heartbeat)
+        loop = RunLoop(self, self._pool())
         with wakeup.quiet():
             return loop.run(stop, item_id)
 

@@ -17,12 +17,15 @@ import time
 from collections import Counter, deque
 from concurrent.futures import FIRST_COMPLETED, Future, InvalidStateError, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import TYPE_CHECKING
 
-from publisher.delivery.claims import Claim, Claims
-from publisher.delivery.group_commit import Handed, OutcomeBatch
+from publisher.delivery.claims import Claim
+from publisher.delivery.group_commit import Handed
 from publisher.delivery.outcomes import HAND_IN
 from publisher.ledger import wakeup
+
+if TYPE_CHECKING:
+    from publisher.delivery.dispatcher import Dispatcher
 
 log = logging.getLogger("publisher.dispatcher")
 FAILURES = ("failed", "dead", "in_doubt", "paused", "retract_failed", "retract_retry", "processing", "held", "error",
@@ -169,22 +172,23 @@ class LoopState:
 
 
 class RunLoop:
-    """One run of the dispatcher: everything due now, claimed as slots free up, until nothing is due or in flight."""
+    """One run of the dispatcher: everything due now, claimed as slots free up, until nothing is due or in flight.
 
-    def __init__(self, claims: Claims, batch: OutcomeBatch, execute: Callable[[Claim], str],
-                 pool: ThreadPoolExecutor, *, app, workers: int, heartbeat: float):
-        self.claims = claims
-        self.batch = batch
-        self.execute = execute
+    It drives the dispatcher through its own methods (claim_many, execute, renew_leases, release, record), so
+    what a caller changes on one dispatcher applies to its runs.
+    """
+
+    def __init__(self, dispatcher: Dispatcher, pool: ThreadPoolExecutor):
+        self.dispatcher = dispatcher
         self.pool = pool
-        self.app = app
-        self.workers = workers
-        self.heartbeat = heartbeat
+        self.app = dispatcher.app
+        self.workers = dispatcher.workers
+        self.heartbeat = dispatcher.heartbeat
 
     def run(self, stop: threading.Event | None, item_id: int | None) -> RunStats:
         """Claim, run and record until nothing is due or in flight; stop claiming once ``stop`` is set."""
         stats = RunStats()
-        self.claims.new_pass()  # every pass looks for retractions at its first claim
+        self.dispatcher.claims.new_pass()  # every pass looks for retractions at its first claim
         state, leased_at_most = self._start(stop)
         renewed = time.monotonic()
         while True:
@@ -201,7 +205,7 @@ class RunLoop:
             done, _ = wait([*state.inflight, state.wake_signal()], timeout=self.heartbeat,
                            return_when=FIRST_COMPLETED)
             if time.monotonic() - renewed >= self.heartbeat:  # a slow site must not lose its lease
-                self.claims.renew_leases(state.leased())
+                self.dispatcher.renew_leases(state.leased())
                 renewed = time.monotonic()
             for future in done:
                 if state.finished(future) is not None:  # else the wake-up: ``ready`` runs low
@@ -209,31 +213,32 @@ class RunLoop:
 
     def _start(self, stop: threading.Event | None) -> tuple[LoopState, int]:
         """The run's state, and how many deliveries it holds leased at most in all."""
-        config = self.app.config
+        config, dispatcher = self.app.config, self.dispatcher
         channels = config.enabled_channels()
         limit = {name: config.channels[name].concurrency for name in channels}
-        depth = {name: self.claims.claim_depth(name, n) for name, n in limit.items()}  # leased at most: running, ahead
+        depth = {name: dispatcher.claim_depth(name, n) for name, n in limit.items()}  # leased at most: running, ahead
         # in all: twice the workers, or what the channels that claim deeply ahead keep (see claim_depth)
-        leased_at_most = max(2 * self.workers, sum(depth[c] for c in channels if self.claims.ahead_deeply(c)))
-        state = LoopState(channels, limit, depth, self.claims.shares, self.workers, stop)
+        leased_at_most = max(2 * self.workers, sum(depth[c] for c in channels if dispatcher.ahead_deeply(c)))
+        state = LoopState(channels, limit, depth, dispatcher.shares, self.workers, stop)
         state.paused = self.app.store.paused_channels()
         return state, leased_at_most
 
     def _claim_round(self, state: LoopState, leased_at_most: int, item_id: int | None) -> list[Handed]:
         """Claim what the channels have room for, writing the outcomes handed in meanwhile with it; returns those."""
+        dispatcher = self.dispatcher
         queued = state.queued()
-        handed = self.batch.take()  # outcomes the workers handed in: written with this claim
+        handed = dispatcher.handed.take()  # outcomes the workers handed in: written with this claim
         written = False
         if not state.stopping:
             slots = state.slots()
             room = leased_at_most - len(state.inflight) - queued
             if slots and room > 0:
-                claims = self.claims.claim_many(slots, room, item_id=item_id, outcomes=handed)
+                claims = dispatcher.claim_many(slots, room, item_id=item_id, outcomes=handed)
                 written = True
-                state.exhausted.update(self.claims.exhausted)
-                state.add(claims, self.claims.shares)
+                state.exhausted.update(dispatcher.exhausted)
+                state.add(claims, dispatcher.shares)
         if handed and not written:
-            self.batch.record(handed)
+            dispatcher.record(handed)
         return handed
 
     def _start_ready(self, state: LoopState) -> None:
@@ -258,7 +263,7 @@ class RunLoop:
         token = HAND_IN.set(True)
         try:
             with wakeup.quiet():
-                return self.execute(claim)
+                return self.dispatcher.execute(claim)
         finally:
             HAND_IN.reset(token)
 
@@ -274,5 +279,6 @@ class RunLoop:
 
     def _release_all(self, state: LoopState, name: str) -> None:
         """Give back everything ready for ``name`` that can go back; the rest stays ready."""
-        keep = [claim for claim in state.take_ready(name) if not (claim.releasable and self.claims.release(claim))]
+        release = self.dispatcher.release
+        keep = [claim for claim in state.take_ready(name) if not (claim.releasable and release(claim))]
         state.put_back(name, keep)
