@@ -16,6 +16,7 @@ from publisher.review import workflow as review
 from publisher.delivery import corrections as updating
 from publisher.runtime.app import App
 from publisher.ledger.blobs import blob_path, store_file
+from publisher.ledger.deliveries import new_delivery
 from publisher.db.engine import reading
 from publisher.foundation.i18n import _
 from publisher.errors import ConfigError, Refused
@@ -157,8 +158,7 @@ def _replace_channels(app: App, conn, row: dict, old: list[str], new: list[str],
     for channel in new:
         if channel not in old:
             conn.execute(insert(deliveries).values(
-                item_id=row["id"], channel=channel, status="pending", attempts=0, version=0, retract_requested=False,
-                next_attempt_at=publish_at, idempotency_key=f"{row['uid']}-{channel}", checkpoint={}, updated_at=now))
+                new_delivery(row["id"], row["uid"], channel, next_attempt_at=publish_at, now=now)))
 
 
 def _deliveries(conn, item_id: int) -> list[dict]:

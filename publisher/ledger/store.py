@@ -15,6 +15,7 @@ from publisher.ledger import audit, wakeup
 from publisher.adapter import Attachment, ItemView
 from publisher.foundation.clock import Clock, SystemClock
 from publisher.db.engine import make_engine
+from publisher.ledger.deliveries import new_delivery
 from publisher.ledger.lifecycle import DeliveryStatus
 from publisher.foundation.i18n import _
 from publisher.errors import NotFound
@@ -104,10 +105,7 @@ class Store:
             created_by=actor, attachments=[{"sha256": f["sha256"], "filename": f["filename"]}
                                            for f in files or [] if not f.get("inline")]))
         for channel in channels:
-            conn.execute(_INSERT_DELIVERY, dict(
-                item_id=item_id, channel=channel, status=DeliveryStatus.PENDING.value, attempts=0, version=0, retract_requested=False,
-                next_attempt_at=publish_at, idempotency_key=f"{uid}-{channel}", checkpoint={}, updated_at=now,
-            ))
+            conn.execute(_INSERT_DELIVERY, new_delivery(item_id, uid, channel, next_attempt_at=publish_at, now=now))
         self.event(conn, "queued", actor=actor, item_id=item_id, office=office, channels=channels,
                    publish_at=publish_at.isoformat(), series=series, occurrence=occurrence_key, key=key,
                    source=source, review_state=review_state if review_state != "approved" else None, **detail)

@@ -17,6 +17,8 @@ from typing import Any
 from publisher.errors import InputError
 from publisher.report.registers.tables import backfilled
 from publisher.db.schema import deliveries, items
+from publisher.ledger.deliveries import new_delivery
+from publisher.ledger.lifecycle import DeliveryStatus
 from publisher.foundation.i18n import _
 
 FIELDS = ("channel", "title", "category", "published_at", "url", "external_id", "group")
@@ -103,11 +105,10 @@ def backfill_file(app, path: Path) -> list[int]:
                 by_group[group] = (item_id, uid, channels)
                 ids.append(item_id)
             channels.add(row["channel"])
-            conn.execute(deliveries.insert().values(
-                item_id=item_id, channel=row["channel"], status="published", attempts=0, version=0,
-                next_attempt_at=row["published_at"], idempotency_key=f"{uid}-{row['channel']}",
-                external_id=row["external_id"] or None, external_url=row["url"], published_at=row["published_at"],
-                checkpoint={}, retract_requested=False, updated_at=now))
+            conn.execute(deliveries.insert().values(new_delivery(
+                item_id, uid, row["channel"], status=DeliveryStatus.PUBLISHED, next_attempt_at=row["published_at"],
+                now=now, external_id=row["external_id"] or None, external_url=row["url"],
+                published_at=row["published_at"])))
             store.event(conn, "backfilled", actor=actor, item_id=item_id, channel=row["channel"], office=app.config.office.code,
                         url=row["url"], source=str(path))
     return ids
