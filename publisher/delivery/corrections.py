@@ -2,7 +2,7 @@
 
 An edit of an item a channel already has makes a new revision and restarts its review like any edit; the copies
 stay as they are. On the last approval every published copy older than the approved revision becomes due for an
-``update`` (run by the daemon, :meth:`publisher.dispatcher.Dispatcher.execute`); channels that have not published
+``update`` (run by the daemon, :meth:`publisher.delivery.dispatcher.Dispatcher.execute`); channels that have not published
 it yet just publish the approved revision. A channel that cannot update (``Channel.supports_update`` is False)
 keeps its old copy only when the editor says so (``item edit --leave CHANNEL``): otherwise the edit is refused
 (rule ``cannot_update``). An update is never a new publication: ``published_at`` stays, the tally is unchanged.

@@ -84,7 +84,7 @@ class GroupCommit:
 
 class Handed:
     """An outcome a worker handed in without waiting: its name, its write, what the write returned, and — when
-    it is one delivery move — the move (for :func:`delivery_lifecycle.move_many`) and the lease it needs."""
+    it is one delivery move — the move (for :func:`publisher.ledger.lifecycle.move_many`) and the lease it needs."""
 
     __slots__ = ("outcome", "write", "result", "move", "owner")
 

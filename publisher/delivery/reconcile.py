@@ -99,7 +99,7 @@ def _reconcile_channel(app: App, name: str, adapter: Channel, bounds, fix: bool,
     for row in rows:
         item, ctx = _view(app, row)
         try:
-            if row.status == "in_doubt":
+            if row.status == S.IN_DOUBT:
                 _settle(app, row, adapter, item, ctx, fix, report)
             elif reads_back:
                 reason = adapter.removed(item, ctx)
@@ -161,11 +161,12 @@ def _unknown_records(app: App, name: str, adapter: Channel, bounds, report: Reco
 def _deliveries(app: App, name: str, bounds) -> list:
     d = deliveries
     query = select(d).where(and_(d.c.channel == name, d.c.lease_owner.is_(None),
-                                 or_(d.c.status == "published", d.c.status == "in_doubt")))
+                                 or_(d.c.status == S.PUBLISHED.value, d.c.status == S.IN_DOUBT.value)))
     if bounds:
         start, end = bounds
-        query = query.where(or_(and_(d.c.status == "published", d.c.published_at >= start, d.c.published_at < end),
-                                and_(d.c.status == "in_doubt", d.c.first_attempt_at >= start,
+        query = query.where(or_(and_(d.c.status == S.PUBLISHED.value, d.c.published_at >= start,
+                                     d.c.published_at < end),
+                                and_(d.c.status == S.IN_DOUBT.value, d.c.first_attempt_at >= start,
                                      d.c.first_attempt_at < end)))
     with reading(app.store.engine) as conn:
         return conn.execute(query.order_by(d.c.id)).all()
