@@ -17,15 +17,13 @@ import time
 from collections import Counter, deque
 from concurrent.futures import FIRST_COMPLETED, Future, InvalidStateError, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Protocol
 
-from publisher.delivery.claims import Claim
-from publisher.delivery.group_commit import Handed
+from publisher.delivery.claims import Claim, Claims
+from publisher.delivery.group_commit import Handed, OutcomeBatch
 from publisher.delivery.outcomes import HAND_IN
 from publisher.ledger import wakeup
-
-if TYPE_CHECKING:
-    from publisher.delivery.dispatcher import Dispatcher
+from publisher.runtime.app import App
 
 log = logging.getLogger("publisher.dispatcher")
 FAILURES = ("failed", "dead", "in_doubt", "paused", "retract_failed", "retract_retry", "processing", "held", "error",
@@ -171,6 +169,27 @@ class LoopState:
             self.ready[name].extendleft(reversed(claims))
 
 
+class Driven(Protocol):
+    """What the loop drives: the parts of :class:`publisher.delivery.dispatcher.Dispatcher` it uses."""
+
+    app: App
+    workers: int
+    heartbeat: float
+    claims: Claims
+    handed: OutcomeBatch
+    shares: dict[str, int]
+    exhausted: set[str]
+
+    def claim_many(self, slots: dict[str, int], limit: int, *, item_id: int | None = None,
+                   outcomes: list[Handed] = ()) -> list[Claim]: ...
+    def claim_depth(self, channel: str, share: int, *, others: int = 0) -> int: ...
+    def ahead_deeply(self, channel: str) -> bool: ...
+    def execute(self, claim: Claim) -> str: ...
+    def renew_leases(self, claims: list[Claim]) -> None: ...
+    def release(self, claim: Claim) -> bool: ...
+    def record(self, handed: list[Handed]) -> None: ...
+
+
 class RunLoop:
     """One run of the dispatcher: everything due now, claimed as slots free up, until nothing is due or in flight.
 
@@ -178,7 +197,7 @@ class RunLoop:
     what a caller changes on one dispatcher applies to its runs.
     """
 
-    def __init__(self, dispatcher: Dispatcher, pool: ThreadPoolExecutor):
+    def __init__(self, dispatcher: Driven, pool: ThreadPoolExecutor):
         self.dispatcher = dispatcher
         self.pool = pool
         self.app = dispatcher.app
