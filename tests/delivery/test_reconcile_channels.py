@@ -18,9 +18,7 @@ from publisher.sandbox.server import EmulatorServer
 from channels.wordpress.emulator import WordpressEmulator
 from publisher.report.tally import tally
 
-from test_cms_domestic_channel import KEY, domestic_block
-from test_resource_site_channel import site_config
-from test_wordpress_channel import wp_config
+from channel_blocks import KEY, domestic_block, site_config, wp_config
 from conftest import run_cli as cli
 
 

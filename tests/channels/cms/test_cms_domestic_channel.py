@@ -13,28 +13,7 @@ from publisher.adapter import DeliveryContext, ItemView
 from publisher.errors import ChannelPaused, OutcomeUnknown, PermanentError
 from channels.cms.emulator import DomesticCmsEmulator
 from publisher.sandbox.server import EmulatorServer
-
-KEY = "domestic-test-key"
-
-
-def domestic_block(url: str, **overrides) -> dict:
-    """A channel block for the domestic CMS: every key the defaults get wrong is set."""
-    return {
-        "type": "cms", "base_url": url, "auth_header": "X-Api-Key", "auth_scheme": "", "auth_token": KEY,
-        "timeout": 5,
-        "paths": {"create": "/api/v2/doc/save", "item": "/api/v2/doc/{id}",
-                  "lookup": "/api/v2/doc/search?extId={key}", "retract": "/api/v2/doc/offline"},
-        "retract_method": "post", "retract_body": '{"docId": {id}}',
-        "payload": {"title": "title", "content": "body_html", "channelId": "category", "publishTime": "publish_at"},
-        "idempotency_header": None, "idempotency_field": "extId", "attachments_field": None,
-        "response_id": "data.docId", "response_url": "data.url", "response_code": "code", "response_ok": [200],
-        "response_message": "msg", "response_auth_codes": [401], "response_gone_codes": [404],
-        "lookup_items": "data.list", "lookup_id": "docId",
-        "publish_time_format": "%Y-%m-%d %H:%M:%S",
-        "unknown_outcome_statuses": [502, 503, 504],
-        **overrides,
-    }
-
+from channel_blocks import KEY, domestic_block
 
 @pytest.fixture
 def emulator():

@@ -18,55 +18,10 @@ from publisher.adapter import Attachment, DeliveryContext, ItemView
 from publisher.errors import ChannelPaused, OutcomeUnknown, PermanentError, RetryableError
 from channels.resource_site.emulator import ALTERNATE_LAYOUT, ResourceSiteEmulator
 from publisher.sandbox.server import EmulatorServer
+from channel_blocks import site_config
 
 PASSWORD = "sandbox-site-password"
 TRICKY_TITLE = "关于〇号地块·二期—施工招标公告（第2次）“喆”堃昇犇项目"
-
-
-def site_config(base_url: str, **overrides: Any) -> dict[str, Any]:
-    """The documented sandbox config (channels/resource_site/README.md), pointed at ``base_url``."""
-    config: dict[str, Any] = {
-        "type": "resource_site",
-        "display_name": "公共资源交易中心网站",
-        "base_url": base_url,
-        "encoding": "gbk",
-        "username": "editor",
-        "password": PASSWORD,
-        "max_title_length": 100,
-        "timeout": 5,
-        "login": {
-            "url": "/login.jsp",
-            "form_selector": "form#loginForm",
-            "fields": {"username": "userName", "password": "userPwd"},
-            "success_selector": "a.logout",
-            "error_selector": ".errmsg",
-        },
-        "submit": {
-            "form_url": "/admin/notice_add.jsp",
-            "form_selector": "form#noticeForm",
-            "fields": {"title": "title", "body": "content", "category": "category", "attachment": "attachment"},
-            "category_values": {"招标公告": "11", "中标公示": "12", "公示公告": "13"},
-            "success_text": "保存成功",
-            "error_selector": ".errmsg",
-            "expired_form_text": "页面已过期",
-        },
-        "listing": {
-            "url": "/notice/list.jsp?page={page}",
-            "item_selector": "ul.notice-list > li",
-            "title_selector": "a",
-            "title_attr": "title",
-            "pages": 3,
-        },
-        "retract": {
-            "form_url": "/admin/notice_del.jsp?id={id}",
-            "form_selector": "form#delForm",
-            "success_text": "删除成功",
-            "error_selector": ".errmsg",
-            "gone_text": "公告不存在或已删除",
-        },
-    }
-    config.update(overrides)
-    return config
 
 
 def alternate_config(base_url: str) -> dict[str, Any]:

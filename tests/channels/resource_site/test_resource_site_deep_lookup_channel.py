@@ -13,7 +13,7 @@ from publisher.items.intake import ItemRequest, queue_one
 from channels.resource_site.emulator import ResourceSiteEmulator
 from publisher.sandbox.server import wait_until
 
-from test_resource_site_channel import site_config
+from channel_blocks import site_config
 
 
 def dated_config(url: str, **listing) -> dict:

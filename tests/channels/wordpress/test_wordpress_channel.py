@@ -14,23 +14,10 @@ from channels.wordpress.adapter import WordpressChannel
 from publisher.adapter import Attachment, DeliveryContext, ItemView
 from publisher.errors import ChannelPaused, OutcomeUnknown, PermanentError, RetryableError
 from channels.wordpress.emulator import WordpressEmulator
+from channel_blocks import wp_config
 
 APP_PASSWORD = "abcd efgh ijkl mnop qrst uvwx"
 NOW = datetime(2019, 6, 1, 2, 0, tzinfo=timezone.utc)  # the `clock` fixture's start
-
-
-def wp_config(base_url: str, **overrides: Any) -> dict[str, Any]:
-    """The sandbox config block for the wordpress channel, pointed at ``base_url``."""
-    return {
-        "type": "wordpress",
-        "display_name": "门户网站",
-        "base_url": base_url,
-        "username": "publisher",
-        "app_password": APP_PASSWORD.replace(" ", ""),
-        "timeout": 5,
-        "category_map": {"公示公告": "通知公告"},
-        **overrides,
-    }
 
 
 def make_item(title: str = "关于2019年度水质检测结果的公示", **kw: Any) -> ItemView:
