@@ -1,4 +1,4 @@
-"""``publisher backup FILE`` and ``publisher restore FILE``: operations commands, registered in publisher.cli."""
+"""Operations commands: ``publisher backup FILE``, ``publisher restore FILE`` and ``publisher migrate``."""
 
 from __future__ import annotations
 
@@ -41,3 +41,20 @@ def restore_cmd(obj, file: str | None, in_place: bool, yes: bool) -> None:
         marked = restore(config, Path(file))
     click.echo(_("restored; {marked} unsettled deliveries will be looked up before anything is sent").format(
                    marked=marked))
+
+
+@click.command("migrate")
+@click.pass_obj
+def migrate_cmd(obj) -> None:
+    """Bring the database's schema up to date (a backup first is wise: `publisher backup FILE`)."""
+    from publisher.config.load import load_config
+    from publisher.db.engine import make_engine
+    from publisher.db.migrations import head, migrate
+
+    cfg = load_config(obj.config_path)
+    engine = make_engine(cfg.database_url, migrate_schema=False)
+    try:
+        migrate(engine, office=cfg.office.code)
+    finally:
+        engine.dispose()
+    click.echo(_("schema at revision {revision}").format(revision=head()))

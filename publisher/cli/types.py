@@ -1,4 +1,4 @@
-"""Argument types shared by the command modules: ids that fit the database, URLs an editor found."""
+"""Argument types shared by the command modules: ids that fit the database, report years, URLs an editor found."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from publisher.foundation.i18n import _
 
 ID_MAX = 2**63 - 1  # items.id is a 64-bit integer on SQLite and PostgreSQL alike
 ITEM_ID = click.IntRange(1, ID_MAX)
+YEAR_MIN = 1900  # (year 1 in an east-of-UTC zone starts before the first representable UTC instant)
+YEAR = click.IntRange(YEAR_MIN, 9998)
 
 
 class HttpUrl(click.ParamType):

@@ -1,0 +1,45 @@
+"""``publisher run``: the daemon, or one pass over what is due (``--once``)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+import click
+
+from publisher.cli.context import CliContext
+from publisher.cli.helpers import EXIT_FAILED, echo_json
+
+
+@click.command("run")
+@click.option("--once", is_flag=True, help="publish everything due now, then exit")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def run(obj: CliContext, once: bool, as_json: bool) -> None:
+    """The daemon: publish due deliveries on schedule until SIGTERM/SIGINT."""
+    from publisher.daemon.service import Daemon
+    from publisher.delivery.dispatcher import Dispatcher
+    from publisher.series.runner import SeriesRunner
+
+    app = obj.app()
+    app.require_secrets()  # the daemon talks to every enabled channel
+    if once:
+        series = SeriesRunner(app).tick().outcomes
+        dispatcher = Dispatcher(app)
+        try:
+            stats = dispatcher.run_due()
+        finally:
+            dispatcher.close()
+        summary = dict(stats.outcomes) | {f"series {k.replace('_', ' ')}": v for k, v in series.items() if v}
+        echo_json(summary) if as_json else click.echo(
+            "nothing due" if not summary else ", ".join(f"{k}: {v}" for k, v in sorted(summary.items())))
+        series_failed = series.get("missing_data", 0) + series.get("failed", 0)
+        sys.exit(EXIT_FAILED if stats.failures or series_failed else 0)
+    daemon = Daemon(app)
+    daemon.add_job(SeriesRunner(app).poll)
+    code = daemon.run()
+    if daemon.unfinished:  # worker threads are still inside requests: leave without waiting for them
+        logging.shutdown()
+        os._exit(code)
+    sys.exit(code)

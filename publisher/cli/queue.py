@@ -1,0 +1,129 @@
+"""``publisher queue``: queue items one at a time or from a file, and list the queue."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from publisher.cli.context import CliContext
+from publisher.cli.helpers import echo_json
+from publisher.foundation.i18n import _
+from publisher.foundation.textwidth import fit, pad
+
+
+@click.group("queue")
+def queue() -> None:
+    """Queue items and look at the queue."""
+
+
+@queue.command("add")
+@click.option("--title", required=True)
+@click.option("--category", required=True)
+@click.option("--body", "body", metavar="HTML")
+@click.option("--body-file", type=click.Path(dir_okay=False), metavar="FILE")
+@click.option("--encoding", help="encoding of --body-file when it is not UTF-8 (e.g. gbk)")
+@click.option("--channel", "channels", multiple=True, metavar="NAME", help="repeat for several; default: routing")
+@click.option("--at", metavar="ISO8601", help="when to publish (office time zone unless an offset is given)")
+@click.option("--department", default="")
+@click.option("--summary", default="")
+@click.option("--author", default="")
+@click.option("--attach", multiple=True, type=click.Path(dir_okay=False), metavar="FILE")
+@click.option("--option", "options", multiple=True, metavar="CHANNEL.KEY=VALUE", help="e.g. wechat.title=短标题")
+@click.option("--key", default=None, help="the office's own reference for the item (unique in the office)")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def queue_add(obj: CliContext, as_json: bool, options: tuple[str, ...], **fields: Any) -> None:
+    """Queue one item; prints its id (a draft for review when review is on)."""
+    from publisher.items.intake import ItemRequest, parse_options, queue_one
+    from publisher.review.workflow import show
+
+    request = ItemRequest(
+        title=fields["title"], category=fields["category"], body=fields["body"], body_file=fields["body_file"],
+        channels=list(fields["channels"]), at=fields["at"], department=fields["department"],
+        attach=list(fields["attach"]), summary=fields["summary"], author=fields["author"],
+        options=parse_options(list(options)), encoding=fields["encoding"], key=fields["key"],
+    )
+    app = obj.app()
+    item_id = queue_one(app, request)
+    state = show(app, obj.actor(), item_id)
+    echo_json({"id": item_id}) if as_json else click.echo(item_id)  # the findings: `review show ID --json`
+    _tell_findings(state)
+    if state["state"] == "draft":
+        click.echo(_("draft: submit it for review with `publisher review submit {id}`").format(id=item_id), err=True)
+
+
+def _tell_findings(state: dict) -> None:
+    """Say on stderr what the gate found, one line a finding."""
+    from publisher.items.checking import shown_finding
+
+    for f in map(shown_finding, state["findings"]):
+        click.echo(_("gate: {kind} in {field} ({where}): {text}").format(
+            kind=f["kind"], field=f["field"], where=f["where"], text=f["text"])
+            + (f" → {f['suggestion']}" if f["suggestion"] else ""), err=True)
+    for name in state["unchecked"]:
+        click.echo(_("gate: {name} could not be checked (image or scanned file): the approver confirms it").format(
+            name=name), err=True)
+
+
+@queue.command("import")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--encoding", help="file encoding when it is not UTF-8 (e.g. gbk)")
+@click.option("--again", is_flag=True, help="import a file that was imported before (rows whose key exists are still skipped)")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def queue_import(obj: CliContext, file: str, encoding: str | None, again: bool, as_json: bool) -> None:
+    """Queue every item of a JSON Lines, CSV or .xlsx file — all or none."""
+    from publisher.items.intake import import_file
+
+    app = obj.app()
+    ids = import_file(app, Path(file), encoding=encoding, again=again)
+    if as_json:
+        echo_json({"ids": ids, "count": len(ids)})
+    elif ids:
+        click.echo(_("queued {count} items ({first}–{last})").format(count=len(ids), first=ids[0], last=ids[-1]))
+    else:
+        click.echo(_("queued 0 items: every row's key is in the office already"))
+    flagged = app.store.items_with_findings(ids)
+    if flagged:
+        click.echo(_("gate: {count} item(s) have findings (see `publisher review show ID`): {ids}").format(
+            count=len(flagged), ids=", ".join(map(str, flagged[:20])) + (" …" if len(flagged) > 20 else "")), err=True)
+
+
+@queue.command("list")
+@click.option("--status", help="a delivery status (pending, published, failed, dead, in_doubt …) or a review state "
+                               "(draft, in_review, rejected, approved)")
+@click.option("--channel", default=None, help="only items with a delivery to this channel")
+@click.option("--category", default=None)
+@click.option("--since", default=None, metavar="YYYY-MM-DD", help="scheduled on or after this day (office time)")
+@click.option("--until", default=None, metavar="YYYY-MM-DD", help="scheduled on or before this day (office time)")
+@click.option("--search", "q", default=None, metavar="TEXT", help="text in the title, or an item id")
+@click.option("--page", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--limit", type=click.IntRange(min=1), default=200, show_default=True, help="items per page")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def queue_list(obj: CliContext, status: str | None, channel: str | None, category: str | None, since: str | None,
+               until: str | None, q: str | None, page: int, limit: int, as_json: bool) -> None:
+    """List items of your office, newest first, a page at a time, with their deliveries' status."""
+    from publisher.ledger.listing import PER_PAGE_MAX, Filters, list_items, parse_date
+
+    app = obj.app()
+    filters = Filters(office=obj.actor().office, status=status, channel=channel, category=category, q=q,
+                      since=parse_date(since, "--since"), until=parse_date(until, "--until"))
+    found = list_items(app.store.engine, app.config.tz, filters, page=page, per_page=min(limit, PER_PAGE_MAX))
+    rows = found["items"]
+    if as_json:
+        echo_json([{"id": r["id"], "title": r["title"], "category": r["category"], "status": r["status"],
+                    "publish_at": r["publish_at"], "deliveries": r["deliveries"]} for r in rows])
+        return
+    tz = app.config.tz
+    for r in rows:
+        states = " ".join(f"{d['channel']}:{_(d['status'])}" for d in r["deliveries"])
+        when = r["publish_at"].astimezone(tz).strftime("%Y-%m-%d %H:%M")
+        click.echo(f"{r['id']:>6}  {when}  {pad(r['category'], 14)} {fit(r['title'], 50)}  {states}")
+    if not rows:
+        click.echo(_("(no items)"))
+    elif found["total"] > len(rows):
+        click.echo(_("(page {page}: {count} of {total}; --page {next} for more)").format(
+            page=page, count=len(rows), total=found["total"], next=page + 1), err=True)

@@ -1,0 +1,43 @@
+"""``publisher reconcile``: read every channel back and compare it with the ledger."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from publisher.cli.context import CliContext
+from publisher.cli.helpers import EXIT_FAILED, echo_json
+from publisher.cli.types import YEAR
+from publisher.errors import InputError
+from publisher.foundation.i18n import _, shown
+
+
+@click.command("reconcile")
+@click.option("--channel", default=None, help="only this channel")
+@click.option("--year", type=YEAR, default=None, help="only deliveries of this year")
+@click.option("--fix", is_flag=True, help="record removals and settle in-doubt deliveries found on the channel")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def reconcile_cmd(obj: CliContext, channel: str | None, year: int | None, fix: bool, as_json: bool) -> None:
+    """Read every channel back and compare it with the ledger; exit 1 when a difference needs a person."""
+    from publisher.delivery.reconcile import reconcile
+
+    app = obj.app()
+    if channel and channel not in app.config.channels:
+        raise InputError(_("{name!r} is not configured").format(name=channel), field="channel")
+    app.require_secrets([channel] if channel else None)
+    report = reconcile(app, channel, year=year, fix=fix)
+    if as_json:
+        echo_json(report.as_dict())
+    else:
+        for f in report.findings:
+            where = _("item {id}").format(id=f.item_id) if f.item_id is not None else _("record {id}").format(
+                id=f.external_id)
+            state = _("fixed") if f.fixed else (_("fix with --fix") if f.kind.fixable else _("needs a person"))
+            click.echo(f"{f.channel}: {where} {_(f.kind.value)}: {shown(f.reason)} [{state}]")
+        checked = ", ".join(f"{name} {n}" for name, n in report.checked.items())
+        click.echo(_("checked {checked}; {count} difference(s), {left} left").format(
+            checked=checked or _("nothing"), count=len(report.findings), left=len(report.needs_person)))
+    if report.needs_person:
+        sys.exit(EXIT_FAILED)

@@ -1,0 +1,176 @@
+"""``publisher applications`` and ``publisher appeals``: the registers behind Tables 三 and 四 of the report."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import click
+
+from publisher.cli.helpers import echo_json
+from publisher.cli.types import YEAR
+from publisher.errors import InputError
+from publisher.foundation.i18n import _
+
+
+@click.group("applications")
+def applications() -> None:
+    """The register of disclosure applications (依申请公开) behind Table 三."""
+
+
+@applications.command("add")
+@click.option("--received", "received_on", required=True, metavar="YYYY-MM-DD")
+@click.option("--applicant", "applicant_type", required=True, help="自然人, 商业企业, 科研机构, 社会公益组织, 法律服务机构 or 其他")
+@click.option("--subject", default="")
+@click.option("--reference", default="")
+@click.option("--outcome", help="when already answered: a row of Table 三 (予以公开, 3.4, …)")
+@click.option("--closed", "closed_on", metavar="YYYY-MM-DD")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def applications_add(obj, as_json: bool, **fields) -> None:
+    """Record one application; prints its id and answer deadline."""
+    from publisher.report.registers.applications import ApplicationRegister, parse_application
+
+    application = parse_application({k: v for k, v in fields.items() if v is not None})
+    app = obj.app()
+    register = ApplicationRegister(app.store)
+    new = register.get(register.add(application, getattr(app, "actor", "") or ""))
+    if as_json:
+        echo_json(new.as_dict())
+    else:
+        click.echo(_("{id}  due {due_on}").format(id=new.id, due_on=new.due_on))
+
+
+@applications.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def applications_import(obj, file: Path, as_json: bool) -> None:
+    """Record applications from CSV or JSON Lines (received_on, applicant_type, outcome, closed_on, …); all or none."""
+    from publisher.report.registers.applications import ApplicationRegister, read_applications
+
+    batch = read_applications(file)
+    app = obj.app()
+    ids = ApplicationRegister(app.store).add_many(batch, getattr(app, "actor", "") or "")
+    if as_json:
+        echo_json({"ids": ids})
+    else:
+        click.echo(_("recorded {count} application(s)").format(count=len(ids)))
+
+
+@applications.command("close")
+@click.argument("app_id", type=int)
+@click.option("--outcome", required=True, help="a row of Table 三: 予以公开, 部分公开, 3.4, 保护第三方合法权益, 6.1, …")
+@click.option("--date", "closed_on", metavar="YYYY-MM-DD", help="default: today (office time)")
+@click.pass_obj
+def applications_close(obj, app_id: int, outcome: str, closed_on: str | None) -> None:
+    """Record the answer to an application."""
+    from publisher.report.registers.applications import ApplicationRegister
+
+    app = obj.app()
+    day = _day(closed_on, "--date") or app.store.clock.now().astimezone(app.config.tz).date()
+    closed = ApplicationRegister(app.store).close(app_id, outcome, day)
+    late = _(" (late: due {due_on})").format(due_on=closed.due_on) if closed.late(day) else ""
+    click.echo(_("{app_id} closed {closed_on} as {outcome}{late}").format(
+                   app_id=app_id, closed_on=closed.closed_on, outcome=closed.outcome, late=late))
+
+
+@applications.command("extend")
+@click.argument("app_id", type=int)
+@click.pass_obj
+def applications_extend(obj, app_id: int) -> None:
+    """Use the one extension of 20 working days (Art. 33)."""
+    from publisher.report.registers.applications import ApplicationRegister
+
+    extended = ApplicationRegister(obj.app().store).extend(app_id)
+    click.echo(_("{app_id} due {due_on}").format(app_id=app_id, due_on=extended.due_on))
+
+
+@applications.command("list")
+@click.option("--due", "due_within", type=int, is_flag=False, flag_value=5, default=None,
+              help="only open ones due within N working days (default 5) or already late")
+@click.option("--year", type=YEAR, help="only those received in YEAR")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def applications_list(obj, due_within: int | None, year: int | None, as_json: bool) -> None:
+    """The register, with each application's deadline in China's working days."""
+    from publisher.report.registers.applications import ApplicationRegister
+
+    app = obj.app()
+    today = app.store.clock.now().astimezone(app.config.tz).date()
+    rows = [a.as_dict(today) for a in ApplicationRegister(app.store).all()
+            if (year is None or a.received_on.year == year)]
+    if due_within is not None:
+        rows = [r for r in rows if r["closed_on"] is None and r["working_days_left"] <= due_within]
+    if as_json:
+        echo_json(rows)
+        return
+    for r in rows:
+        state = (_("closed {closed_on} {outcome}").format(closed_on=r["closed_on"], outcome=r["outcome"])
+                 if r["closed_on"]
+                 else _("open, {days} working day(s) left").format(days=r["working_days_left"])
+                 if r["working_days_left"] >= 0
+                 else _("LATE by {days} working day(s)").format(days=-r["working_days_left"]))
+        click.echo(f"{r['id']:>4}  " + _("received {received_on}  {applicant_type}  due {due_on}  {state}").format(
+            received_on=r["received_on"], applicant_type=r["applicant_type"], due_on=r["due_on"], state=state)
+                   + (f"  {r['subject']}" if r["subject"] else ""))
+    if not rows:
+        click.echo(_("(none)"))
+
+
+def _day(text: str | None, field: str) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise InputError(_("{text!r} is not a date: use YYYY-MM-DD").format(text=text), field=field) from None
+
+
+@click.group("appeals")
+def appeals() -> None:
+    """The register of administrative reviews and lawsuits (行政复议 / 行政诉讼) behind Table 四."""
+
+
+@appeals.command("add")
+@click.option("--kind", required=True, help="行政复议, 未经复议直接起诉 or 复议后起诉")
+@click.option("--filed", "filed_on", required=True, metavar="YYYY-MM-DD")
+@click.option("--result", help="结果维持, 结果纠正 or 其他结果 (omit while 尚未审结)")
+@click.option("--decided", "decided_on", metavar="YYYY-MM-DD")
+@click.option("--reference", default="")
+@click.pass_obj
+def appeals_add(obj, **fields) -> None:
+    """Record one review or lawsuit."""
+    from publisher.report.registers.appeals import AppealRegister, parse_appeal
+
+    appeal = parse_appeal({k: v for k, v in fields.items() if v is not None})
+    click.echo(AppealRegister(obj.app().store).add_many([appeal])[0])
+
+
+@appeals.command("import")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_obj
+def appeals_import(obj, file: Path) -> None:
+    """Record appeals from CSV or JSON Lines (kind, filed_on, result, decided_on, reference); all or none."""
+    from publisher.report.registers.appeals import AppealRegister, read_appeals
+
+    ids = AppealRegister(obj.app().store).add_many(read_appeals(file))
+    click.echo(_("recorded {count} appeal(s)").format(count=len(ids)))
+
+
+@appeals.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def appeals_list(obj, as_json: bool) -> None:
+    """Every review and lawsuit."""
+    from publisher.report.registers.appeals import AppealRegister
+
+    rows = [a.as_dict() for a in AppealRegister(obj.app().store).all()]
+    if as_json:
+        echo_json(rows)
+        return
+    for r in rows:
+        click.echo(f"{r['id']:>4}  {r['kind']}  " + _("filed {filed_on}").format(filed_on=r["filed_on"]) + "  "
+                   + (f"{r['result']} {r['decided_on']}" if r["result"] else "尚未审结"))
+    if not rows:
+        click.echo(_("(none)"))

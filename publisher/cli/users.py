@@ -1,0 +1,143 @@
+"""``publisher user``: users of the console and the review, and their API tokens."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from publisher.cli.helpers import echo_json
+from publisher.errors import InputError
+from publisher.foundation.i18n import _
+from publisher.foundation.textwidth import pad
+
+
+@click.group()
+def user() -> None:
+    """Users of the console and the review: add, list, disable; API tokens."""
+
+
+@user.command("add")
+@click.argument("name")
+@click.option("--role", required=True, type=click.Choice(["editor", "reviewer", "approver", "admin"]))
+@click.option("--office", default=None, help="the office's code (default: office.code of the configuration)")
+@click.option("--display-name", default="", help="the name shown in the console (e.g. 张三)")
+@click.option("--password-stdin", is_flag=True, help="read a console password from standard input")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def user_add(obj, name: str, role: str, office: str | None, display_name: str, password_stdin: bool,
+             as_json: bool) -> None:
+    """Add a user with a role in an office."""
+    from publisher.accounts.users import add_user, count_users
+
+    app = obj.app()
+    actor = obj.actor()
+    _require_admin(app, actor, first_user_ok=count_users(app.store) == 0)
+    password = _read_password() if password_stdin else None
+    office = office or (actor.office if actor.is_user else app.config.office.code)
+    if actor.is_user and office != actor.office:
+        from publisher.errors import Refused
+
+        raise Refused("office", _("{name} administers office {office}, not {other}").format(
+                                    name=actor.name, office=actor.office, other=office))
+    row = add_user(app.store, name, role, office, display_name=display_name, password=password,
+                   created_by=actor.name)
+    if as_json:
+        echo_json({"name": row["name"], "role": row["role"], "office": row["office"]})
+    else:
+        click.echo(_("added {name} ({role}, office {office})").format(name=row["name"], role=row["role"],
+                                                                         office=row["office"]))
+
+
+def _read_password() -> str:
+    text = sys.stdin.readline().rstrip("\r\n")
+    if not text:
+        raise InputError(_("nothing was read from standard input"), field="--password-stdin")
+    return text
+
+
+def _require_admin(app, actor, *, first_user_ok: bool = False) -> None:
+    """User administration is for admins; before any user exists the operating-system account may add the first."""
+    from publisher.errors import Refused
+    from publisher.accounts.users import Role
+
+    if first_user_ok:
+        return
+    if not actor.is_user or actor.role is not Role.ADMIN:
+        raise Refused("admin", _("only an admin manages users (give --as ADMIN_NAME)"))
+
+
+@user.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def user_list(obj, as_json: bool) -> None:
+    """The users of your office (all offices for the operating-system account)."""
+    from publisher.accounts.users import list_users
+
+    app = obj.app()
+    actor = obj.actor()
+    rows = list_users(app.store, actor.office if actor.is_user else None)
+    if as_json:
+        echo_json([{k: r[k] for k in ("name", "display_name", "role", "office", "disabled", "has_password")}
+                   for r in rows])
+        return
+    for r in rows:
+        click.echo(f"{pad(r['name'], 20)} {pad(r['role'], 9)} {pad(r['office'], 12)} {r['display_name']}"
+                   + ("  " + _("(disabled)") if r["disabled"] else ""))
+    if not rows:
+        click.echo(_("(no users: add the first admin with `publisher user add NAME --role admin`)"))
+
+
+@user.command("disable")
+@click.argument("name")
+@click.pass_obj
+def user_disable(obj, name: str) -> None:
+    """Disable a user: no more actions, logins or API calls."""
+    from publisher.accounts.users import set_disabled
+
+    app, actor = _administering(obj, name, self_allowed=False)
+    set_disabled(app.store, name, True, actor=actor.name)
+    click.echo(_("disabled {name}").format(name=name))
+
+
+@user.command("password")
+@click.argument("name")
+@click.pass_obj
+def user_password(obj, name: str) -> None:
+    """Set a user's console password, read from standard input (admins, or the user for themselves)."""
+    from publisher.accounts.users import set_password
+
+    app, actor = _administering(obj, name, self_allowed=True)
+    set_password(app.store, name, _read_password(), actor=actor.name)
+    click.echo(_("password set for {name}").format(name=name))
+
+
+@user.command("token")
+@click.argument("name")
+@click.pass_obj
+def user_token(obj, name: str) -> None:
+    """Issue an API token for NAME and print it once (only its digest is kept)."""
+    from publisher.accounts.users import new_token
+
+    app, actor = _administering(obj, name, self_allowed=True)
+    click.echo(new_token(app.store, name, actor=actor.name))
+
+
+def _administering(obj, name: str, *, self_allowed: bool):
+    """(app, actor) when the actor may manage user ``name``: an admin of the same office, or (where allowed) the
+    user themselves."""
+    from publisher.accounts.users import get_user
+
+    app = obj.app()
+    actor = obj.actor()
+    if not (self_allowed and actor.name == name):
+        _require_admin(app, actor)
+        _same_office(actor, get_user(app.store, name))
+    return app, actor
+
+
+def _same_office(actor, row: dict) -> None:
+    from publisher.errors import NotFound
+
+    if actor.is_user and row["office"] != actor.office:
+        raise NotFound(_("no user named {name!r}").format(name=row['name']))
