@@ -20,7 +20,9 @@ from publisher.items.intake import ItemRequest, insert, parse_time, prepare
 from publisher.report.tally import tally
 from publisher.accounts.users import Actor
 from publisher.web import views
-from publisher.web.server import as_json, console_of
+from publisher.web.common import ID_MAX, ItemId, as_json
+from publisher.web.console import console_of
+from publisher.web.word_upload import docx_to_html
 from publisher.foundation.i18n import _, shown
 
 router = APIRouter(prefix="/api", tags=["api"])
@@ -31,8 +33,6 @@ ERRORS = {code: {"description": text, "content": {"application/json": {"example"
 MEDIA = {"md": "text/markdown; charset=utf-8", "html": "text/html; charset=utf-8", "pdf": "application/pdf",
          "json": "application/json", "csv": "text/csv; charset=utf-8", "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
 
-ID_MAX = 2_147_483_647
-ItemId = Annotated[int, Path(ge=1, le=ID_MAX)]
 Text = Annotated[str, Field(max_length=2_000_000)]
 Short = Annotated[str, Field(max_length=1000)]
 
@@ -240,8 +240,6 @@ def check_draft(request: Request, actor: User, body: DraftCheck) -> dict:
 
 @router.post("/docx", responses=ERRORS, summary="把 Word 文件（.docx）转换为正文 HTML（已清理）")
 async def convert_docx(request: Request, actor: User, file: UploadFile) -> dict:
-    from publisher.web.pages import docx_to_html
-
     if not (file.filename or "").lower().endswith(".docx"):
         raise InputError("只能上传 .docx 格式的 Word 文件", field="file")
     return {"body": await docx_to_html(file)}

@@ -10,7 +10,7 @@ from publisher.db.engine import reading
 from publisher.db.schema import channel_state, deliveries, items
 from publisher.series.claims import CHANNEL as RUNNERS
 from publisher.delivery.corrections import out_somewhere
-from publisher.web.server import console_of
+from publisher.web.console import console_of
 
 router = APIRouter(include_in_schema=False)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import calendar
-import io
 import re
 import secrets
 import tempfile
@@ -20,7 +19,6 @@ from publisher.ledger import audit
 from publisher.review import workflow as review
 from publisher.delivery import corrections as updating
 from publisher.delivery.actions import retract_item, retry_item, settle_item
-from publisher.foundation.content import sanitize_html
 from publisher.db.engine import reading
 from publisher.items.editing import edit_item
 from publisher.errors import InputError, NotFound, PublisherError, Refused
@@ -31,13 +29,13 @@ from publisher.report.tally import tally
 from publisher.accounts.users import Actor, Role, add_user, list_users, set_disabled, set_password
 from publisher.web import views
 from publisher.web.security import CSRF_FIELD, PREVIEW_CSP, SESSION_COOKIE, LoginRefused
-from publisher.web.api import ItemId
-from publisher.web.server import ApiError, console_of
+from publisher.web.common import ApiError, ItemId
+from publisher.web.console import console_of
+from publisher.web.word_upload import docx_to_html
 from publisher.foundation.i18n import _
 
 router = APIRouter(include_in_schema=False)
 LOGIN_CSRF_COOKIE = "publisher_login_csrf"
-DOCX_MAX = 20_000_000
 
 
 def _page(request: Request, template: str, actor: Actor | None, status: int = 200, **ctx: Any) -> HTMLResponse:
@@ -195,22 +193,6 @@ async def _docx_body(form) -> str | None:
     if upload is None or not getattr(upload, "filename", ""):
         return None
     return await docx_to_html(upload)
-
-
-async def docx_to_html(upload) -> str:
-    """A Word file's content as clean HTML (mammoth, then the sanitiser every body passes)."""
-    data = await upload.read(DOCX_MAX + 1)
-    if len(data) > DOCX_MAX:
-        raise InputError(f"Word 文件超过 {DOCX_MAX // 1_000_000} MB", field="docx")
-    if not upload.filename.lower().endswith(".docx"):
-        raise InputError("只能上传 .docx 格式的 Word 文件（.doc 请先另存为 .docx）", field="docx")
-    import mammoth
-
-    try:
-        result = mammoth.convert_to_html(io.BytesIO(data))
-    except Exception:  # mammoth raises many kinds for a damaged file
-        raise InputError("无法读取这个 Word 文件（文件损坏或不是 .docx）", field="docx") from None
-    return sanitize_html(result.value)
 
 
 async def _attachments(form, folder: Path) -> list[str]:
