@@ -32,9 +32,7 @@ def build_report(store, config, year: int, *, template: str | None = None, now: 
     freeze need it; the documents do not), so a year of a million publications is counted, never fetched.
     """
     settings, base = report_settings(config)
-    template = template or settings.template or shapes.template_for(year)
-    if template not in shapes.TEMPLATES:
-        raise InputError(_("{template!r}: use 2019 or 2021").format(template=template), field="--template")
+    template = _chosen_template(template, settings, year)
     now = now or store.clock.now()
     with reading(store.engine) as conn:
         groups = ledger_groups(conn, config, year, config.office.code, months=True, with_items=True)
@@ -44,7 +42,40 @@ def build_report(store, config, year: int, *, template: str | None = None, now: 
     data = read_data_file((base / settings.data_file) if settings.data_file else None, year)
     register = ApplicationRegister(store).all()
     appeals = AppealRegister(store).all()
+    table2, table3, table4 = _tables(template, data, t, settings, register, appeals, year)
+    context = _context(t, config, table3, table4, year)
+    preface, sections, missing = _narrative(settings, base, context, config, year)
+    report_checks = (checks.ledger_checks(t, listed) + checks.table3_checks(table3, template)
+                     + checks.table4_checks(table4) + [checks.narrative_check(missing)])
+    warnings = _warnings(store, config, settings, year, now, register, table2, table3)
+    day = settings.date or _default_date(year, now, config)
+    report = {
+        "year": year, "template": template, "title": report_title(year, config),
+        "office": config.office.name, "signature": settings.signature or config.office.name,
+        "date": day.isoformat(), "preface": preface[0]["text"],
+        "sections": sections,
+        "tables": {"二": table2, "三": table3, "四": table4},
+        "checks": report_checks, "warnings": warnings,
+        "tally": t,
+        "chart": {"months": list(range(1, 13)), "series": per_month(groups, config)},
+        "appendix": [{**r, "published_at": r["published_at"].isoformat()} for r in rows or () if r["counted"]],
+        "missing_narrative": missing,
+    }
+    if rows is None:
+        del report["appendix"]
+    return report
 
+
+def _chosen_template(template: str | None, settings, year: int) -> str:
+    """The template asked for, else the configured one, else the one in force for ``year``; InputError if unknown."""
+    template = template or settings.template or shapes.template_for(year)
+    if template not in shapes.TEMPLATES:
+        raise InputError(_("{template!r}: use 2019 or 2021").format(template=template), field="--template")
+    return template
+
+
+def _tables(template: str, data: dict, t: dict, settings, register, appeals, year: int) -> tuple[dict, dict, dict]:
+    """Tables 二, 三 and 四: from the office's data file where it has them, else from the ledger and the registers."""
     table2 = tables.table2(template, data.get("table2", {}), _table2_ledger(t, settings, template))
     if "table3" in data:
         table3 = tables.table3(template, None, data["table3"], "data_file")
@@ -54,8 +85,11 @@ def build_report(store, config, year: int, *, template: str | None = None, now: 
         table4 = tables.table4(None, data["table4"], "data_file")
     else:
         table4 = tables.table4(table4_counts(appeals, year), None, "appeals_register")
+    return table2, table3, table4
 
-    context = _context(t, config, table3, table4, year)
+
+def _narrative(settings, base, context: dict, config, year: int) -> tuple[list, list, list[str]]:
+    """(preface, the six sections, the narrative files that are missing), rendered from the office's files."""
     missing: list[str] = []
 
     def part(name: str) -> list[dict[str, str]]:
@@ -81,28 +115,15 @@ def build_report(store, config, year: int, *, template: str | None = None, now: 
         _section(4, part("problems")),
         _section(5, part("other")),
     ]
-    report_checks = (checks.ledger_checks(t, listed) + checks.table3_checks(table3, template)
-                     + checks.table4_checks(table4) + [checks.narrative_check(missing)])
-    warnings = (inspection.idle_warnings(lambda what, key: publication_times(store, config, year, **{what: key}),
-                                         config, settings, year, now)
-                + (inspection.late_warnings(register, year) if table3["source"] == "applications_register" else [])
-                + inspection.unfilled_warning(table2.pop("unfilled")))
-    day = settings.date or _default_date(year, now, config)
-    report = {
-        "year": year, "template": template, "title": report_title(year, config),
-        "office": config.office.name, "signature": settings.signature or config.office.name,
-        "date": day.isoformat(), "preface": preface[0]["text"],
-        "sections": sections,
-        "tables": {"二": table2, "三": table3, "四": table4},
-        "checks": report_checks, "warnings": warnings,
-        "tally": t,
-        "chart": {"months": list(range(1, 13)), "series": per_month(groups, config)},
-        "appendix": [{**r, "published_at": r["published_at"].isoformat()} for r in rows or () if r["counted"]],
-        "missing_narrative": missing,
-    }
-    if rows is None:
-        del report["appendix"]
-    return report
+    return preface, sections, missing
+
+
+def _warnings(store, config, settings, year: int, now: datetime, register, table2: dict, table3: dict) -> list[str]:
+    """Idle channels, late answers (when Table 三 comes from the register) and unfilled cells (taken off Table 二)."""
+    return (inspection.idle_warnings(lambda what, key: publication_times(store, config, year, **{what: key}),
+                                     config, settings, year, now)
+            + (inspection.late_warnings(register, year) if table3["source"] == "applications_register" else [])
+            + inspection.unfilled_warning(table2.pop("unfilled")))
 
 
 def _relative(path, base) -> str:
