@@ -144,65 +144,81 @@ def _docx(path: Path, budget: _Budget) -> Extract:
     import docx
 
     document = docx.Document(io.BytesIO(Path(path).read_bytes()))  # store blobs have no suffix
-    units: list[Unit] = []
-    counters = {"paragraph": 0, "table": 0}
+    reader = _DocxReader(budget)
+    if not (reader.body(document.element.body) and reader.headers_and_footers(document)):
+        return _truncated(reader.units, N_("the first {limit} characters").format(limit=budget.limits.max_chars))
+    return Extract(reader.units)
 
-    def add(place: str, text: str) -> bool:
+
+class _DocxReader:
+    """A Word document's text in reading order, one unit per paragraph, cell, text box, header or footer line;
+    every method answers False once the budget is spent."""
+
+    def __init__(self, budget: _Budget):
+        self.budget = budget
+        self.units: list[Unit] = []
+        self.counters = {"paragraph": 0, "table": 0}
+
+    def add(self, place: str, text: str) -> bool:
+        """Keep ``text`` (when not blank) as the unit at ``place``."""
         if text.strip():
-            units.append(Unit(place, text, lines=False))
-        return budget.take(text)
+            self.units.append(Unit(place, text, lines=False))
+        return self.budget.take(text)
 
-    def boxes(el, place: str) -> bool:
+    def boxes(self, el, place: str) -> bool:
+        """The text boxes anchored in ``el``."""
         for n, box in enumerate(_iter_skipping_fallback(el, TEXT_BOX), 1):
             text = "\n".join(paragraph_text(p) for p in _iter_skipping_fallback(box, W + "p"))
-            if not add(N_("{place}, in text box {number}").format(place=place, number=n), text):
+            if not self.add(N_("{place}, in text box {number}").format(place=place, number=n), text):
                 return False
         return True
 
-    def body(container, prefix: str = "") -> bool:
+    def body(self, container, prefix: str = "") -> bool:
+        """Paragraphs and tables of the body (or of a content control inside it), numbered in order."""
         for child in container:
             if child.tag == W + "p":
-                counters["paragraph"] += 1
-                place = prefix + N_("paragraph {number}").format(number=counters["paragraph"])
-                if not add(place, paragraph_text(child)) or not boxes(child, place):
+                self.counters["paragraph"] += 1
+                place = prefix + N_("paragraph {number}").format(number=self.counters["paragraph"])
+                if not self.add(place, paragraph_text(child)) or not self.boxes(child, place):
                     return False
             elif child.tag == W + "tbl":
-                counters["table"] += 1
-                if not table(child, prefix + N_("table {number}").format(number=counters["table"])):
+                self.counters["table"] += 1
+                if not self.table(child, prefix + N_("table {number}").format(number=self.counters["table"])):
                     return False
             elif child.tag in (W + "sdt", W + "sdtContent", W + "customXml"):
-                if not body(child, prefix):
+                if not self.body(child, prefix):
                     return False
         return True
 
-    def table(tbl, place: str) -> bool:
+    def table(self, tbl, place: str) -> bool:
+        """Every cell of a table, row by row."""
         for r, tr in enumerate(_children(tbl, W + "tr"), 1):
             for c, tc in enumerate(_children(tr, W + "tc"), 1):
                 paragraphs = [p for p in _iter_skipping_fallback(tc, W + "p") if not _in_text_box(p, tc)]
                 cell = N_("{place} row {row} cell {cell}").format(place=place, row=r, cell=c)
-                if not add(cell, "\n".join(paragraph_text(p) for p in paragraphs)):
+                if not self.add(cell, "\n".join(paragraph_text(p) for p in paragraphs)):
                     return False
-                if not boxes(tc, cell):
+                if not self.boxes(tc, cell):
                     return False
         return True
 
-    complete = body(document.element.body)
-    seen: set[str] = set()
-    for section in document.sections if complete else []:
-        for kind in ("header", "first_page_header", "even_page_header",
-                     "footer", "first_page_footer", "even_page_footer"):
-            part = getattr(section, kind)
-            if part.is_linked_to_previous or str(part.part.partname) in seen:
-                continue
-            seen.add(str(part.part.partname))
-            template = N_("header paragraph {number}") if "header" in kind else N_("footer paragraph {number}")
-            for n, p in enumerate(_iter_skipping_fallback(part._element, W + "p"), 1):
-                if not add(template.format(number=n), paragraph_text(p)):
-                    complete = False
-                    break
-    if not complete:
-        return _truncated(units, N_("the first {limit} characters").format(limit=budget.limits.max_chars))
-    return Extract(units)
+    def headers_and_footers(self, document) -> bool:
+        """Each distinct header and footer of every section."""
+        complete = True
+        seen: set[str] = set()
+        for section in document.sections:
+            for kind in ("header", "first_page_header", "even_page_header",
+                         "footer", "first_page_footer", "even_page_footer"):
+                part = getattr(section, kind)
+                if part.is_linked_to_previous or str(part.part.partname) in seen:
+                    continue
+                seen.add(str(part.part.partname))
+                template = N_("header paragraph {number}") if "header" in kind else N_("footer paragraph {number}")
+                for n, p in enumerate(_iter_skipping_fallback(part._element, W + "p"), 1):
+                    if not self.add(template.format(number=n), paragraph_text(p)):
+                        complete = False
+                        break
+        return complete
 
 
 def _children(el, tag: str):
