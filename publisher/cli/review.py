@@ -10,7 +10,7 @@ from publisher.foundation.i18n import _
 from publisher.foundation.textwidth import fit, pad
 
 
-@click.group()
+@click.group("review")
 def review() -> None:
     """Review before publishing (三审): submit, approve, reject, look."""
 

@@ -12,7 +12,7 @@ from publisher.foundation.i18n import _
 from publisher.foundation.textwidth import pad
 
 
-@click.group()
+@click.group("user")
 def user() -> None:
     """Users of the console and the review: add, list, disable; API tokens."""
 
