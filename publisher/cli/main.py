@@ -173,7 +173,7 @@ def queue() -> None:
 def queue_add(obj: _Ctx, as_json: bool, options: tuple[str, ...], **fields: Any) -> None:
     """Queue one item; prints its id (a draft for review when review is on)."""
     from publisher.items.intake import ItemRequest, parse_options, queue_one
-    from publisher.review.workflow import show
+    from publisher.review.workflow import ReviewState, show
 
     request = ItemRequest(
         title=fields["title"], category=fields["category"], body=fields["body"], body_file=fields["body_file"],
@@ -186,7 +186,7 @@ def queue_add(obj: _Ctx, as_json: bool, options: tuple[str, ...], **fields: Any)
     state = show(app, obj.actor(), item_id)
     _echo_json({"id": item_id}) if as_json else click.echo(item_id)  # the findings: `review show ID --json`
     _tell_findings(state)
-    if state["state"] == "draft":
+    if state["state"] == ReviewState.DRAFT:
         click.echo(_("draft: submit it for review with `publisher review submit {id}`").format(id=item_id), err=True)
 
 
@@ -336,6 +336,7 @@ def item_show(obj: _Ctx, item_id: int, events: bool, as_json: bool) -> None:
 def item_retract(obj: _Ctx, item_id: int, reason: str, as_json: bool) -> None:
     """Take an item down everywhere (cancels what has not been sent)."""
     from publisher.delivery.actions import retract_item
+    from publisher.ledger.lifecycle import DeliveryStatus
 
     app = obj.app()
     retract_item(app, item_id, reason)
@@ -347,7 +348,7 @@ def item_retract(obj: _Ctx, item_id: int, reason: str, as_json: bool) -> None:
         for d in deliveries:
             note = _retract_note(app, d)
             click.echo(f"{pad(d['channel'], 14)} {_(d['status'])}" + (f"  ({note})" if note else ""))
-    if any(d["status"] != "retracted" for d in deliveries):
+    if any(d["status"] != DeliveryStatus.RETRACTED for d in deliveries):
         sys.exit(EXIT_FAILED)
 
 
@@ -367,7 +368,9 @@ def _copy_note(d: dict, revision: int) -> str:
 
 def _retract_note(app, d: dict) -> str:
     """Why a delivery is not retracted yet (empty when it is)."""
-    if d["status"] == "retracted":
+    from publisher.ledger.lifecycle import DeliveryStatus
+
+    if d["status"] == DeliveryStatus.RETRACTED:
         return ""
     if d["last_error"]:
         return shown(d["last_error"])
@@ -375,7 +378,7 @@ def _retract_note(app, d: dict) -> str:
         return _("the channel is not enabled in the configuration: take it down there by hand")
     if d["channel"] in app.store.paused_channels():
         return _("the channel is paused (publisher channel list); it is taken down once the channel is resumed")
-    if d["status"] == "publishing":
+    if d["status"] == DeliveryStatus.PUBLISHING:
         return _("an attempt is in flight; the daemon takes it down as soon as that attempt ends")
     return ""
 
@@ -419,6 +422,7 @@ def run(obj: _Ctx, once: bool, as_json: bool) -> None:
     """The daemon: publish due deliveries on schedule until SIGTERM/SIGINT."""
     from publisher.daemon.service import Daemon
     from publisher.delivery.dispatcher import Dispatcher
+    from publisher.series.occurrence_status import OccurrenceStatus
     from publisher.series.runner import SeriesRunner
 
     app = obj.app()
@@ -433,7 +437,7 @@ def run(obj: _Ctx, once: bool, as_json: bool) -> None:
         summary = dict(stats.outcomes) | {f"series {k.replace('_', ' ')}": v for k, v in series.items() if v}
         _echo_json(summary) if as_json else click.echo(
             "nothing due" if not summary else ", ".join(f"{k}: {v}" for k, v in sorted(summary.items())))
-        series_failed = series.get("missing_data", 0) + series.get("failed", 0)
+        series_failed = series.get(OccurrenceStatus.MISSING_DATA, 0) + series.get(OccurrenceStatus.FAILED, 0)
         sys.exit(EXIT_FAILED if stats.failures or series_failed else 0)
     daemon = Daemon(app)
     daemon.add_job(SeriesRunner(app).poll)
@@ -565,6 +569,7 @@ def series() -> None:
 @click.pass_obj
 def series_list(obj: _Ctx, as_json: bool) -> None:
     """Each series' next occurrence and last outcome (with its deliveries)."""
+    from publisher.series.occurrence_status import OccurrenceStatus
     from publisher.series.runner import SeriesRunner
 
     app = obj.app()
@@ -583,7 +588,7 @@ def series_list(obj: _Ctx, as_json: bool) -> None:
             line = f"  {label}: {o['occurrence_key']} {o['status'].replace('_', ' ')}"
             if o["item_id"] is not None:
                 line += f"  item {o['item_id']}  " + " ".join(f"{d['channel']}:{d['status']}" for d in o["deliveries"])
-            if o["status"] == "waiting" and o["next_try_at"]:
+            if o["status"] == OccurrenceStatus.WAITING and o["next_try_at"]:
                 line += f"  next try {o['next_try_at']:%Y-%m-%d %H:%M}"
             if o["last_error"]:
                 line += f"  ({shown(o['last_error'])})"

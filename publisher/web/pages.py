@@ -34,6 +34,7 @@ from publisher.web.security import CSRF_FIELD, PREVIEW_CSP, SESSION_COOKIE, Logi
 from publisher.web.api import ItemId
 from publisher.web.server import ApiError, console_of
 from publisher.foundation.i18n import _
+from publisher.ledger.lifecycle import DeliveryStatus
 
 router = APIRouter(include_in_schema=False)
 LOGIN_CSRF_COOKIE = "publisher_login_csrf"
@@ -132,8 +133,8 @@ def dashboard(request: Request):
     inbox = review.inbox(app, actor, mine=True)
     return _page(request, "dashboard.html", actor,
                  my_steps=[e for e in inbox if e.get("waiting_for") == "me"],
-                 my_rejected=[e for e in inbox if e["state"] == "rejected"],
-                 my_drafts=[e for e in inbox if e["state"] == "draft"],
+                 my_rejected=[e for e in inbox if e["state"] == review.ReviewState.REJECTED],
+                 my_drafts=[e for e in inbox if e["state"] == review.ReviewState.DRAFT],
                  today=views.today_schedule(app, actor.office), paused=app.store.paused_channels(),
                  risks=views.inspection_risks(app, actor.office), attention=views.attention(app, actor.office))
 
@@ -238,7 +239,8 @@ def _compose_ctx(app, fields: dict, *, item=None, error="") -> dict:
         named = CHANNEL_PROBLEM.match(text)
         if named:
             problems.setdefault(named.group(1), []).append(named.group(2))
-    fixed = [d["channel"] for d in item["deliveries"] if d["status"] in ("published", "publishing", "in_doubt")
+    out = (DeliveryStatus.PUBLISHED, DeliveryStatus.PUBLISHING, DeliveryStatus.IN_DOUBT)  # a copy is (or may be) out
+    fixed = [d["channel"] for d in item["deliveries"] if d["status"] in out
              and not updating.can_update(app, d["channel"])] if item else []
     fields.setdefault("leave", [])
     fields.setdefault("leave_reason", "")
