@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, delete, insert, select, update
 
 from publisher.items import gate_runs
+from publisher.accounts.scope import item_in_office
 from publisher.review import workflow as review
 from publisher.delivery import corrections as updating
 from publisher.runtime.app import App
@@ -115,7 +116,7 @@ def edit_item(app: App, actor: Actor, item_id: int, *, title: str | None = None,
 def load_current(app: App, actor: Actor, item_id: int) -> Current:
     """The item of the actor's office with its files and deliveries; Refused when it may not be changed."""
     with reading(app.store.engine) as conn:
-        row = review.item_in_office(conn, actor, item_id)
+        row = item_in_office(conn, actor, item_id)
         files = [dict(r) for r in conn.execute(select(attachments).where(attachments.c.item_id == item_id)
                                                .order_by(attachments.c.id)).mappings()]
         current = Current(row, files, _deliveries(conn, item_id))
@@ -171,7 +172,7 @@ def check_and_store_files(app: App, prepared: PreparedItem) -> Any:
 def apply_edit(app: App, conn: Connection, edit: Edit) -> None:
     """Write the edit in one transaction: the item, its files and channels, its deliveries' times, the new
     revision and its findings, the event; then the copies to update and the review to restart."""
-    fresh = review.item_in_office(conn, edit.actor, edit.item_id)
+    fresh = item_in_office(conn, edit.actor, edit.item_id)
     if fresh["revision"] != edit.current.row["revision"]:
         raise Refused("concurrent", _("item {id} was changed by someone else meanwhile; look again").format(
             id=edit.item_id))
