@@ -34,6 +34,7 @@ from publisher.web.security import CSRF_FIELD, PREVIEW_CSP, SESSION_COOKIE, Logi
 from publisher.web.api import ItemId
 from publisher.web.server import ApiError, console_of
 from publisher.foundation.i18n import _
+from publisher.ledger.event_kinds import EventKind
 from publisher.ledger.lifecycle import DeliveryStatus
 
 router = APIRouter(include_in_schema=False)
@@ -118,7 +119,7 @@ async def logout(request: Request):
     sid, _ = console.session(request)
     console.sessions.close(sid)
     with console.app.store.transaction() as conn:
-        console.app.store.event(conn, "logout", actor=actor.name, office=actor.office)
+        console.app.store.event(conn, EventKind.LOGOUT, actor=actor.name, office=actor.office)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
