@@ -94,7 +94,8 @@ def distinct_items(conn: Connection, config: Config, year: int, office: str, tot
     for k, channel in enumerate(ordered[1:], start=1):
         seen_before = (select(earlier.c.id).where(and_(
             earlier.c.item_id == deliveries.c.item_id, earlier.c.channel.in_(ordered[:k]),
-            earlier.c.status == DeliveryStatus.PUBLISHED, earlier.c.published_at >= start, earlier.c.published_at < end))
+            earlier.c.status == DeliveryStatus.PUBLISHED, earlier.c.published_at >= start,
+            earlier.c.published_at < end))
             .exists())
         query = (
             select(func.count())

@@ -5,7 +5,8 @@ draft ──submit──▶ in_review(step 0) ──approve──▶ in_review(s
   └── rejected ◀───────┘                       in_review(step 0) ◀────────────┘
 
 The CLI, the console and the API all call these functions; each decision is a row in ``review_decisions`` and
-an event in the audit chain.
+an event in the audit chain. Every change of an item's review state goes through :func:`move`, which checks it
+against :data:`TRANSITIONS` (defined with the states in :mod:`publisher.ledger.review_state`).
 """
 
 from __future__ import annotations
@@ -109,7 +110,8 @@ def current_step(app: App, row: dict) -> Step | None:
 
 def is_late(app: App, row: dict) -> bool:
     """An item whose time has passed while it is not yet approved."""
-    return row["review_state"] != ReviewState.APPROVED and row["publish_at"] <= app.clock.now() and row["status"] == ItemStatus.ACTIVE
+    return (row["review_state"] != ReviewState.APPROVED and row["publish_at"] <= app.clock.now()
+            and row["status"] == ItemStatus.ACTIVE)
 
 
 def show(app: App, actor: Actor, item_id: int) -> dict:

@@ -231,12 +231,14 @@ def attention(app: App, office: str) -> dict[str, list[dict]]:
         dead = [dict(r._mapping) for r in conn.execute(
             select(items.c.id, items.c.title, deliveries.c.channel, deliveries.c.last_error)
             .join(items, items.c.id == deliveries.c.item_id)
-            .where(and_(items.c.office == office, deliveries.c.status == DeliveryStatus.DEAD, items.c.status == ItemStatus.ACTIVE))
+            .where(and_(items.c.office == office, deliveries.c.status == DeliveryStatus.DEAD,
+                        items.c.status == ItemStatus.ACTIVE))
             .order_by(items.c.id.desc()).limit(50))]
         late = [dict(r._mapping) for r in conn.execute(
             select(items.c.id, items.c.title, items.c.publish_at, items.c.review_state).where(and_(
                 items.c.office == office, items.c.status == ItemStatus.ACTIVE, items.c.publish_at <= now,
-                items.c.review_state != review.ReviewState.APPROVED, ~out_somewhere())).order_by(items.c.publish_at).limit(50))]
+                items.c.review_state != review.ReviewState.APPROVED, ~out_somewhere()))
+            .order_by(items.c.publish_at).limit(50))]
     return {"dead": dead, "late": late}
 
 
