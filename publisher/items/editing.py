@@ -85,25 +85,14 @@ def edit_item(app: App, actor: Actor, item_id: int, *, title: str | None = None,
     approval; ``leave`` names channels whose old copy stays (required for those that cannot update).
     """
     current = load_current(app, actor, item_id)
-    row = current.row
-    request = ItemRequest(
-        title=row["title"] if title is None else title,
-        category=row["category"] if category is None else category,
-        body=(row["body_html"] if body is None and body_file is None else body), body_file=body_file,
-        encoding=encoding,
-        channels=current.channels if channels is None else list(channels),
-        at=row["publish_at"].isoformat() if at is None else at,
-        department=row["department"] if department is None else department,
-        summary=row["summary"] if summary is None else summary,
-        author=row["author"] if author is None else author,
-        options=row["channel_options"] if options is None else options,
-        attach=list(attach or []),
-    )
+    request = merged_request(current, title=title, category=category, department=department, summary=summary,
+                             author=author, body=body, body_file=body_file, encoding=encoding, channels=channels,
+                             at=at, options=options, attach=attach)
     prepared = prepare(app, request)
     keep_files(app, prepared, current.files, keep_attached=attach is None)
     check_channels(app, prepared)
     edit = Edit(actor, current, prepared, changed_fields(current, prepared),
-                prepared.publish_at != row["publish_at"], reason, list(dict.fromkeys(leave or [])))
+                prepared.publish_at != current.row["publish_at"], reason, list(dict.fromkeys(leave or [])))
     if edit.changed or edit.retimed:
         if edit.changed:  # refused now, before the gate reads the attachments; checked again in the transaction
             updating.plan_edit(app, item_id, current.deliveries, edit.leave, channels_after=prepared.channels)
@@ -126,6 +115,23 @@ def load_current(app: App, actor: Actor, item_id: int) -> Current:
         raise Refused("role", _("{user} is a {role}: only editors change items").format(
             user=actor.name, role=_(actor.role.value)))
     return current
+
+
+def merged_request(current: Current, *, body: str | None, body_file: str | None, encoding: str | None,
+                   channels: list[str] | None, at: str | None, options: dict | None, attach: list[str] | None,
+                   **text: str | None) -> ItemRequest:
+    """What the edited item asks for: each field as given, the item's own where it is None (``text``: title,
+    category, department, summary, author)."""
+    row = current.row
+    return ItemRequest(
+        **{name: row[name] if value is None else value for name, value in text.items()},
+        body=(row["body_html"] if body is None and body_file is None else body), body_file=body_file,
+        encoding=encoding,
+        channels=current.channels if channels is None else list(channels),
+        at=row["publish_at"].isoformat() if at is None else at,
+        options=row["channel_options"] if options is None else options,
+        attach=list(attach or []),
+    )
 
 
 def _stored(app: App, f: dict) -> dict:
