@@ -49,7 +49,7 @@ LATE_APPROVED = "late_approved"  # a notice of its own (webhooks may ask for it)
 
 
 @dataclass
-class _Told:
+class EventContext:
     """One audit event with what the notice rules read of it: its item (if any), title, office and authors."""
 
     app: App
@@ -82,58 +82,78 @@ class _Told:
         steps = self.app.config.review.steps
         return steps[min(self.item.review_step or 0, len(steps) - 1)]
 
-    def operators(self) -> list[str]:
-        return _office_users(self.conn, self.office, OPERATORS)
 
 
-def _step_reviewers(told: _Told) -> list[str]:
+def _step_reviewers(told: EventContext) -> list[str]:
     roles = (Role.REVIEWER, Role.APPROVER) if told.step.role == Role.REVIEWER else (Role.APPROVER,)
     return [u for u in _office_users(told.conn, told.office, roles)
             if u not in told.authors and u != told.event["actor"]]
 
 
-def _channel_name(told: _Told) -> str:
+def _channel_name(told: EventContext) -> str:
     channel = told.app.config.channels.get(told.event["channel"] or "")
     return (channel.display_name if channel else None) or told.event["channel"]
 
 
-def _in_state(state: ReviewState) -> Callable[[_Told], bool]:
+def _authors(told: EventContext) -> list[str]:
+    return told.authors
+
+
+def _office_operators(told: EventContext) -> list[str]:
+    return _office_users(told.conn, told.office, OPERATORS)
+
+
+def _all_operators(told: EventContext) -> list[str]:
+    return _office_users(told.conn, None, OPERATORS)
+
+
+def _in_state(state: ReviewState) -> Callable[[EventContext], bool]:
     return lambda told: bool(told.item) and told.item.review_state == state
 
 
-def _has_item(told: _Told) -> bool:
+def _has_item(told: EventContext) -> bool:
     return bool(told.item)
+
+
+def _always(told: EventContext) -> bool:
+    return True
+
+
+def _late_approval(told: EventContext) -> bool:
+    return _in_state(ReviewState.APPROVED)(told) and bool(told.detail.get("late"))
 
 
 @dataclass(frozen=True)
 class Rule:
     """Who hears of an event, when, and what they are told; ``kind``: the notice's, when not the event's."""
 
-    applies: Callable[[_Told], bool]
-    recipients: Callable[[_Told], list[str]]
-    text: Callable[[_Told], str]
+    applies: Callable[[EventContext], bool]
+    recipients: Callable[[EventContext], list[str]]
+    text: Callable[[EventContext], str]
     kind: str | None = None
 
 
 _NEXT_STEP = Rule(_in_state(ReviewState.IN_REVIEW), _step_reviewers,
                   lambda t: f"{t.title}等待{t.step.name}，请审核（信息编号 {t.item.id}）")
-_APPROVED = Rule(_in_state(ReviewState.APPROVED), lambda t: t.authors, lambda t: f"{t.title}已通过终审，将按时发布")
-_LATE = Rule(lambda t: _in_state(ReviewState.APPROVED)(t) and bool(t.detail.get("late")), _Told.operators,
+_APPROVED = Rule(_in_state(ReviewState.APPROVED), _authors, lambda t: f"{t.title}已通过终审，将按时发布")
+_LATE = Rule(_late_approval, _office_operators,
              lambda t: f"{t.title}通过终审时已过发布时间" + ("，正等待新的发布时间" if t.detail.get("held") else "，将立即发布"),
              kind=LATE_APPROVED)
+_REJECTED = Rule(_has_item, _authors, lambda t: f"{t.title}被退回：{t.detail.get('comment') or ''}")
+_PUBLISHED = Rule(_has_item, _authors, lambda t: f"{t.title}已在{_channel_name(t)}发布")
+_DEAD = Rule(_has_item, _office_operators,
+             lambda t: f"{t.title}在{t.event['channel']}发布失败，已停止重试：{t.detail.get('error') or ''}")
+_PAUSED = Rule(_always, _all_operators, lambda t: f"渠道 {t.event['channel']} 已暂停：{t.detail.get('reason') or ''}")
 
 #: event kind → the notices it may give, in order
 NOTICES: dict[str, tuple[Rule, ...]] = {
     EventKind.REVIEW_SUBMITTED: (_NEXT_STEP,),
     EventKind.REVIEW_RESTARTED: (_NEXT_STEP,),
     EventKind.REVIEW_APPROVED: (_NEXT_STEP, _APPROVED, _LATE),
-    EventKind.REVIEW_REJECTED: (Rule(_has_item, lambda t: t.authors,
-                                     lambda t: f"{t.title}被退回：{t.detail.get('comment') or ''}"),),
-    EventKind.PUBLISHED: (Rule(_has_item, lambda t: t.authors, lambda t: f"{t.title}已在{_channel_name(t)}发布"),),
-    EventKind.DEAD: (Rule(_has_item, _Told.operators, lambda t: f"{t.title}在{t.event['channel']}发布失败，已停止重试："
-                                                               f"{t.detail.get('error') or ''}"),),
-    EventKind.PAUSED: (Rule(lambda t: True, lambda t: _office_users(t.conn, None, OPERATORS),
-                            lambda t: f"渠道 {t.event['channel']} 已暂停：{t.detail.get('reason') or ''}"),),
+    EventKind.REVIEW_REJECTED: (_REJECTED,),
+    EventKind.PUBLISHED: (_PUBLISHED,),
+    EventKind.DEAD: (_DEAD,),
+    EventKind.PAUSED: (_PAUSED,),
 }
 
 
@@ -142,7 +162,7 @@ def notices_for(app: App, conn, event: dict) -> list[Notice]:
     rules = NOTICES.get(event["kind"], ())
     if not rules:
         return []
-    told = _Told(app, conn, event)
+    told = EventContext(app, conn, event)
     if event["item_id"] is not None:
         told.item = conn.execute(select(items.c.id, items.c.title, items.c.office, items.c.review_step,
                                         items.c.review_state).where(items.c.id == event["item_id"])).first()
