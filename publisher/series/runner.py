@@ -39,7 +39,7 @@ from publisher.series.attempt import Attempt, Outcome, Problem, attempt_occurren
 from publisher.series.claims import Claims
 from publisher.series.errors import SeriesError
 from publisher.series.models import HttpSource, SeriesConfig
-from publisher.series.occurrence_status import PROBLEMS, OccurrenceStatus, can_move
+from publisher.series.occurrence_status import NEW, PROBLEMS, OccurrenceStatus, can_move
 from publisher.series.schedule import (
     manual_occurrence, next_occurrence, occurrence_key, occurrences_between, plan_catch_up,
 )
@@ -595,6 +595,8 @@ def _attempt_now(config: Any, series: SeriesConfig, scheduled: datetime, now: da
 
 def _insert_occurrence(conn: Connection, values: dict) -> int | None:
     """INSERT ... ON CONFLICT (series, occurrence_key) DO NOTHING: the new row's id, or None if it existed."""
+    if values["status"] not in NEW:  # a bug, not a user's mistake
+        raise ValueError(f"a new occurrence cannot start {values['status']}")
     stmt = _insert(conn, occ).values(**values).on_conflict_do_nothing(index_elements=["series", "occurrence_key"])
     return conn.execute(stmt.returning(occ.c.id)).scalar()
 
