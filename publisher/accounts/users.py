@@ -18,6 +18,7 @@ from publisher.db.engine import reading
 from publisher.errors import InputError, NotFound, Refused
 from publisher.db.schema import api_tokens, users
 from publisher.foundation.i18n import _
+from publisher.ledger.event_kinds import EventKind
 
 NAME = re.compile(r"^[\w.@-]{1,80}$")
 PASSWORD_MIN = 10
@@ -107,7 +108,7 @@ def add_user(store, name: str, role: str, office: str, *, display_name: str = ""
             conn.execute(insert(users).values(
                 name=name, display_name=display_name, role=role.value, office=office, password_hash=hashed,
                 disabled=False, failed_logins=0, created_at=now, created_by=created_by))
-            store.event(conn, "user_added", actor=created_by, office=office, user=name, role=role.value)
+            store.event(conn, EventKind.USER_ADDED, actor=created_by, office=office, user=name, role=role.value)
     except IntegrityError:
         raise InputError(_("a user named {name!r} exists already").format(name=name), field="name") from None
     return get_user(store, name)
@@ -139,7 +140,8 @@ def set_disabled(store, name: str, disabled: bool, *, actor: str) -> None:
         if not changed:
             raise NotFound(_("no user named {name!r}").format(name=name))
         office = conn.execute(select(users.c.office).where(users.c.name == name)).scalar()
-        store.event(conn, "user_disabled" if disabled else "user_enabled", actor=actor, office=office, user=name)
+        kind = EventKind.USER_DISABLED if disabled else EventKind.USER_ENABLED
+        store.event(conn, kind, actor=actor, office=office, user=name)
 
 
 def set_password(store, name: str, password: str, *, actor: str) -> None:
@@ -149,7 +151,7 @@ def set_password(store, name: str, password: str, *, actor: str) -> None:
         if not conn.execute(update(users).where(users.c.name == name)
                             .values(password_hash=hashed, failed_logins=0, locked_until=None)).rowcount:
             raise NotFound(_("no user named {name!r}").format(name=name))
-        store.event(conn, "password_set", actor=actor, user=name)
+        store.event(conn, EventKind.PASSWORD_SET, actor=actor, user=name)
 
 
 def _token_digest(token: str) -> str:
@@ -163,7 +165,7 @@ def new_token(store, name: str, *, actor: str) -> str:
     with store.transaction() as conn:
         conn.execute(insert(api_tokens).values(user_id=user["id"], token_sha256=_token_digest(token),
                                                created_at=store.clock.now()))
-        store.event(conn, "token_issued", actor=actor, office=user["office"], user=name)
+        store.event(conn, EventKind.TOKEN_ISSUED, actor=actor, office=user["office"], user=name)
     return token
 
 

@@ -10,6 +10,7 @@ import click
 
 from publisher.cli.context import CliContext
 from publisher.cli.helpers import EXIT_FAILED, echo_json
+from publisher.series.occurrence_status import OccurrenceStatus
 
 
 @click.command("run")
@@ -34,7 +35,7 @@ def run(obj: CliContext, once: bool, as_json: bool) -> None:
         summary = dict(stats.outcomes) | {f"series {k.replace('_', ' ')}": v for k, v in series.items() if v}
         echo_json(summary) if as_json else click.echo(
             "nothing due" if not summary else ", ".join(f"{k}: {v}" for k, v in sorted(summary.items())))
-        series_failed = series.get("missing_data", 0) + series.get("failed", 0)
+        series_failed = series.get(OccurrenceStatus.MISSING_DATA, 0) + series.get(OccurrenceStatus.FAILED, 0)
         sys.exit(EXIT_FAILED if stats.failures or series_failed else 0)
     daemon = Daemon(app)
     daemon.add_job(SeriesRunner(app).poll)

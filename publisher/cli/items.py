@@ -14,6 +14,7 @@ from publisher.cli.types import HTTP_URL, ITEM_ID
 from publisher.foundation.i18n import _, shown
 from publisher.foundation.redact import scrub
 from publisher.foundation.textwidth import pad
+from publisher.ledger.lifecycle import DeliveryStatus
 
 
 @click.group("item")
@@ -97,7 +98,7 @@ def item_retract(obj: CliContext, item_id: int, reason: str, as_json: bool) -> N
         for d in deliveries:
             note = _retract_note(app, d)
             click.echo(f"{pad(d['channel'], 14)} {_(d['status'])}" + (f"  ({note})" if note else ""))
-    if any(d["status"] != "retracted" for d in deliveries):
+    if any(d["status"] != DeliveryStatus.RETRACTED for d in deliveries):
         sys.exit(EXIT_FAILED)
 
 
@@ -117,7 +118,7 @@ def _copy_note(d: dict, revision: int) -> str:
 
 def _retract_note(app, d: dict) -> str:
     """Why a delivery is not retracted yet (empty when it is)."""
-    if d["status"] == "retracted":
+    if d["status"] == DeliveryStatus.RETRACTED:
         return ""
     if d["last_error"]:
         return shown(d["last_error"])
@@ -125,7 +126,7 @@ def _retract_note(app, d: dict) -> str:
         return _("the channel is not enabled in the configuration: take it down there by hand")
     if d["channel"] in app.store.paused_channels():
         return _("the channel is paused (publisher channel list); it is taken down once the channel is resumed")
-    if d["status"] == "publishing":
+    if d["status"] == DeliveryStatus.PUBLISHING:
         return _("an attempt is in flight; the daemon takes it down as soon as that attempt ends")
     return ""
 

@@ -11,6 +11,7 @@ from publisher.cli.context import CliContext
 from publisher.cli.helpers import echo_json
 from publisher.foundation.i18n import _
 from publisher.foundation.textwidth import fit, pad
+from publisher.ledger.review_state import ReviewState
 
 
 @click.group("queue")
@@ -50,7 +51,7 @@ def queue_add(obj: CliContext, as_json: bool, options: tuple[str, ...], **fields
     state = show(app, obj.actor(), item_id)
     echo_json({"id": item_id}) if as_json else click.echo(item_id)  # the findings: `review show ID --json`
     _tell_findings(state)
-    if state["state"] == "draft":
+    if state["state"] == ReviewState.DRAFT:
         click.echo(_("draft: submit it for review with `publisher review submit {id}`").format(id=item_id), err=True)
 
 

@@ -11,6 +11,7 @@ from publisher.cli.helpers import EXIT_FAILED, echo_json
 from publisher.errors import InputError
 from publisher.foundation.i18n import _, shown
 from publisher.foundation.redact import scrub
+from publisher.series.occurrence_status import OccurrenceStatus
 
 
 @click.group("series")
@@ -41,7 +42,7 @@ def series_list(obj: CliContext, as_json: bool) -> None:
             line = f"  {label}: {o['occurrence_key']} {o['status'].replace('_', ' ')}"
             if o["item_id"] is not None:
                 line += f"  item {o['item_id']}  " + " ".join(f"{d['channel']}:{d['status']}" for d in o["deliveries"])
-            if o["status"] == "waiting" and o["next_try_at"]:
+            if o["status"] == OccurrenceStatus.WAITING and o["next_try_at"]:
                 line += f"  next try {o['next_try_at']:%Y-%m-%d %H:%M}"
             if o["last_error"]:
                 line += f"  ({shown(o['last_error'])})"

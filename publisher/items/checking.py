@@ -1,20 +1,28 @@
-"""The gate applied to items: run it at queue and edit time, store its findings per revision, mask on request."""
+"""The gate applied to stored items: check an item again, mask it on request, show findings as people read them.
+
+Running the gate and storing its findings is :mod:`publisher.items.gate_runs` (re-exported here).
+"""
 
 from __future__ import annotations
 
 import tempfile
 from pathlib import Path
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, select
 
 from publisher.runtime.app import App
 from publisher.ledger.blobs import blob_path
 from publisher.db.engine import reading
-from publisher.gate import GateResult, TermList, check_item, load_terms, mask_item
+from publisher.gate import mask_item
 from publisher.foundation.i18n import _, shown
 from publisher.accounts.scope import item_in_office
-from publisher.db.schema import attachments, gate_findings, items
+from publisher.items.gate_runs import record, run, terms
+from publisher.db.schema import attachments
 from publisher.accounts.users import Actor
+
+
+__all__ = ["check_stored_item", "mask_stored_item", "record", "run", "shown_field", "shown_finding", "stored_files",
+           "terms"]
 
 
 def shown_field(field: str) -> str:
@@ -29,35 +37,6 @@ def shown_finding(finding: dict) -> dict:
     English)."""
     return {**finding, "kind": _(finding["kind"]), "field": shown_field(finding["field"]),
             "where": shown(finding["where"]), "suggestion": shown(finding.get("suggestion"))}
-
-
-def terms(app: App) -> TermList:
-    """The office's term list (the shipped starter list and ``gate.terms_file``), read once per App."""
-    cached = getattr(app, "_gate_terms", None)
-    if cached is None:
-        settings = app.config.gate
-        cached = load_terms(getattr(settings, "terms_file", None),
-                            starter=getattr(settings, "use_starter_terms", True))
-        app._gate_terms = cached
-    return cached
-
-
-def run(app: App, *, title: str, summary: str, body_html: str, files: list[tuple[str, Path]]) -> GateResult:
-    """The gate over an item's fields and attachment files (name, path)."""
-    limits = getattr(app.config.gate, "limits", None)
-    return check_item(title=title, summary=summary, body_html=body_html, attachments=files, terms=terms(app),
-                      limits=limits)
-
-
-def record(conn: Connection, item_id: int, revision: int, result: GateResult) -> None:
-    """Store a revision's findings (replacing any earlier run on the same revision)."""
-    conn.execute(delete(gate_findings).where(gate_findings.c.item_id == item_id,
-                                             gate_findings.c.revision == revision))
-    rows = [{"item_id": item_id, "revision": revision, "kind": f.kind.value, "field": f.field[:600],
-             "location": f.where[:200], "text": f.text, "suggestion": f.suggestion} for f in result.findings]
-    if rows:
-        conn.execute(insert(gate_findings), rows)
-    conn.execute(update(items).where(items.c.id == item_id).values(gate_unchecked=list(result.unchecked)))
 
 
 def stored_files(app: App, conn: Connection, item_id: int) -> list[tuple[str, Path]]:

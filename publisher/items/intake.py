@@ -20,6 +20,7 @@ from publisher.foundation.content import decode_text, local_images, replace_loca
 from publisher.errors import ConfigError, InputError, Refused
 from publisher.foundation.i18n import _, labelled, shown
 from publisher.accounts.users import Actor
+from publisher.ledger.event_kinds import EventKind
 
 FIELDS = ("title", "category", "body", "body_file", "channels", "at", "department", "attach", "summary",
           "author", "options", "encoding", "key")
@@ -112,56 +113,14 @@ def local_time(naive: datetime, tz, *, text: str, field_name: str) -> datetime:
 def prepare(app: App, request: ItemRequest) -> PreparedItem:
     """Validate one request against the config and every target channel's rules; InputError on the first problem set."""
     cfg = app.config
-    problems: list[str] = []
     title = (request.title or "").strip()
-    if not title:
-        problems.append(labelled("title", _("required")))
-    elif len(title) > cfg.limits.title_max:
-        problems.append(_("title: {count} characters; the limit is {title_max} (limits.title_max)").format(
-                            count=len(title), title_max=cfg.limits.title_max))
-    elif _CONTROL.search(title) or len(title.splitlines()) > 1:  # \r, U+2028 ... break lines too
-        problems.append(_("title: must be one line of text without control characters"))
-    for name in ("department", "author"):
-        if len(getattr(request, name).strip()) > TEXT_MAX:
-            problems.append(_("{name}: more than {text_max} characters").format(name=name, text_max=TEXT_MAX))
     key = (request.key or "").strip() or None
-    if key is not None and (len(key) > KEY_MAX or _CONTROL.search(key)):
-        problems.append(_("key: at most {key_max} characters of one line").format(key_max=KEY_MAX))
     category = (request.category or "").strip()
-    if not category:
-        problems.append(labelled("category", _("required")))
-    elif category not in cfg.categories:
-        problems.append(labelled("category", _("unknown category {name!r} (configured: {known})").format(
-            name=category, known=", ".join(cfg.categories))))
-
     channels = list(dict.fromkeys(request.channels)) or (cfg.default_channels(category) if category else [])
-    for name in channels:
-        if name not in cfg.channels:
-            problems.append(_("channel: {name!r} is not configured (configured: {names})").format(
-                                name=name, names=', '.join(cfg.channels)))
-        elif not cfg.channels[name].enabled:
-            problems.append(_("channel: {name!r} is disabled in the configuration").format(name=name))
-    if category and not channels:
-        problems.append(_("channel: none given and routing has no entry for {category!r} or default").format(
-                            category=category))
-    for name, given in request.options.items():
-        if name not in channels:
-            problems.append(_("option: {name!r} is not one of this item's channels ({names})").format(
-                                name=name, names=', '.join(channels)))
-        elif name in cfg.channels:
-            problems.extend(_unknown_options(app, name, given))
-
-    try:
-        publish_at = parse_time(request.at, app)
-    except InputError as exc:
-        problems.append(str(exc))
-        publish_at = app.clock.now()
-
-    body_html, files = "", []
-    try:
-        body_html, files = _body_and_files(app, request)
-    except InputError as exc:
-        problems.append(str(exc))
+    problems = (_title_problems(app, title) + _text_problems(request, key) + _category_problems(app, category)
+                + _channel_problems(app, category, channels) + _option_problems(app, request.options, channels))
+    publish_at = _publish_time(app, request, problems)
+    body_html, files = _body_or_problem(app, request, problems)
     if problems:
         raise InputError("; ".join(problems))
     if not body_html.strip():  # a notice may be just a title (and attachments): its text is the title
@@ -170,8 +129,86 @@ def prepare(app: App, request: ItemRequest) -> PreparedItem:
     prepared = PreparedItem(title=title, category=category, body_html=body_html, publish_at=publish_at,
                             channels=channels, department=request.department.strip(), summary=request.summary.strip(),
                             author=request.author.strip(), options=request.options, files=files, key=key)
-    _check_channels(app, prepared)
+    check_channels(app, prepared)
     return prepared
+
+
+def _title_problems(app: App, title: str) -> list[str]:
+    """What is wrong with the title: missing, too long, or not one line of text."""
+    title_max = app.config.limits.title_max
+    if not title:
+        return [labelled("title", _("required"))]
+    if len(title) > title_max:
+        return [_("title: {count} characters; the limit is {title_max} (limits.title_max)").format(
+                    count=len(title), title_max=title_max)]
+    if _CONTROL.search(title) or len(title.splitlines()) > 1:  # \r, U+2028 ... break lines too
+        return [_("title: must be one line of text without control characters")]
+    return []
+
+
+def _text_problems(request: ItemRequest, key: str | None) -> list[str]:
+    """Department and author too long; a key too long or not one line."""
+    problems = [_("{name}: more than {text_max} characters").format(name=name, text_max=TEXT_MAX)
+                for name in ("department", "author") if len(getattr(request, name).strip()) > TEXT_MAX]
+    if key is not None and (len(key) > KEY_MAX or _CONTROL.search(key)):
+        problems.append(_("key: at most {key_max} characters of one line").format(key_max=KEY_MAX))
+    return problems
+
+
+def _category_problems(app: App, category: str) -> list[str]:
+    """A category missing or not configured."""
+    if not category:
+        return [labelled("category", _("required"))]
+    if category not in app.config.categories:
+        return [labelled("category", _("unknown category {name!r} (configured: {known})").format(
+            name=category, known=", ".join(app.config.categories)))]
+    return []
+
+
+def _channel_problems(app: App, category: str, channels: list[str]) -> list[str]:
+    """Channels not configured or disabled; none at all for a category."""
+    configured = app.config.channels
+    problems = []
+    for name in channels:
+        if name not in configured:
+            problems.append(_("channel: {name!r} is not configured (configured: {names})").format(
+                                name=name, names=', '.join(configured)))
+        elif not configured[name].enabled:
+            problems.append(_("channel: {name!r} is disabled in the configuration").format(name=name))
+    if category and not channels:
+        problems.append(_("channel: none given and routing has no entry for {category!r} or default").format(
+                            category=category))
+    return problems
+
+
+def _option_problems(app: App, options: dict[str, dict[str, Any]], channels: list[str]) -> list[str]:
+    """Options for a channel the item does not go to, or keys its channel does not read."""
+    problems = []
+    for name, given in options.items():
+        if name not in channels:
+            problems.append(_("option: {name!r} is not one of this item's channels ({names})").format(
+                                name=name, names=', '.join(channels)))
+        elif name in app.config.channels:
+            problems.extend(_unknown_options(app, name, given))
+    return problems
+
+
+def _publish_time(app: App, request: ItemRequest, problems: list[str]) -> datetime:
+    """The time to publish (now when ``at`` is bad, the problem added to ``problems``)."""
+    try:
+        return parse_time(request.at, app)
+    except InputError as exc:
+        problems.append(str(exc))
+        return app.clock.now()
+
+
+def _body_or_problem(app: App, request: ItemRequest, problems: list[str]) -> tuple[str, list[dict]]:
+    """The sanitised body and the files (none when they are bad, the problem added to ``problems``)."""
+    try:
+        return _body_and_files(app, request)
+    except InputError as exc:
+        problems.append(str(exc))
+        return "", []
 
 
 def _unknown_options(app: App, name: str, given: dict[str, Any]) -> list[str]:
@@ -238,7 +275,7 @@ def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def _check_channels(app: App, item: PreparedItem) -> None:
+def check_channels(app: App, item: PreparedItem) -> None:
     """Ask each target channel whether it will take the item, so editors hear now, not at 3 a.m."""
     problems = []
     files = [(Attachment(path=Path(f["source"]), filename=f["filename"], mime=f["mime"], sha256=f["sha256"],
@@ -263,12 +300,12 @@ def insert(app: App, prepared: list[PreparedItem], *, source: str = "cli", actor
 
     An item whose ``key`` the office has already is refused (or left out with ``skip_existing_keys``).
     """
-    from publisher.items import checking as gate_check
+    from publisher.items import gate_runs  # loads the gate: only commands that queue need it
 
     actor = actor or app.current_actor()
     prepared = _without_known_keys(app, actor, prepared, skip=skip_existing_keys)
     for item in prepared:
-        item.gate = gate_check.run(app, title=item.title, summary=item.summary, body_html=item.body_html,
+        item.gate = gate_runs.run(app, title=item.title, summary=item.summary, body_html=item.body_html,
                                    files=[(f["filename"], Path(f["source"])) for f in item.files if not f["inline"]])
     root = app.config.attachments_dir
     added: list[Path] = []  # blobs this call put in the store: removed again if the items are not inserted
@@ -291,7 +328,7 @@ def insert(app: App, prepared: list[PreparedItem], *, source: str = "cli", actor
 
 def _insert_rows(app: App, prepared: list[PreparedItem], *, source: str, actor: Actor,
                  imported: dict | None) -> list[int]:
-    from publisher.items import checking as gate_check
+    from publisher.items import gate_runs
     from publisher.review.workflow import initial_state
 
     ids = []
@@ -305,10 +342,10 @@ def _insert_rows(app: App, prepared: list[PreparedItem], *, source: str, actor: 
                 summary=item.summary, author=item.author, department=item.department,
                 channel_options=item.options, files=files, office=actor.office, key=item.key,
                 review_state=state.value, findings=len(item.gate.findings) or None)
-            gate_check.record(conn, item_id, 1, item.gate)
+            gate_runs.record(conn, item_id, 1, item.gate)
             ids.append(item_id)
         if imported is not None:  # in the same transaction: a file counts as imported exactly when its items do
-            app.store.event(conn, "imported", actor=actor.name, office=actor.office, count=len(ids),
+            app.store.event(conn, EventKind.IMPORTED, actor=actor.name, office=actor.office, count=len(ids),
                             ids=[ids[0], ids[-1]] if ids else None, **imported)
     return ids
 

@@ -12,11 +12,13 @@ from sqlalchemy import and_, exists, func, or_, select
 from publisher.db.engine import reading
 from publisher.errors import InputError
 from publisher.db.schema import deliveries, items
+from publisher.ledger.item_status import ItemStatus
+from publisher.ledger.review_state import ReviewState
 from publisher.ledger.store import DELIVERY_STATUSES
 from publisher.foundation.i18n import _
 
 PER_PAGE_MAX = 500
-REVIEW_STATES = ("draft", "in_review", "rejected", "approved")
+REVIEW_STATES = tuple(s.value for s in ReviewState)
 
 
 @dataclass
@@ -65,7 +67,7 @@ def _conditions(filters: Filters, tz: ZoneInfo) -> list[Any]:
     if filters.office is not None:
         out.append(items.c.office == filters.office)
     if filters.status in REVIEW_STATES:
-        out.append(and_(items.c.review_state == filters.status, items.c.status == "active"))
+        out.append(and_(items.c.review_state == filters.status, items.c.status == ItemStatus.ACTIVE))
     elif filters.status:
         out.append(_has_delivery(deliveries.c.status == filters.status))
     if filters.channel:
@@ -132,7 +134,7 @@ def month_schedule(engine, tz: ZoneInfo, office: str | None, year: int, month: i
                        order="schedule")
     days: dict[int, list[dict]] = {}
     for row in found["items"]:
-        if row["status"] != "active":
+        if row["status"] != ItemStatus.ACTIVE:
             continue
         days.setdefault(row["publish_at"].astimezone(tz).day, []).append(row)
     return days

@@ -16,7 +16,10 @@ from publisher.adapter import Attachment, ItemView
 from publisher.foundation.clock import Clock, SystemClock
 from publisher.db.engine import make_engine
 from publisher.ledger.deliveries import new_delivery
+from publisher.ledger.event_kinds import EventKind
+from publisher.ledger.item_status import ItemStatus
 from publisher.ledger.lifecycle import DeliveryStatus
+from publisher.ledger.review_state import ReviewState
 from publisher.foundation.i18n import _
 from publisher.errors import NotFound
 from publisher.foundation.redact import scrub_data
@@ -68,7 +71,7 @@ class Store:
         """Append one event to the audit chain."""
         audit.append(conn, [{
             "at": self.clock.now(), "item_id": item_id, "delivery_id": delivery_id, "channel": channel,
-            "office": office, "kind": kind, "actor": actor,
+            "office": office, "kind": str(kind), "actor": actor,
             "detail": scrub_data({k: v for k, v in detail.items() if v is not None}),
         }])
 
@@ -83,16 +86,17 @@ class Store:
                     channels: list[str], actor: str, summary: str = "", author: str = "", department: str = "",
                     channel_options: dict | None = None, files: list[dict] | None = None,
                     series: str | None = None, occurrence_key: str | None = None,
-                    review_state: str = "approved", office: str = "default", key: str | None = None,
+                    review_state: str = ReviewState.APPROVED, office: str = "default", key: str | None = None,
                     source: str | None = None, **detail: Any) -> int:
         """Insert an item (revision 1) with one pending delivery per channel, inside ``conn``'s transaction."""
         now = self.clock.now()
         uid = uuid.uuid4().hex
         row = dict(
             uid=uid, title=title, category=category, body_html=body_html, summary=summary, author=author,
-            department=department, publish_at=publish_at, created_at=now, created_by=actor, status="active",
-            review_state=review_state, channel_options=channel_options or {}, series=series,
-            occurrence_key=occurrence_key, office=office, key=key, revision=1, held=False, gate_unchecked=[],
+            department=department, publish_at=publish_at, created_at=now, created_by=actor,
+            status=ItemStatus.ACTIVE.value, review_state=ReviewState(review_state).value,
+            channel_options=channel_options or {}, series=series, occurrence_key=occurrence_key, office=office,
+            key=key, revision=1, held=False, gate_unchecked=[],
         )
         check_fits(items, row)
         for f in files or []:
@@ -106,9 +110,9 @@ class Store:
                                            for f in files or [] if not f.get("inline")]))
         for channel in channels:
             conn.execute(_INSERT_DELIVERY, new_delivery(item_id, uid, channel, next_attempt_at=publish_at, now=now))
-        self.event(conn, "queued", actor=actor, item_id=item_id, office=office, channels=channels,
+        self.event(conn, EventKind.QUEUED, actor=actor, item_id=item_id, office=office, channels=channels,
                    publish_at=publish_at.isoformat(), series=series, occurrence=occurrence_key, key=key,
-                   source=source, review_state=review_state if review_state != "approved" else None, **detail)
+                   source=source, review_state=_shown_state(review_state), **detail)
         return item_id
 
     def existing_keys(self, office: str, keys: list[str]) -> dict[str, int]:
@@ -136,7 +140,7 @@ class Store:
         """The last import of a file with these bytes into the office: {at, actor, count}, or None."""
         with reading(self.engine) as conn:
             rows = conn.execute(select(events.c.at, events.c.actor, events.c.detail)
-                                .where(and_(events.c.kind == "imported", events.c.office == office))
+                                .where(and_(events.c.kind == EventKind.IMPORTED.value, events.c.office == office))
                                 .order_by(events.c.id.desc())).all()
         for row in rows:
             if (row.detail or {}).get("sha256") == sha256:
@@ -219,7 +223,7 @@ class Store:
                         conn.execute(insert(channel_pauses).values(channel=channel, **values))
                 except IntegrityError:  # another worker paused it at the same moment
                     conn.execute(update(channel_pauses).where(channel_pauses.c.channel == channel).values(**values))
-            self.event(conn, "paused", actor=actor, channel=channel, reason=reason,
+            self.event(conn, EventKind.PAUSED, actor=actor, channel=channel, reason=reason,
                        until=until.isoformat() if until else None)
 
     def resume_channel(self, channel: str, actor: str) -> bool:
@@ -227,7 +231,7 @@ class Store:
         with self.transaction() as conn:
             done = conn.execute(delete(channel_pauses).where(channel_pauses.c.channel == channel)).rowcount
             if done:
-                self.event(conn, "resumed", actor=actor, channel=channel)
+                self.event(conn, EventKind.RESUMED, actor=actor, channel=channel)
             return bool(done)
 
     def paused_channels(self) -> dict[str, dict]:
@@ -236,13 +240,6 @@ class Store:
         with reading(self.engine) as conn:
             rows = conn.execute(select(channel_pauses)).all()
         return {r.channel: dict(r._mapping) for r in rows if r.until is None or r.until > now}
-
-    def set_review_state(self, item_id: int, state: str, actor: str) -> None:
-        """Move an item through review (approved items are the only ones published)."""
-        with self.transaction() as conn:
-            self.item_row(conn, item_id)
-            conn.execute(update(items).where(items.c.id == item_id).values(review_state=state))
-            self.event(conn, "review", actor=actor, item_id=item_id, state=state)
 
 
 # Statements used once per delivery, built once so SQLAlchemy's compiled cache does the rest.
@@ -264,6 +261,12 @@ _ATTACHMENTS_OF = (select(attachments).where(attachments.c.item_id.in_(bindparam
 _PUBLISHED_URLS_OF = (select(deliveries.c.item_id, deliveries.c.channel, deliveries.c.status, deliveries.c.external_url)
                       .where(and_(deliveries.c.item_id.in_(bindparam("ids", expanding=True)),
                                   deliveries.c.external_url.is_not(None))))
+
+
+def _shown_state(review_state: str) -> str | None:
+    """The review state a ``queued`` event records: none for an item approved from the start."""
+    state = ReviewState(review_state)
+    return None if state is ReviewState.APPROVED else state.value
 
 
 def build_item_view(row: dict, files: list[dict], urls: dict[str, str], channel: str,

@@ -21,6 +21,7 @@ from sqlalchemy.engine import make_url
 
 from publisher.config.load import Config
 from publisher.db.engine import reading
+from publisher.ledger.event_kinds import EventKind
 from publisher.ledger.lifecycle import DeliveryStatus as S, event, move
 from publisher.errors import InputError, PublisherError
 from publisher.db.schema import deliveries
@@ -103,8 +104,9 @@ def mark_restored(store: Store, config: Config, *, actor: str) -> int:
         for d in rows:
             due = max(d.next_attempt_at, now) if d.status == S.PENDING else now
             marked += move(conn, d.id, current=d.status, to=S.IN_DOUBT, version=d.version,
-                           event=event("in_doubt", actor=actor, at=now, item_id=d.item_id, channel=d.channel,
-                                       reason="restored from a backup: look it up before sending", previous=d.status),
+                           event=event(EventKind.IN_DOUBT.value, actor=actor, at=now, item_id=d.item_id,
+                                       channel=d.channel, reason="restored from a backup: look it up before sending",
+                                       previous=d.status),
                            lease_owner=None, lease_expires_at=None, next_attempt_at=due, updated_at=now,
                            in_flight_until=max(d.in_flight_until, in_flight_until) if d.in_flight_until
                            else in_flight_until)

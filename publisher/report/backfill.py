@@ -15,10 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from publisher.errors import InputError
+from publisher.ledger.event_kinds import EventKind
+from publisher.ledger.item_status import ItemStatus
+from publisher.ledger.lifecycle import DeliveryStatus
+from publisher.ledger.review_state import ReviewState
 from publisher.report.registers.tables import backfilled
 from publisher.db.schema import deliveries, items
 from publisher.ledger.deliveries import new_delivery
-from publisher.ledger.lifecycle import DeliveryStatus
 from publisher.foundation.i18n import _
 
 FIELDS = ("channel", "title", "category", "published_at", "url", "external_id", "group")
@@ -98,7 +101,7 @@ def backfill_file(app, path: Path) -> list[int]:
                 item_id = conn.execute(items.insert().values(
                     uid=uid, title=row["title"], category=row["category"], body_html="", summary="", author="",
                     department="", publish_at=row["published_at"], created_at=now, created_by=actor,
-                    status="active", review_state="approved", channel_options={},
+                    status=ItemStatus.ACTIVE.value, review_state=ReviewState.APPROVED.value, channel_options={},
                     office=app.config.office.code)).inserted_primary_key[0]
                 conn.execute(backfilled.insert().values(item_id=item_id, source=str(path), imported_at=now))
                 channels = set()
@@ -109,6 +112,6 @@ def backfill_file(app, path: Path) -> list[int]:
                 item_id, uid, row["channel"], status=DeliveryStatus.PUBLISHED, next_attempt_at=row["published_at"],
                 now=now, external_id=row["external_id"] or None, external_url=row["url"],
                 published_at=row["published_at"])))
-            store.event(conn, "backfilled", actor=actor, item_id=item_id, channel=row["channel"], office=app.config.office.code,
-                        url=row["url"], source=str(path))
+            store.event(conn, EventKind.BACKFILLED, actor=actor, item_id=item_id, channel=row["channel"],
+                        office=app.config.office.code, url=row["url"], source=str(path))
     return ids

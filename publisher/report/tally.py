@@ -18,10 +18,11 @@ from publisher.db import sqlite_hints  # noqa: F401  (the INDEXED BY hints below
 from publisher.config.load import Config
 from publisher.db.engine import reading
 from publisher.db.schema import deliveries, items
+from publisher.ledger.lifecycle import DeliveryStatus
 from publisher.ledger.store import Store
 from publisher.ledger.years import month_bounds, year_bounds
 
-LEDGER_STATUSES = ("published", "retracted")
+LEDGER_STATUSES = (DeliveryStatus.PUBLISHED.value, DeliveryStatus.RETRACTED.value)
 SQLITE_SORTER_THREADS = 2  # GROUP BY sorts; SQLite may use helper threads for it
 
 
@@ -93,13 +94,14 @@ def distinct_items(conn: Connection, config: Config, year: int, office: str, tot
     for k, channel in enumerate(ordered[1:], start=1):
         seen_before = (select(earlier.c.id).where(and_(
             earlier.c.item_id == deliveries.c.item_id, earlier.c.channel.in_(ordered[:k]),
-            earlier.c.status == "published", earlier.c.published_at >= start, earlier.c.published_at < end))
+            earlier.c.status == DeliveryStatus.PUBLISHED, earlier.c.published_at >= start,
+            earlier.c.published_at < end))
             .exists())
         query = (
             select(func.count())
             .select_from(deliveries.join(items, items.c.id == deliveries.c.item_id))
             .where(and_(deliveries.c.published_at >= start, deliveries.c.published_at < end,
-                        deliveries.c.status == "published", deliveries.c.channel == channel,
+                        deliveries.c.status == DeliveryStatus.PUBLISHED, deliveries.c.channel == channel,
                         items.c.office == office, ~seen_before))
             .with_hint(deliveries, "INDEXED BY ix_deliveries_ledger", "sqlite")
             .with_hint(items, "INDEXED BY ix_items_ledger", "sqlite")
@@ -133,7 +135,7 @@ def tally_of(groups: list[LedgerGroup], config: Config, year: int, *, with_items
     counted: dict[str, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
     retracted: dict[str, list[int]] = defaultdict(list)
     for g in groups:
-        if g.status == "published":
+        if g.status == DeliveryStatus.PUBLISHED:
             totals[g.channel][g.category] += g.count
             if with_items:
                 counted[g.channel][g.category].extend(g.item_ids)
@@ -189,7 +191,7 @@ def per_month(groups: list[LedgerGroup], config: Config) -> dict[str, list[int]]
     first: dict[str, tuple[datetime, str]] = {}
     counts: dict[str, list[int]] = {}
     for g in groups:
-        if g.status != "published":
+        if g.status != DeliveryStatus.PUBLISHED:
             continue
         counts.setdefault(g.channel, [0] * 12)[g.month - 1] += g.count
         first[g.channel] = min(first.get(g.channel, (g.first_at, g.channel)), (g.first_at, g.channel))

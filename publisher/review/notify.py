@@ -8,6 +8,8 @@ import smtplib
 import threading
 from dataclasses import dataclass, field
 from email.message import EmailMessage
+from functools import cached_property
+from typing import Any, Callable
 
 import requests
 from sqlalchemy import and_, func, insert, select, update
@@ -15,6 +17,9 @@ from sqlalchemy import and_, func, insert, select, update
 from publisher.runtime.app import App
 from publisher.db.engine import reading
 from publisher.db.schema import channel_state, events, item_revisions, items, users
+from publisher.accounts.users import Role
+from publisher.ledger.event_kinds import EventKind
+from publisher.review.workflow import ReviewState
 
 log = logging.getLogger("publisher.notify")
 CURSOR = ("notify", "cursor")  # channel_state row: the last event id already notified
@@ -39,44 +44,131 @@ def _office_users(conn, office: str | None, roles: tuple[str, ...]) -> list[str]
     return list(conn.execute(q.order_by(users.c.name)).scalars())
 
 
+OPERATORS = (Role.APPROVER, Role.ADMIN)
+LATE_APPROVED = "late_approved"  # a notice of its own (webhooks may ask for it), told with review_approved
+
+
+@dataclass
+class EventContext:
+    """One audit event with what the notice rules read of it: its item (if any), title, office and authors."""
+
+    app: App
+    conn: Any
+    event: dict
+    item: Any = None
+
+    @property
+    def detail(self) -> dict:
+        return self.event["detail"] or {}
+
+    @property
+    def title(self) -> str:
+        return f"《{self.item.title}》" if self.item else ""
+
+    @property
+    def office(self) -> str | None:
+        return self.item.office if self.item else self.event.get("office")
+
+    @cached_property
+    def authors(self) -> list[str]:
+        if not self.item:
+            return []
+        return list(self.conn.execute(select(item_revisions.c.created_by).distinct()
+                                      .where(item_revisions.c.item_id == self.item.id)).scalars())
+
+    @property
+    def step(self):
+        """The configured step the item waits for."""
+        steps = self.app.config.review.steps
+        return steps[min(self.item.review_step or 0, len(steps) - 1)]
+
+
+
+def _step_reviewers(told: EventContext) -> list[str]:
+    roles = (Role.REVIEWER, Role.APPROVER) if told.step.role == Role.REVIEWER else (Role.APPROVER,)
+    return [u for u in _office_users(told.conn, told.office, roles)
+            if u not in told.authors and u != told.event["actor"]]
+
+
+def _channel_name(told: EventContext) -> str:
+    channel = told.app.config.channels.get(told.event["channel"] or "")
+    return (channel.display_name if channel else None) or told.event["channel"]
+
+
+def _authors(told: EventContext) -> list[str]:
+    return told.authors
+
+
+def _office_operators(told: EventContext) -> list[str]:
+    return _office_users(told.conn, told.office, OPERATORS)
+
+
+def _all_operators(told: EventContext) -> list[str]:
+    return _office_users(told.conn, None, OPERATORS)
+
+
+def _in_state(state: ReviewState) -> Callable[[EventContext], bool]:
+    return lambda told: bool(told.item) and told.item.review_state == state
+
+
+def _has_item(told: EventContext) -> bool:
+    return bool(told.item)
+
+
+def _always(told: EventContext) -> bool:
+    return True
+
+
+def _late_approval(told: EventContext) -> bool:
+    return _in_state(ReviewState.APPROVED)(told) and bool(told.detail.get("late"))
+
+
+@dataclass(frozen=True)
+class Rule:
+    """Who hears of an event, when, and what they are told; ``kind``: the notice's, when not the event's."""
+
+    applies: Callable[[EventContext], bool]
+    recipients: Callable[[EventContext], list[str]]
+    text: Callable[[EventContext], str]
+    kind: str | None = None
+
+
+_NEXT_STEP = Rule(_in_state(ReviewState.IN_REVIEW), _step_reviewers,
+                  lambda t: f"{t.title}等待{t.step.name}，请审核（信息编号 {t.item.id}）")
+_APPROVED = Rule(_in_state(ReviewState.APPROVED), _authors, lambda t: f"{t.title}已通过终审，将按时发布")
+_LATE = Rule(_late_approval, _office_operators,
+             lambda t: f"{t.title}通过终审时已过发布时间" + ("，正等待新的发布时间" if t.detail.get("held") else "，将立即发布"),
+             kind=LATE_APPROVED)
+_REJECTED = Rule(_has_item, _authors, lambda t: f"{t.title}被退回：{t.detail.get('comment') or ''}")
+_PUBLISHED = Rule(_has_item, _authors, lambda t: f"{t.title}已在{_channel_name(t)}发布")
+_DEAD = Rule(_has_item, _office_operators,
+             lambda t: f"{t.title}在{t.event['channel']}发布失败，已停止重试：{t.detail.get('error') or ''}")
+_PAUSED = Rule(_always, _all_operators, lambda t: f"渠道 {t.event['channel']} 已暂停：{t.detail.get('reason') or ''}")
+
+#: event kind → the notices it may give, in order
+NOTICES: dict[str, tuple[Rule, ...]] = {
+    EventKind.REVIEW_SUBMITTED: (_NEXT_STEP,),
+    EventKind.REVIEW_RESTARTED: (_NEXT_STEP,),
+    EventKind.REVIEW_APPROVED: (_NEXT_STEP, _APPROVED, _LATE),
+    EventKind.REVIEW_REJECTED: (_REJECTED,),
+    EventKind.PUBLISHED: (_PUBLISHED,),
+    EventKind.DEAD: (_DEAD,),
+    EventKind.PAUSED: (_PAUSED,),
+}
+
+
 def notices_for(app: App, conn, event: dict) -> list[Notice]:
     """What an audit event means for people: reviewers, the editor, operators. Empty for most events."""
-    kind, detail = event["kind"], event["detail"] or {}
-    item = None
+    rules = NOTICES.get(event["kind"], ())
+    if not rules:
+        return []
+    told = EventContext(app, conn, event)
     if event["item_id"] is not None:
-        item = conn.execute(select(items.c.id, items.c.title, items.c.office, items.c.review_step,
-                                   items.c.review_state).where(items.c.id == event["item_id"])).first()
-    title = f"《{item.title}》" if item else ""
-    office = item.office if item else event.get("office")
-    authors = (list(conn.execute(select(item_revisions.c.created_by).distinct()
-                                 .where(item_revisions.c.item_id == item.id)).scalars()) if item else [])
-    operators = ("approver", "admin")
-    steps = app.config.review.steps
-    if kind in ("review_submitted", "review_approved", "review_restarted") and item and item.review_state == "in_review":
-        step = steps[min(item.review_step or 0, len(steps) - 1)]
-        roles = ("reviewer", "approver") if step.role == "reviewer" else ("approver",)
-        who = [u for u in _office_users(conn, office, roles) if u not in authors and u != event["actor"]]
-        return [Notice(kind, f"{title}等待{step.name}，请审核（信息编号 {item.id}）", who, item.id)]
-    if kind == "review_approved" and item and item.review_state == "approved":
-        out = [Notice(kind, f"{title}已通过终审，将按时发布", authors, item.id)]
-        if detail.get("late"):
-            out.append(Notice("late_approved", f"{title}通过终审时已过发布时间"
-                              + ("，正等待新的发布时间" if detail.get("held") else "，将立即发布"),
-                              _office_users(conn, office, operators), item.id))
-        return out
-    if kind == "review_rejected" and item:
-        return [Notice(kind, f"{title}被退回：{detail.get('comment') or ''}", authors, item.id)]
-    if kind == "published" and item:
-        channel = app.config.channels.get(event["channel"] or "")
-        name = (channel.display_name if channel else None) or event["channel"]
-        return [Notice(kind, f"{title}已在{name}发布", authors, item.id)]
-    if kind == "dead" and item:
-        return [Notice(kind, f"{title}在{event['channel']}发布失败，已停止重试：{detail.get('error') or ''}",
-                       _office_users(conn, office, operators), item.id)]
-    if kind == "paused":
-        return [Notice(kind, f"渠道 {event['channel']} 已暂停：{detail.get('reason') or ''}",
-                       _office_users(conn, None, operators))]
-    return []
+        told.item = conn.execute(select(items.c.id, items.c.title, items.c.office, items.c.review_step,
+                                        items.c.review_state).where(items.c.id == event["item_id"])).first()
+    item_id = told.item.id if told.item else None
+    return [Notice(rule.kind or event["kind"], rule.text(told), rule.recipients(told), item_id)
+            for rule in rules if rule.applies(told)]
 
 
 class Notifier:

@@ -16,6 +16,7 @@ from publisher.runtime.app import App
 from publisher.db.engine import reading
 from publisher.foundation.i18n import _
 from publisher.errors import InputError, NotFound, Refused
+from publisher.ledger.event_kinds import EventKind
 from publisher.review.workflow import ReviewState
 from publisher.db.schema import standing_approvals
 from publisher.accounts.users import Actor, Role
@@ -54,7 +55,7 @@ def grant(app: App, actor: Actor, name: str, *, comment: str = "") -> dict:
                          .values(revoked_at=now, revoked_reason="replaced by a new approval"))
         conn.execute(insert(standing_approvals).values(office=actor.office, series=name, template_sha256=digest,
                                                        granted_by=actor.name, granted_at=now))
-        app.store.event(conn, "standing_approval_granted", actor=actor.name, office=actor.office, series=name,
+        app.store.event(conn, EventKind.STANDING_APPROVAL_GRANTED, actor=actor.name, office=actor.office, series=name,
                         template_sha256=digest, comment=comment or None)
         return dict(_active(conn, actor.office, name))
 
@@ -72,23 +73,24 @@ def revoke(app: App, actor: Actor, name: str, *, reason: str) -> None:
             raise NotFound(_("series {name!r} has no standing approval").format(name=name))
         conn.execute(update(standing_approvals).where(standing_approvals.c.id == current["id"])
                      .values(revoked_at=app.clock.now(), revoked_reason=reason))
-        app.store.event(conn, "standing_approval_revoked", actor=actor.name, office=actor.office, series=name,
+        app.store.event(conn, EventKind.STANDING_APPROVAL_REVOKED, actor=actor.name, office=actor.office, series=name,
                         reason=reason)
 
 
-def state_for_occurrence(app: App, conn: Connection, name: str, office: str) -> tuple[str, int | None, str | None]:
+def state_for_occurrence(app: App, conn: Connection, name: str,
+                         office: str) -> tuple[ReviewState, int | None, str | None]:
     """(review state, step, granted_by) for a new occurrence of ``name``, inside the runner's transaction."""
     if not app.config.review.enabled:
-        return ReviewState.APPROVED.value, None, None
+        return ReviewState.APPROVED, None, None
     current = _active(conn, office, name)
     if current is not None and current["template_sha256"] == template_digest(app, name):
-        return ReviewState.APPROVED.value, None, current["granted_by"]
+        return ReviewState.APPROVED, None, current["granted_by"]
     if current is not None:  # the template changed since it was approved
         conn.execute(update(standing_approvals).where(standing_approvals.c.id == current["id"])
                      .values(revoked_at=app.clock.now(), revoked_reason="the series' template changed"))
-        app.store.event(conn, "standing_approval_revoked", actor="publisher", office=office, series=name,
+        app.store.event(conn, EventKind.STANDING_APPROVAL_REVOKED, actor="publisher", office=office, series=name,
                         reason="the series' template changed")
-    return ReviewState.IN_REVIEW.value, 0, None
+    return ReviewState.IN_REVIEW, 0, None
 
 
 def status(app: App, office: str, name: str) -> dict | None:

@@ -5,7 +5,8 @@ draft ──submit──▶ in_review(step 0) ──approve──▶ in_review(s
   └── rejected ◀───────┘                       in_review(step 0) ◀────────────┘
 
 The CLI, the console and the API all call these functions; each decision is a row in ``review_decisions`` and
-an event in the audit chain.
+an event in the audit chain. Every change of an item's review state goes through :func:`move`, which checks it
+against :data:`TRANSITIONS` (defined with the states in :mod:`publisher.ledger.review_state`).
 """
 
 from __future__ import annotations
@@ -24,28 +25,14 @@ from publisher.errors import InputError, Refused
 from publisher.db.schema import gate_findings, item_revisions, items, review_decisions
 from publisher.accounts.scope import item_in_office
 from publisher.accounts.users import Actor, Role
+from publisher.ledger.event_kinds import EventKind
+from publisher.ledger.item_status import ItemStatus
+from publisher.ledger.review_state import TRANSITIONS, ReviewState
 
 
 # the names shown in messages (roles, states, finding kinds), for the catalogue
 NAMES = (N_("editor"), N_("reviewer"), N_("approver"), N_("admin"), N_("draft"), N_("in_review"), N_("rejected"),
          N_("approved"), N_("submitted"), N_("restarted"), N_("classification"), N_("id_number"), N_("mobile"), N_("bank_card"), N_("term"))
-
-
-class ReviewState(StrEnum):
-    """Where an item is in its review (``items.review_state``)."""
-
-    DRAFT = "draft"
-    IN_REVIEW = "in_review"
-    REJECTED = "rejected"
-    APPROVED = "approved"
-
-
-TRANSITIONS: dict[ReviewState, frozenset[ReviewState]] = {
-    ReviewState.DRAFT: frozenset({ReviewState.IN_REVIEW}),
-    ReviewState.IN_REVIEW: frozenset({ReviewState.IN_REVIEW, ReviewState.APPROVED, ReviewState.REJECTED}),
-    ReviewState.REJECTED: frozenset({ReviewState.IN_REVIEW, ReviewState.DRAFT}),
-    ReviewState.APPROVED: frozenset({ReviewState.IN_REVIEW}),  # its text was edited before it went out
-}
 
 
 class Decision(StrEnum):
@@ -55,6 +42,14 @@ class Decision(StrEnum):
     APPROVED = "approved"
     REJECTED = "rejected"
     RESTARTED = "restarted"  # the text changed after an approval
+
+
+DECISION_EVENTS: dict[Decision, EventKind] = {
+    Decision.SUBMITTED: EventKind.REVIEW_SUBMITTED,
+    Decision.APPROVED: EventKind.REVIEW_APPROVED,
+    Decision.REJECTED: EventKind.REVIEW_REJECTED,
+    Decision.RESTARTED: EventKind.REVIEW_RESTARTED,
+}
 
 
 @dataclass(frozen=True)
@@ -115,7 +110,8 @@ def current_step(app: App, row: dict) -> Step | None:
 
 def is_late(app: App, row: dict) -> bool:
     """An item whose time has passed while it is not yet approved."""
-    return row["review_state"] != ReviewState.APPROVED and row["publish_at"] <= app.clock.now() and row["status"] == "active"
+    return (row["review_state"] != ReviewState.APPROVED and row["publish_at"] <= app.clock.now()
+            and row["status"] == ItemStatus.ACTIVE)
 
 
 def show(app: App, actor: Actor, item_id: int) -> dict:
@@ -141,7 +137,7 @@ def inbox(app: App, actor: Actor, *, mine: bool = False, limit: int = 200) -> li
     """Items of the actor's office waiting in review (``mine``: those this actor may decide now) and, for
     ``mine``, the actor's own rejected items."""
     with reading(app.store.engine) as conn:
-        q = select(items).where(and_(items.c.office == actor.office, items.c.status == "active",
+        q = select(items).where(and_(items.c.office == actor.office, items.c.status == ItemStatus.ACTIVE,
                                      items.c.review_state.in_((ReviewState.IN_REVIEW, ReviewState.REJECTED,
                                                                ReviewState.DRAFT))))
         rows = [dict(r) for r in conn.execute(q.order_by(items.c.publish_at, items.c.id).limit(limit * 5)).mappings()]
@@ -184,7 +180,12 @@ def _require_enabled(app: App) -> None:
         raise Refused("review_disabled", _("review is switched off in this configuration (review.enabled: false)"))
 
 
-def _move(conn: Connection, row: dict, to: ReviewState, *, step: int | None, **values: Any) -> None:
+def move(conn: Connection, row: dict, to: ReviewState, *, step: int | None, **values: Any) -> None:
+    """The one review transition: move the item of ``row`` to ``to`` at ``step`` (and set ``values``).
+
+    Refused("state") for a move :data:`TRANSITIONS` does not allow; Refused("concurrent") when the item's state,
+    step or revision is no longer the one in ``row`` (a compare-and-set on all three).
+    """
     frm = ReviewState(row["review_state"])
     if to not in TRANSITIONS[frm]:
         raise Refused("state", _("item {id} is {state}; it cannot become {to}").format(id=row["id"], state=_(frm.value), to=_(to.value)))
@@ -197,6 +198,13 @@ def _move(conn: Connection, row: dict, to: ReviewState, *, step: int | None, **v
         raise Refused("concurrent", _("item {id} changed while this decision was made; look again").format(id=row["id"]))
 
 
+def start_review(conn: Connection, item_id: int, step: int) -> None:
+    """Put an item just inserted ``in_review`` (a series occurrence without a standing approval) at ``step``."""
+    row = conn.execute(select(items.c.id, items.c.review_state, items.c.review_step, items.c.revision)
+                       .where(items.c.id == item_id)).mappings().one()
+    move(conn, dict(row), ReviewState.IN_REVIEW, step=step)
+
+
 def _decide(app: App, conn: Connection, row: dict, actor: Actor, decision: Decision, step: Step | None,
             comment: str = "", override: str | None = None, **detail: Any) -> None:
     now = app.clock.now()
@@ -204,7 +212,7 @@ def _decide(app: App, conn: Connection, row: dict, actor: Actor, decision: Decis
         item_id=row["id"], revision=row["revision"], step=step.index if step else None,
         step_name=step.name if step else None, actor=actor.name, decision=decision.value, comment=comment or "",
         override_reason=override, at=now))
-    app.store.event(conn, f"review_{decision.value}", actor=actor.name, item_id=row["id"], office=row["office"],
+    app.store.event(conn, DECISION_EVENTS[decision], actor=actor.name, item_id=row["id"], office=row["office"],
                     step=step.name if step else None, revision=row["revision"], comment=comment or None,
                     override=override, **detail)
 
@@ -220,7 +228,7 @@ def submit(app: App, actor: Actor, item_id: int) -> dict:
                 id=item_id, state=_(row["review_state"])))
         actor.require(not actor.is_user or actor.role.edits or actor.name in authors(conn, item_id), "role",
                       f"{actor.name} is a {actor.role.value if actor.role else 'guest'}: only editors submit items")
-        _move(conn, row, ReviewState.IN_REVIEW, step=0)
+        move(conn, row, ReviewState.IN_REVIEW, step=0)
         _decide(app, conn, row, actor, Decision.SUBMITTED, None)
     return show(app, actor, item_id)
 
@@ -252,13 +260,13 @@ def approve(app: App, actor: Actor, item_id: int, *, comment: str = "", override
             # a correction of an item already out is never late: its copies are updated at once
             late = row["publish_at"] <= app.clock.now() and not updating.is_out(conn, item_id)
             held = late and app.config.review.late == "wait"
-            _move(conn, row, ReviewState.APPROVED, step=None, held=held)
+            move(conn, row, ReviewState.APPROVED, step=None, held=held)
             _decide(app, conn, row, actor, Decision.APPROVED, step, comment, override if found else None,
                     findings=len(found) or None, unchecked=list(row["gate_unchecked"] or []) or None,
                     late=late or None, held=held or None)
             updating.request_updates(app, conn, item_id, row["revision"], actor)
         else:
-            _move(conn, row, ReviewState.IN_REVIEW, step=step.index + 1)
+            move(conn, row, ReviewState.IN_REVIEW, step=step.index + 1)
             _decide(app, conn, row, actor, Decision.APPROVED, step, comment)
     return show(app, actor, item_id)
 
@@ -277,35 +285,37 @@ def reject(app: App, actor: Actor, item_id: int, *, comment: str) -> dict:
         refusal = _may_decide(conn, actor, row, step)
         if refusal and refusal.rule != "two_steps":
             raise refusal
-        _move(conn, row, ReviewState.REJECTED, step=None)
+        move(conn, row, ReviewState.REJECTED, step=None)
         _decide(app, conn, row, actor, Decision.REJECTED, step, comment.strip())
     return show(app, actor, item_id)
 
 
 def restart(app: App, conn: Connection, row: dict, actor: Actor, new_revision: int) -> ReviewState:
-    """After the text changed: an item past any approval goes back to the first step. Returns the new state."""
+    """After the text changed: an item past any approval goes back to the first step. Returns the new state.
+
+    ``row`` is the item as it is now, at ``new_revision``.
+    """
     state = ReviewState(row["review_state"])
-    if not app.config.review.enabled:
+    if not app.config.review.enabled or not _approved_before(row):
         return state
-    approved_before = state is ReviewState.APPROVED or (state is ReviewState.IN_REVIEW and (row["review_step"] or 0) > 0)
-    if not approved_before:
-        return state
-    conn.execute(update(items).where(items.c.id == row["id"])
-                 .values(review_state=ReviewState.IN_REVIEW.value, review_step=0, held=False))
-    conn.execute(insert(review_decisions).values(
-        item_id=row["id"], revision=new_revision, step=None, step_name=None, actor=actor.name,
-        decision=Decision.RESTARTED.value, comment="", at=app.clock.now()))
-    app.store.event(conn, "review_restarted", actor=actor.name, item_id=row["id"], office=row["office"],
-                    revision=new_revision, was=state.value)
+    current = {**row, "revision": new_revision}
+    move(conn, current, ReviewState.IN_REVIEW, step=0, held=False)
+    _decide(app, conn, current, actor, Decision.RESTARTED, None, was=state.value)
     return ReviewState.IN_REVIEW
 
 
+def _approved_before(row: dict) -> bool:
+    """Whether some step of the item's review was approved already (approved, or past the first step)."""
+    state = ReviewState(row["review_state"])
+    return state is ReviewState.APPROVED or (state is ReviewState.IN_REVIEW and (row["review_step"] or 0) > 0)
+
+
 def _require_active(row: dict) -> None:
-    if row["status"] != "active":
+    if row["status"] != ItemStatus.ACTIVE:
         raise Refused("retracted", _("item {id} was retracted").format(id=row["id"]))
 
 
 def count_in_state(conn: Connection, office: str, state: ReviewState) -> int:
     """How many active items of an office are in ``state``."""
     return conn.execute(select(func.count()).select_from(items).where(and_(
-        items.c.office == office, items.c.review_state == state.value, items.c.status == "active"))).scalar()
+        items.c.office == office, items.c.review_state == state.value, items.c.status == ItemStatus.ACTIVE))).scalar()

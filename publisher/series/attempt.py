@@ -6,10 +6,12 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
-from typing import TYPE_CHECKING, Any, Literal
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
 
 from publisher.series.errors import MissingData, RenderError, SourceError, SourceUnavailable
 from publisher.series.models import SeriesConfig
+from publisher.series.occurrence_status import OccurrenceStatus
 from publisher.series.render import render_occurrence
 from publisher.series.sources import load_rows
 from publisher.foundation.i18n import N_
@@ -19,8 +21,23 @@ if TYPE_CHECKING:  # loaded where a request is made: read-only commands never lo
 
 log = logging.getLogger(__name__)
 
-Status = Literal["ready", "waiting", "missing_data", "failed"]
-Kind = Literal["missing_data", "source_unavailable", "source_error", "template_error"]
+
+class Outcome(StrEnum):
+    """What one try came to: ready to queue, or the occurrence status to record."""
+
+    READY = "ready"
+    WAITING = OccurrenceStatus.WAITING.value
+    MISSING_DATA = OccurrenceStatus.MISSING_DATA.value
+    FAILED = OccurrenceStatus.FAILED.value
+
+
+class Problem(StrEnum):
+    """Why a try produced nothing."""
+
+    MISSING_DATA = "missing_data"
+    SOURCE_UNAVAILABLE = "source_unavailable"
+    SOURCE_ERROR = "source_error"
+    TEMPLATE_ERROR = "template_error"
 
 
 @dataclass(frozen=True)
@@ -31,11 +48,11 @@ class Attempt:
     ``missing_data`` / ``failed``: final; record ``error`` visibly (the deadline passed, or the template is wrong).
     """
 
-    status: Status
+    status: Outcome
     title: str = ""
     body_html: str = ""
     error: str | None = None
-    kind: Kind | None = None
+    kind: Problem | None = None
     next_try_at: datetime | None = None
     rows: int = 0
 
@@ -76,15 +93,15 @@ def attempt_occurrence(
                                   count=len(rows), min_rows=series.min_rows, day=on.isoformat()))
         title, body = render_occurrence(series, rows, local, data_date=on, extra=extra)
     except RenderError as exc:
-        return Attempt("failed", error=f"template error: {exc}", kind="template_error")
+        return Attempt(Outcome.FAILED, error=f"template error: {exc}", kind=Problem.TEMPLATE_ERROR)
     except MissingData as exc:
-        return _retry_or_give_up(series, now, deadline_at, tz, "missing_data", f"missing data: {exc}")
+        return _retry_or_give_up(series, now, deadline_at, tz, Problem.MISSING_DATA, f"missing data: {exc}")
     except SourceUnavailable as exc:
-        return _retry_or_give_up(series, now, deadline_at, tz, "source_unavailable", f"source unavailable: {exc}")
+        return _retry_or_give_up(series, now, deadline_at, tz, Problem.SOURCE_UNAVAILABLE, f"source unavailable: {exc}")
     except SourceError as exc:
         log.debug("series %s: %s", series.name, exc)  # the runner logs it (once) and records it
-        return _retry_or_give_up(series, now, deadline_at, tz, "source_error", f"source error: {exc}")
-    return Attempt("ready", title=title, body_html=body, rows=len(rows))
+        return _retry_or_give_up(series, now, deadline_at, tz, Problem.SOURCE_ERROR, f"source error: {exc}")
+    return Attempt(Outcome.READY, title=title, body_html=body, rows=len(rows))
 
 
 def local_time(when: datetime, tz: tzinfo) -> str:
@@ -93,9 +110,9 @@ def local_time(when: datetime, tz: tzinfo) -> str:
     return f"{local:%Y-%m-%d %H:%M} {local.tzname() or ''}".rstrip()
 
 
-def _retry_or_give_up(series: SeriesConfig, now: datetime, deadline_at: datetime, tz: tzinfo, kind: Kind,
+def _retry_or_give_up(series: SeriesConfig, now: datetime, deadline_at: datetime, tz: tzinfo, kind: Problem,
                       error: str) -> Attempt:
     if now >= deadline_at:
-        final: Status = "missing_data" if kind == "missing_data" else "failed"
+        final = Outcome.MISSING_DATA if kind == Problem.MISSING_DATA else Outcome.FAILED
         return Attempt(final, error=f"{error}; gave up at the deadline {local_time(deadline_at, tz)}", kind=kind)
-    return Attempt("waiting", error=error, kind=kind, next_try_at=min(now + series.data_retry, deadline_at))
+    return Attempt(Outcome.WAITING, error=error, kind=kind, next_try_at=min(now + series.data_retry, deadline_at))

@@ -19,6 +19,7 @@ from sqlalchemy import Connection, and_, delete, insert, select, update
 from publisher.foundation.clock import Clock
 from publisher.db.engine import reading
 from publisher.db.schema import channel_state as cs, series_occurrences as occ
+from publisher.series.occurrence_status import OccurrenceStatus
 
 log = logging.getLogger("publisher.series")
 
@@ -75,7 +76,7 @@ class Claims:
                                                expires_at=now + self.stale, lock_owner=self.owner))
             for occurrence_id, tries in held:
                 conn.execute(update(occ).where(and_(
-                    occ.c.id == occurrence_id, occ.c.status == "waiting", occ.c.tries == tries))
+                    occ.c.id == occurrence_id, occ.c.status == OccurrenceStatus.WAITING, occ.c.tries == tries))
                     .values(next_try_at=now + self.lease))
 
     def take_over(self) -> list[int]:
@@ -96,7 +97,7 @@ class Claims:
             for row in orphans:
                 occurrence_id = _occurrence_id(row.key)
                 if conn.execute(update(occ).where(and_(
-                        occ.c.id == occurrence_id, occ.c.status == "waiting",
+                        occ.c.id == occurrence_id, occ.c.status == OccurrenceStatus.WAITING,
                         occ.c.tries == (row.value or {}).get("tries"))).values(next_try_at=now)).rowcount:
                     made_due.append(occurrence_id)
                 conn.execute(delete(cs).where(and_(cs.c.channel == CHANNEL, cs.c.key == row.key,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date, datetime
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import Any, Iterable, Protocol
 
 from jinja2 import StrictUndefined, Template, TemplateError, TemplateSyntaxError, UndefinedError
 from jinja2.sandbox import SandboxedEnvironment
@@ -13,8 +13,17 @@ from jinja2.sandbox import SandboxedEnvironment
 from publisher.series.errors import MissingData, RenderError
 from publisher.foundation.i18n import N_
 
-if TYPE_CHECKING:
-    from publisher.series.models import SeriesConfig
+
+class Templates(Protocol):
+    """What rendering reads of a series (a :class:`publisher.series.models.SeriesConfig`)."""
+
+    name: str
+    category: str
+    title: str
+
+    @property
+    def body_source(self) -> str: ...
+
 
 _WEEKDAYS = "一二三四五六日"
 
@@ -107,7 +116,7 @@ def wrap_rows(rows: Iterable[Mapping[str, Any]], on: date) -> list[Row]:
 
 
 def render_occurrence(
-    series: "SeriesConfig",
+    series: Templates,
     rows: list[Mapping[str, Any]],
     occurrence_local: datetime,
     *,

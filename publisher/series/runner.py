@@ -26,16 +26,20 @@ from sqlalchemy import Connection, and_, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from publisher.foundation.content import sanitize_html
+from publisher.ledger.event_kinds import EventKind
+from publisher.ledger.item_status import ItemStatus
 from publisher.review.standing import state_for_occurrence
+from publisher.review.workflow import start_review
 from publisher.errors import InputError
 from publisher.db.engine import reading
 from publisher.foundation.durations import parse_duration
 from publisher.http import new_session
 from publisher.db.schema import deliveries, items, series_occurrences as occ, series_state
-from publisher.series.attempt import Attempt, attempt_occurrence, deadline_for, local_time
+from publisher.series.attempt import Attempt, Outcome, Problem, attempt_occurrence, deadline_for, local_time
 from publisher.series.claims import Claims
 from publisher.series.errors import SeriesError
 from publisher.series.models import HttpSource, SeriesConfig
+from publisher.series.occurrence_status import NEW, PROBLEMS, OccurrenceStatus, can_move
 from publisher.series.schedule import (
     manual_occurrence, next_occurrence, occurrence_key, occurrences_between, plan_catch_up,
 )
@@ -44,6 +48,10 @@ from publisher.foundation.i18n import N_, _
 
 log = logging.getLogger("publisher.series")
 
+WAITING, QUEUED = OccurrenceStatus.WAITING, OccurrenceStatus.QUEUED
+#: the event that makes an occurrence's final problem visible
+PROBLEM_EVENTS = {OccurrenceStatus.MISSING_DATA: EventKind.SERIES_MISSING_DATA,
+                  OccurrenceStatus.FAILED: EventKind.SERIES_FAILED}
 BATCH = 200  # waiting occurrences worked per tick at most
 FILE_STALL = timedelta(seconds=30)  # a file source still being read after this is reported (HTTP: its timeout)
 
@@ -58,7 +66,7 @@ class TickStats:
     def add(self, outcome: str) -> None:
         """Count one outcome (thread-safe: each series is worked in a thread of its own)."""
         with self._lock:
-            self.outcomes[outcome] += 1
+            self.outcomes[str(outcome)] += 1
 
 
 @dataclass
@@ -167,7 +175,7 @@ class SeriesRunner:
             marks = dict(conn.execute(select(series_state.c.series, series_state.c.since)
                                       .where(series_state.c.series.in_(list(enabled)))).all())
             retry = conn.execute(select(func.min(occ.c.next_try_at)).where(and_(
-                occ.c.status == "waiting", occ.c.series.in_(list(enabled))))).scalar()
+                occ.c.status == WAITING, occ.c.series.in_(list(enabled))))).scalar()
         times = [_aware(retry)] if retry is not None else []
         for name, series in enabled.items():
             since = _aware(marks[name]) if name in marks else now
@@ -231,7 +239,7 @@ class SeriesRunner:
     def _earlier_items(conn, issued: Issued) -> list[int]:
         base, mine = split_reissue(issued.occurrence_key)
         rows = conn.execute(select(items.c.id, items.c.occurrence_key).where(and_(
-            items.c.series == issued.series, items.c.status != "retracted", items.c.id != issued.item_id,
+            items.c.series == issued.series, items.c.status != ItemStatus.RETRACTED, items.c.id != issued.item_id,
             items.c.occurrence_key.like(f"{base}%")))).all()
         return [r.id for r in rows if split_reissue(r.occurrence_key)[0] == base
                 and split_reissue(r.occurrence_key)[1] < mine]
@@ -245,7 +253,7 @@ class SeriesRunner:
                 last = conn.execute(select(occ).where(occ.c.series == name)
                                     .order_by(occ.c.scheduled_at.desc(), occ.c.id.desc()).limit(1)).first()
                 problem = conn.execute(select(occ).where(and_(
-                    occ.c.series == name, occ.c.status.in_(("missing_data", "failed", "skipped"))))
+                    occ.c.series == name, occ.c.status.in_(PROBLEMS)))
                     .order_by(occ.c.scheduled_at.desc(), occ.c.id.desc()).limit(1)).first()
                 counts = dict(conn.execute(select(occ.c.status, func.count()).where(occ.c.series == name)
                                            .group_by(occ.c.status)).all())
@@ -300,10 +308,10 @@ class SeriesRunner:
                 values = dict(series=name, occurrence_key=key, scheduled_at=scheduled, tries=0, created_at=now,
                               updated_at=now)
                 if reason is None:
-                    values.update(status="waiting", next_try_at=now,
+                    values.update(status=WAITING.value, next_try_at=now,
                                   deadline_at=deadline_for(series, scheduled, now))
                 else:
-                    values.update(status="skipped", last_error=reason)
+                    values.update(status=OccurrenceStatus.SKIPPED.value, last_error=reason)
                 if _insert_occurrence(conn, values) is None:
                     continue  # another runner created it first: the constraint keeps it to one
                 if reason is None:
@@ -311,9 +319,9 @@ class SeriesRunner:
                     if scheduled < now - series.on_time:
                         log.info("series %s: %s was missed; publishing it late", name, key)
                 else:
-                    stats.add("skipped")
+                    stats.add(OccurrenceStatus.SKIPPED)
                     log.warning("series %s: %s skipped: %s", name, key, reason)
-                    self.app.store.event(conn, "series_skipped", actor=actor, series=name, occurrence=key,
+                    self.app.store.event(conn, EventKind.SERIES_SKIPPED, actor=actor, series=name, occurrence=key,
                                          reason=reason)
             conn.execute(update(series_state).where(and_(series_state.c.series == name, series_state.c.since < now))
                          .values(since=now))
@@ -331,7 +339,7 @@ class SeriesRunner:
         with reading(self.app.store.engine) as conn:
             due = conn.execute(select(occ.c.id, occ.c.series, occ.c.occurrence_key, occ.c.scheduled_at, occ.c.tries,
                                       occ.c.deadline_at)
-                               .where(and_(occ.c.status == "waiting", occ.c.next_try_at <= now,
+                               .where(and_(occ.c.status == WAITING, occ.c.next_try_at <= now,
                                            occ.c.series.in_(list(enabled))))
                                .order_by(occ.c.scheduled_at, occ.c.id).limit(BATCH)).all()
         batches: dict[str, list[Any]] = {}
@@ -383,7 +391,7 @@ class SeriesRunner:
         tries = row.tries + 1
         with self.app.store.transaction() as conn:  # claim: whoever moves `tries` on owns this try
             claimed = conn.execute(update(occ).where(and_(
-                occ.c.id == row.id, occ.c.status == "waiting", occ.c.tries == row.tries, occ.c.next_try_at <= now))
+                occ.c.id == row.id, occ.c.status == WAITING, occ.c.tries == row.tries, occ.c.next_try_at <= now))
                 .values(tries=tries, next_try_at=now + self.claims.lease, updated_at=now)).rowcount
             if claimed == 1:
                 self.claims.claim(conn, row.id, tries)
@@ -402,47 +410,48 @@ class SeriesRunner:
         scheduled = _aware(row.scheduled_at)
         deadline = _aware(row.deadline_at) if row.deadline_at else deadline_for(series, scheduled, now)
         attempt = self._attempt(series, scheduled, now, deadline, session)
-        mine = and_(occ.c.id == row.id, occ.c.status == "waiting", occ.c.tries == tries)
+        mine = and_(occ.c.id == row.id, occ.c.status == WAITING, occ.c.tries == tries)
         key, name = row.occurrence_key, row.series
 
-        if attempt.status == "ready":
+        if attempt.status == Outcome.READY:
             try:
                 prepared = self._prepare(series, attempt)
             except SeriesError as exc:
-                attempt = Attempt("failed", error=str(exc), kind="template_error")
+                attempt = Attempt(Outcome.FAILED, error=str(exc), kind=Problem.TEMPLATE_ERROR)
             else:
                 with self.app.store.transaction() as conn:
                     self.claims.release(conn, row.id)
                     if not conn.execute(update(occ).where(mine).values(
-                            status="queued", last_error=None, next_try_at=None, updated_at=now)).rowcount:
+                            status=QUEUED.value, last_error=None, next_try_at=None, updated_at=now)).rowcount:
                         return  # our claim ran out and another runner took it over
                     item_id = self._insert_item(conn, name, key, prepared)
                     conn.execute(update(occ).where(occ.c.id == row.id).values(item_id=item_id))
-                stats.add("queued")
+                stats.add(QUEUED)
                 log.debug("series %s: %s queued as item %s", name, key, item_id)
                 return
 
-        if attempt.status == "waiting":
+        if attempt.status == Outcome.WAITING:
             with self.app.store.transaction() as conn:
                 self.claims.release(conn, row.id)
                 conn.execute(update(occ).where(mine).values(
                     last_error=attempt.error, next_try_at=attempt.next_try_at, updated_at=now))
-            stats.add("waiting")
+            stats.add(WAITING)
             next_try = local_time(attempt.next_try_at, self.tz) if attempt.next_try_at else "-"
             level = logging.DEBUG
             if tries == 1:  # say it once; a broken source needs an operator, late data usually does not
-                level = logging.WARNING if attempt.kind == "source_error" else logging.INFO
+                level = logging.WARNING if attempt.kind == Problem.SOURCE_ERROR else logging.INFO
             log.log(level, "series %s: %s waits (%s); next try %s", name, key, attempt.error, next_try)
             return
 
-        with self.app.store.transaction() as conn:  # missing_data | failed: final, and visible
+        final = OccurrenceStatus(attempt.status)  # missing_data | failed: final, and visible
+        with self.app.store.transaction() as conn:
             self.claims.release(conn, row.id)
             if not conn.execute(update(occ).where(mine).values(
-                    status=attempt.status, last_error=attempt.error, next_try_at=None, updated_at=now)).rowcount:
+                    status=final.value, last_error=attempt.error, next_try_at=None, updated_at=now)).rowcount:
                 return
-            self.app.store.event(conn, f"series_{attempt.status}", actor=self._actor(), series=name,
+            self.app.store.event(conn, PROBLEM_EVENTS[final], actor=self._actor(), series=name,
                                  occurrence=key, error=attempt.error, tries=tries)
-        stats.add(attempt.status)
+        stats.add(final)
         log.warning("series %s: %s %s: %s", name, key, attempt.status.replace("_", " "),
                     error_detail(attempt.status, attempt.error))
 
@@ -478,8 +487,8 @@ class SeriesRunner:
                     actor=self._actor("series run" if manual else "series"), department=prepared.department,
                     series=name, occurrence_key=key, office=office, review_state=state,
                     standing_approval=granted_by)
-                if step is not None:
-                    conn.execute(update(items).where(items.c.id == item_id).values(review_step=step))
+                if step is not None:  # no standing approval: the occurrence waits at the first step
+                    start_review(conn, item_id, step)
                 return item_id
         except IntegrityError:
             existing = conn.execute(select(items.c.id).where(and_(
@@ -492,7 +501,7 @@ class SeriesRunner:
     def _allocate(self, conn: Connection, name: str, base: str, scheduled: datetime, now: datetime) -> tuple[int, str]:
         """The occurrence row a manual run fills: a new one under ``base`` or ``base#n``, or ``base``'s row
         when that has no item yet. Returns (row id, key)."""
-        values = dict(series=name, scheduled_at=scheduled, status="queued", tries=1, created_at=now, updated_at=now)
+        values = dict(series=name, scheduled_at=scheduled, status=QUEUED.value, tries=1, created_at=now, updated_at=now)
         for n in range(1, 1000):
             key = base if n == 1 else f"{base}#{n}"
             new_id = _insert_occurrence(conn, dict(values, occurrence_key=key))
@@ -500,10 +509,10 @@ class SeriesRunner:
                 return new_id, key
             if n == 1:
                 row = conn.execute(select(occ).where(and_(occ.c.series == name, occ.c.occurrence_key == key))).first()
-                if row is not None and row.item_id is None and row.status != "queued":
+                if row is not None and row.item_id is None and can_move(row.status, QUEUED):
                     taken = conn.execute(update(occ).where(and_(
                         occ.c.id == row.id, occ.c.status == row.status, occ.c.tries == row.tries)).values(
-                        status="queued", tries=row.tries + 1, last_error=None, next_try_at=None,
+                        status=QUEUED.value, tries=row.tries + 1, last_error=None, next_try_at=None,
                         updated_at=now)).rowcount
                     if not taken:
                         raise SeriesError(N_("series {name}: {key} is being worked on right now; try again").format(
@@ -578,7 +587,7 @@ def _attempt_now(config: Any, series: SeriesConfig, scheduled: datetime, now: da
     """One try for a manual run: ready, or SeriesError with the reason (no waiting for data)."""
     attempt = attempt_occurrence(series, scheduled, config.tz, now=now, deadline_at=now + timedelta(seconds=1),
                                  extra={"office": config.office.name})
-    if attempt.status != "ready":
+    if attempt.status != Outcome.READY:
         day = scheduled.astimezone(config.tz).date().isoformat()
         raise SeriesError(N_("series {name}, {day}: {error}").format(name=series.name, day=day, error=attempt.error))
     return attempt
@@ -586,6 +595,8 @@ def _attempt_now(config: Any, series: SeriesConfig, scheduled: datetime, now: da
 
 def _insert_occurrence(conn: Connection, values: dict) -> int | None:
     """INSERT ... ON CONFLICT (series, occurrence_key) DO NOTHING: the new row's id, or None if it existed."""
+    if values["status"] not in NEW:  # a bug, not a user's mistake
+        raise ValueError(f"a new occurrence cannot start {values['status']}")
     stmt = _insert(conn, occ).values(**values).on_conflict_do_nothing(index_elements=["series", "occurrence_key"])
     return conn.execute(stmt.returning(occ.c.id)).scalar()
 

@@ -10,6 +10,9 @@ from publisher.db.engine import reading
 from publisher.db.schema import channel_state, deliveries, items
 from publisher.series.claims import CHANNEL as RUNNERS
 from publisher.delivery.corrections import out_somewhere
+from publisher.ledger.item_status import ItemStatus
+from publisher.ledger.lifecycle import DeliveryStatus
+from publisher.ledger.review_state import ReviewState
 from publisher.web.console import console_of
 
 router = APIRouter(include_in_schema=False)
@@ -50,8 +53,9 @@ def _esc(value: str) -> str:
 def metrics(request: Request):
     app = console_of(request).app
     now = app.clock.now()
-    due = and_(deliveries.c.status.in_(("pending", "failed", "in_doubt")), deliveries.c.next_attempt_at <= now,
-               items.c.review_state == "approved", items.c.held.is_(False), items.c.status == "active")
+    waiting = (DeliveryStatus.PENDING, DeliveryStatus.FAILED, DeliveryStatus.IN_DOUBT)
+    due = and_(deliveries.c.status.in_(waiting), deliveries.c.next_attempt_at <= now,
+               items.c.review_state == ReviewState.APPROVED, items.c.held.is_(False), items.c.status == ItemStatus.ACTIVE)
     with reading(app.store.engine) as conn:
         by_status = conn.execute(select(deliveries.c.channel, deliveries.c.status, func.count())
                                  .group_by(deliveries.c.channel, deliveries.c.status)).all()
@@ -59,8 +63,8 @@ def metrics(request: Request):
                                .join(items, items.c.id == deliveries.c.item_id).where(due)
                                .group_by(deliveries.c.channel)).all()
         late_review = conn.execute(select(func.count()).select_from(items).where(and_(
-            items.c.status == "active", items.c.review_state != "approved", items.c.publish_at <= now,
-            ~out_somewhere()))).scalar()
+            items.c.status == ItemStatus.ACTIVE, items.c.review_state != ReviewState.APPROVED,
+            items.c.publish_at <= now, ~out_somewhere()))).scalar()
     paused = app.store.paused_channels()
     lines = ["# HELP publisher_deliveries Deliveries by channel and status.", "# TYPE publisher_deliveries gauge"]
     lines += [_line("publisher_deliveries", {"channel": c, "status": s}, n) for c, s, n in by_status]

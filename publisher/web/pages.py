@@ -33,6 +33,8 @@ from publisher.web.common import ApiError, ItemId
 from publisher.web.console import console_of
 from publisher.web.word_upload import docx_to_html
 from publisher.foundation.i18n import _
+from publisher.ledger.event_kinds import EventKind
+from publisher.ledger.lifecycle import DeliveryStatus
 
 router = APIRouter(include_in_schema=False)
 LOGIN_CSRF_COOKIE = "publisher_login_csrf"
@@ -115,7 +117,7 @@ async def logout(request: Request):
     sid, _ = console.session(request)
     console.sessions.close(sid)
     with console.app.store.transaction() as conn:
-        console.app.store.event(conn, "logout", actor=actor.name, office=actor.office)
+        console.app.store.event(conn, EventKind.LOGOUT, actor=actor.name, office=actor.office)
     response = RedirectResponse("/login", status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
@@ -130,8 +132,8 @@ def dashboard(request: Request):
     inbox = review.inbox(app, actor, mine=True)
     return _page(request, "dashboard.html", actor,
                  my_steps=[e for e in inbox if e.get("waiting_for") == "me"],
-                 my_rejected=[e for e in inbox if e["state"] == "rejected"],
-                 my_drafts=[e for e in inbox if e["state"] == "draft"],
+                 my_rejected=[e for e in inbox if e["state"] == review.ReviewState.REJECTED],
+                 my_drafts=[e for e in inbox if e["state"] == review.ReviewState.DRAFT],
                  today=views.today_schedule(app, actor.office), paused=app.store.paused_channels(),
                  risks=views.inspection_risks(app, actor.office), attention=views.attention(app, actor.office))
 
@@ -220,7 +222,8 @@ def _compose_ctx(app, fields: dict, *, item=None, error="") -> dict:
         named = CHANNEL_PROBLEM.match(text)
         if named:
             problems.setdefault(named.group(1), []).append(named.group(2))
-    fixed = [d["channel"] for d in item["deliveries"] if d["status"] in ("published", "publishing", "in_doubt")
+    out = (DeliveryStatus.PUBLISHED, DeliveryStatus.PUBLISHING, DeliveryStatus.IN_DOUBT)  # a copy is (or may be) out
+    fixed = [d["channel"] for d in item["deliveries"] if d["status"] in out
              and not updating.can_update(app, d["channel"])] if item else []
     fields.setdefault("leave", [])
     fields.setdefault("leave_reason", "")

@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine
 from publisher.db.engine import reading
 from publisher.db.schema import console_sessions, users
 from publisher.accounts.users import Actor, actor_from_row, password_matches
+from publisher.ledger.event_kinds import EventKind
 
 SESSION_COOKIE = "publisher_session"
 CSRF_FIELD = "csrf_token"
@@ -114,13 +115,13 @@ class LoginGuard:
         with self._lock:
             fails, locked_until = self._addresses.get(address, (0, None))
         if locked_until and locked_until > now:
-            self._event("login_refused", name, address, reason="address locked")
+            self._event(EventKind.LOGIN_REFUSED, name, address, reason="address locked")
             raise LoginRefused("登录失败次数过多，请稍后再试", locked=True)
         with reading(store.engine) as conn:
             row = conn.execute(select(users).where(users.c.name == name)).mappings().first()
         if row is not None and row["locked_until"] and row["locked_until"] > now:
             self._count_address(address, now)
-            self._event("login_refused", name, address, reason="account locked", office=row["office"])
+            self._event(EventKind.LOGIN_REFUSED, name, address, reason="account locked", office=row["office"])
             raise LoginRefused("该账号因多次登录失败已暂时锁定，请稍后再试或联系管理员", locked=True)
         good = row is not None and not row["disabled"] and password_matches(row["password_hash"], password)
         if not good:
@@ -134,14 +135,14 @@ class LoginGuard:
                     locked = True
                 with store.transaction() as conn:
                     conn.execute(update(users).where(users.c.id == row["id"]).values(**values))
-                    store.event(conn, "login_locked" if locked else "login_failed", actor=name[:80],
+                    store.event(conn, EventKind.LOGIN_LOCKED if locked else EventKind.LOGIN_FAILED, actor=name[:80],
                                 office=row["office"], address=address, failures=failures)
             else:
-                self._event("login_failed", name[:80], address, reason="no such user")
+                self._event(EventKind.LOGIN_FAILED, name[:80], address, reason="no such user")
             raise LoginRefused("用户名或密码不正确" + ("；账号已暂时锁定" if locked else ""), locked=locked)
         with store.transaction() as conn:
             conn.execute(update(users).where(users.c.id == row["id"]).values(failed_logins=0, locked_until=None))
-            store.event(conn, "login", actor=name, office=row["office"], address=address)
+            store.event(conn, EventKind.LOGIN, actor=name, office=row["office"], address=address)
         with self._lock:
             self._addresses.pop(address, None)
         return actor_from_row(row)

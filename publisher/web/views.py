@@ -20,6 +20,8 @@ from publisher.db.schema import deliveries, item_revisions, items, review_decisi
 from publisher.report.tally import ledger_groups, per_month
 from publisher.delivery.corrections import copy_state, out_somewhere
 from publisher.accounts.users import Actor
+from publisher.ledger.item_status import ItemStatus
+from publisher.ledger.lifecycle import DeliveryStatus
 
 # 政府网站与政务新媒体检查: news and new media idle for more than two weeks, notices and policy for more than six
 # months put a site at risk. Categories are matched by the words in their names.
@@ -77,7 +79,7 @@ def diff_since_approval(app: App, item_id: int) -> dict | None:
     """The text's changes since the last revision anyone approved: ``{"from", "to", "lines"}``, None if none."""
     with reading(app.store.engine) as conn:
         approved = conn.execute(select(func.max(review_decisions.c.revision)).where(and_(
-            review_decisions.c.item_id == item_id, review_decisions.c.decision == "approved"))).scalar()
+            review_decisions.c.item_id == item_id, review_decisions.c.decision == review.Decision.APPROVED))).scalar()
         current = conn.execute(select(items.c.revision).where(items.c.id == item_id)).scalar()
         if approved is None or current is None or approved == current:
             return None
@@ -185,7 +187,7 @@ def inspection_risks(app: App, office: str) -> list[dict]:
     "days_left"}`` (negative days_left: already at risk), most urgent first."""
     now = app.clock.now()
     with reading(app.store.engine) as conn:
-        published = and_(deliveries.c.status == "published", items.c.office == office)
+        published = and_(deliveries.c.status == DeliveryStatus.PUBLISHED, items.c.office == office)
         by_channel = dict(conn.execute(select(deliveries.c.channel, func.max(deliveries.c.published_at))
                                        .join(items, items.c.id == deliveries.c.item_id).where(published)
                                        .group_by(deliveries.c.channel)).all())
@@ -229,12 +231,14 @@ def attention(app: App, office: str) -> dict[str, list[dict]]:
         dead = [dict(r._mapping) for r in conn.execute(
             select(items.c.id, items.c.title, deliveries.c.channel, deliveries.c.last_error)
             .join(items, items.c.id == deliveries.c.item_id)
-            .where(and_(items.c.office == office, deliveries.c.status == "dead", items.c.status == "active"))
+            .where(and_(items.c.office == office, deliveries.c.status == DeliveryStatus.DEAD,
+                        items.c.status == ItemStatus.ACTIVE))
             .order_by(items.c.id.desc()).limit(50))]
         late = [dict(r._mapping) for r in conn.execute(
             select(items.c.id, items.c.title, items.c.publish_at, items.c.review_state).where(and_(
-                items.c.office == office, items.c.status == "active", items.c.publish_at <= now,
-                items.c.review_state != "approved", ~out_somewhere())).order_by(items.c.publish_at).limit(50))]
+                items.c.office == office, items.c.status == ItemStatus.ACTIVE, items.c.publish_at <= now,
+                items.c.review_state != review.ReviewState.APPROVED, ~out_somewhere()))
+            .order_by(items.c.publish_at).limit(50))]
     return {"dead": dead, "late": late}
 
 

@@ -1,0 +1,40 @@
+"""The gate run on an item's text and files, and its findings stored per revision (at queue and edit time)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import Connection, delete, insert, update
+
+from publisher.runtime.app import App
+from publisher.gate import GateResult, TermList, check_item, load_terms
+from publisher.db.schema import gate_findings, items
+
+
+def terms(app: App) -> TermList:
+    """The office's term list (the shipped starter list and ``gate.terms_file``), read once per App."""
+    cached = getattr(app, "_gate_terms", None)
+    if cached is None:
+        settings = app.config.gate
+        cached = load_terms(getattr(settings, "terms_file", None),
+                            starter=getattr(settings, "use_starter_terms", True))
+        app._gate_terms = cached
+    return cached
+
+
+def run(app: App, *, title: str, summary: str, body_html: str, files: list[tuple[str, Path]]) -> GateResult:
+    """The gate over an item's fields and attachment files (name, path)."""
+    limits = getattr(app.config.gate, "limits", None)
+    return check_item(title=title, summary=summary, body_html=body_html, attachments=files, terms=terms(app),
+                      limits=limits)
+
+
+def record(conn: Connection, item_id: int, revision: int, result: GateResult) -> None:
+    """Store a revision's findings (replacing any earlier run on the same revision)."""
+    conn.execute(delete(gate_findings).where(gate_findings.c.item_id == item_id,
+                                             gate_findings.c.revision == revision))
+    rows = [{"item_id": item_id, "revision": revision, "kind": f.kind.value, "field": f.field[:600],
+             "location": f.where[:200], "text": f.text, "suggestion": f.suggestion} for f in result.findings]
+    if rows:
+        conn.execute(insert(gate_findings), rows)
+    conn.execute(update(items).where(items.c.id == item_id).values(gate_unchecked=list(result.unchecked)))

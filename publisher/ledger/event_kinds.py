@@ -1,0 +1,57 @@
+"""The kinds of event the audit chain records (``events.kind``), by what appends them."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class EventKind(StrEnum):
+    """One ``events.kind``; outside scripts and notification filters read these names."""
+
+    # items: queued, imported, changed
+    QUEUED = "queued"
+    IMPORTED = "imported"
+    EDITED = "edited"
+    BACKFILLED = "backfilled"
+    # review (one per review_decisions row) and standing approvals of series
+    REVIEW_SUBMITTED = "review_submitted"
+    REVIEW_APPROVED = "review_approved"
+    REVIEW_REJECTED = "review_rejected"
+    REVIEW_RESTARTED = "review_restarted"
+    STANDING_APPROVAL_GRANTED = "standing_approval_granted"
+    STANDING_APPROVAL_REVOKED = "standing_approval_revoked"
+    # series occurrences that produced no item
+    SERIES_SKIPPED = "series_skipped"
+    SERIES_MISSING_DATA = "series_missing_data"
+    SERIES_FAILED = "series_failed"
+    # deliveries
+    CLAIMED = "claimed"
+    RELEASED = "released"
+    ATTEMPT = "attempt"
+    CHECKPOINT = "checkpoint"
+    LEASE_LOST = "lease_lost"
+    PUBLISHED = "published"
+    IN_DOUBT = "in_doubt"
+    RETRY = "retry"
+    FAILED = "failed"
+    DEAD = "dead"
+    RETRACT_FAILED = "retract_failed"
+    RETRACT_REQUESTED = "retract_requested"
+    RETRACTED = "retracted"
+    REMOVED_ON_PLATFORM = "removed_on_platform"
+    UPDATE_REQUESTED = "update_requested"
+    HELD = "held"
+    # channels
+    PAUSED = "paused"
+    RESUMED = "resumed"
+    # users and console sessions
+    USER_ADDED = "user_added"
+    USER_DISABLED = "user_disabled"
+    USER_ENABLED = "user_enabled"
+    PASSWORD_SET = "password_set"
+    TOKEN_ISSUED = "token_issued"
+    LOGIN = "login"
+    LOGIN_FAILED = "login_failed"
+    LOGIN_LOCKED = "login_locked"
+    LOGIN_REFUSED = "login_refused"
+    LOGOUT = "logout"
