@@ -126,7 +126,7 @@ class ReviewConfig(_Strict):
     @field_validator("steps")
     @classmethod
     def _last_is_approver(cls, steps: list[ReviewStep]) -> list[ReviewStep]:
-        if steps and steps[-1].role != "approver":
+        if steps and steps[-1].role != "approver":  # Role.APPROVER: config sits below accounts
             raise ValueError(_("the last step must be taken by an approver (终审)"))
         if len({s.name for s in steps}) != len(steps):
             raise ValueError(_("step names must differ"))

@@ -16,6 +16,7 @@ from publisher.errors import InputError, Refused
 from publisher.accounts.scope import item_in_office
 from publisher.accounts.users import Actor
 from publisher.db.schema import deliveries, items
+from publisher.ledger.item_status import ItemStatus
 
 
 def _acting(app: App, actor: Actor | None, item_id: int, *, operates: bool) -> Actor:
@@ -43,7 +44,7 @@ def request_retraction(app: App, conn, item_id: int, reason: str, *, actor: Acto
     store = app.store
     now = app.clock.now()
     row = store.item_row(conn, item_id)
-    if row["status"] != "retracted":
+    if row["status"] != ItemStatus.RETRACTED:
         conn.execute(update(items).where(items.c.id == item_id).values(
             status="retracted", retracted_at=now, retract_reason=reason or None))
     store.event(conn, "retract_requested", actor=actor.name, item_id=item_id, reason=reason or None)
@@ -81,7 +82,7 @@ def retry_item(app: App, item_id: int, channel: str | None = None, *, actor: Act
     done = []
     with store.transaction() as conn:
         row = store.item_row(conn, item_id)
-        if row["status"] == "retracted":
+        if row["status"] == ItemStatus.RETRACTED:
             raise InputError(_("item {id} is retracted; queue it again instead").format(id=item_id), field="id")
         rows = conn.execute(select(deliveries).where(deliveries.c.item_id == item_id)).all()
         if channel and channel not in {d.channel for d in rows}:

@@ -23,6 +23,8 @@ from publisher.ledger import audit, wakeup
 from publisher.ledger.lifecycle import UNSETTLED as UNSETTLED_STATUSES, DeliveryStatus as S, event, move, move_many
 from publisher.runtime.app import App
 from publisher.runtime.channel_state_db import OPEN_ENDED
+from publisher.ledger.item_status import ItemStatus
+from publisher.ledger.review_state import ReviewState
 
 log = logging.getLogger("publisher.dispatcher")
 WAIT_CAP = timedelta(minutes=30)  # how long a delivery waits for the channel it links to
@@ -243,7 +245,7 @@ class Claims:
                       external_id=row.external_id, external_url=row.external_url,
                       first_attempt_at=row.first_attempt_at or now, lease_owner=self.worker_id, status=status,
                       in_flight_until=in_flight_until, previous=row.status,
-                      item_retracted=row.item_status == "retracted" or bool(row.retract_requested))
+                      item_retracted=row.item_status == ItemStatus.RETRACTED or bool(row.retract_requested))
         return claim, moved
 
     def _in_flight_until(self, row) -> datetime | None:
@@ -281,7 +283,7 @@ class Claims:
         now = self.clock.now()
         stopped = exists().where(and_(p.c.channel == d.c.channel, or_(p.c.until.is_(None), p.c.until > now)))
         waiting = or_(
-            and_(d.c.status.in_((S.PENDING.value, S.FAILED.value)), items.c.review_state == "approved",
+            and_(d.c.status.in_((S.PENDING.value, S.FAILED.value)), items.c.review_state == ReviewState.APPROVED.value,
                  items.c.held.is_(False)),
             and_(d.c.status == S.IN_DOUBT.value, d.c.waiting_for.is_(None)),
             and_(d.c.status == S.PUBLISHED.value, d.c.retract_requested.is_(True)),
@@ -303,7 +305,7 @@ class Claims:
 def _action(row) -> str:
     """What a claim of ``row`` does: publish, drop (retracted before it was sent), retract, update or settle."""
     if row.status in (S.PENDING, S.FAILED):
-        return "drop" if row.item_status == "retracted" or row.retract_requested else "publish"
+        return "drop" if row.item_status == ItemStatus.RETRACTED or row.retract_requested else "publish"
     if row.status == S.PUBLISHED:
         return "retract" if row.retract_requested else "update"
     return "settle"
@@ -320,7 +322,7 @@ def _due_query(one_item: bool, waits: tuple[tuple[str, tuple[str, ...]], ...] = 
     d = deliveries
     now = bindparam("now", type_=deliveries.c.next_attempt_at.type)
     lease_free = or_(d.c.lease_expires_at.is_(None), d.c.lease_expires_at < now)
-    approved = and_(d.c.next_attempt_at <= now, items.c.review_state == "approved", items.c.held.is_(False))
+    approved = and_(d.c.next_attempt_at <= now, items.c.review_state == ReviewState.APPROVED.value, items.c.held.is_(False))
     parts = {
         "pending": and_(d.c.status == S.PENDING.value, approved),
         "failed": and_(d.c.status == S.FAILED.value, approved),
@@ -362,7 +364,7 @@ def _waiting_for_linked(d, waits: tuple[tuple[str, tuple[str, ...]], ...]):
 def _update_due(d):
     """A published copy older than its item's approved revision, neither left there nor refused for good."""
     return and_(d.c.status == S.PUBLISHED.value, d.c.retract_requested.is_(False), d.c.update_state.is_(None),
-                d.c.revision < items.c.revision, items.c.review_state == "approved")
+                d.c.revision < items.c.revision, items.c.review_state == ReviewState.APPROVED.value)
 
 
 def _utc(value: datetime) -> datetime:

@@ -23,6 +23,7 @@ from publisher.errors import InputError, Refused
 from publisher.foundation.i18n import _
 from publisher.db.schema import deliveries, events, item_revisions, items
 from publisher.accounts.users import Actor
+from publisher.ledger.review_state import ReviewState
 
 #: Deliveries whose channel has, or may have, a copy of the item.
 OUT = (S.PUBLISHED.value, S.PUBLISHING.value, S.IN_DOUBT.value)
@@ -47,7 +48,7 @@ def copy_state(delivery: dict, item: dict) -> CopyState | None:
         return CopyState.CURRENT
     if delivery.get("update_state"):
         return CopyState(delivery["update_state"])
-    if item["review_state"] != "approved":
+    if item["review_state"] != ReviewState.APPROVED:
         return CopyState.WAITING_REVIEW
     return CopyState.UPDATING if delivery.get("lease_owner") else CopyState.PENDING
 

@@ -24,6 +24,7 @@ from publisher.errors import (
 from publisher.http import request_scope
 from publisher.ledger.lifecycle import DeliveryStatus as S, UpdateState, WaitingFor
 from publisher.runtime.app import App
+from publisher.ledger.review_state import ReviewState
 
 log = logging.getLogger("publisher.dispatcher")
 
@@ -50,7 +51,7 @@ class Execution:
                 item = self.store.item_view(conn, claim.item_id, claim.channel)
         # read after the view: the view is an approved revision only if the item still is at that revision
         now_at = item_state(self.store.engine, claim.item_id, claim.id) if claim.action != "retract" else None
-        sendable = now_at is not None and now_at.revision == item.revision and now_at.review_state == "approved"
+        sendable = now_at is not None and now_at.revision == item.revision and now_at.review_state == ReviewState.APPROVED
         ctx = DeliveryContext(
             delivery_id=claim.id, channel=claim.channel, idempotency_key=claim.idempotency_key,
             attempt=claim.attempts, checkpoint=claim.checkpoint, external_id=claim.external_id,
