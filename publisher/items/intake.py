@@ -17,13 +17,15 @@ from publisher.adapter import Attachment, ItemView
 from publisher.runtime.app import App
 from publisher.ledger.blobs import blob_path, describe, store_file
 from publisher.foundation.content import decode_text, local_images, replace_local_markers, sanitize_html
-from publisher.errors import ConfigError, InputError, Refused
+from publisher.errors import ConfigError, InputError, NotFound, Refused
 from publisher.foundation.i18n import _, labelled, shown
 from publisher.accounts.users import Actor
 from publisher.ledger.event_kinds import EventKind
 
+CATALOGUE_INPUTS = ("doc_no", "written_on", "issuer", "subject", "genre", "disclosure", "disclosure_reason",
+                    "interprets", "interpretation_form")
 FIELDS = ("title", "category", "body", "body_file", "channels", "at", "department", "attach", "summary",
-          "author", "options", "encoding", "key")
+          "author", "options", "encoding", "key") + CATALOGUE_INPUTS
 KEY_MAX = 200
 TEXT_MAX = 200  # department and author (the columns' size)
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -47,6 +49,7 @@ class ItemRequest:
     encoding: str | None = None
     key: str | None = None
     base_dir: Path | None = None
+    catalogue: dict[str, Any] = field(default_factory=dict)  # 文号, 成文日期 … as given (publisher.items.catalogue)
 
 
 @dataclass
@@ -65,6 +68,7 @@ class PreparedItem:
     files: list[dict]
     key: str | None = None
     gate: Any = None  # the gate's result on this text (publisher.gate.GateResult)
+    catalogue: dict[str, Any] = field(default_factory=dict)  # the item's catalogue columns
 
 
 def parse_options(pairs: list[str]) -> dict[str, dict[str, Any]]:
@@ -120,6 +124,7 @@ def prepare(app: App, request: ItemRequest) -> PreparedItem:
     problems = (_title_problems(app, title) + _text_problems(request, key) + _category_problems(app, category)
                 + _channel_problems(app, category, channels) + _option_problems(app, request.options, channels))
     publish_at = _publish_time(app, request, problems)
+    catalogue = _catalogue_or_problem(app, request, category, problems)
     body_html, files = _body_or_problem(app, request, problems)
     if problems:
         raise InputError("; ".join(problems))
@@ -128,7 +133,8 @@ def prepare(app: App, request: ItemRequest) -> PreparedItem:
 
     prepared = PreparedItem(title=title, category=category, body_html=body_html, publish_at=publish_at,
                             channels=channels, department=request.department.strip(), summary=request.summary.strip(),
-                            author=request.author.strip(), options=request.options, files=files, key=key)
+                            author=request.author.strip(), options=request.options, files=files, key=key,
+                            catalogue=catalogue)
     check_channels(app, prepared)
     return prepared
 
@@ -200,6 +206,17 @@ def _publish_time(app: App, request: ItemRequest, problems: list[str]) -> dateti
     except InputError as exc:
         problems.append(str(exc))
         return app.clock.now()
+
+
+def _catalogue_or_problem(app: App, request: ItemRequest, category: str, problems: list[str]) -> dict[str, Any]:
+    from publisher.items.catalogue import catalogue_entry
+
+    try:
+        return catalogue_entry(request.catalogue, app.config, category, app.clock.now().astimezone(app.config.tz).date()
+                               ).columns()
+    except InputError as exc:
+        problems.append(str(exc))
+        return {}
 
 
 def _body_or_problem(app: App, request: ItemRequest, problems: list[str]) -> tuple[str, list[dict]]:
@@ -329,7 +346,8 @@ def insert(app: App, prepared: list[PreparedItem], *, source: str = "cli", actor
 def _insert_rows(app: App, prepared: list[PreparedItem], *, source: str, actor: Actor,
                  imported: dict | None) -> list[int]:
     from publisher.items import gate_runs
-    from publisher.review.workflow import initial_state
+    from publisher.ledger import index_numbers
+    from publisher.review.workflow import ReviewState, initial_state
 
     ids = []
     state = initial_state(app)
@@ -341,13 +359,32 @@ def _insert_rows(app: App, prepared: list[PreparedItem], *, source: str, actor: 
                 publish_at=item.publish_at, channels=item.channels, actor=actor.name, source=source,
                 summary=item.summary, author=item.author, department=item.department,
                 channel_options=item.options, files=files, office=actor.office, key=item.key,
-                review_state=state.value, findings=len(item.gate.findings) or None)
+                review_state=state.value, findings=len(item.gate.findings) or None,
+                catalogue=_checked_pair(conn, actor, item.catalogue))
             gate_runs.record(conn, item_id, 1, item.gate)
+            if state is ReviewState.APPROVED and app.config.catalogue.assign_at == "approval":
+                index_numbers.assign(app, conn, item_id, actor.name)
             ids.append(item_id)
         if imported is not None:  # in the same transaction: a file counts as imported exactly when its items do
             app.store.event(conn, EventKind.IMPORTED, actor=actor.name, office=actor.office, count=len(ids),
                             ids=[ids[0], ids[-1]] if ids else None, **imported)
     return ids
+
+
+def _checked_pair(conn, actor: Actor, catalogue: dict[str, Any]) -> dict[str, Any]:
+    """The catalogue columns, once the policy a 解读 names is found in the actor's office."""
+    from publisher.accounts.scope import item_in_office
+
+    if catalogue.get("interprets") is not None:
+        try:
+            policy = item_in_office(conn, actor, catalogue["interprets"])
+        except NotFound:
+            raise InputError(_("no item with id {id} in your office").format(id=catalogue["interprets"]),
+                             field="interprets") from None
+        if policy.get("interprets") is not None:
+            raise InputError(_("item {id} is itself a 解读: name the policy it interprets").format(id=policy["id"]),
+                             field="interprets")
+    return catalogue
 
 
 def _without_known_keys(app: App, actor: Actor, prepared: list[PreparedItem], *, skip: bool) -> list[PreparedItem]:
@@ -557,6 +594,7 @@ def _request_from_row(row: dict, path: Path, line: int) -> ItemRequest:
         department=_str(row.get("department")) or "", attach=as_list(row.get("attach")),
         summary=_str(row.get("summary")) or "", author=_str(row.get("author")) or "", options=options,
         encoding=_str(row.get("encoding")), key=_str(row.get("key")), base_dir=path.parent,
+        catalogue={name: row[name] for name in CATALOGUE_INPUTS if row.get(name) not in (None, "")},
     )
 
 

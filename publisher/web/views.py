@@ -22,6 +22,7 @@ from publisher.delivery.corrections import copy_state, out_somewhere
 from publisher.accounts.users import Actor
 from publisher.ledger.item_status import ItemStatus
 from publisher.ledger.lifecycle import DeliveryStatus
+from publisher.items.catalogue import catalogue_json
 
 # 政府网站与政务新媒体检查: news and new media idle for more than two weeks, notices and policy for more than six
 # months put a site at risk. Categories are matched by the words in their names.
@@ -57,7 +58,7 @@ def item_json(app: App, actor: Actor, item_id: int, *, with_events: bool = False
                        for d in row["deliveries"]],
         "attachments": [{k: a[k] for k in ("filename", "sha256", "size", "inline")} for a in row["attachments"]],
         "channel_options": row["channel_options"] or {},
-    }
+    } | catalogue_json(app.config, row, app.clock.now().astimezone(app.config.tz).date())
     if with_events:
         data["events"] = [{k: e[k] for k in ("at", "kind", "channel", "actor", "detail")}
                           for e in app.store.events_for(item_id)]
