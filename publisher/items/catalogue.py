@@ -71,8 +71,9 @@ def parse_date(value: Any, field: str) -> date | None:
         return value.date()
     if isinstance(value, date):
         return value
+    text = str(value).strip()
     try:
-        return date.fromisoformat(str(value).strip())
+        return datetime.fromisoformat(text).date() if "T" in text else date.fromisoformat(text)
     except ValueError:
         raise InputError(_("not a date: {value!r} (use YYYY-MM-DD)").format(value=str(value)[:40]),
                          field=field) from None

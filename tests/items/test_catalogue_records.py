@@ -147,3 +147,17 @@ def test_the_index_number_never_changes_once_given(db_url, make_app, portal, clo
     assert app.store.get_item(item_id)["index_no"] == given
     kinds = [e["kind"] for e in app.store.events_for(item_id)]
     assert kinds.count("index_assigned") == 1
+
+
+def test_an_import_carries_the_catalogue_columns_and_names_a_bad_row(tmp_path, sqlite_url, portal):
+    config = write_config(tmp_path, sqlite_url, {"website": cms_block(portal)}, catalogue=CATALOGUE)
+    rows = tmp_path / "policies.csv"
+    rows.write_text("title,category,body,doc_no,written_on,genre\n"
+                    "如东县住房租赁管理办法,政策文件,<p>办法</p>,东住建〔2019〕12号,2019-05-20,规范性文件\n"
+                    "关于公共租赁住房的通知,政策文件,<p>通知</p>,东住建〔2019〕13号,2019-05-32,通知\n", encoding="utf-8")
+    bad = run_cli(config, "queue", "import", str(rows))
+    assert bad.exit_code == 2 and "line 3" in bad.output.replace("第 3 行", "line 3") and "written_on" in bad.output
+    rows.write_text(rows.read_text(encoding="utf-8").replace("2019-05-32", "2019-05-31"), encoding="utf-8")
+    assert run_cli(config, "queue", "import", str(rows)).exit_code == 0
+    shown = run_cli(config, "item", "show", "2", "--json").output
+    assert '"doc_no": "东住建〔2019〕13号"' in shown and '"written_on": "2019-05-31"' in shown
