@@ -35,6 +35,7 @@ from publisher.web.word_upload import docx_to_html
 from publisher.foundation.i18n import _
 from publisher.ledger.event_kinds import EventKind
 from publisher.ledger.lifecycle import DeliveryStatus
+from publisher.foundation import labels
 
 router = APIRouter(include_in_schema=False)
 LOGIN_CSRF_COOKIE = "publisher_login_csrf"
@@ -151,7 +152,7 @@ def queue_page(request: Request, status: str = "", channel: str = "", category: 
     args = {k: v for k, v in dict(status=status, channel=channel, category=category, q=q, since=since,
                                    until=until).items() if v}
     return _page(request, "queue.html", actor, found=found, args=args, query=urlencode(args),
-                 statuses=list(views.STATUS_LABELS), channels=app.config.channels, categories=app.config.categories)
+                 statuses=list(labels.STATUS), channels=app.config.channels, categories=app.config.categories)
 
 
 @router.get("/calendar")

@@ -193,7 +193,7 @@ def test_live_check_shows_the_gates_findings_as_the_editor_types(client):
                                    "body": "<p>张三 320623198503121233</p><p>秘密★1年</p>"},
                headers={"X-CSRF-Token": csrf_of(c)})
     found = {(f["label"], f["where"]) for f in r.json()["findings"]}
-    assert found == {("身份证号", "line 1"), ("密级标识", "line 2")}
+    assert found == {("身份证号", "line 1"), ("密级标志", "line 2")}
     assert "320623198503121233" not in r.text  # excerpts are masked
 
 
