@@ -121,9 +121,16 @@ class Outcomes:
     def in_doubt(self, claim: Claim, scope: RequestScope, error: str) -> str:
         """The attempt may have arrived: look it up later, and only conclude "absent" once nothing is in flight."""
         now = self.clock.now()
-        in_flight_until = max(scope.in_flight_until or now, now) + self.margin
+        in_flight_until = max(scope.in_flight_until or now, now) + self.doubt_window(claim)
         return self.finish(claim, S.IN_DOUBT, "in_doubt", error=error, in_flight_until=in_flight_until,
                            next_at=now + timedelta(seconds=self.retry.in_doubt_delay))
+
+    def doubt_window(self, claim: Claim) -> timedelta:
+        """How long after its timeout an unanswered request may still be saving: a slow save outlives its timeout
+        by up to the timeout again, so at least that (or ``in_doubt_delay``), doubled with each attempt."""
+        settings = self.channels[claim.channel] if claim.channel in self.channels else None
+        timeout = timedelta(seconds=getattr(settings, "timeout", 0.0))
+        return max(self.margin, timeout) * 2 ** min(max(claim.attempts, 1) - 1, 4)
 
     def held(self, claim: Claim, status: str, until: datetime, *, uncount: bool = False) -> str:
         """The channel was held before the request left: wait for the hold, nothing was sent."""

@@ -86,6 +86,7 @@ class Fault:
     times: int = 1
     body: Any = None
     gate: threading.Event | None = None
+    method: str | None = None  # limits it to requests of this method (e.g. a slow POST, not the look-up's GET)
 
 
 class FaultPlan:
@@ -116,10 +117,12 @@ class FaultPlan:
         with self._lock:
             self._faults.clear()
 
-    def take(self, path: str) -> Fault | None:
+    def take(self, path: str, method: str | None = None) -> Fault | None:
         """The fault for this request, if any (consumes one of its ``times``)."""
         with self._lock:
             for fault in self._faults:
+                if fault.method is not None and method is not None and fault.method.upper() != method.upper():
+                    continue
                 if fault.path is None or re.search(fault.path, path):
                     fault.times -= 1
                     if fault.times <= 0:
@@ -281,7 +284,7 @@ class _Handler(BaseHTTPRequestHandler):
             emulator.requests_seen += 1
             emulator.active += 1
         response: Response | None = None
-        fault = None if internal else emulator.faults.take(parts.path)
+        fault = None if internal else emulator.faults.take(parts.path, self.command)
         try:
             response = self._answer(emulator, request, fault)
         finally:

@@ -76,3 +76,21 @@ def test_once_exits_0_when_everything_due_is_published(tmp_path, sqlite_url, cms
     queue(config, "关于公园开放的通知")
     result = run_cli(config, "run", "--once")
     assert result.exit_code == 0 and result.stderr == ""
+
+
+def test_a_save_that_outlives_its_timeout_makes_one_document_per_item(tmp_path, sqlite_url):
+    """The 45-second save against a 30-second timeout, scaled down: each save commits 1.5 timeouts after it arrived,
+    on a CMS that never deduplicates."""
+    from channel_blocks import domestic_block
+    from channels.cms.emulator import DomesticCmsEmulator
+    from publisher.sandbox.server import EmulatorServer, wait_until
+
+    with EmulatorServer(DomesticCmsEmulator(key="domestic-test-key", save_seconds=1.5)) as server:
+        config = write_config(tmp_path, sqlite_url, {"portal": domestic_block(server.url, timeout=1.0)},
+                              retry=FAST_RETRY)
+        for n in range(3):
+            queue(config, f"关于第{n + 1}批保障房分配的公示")
+        result = run_cli(config, "run", "--until-settled", "--max-time", "30")
+        assert result.exit_code == 0, result.output + result.stderr
+        assert wait_until(server.emulator.idle, timeout=10)  # every save sent has committed
+        assert len(server.emulator.live_docs()) == 3  # not one more: the look-up waited for the slow save
