@@ -189,9 +189,13 @@ class RequestScope:
     """
 
     def __init__(self, now: Callable[[], datetime], held_until: Callable[[], datetime | None] | None = None, *,
-                 hold: Callable[[float, str], None] | None = None, answer_limit: int | None = None):
+                 hold: Callable[[float, str], None] | None = None, answer_limit: int | None = None,
+                 gate: threading.Lock | None = None):
         self.now = now
         self.held_until = held_until
+        # the channel's lock in this process: a request begins (checked, counted) and a Retry-After is recorded
+        # one at a time, so no request of any worker here begins after a 429 was received and before it is held
+        self.gate = gate or threading.Lock()
         self.hold = hold  # records a Retry-After for every worker and daemon, the moment it is received
         self.answer_limit = answer_limit  # bytes an answer may have (None: ANSWER_LIMIT)
         self.sent = 0  # requests that may have reached the channel
@@ -208,6 +212,12 @@ class RequestScope:
             raise ChannelHeld(N_("not sent to {origin}: the channel is held until {until:%H:%M:%S} UTC").format(
                                   origin=_origin(url), until=until),
                               retry_after=seconds)
+
+    def begin(self, url: str, timeout: float) -> None:
+        """Check the hold and count the request, as one step against :meth:`answered`'s hold."""
+        with self.gate:
+            self.before_request(url)
+            self.started(timeout)
 
     def started(self, timeout: float) -> None:
         """A request is about to leave; it may be in flight until ``timeout`` seconds from now."""
@@ -228,7 +238,8 @@ class RequestScope:
             if seconds and (self.retry_after is None or seconds > self.retry_after):
                 self.retry_after = seconds
                 if self.hold is not None:
-                    self.hold(seconds, f"HTTP {response.status_code} from {_origin(response.url)}")
+                    with self.gate:
+                        self.hold(seconds, f"HTTP {response.status_code} from {_origin(response.url)}")
 
 
 _scope = threading.local()
@@ -262,8 +273,7 @@ def send(session: requests.Session, method: str, url: str, *, timeout: float, **
     """
     scope = current_scope()
     if scope is not None:
-        scope.before_request(url)
-        scope.started(timeout)
+        scope.begin(url, timeout)
     streams = kwargs.pop("stream", False)
     limit = scope.answer_limit if scope is not None and scope.answer_limit else ANSWER_LIMIT
     watch = _Watch()

@@ -64,7 +64,8 @@ class Outcomes:
         settings = self.channels[claim.channel] if claim.channel in self.channels else None
         return RequestScope(self.clock.now, lambda: self.held_until(claim.channel),
                             hold=lambda seconds, why: self.hold_now(claim.channel, seconds, why),
-                            answer_limit=getattr(settings, "max_answer_bytes", None))
+                            answer_limit=getattr(settings, "max_answer_bytes", None),
+                            gate=self.holds.gate(claim.channel))
 
     def hold_now(self, channel: str, seconds: float, reason: str) -> None:
         """A 429/503 with Retry-After was just received: hold ``channel`` for every worker and daemon now, before
