@@ -10,6 +10,7 @@ import click
 
 from publisher.cli.context import CliContext
 from publisher.cli.helpers import EXIT_FAILED, echo_json
+from publisher.daemon.running import running_on
 from publisher.errors import InputError
 from publisher.foundation.i18n import _
 from publisher.series.occurrence_status import OccurrenceStatus
@@ -32,11 +33,12 @@ def run(obj: CliContext, once: bool, until_settled: bool, max_time: float | None
         raise InputError(_("--max-time needs --once or --until-settled"), field="--max-time")
     app = obj.app()
     app.require_secrets()  # the daemon talks to every enabled channel
-    if once or until_settled:
-        _batch(app, until_settled, max_time, as_json)
-    daemon = Daemon(app)
-    daemon.add_job(SeriesRunner(app).poll)
-    code = daemon.run()
+    with running_on(app.config.database_url):  # `restore` refuses to replace the database meanwhile
+        if once or until_settled:
+            _batch(app, until_settled, max_time, as_json)
+        daemon = Daemon(app)
+        daemon.add_job(SeriesRunner(app).poll)
+        code = daemon.run()
     if daemon.unfinished:  # worker threads are still inside requests: leave without waiting for them
         logging.shutdown()
         os._exit(code)
