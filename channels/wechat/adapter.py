@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
+import re
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -209,6 +210,7 @@ class WechatChannel(Channel):
         note = self._attachments_note(item, source_url)
         if note:
             article["content"] = content + note
+        article = without_u_escapes(article)  # before the title and digest are checkpointed: look-ups match them
         cover = first[0] if first else None
         if ctx.checkpoint.get("draft_started"):
             # an earlier draft/add went unanswered: the draft may exist; never add a second one blindly
@@ -617,6 +619,20 @@ def _content_problems(content: str) -> list[str]:
     if not content.strip():
         problems.append(N_("body is empty; WeChat needs article content"))
     return problems
+
+
+_BACKSLASH_U = re.compile(r"\\(?=u[0-9a-fA-F]{4})")
+
+
+def without_u_escapes(article: dict[str, Any]) -> dict[str, Any]:
+    """The article with every literal backslash-u-hex (which WeChat refuses as an escape, 40033) written so that
+    it reads the same: ``&#92;`` in the HTML content, a full-width ＼ in the plain-text fields."""
+    fixed = dict(article)
+    for key in ("title", "author", "digest", "content"):
+        value = article.get(key)
+        if isinstance(value, str) and _BACKSLASH_U.search(value):
+            fixed[key] = _BACKSLASH_U.sub("&#92;" if key == "content" else "＼", value)
+    return fixed
 
 
 def errcode_of(exc: Exception) -> int | None:

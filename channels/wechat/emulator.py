@@ -104,11 +104,9 @@ def form_files(body: bytes, content_type: str) -> dict[str, tuple[str | None, by
     return {p.name: (p.filename, p.data) for p in parts if p.name}
 
 def escapes_non_ascii(text: str) -> bool:
-    """True when a JSON text spells a non-ASCII character as a ``\\uXXXX`` escape."""
-    for match in re.finditer(r"\\(?:u([0-9a-fA-F]{4})|.)", text, re.S):
-        if match.group(1) and int(match.group(1), 16) >= 0x80:
-            return True
-    return False
+    """True when a JSON text holds ``\\uXXXX`` for a non-ASCII character anywhere, as WeChat scans for it: an
+    escape, and also a literal backslash-u in the text (JSON ``\\\\uXXXX``), which WeChat refuses alike (40033)."""
+    return any(int(code, 16) >= 0x80 for code in re.findall(r"\\u([0-9a-fA-F]{4})", text))
 
 
 @dataclass
