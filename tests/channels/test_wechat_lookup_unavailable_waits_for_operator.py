@@ -74,3 +74,25 @@ def test_the_operator_is_told_in_chinese_and_settles_with_the_url_from_the_cli(s
     assert settled.exit_code == 0, settled.output
     d = delivery(app, item_id, "wechat")
     assert d["status"] == "published" and d["external_url"] == "https://mp.weixin.qq.com/s/found-by-hand"
+
+
+def test_the_console_offers_both_ways_out(sqlite_url, make_app, wechat, clock, monkeypatch):
+    from fastapi.testclient import TestClient
+
+    from console_helpers import add_staff, cheap_hashing, csrf_of, login
+    from publisher.web import create_app
+
+    cheap_hashing(monkeypatch)
+    app = make_app(sqlite_url, {"wechat": wechat_block(wechat)})
+    add_staff(app)
+    item_id = unanswered_draft(app, wechat, clock)
+    client = TestClient(create_app(app))
+    assert login(client, "appr1").status_code == 303
+    page = client.get(f"/items/{item_id}").text
+    assert "需要人工核实" in page and "确认没有，重新发布" in page and "登记已发布" in page
+    answer = client.post(f"/items/{item_id}/retry", data={"csrf_token": csrf_of(client, f"/items/{item_id}"),
+                                                          "channel": "wechat"}, follow_redirects=False)
+    assert answer.status_code in (302, 303)
+    Dispatcher(app).run_due()
+    assert delivery(app, item_id, "wechat")["status"] == "published"
+    assert len(wechat.emulator.live_articles()) == 1
