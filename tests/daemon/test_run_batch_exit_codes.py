@@ -71,13 +71,6 @@ def test_once_exits_1_while_a_stopped_workers_lease_is_left(tmp_path, sqlite_url
     assert "leased by a worker that may have stopped" in result.stderr and f"#{item_id} cms" in result.stderr
 
 
-def test_once_exits_0_when_everything_due_is_published(tmp_path, sqlite_url, cms_server):
-    config = office(tmp_path, sqlite_url, cms_server)
-    queue(config, "关于公园开放的通知")
-    result = run_cli(config, "run", "--once")
-    assert result.exit_code == 0 and result.stderr == ""
-
-
 def test_a_save_that_outlives_its_timeout_makes_one_document_per_item(tmp_path, sqlite_url):
     """The 45-second save against a 30-second timeout, scaled down: each save commits 1.5 timeouts after it arrived,
     on a CMS that never deduplicates."""
