@@ -43,7 +43,10 @@ class ChannelSettings(BaseModel):
     enabled: bool = True
     report_breakdown: bool = True
     concurrency: int = Field(default=4, ge=1, le=64)
-    timeout: float = Field(default=30.0, gt=0, le=3600, description="seconds for one HTTP request")
+    timeout: float = Field(default=30.0, gt=0, le=3600,
+                           description="seconds for one HTTP request, whole: connect, headers and body")
+    max_answer_bytes: int = Field(default=20 * 1024 * 1024, ge=1024,
+                                  description="an answer larger than this is cut off (a named error)")
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""Small HTTP helpers shared by adapters: sessions, Retry-After, error mapping."""
+"""Small HTTP helpers shared by adapters: sessions, Retry-After, error mapping, and a deadline and a size limit
+on every request (:func:`send`)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import email.utils
 import logging
 import os
 import re
+import socket
 import threading
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
@@ -13,6 +15,7 @@ from typing import TYPE_CHECKING, Callable, Iterator
 
 from publisher import __version__
 from publisher.errors import OutcomeUnknown, RetryableError
+from publisher.foundation.deadlines import WATCHDOG
 from publisher.foundation.i18n import N_
 
 if TYPE_CHECKING:  # imported where a request is made: read-only commands never load it
@@ -42,6 +45,15 @@ def install_redaction() -> None:
 install_redaction()
 
 
+#: Bytes an answer may have when the caller does not say (``ChannelSettings.max_answer_bytes`` through the scope).
+ANSWER_LIMIT = 20 * 1024 * 1024
+_CHUNK = 65536
+
+
+class AnswerTooLarge(OutcomeUnknown):
+    """The channel's answer was larger than the limit and was cut off: what it said is not known."""
+
+
 PROXY_VARIABLES = ("http_proxy", "https_proxy", "all_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY")
 
 
@@ -56,7 +68,63 @@ def new_session() -> requests.Session:
     session = requests.Session()
     session.headers["User-Agent"] = f"publisher/{__version__}"
     session.trust_env = any(os.environ.get(name) for name in PROXY_VARIABLES)
+    adapter = _watched_adapter()
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
     return session
+
+
+_watch = threading.local()  # the current thread's _Watch while a request runs
+
+
+class _Watch:
+    """The connections one request uses; :meth:`cut` shuts their sockets when the request's deadline passes."""
+
+    def __init__(self) -> None:
+        self.connections: list = []
+        self.cut_off = False
+        self.lock = threading.Lock()
+
+    def add(self, connection) -> None:
+        with self.lock:
+            self.connections.append(connection)
+
+    def cut(self) -> None:
+        with self.lock:
+            self.cut_off = True
+            for connection in self.connections:
+                sock = getattr(connection, "sock", None)
+                if sock is not None:
+                    try:
+                        sock.shutdown(socket.SHUT_RDWR)
+                    except OSError:
+                        pass
+
+
+def _watched_adapter():
+    """A requests adapter whose connection pools tell the current :class:`_Watch` which connection a request got."""
+    from requests.adapters import HTTPAdapter
+    from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+    def watched(base):
+        class Watched(base):
+            def _get_conn(self, timeout=None):
+                connection = super()._get_conn(timeout)
+                watch = getattr(_watch, "current", None)
+                if watch is not None:
+                    watch.add(connection)
+                return connection
+
+        return Watched
+
+    pools = {"http": watched(HTTPConnectionPool), "https": watched(HTTPSConnectionPool)}
+
+    class WatchedAdapter(HTTPAdapter):
+        def init_poolmanager(self, *args, **kwargs):
+            super().init_poolmanager(*args, **kwargs)
+            self.poolmanager.pool_classes_by_scheme = pools
+
+    return WatchedAdapter()
 
 
 class ThreadSessions:
@@ -120,9 +188,16 @@ class RequestScope:
     sending and until when an earlier request may still be in flight.
     """
 
-    def __init__(self, now: Callable[[], datetime], held_until: Callable[[], datetime | None] | None = None):
+    def __init__(self, now: Callable[[], datetime], held_until: Callable[[], datetime | None] | None = None, *,
+                 hold: Callable[[float, str], None] | None = None, answer_limit: int | None = None,
+                 gate: threading.Lock | None = None):
         self.now = now
         self.held_until = held_until
+        # the channel's lock in this process: a request begins (checked, counted) and a Retry-After is recorded
+        # one at a time, so no request of any worker here begins after a 429 was received and before it is held
+        self.gate = gate or threading.Lock()
+        self.hold = hold  # records a Retry-After for every worker and daemon, the moment it is received
+        self.answer_limit = answer_limit  # bytes an answer may have (None: ANSWER_LIMIT)
         self.sent = 0  # requests that may have reached the channel
         self.in_flight_until: datetime | None = None  # the latest (start + timeout) of those requests
         self.refused_until: datetime | None = None  # set when a request was refused because of a hold
@@ -138,6 +213,12 @@ class RequestScope:
                                   origin=_origin(url), until=until),
                               retry_after=seconds)
 
+    def begin(self, url: str, timeout: float) -> None:
+        """Check the hold and count the request, as one step against :meth:`answered`'s hold."""
+        with self.gate:
+            self.before_request(url)
+            self.started(timeout)
+
     def started(self, timeout: float) -> None:
         """A request is about to leave; it may be in flight until ``timeout`` seconds from now."""
         self.sent += 1
@@ -150,11 +231,15 @@ class RequestScope:
         self.sent -= 1
 
     def answered(self, response: requests.Response) -> None:
-        """Note a Retry-After the channel sent with a 429 or 503: it holds the whole channel."""
+        """Note a Retry-After the channel sent with a 429 or 503: it holds the whole channel, recorded at once
+        (before the adapter sees the answer), so no other worker or daemon starts a request meanwhile."""
         if response.status_code in (429, 503):
             seconds = retry_after_seconds(response.headers.get("Retry-After"), self.now())
             if seconds and (self.retry_after is None or seconds > self.retry_after):
                 self.retry_after = seconds
+                if self.hold is not None:
+                    with self.gate:
+                        self.hold(seconds, f"HTTP {response.status_code} from {_origin(response.url)}")
 
 
 _scope = threading.local()
@@ -179,36 +264,82 @@ def current_scope() -> RequestScope | None:
 def send(session: requests.Session, method: str, url: str, *, timeout: float, **kwargs) -> requests.Response:
     """Send a request, turning transport failures into the error tree.
 
-    A failure before the request left (connection refused, DNS) is retryable; a read timeout or a
-    dropped connection after sending means the outcome is unknown. Inside a :class:`RequestScope` a
-    held channel refuses the request (:class:`ChannelHeld`) and every request that may have left is counted.
+    ``timeout`` bounds the whole request (connect, status line, headers and body, however slowly they trickle),
+    and an answer larger than the scope's ``answer_limit`` (else ANSWER_LIMIT) is cut off (:class:`AnswerTooLarge`).
+    A failure before the request left (connection refused, DNS) is retryable; a timeout or a dropped connection
+    after sending means the outcome is unknown. Inside a :class:`RequestScope` a held channel refuses the request
+    (:class:`ChannelHeld`) and every request that may have left is counted. With ``stream=True`` the caller reads
+    the body itself, after the deadline.
     """
-    import requests
-
     scope = current_scope()
     if scope is not None:
-        scope.before_request(url)
-        scope.started(timeout)
+        scope.begin(url, timeout)
+    streams = kwargs.pop("stream", False)
+    limit = scope.answer_limit if scope is not None and scope.answer_limit else ANSWER_LIMIT
+    watch = _Watch()
+    previous, _watch.current = getattr(_watch, "current", None), watch
+    handle = WATCHDOG.after(timeout, watch.cut)
     try:
-        response = session.request(method, url, timeout=timeout, **kwargs)
+        response = _transfer(session, method, url, timeout, watch, scope, limit, streams, kwargs)
+    finally:
+        WATCHDOG.cancel(handle)
+        _watch.current = previous
+    if scope is not None:
+        scope.answered(response)
+    return response
+
+
+def _transfer(session, method: str, url: str, timeout: float, watch: _Watch, scope: RequestScope | None,
+              limit: int, streams: bool, kwargs: dict) -> requests.Response:
+    """The request and (unless the caller streams) its body, each failure as the error tree names it."""
+    import requests
+
+    try:
+        response = session.request(method, url, timeout=timeout, stream=True, **kwargs)
+        if not streams:
+            _read_body(response, limit, url)
+        if watch.cut_off:  # cut mid-headers, http.client may take what came as a (truncated) answer
+            response.close()
+            raise requests.exceptions.ReadTimeout()
+        return response
+    except AnswerTooLarge:
+        raise
     except requests.exceptions.ConnectTimeout as exc:
         if scope is not None:
             scope.not_sent()
         raise RetryableError(N_("cannot connect to {origin}: timed out").format(origin=_origin(url))) from exc
-    except requests.exceptions.ReadTimeout as exc:
-        raise OutcomeUnknown(N_("no answer from {origin} within {timeout:g}s after sending").format(
-                                 origin=_origin(url), timeout=timeout)) from exc
-    except requests.exceptions.ConnectionError as exc:
-        if _sent(exc):
+    except (requests.exceptions.ReadTimeout, requests.exceptions.ConnectionError,
+            requests.exceptions.ChunkedEncodingError) as exc:
+        if watch.cut_off or isinstance(exc, requests.exceptions.ReadTimeout):
+            raise OutcomeUnknown(N_("no complete answer from {origin} within {timeout:g}s after sending").format(
+                                     origin=_origin(url), timeout=timeout)) from exc
+        if isinstance(exc, requests.exceptions.ChunkedEncodingError) or _sent(exc):
             raise OutcomeUnknown(N_("connection to {origin} dropped after sending").format(
                                      origin=_origin(url))) from exc
         if scope is not None:
             scope.not_sent()
         raise RetryableError(N_("cannot connect to {origin}: {reason}").format(
                                  origin=_origin(url), reason=_reason(exc))) from exc
-    if scope is not None:
-        scope.answered(response)
-    return response
+
+
+def _read_body(response: requests.Response, limit: int, url: str) -> None:
+    """Read the body into ``response.content``, cutting it off past ``limit`` bytes."""
+    declared = response.headers.get("Content-Length", "")
+    chunks: list[bytes] = []
+    size = int(declared) if declared.isdecimal() else 0
+    if size <= limit:
+        size = 0
+        for chunk in response.iter_content(_CHUNK):
+            size += len(chunk)
+            if size > limit:
+                break
+            chunks.append(chunk)
+    if size > limit:
+        response.close()
+        raise AnswerTooLarge(N_("the answer from {origin} is larger than {limit} bytes (max_answer_bytes); it was "
+                                "cut off").format(origin=_origin(url), limit=limit))
+    response._content = b"".join(chunks)
+    response._content_consumed = True
 
 
 def raise_for_transient_status(response: requests.Response) -> None:

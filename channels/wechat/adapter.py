@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
+import re
 import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -40,6 +41,7 @@ FAILED_STATUS = {
     3: "publishing failed (WeChat gives no reason)",
     4: "the platform review (审核) refused it",
 }
+LOOKUP_REFUSED = frozenset({48001, 48004})  # the API is not authorised (or banned) for this account
 REMOVED_STATUS = {5: "deleted on WeChat after it was published", 6: "banned (封禁) by WeChat after it was published"}
 
 
@@ -208,6 +210,7 @@ class WechatChannel(Channel):
         note = self._attachments_note(item, source_url)
         if note:
             article["content"] = content + note
+        article = without_u_escapes(article)  # before the title and digest are checkpointed: look-ups match them
         cover = first[0] if first else None
         if ctx.checkpoint.get("draft_started"):
             # an earlier draft/add went unanswered: the draft may exist; never add a second one blindly
@@ -279,13 +282,13 @@ class WechatChannel(Channel):
                 return self._receipt_from_checkpoint(ctx)
             return None  # publish() resumes polling this publish_id; it never submits again
         if cp.get("draft_started") and not cp.get("media_id"):
-            found = self._find_draft(cp)
+            found = self._looking_up("draft/batchget", cp, lambda: self._find_draft(cp))
             if found:  # the unanswered draft/add made a draft: publish() goes on from it
                 ctx.save(media_id=found, draft_started=None)
             return None
         if not cp.get("submit_started") or not cp.get("media_id"):
             return None  # nothing was ever submitted
-        found = self._find_published(cp)
+        found = self._looking_up("freepublish/batchget", cp, lambda: self._find_published(cp))
         if found:
             article_id, url, listed_at = found
             ctx.save(article_id=article_id, article_url=url, published_time=listed_at)
@@ -303,6 +306,21 @@ class WechatChannel(Channel):
             N_("WeChat never answered the submit of 《{title}》 (started {started:%Y-%m-%d %H:%M} UTC) and still does "
                "not list it; look in the WeChat admin (发表记录)").format(title=cp.get('title', ''), started=started)
         )
+
+    def _looking_up(self, api: str, cp: dict[str, Any], find: Callable[[], Any]) -> Any:
+        """Run a look-up through ``api``; an account or endpoint without that API (48001, HTTP 404/405/501) makes
+        the delivery wait for a person instead of pausing the whole channel."""
+        try:
+            return find()
+        except (ChannelPaused, RetryableError) as exc:
+            if errcode_of(exc) not in LOOKUP_REFUSED and getattr(exc, "http_status", None) not in (404, 405, 501):
+                raise
+            code = errcode_of(exc)
+            reason = f"errcode {code}" if code else f"HTTP {getattr(exc, 'http_status', '')}"
+            raise LookupUnsupported(
+                N_("WeChat cannot say whether the unanswered request for 《{title}》 arrived: this account or endpoint "
+                   "does not offer {api} ({reason}); look for it in the WeChat admin (草稿箱 and 发表记录)").format(
+                    title=cp.get("title", ""), api=api, reason=reason)) from None
 
     def _find_published(self, cp: dict[str, Any]) -> tuple[str, str | None, int | None] | None:
         """The newest listed article matching the checkpointed draft (title, digest, 阅读原文)."""
@@ -601,6 +619,20 @@ def _content_problems(content: str) -> list[str]:
     if not content.strip():
         problems.append(N_("body is empty; WeChat needs article content"))
     return problems
+
+
+_BACKSLASH_U = re.compile(r"\\(?=u[0-9a-fA-F]{4})")
+
+
+def without_u_escapes(article: dict[str, Any]) -> dict[str, Any]:
+    """The article with every literal backslash-u-hex (which WeChat refuses as an escape, 40033) written so that
+    it reads the same: ``&#92;`` in the HTML content, a full-width ＼ in the plain-text fields."""
+    fixed = dict(article)
+    for key in ("title", "author", "digest", "content"):
+        value = article.get(key)
+        if isinstance(value, str) and _BACKSLASH_U.search(value):
+            fixed[key] = _BACKSLASH_U.sub("&#92;" if key == "content" else "＼", value)
+    return fixed
 
 
 def errcode_of(exc: Exception) -> int | None:

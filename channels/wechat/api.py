@@ -150,7 +150,8 @@ class WechatApi:
                 raise OutcomeUnknown(N_("WeChat {path}: HTTP {status_code} after sending; it may have been "
                                         "applied").format(
                                          path=path, status_code=response.status_code))
-            raise_for_transient_status(response)
+            if response.status_code != 501:  # "not implemented" is no passing trouble: see the 200 check below
+                raise_for_transient_status(response)
         except OutcomeUnknown as exc:
             if idempotent:
                 raise _scrubbed(RetryableError(str(exc))) from None
@@ -158,11 +159,13 @@ class WechatApi:
         except ChannelError as exc:
             raise _scrubbed(exc) from None
         if response.status_code != 200:
-            raise ChannelPaused(
+            paused = ChannelPaused(
                 N_("WeChat API at {api_base} answered HTTP {status_code} for {path}: check "
                    "channels.{channel}.api_base").format(
                     api_base=self.api_base, status_code=response.status_code, path=path, channel=self.channel)
             )
+            paused.http_status = response.status_code  # type: ignore[attr-defined]
+            raise paused
         return response
 
     @staticmethod

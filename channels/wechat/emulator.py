@@ -104,11 +104,9 @@ def form_files(body: bytes, content_type: str) -> dict[str, tuple[str | None, by
     return {p.name: (p.filename, p.data) for p in parts if p.name}
 
 def escapes_non_ascii(text: str) -> bool:
-    """True when a JSON text spells a non-ASCII character as a ``\\uXXXX`` escape."""
-    for match in re.finditer(r"\\(?:u([0-9a-fA-F]{4})|.)", text, re.S):
-        if match.group(1) and int(match.group(1), 16) >= 0x80:
-            return True
-    return False
+    """True when a JSON text holds ``\\uXXXX`` for a non-ASCII character anywhere, as WeChat scans for it: an
+    escape, and also a literal backslash-u in the text (JSON ``\\\\uXXXX``), which WeChat refuses alike (40033)."""
+    return any(int(code, 16) >= 0x80 for code in re.findall(r"\\u([0-9a-fA-F]{4})", text))
 
 
 @dataclass
@@ -158,7 +156,8 @@ class WechatEmulator(Emulator):
     """A WeChat Official Account API on loopback, strict per the platform's contract in channels/wechat/README.md.
 
     ``clock`` is a callable returning an aware datetime, or an object with ``now()`` (default: real
-    time). ``verified=False`` makes freepublish/delete answer 48001; ``ip_whitelisted=False`` makes
+    time). ``verified=False`` makes freepublish/delete answer 48001; each path in ``unauthorised_apis`` answers 48001
+    (an account without e.g. draft/batchget) and each in ``missing_apis`` HTTP 404 (an endpoint without it); ``ip_whitelisted=False`` makes
     every call answer 40164. A submitted publish reports status 1 for ``publish_delay_polls`` polls
     of freepublish/get (or until ``publish_delay_seconds`` pass on the clock), then its final status.
     """
@@ -178,6 +177,8 @@ class WechatEmulator(Emulator):
         article_base: str = "https://mp.weixin.qq.com",
         token_ttl: int = TOKEN_TTL,
         stable_reissues_early: bool = True,
+        unauthorised_apis: tuple[str, ...] = (),
+        missing_apis: tuple[str, ...] = (),
     ):
         super().__init__()
         self.appid = appid
@@ -193,6 +194,8 @@ class WechatEmulator(Emulator):
         self.article_base = article_base.rstrip("/")
         self.token_ttl = token_ttl  # a platform may hand out shorter-lived tokens
         self.stable_reissues_early = stable_reissues_early  # False: stable_token returns the same token to its end
+        self.unauthorised_apis = set(unauthorised_apis)  # paths this account may not call: errcode 48001
+        self.missing_apis = set(missing_apis)  # paths this endpoint does not serve: HTTP 404
 
         self.token_calls = 0
         self.stable_token_calls = 0
@@ -295,6 +298,10 @@ class WechatEmulator(Emulator):
     def _gate(self, request: Request, needs_token: bool) -> Response | None:
         if not self.ip_whitelisted:
             return _error(40164)
+        if request.path in self.missing_apis:
+            return json_response({"error": "not found"}, 404)
+        if request.path in self.unauthorised_apis:
+            return _error(48001)
         for fault in self._errcode_faults:
             if fault.path.search(request.path):
                 fault.times -= 1

@@ -11,6 +11,7 @@ import hashlib
 import html
 import re
 import threading
+from urllib.parse import urljoin, urlsplit
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any, Callable, Iterator, Literal
 
@@ -241,7 +242,8 @@ class WordpressChannel(Channel):
     def _ensure_category(self, item: ItemView, payload: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
         """WordPress silently drops a category id that no longer exists: recreate it and set it on the post."""
         wanted = payload["categories"][0]
-        if wanted in (data.get("categories") or [wanted]):
+        listed = data.get("categories")
+        if listed is None or wanted in listed:  # ``[]``: the id was dropped and the post has no category left
             return data
         self.log.info("%s: category id %s was deleted on the site; creating it again", self.name, wanted)
         fresh = self._term_id(self._category_name(item), stale=wanted)
@@ -326,7 +328,11 @@ class WordpressChannel(Channel):
         match = _API_LINK.search(response.headers.get("Link", ""))
         if not match:
             return None
-        root = match.group(1)
+        root = urljoin(self._site + "/", match.group(1))
+        if _origin(root) != _origin(self._site):  # a proxy's or an internal address: stay on base_url
+            self.log.warning("%s: the site announces its REST root at %s, not on base_url %s; using base_url",
+                             self.name, root, self._site)
+            return None
         self.log.info("%s: REST root discovered at %s", self.name, root)
         return root if root.endswith("/") else root + "/"
 
@@ -404,6 +410,12 @@ class WordpressChannel(Channel):
             raise PermanentError(N_("no post id recorded for {display_name}; remove or edit the post by hand").format(
                                      display_name=self.display_name))
         return ctx.external_id
+
+
+def _origin(url: str) -> tuple[str, str]:
+    """Scheme and host (with port) of ``url``, lower-cased."""
+    parts = urlsplit(url)
+    return parts.scheme.lower(), parts.netloc.lower()
 
 
 def _plain(text: str) -> str:

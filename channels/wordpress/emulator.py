@@ -58,12 +58,18 @@ class WordpressEmulator(Emulator):
         plain_permalinks: bool = False,
         strict_terms: bool = False,
         registered_meta: tuple[str, ...] = (),
+        no_default_category: bool = False,
+        announced_root: str | None = None,
     ):
         super().__init__()
         # post meta keys the site registered with show_in_rest; WordPress keeps only those and ignores the rest
         self.registered_meta = set(registered_meta)
         self.plain_permalinks = plain_permalinks
         self.strict_terms = strict_terms  # True: answer rest_invalid_term_id instead of dropping the id
+        # True: a dropped category id leaves the post with no category at all (``[]``), not Uncategorized
+        self.no_default_category = no_default_category
+        # the REST root the home page's Link header names, when it is not this host (a proxy's, an internal address)
+        self.announced_root = announced_root
         self.user = user
         self.app_password = app_password
         self._clock = clock
@@ -99,6 +105,9 @@ class WordpressEmulator(Emulator):
             for post in self.posts.values():
                 post["categories"] = [c for c in post["categories"] if c != term_id] or [1]
 
+    def _fallback_terms(self) -> list[int]:
+        return [] if self.no_default_category else [1]
+
     def delete_media(self, media_id: int) -> None:
         """Delete a media file for good (its URL then answers 404)."""
         with self._data_lock:
@@ -108,7 +117,7 @@ class WordpressEmulator(Emulator):
         root = "/?rest_route=/" if self.plain_permalinks else "/wp-json/"
         return Response(200, "<!doctype html><title>住建局</title><h1>住建局</h1>".encode("utf-8"), {
             "Content-Type": "text/html; charset=UTF-8",
-            "Link": f'<{self._host(request)}{root}>; rel="https://api.w.org/"',
+            "Link": f'<{self.announced_root or self._host(request) + root}>; rel="https://api.w.org/"',
         })
 
     # -- plumbing ---------------------------------------------------------------------------------
@@ -263,7 +272,7 @@ class WordpressEmulator(Emulator):
                 return wp_error("rest_invalid_param", "Invalid parameter(s): categories", 400)
             if self.strict_terms and any(int(term) not in self.categories for term in ids):
                 return wp_error("rest_invalid_term_id", "Invalid term ID.", 400)
-            post["categories"] = [int(i) for i in ids if int(i) in self.categories] or [1]
+            post["categories"] = [int(i) for i in ids if int(i) in self.categories] or self._fallback_terms()
         if isinstance(data.get("meta"), dict):
             kept = {k: v for k, v in data["meta"].items() if k in self.registered_meta}
             post["meta"] = {**(post.get("meta") or {}), **kept}

@@ -1,4 +1,4 @@
-"""``publisher run``: the daemon, or one pass over what is due (``--once``)."""
+"""``publisher run``: the daemon, or batch passes over what is due (``--once``, ``--until-settled``)."""
 
 from __future__ import annotations
 
@@ -10,37 +10,58 @@ import click
 
 from publisher.cli.context import CliContext
 from publisher.cli.helpers import EXIT_FAILED, echo_json
+from publisher.daemon.running import running_on
+from publisher.errors import InputError
+from publisher.foundation.i18n import _
 from publisher.series.occurrence_status import OccurrenceStatus
 
 
 @click.command("run")
-@click.option("--once", is_flag=True, help="publish everything due now, then exit")
+@click.option("--once", is_flag=True, help="one pass over everything due now, then exit")
+@click.option("--until-settled", is_flag=True,
+              help="keep going through backoffs and look-ups until every due delivery is settled, then exit")
+@click.option("--max-time", type=click.FloatRange(min=0, min_open=True), default=None, metavar="SECONDS",
+              help="with --once or --until-settled: stop claiming after this many seconds (default 300)")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
-def run(obj: CliContext, once: bool, as_json: bool) -> None:
+def run(obj: CliContext, once: bool, until_settled: bool, max_time: float | None, as_json: bool) -> None:
     """The daemon: publish due deliveries on schedule until SIGTERM/SIGINT."""
     from publisher.daemon.service import Daemon
-    from publisher.delivery.dispatcher import Dispatcher
     from publisher.series.runner import SeriesRunner
 
+    if max_time is not None and not (once or until_settled):
+        raise InputError(_("--max-time needs --once or --until-settled"), field="--max-time")
     app = obj.app()
     app.require_secrets()  # the daemon talks to every enabled channel
-    if once:
-        series = SeriesRunner(app).tick().outcomes
-        dispatcher = Dispatcher(app)
-        try:
-            stats = dispatcher.run_due()
-        finally:
-            dispatcher.close()
-        summary = dict(stats.outcomes) | {f"series {k.replace('_', ' ')}": v for k, v in series.items() if v}
-        echo_json(summary) if as_json else click.echo(
-            "nothing due" if not summary else ", ".join(f"{k}: {v}" for k, v in sorted(summary.items())))
-        series_failed = series.get(OccurrenceStatus.MISSING_DATA, 0) + series.get(OccurrenceStatus.FAILED, 0)
-        sys.exit(EXIT_FAILED if stats.failures or series_failed else 0)
-    daemon = Daemon(app)
-    daemon.add_job(SeriesRunner(app).poll)
-    code = daemon.run()
+    with running_on(app.config.database_url):  # `restore` refuses to replace the database meanwhile
+        if once or until_settled:
+            _batch(app, until_settled, max_time, as_json)
+        daemon = Daemon(app)
+        daemon.add_job(SeriesRunner(app).poll)
+        code = daemon.run()
     if daemon.unfinished:  # worker threads are still inside requests: leave without waiting for them
         logging.shutdown()
         os._exit(code)
     sys.exit(code)
+
+
+def _batch(app, until_settled: bool, max_time: float | None, as_json: bool) -> None:
+    """Batch passes: print what was done, name what remains on stderr, exit 0 only when nothing does."""
+    from publisher.daemon.batch import DEFAULT_MAX_TIME, run_batch
+    from publisher.series.runner import SeriesRunner
+
+    series = SeriesRunner(app).tick().outcomes
+    result = run_batch(app, max_time=max_time or DEFAULT_MAX_TIME, until_settled=until_settled)
+    summary = dict(result.stats.outcomes) | {f"series {k.replace('_', ' ')}": v for k, v in series.items() if v}
+    left = {reason: {"count": n, "examples": result.left.examples[reason]} for reason, n in result.left.counts.items()}
+    if as_json:
+        echo_json(summary | {"remaining": left, "timed_out": result.timed_out})
+    else:
+        click.echo(_("nothing due") if not summary else ", ".join(f"{k}: {v}" for k, v in sorted(summary.items())))
+    if result.timed_out:
+        click.echo(_("stopped after --max-time {seconds:g}s").format(seconds=max_time or DEFAULT_MAX_TIME), err=True)
+    for reason, n in result.left.counts.most_common():
+        click.echo(_("remaining: {count} {reason}: {examples}").format(
+            count=n, reason=_(reason), examples=", ".join(result.left.examples[reason])), err=True)
+    series_failed = series.get(OccurrenceStatus.MISSING_DATA, 0) + series.get(OccurrenceStatus.FAILED, 0)
+    sys.exit(0 if result.ok and not series_failed else EXIT_FAILED)

@@ -11,10 +11,13 @@ import click
 from publisher.cli.context import CliContext
 from publisher.cli.helpers import EXIT_FAILED, echo_json, print_review
 from publisher.cli.types import HTTP_URL, ITEM_ID
-from publisher.foundation.i18n import _, shown
+from publisher.foundation.i18n import N_, _, shown
 from publisher.foundation.redact import scrub
 from publisher.foundation.textwidth import pad
 from publisher.ledger.lifecycle import DeliveryStatus
+
+
+WAITING_FOR_NAMES = (N_("operator"),)  # deliveries.waiting_for, shown with _()
 
 
 @click.group("item")
@@ -72,7 +75,7 @@ def item_show(obj: CliContext, item_id: int, events: bool, as_json: bool) -> Non
         click.echo("  " + line)
     for d in data["deliveries"]:
         extra = d["external_url"] or shown(d["last_error"]) or ""
-        status = _("{status} (waiting for {channel})").format(status=_(d["status"]), channel=d["waiting_for"]) \
+        status = _("{status} (waiting for {channel})").format(status=_(d["status"]), channel=_(d["waiting_for"])) \
             if d.get("waiting_for") else _(d["status"])
         copy = _copy_note(d, data["revision"])
         click.echo(f"  {pad(d['channel'], 14)} {pad(status, 10)} " + _("attempts={count}").format(count=d["attempts"])

@@ -82,7 +82,9 @@ class Daemon:
                 self.wakeup.wait(pause)
 
     def run(self, install_signals: bool = True) -> int:
-        """Serve until SIGTERM/SIGINT; in-flight deliveries finish before returning. Returns the exit code."""
+        """Serve until SIGTERM/SIGINT: stop claiming, give back what was claimed ahead, let the requests in flight
+        finish for ``daemon.shutdown_grace`` seconds, then put what is still in flight in doubt (its lease given
+        back). Returns the exit code."""
         interrupted = {"sig": None}
 
         def on_signal(signum, _frame):
@@ -90,6 +92,7 @@ class Daemon:
             log.info("received %s: finishing in-flight deliveries, then stopping", signal.Signals(signum).name)
             self.stop_event.set()
             self.wakeup.interrupt()
+            self.dispatcher.wake()
 
         if install_signals:
             signal.signal(signal.SIGTERM, on_signal)
@@ -110,8 +113,13 @@ class Daemon:
         stopper.join(self.app.config.daemon.shutdown_grace)
         if stopper.is_alive():
             self.unfinished = True
-            log.warning("deliveries still in flight after %ss; stopping anyway: their leases run out and they are "
-                        "looked up before anything is sent again", self.app.config.daemon.shutdown_grace)
+            try:
+                given = self.dispatcher.abandon()
+            except Exception:  # the database went away: the leases run out instead
+                log.exception("could not give back the deliveries in flight")
+                given = 0
+            log.warning("%s deliveries still in flight after %ss; stopping anyway: they are in doubt, looked up "
+                        "before anything is sent again", given, self.app.config.daemon.shutdown_grace)
         log.info("publisher daemon stopped")
         return 130 if interrupted["sig"] == signal.SIGINT else 0
 
@@ -145,6 +153,7 @@ class Daemon:
         """Ask the daemon to stop (thread-safe)."""
         self.stop_event.set()
         self.wakeup.interrupt()
+        self.dispatcher.wake()
 
 
 def _now(app: App):

@@ -266,14 +266,30 @@ class Claims:
             in_flight_until = max(in_flight_until, bound) if in_flight_until else bound
         return in_flight_until
 
-    def release(self, claim: Claim) -> bool:
-        """Give back a claim taken ahead that was never started (its channel was paused meanwhile)."""
+    def release(self, claim: Claim, reason: str = "claimed ahead; its channel was paused before it was sent") -> bool:
+        """Give back a claim taken ahead that was never started (its channel was paused, or the daemon stops)."""
         recorded = event("released", actor=self.worker_id, at=self.clock.now(), item_id=claim.item_id,
-                         channel=claim.channel, reason="claimed ahead; its channel was paused before it was sent")
+                         channel=claim.channel, reason=reason)
+        attempts = claim.attempts - 1 if claim.action == "publish" else claim.attempts
         with wakeup.quiet(), self.store.transaction() as conn:
             return move(conn, claim.id, current=claim.status, to=claim.previous, owned_by=claim.lease_owner,
-                        event=recorded, lease_owner=None, lease_expires_at=None, attempts=claim.attempts - 1,
+                        event=recorded, lease_owner=None, lease_expires_at=None, attempts=attempts,
                         updated_at=self.clock.now())
+
+    def abandon(self, claim: Claim, in_flight_until: datetime) -> bool:
+        """The daemon stops while ``claim`` is mid-request: in doubt (looked up once nothing can be in flight), its
+        lease given back now instead of running out."""
+        now = self.clock.now()
+        recorded = event("in_doubt", actor=self.worker_id, at=now, item_id=claim.item_id, channel=claim.channel,
+                         reason="the daemon stopped while a request was in flight")
+        with wakeup.quiet(), self.store.transaction() as conn:
+            if claim.status == S.PUBLISHING:
+                return move(conn, claim.id, current=S.PUBLISHING, to=S.IN_DOUBT, owned_by=claim.lease_owner,
+                            event=recorded, lease_owner=None, lease_expires_at=None, updated_at=now,
+                            in_flight_until=in_flight_until, next_attempt_at=in_flight_until)
+            return move(conn, claim.id, current=claim.status, to=claim.status, owned_by=claim.lease_owner,
+                        event=None, lease_owner=None, lease_expires_at=None, updated_at=now,
+                        in_flight_until=in_flight_until, next_attempt_at=in_flight_until)
 
     def renew_leases(self, claims: list[Claim]) -> None:
         """Extend the leases of deliveries still being worked on, so no other worker takes them over."""

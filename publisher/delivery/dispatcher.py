@@ -74,8 +74,32 @@ class Dispatcher:
     def run_due(self, stop: threading.Event | None = None, *, item_id: int | None = None) -> RunStats:
         """Process everything due now (claiming more as slots free up); return when nothing is due or in flight."""
         loop = RunLoop(self, self._pool())
+        self._running = loop
         with wakeup.quiet():
             return loop.run(stop, item_id)
+
+    def abandon(self) -> int:
+        """The daemon stops before its workers' requests ended: each delivery they hold goes in doubt (looked up
+        once its request can no longer be in flight) and its lease is given back now. Returns how many."""
+        state = getattr(getattr(self, "_running", None), "state", None)
+        if state is None:
+            return 0
+        now = self.clock.now()
+        given = 0
+        for name in list(state.ready):  # claimed ahead, never started: back as they were
+            given += sum(self.claims.release(claim, "the daemon stopped before it was sent")
+                         for claim in state.take_ready(name))
+        for current in list(state.inflight.values()):
+            claim = current[0]
+            timeout = timedelta(seconds=self.app.config.channels[claim.channel].timeout)
+            given += self.claims.abandon(claim, now + timeout + self.recorder.doubt_window(claim))
+        return given
+
+    def wake(self) -> None:
+        """Wake a running pass (it notices a stop at once instead of at its next heartbeat)."""
+        state = getattr(getattr(self, "_running", None), "state", None)
+        if state is not None:
+            state.wake()
 
     def _pool(self) -> ThreadPoolExecutor:
         # One pool for the dispatcher's life: worker threads keep their HTTP sessions between runs.

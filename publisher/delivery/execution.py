@@ -21,6 +21,7 @@ from publisher.delivery.outcomes import Outcomes, describe
 from publisher.errors import (
     ChannelPaused, LookupUnsupported, OutcomeUnknown, PermanentError, RetryableError, StillProcessing,
 )
+from publisher.foundation.i18n import N_
 from publisher.http import request_scope
 from publisher.ledger.lifecycle import DeliveryStatus as S, UpdateState, WaitingFor
 from publisher.runtime.app import App
@@ -84,14 +85,11 @@ class Execution:
         scope = out.scope(claim)
         try:
             if not adapter.supports_lookup:
-                raise LookupUnsupported(f"channel {claim.channel} cannot look up earlier attempts")
+                raise LookupUnsupported(N_("channel {name} cannot look up earlier attempts").format(name=claim.channel))
             with request_scope(scope):
                 receipt = adapter.lookup(item, ctx)
         except LookupUnsupported as exc:
-            todo = ("the item is retracted: remove it there by hand if it arrived" if claim.item_retracted else
-                    f"then `publisher item settle {claim.item_id} --channel {claim.channel} --url URL` if it is "
-                    f"there, or `publisher item retry {claim.item_id} --channel {claim.channel}` to send it again")
-            return out.finish(claim, S.IN_DOUBT, "in_doubt", error=f"{exc}; check the channel by hand, {todo}",
+            return out.finish(claim, S.IN_DOUBT, "in_doubt", error=f"{exc}; {operator_choices(claim)}",
                               next_at=self.clock.now(), waiting_for=WaitingFor.OPERATOR.value)
         except ChannelPaused as exc:
             return out.paused(claim, exc, status=S.IN_DOUBT)
@@ -221,6 +219,15 @@ class Execution:
                               error=f"retraction failed, will retry: {describe(exc)}",
                               next_at=self.clock.now() + timedelta(seconds=out.delay(claim, exc)))
         return out.finish(claim, S.RETRACTED, "retracted", retract_requested=False)
+
+
+def operator_choices(claim: Claim) -> str:
+    """What a person does with a delivery no look-up can settle: the two ways out, as commands."""
+    if claim.item_retracted:
+        return N_("the item is retracted: remove it there by hand if it arrived")
+    return N_("check the channel by hand: if the item is there, record its address with `publisher item settle "
+              "{item_id} --channel {channel} --url URL`; if it is not, `publisher item retry {item_id} --channel "
+              "{channel}` publishes it again").format(item_id=claim.item_id, channel=claim.channel)
 
 
 class ItemState(NamedTuple):

@@ -2,7 +2,8 @@
 what finished, renew leases, and stop cleanly.
 
 Claims are taken ahead (up to a second round per channel, ``ready``) so that one claim transaction serves many
-deliveries; what was claimed ahead is still run when stopping (its lease is held). A worker that finishes takes
+deliveries; what was claimed ahead and not started is given back when stopping (claimable at once by any worker).
+A worker that finishes takes
 the next claim of its channel from ``ready`` itself (its slot passes on), and wakes the loop to claim more when
 ``ready`` runs low: no worker waits for the loop between deliveries. The workers hand their outcomes in; the
 loop writes them in the transaction of its next claim.
@@ -84,7 +85,7 @@ class LoopState:
         """A worker finished a claim of ``name``: the next one ready for it (its slot passes on), or None when it
         stops (the channel is over its share, or nothing is ready). Wakes the loop when ``ready`` runs low."""
         with self.lock:
-            if self.busy[name] > self.share(name):
+            if self.busy[name] > self.share(name) or self.stopping:
                 return None
             waiting = self.ready[name]
             claim = waiting.popleft() if waiting else None
@@ -110,6 +111,8 @@ class LoopState:
     def startable(self) -> list[tuple[Claim, list[Claim]]]:
         """Take the ready claims free workers may start now (counted as running): (claim, its run's current)."""
         started = []
+        if self.stopping:
+            return started
         with self.lock:
             for name, waiting in self.ready.items():
                 share = self.share(name)
@@ -209,6 +212,7 @@ class RunLoop:
         stats = RunStats()
         self.dispatcher.claims.new_pass()  # every pass looks for retractions at its first claim
         state, leased_at_most = self._start(stop)
+        self.state = state
         renewed = time.monotonic()
         while True:
             self._start_ready(state)  # a freed worker takes what was claimed ahead before this round's claim
@@ -218,6 +222,9 @@ class RunLoop:
                     stats.outcomes[entry.outcome] -= 1
                     stats.outcomes[entry.result] += 1
             self._start_ready(state)
+            if state.stopping:  # what was claimed ahead and never started goes back, claimable at once
+                for name in list(state.ready):
+                    self._release_all(state, name)
             if not state.inflight:  # every outcome was handed in before its worker's run ended: all are written
                 stats.outcomes = +stats.outcomes
                 return stats
@@ -300,4 +307,6 @@ class RunLoop:
         """Give back everything ready for ``name`` that can go back; the rest stays ready."""
         release = self.dispatcher.release
         keep = [claim for claim in state.take_ready(name) if not (claim.releasable and release(claim))]
+        if state.stopping:  # nothing of it was started: the rest goes back too, or its lease runs out
+            keep = [claim for claim in keep if not release(claim)]
         state.put_back(name, keep)

@@ -34,7 +34,7 @@ from publisher.ledger.index_numbers import record_first_publication
 from publisher.ledger.event_kinds import EventKind
 
 log = logging.getLogger("publisher.dispatcher")
-HOLD_FRESH = 0.02  # seconds a "channel not held" answer is reused before the next request
+HOLD_FRESH = 0.0  # seconds a "channel not held" answer is reused (0: every request reads another daemon's hold)
 
 #: Set in run_due's workers: outcomes are handed in, and written with the loop's next claim.
 HAND_IN: contextvars.ContextVar[bool] = contextvars.ContextVar("publisher_hand_in_outcomes", default=False)
@@ -49,6 +49,7 @@ class Outcomes:
         self.store = app.store
         self.clock = app.clock
         self.retry = app.config.retry
+        self.channels = app.config.channels
         self.worker_id = worker_id
         self.lease = lease
         self.margin = margin  # how long after its timeout a request may still be in flight
@@ -63,7 +64,19 @@ class Outcomes:
     # -- channel holds ----------------------------------------------------------------------------
     def scope(self, claim: Claim) -> RequestScope:
         """The request scope an adapter call for ``claim`` runs in (it refuses to send while the channel is held)."""
-        return RequestScope(self.clock.now, lambda: self.held_until(claim.channel))
+        settings = self.channels[claim.channel] if claim.channel in self.channels else None
+        return RequestScope(self.clock.now, lambda: self.held_until(claim.channel),
+                            hold=lambda seconds, why: self.hold_now(claim.channel, seconds, why),
+                            answer_limit=getattr(settings, "max_answer_bytes", None),
+                            gate=self.holds.gate(claim.channel))
+
+    def hold_now(self, channel: str, seconds: float, reason: str) -> None:
+        """A 429/503 with Retry-After was just received: hold ``channel`` for every worker and daemon now, before
+        the adapter even sees the answer."""
+        until = self.clock.now() + timedelta(seconds=seconds)
+        self._not_held.pop(channel, None)
+        if self.holds.hold(channel, until, f"Retry-After {seconds:g}s: {reason}", self.worker_id):
+            log.warning("channel %s held until %s (Retry-After)", channel, until)
 
     def held_until(self, channel: str) -> datetime | None:
         """The channel's hold, read again at most every HOLD_FRESH seconds while there is none (this dispatcher's
@@ -82,7 +95,7 @@ class Outcomes:
 
         Only the channel's own header holds the channel; an adapter's "look again later" paces one delivery.
         """
-        if not scope.retry_after:
+        if not scope.retry_after or scope.hold is not None:  # recorded the moment it was received (hold_now)
             return
         until = self.clock.now() + timedelta(seconds=scope.retry_after)
         held = self.holds.hold(claim.channel, until, f"Retry-After {scope.retry_after:g}s: {describe(exc)}",
@@ -112,9 +125,16 @@ class Outcomes:
     def in_doubt(self, claim: Claim, scope: RequestScope, error: str) -> str:
         """The attempt may have arrived: look it up later, and only conclude "absent" once nothing is in flight."""
         now = self.clock.now()
-        in_flight_until = max(scope.in_flight_until or now, now) + self.margin
+        in_flight_until = max(scope.in_flight_until or now, now) + self.doubt_window(claim)
         return self.finish(claim, S.IN_DOUBT, "in_doubt", error=error, in_flight_until=in_flight_until,
                            next_at=now + timedelta(seconds=self.retry.in_doubt_delay))
+
+    def doubt_window(self, claim: Claim) -> timedelta:
+        """How long after its timeout an unanswered request may still be saving: a slow save outlives its timeout
+        by up to the timeout again, so at least that (or ``in_doubt_delay``), doubled with each attempt."""
+        settings = self.channels[claim.channel] if claim.channel in self.channels else None
+        timeout = timedelta(seconds=getattr(settings, "timeout", 0.0))
+        return max(self.margin, timeout) * 2 ** min(max(claim.attempts, 1) - 1, 4)
 
     def held(self, claim: Claim, status: str, until: datetime, *, uncount: bool = False) -> str:
         """The channel was held before the request left: wait for the hold, nothing was sent."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -12,7 +13,7 @@ from publisher.adapter import Attachment, ItemView
 from publisher.runtime.app import App
 from publisher.ledger.blobs import blob_path, describe, store_file
 from publisher.foundation.content import decode_text, local_images, replace_local_markers, sanitize_html
-from publisher.errors import ConfigError, InputError, NotFound
+from publisher.errors import ConfigError, InputError, NotFound, PublisherError
 from publisher.foundation.i18n import _, labelled, shown
 from publisher.accounts.users import Actor
 from publisher.ledger.event_kinds import EventKind
@@ -106,6 +107,12 @@ def local_time(naive: datetime, tz, *, text: str, field_name: str) -> datetime:
         raise InputError(_("{text!r} does not exist in {key}: the clocks skip it (summer time); it would become "
                            "{back:%Y-%m-%d %H:%M} — give that time, or an offset").format(
                              text=text, key=tz.key, back=back), field=field_name)
+    later = naive.replace(tzinfo=tz, fold=1)
+    if later.utcoffset() != when.utcoffset():  # the clocks go back over it: it happens twice
+        raise InputError(_("{text!r} happens twice in {key}: the clocks go back over it (end of summer time); give "
+                           "an offset: {first} or {second}").format(
+                             text=text, key=tz.key, first=when.isoformat(timespec="minutes"),
+                             second=later.isoformat(timespec="minutes")), field=field_name)
     return when
 
 
@@ -329,6 +336,10 @@ def insert(app: App, prepared: list[PreparedItem], *, source: str = "cli", actor
                 try:
                     added.append(store_file(root, Path(f["source"]), f["sha256"]))
                 except OSError as exc:
+                    if exc.errno in (errno.ENOSPC, errno.EDQUOT):  # not the configuration's fault
+                        raise PublisherError(_("the disk holding {root} is full: {filename} was not stored and "
+                                               "nothing was queued; free some space and try again").format(
+                                                 root=root, filename=f["filename"])) from None
                     raise ConfigError([f"storage.attachments: cannot store {f['filename']} in {root}: "
                                        f"{exc.strerror}"], str(app.config.path)) from None
         return _insert_rows(app, prepared, source=source, actor=actor, imported=imported)

@@ -23,7 +23,8 @@ from publisher.config.load import Config
 from publisher.db.engine import reading
 from publisher.ledger.event_kinds import EventKind
 from publisher.ledger.lifecycle import DeliveryStatus as S, event, move
-from publisher.errors import InputError, PublisherError
+from publisher.daemon.running import in_use
+from publisher.errors import InputError, PublisherError, Refused
 from publisher.db.schema import deliveries
 from publisher.foundation.redact import scrub
 from publisher.ledger.store import Store
@@ -67,6 +68,9 @@ def restore(config: Config, source: Path, *, clock=None) -> int:
     if url.get_backend_name() == "sqlite":
         _check_sqlite_copy(source)
         target = _sqlite_path(config)
+        if in_use(config.database_url):
+            raise Refused("daemon-running", _("a publisher run is using {target}; stop it before restoring (it "
+                                              "would go on using the replaced file)").format(target=target))
         partial = target.with_name(target.name + ".restoring")
         try:
             with sqlite3.connect(f"file:{source}?mode=ro", uri=True) as src, sqlite3.connect(partial) as dst:

@@ -163,6 +163,11 @@ class ChannelHolds:
                 self.store.event(conn, "held", actor=actor, channel=channel, reason=reason, until=until.isoformat())
         return bool(done)
 
+    def gate(self, channel: str) -> threading.Lock:
+        """The process-wide lock of ``channel`` on this database (see :class:`publisher.http.RequestScope`)."""
+        with self._lock:
+            return _GATES.setdefault((id(self._seen), channel), threading.Lock())
+
     def held_until(self, channel: str) -> datetime | None:
         """The end of the channel's hold or pause when it is held now (an open-ended pause: far ahead)."""
         now = self.clock.now()
@@ -181,4 +186,5 @@ class ChannelHolds:
 
 _SEEN: dict[str, dict[str, datetime]] = {}
 _SEEN_LOCK = threading.Lock()
+_GATES: dict[tuple[int, str], threading.Lock] = {}
 _PAUSE = select(channel_pauses.c.until).where(channel_pauses.c.channel == bindparam("channel"))

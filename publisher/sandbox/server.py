@@ -68,11 +68,13 @@ def html_response(text: str, status: int = 200, encoding: str = "utf-8", headers
 @dataclass
 class Fault:
     """One injected fault. ``kind``: status | slow | gated | accept_then_timeout | accept_then_drop |
-    accept_then_status.
+    accept_then_status | never_answer | trickle.
 
     ``status`` answers without handling the request; ``accept_then_status`` handles it, then answers
     ``status`` anyway (a gateway 502/504 after the backend saved). ``gated`` holds the request until ``gate``
     (a threading.Event) is set or ``seconds`` pass, then handles it: a slow save that commits late.
+    ``never_answer`` accepts the request and neither handles nor answers it (until the server stops);
+    ``trickle`` handles it, then sends the whole answer, status line first, one byte every ``seconds``.
     ``path`` (a regex) limits it to matching request paths; ``times`` is how many requests it hits.
     """
 
@@ -84,6 +86,7 @@ class Fault:
     times: int = 1
     body: Any = None
     gate: threading.Event | None = None
+    method: str | None = None  # limits it to requests of this method (e.g. a slow POST, not the look-up's GET)
 
 
 class FaultPlan:
@@ -114,10 +117,12 @@ class FaultPlan:
         with self._lock:
             self._faults.clear()
 
-    def take(self, path: str) -> Fault | None:
+    def take(self, path: str, method: str | None = None) -> Fault | None:
         """The fault for this request, if any (consumes one of its ``times``)."""
         with self._lock:
             for fault in self._faults:
+                if fault.method is not None and method is not None and fault.method.upper() != method.upper():
+                    continue
                 if fault.path is None or re.search(fault.path, path):
                     fault.times -= 1
                     if fault.times <= 0:
@@ -279,8 +284,9 @@ class _Handler(BaseHTTPRequestHandler):
             emulator.requests_seen += 1
             emulator.active += 1
         response: Response | None = None
+        fault = None if internal else emulator.faults.take(parts.path, self.command)
         try:
-            response = self._answer(emulator, request, None if internal else emulator.faults.take(parts.path))
+            response = self._answer(emulator, request, fault)
         finally:
             with emulator.lock:
                 emulator.active -= 1
@@ -289,11 +295,18 @@ class _Handler(BaseHTTPRequestHandler):
                     emulator.seen.append(Seen(at, request.method, request.path, response.status if response else None,
                                               float(retry_after) if retry_after else None))
         if response is not None:
-            with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the client gave up waiting
-                self._send(response)
+            with contextlib.suppress(BrokenPipeError, ConnectionResetError, OSError):  # the client gave up waiting
+                if fault is not None and fault.kind == "trickle":
+                    self._trickle(emulator, response, fault.seconds or 1.0)
+                else:
+                    self._send(response)
 
     def _answer(self, emulator: Emulator, request: Request, fault: Fault | None) -> Response | None:
         """The response to send, or None when the fault leaves the client without one."""
+        if fault and fault.kind == "never_answer":
+            emulator.wait(86400)
+            self.close_connection = True
+            return None
         if fault and fault.kind == "slow":
             emulator.wait(fault.seconds)
             fault = None
@@ -326,6 +339,19 @@ class _Handler(BaseHTTPRequestHandler):
                 self.connection.shutdown(socket.SHUT_RDWR)
             return None
         return response
+
+    def _trickle(self, emulator: Emulator, response: Response, seconds: float) -> None:
+        """Send ``response`` one byte every ``seconds`` (a slow line that never times out a single read)."""
+        head = [f"HTTP/1.1 {response.status} X\r\n"] + [f"{k}: {v}\r\n" for k, v in response.headers.items()]
+        head.append(f"Content-Length: {len(response.body)}\r\nConnection: close\r\n\r\n")
+        raw = "".join(head).encode("latin-1") + response.body
+        self.close_connection = True
+        for index in range(len(raw)):
+            if emulator._stop.is_set():
+                return
+            self.wfile.write(raw[index:index + 1])
+            self.wfile.flush()
+            emulator.wait(seconds)
 
     def _send(self, response: Response) -> None:
         self.send_response(response.status)

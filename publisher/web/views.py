@@ -43,7 +43,8 @@ def item_json(app: App, actor: Actor, item_id: int, *, with_events: bool = False
         "review": {"state": shown["state"], "step": shown["step"], "late": shown["late"], "held": shown["held"]},
         "deliveries": [{k: d[k] for k in ("channel", "status", "attempts", "external_id", "external_url",
                                           "published_at", "last_error", "next_attempt_at", "retract_requested",
-                                          "revision")} | {"update": _copy_state(d, row)}
+                                          "revision")} | {"update": _copy_state(d, row),
+                                                          "waiting_for": d.get("waiting_for")}
                        for d in row["deliveries"]],
         "attachments": [{k: a[k] for k in ("filename", "sha256", "size", "inline")} for a in row["attachments"]],
         "channel_options": row["channel_options"] or {},

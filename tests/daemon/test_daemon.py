@@ -217,7 +217,7 @@ def test_sigterm_stops_after_shutdown_grace_and_the_held_delivery_is_settled_lat
         daemon.send_signal(signal.SIGTERM)
         assert daemon.wait(timeout=30) == 0  # did not wait for the portal, which still holds the request
         assert "still in flight" in output.text()
-        assert _status(config, item_id) == "publishing"
+        assert _status(config, item_id) == "in_doubt"  # its lease given back: looked up, never sent again blindly
     finally:
         held.release.set()
         if daemon.poll() is None:
@@ -230,3 +230,35 @@ def test_sigterm_stops_after_shutdown_grace_and_the_held_delivery_is_settled_lat
         second.send_signal(signal.SIGTERM)
         second.wait(timeout=30)
     assert len(cms_server.emulator.live_articles()) == 1 and cms_server.emulator.create_calls == 1
+
+
+def test_sigterm_mid_batch_gives_back_every_lease_within_the_grace(tmp_path, sqlite_url, cms_server):
+    """A slow channel's batch, stopped: nothing stays leased; what was never sent is claimable at once, what was
+    sent and not answered is in doubt."""
+    config = _config(tmp_path, sqlite_url, cms_server, lease="5m")
+    config.write_text(config.read_text(encoding="utf-8").replace(
+        "poll_interval: 0.1", "poll_interval: 0.1\n  shutdown_grace: 1"), encoding="utf-8")
+    ids = [_queue(config, f"第{i}期公示") for i in range(30)]
+    held = HeldCreate(cms_server.emulator)
+    daemon = _daemon(config)
+    output = Output(daemon)
+    try:
+        assert held.arrived.wait(timeout=30)
+        daemon.send_signal(signal.SIGTERM)
+        assert daemon.wait(timeout=10) == 0
+    finally:
+        held.release.set()
+        if daemon.poll() is None:
+            daemon.kill()
+    assert "Traceback" not in output.text()
+    app = App.from_config(load_config(config))
+    try:
+        rows = [app.store.get_item(i)["deliveries"][0] for i in ids]
+        leased = app.store.engine.connect().exec_driver_sql(
+            "SELECT count(*) FROM deliveries WHERE lease_owner IS NOT NULL").scalar()
+    finally:
+        app.close()
+    statuses = [d["status"] for d in rows]
+    assert leased == 0 and "publishing" not in statuses, statuses
+    assert statuses.count("in_doubt") <= 2  # the two workers' requests held by the portal
+    assert statuses.count("pending") >= 27  # claimed ahead, never sent: given back, due at once

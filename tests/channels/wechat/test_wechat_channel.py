@@ -663,3 +663,12 @@ def test_retract_on_unverified_account_says_remove_by_hand(channel, emulator):
         channel.retract(make_item(), Ctx(external_id=receipt.external_id))
     assert "48001" in str(caught.value) and "by hand" in str(caught.value)
     assert len(emulator.live_articles()) == 1
+
+
+def test_a_literal_backslash_u_in_the_text_is_sent_so_wechat_accepts_it(channel, emulator):
+    body = r"<p>转义示例：\u4e2d 表示“中”</p>"
+    channel.publish(make_item(r"关于\u4e2d字的说明", body=body, summary=r"摘要\u6587"), Ctx())
+    news = stored(emulator)[0]
+    assert 40033 not in [code for _, code in emulator.rejected]
+    assert "&#92;u4e2d" in news["content"] or "\\u4e2d" in news["content"]
+    assert news["title"] == "关于＼u4e2d字的说明" and news["digest"] == "摘要＼u6587"

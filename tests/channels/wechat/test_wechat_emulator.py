@@ -122,7 +122,8 @@ def test_ip_not_whitelisted(client, emulator):
 def test_escaped_chinese_is_rejected(client):
     escaped = json.dumps({"articles": [{"title": "标题", "content": "<p>正文</p>"}]}).encode("ascii")
     assert client.post("/cgi-bin/draft/add", escaped)["errcode"] == 40033
-    assert escapes_non_ascii(r'{"a": "\u6807"}') and not escapes_non_ascii(r'{"a": "\\u6807 \u0041"}')
+    assert escapes_non_ascii(r'{"a": "\u6807"}') and not escapes_non_ascii(r'{"a": "\u0041 \\n"}')
+    assert escapes_non_ascii(r'{"a": "\\u6807"}')  # a literal backslash-u in the text: refused alike
 
 
 def test_uploadimg_accepts_small_jpg_and_png_only(client, emulator):

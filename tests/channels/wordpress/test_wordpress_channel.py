@@ -270,3 +270,23 @@ def test_refused_file_type_is_permanent_although_wordpress_says_500(channel, emu
     with pytest.raises(PermanentError, match="rest_upload_sideload_error"):
         channel.publish(make_item(attachments=(exe,)), ctx())
     assert emulator.posts == {}
+
+
+def test_a_category_deleted_in_wp_admin_is_recreated_when_the_post_comes_back_with_none(server, services):
+    emulator = server.emulator
+    emulator.no_default_category = True  # the site answers ``categories: []`` for a dropped id
+    channel = WordpressChannel("web", WordpressChannel.Settings(**wp_config(server.url)), services)
+    channel.publish(make_item(), ctx("d1"))
+    [term_id] = [t["id"] for t in emulator.categories.values() if t["name"] == "通知公告"]
+    emulator.delete_category(term_id)
+    channel.publish(make_item("第二条"), ctx("d2"))
+    [new_id] = [t["id"] for t in emulator.categories.values() if t["name"] == "通知公告"]
+    assert new_id != term_id and emulator.posts[max(emulator.posts)]["categories"] == [new_id]
+
+
+def test_rest_root_discovery_stays_on_the_base_url_host(server, services, emulator):
+    emulator.announced_root = "http://10.0.0.7:8080/wp-json/"  # an internal address behind the proxy
+    channel = WordpressChannel("web", WordpressChannel.Settings(**wp_config(server.url)), services)
+    receipt = channel.publish(make_item(), ctx())
+    assert receipt.external_id == str(max(emulator.posts))
+    assert services.state.get(f"rest_root:{server.url}") == f"{server.url}/wp-json/"
