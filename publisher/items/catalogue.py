@@ -15,8 +15,8 @@ from publisher.foundation.workdays import add_workdays, workdays_between
 
 PUBLISH_WITHIN = 20  # working days from a record's making (or change) to its publication (条例 第二十六条)
 WARN_FROM = 15  # the 工作台 warns from this working day on
-TEXT_LIMITS = {"doc_no": 100, "issuer": 200, "subject": 100, "genre": 50, "disclosure_reason": 2000,
-               "validity_basis": 2000}
+TEXT_LIMITS = {"doc_no": 100, "issuer": 200, "subject": 100, "genre": 50, "disclosure": 20,
+               "disclosure_reason": 2000, "validity_basis": 2000}
 
 
 class Validity(StrEnum):

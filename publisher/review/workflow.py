@@ -255,6 +255,13 @@ def approve(app: App, actor: Actor, item_id: int, *, comment: str = "", override
     return shown
 
 
+def waiting_interpretations(app: App, actor: Actor, item_id: int) -> list[dict]:
+    """The 解读 of the actor's office's item waiting at the same review step as it: ``[{"id", "title"}]``."""
+    with reading(app.store.engine) as conn:
+        row = item_in_office(conn, actor, item_id)
+        return [{"id": r["id"], "title": r["title"]} for r in _waiting_interpretations(app, conn, row)]
+
+
 def _waiting_interpretations(app: App, conn: Connection, row: dict) -> list[dict]:
     """The active 解读 of the item (same office) waiting at the review step the item waits at."""
     if current_step(app, row) is None:
