@@ -17,6 +17,7 @@ from channels.wordpress.emulator import WordpressEmulator
 from publisher.accounts.users import Actor, Role
 from publisher.delivery.dispatcher import Dispatcher
 from publisher.errors import InputError, Refused
+from publisher.foundation.i18n import _
 from publisher.items.intake import ItemRequest, queue_one
 from publisher.items.validity import set_validity
 from publisher.review.workflow import approve, submit
@@ -167,3 +168,25 @@ def test_a_validity_change_is_checked_and_taken_by_an_approver_only(make_app, db
         set_validity(app, BOSS, policy, "废止", "2019-05-30", "x", by=policy)
     assert bad.value.field == "by"
     assert app.store.get_item(policy)["validity"] == "有效"
+
+
+def test_a_channel_that_cannot_update_is_listed_as_left_with_the_reason(make_app, db_url, cms_server, clock):
+    from channels.wechat.emulator import WechatEmulator
+
+    appid, secret = "wxsandbox0000000001", "sandbox-wechat-secret"
+    with EmulatorServer(WechatEmulator(appid=appid, secret=secret, clock=clock)) as wechat:
+        app = make_app(db_url, {"portal": cms_block(cms_server), "wechat": {
+            "type": "wechat", "api_base": wechat.url, "appid": appid, "secret": secret, "author": "测试住建",
+            "cover_color": "#1f4e8c", "timeout": 2}})
+        item = queue_one(app, ItemRequest(title="东莞市公共租赁住房管理办法", category="政策文件", body="<p>第一条</p>",
+                                          catalogue={"genre": "规范性文件", "written_on": "2019-05-20"}))
+        run_until_quiet(app)
+        changed = set_validity(app, BOSS, item, "失效", "2019-06-01", "有效期届满")
+        assert changed["updated"] == ["portal"]
+        assert changed["left"] == [{"channel": "wechat", "reason": _("the channel cannot update a published item")}]
+        run_until_quiet(app)
+        assert article(cms_server, app, item)["content"].startswith(
+            '<p class="validity-notice"><strong>本文件已于2019年6月1日失效</strong></p>')
+        assert wechat.emulator.submits == 1  # the WeChat copy stays as it was: one push, never a second
+        [left] = [e for e in app.store.events_for(item) if e["kind"] == "update_left"]
+        assert left["channel"] == "wechat" and left["actor"] == "boss"
