@@ -71,6 +71,24 @@ class Catalogue:
     validity: str = "有效"  # 有效 | 失效 | 废止
     validity_on: date | None = None
 
+    LABELS = (("index_no", "索引号"), ("issuer", "发布机构"), ("doc_no", "文号"), ("written_on", "成文日期"),
+              ("subject", "主题分类"), ("genre", "体裁"), ("disclosure", "公开方式"), ("validity", "有效性"))
+
+    def fields(self, office_name: str) -> dict[str, str]:
+        """The catalogue as text (dates ``YYYY-MM-DD``), by field name; the issuer defaults to ``office_name``."""
+        values = {name: getattr(self, name) for name, _label in self.LABELS}
+        values["issuer"] = self.issuer or office_name
+        return {k: (v.isoformat() if hasattr(v, "isoformat") else str(v)) for k, v in values.items() if v}
+
+    def table_html(self, office_name: str) -> str:
+        """The catalogue as the small table a portal shows above a record's text (for channels without fields)."""
+        from html import escape
+
+        values = self.fields(office_name)
+        rows = "".join(f"<tr><th>{label}</th><td>{escape(values[name])}</td></tr>"
+                       for name, label in self.LABELS if name in values)
+        return f'<table class="catalogue">{rows}</table>'
+
     def validity_notice(self) -> str | None:
         """The notice a copy shows once the record is no longer in force, e.g. 「本文件已于2021年3月1日废止」."""
         if self.validity == "有效" or self.validity_on is None:

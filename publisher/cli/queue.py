@@ -95,7 +95,7 @@ def _tell_findings(state: dict) -> None:
 @click.pass_obj
 def queue_import(obj: CliContext, file: str, encoding: str | None, again: bool, as_json: bool) -> None:
     """Queue every item of a JSON Lines, CSV or .xlsx file — all or none."""
-    from publisher.items.intake import import_file
+    from publisher.items.imports import import_file
 
     app = obj.app()
     ids = import_file(app, Path(file), encoding=encoding, again=again)

@@ -31,6 +31,7 @@ from publisher.ledger.lifecycle import DeliveryStatus as S, event, move
 from publisher.runtime.app import App
 from publisher.runtime.channel_state_db import OPEN_ENDED, ChannelHolds
 from publisher.ledger.index_numbers import record_first_publication
+from publisher.ledger.event_kinds import EventKind
 
 log = logging.getLogger("publisher.dispatcher")
 HOLD_FRESH = 0.02  # seconds a "channel not held" answer is reused before the next request
@@ -200,7 +201,7 @@ class Outcomes:
             values["external_url"] = external_url
         if unsent:  # put back unsent: its max_age counts again from the attempt that sends it
             values["first_attempt_at"] = None
-        if status == S.PUBLISHED and outcome == "published":
+        if status == S.PUBLISHED and outcome == EventKind.PUBLISHED:
             values["next_attempt_at"] = now  # a pending retraction may run at once
         kind = {"retract_retry": "failed", "retract_failed": "retract_failed"}.get(outcome, outcome)
         recorded = event(kind, actor=self.worker_id, at=now, item_id=claim.item_id, channel=claim.channel,
@@ -210,7 +211,8 @@ class Outcomes:
 
     def _write(self, claim: Claim, status: str, outcome: str, recorded: dict, values: dict[str, Any]) -> str:
         """Write the move: handed in (a run_due worker), or in a commit shared with others finishing now."""
-        after = self._first_publication(claim, values) if status == S.PUBLISHED and outcome == "published" else None
+        first = status == S.PUBLISHED and outcome == EventKind.PUBLISHED
+        after = self._first_publication(claim, values) if first else None
 
         def write(conn) -> str:
             if not move(conn, claim.id, current=claim.status, to=status, owned_by=claim.lease_owner, event=recorded,

@@ -15,8 +15,8 @@ from publisher.foundation.workdays import add_workdays, workdays_between
 
 PUBLISH_WITHIN = 20  # working days from a record's making (or change) to its publication (条例 第二十六条)
 WARN_FROM = 15  # the 工作台 warns from this working day on
-TEXT_LIMITS = {"doc_no": 100, "issuer": 200, "subject": 100, "genre": 50, "disclosure": 20,
-               "disclosure_reason": 2000, "validity_basis": 2000}
+TEXT_LIMITS = {"doc_no": 100, "issuer": 200, "subject": 100, "genre": 50, "disclosure": 20, "disclosure_reason": 2000,
+               "validity_basis": 2000}
 
 
 class Validity(StrEnum):
@@ -71,8 +71,9 @@ def parse_date(value: Any, field: str) -> date | None:
         return value.date()
     if isinstance(value, date):
         return value
+    text = str(value).strip()
     try:
-        return date.fromisoformat(str(value).strip())
+        return datetime.fromisoformat(text).date() if "T" in text else date.fromisoformat(text)
     except ValueError:
         raise InputError(_("not a date: {value!r} (use YYYY-MM-DD)").format(value=str(value)[:40]),
                          field=field) from None

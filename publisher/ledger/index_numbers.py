@@ -21,14 +21,18 @@ def assign_number(conn: Connection, config: Config, item_id: int, at: datetime) 
         return None
     org = config.catalogue.org_code or config.office.code
     year = at.astimezone(config.tz).year
+    pattern = config.catalogue.index_pattern
+    sequence_year = year if "{year" in pattern else 0  # a pattern without the year never restarts its sequence
     insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    conn.execute(insert(catalogue_sequences).values(org_code=org, year=year, last_seq=0).on_conflict_do_nothing())
-    where = (catalogue_sequences.c.org_code == org) & (catalogue_sequences.c.year == year)
+    conn.execute(insert(catalogue_sequences).values(org_code=org, year=sequence_year, last_seq=0)
+                 .on_conflict_do_nothing())
+    where = (catalogue_sequences.c.org_code == org) & (catalogue_sequences.c.year == sequence_year)
     conn.execute(update(catalogue_sequences).where(where).values(last_seq=catalogue_sequences.c.last_seq + 1))
     seq = conn.execute(select(catalogue_sequences.c.last_seq).where(where)).scalar_one()
-    number = config.catalogue.index_pattern.format(org_code=org, year=year, seq=seq)
-    conn.execute(update(items).where(items.c.id == item_id, items.c.index_no.is_(None)).values(index_no=number))
-    return number
+    number = pattern.format(org_code=org, year=year, seq=seq)
+    taken = conn.execute(update(items).where(items.c.id == item_id, items.c.index_no.is_(None))
+                         .values(index_no=number)).rowcount
+    return number if taken else None  # another transaction numbered the item first: this number is left unused
 
 
 def assign(app, conn: Connection, item_id: int, actor: str) -> str | None:

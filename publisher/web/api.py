@@ -24,6 +24,7 @@ from publisher.web.common import ID_MAX, ItemId, as_json
 from publisher.web.console import console_of
 from publisher.web.word_upload import docx_to_html
 from publisher.foundation.i18n import _, shown
+from publisher.foundation.labels import label
 
 router = APIRouter(prefix="/api", tags=["api"])
 ERRORS = {code: {"description": text, "content": {"application/json": {"example": {
@@ -244,7 +245,7 @@ def check_draft(request: Request, actor: User, body: DraftCheck) -> dict:
                            body_html=sanitize_html(body.body or ""), files=[]).to_json()["findings"]
     return {"channels": {c: views.channel_problems(app, views.draft_view(app, fields, c), c) for c in channels},
             "title_length": len(body.title.strip()),
-            "findings": [f | {"label": views.FINDING_LABELS.get(f["kind"], f["kind"]),
+            "findings": [f | {"label": label("finding", f["kind"]),
                                   "field_label": shown_field(f["field"]), "place": shown(f["where"]),
                                   "suggestion_text": shown(f["suggestion"])} for f in found]}
 
