@@ -203,6 +203,30 @@ def item_edit(obj, item_id: int, channels: tuple[str, ...], attach: tuple[str, .
         print_review(app, data)
 
 
+@item.command("validity")
+@click.argument("item_id", type=ITEM_ID)
+@click.option("--set", "status", required=True, metavar="有效|失效|废止", help="the record's validity from that day")
+@click.option("--on", "day", required=True, metavar="YYYY-MM-DD", help="the day it changed (not in the future)")
+@click.option("--basis", required=True, help="why: the repealing document, the end of its term…")
+@click.option("--by", "newer", type=ITEM_ID, default=None, help="the newer record of the office that replaced it")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def item_validity(obj: CliContext, item_id: int, status: str, day: str, basis: str, newer: int | None,
+                  as_json: bool) -> None:
+    """Record that a record is in force again, expired or repealed; its copies show it."""
+    from publisher.items.validity import set_validity
+
+    data = set_validity(obj.app(), obj.actor(), item_id, status, day, basis, newer)
+    if as_json:
+        echo_json(data)
+        return
+    click.echo(_("#{id} {validity} on {day}").format(id=item_id, validity=data["validity"], day=data["validity_on"]))
+    for channel in data["updated"]:
+        click.echo("  " + _("{channel}: the copy will be updated").format(channel=channel))
+    for left in data["left"]:
+        click.echo("  " + _("{channel}: left as it is ({reason})").format(**left))
+
+
 def catalogue_lines(data: dict, tz) -> list[str]:
     """The catalogue data of ``item show``, a line for each thing the item carries."""
     first = data["first_published_at"]

@@ -111,6 +111,13 @@ def queue_import(obj: CliContext, file: str, encoding: str | None, again: bool, 
             count=len(flagged), ids=", ".join(map(str, flagged[:20])) + (" …" if len(flagged) > 20 else "")), err=True)
 
 
+def _due_column(standing: dict | None) -> str:
+    """The 20-working-day clock in ``queue list``: the due date, ``!`` when late, ``~`` in the warning days."""
+    if standing is None:
+        return "—"
+    return standing["due"].isoformat() + ("!" if standing["late"] else "~" if standing["warn"] else "")
+
+
 @queue.command("list")
 @click.option("--status", help="a delivery status (pending, published, failed, dead, in_doubt …) or a review state "
                                "(draft, in_review, rejected, approved)")
@@ -126,6 +133,7 @@ def queue_import(obj: CliContext, file: str, encoding: str | None, again: bool, 
 def queue_list(obj: CliContext, status: str | None, channel: str | None, category: str | None, since: str | None,
                until: str | None, q: str | None, page: int, limit: int, as_json: bool) -> None:
     """List items of your office, newest first, a page at a time, with their deliveries' status."""
+    from publisher.items.catalogue import clock
     from publisher.ledger.listing import PER_PAGE_MAX, Filters, list_items, parse_date
 
     app = obj.app()
@@ -133,15 +141,22 @@ def queue_list(obj: CliContext, status: str | None, channel: str | None, categor
                       since=parse_date(since, "--since"), until=parse_date(until, "--until"))
     found = list_items(app.store.engine, app.config.tz, filters, page=page, per_page=min(limit, PER_PAGE_MAX))
     rows = found["items"]
+    tz = app.config.tz
+    today = app.clock.now().astimezone(tz).date()
+    for r in rows:
+        first = r.get("first_published_at")
+        r["clock"] = clock(r.get("written_on"), first.astimezone(tz).date() if first else None, today)
     if as_json:
         echo_json([{"id": r["id"], "title": r["title"], "category": r["category"], "status": r["status"],
-                    "publish_at": r["publish_at"], "deliveries": r["deliveries"]} for r in rows])
+                    "publish_at": r["publish_at"], "deliveries": r["deliveries"],
+                    "publication_due": r["clock"]["due"].isoformat() if r["clock"] else None,
+                    "publication_late": r["clock"]["late"] if r["clock"] else None} for r in rows])
         return
-    tz = app.config.tz
     for r in rows:
         states = " ".join(f"{d['channel']}:{_(d['status'])}" for d in r["deliveries"])
         when = r["publish_at"].astimezone(tz).strftime("%Y-%m-%d %H:%M")
-        click.echo(f"{r['id']:>6}  {when}  {pad(r['category'], 14)} {fit(r['title'], 50)}  {states}")
+        due = _due_column(r["clock"])
+        click.echo(f"{r['id']:>6}  {when}  {pad(due, 12)} {pad(r['category'], 14)} {fit(r['title'], 50)}  {states}")
     if not rows:
         click.echo(_("(no items)"))
     elif found["total"] > len(rows):

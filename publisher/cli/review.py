@@ -67,13 +67,19 @@ def review_submit(obj, item_id: int, as_json: bool) -> None:
 @click.argument("item_id", type=ITEM_ID)
 @click.option("--comment", default="")
 @click.option("--override", default=None, metavar="REASON", help="approve despite the gate's findings (logged)")
+@click.option("--with-interpretations", "paired", is_flag=True,
+              help="approve the policy's 解读 waiting at the same step with it")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
-def review_approve(obj, item_id: int, comment: str, override: str | None, as_json: bool) -> None:
+def review_approve(obj, item_id: int, comment: str, override: str | None, paired: bool, as_json: bool) -> None:
     """Approve the step the item waits for; the last approval releases it to the channels."""
     from publisher.review.workflow import approve
 
-    _decided(obj, approve(obj.app(), obj.actor(), item_id, comment=comment, override=override), as_json)
+    data = approve(obj.app(), obj.actor(), item_id, comment=comment, override=override, with_interpretations=paired)
+    _decided(obj, data, as_json)
+    if not as_json:
+        for other in data.get("interpretations", []):
+            _decided(obj, other, False)
 
 
 @review.command("reject")

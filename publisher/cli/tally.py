@@ -18,10 +18,12 @@ from publisher.foundation.i18n import _
 def tally_cmd(obj: CliContext, year: int, with_items: bool, as_json: bool) -> None:
     """Published items per channel and category in YEAR (office time zone)."""
     from publisher.db.engine import SchemaPolicy
+    from publisher.report.records import records_summary
     from publisher.report.tally import tally
 
     app = obj.app(SchemaPolicy.READ)
     t = tally(app.store, app.config, year, with_items=with_items)
+    t |= records_summary(app.store, app.config, year, app.clock.now().astimezone(app.config.tz).date())
     if as_json:
         echo_json(t)
         return
@@ -34,3 +36,18 @@ def tally_cmd(obj: CliContext, year: int, with_items: bool, as_json: bool) -> No
         for cat, n in ch["by_category"].items():
             ids = ch.get("items", {}).get(cat)
             click.echo(f"      {cat}: {n}" + ("  " + _("items {ranges}").format(ranges=ranges(ids)) if ids else ""))
+    _records_lines(t)
+
+
+def _records_lines(t: dict) -> None:
+    j = t["interpretations"]
+    if j["policies"]:
+        forms = "、".join(f"{form} {n}" for form, n in j["forms"].items()) or "—"
+        click.echo(_("policies: {policies}, with a 解读: {paired} ({ratio:.0%}); forms: {forms}").format(
+            policies=j["policies"], paired=j["with_interpretation"], ratio=j["ratio"], forms=forms))
+    for p in j["without"]:
+        click.echo("  " + _("no 解读 yet: #{id} {title}").format(**p))
+    for r in j["late"]:
+        click.echo("  " + _("解读 #{id} later than 3 working days after its policy (due {due})").format(**r))
+    for r in t["late_publications"]:
+        click.echo("  " + _("#{id} published {workdays} working days after it was written").format(**r))

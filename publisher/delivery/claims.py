@@ -307,7 +307,7 @@ class Claims:
         stopped = exists().where(and_(p.c.channel == d.c.channel, or_(p.c.until.is_(None), p.c.until > now)))
         waiting = or_(
             and_(d.c.status.in_((S.PENDING.value, S.FAILED.value)), items.c.review_state == ReviewState.APPROVED.value,
-                 items.c.held.is_(False)),
+                 items.c.held.is_(False), policy_out(d)),
             and_(d.c.status == S.IN_DOUBT.value, d.c.waiting_for.is_(None)),
             and_(d.c.status == S.PUBLISHED.value, d.c.retract_requested.is_(True)),
             and_(_update_due(d), or_(d.c.lease_expires_at.is_(None), d.c.lease_expires_at < now)),
@@ -345,7 +345,8 @@ def _due_query(one_item: bool, waits: tuple[tuple[str, tuple[str, ...]], ...] = 
     d = deliveries
     now = bindparam("now", type_=deliveries.c.next_attempt_at.type)
     lease_free = or_(d.c.lease_expires_at.is_(None), d.c.lease_expires_at < now)
-    approved = and_(d.c.next_attempt_at <= now, items.c.review_state == ReviewState.APPROVED.value, items.c.held.is_(False))
+    approved = and_(d.c.next_attempt_at <= now, items.c.review_state == ReviewState.APPROVED.value, items.c.held.is_(False),
+                    policy_out(d))
     parts = {
         "pending": and_(d.c.status == S.PENDING.value, approved),
         "failed": and_(d.c.status == S.FAILED.value, approved),
@@ -382,6 +383,20 @@ def _waiting_for_linked(d, waits: tuple[tuple[str, tuple[str, ...]], ...]):
                       exists().where(and_(sibling.c.item_id == d.c.item_id, sibling.c.channel.in_(targets),
                                           sibling.c.status.in_(UNSETTLED))))
                  for name, targets in waits))
+
+
+def policy_out(d=None):
+    """SQL: the ``items`` row is no 解读, or its policy has been published (a 解读 never goes out before it) and,
+    for a delivery ``d``, the policy's copy on the same channel is no longer on its way (so the 解读's copy links to
+    it). Cheap: the item's own column; for a 解读 only, the policy and its delivery looked up by their keys."""
+    policy = items.alias("policy")
+    out = exists().where(and_(policy.c.id == items.c.interprets, policy.c.first_published_at.is_not(None)))
+    if d is not None:
+        sibling = deliveries.alias("policy_copy")
+        on_its_way = (S.PENDING.value, S.FAILED.value, S.PUBLISHING.value, S.IN_DOUBT.value)
+        out = and_(out, not_(exists().where(and_(sibling.c.item_id == items.c.interprets,
+                                                 sibling.c.channel == d.c.channel, sibling.c.status.in_(on_its_way)))))
+    return or_(items.c.interprets.is_(None), out)
 
 
 def _update_due(d):

@@ -21,7 +21,7 @@ from sqlalchemy import and_, update
 
 from publisher.adapter import Receipt
 from publisher.db.schema import deliveries
-from publisher.delivery import corrections as updating
+from publisher.delivery import corrections as updating, record_copies
 from publisher.delivery.backoff import backoff_seconds
 from publisher.delivery.claims import Claim
 from publisher.delivery.group_commit import GroupCommit, OutcomeBatch
@@ -258,6 +258,7 @@ class Outcomes:
         """What a publication also writes: the item's first publication time (and 索引号, if it has none yet)."""
         def after(conn) -> None:
             record_first_publication(self.app, conn, claim.item_id, values["published_at"], actor=self.worker_id)
+            record_copies.after_publication(self.app, conn, claim.item_id, self.worker_id)
         return after
 
 

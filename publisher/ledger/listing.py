@@ -101,7 +101,7 @@ def list_items(engine, tz: ZoneInfo, filters: Filters, *, page: int = 1, per_pag
         raise InputError(_("between 1 and {per_page_max}").format(per_page_max=PER_PAGE_MAX), field="per_page")
     where = _conditions(filters, tz)
     columns = (items.c.id, items.c.title, items.c.category, items.c.status, items.c.review_state, items.c.office,
-               items.c.publish_at, items.c.department)
+               items.c.publish_at, items.c.department, items.c.written_on, items.c.first_published_at)
     query = select(*columns)
     count = select(func.count()).select_from(items)
     if where:

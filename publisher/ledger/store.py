@@ -11,7 +11,7 @@ from typing import Any, Iterator
 from sqlalchemy import Connection, Engine, and_, bindparam, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from publisher.ledger import audit, wakeup
+from publisher.ledger import audit, record_view, wakeup
 from publisher.adapter import Attachment, Catalogue, ItemView
 from publisher.foundation.clock import Clock, SystemClock
 from publisher.db.engine import make_engine
@@ -161,8 +161,10 @@ class Store:
         files = conn.execute(_ATTACHMENTS, {"item_id": item_id}).all()
         urls = {u.channel: u.external_url for u in conn.execute(_PUBLISHED_URLS, {"item_id": item_id})
                 if u.status == DeliveryStatus.PUBLISHED.value}
-        return build_item_view(row, [dict(f._mapping) for f in files], urls, channel, self.attachments_dir,
-                               now=self.clock.now())
+        views = {(item_id, channel): build_item_view(row, [dict(f._mapping) for f in files], urls, channel,
+                                                     self.attachments_dir, now=self.clock.now())}
+        record_view.decorate(conn, views, look_for_interpretations={item_id})
+        return views[(item_id, channel)]
 
     def item_views(self, conn: Connection, wanted: list[tuple[int, str]]) -> dict[tuple[int, str], ItemView]:
         """What the adapters see of many items at once: (item id, channel) → ItemView, three queries in all."""
@@ -178,9 +180,13 @@ class Store:
             if u.status == DeliveryStatus.PUBLISHED.value:
                 urls.setdefault(u.item_id, {})[u.channel] = u.external_url
         now = self.clock.now()
-        return {(item_id, channel): build_item_view(rows[item_id], files.get(item_id, []), urls.get(item_id, {}),
-                                                    channel, self.attachments_dir, now=now)
-                for item_id, channel in wanted if item_id in rows}
+        views = {(item_id, channel): build_item_view(rows[item_id], files.get(item_id, []), urls.get(item_id, {}),
+                                                     channel, self.attachments_dir, now=now)
+                 for item_id, channel in wanted if item_id in rows}
+        # a 解读 waits for its policy's first publication: only items out already can have one to link to
+        record_view.decorate(conn, views, look_for_interpretations={
+            i for i, r in rows.items() if r.get("first_published_at") is not None})
+        return views
 
     def get_item(self, item_id: int) -> dict:
         """The item with its deliveries, as ``item show`` prints it."""

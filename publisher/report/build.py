@@ -10,7 +10,7 @@ from publisher.report.registers.appeals import AppealRegister, table4_counts
 from publisher.report.registers.applications import ApplicationRegister, table3_counts
 from publisher.db.engine import reading
 from publisher.report.tally import ledger_groups, tally_of
-from publisher.report import checks, inspection, shapes, tables
+from publisher.report import checks, inspection, records, shapes, tables
 from publisher.report.datafile import read_data_file
 from publisher.report.ledger import counted_publications, per_month, publication_times, publications
 from publisher.report.narrative import markdown_blocks, missing_text, render_file
@@ -36,18 +36,23 @@ def build_report(store, config, year: int, *, template: str | None = None, now: 
     now = now or store.clock.now()
     with reading(store.engine) as conn:
         groups = ledger_groups(conn, config, year, config.office.code, months=True, with_items=True)
+        record_list = records.record_rows(conn, config, config.office.code)
     t = tally_of(groups, config, year, with_items=True)
     rows = publications(store, config, year) if appendix else None
     listed = sum(1 for r in rows if r["counted"]) if rows is not None else counted_publications(store, config, year)
     data = read_data_file((base / settings.data_file) if settings.data_file else None, year)
     register = ApplicationRegister(store).all()
     appeals = AppealRegister(store).all()
-    table2, table3, table4 = _tables(template, data, t, settings, register, appeals, year)
+    table2, table3, table4 = _tables(template, data, t, settings, register, appeals, year,
+                                     records.table2_from_records(record_list, template, year))
     context = _context(t, config, table3, table4, year)
     preface, sections, missing = _narrative(settings, base, context, config, year)
     report_checks = (checks.ledger_checks(t, listed) + checks.table3_checks(table3, template)
                      + checks.table4_checks(table4) + [checks.narrative_check(missing)])
-    warnings = _warnings(store, config, settings, year, now, register, table2, table3)
+    summary = {"interpretations": records.interpretations(record_list, year, now.astimezone(config.tz).date()),
+               "late_publications": records.late_publications(record_list, year)}
+    warnings = _warnings(store, config, settings, year, now, register, table2, table3) + \
+        inspection.record_warnings(summary)
     day = settings.date or _default_date(year, now, config)
     report = {
         "year": year, "template": template, "title": report_title(year, config),
@@ -55,7 +60,7 @@ def build_report(store, config, year: int, *, template: str | None = None, now: 
         "date": day.isoformat(), "preface": preface[0]["text"],
         "sections": sections,
         "tables": {"二": table2, "三": table3, "四": table4},
-        "checks": report_checks, "warnings": warnings,
+        "checks": report_checks, "warnings": warnings, "records": summary,
         "tally": t,
         "chart": {"months": list(range(1, 13)), "series": per_month(groups, config)},
         "appendix": [{**r, "published_at": r["published_at"].isoformat()} for r in rows or () if r["counted"]],
@@ -74,9 +79,12 @@ def _chosen_template(template: str | None, settings, year: int) -> str:
     return template
 
 
-def _tables(template: str, data: dict, t: dict, settings, register, appeals, year: int) -> tuple[dict, dict, dict]:
-    """Tables 二, 三 and 四: from the office's data file where it has them, else from the ledger and the registers."""
-    table2 = tables.table2(template, data.get("table2", {}), _table2_ledger(t, settings, template))
+def _tables(template: str, data: dict, t: dict, settings, register, appeals, year: int,
+            from_records: dict | None = None) -> tuple[dict, dict, dict]:
+    """Tables 二, 三 and 四: from the office's data file where it has them, else from the ledger and the registers;
+    Table 二 (一) from the records where items carry the genre (``from_records``)."""
+    table2 = tables.table2(template, data.get("table2", {}), {**_table2_ledger(t, settings, template),
+                                                              **(from_records or {})})
     if "table3" in data:
         table3 = tables.table3(template, None, data["table3"], "data_file")
     else:

@@ -74,3 +74,20 @@ def unfilled_warning(cells: list[str]) -> list[str]:
     return [f"表二以下单元格没有数据来源，按0填写：{'、'.join(cells)}"] if cells else []
 
 
+
+
+def record_warnings(summary: dict) -> list[str]:
+    """Late publications (条例 第二十六条: 20 working days, for section 五) and the 解读 of policies."""
+    out = []
+    late = summary["late_publications"]
+    if late:
+        out.append(f"{len(late)}件政府信息自成文之日起超过20个工作日才公开（条例第二十六条）："
+                   + "、".join(f"第{r['id']}号（成文{r['written_on']}，公开{r['published_on']}）" for r in late[:10])
+                   + ("等" if len(late) > 10 else ""))
+    j = summary["interpretations"]
+    if j["without"]:
+        out.append(f"{len(j['without'])}件政策文件尚无解读：" + "、".join(f"第{p['id']}号" for p in j["without"][:10]))
+    if j["late"]:
+        out.append(f"{len(j['late'])}件解读晚于政策文件公开后3个工作日："
+                   + "、".join(f"第{r['id']}号（应于{r['due']}前）" for r in j["late"][:10]))
+    return out

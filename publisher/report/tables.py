@@ -36,7 +36,16 @@ def table2(template: str, data: dict[str, dict[str, float]], ledger: dict[str, d
             counted = ledger.get(row)
             values, sources = {}, {}
             for column in block.columns:
-                if counted and counted["column"] == column:
+                if counted and column in counted.get("cells", {}):
+                    if column in given:
+                        raise InputError(_("{row} {column} is counted from the records (items of genre {genre}); "
+                                           "remove it from the data file").format(
+                                             row=row, column=column, genre=counted["genre"]),
+                                         field=f"table2.{row}.{column}")
+                    values[column] = counted["cells"][column]["count"]
+                    sources[column] = {"from": "records", "genre": counted["genre"],
+                                       "items": counted["cells"][column]["items"]}
+                elif counted and counted.get("column") == column:
                     if column in given:
                         raise InputError(_("{row} {column} is counted from the ledger (categories {names}); remove "
                                            "it from the data file").format(

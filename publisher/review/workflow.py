@@ -234,44 +234,86 @@ def submit(app: App, actor: Actor, item_id: int) -> dict:
     return show(app, actor, item_id)
 
 
-def approve(app: App, actor: Actor, item_id: int, *, comment: str = "", override: str | None = None) -> dict:
-    """Approve the step the item waits for; the last approval releases it to the channels."""
+def approve(app: App, actor: Actor, item_id: int, *, comment: str = "", override: str | None = None,
+            with_interpretations: bool = False) -> dict:
+    """Approve the step the item waits for; the last approval releases it to the channels. With
+    ``with_interpretations``, the 解读 of the item waiting at the same step are approved with it (one transaction)."""
     _require_enabled(app)
     override = (override or "").strip() or None
     with app.store.transaction() as conn:
         row = item_in_office(conn, actor, item_id)
-        _require_active(row)
-        step = current_step(app, row)
-        if step is None:
-            raise Refused("state", _("item {id} is {state}, not waiting for a review step").format(
-                id=item_id, state=_(row["review_state"])))
-        refusal = _may_decide(conn, actor, row, step)
-        if refusal:
-            raise refusal
-        last = step.index == len(steps(app)) - 1
-        found = findings(conn, item_id, row["revision"])
-        if last and found and override is None:
-            kinds = sorted({f["kind"] for f in found})
-            raise Refused("gate", _("the gate found {count} problem(s) ({kinds}); mask them (publisher check {id} "
-                                    "--mask) or approve with --override REASON").format(
-                count=len(found), kinds=", ".join(_(k) for k in kinds), id=item_id))
-        if override is not None and actor.role is not Role.APPROVER:
-            raise Refused("role", _("only an approver overrides the gate's findings"))
-        if last:
-            # a correction of an item already out is never late: its copies are updated at once
-            late = row["publish_at"] <= app.clock.now() and not updating.is_out(conn, item_id)
-            held = late and app.config.review.late == "wait"
-            move(conn, row, ReviewState.APPROVED, step=None, held=held)
-            _decide(app, conn, row, actor, Decision.APPROVED, step, comment, override if found else None,
-                    findings=len(found) or None, unchecked=list(row["gate_unchecked"] or []) or None,
-                    late=late or None, held=held or None)
-            updating.request_updates(app, conn, item_id, row["revision"], actor)
-            if app.config.catalogue.assign_at == "approval":
-                index_numbers.assign(app, conn, item_id, actor.name)
-        else:
-            move(conn, row, ReviewState.IN_REVIEW, step=step.index + 1)
-            _decide(app, conn, row, actor, Decision.APPROVED, step, comment)
-    return show(app, actor, item_id)
+        paired = _waiting_interpretations(app, conn, row) if with_interpretations else []
+        if with_interpretations and not paired:
+            raise Refused("no_interpretation", _("no 解读 of item {id} waits at the same review step").format(
+                id=item_id))
+        _approve_one(app, conn, actor, row, comment, override)
+        for other in paired:
+            _approve_one(app, conn, actor, other, comment, override)
+    shown = show(app, actor, item_id)
+    if with_interpretations:
+        shown["interpretations"] = [show(app, actor, other["id"]) for other in paired]
+    return shown
+
+
+def waiting_interpretations(app: App, actor: Actor, item_id: int) -> list[dict]:
+    """The 解读 of the actor's office's item waiting at the same review step as it: ``[{"id", "title"}]``."""
+    with reading(app.store.engine) as conn:
+        row = item_in_office(conn, actor, item_id)
+        return [{"id": r["id"], "title": r["title"]} for r in _waiting_interpretations(app, conn, row)]
+
+
+def _waiting_interpretations(app: App, conn: Connection, row: dict) -> list[dict]:
+    """The active 解读 of the item (same office) waiting at the review step the item waits at."""
+    if current_step(app, row) is None:
+        return []
+    found = conn.execute(select(items).where(and_(
+        items.c.interprets == row["id"], items.c.office == row["office"], items.c.status == ItemStatus.ACTIVE,
+        items.c.review_state == ReviewState.IN_REVIEW.value, items.c.review_step == row["review_step"]))
+        .order_by(items.c.id)).mappings().all()
+    return [dict(r) for r in found]
+
+
+def _approve_one(app: App, conn: Connection, actor: Actor, row: dict, comment: str, override: str | None) -> None:
+    """Approve ``row``'s current step inside ``conn``'s transaction."""
+    item_id = row["id"]
+    _require_active(row)
+    step = current_step(app, row)
+    if step is None:
+        raise Refused("state", _("item {id} is {state}, not waiting for a review step").format(
+            id=item_id, state=_(row["review_state"])))
+    refusal = _may_decide(conn, actor, row, step)
+    if refusal:
+        raise refusal
+    last = step.index == len(steps(app)) - 1
+    found = _gate_passed(conn, actor, item_id, row["revision"], last, override)
+    if last:
+        # a correction of an item already out is never late: its copies are updated at once
+        late = row["publish_at"] <= app.clock.now() and not updating.is_out(conn, item_id)
+        held = late and app.config.review.late == "wait"
+        move(conn, row, ReviewState.APPROVED, step=None, held=held)
+        _decide(app, conn, row, actor, Decision.APPROVED, step, comment, override if found else None,
+                findings=len(found) or None, unchecked=list(row["gate_unchecked"] or []) or None,
+                late=late or None, held=held or None)
+        updating.request_updates(app, conn, item_id, row["revision"], actor)
+        if app.config.catalogue.assign_at == "approval":
+            index_numbers.assign(app, conn, item_id, actor.name)
+    else:
+        move(conn, row, ReviewState.IN_REVIEW, step=step.index + 1)
+        _decide(app, conn, row, actor, Decision.APPROVED, step, comment)
+
+
+def _gate_passed(conn: Connection, actor: Actor, item_id: int, revision: int, last: bool,
+                 override: str | None) -> list[dict]:
+    """The gate's findings on the revision; Refused("gate") when the last step would pass them unmentioned."""
+    found = findings(conn, item_id, revision)
+    if last and found and override is None:
+        kinds = sorted({f["kind"] for f in found})
+        raise Refused("gate", _("the gate found {count} problem(s) ({kinds}); mask them (publisher check {id} "
+                                "--mask) or approve with --override REASON").format(
+            count=len(found), kinds=", ".join(_(k) for k in kinds), id=item_id))
+    if override is not None and actor.role is not Role.APPROVER:
+        raise Refused("role", _("only an approver overrides the gate's findings"))
+    return found
 
 
 def reject(app: App, actor: Actor, item_id: int, *, comment: str) -> dict:

@@ -31,6 +31,7 @@ from publisher.delivery.dispatcher import Dispatcher
 from publisher.errors import InputError
 from publisher.items.checking import shown_finding
 from publisher.foundation.textwidth import pad
+from publisher.foundation.workdays import add_workdays
 from publisher.items.imports import import_file
 from publisher.report import channel_paragraph
 from publisher.report.seed import seed_reference_applications
@@ -82,8 +83,10 @@ def demo_config_text(urls: dict[str, str]) -> str:
     return text
 
 
-def build_plan(year: int, rng: random.Random) -> list[dict]:
-    """The year's hand-queued items as `queue import` rows (everything but the water-quality series)."""
+def build_plan(year: int, rng: random.Random, *, records: bool = False) -> list[dict]:
+    """The year's hand-queued items as `queue import` rows (everything but the water-quality series). With
+    ``records``, the 政策文件 are government records (:func:`_policy_row`) queued on the day after they were
+    written (``queue_on``), a 解读 right after its policy (``interprets_previous``)."""
     rows: list[dict] = []
 
     def when(day_of_year: int, hour: int) -> str:
@@ -105,6 +108,9 @@ def build_plan(year: int, rng: random.Random) -> list[dict]:
     shared_left = WECHAT_SHARED
     for category, count in website.items():
         for n, day in enumerate(spread(count)):
+            if category == "政策文件" and records:
+                rows.append(_policy_row(year, n, day, rows, when))
+                continue
             channels = ["website", "feed"]
             if category == "住房保障信息" and shared_left:
                 channels.append("wechat")
@@ -121,6 +127,88 @@ def build_plan(year: int, rng: random.Random) -> list[dict]:
         rows.append({"title": title("招标采购", n, day), "category": "招标采购", "at": when(day, 10),
                      "body": f"<p>{title('招标采购', n, day)},欢迎符合条件的单位参与投标。</p>", "channels": ["trading"]})
     return rows
+
+
+#: The 政策文件 of the year as records (issue 20), by their place n among the 18: 规范性文件 with 文号 and 成文日期, each
+#: followed by its 解读 (forms below; the one after policy 8 comes 8 working days after it, 5 late), one policy left
+#: without a 解读, one notice published 2 months after it was written; the first 规范性文件 is repealed in July by
+#: policy 8 (REPEAL).
+POLICIES = {0: "文字", 4: "图解", 8: "问答", 12: "图解"}
+LATE_AFTER, LATE_INTERPRETATION = 8, 8  # that policy's 解读 comes out 8 working days after it (3 allowed)
+LONE_POLICY, LATE_NOTICE = 16, 15
+REPEAL = {"policy": 0, "by": 8, "on": (7, 1), "basis": "东住建〔{year}〕9号 第三十条"}
+
+
+def _policy_row(year: int, n: int, day: int, rows: list[dict], when) -> dict:
+    """One of the 18 政策文件 as a record: a 规范性文件, the 解读 of the one before, or a notice (通知)."""
+    seq = n + 1
+    row = {"category": "政策文件", "department": "局办公室", "channels": ["website", "feed"], "place": n}
+    on = date(year, 1, 1) + timedelta(days=day)
+    if n in POLICIES or n == LONE_POLICY:
+        written = on - timedelta(days=10)
+        title = f"关于印发《住房城乡建设领域管理办法（第{seq}号）》的通知"
+        return {**row, "title": title, "at": when(day, 9), "body": f"<p>{title}。</p><p>第一条 为规范管理，制定本办法。</p>",
+                "doc_no": f"东住建〔{year}〕{seq}号", "written_on": written.isoformat(), "genre": "规范性文件",
+                "subject": "城乡建设、环境保护", "queue_on": (written + timedelta(days=1)).isoformat()}
+    if n - 1 in POLICIES:
+        policy = rows[-1]
+        out = add_workdays(datetime.fromisoformat(policy["at"]).date(),
+                           LATE_INTERPRETATION if n - 1 == LATE_AFTER else 1)
+        form = POLICIES[n - 1]
+        title = f"{'图解' if form == '图解' else '解读'}：{policy['title'][4:-3]}"
+        return {**row, "title": title, "at": datetime(out.year, out.month, out.day, 10, 0, tzinfo=TZ).isoformat(),
+                "body": f"<p>{title}。</p><p>一、出台背景……</p>", "genre": "解读", "interpretation_form": form,
+                "queue_on": policy["queue_on"], "interprets_previous": True}
+    written = on - timedelta(days=62 if n == LATE_NOTICE else 7)
+    title = DEMO_TITLES["政策文件"].format(n=seq)
+    return {**row, "title": title, "at": when(day, 15), "body": f"<p>{title}。</p>", "genre": "通知",
+            "doc_no": f"东住建办〔{year}〕{seq}号", "written_on": written.isoformat(),
+            "queue_on": (written + timedelta(days=1)).isoformat()}
+
+
+def _record_actions(app: App, staff: dict, workdir: Path, rows: list[dict], year: int) -> list[tuple[datetime, object]]:
+    """The records' days: each queued (a policy with its 解读, approved as a pair) the day after it was written,
+    and the repeal in July; as (local time, action) in time order."""
+    ids: dict[int, int] = {}
+    actions = []
+    for row in rows:
+        if row.get("interprets_previous"):
+            continue
+        group = [row] + [r for r in rows if r.get("interprets_previous") and r["place"] == row["place"] + 1]
+        day = date.fromisoformat(row["queue_on"])
+        actions.append((datetime(day.year, day.month, day.day, 9, 0, tzinfo=TZ),
+                        lambda group=group: _queue_records(app, staff, workdir, group, ids)))
+    month, day = REPEAL["on"]
+
+    def repeal() -> None:
+        from publisher.items.validity import set_validity
+
+        set_validity(app, staff["zhao_zhongshen"], ids[REPEAL["policy"]], "废止", date(year, month, day).isoformat(),
+                     REPEAL["basis"].format(year=year), ids[REPEAL["by"]])
+    actions.append((datetime(year, month, day, 10, 0, tzinfo=TZ), repeal))
+    return sorted(actions, key=lambda a: a[0])
+
+
+def _queue_records(app: App, staff: dict, workdir: Path, group: list[dict], ids: dict[int, int]) -> None:
+    """Queue a record (and its 解读) with `queue import`, then take them through 三审 together."""
+    from publisher.review import workflow as review
+
+    queued = []
+    for row in group:
+        shown = {k: v for k, v in row.items() if k not in ("queue_on", "interprets_previous", "place")}
+        if row.get("interprets_previous"):
+            shown["interprets"] = queued[0]
+        path = workdir / "records.jsonl"
+        path.write_text(json.dumps(shown, ensure_ascii=False) + "\n", encoding="utf-8")
+        [item_id] = import_file(app, path)
+        ids[row["place"]] = item_id
+        queued.append(item_id)
+    editor, approver = staff["zhang_bianji"], staff["zhao_zhongshen"]
+    for item_id in queued:
+        review.submit(app, editor, item_id)
+        for reviewer in (staff["li_chushen"], staff["wang_fushen"]):
+            review.approve(app, reviewer, item_id)
+    review.approve(app, approver, queued[0], with_interpretations=len(queued) > 1)
 
 
 def run_demo(year: int = 2019, keep: Path | None = None, progress: bool = True, console: Console | None = None) -> int:
@@ -156,8 +244,11 @@ def run_demo(year: int = 2019, keep: Path | None = None, progress: bool = True, 
         app.user = staff["zhang_bianji"]
         rng = random.Random(year)
         plan_file = workdir / "items.jsonl"
-        plan_file.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in build_plan(year, rng)) + "\n", encoding="utf-8")
+        plan = build_plan(year, rng, records=True)
+        plan_file.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in plan if "queue_on" not in r) + "\n",
+                             encoding="utf-8")
         queued = import_file(app, plan_file)
+        actions = _record_actions(app, staff, workdir, [r for r in plan if "queue_on" in r], year)
         console.print("[bold]publisher demo[/] — " + _(
             "{year}, {office}; sandbox at {url} …; queued {count} items with `queue import`, water-quality results "
             "come from the series").format(year=year, office=app.config.office.name, url=urls["cms"],
@@ -168,7 +259,7 @@ def run_demo(year: int = 2019, keep: Path | None = None, progress: bool = True, 
         emulators["water-quality"].available_until = _lab_results(clock, year)
         seed_reference_applications(app, year)  # Table 三: 58 applications like the reference year's, sample narrative
         dispatcher = Dispatcher(app, rng=random.Random(7))
-        stats = _run_year(app, dispatcher, clock, start, end, progress, console)
+        stats = _run_year(app, dispatcher, clock, start, end, progress, console, actions)
         result = tally(app.store, app.config, year)
         _print_summary(console, app, result, stats, emulators, time.perf_counter() - started, workdir, keep)
         website = next(ch for ch in result["channels"] if ch["channel"] == "website")
@@ -264,7 +355,7 @@ def _late_occurrences(app: App) -> list[tuple[str, datetime]]:
 
 
 def _run_year(app: App, dispatcher: Dispatcher, clock: SimulatedClock, start: datetime, end: datetime,
-              progress: bool, console: Console):
+              progress: bool, console: Console, actions: list | None = None):
     from publisher.delivery.dispatcher import RunStats
     from publisher.series.runner import SeriesRunner
 
@@ -275,12 +366,16 @@ def _run_year(app: App, dispatcher: Dispatcher, clock: SimulatedClock, start: da
                TextColumn(_("{done} published").replace("{done}", "{task.fields[done]}")), TimeElapsedColumn())
     with Progress(*columns, console=console, disable=not progress, transient=False) as bar:
         task = bar.add_task(_("replaying the year"), total=(end - start).days, date="", done=0)
+        actions = list(actions or [])
         while True:
+            while actions and actions[0][0] <= clock.now():
+                actions.pop(0)[1]()
             if clock.now() < end:
                 series.tick()
             result = dispatcher.run_due()
             stats.outcomes.update(result.outcomes)
-            candidates = [t for t in (dispatcher.next_due(), series.next_due() if clock.now() < end else None) if t is not None]
+            candidates = [t for t in (dispatcher.next_due(), series.next_due() if clock.now() < end else None,
+                                      actions[0][0] if actions else None) if t is not None]
             if not candidates:
                 break
             nxt = max(min(candidates), clock.now() + timedelta(seconds=1))

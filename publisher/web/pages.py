@@ -21,6 +21,7 @@ from publisher.delivery import corrections as updating
 from publisher.delivery.actions import retract_item, retry_item, settle_item
 from publisher.db.engine import reading
 from publisher.items.editing import edit_item
+from publisher.items.validity import set_validity
 from publisher.errors import InputError, NotFound, PublisherError, Refused
 from publisher.items.checking import check_stored_item, mask_stored_item
 from publisher.ledger.listing import PER_PAGE_MAX, Filters, list_items, month_schedule, month_total, parse_date
@@ -136,7 +137,8 @@ def dashboard(request: Request):
                  my_rejected=[e for e in inbox if e["state"] == review.ReviewState.REJECTED],
                  my_drafts=[e for e in inbox if e["state"] == review.ReviewState.DRAFT],
                  today=views.today_schedule(app, actor.office), paused=app.store.paused_channels(),
-                 risks=views.inspection_risks(app, actor.office), attention=views.attention(app, actor.office))
+                 risks=views.inspection_risks(app, actor.office), attention=views.attention(app, actor.office),
+                 records=views.record_warnings(app, actor.office))
 
 
 # -- queue and calendar --------------------------------------------------------------------------------------
@@ -325,7 +327,9 @@ def item_page(request: Request, item_id: ItemId):
             previews.append({"channel": d["channel"], "problems": views.channel_problems(app, view, d["channel"])})
     may_decide = any(e["id"] == item_id and e.get("waiting_for") == "me"
                      for e in review.inbox(app, actor, mine=True))
+    paired = review.waiting_interpretations(app, actor, item_id) if may_decide else []
     return _page(request, "item.html", actor, item=item, review=shown, previews=previews, may_decide=may_decide,
+                 paired=paired, today=app.clock.now().astimezone(app.config.tz).date().isoformat(),
                  operates=bool(actor.role and actor.role.operates), edits=bool(actor.role and actor.role.edits),
                  diff=views.diff_since_approval(app, item_id), steps=review.steps(app),
                  paused=app.store.paused_channels())
@@ -342,7 +346,7 @@ def preview(request: Request, item_id: ItemId, channel: str):
     return HTMLResponse(page, headers={"Content-Security-Policy": PREVIEW_CSP, "X-Frame-Options": "SAMEORIGIN"})
 
 
-ACTIONS = ("submit", "approve", "reject", "retract", "retry", "settle", "mask", "check")
+ACTIONS = ("submit", "approve", "reject", "retract", "retry", "settle", "mask", "check", "validity")
 
 
 @router.post("/items/{item_id}/{action}")
@@ -359,8 +363,13 @@ async def item_action(request: Request, item_id: ItemId, action: str):
             review.submit(app, actor, item_id)
             return "已提交审核"
         if action == "approve":
-            review.approve(app, actor, item_id, comment=get("comment"), override=get("override") or None)
-            return "已通过"
+            paired = get("with_interpretations") == "1"
+            review.approve(app, actor, item_id, comment=get("comment"), override=get("override") or None,
+                           with_interpretations=paired)
+            return "已通过（连同解读）" if paired else "已通过"
+        if action == "validity":
+            return _validity_notice(set_validity(app, actor, item_id, get("set"), get("on"), get("basis"),
+                                                 _item_id(get("by"))))
         if action == "reject":
             review.reject(app, actor, item_id, comment=get("comment"))
             return "已退回编辑"
@@ -385,6 +394,23 @@ async def item_action(request: Request, item_id: ItemId, action: str):
     except (InputError, Refused) as exc:
         notice = f"未完成：{exc}"
     return _back(f"/items/{item_id}", notice)
+
+
+def _item_id(text: str) -> int | None:
+    if not text:
+        return None
+    if not (text.isascii() and text.isdigit()) or not 0 < int(text) < 2**63:
+        raise InputError(_("give the id of an item"), field="by")
+    return int(text)
+
+
+def _validity_notice(done: dict) -> str:
+    notice = f"已登记为{done['validity']}（{done['validity_on']}）"
+    if done["updated"]:
+        notice += "；将更新：" + "、".join(done["updated"])
+    if done["left"]:
+        notice += "；保留原样：" + "、".join(f"{x['channel']}（{x['reason']}）" for x in done["left"])
+    return notice
 
 
 # -- review inbox, tallies, audit, users -------------------------------------------------------------------

@@ -233,6 +233,25 @@ def attention(app: App, office: str) -> dict[str, list[dict]]:
     return {"dead": dead, "late": late}
 
 
+def record_warnings(app: App, office: str) -> dict[str, Any]:
+    """The 工作台's record warnings: items not yet published from working day 15 of their 20-working-day clock (or
+    past it), this year's policies without a 解读, and 解读 later than 3 working days after their policy."""
+    from publisher.items.catalogue import clock
+    from publisher.report.records import interpretations, record_rows
+
+    today = app.clock.now().astimezone(app.config.tz).date()
+    with reading(app.store.engine) as conn:
+        rows = record_rows(conn, app.config, office)
+    due = []
+    for r in rows:
+        standing = clock(r["written_on"], None, today) if r["published_on"] is None else None
+        if standing and (standing["warn"] or standing["late"]):
+            due.append({"id": r["id"], "title": r["title"], **standing})
+    j = interpretations(rows, today.year, today)
+    return {"due": sorted(due, key=lambda r: r["due"]), "without": j["without"], "late": j["late"],
+            "ratio": j["ratio"], "policies": j["policies"], "forms": j["forms"]}
+
+
 # -- tallies ---------------------------------------------------------------------------------------------------
 
 def monthly(app: App, office: str, year: int) -> dict[str, list[int]]:

@@ -28,3 +28,31 @@ def test_demo_prints_the_reference_paragraph(tmp_path):
     # what it leaves behind is a working installation the other commands can use
     assert (tmp_path / "demo" / "config.yaml").is_file()
     assert (tmp_path / "demo" / "var" / "public" / "rss.xml").is_file()
+    _the_year_carries_its_records(tmp_path / "demo" / "config.yaml")
+
+
+def _the_year_carries_its_records(config) -> None:
+    """Issue 20: 文号 and 成文日期 on the policies, 解读 approved with them (one 5 working days late), one policy
+    without one, a 规范性文件 repealed in July and its portal copy updated, Table 二 (一) counted from the records."""
+    from publisher.db.engine import reading
+    from publisher.report import records
+    from publisher.runtime.app import App
+
+    app = App.load(str(config))
+    try:
+        with reading(app.store.engine) as conn:
+            rows = records.record_rows(conn, app.config, app.config.office.code)
+        from datetime import date
+
+        j = records.interpretations(rows, 2019, date(2020, 1, 15))
+        assert (j["policies"], j["with_interpretation"], j["forms"]) == (5, 4, {"图解": 2, "文字": 1, "问答": 1})
+        assert [r["days_late"] for r in j["late"]] == [5] and len(j["without"]) == 1
+        assert len(records.late_publications(rows, 2019)) == 1
+        table = records.table2_from_records(rows, "2021", 2019)["行政规范性文件"]["cells"]
+        assert {k: v["count"] for k, v in table.items()} == {"本年制发件数": 5, "本年废止件数": 1, "现行有效件数": 4}
+        [repealed] = table["本年废止件数"]["items"]
+        item = app.store.get_item(repealed)
+        assert item["doc_no"] == "东住建〔2019〕1号" and str(item["validity_on"]) == "2019-07-01"
+        assert all(d["revision"] == item["revision"] for d in item["deliveries"])  # the copies show the repeal
+    finally:
+        app.close()
