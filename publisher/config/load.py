@@ -173,6 +173,23 @@ class ConsoleConfig(_Strict):
     address_attempts: int = Field(default=20, ge=1, description="failures per client address before it is locked")
 
 
+class ReconcileConfig(_Strict):
+    """When a reconciliation run is a likely outage or misconfiguration rather than real removals."""
+
+    max_removed: int = Field(default=20, ge=0, description="more removals of one channel in one run are refused")
+    max_removed_share: float = Field(default=0.05, ge=0, le=1,
+                                     description="a larger share of a channel's read-back publications is refused")
+
+
+class AuditConfig(_Strict):
+    """The audit chain's key and checkpoints, both kept outside the database."""
+
+    key_env: str = Field(default="PUBLISHER_AUDIT_KEY", description="environment variable holding the chain's key")
+    checkpoint_file: str | None = Field(default="audit-checkpoints.jsonl",
+                                        description="file outside the database the chain's head is appended to "
+                                                    "(relative to the config's folder); empty: none")
+
+
 class _Document(_Strict):
     office: OfficeConfig = OfficeConfig()
     database: DatabaseConfig = DatabaseConfig()
@@ -190,6 +207,8 @@ class _Document(_Strict):
     notify: NotifyConfig = NotifyConfig()
     console: ConsoleConfig = ConsoleConfig()
     catalogue: CatalogueConfig = CatalogueConfig()
+    reconcile: ReconcileConfig = ReconcileConfig()
+    audit: AuditConfig = AuditConfig()
 
 
 @dataclass
@@ -213,6 +232,8 @@ class Config:
     notify: NotifyConfig = field(default_factory=NotifyConfig)
     console: ConsoleConfig = field(default_factory=ConsoleConfig)
     catalogue: CatalogueConfig = field(default_factory=CatalogueConfig)
+    reconcile: ReconcileConfig = field(default_factory=ReconcileConfig)
+    audit: AuditConfig = field(default_factory=AuditConfig)
     # per channel, the problems of its unset ``${VAR}`` secrets: only commands that talk to it need them
     missing_secrets: dict[str, list[str]] = field(default_factory=dict)
 
@@ -308,6 +329,8 @@ def parse_config(raw: Any, *, path: Path | str = DEFAULT_PATH, env: dict[str, st
         notify=doc.notify,
         console=doc.console,
         catalogue=doc.catalogue,
+        reconcile=doc.reconcile,
+        audit=doc.audit,
         missing_secrets=missing,
     )
 

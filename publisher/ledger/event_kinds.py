@@ -39,6 +39,8 @@ class EventKind(StrEnum):
     RETRACT_REQUESTED = "retract_requested"
     RETRACTED = "retracted"
     REMOVED_ON_PLATFORM = "removed_on_platform"
+    REMOVAL_OBSERVED = "removal_observed"  # reconcile read a removal back; nothing changed until a person applies it
+    RECONCILE_REFUSED = "reconcile_refused"  # too many removals at once: a likely outage or misconfiguration
     UPDATE_REQUESTED = "update_requested"
     HELD = "held"
     # channels

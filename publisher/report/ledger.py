@@ -12,9 +12,8 @@ from publisher.db import sqlite_hints  # noqa: F401  (the INDEXED BY hints below
 from publisher.db.engine import reading
 from publisher.report.registers.tables import backfilled
 from publisher.db.schema import deliveries, items
-from publisher.ledger.lifecycle import DeliveryStatus
 from publisher.ledger.years import year_bounds
-from publisher.report.tally import LedgerGroup, per_month as per_channel_month
+from publisher.report.tally import LedgerGroup, per_month as per_channel_month, still_up
 
 
 def _hinted(query):
@@ -27,7 +26,7 @@ def _published_in(config, year: int):
     """The WHERE of the report's ledger: published (not retracted) in local ``year``, of the configured office."""
     start, end = year_bounds(year, config)
     return and_(deliveries.c.published_at >= start, deliveries.c.published_at < end,
-                deliveries.c.status == DeliveryStatus.PUBLISHED, items.c.office == config.office.code)
+                still_up(deliveries, end), items.c.office == config.office.code)
 
 
 def publications(store, config, year: int) -> list[dict[str, Any]]:
