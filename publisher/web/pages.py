@@ -19,6 +19,7 @@ from publisher.ledger import audit
 from publisher.review import workflow as review
 from publisher.delivery import corrections as updating
 from publisher.delivery.actions import retract_item, retry_item, settle_item
+from publisher.delivery.reconcile_guard import alerts as reconcile_alerts
 from publisher.db.engine import reading
 from publisher.items.editing import edit_item
 from publisher.errors import InputError, NotFound, PublisherError, Refused
@@ -135,7 +136,8 @@ def dashboard(request: Request):
                  my_rejected=[e for e in inbox if e["state"] == review.ReviewState.REJECTED],
                  my_drafts=[e for e in inbox if e["state"] == review.ReviewState.DRAFT],
                  today=views.today_schedule(app, actor.office), paused=app.store.paused_channels(),
-                 risks=views.inspection_risks(app, actor.office), attention=views.attention(app, actor.office))
+                 risks=views.inspection_risks(app, actor.office), attention=views.attention(app, actor.office),
+                 reconcile_alerts=reconcile_alerts(app))
 
 
 # -- queue and calendar --------------------------------------------------------------------------------------
