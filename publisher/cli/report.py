@@ -37,8 +37,8 @@ def report(obj, year: int, template: str | None, fmt: str | None, output: str | 
     from publisher.db.engine import SchemaPolicy
     from publisher.report import freeze as freezing
     from publisher.report.build import build_report
-    from publisher.report.checks import refuse_if_broken
     from publisher.report.render import APPENDIX_FORMATS, SUFFIXES
+    from publisher.report.served import as_served
 
     fmt = _format(fmt, output, SUFFIXES)
     app = obj.app(None if (freeze or queue_it) else SchemaPolicy.READ)  # a report alone never writes
@@ -58,12 +58,11 @@ def report(obj, year: int, template: str | None, fmt: str | None, output: str | 
     if freeze:
         _freeze(app, year, live)
         return
-    if filed is not None:
-        live = _as_filed(year, filed, live)
-    else:
-        refuse_if_broken(live["checks"])
+    live = as_served(app.store, year, live)
     if queue_it:
         item_id, when = _queue_report(app, obj.actor(), live, year)
+        for w in live["warnings"]:  # the office's notes: here, never in the queued article
+            click.echo(_("warning: {warning}").format(warning=w), err=True)
         click.echo(item_id)
         click.echo(_("queued the {year} report for {when:%Y-%m-%d %H:%M} (office time); it goes through review: "
                      "`publisher review submit {item_id}`").format(year=year, when=when, item_id=item_id), err=True)
@@ -97,20 +96,6 @@ def _freeze(app, year: int, live: dict) -> None:
     freezing.freeze(app.store, live, app.current_actor().name)
     click.echo(_("froze the {year} report ({count} figures)").format(
                    year=year, count=len(freezing.figures(live))))
-
-
-def _as_filed(year: int, filed: dict, live: dict) -> dict:
-    """The frozen report as filed, with a warning when the ledger changed since."""
-    from publisher.report import freeze as freezing
-
-    changes = freezing.diff(filed, live)
-    shown = {k: v for k, v in filed.items() if k not in ("frozen_at", "frozen_by")}
-    if changes:
-        shown["warnings"] = shown["warnings"] + [
-            f"本报告已于{filed['frozen_at'][:10]}冻结（按报送时的数字呈现）；此后台账有{len(changes)}处变化，"
-            f"见 publisher report --year {year} --diff"]
-    shown["frozen_at"] = filed["frozen_at"]
-    return shown
 
 
 def _write(live: dict, fmt: str, output: str | None) -> None:

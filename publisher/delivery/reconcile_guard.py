@@ -12,10 +12,10 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, column, delete, insert, select, table
+from sqlalchemy import and_, column, delete, func, insert, select, table
 
 from publisher.db.engine import reading
-from publisher.db.schema import channel_state, events
+from publisher.db.schema import channel_state, deliveries, events, items
 from publisher.foundation.i18n import N_
 from publisher.ledger.audit import append
 from publisher.ledger.event_kinds import EventKind
@@ -45,7 +45,30 @@ def observe(app: App, row, finding: "Finding") -> None:
 
 def suspicious(app: App, removed: int, checked: int) -> bool:
     """True when ``removed`` of ``checked`` read-backs in one run is more than the office allows."""
-    limits = app.config.reconcile
+    return _too_many(app.config, removed, checked)
+
+
+def suspicious_jump(config, removed: int, before: int, published: int) -> bool:
+    """A year's platform removals on a channel jumped: too many (as for one run) and over twice last year's."""
+    return removed > 2 * before and _too_many(config, removed, published)
+
+
+def removals_per_channel(store, config, year: int) -> dict[str, int]:
+    """Removals found on the platforms and recorded during local ``year``, per channel, of the office's items."""
+    from publisher.ledger.years import year_bounds
+
+    start, end = year_bounds(year, config)
+    d = deliveries
+    with reading(store.engine) as conn:
+        rows = conn.execute(select(d.c.channel, func.count()).join(items, items.c.id == d.c.item_id)
+                            .where(and_(d.c.removed_at >= start, d.c.removed_at < end,
+                                        items.c.office == config.office.code))
+                            .group_by(d.c.channel)).all()
+    return {channel: n for channel, n in rows}
+
+
+def _too_many(config, removed: int, checked: int) -> bool:
+    limits = config.reconcile
     if removed > limits.max_removed:
         return True
     return removed >= SHARE_FLOOR and removed > limits.max_removed_share * max(checked, 1)

@@ -46,7 +46,8 @@ def build_report(store, config, year: int, *, template: str | None = None, now: 
     context = _context(t, config, table3, table4, year)
     preface, sections, missing = _narrative(settings, base, context, config, year)
     report_checks = (checks.ledger_checks(t, listed) + checks.table3_checks(table3, template)
-                     + checks.table4_checks(table4) + [checks.narrative_check(missing)])
+                     + checks.table4_checks(table4) + [checks.narrative_check(missing)]
+                     + [_removals_check(store, config, year, t)])
     warnings = _warnings(store, config, settings, year, now, register, table2, table3)
     day = settings.date or _default_date(year, now, config)
     report = {
@@ -64,6 +65,16 @@ def build_report(store, config, year: int, *, template: str | None = None, now: 
     if rows is None:
         del report["appendix"]
     return report
+
+
+def _removals_check(store, config, year: int, t: dict[str, Any]) -> dict[str, Any]:
+    """``removals-plausible``: platform removals recorded this year per channel against last year's."""
+    from publisher.delivery.reconcile_guard import removals_per_channel, suspicious_jump
+
+    now, before = (removals_per_channel(store, config, y) for y in (year, year - 1))
+    published = {ch["channel"]: ch["total"] + ch["retracted"] for ch in t["channels"]}
+    removed = {name: (n, before.get(name, 0), published.get(name, 0)) for name, n in now.items()}
+    return checks.removals_check(removed, lambda n, b, p: suspicious_jump(config, n, b, p))
 
 
 def _chosen_template(template: str | None, settings, year: int) -> str:

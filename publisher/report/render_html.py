@@ -31,13 +31,12 @@ th.label { text-align: left; }
 table.table-四 { font-size: 9pt; }
 figure { margin: 10pt 0; text-align: center; } figure img { width: 100%; }
 .signature { text-align: right; text-indent: 0; margin-top: 28.95pt; } .date { text-align: right; text-indent: 0; }
-.warnings { border-top: 1px dashed #999; margin-top: 28pt; font-size: 12pt; line-height: 1.6; color: #444; }
-.warnings p { text-indent: 0; }
 @media screen { body { padding: 20mm 0; } }
 """
 
 
-def render_html(report: dict[str, Any], *, chart: bool = True, warnings: bool = True) -> str:
+def render_html(report: dict[str, Any], *, chart: bool = True) -> str:
+    """The public report as one HTML page; the warnings (提请说明的事项) are the office's and never part of it."""
     e = html.escape
     parts = [f'<!doctype html>\n<html lang="zh-CN"><head><meta charset="utf-8"><title>{e(report["title"])}</title>'
              f"<style>{CSS}</style></head><body>", f"<h1>{e(report['title'])}</h1>", f"<p>{e(report['preface'])}</p>"]
@@ -55,9 +54,6 @@ def render_html(report: dict[str, Any], *, chart: bool = True, warnings: bool = 
         if s["table"]:
             parts.append(table_html(s["table"], report))
     parts.append(f'<p class="signature">{e(report["signature"])}</p><p class="date">{_cn_date(report["date"])}</p>')
-    if warnings and report["warnings"]:
-        parts.append('<div class="warnings"><p>提请说明的事项（供起草第五部分参考，不属于报告正文）：</p>'
-                     + "".join(f"<p>· {e(w)}</p>" for w in report["warnings"]) + "</div>")
     parts.append("</body></html>\n")
     return "\n".join(parts)
 
@@ -88,4 +84,4 @@ def render_pdf(report: dict[str, Any]) -> bytes:
         logging.getLogger(name).setLevel(level)
     from weasyprint import HTML
 
-    return HTML(string=render_html(report, warnings=False)).write_pdf()
+    return HTML(string=render_html(report)).write_pdf()

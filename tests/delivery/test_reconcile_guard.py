@@ -157,3 +157,24 @@ def test_a_removal_counts_against_the_year_it_happened_in_never_an_earlier_one(d
     assert finding.item_id == second
     assert app.store.get_item(second)["deliveries"][0]["status"] == "retracted"
     assert _total(app) == 2
+
+
+def test_report_check_flags_a_year_whose_removals_jumped(db_url, tmp_path, portal, clock):
+    emulator, url = portal
+    config = write_config(tmp_path, db_url, {"portal": _block(url)}, reconcile={"max_removed": 20,
+                                                                               "max_removed_share": 0.05})
+    app = App.from_config(load_config(config), clock)
+    ids = _publish(app, 30)
+    for item_id in ids[:6]:  # six of thirty: under 20, but 20 % — a person agreed, yet the year looks wrong
+        emulator.docs[int(app.store.get_item(item_id)["deliveries"][0]["external_id"])]["status"] = "offline"
+    app.close()
+    app = App.from_config(load_config(config.parent / "config.yaml"), clock)
+    with pytest.MonkeyPatch.context() as patch:  # this office accepts larger runs, the report still flags the year
+        patch.setattr(app.config.reconcile, "max_removed_share", 1.0)
+        reconcile(app, fix=True)
+    app.close()
+    result = run_cli(config, "report", "--year", "2020", "--check", env={"PUBLISHER_LANG": "en"})
+    assert "removals-plausible" in result.output
+    result = run_cli(config, "report", "--year", "2019", "--check", env={"PUBLISHER_LANG": "en"})
+    assert result.exit_code == 1
+    assert "6 publications recorded as removed on the platform this year" in result.output
