@@ -49,8 +49,7 @@ def audit(ctx, item_id: int | None, user_name: str | None, since: str | None, li
 @audit.command("verify")
 @click.pass_obj
 def audit_verify(obj) -> None:
-    """Check the audit chain (with the audit key and the checkpoints kept outside the database); exit 1 naming the
-    first event altered or missing."""
+    """Check the audit chain, its key and checkpoints outside the database; exit 1 naming what broke."""
     from publisher.db.engine import reading
     from publisher.ledger.audit_checkpoints import verify_with_checkpoints
 
