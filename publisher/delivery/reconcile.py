@@ -26,6 +26,7 @@ from publisher.ledger.lifecycle import DeliveryStatus as S, event, move
 from publisher.errors import ChannelError, LookupUnsupported
 from publisher.foundation.i18n import N_
 from publisher.db.schema import deliveries
+from publisher.delivery.reconcile_guard import frozen_year, guard, observe
 
 log = logging.getLogger("publisher.reconcile")
 
@@ -100,8 +101,6 @@ class ReconcileReport:
 def reconcile(app: App, channel: str | None = None, *, year: int | None = None, fix: bool = False) -> ReconcileReport:
     """Read back every enabled channel (or one) and compare with the ledger; removals are recorded as
     observations. ``fix`` then applies the safe fixes (see :func:`apply`)."""
-    from publisher.delivery.reconcile_guard import guard
-
     bounds = _year_bounds(app, year)
     report = ReconcileReport()
     for name in [channel] if channel else app.config.enabled_channels():
@@ -117,8 +116,6 @@ def apply(app: App, report: ReconcileReport) -> int:
 
     Removals of a refused channel and removals of publications in a frozen year are held, never applied.
     """
-    from publisher.delivery.reconcile_guard import frozen_year
-
     applied = 0
     for finding in report.fixable:
         row = _delivery(app, finding.delivery_id)
@@ -163,8 +160,6 @@ def _reconcile_channel(app: App, name: str, adapter: Channel, bounds, report: Re
 def _read_back(app: App, name: str, row, adapter: Channel, item, ctx: DeliveryContext,
                report: ReconcileReport) -> None:
     """Ask the channel for one published delivery; a removal is recorded as an observation, nothing more."""
-    from publisher.delivery.reconcile_guard import observe
-
     reason = adapter.removed(item, ctx)
     if not reason:
         return

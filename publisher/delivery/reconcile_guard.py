@@ -10,7 +10,7 @@ until a later run of that channel is plausible again.
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import and_, column, delete, func, insert, select, table
 
@@ -21,16 +21,14 @@ from publisher.ledger.audit import append
 from publisher.ledger.event_kinds import EventKind
 from publisher.runtime.app import App
 
-if TYPE_CHECKING:
-    from publisher.delivery.reconcile import Finding, ReconcileReport
-
 log = logging.getLogger("publisher.reconcile")
 SHARE_FLOOR = 5  # the share rule applies from this many removals: two of three posts deleted by hand is plausible
+REMOVED = "removed"  # FindingKind.REMOVED's value (the findings are publisher.delivery.reconcile's)
 ALERT_KEY = "reconcile_alert"  # channel_state row of a channel whose last run was refused
 _FREEZES = table("report_freezes", column("year"))  # owned by publisher.report; read here by name only
 
 
-def observe(app: App, row, finding: "Finding") -> None:
+def observe(app: App, row, finding) -> None:
     """Record a removal read back from the channel as an observation, once per delivery and reason."""
     with reading(app.store.engine) as conn:
         seen = conn.execute(select(events.c.detail).where(and_(
@@ -74,11 +72,9 @@ def _too_many(config, removed: int, checked: int) -> bool:
     return removed >= SHARE_FLOOR and removed > limits.max_removed_share * max(checked, 1)
 
 
-def guard(app: App, name: str, report: "ReconcileReport") -> None:
+def guard(app: App, name: str, report) -> None:
     """Hold a channel's removals when there are too many of them, and alert; clear an old alert otherwise."""
-    from publisher.delivery.reconcile import FindingKind
-
-    removals = [f for f in report.findings if f.channel == name and f.kind is FindingKind.REMOVED]
+    removals = [f for f in report.findings if f.channel == name and f.kind.value == REMOVED]
     checked = report.checked.get(name, 0)
     if not suspicious(app, len(removals), checked):
         if removals or checked:
