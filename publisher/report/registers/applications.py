@@ -14,12 +14,13 @@ from typing import Any
 from sqlalchemy import select, update
 
 from publisher.db.engine import reading
-from publisher.errors import InputError, NotFound
+from publisher.errors import InputError, NotFound, Refused
 from publisher.report import shapes
 from publisher.report.registers.tables import applications
-from publisher.foundation.workdays import answer_due, workdays_between
+from publisher.foundation.workdays import UNKNOWN_MARK, answer_due, known_through, workdays_between
 from publisher.foundation.i18n import _
 
+RULE_EXTEND = "extend-before-deadline"
 FIELDS = ("reference", "received_on", "applicant_type", "subject", "extended", "outcome", "closed_on")
 
 
@@ -41,6 +42,11 @@ class Application:
         """The last day to answer, in China's working days."""
         return answer_due(self.received_on, self.extended)
 
+    @property
+    def due_known(self) -> bool:
+        """False when the deadline crosses a year whose holiday arrangement is unknown (shown marked)."""
+        return known_through(self.received_on, self.due_on)
+
     def late(self, today: date) -> bool:
         """Answered after its deadline, or still open past it."""
         return (self.closed_on or today) > self.due_on
@@ -49,7 +55,7 @@ class Application:
         out = {"id": self.id, "reference": self.reference, "received_on": self.received_on.isoformat(),
                "applicant_type": self.applicant_type, "subject": self.subject, "extended": self.extended,
                "outcome": self.outcome, "closed_on": self.closed_on.isoformat() if self.closed_on else None,
-               "due_on": self.due_on.isoformat()}
+               "due_on": self.due_on.isoformat(), "due_note": None if self.due_known else UNKNOWN_MARK}
         if today is not None and self.closed_on is None:
             out["working_days_left"] = workdays_between(today, self.due_on)
         return out
@@ -62,7 +68,7 @@ def parse_application(raw: dict[str, Any], where: str = "") -> Application:
     def bad(field: str, message: str) -> InputError:
         return InputError(prefix + message, field=field)
 
-    unknown = sorted(set(raw) - set(FIELDS) - {"id", "due_on"})
+    unknown = sorted(set(raw) - set(FIELDS) - {"id", "due_on", "due_note"})
     if unknown:
         raise bad(unknown[0], _("unknown field (use {names})").format(names=', '.join(FIELDS)))
     received = _date(raw.get("received_on"), "received_on", bad, required=True)
@@ -136,11 +142,17 @@ class ApplicationRegister:
                          .values(outcome=closed.outcome, closed_on=closed.closed_on))
         return self.get(app_id)
 
-    def extend(self, app_id: int) -> Application:
-        """Use the one extension of 20 working days."""
+    def extend(self, app_id: int, today: date) -> Application:
+        """Use the one extension of 20 working days, before the deadline has passed (Refused otherwise)."""
         current = self.get(app_id)
         if current.closed_on is not None:
             raise InputError(_("application {app_id} is closed").format(app_id=app_id), field="id")
+        if current.extended:
+            raise Refused(RULE_EXTEND, _("application {app_id} was extended already (once, Art. 33)").format(
+                              app_id=app_id))
+        if today > current.due_on:
+            raise Refused(RULE_EXTEND, _("application {app_id} was due on {due_on}: an extension must be decided "
+                                         "before the deadline (Art. 33)").format(app_id=app_id, due_on=current.due_on))
         with self.store.transaction() as conn:
             conn.execute(update(applications).where(applications.c.id == app_id).values(extended=1))
         return self.get(app_id)
