@@ -60,6 +60,7 @@ def test_an_extension_is_granted_before_the_deadline_and_once(tmp_path, sqlite_u
 
 
 def test_a_2027_deadline_is_marked_without_a_holiday_file_and_counted_with_one(tmp_path, sqlite_url):
+    use_holidays(HolidayFile())
     received = date(2026, 12, 20)
     assert answer_due(received, False) == date(2027, 1, 15)  # Monday to Friday only: 1 January counted
     assert not workdays.known_through(received, answer_due(received, False))
@@ -93,6 +94,7 @@ def test_a_wrong_holiday_file_is_named(tmp_path, sqlite_url):
 
 
 def test_check_config_warns_from_the_first_of_december_when_next_year_is_unknown(tmp_path, sqlite_url):
+    use_holidays(HolidayFile())  # the package's data only (an earlier in-process command may have set a file)
     assert workdays.missing_arrangement(date(2026, 11, 30)) is None
     assert workdays.missing_arrangement(date(2026, 12, 1)) == 2027
     config = office(tmp_path, sqlite_url)
