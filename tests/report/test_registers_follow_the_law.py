@@ -101,3 +101,23 @@ def test_check_config_warns_from_the_first_of_december_when_next_year_is_unknown
     result = cli(config, "check-config", "--offline")
     if workdays.missing_arrangement(datetime.now(timezone.utc).date()) is not None:
         assert "registers.holidays_file" in result.stderr
+
+
+def test_applications_import_reads_an_xlsx_workbook_and_a_gbk_csv(tmp_path, sqlite_url):
+    from openpyxl import Workbook
+
+    config = office(tmp_path, sqlite_url)
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["received_on", "applicant_type", "subject", "outcome", "closed_on"])
+    sheet.append([datetime(2019, 3, 4), "自然人", "公租房名单", "予以公开", datetime(2019, 3, 20)])
+    sheet.append([None, None, None, None, None])
+    book.save(tmp_path / "register.xlsx")
+    (tmp_path / "register.csv").write_bytes("received_on,applicant_type,subject\n2019-05-06,商业企业,拆迁补偿标准\n"
+                                            .encode("gbk"))
+    for name in ("register.xlsx", "register.csv"):
+        result = cli(config, "applications", "import", str(tmp_path / name))
+        assert result.exit_code == 0, result.output
+    listed = json.loads(cli(config, "applications", "list", "--json").stdout)
+    assert [(a["received_on"], a["subject"], a["closed_on"]) for a in listed] == [
+        ("2019-03-04", "公租房名单", "2019-03-20"), ("2019-05-06", "拆迁补偿标准", None)]

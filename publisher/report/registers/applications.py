@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections import defaultdict
 from dataclasses import dataclass
@@ -176,7 +174,12 @@ class ApplicationRegister:
 
 
 def read_applications(path: Path) -> list[Application]:
-    """Applications from a CSV (UTF-8, header row) or JSON Lines file; InputError naming the line and field."""
+    """Applications from CSV (UTF-8 or GBK, header row), an .xlsx workbook or JSON Lines; InputError naming the
+    line and field."""
+    from publisher.report.registers.sheets import read_rows
+
+    if path.suffix.lower() not in (".jsonl", ".json"):
+        return [parse_application(raw, f"line {n}") for n, raw in read_rows(path)]
     try:
         text = path.read_text(encoding="utf-8-sig")
     except OSError as exc:
@@ -185,20 +188,16 @@ def read_applications(path: Path) -> list[Application]:
     except UnicodeDecodeError:
         raise InputError(_("{path} is not UTF-8 text").format(path=path), field="FILE") from None
     out = []
-    if path.suffix.lower() in (".jsonl", ".json"):
-        for n, line in enumerate(text.splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                raw = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InputError(_("line {n}: not JSON ({msg})").format(n=n, msg=exc.msg), field="FILE") from None
-            if not isinstance(raw, dict):
-                raise InputError(_("line {n}: not an object").format(n=n), field="FILE")
-            out.append(parse_application(raw, f"line {n}"))
-    else:
-        for n, raw in enumerate(csv.DictReader(io.StringIO(text)), 2):
-            out.append(parse_application({k.strip(): v for k, v in raw.items() if k}, f"line {n}"))
+    for n, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            raw = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InputError(_("line {n}: not JSON ({msg})").format(n=n, msg=exc.msg), field="FILE") from None
+        if not isinstance(raw, dict):
+            raise InputError(_("line {n}: not an object").format(n=n), field="FILE")
+        out.append(parse_application(raw, f"line {n}"))
     return out
 
 
