@@ -185,7 +185,8 @@ def appeals_decide(obj, appeal_id: int, result: str, decided_on: str) -> None:
 
     app = obj.app()
     day = _not_future(app, _day(decided_on, "--on"), "--on")
-    decided = AppealRegister(app.store).decide(appeal_id, result, day, app.current_actor().name)
+    actor = app.current_actor()
+    decided = AppealRegister(app.store).decide(appeal_id, result, day, actor.name, actor.office)
     click.echo(_("{id} decided {decided_on}: {result}").format(id=appeal_id, decided_on=decided.decided_on,
                                                                result=decided.result))
 

@@ -27,12 +27,13 @@ EXIT_CHECK_FAILED = 1
 @click.option("--check", is_flag=True, help="list the checks and warnings; exit 1 if any check fails")
 @click.option("--explain", is_flag=True, help="where every number comes from")
 @click.option("--freeze", is_flag=True, help="store the figures as filed (once per year)")
+@click.option("--reason", default=None, help="with --freeze on a frozen year: file a corrected revision, and why")
 @click.option("--diff", is_flag=True, help="what changed in the ledger since the report was frozen, cell by cell")
 @click.option("--queue", "queue_it", is_flag=True,
               help="queue the report itself (HTML body, PDF attached) for review and publication before 31 January")
 @click.pass_obj
 def report(obj, year: int, template: str | None, fmt: str | None, output: str | None, check: bool, explain: bool,
-           freeze: bool, diff: bool, queue_it: bool) -> None:
+           freeze: bool, reason: str | None, diff: bool, queue_it: bool) -> None:
     """The annual report for YEAR (政府信息公开工作年度报告): six sections, three tables, in the official format."""
     from publisher.db.engine import SchemaPolicy
     from publisher.report import freeze as freezing
@@ -56,7 +57,7 @@ def report(obj, year: int, template: str | None, fmt: str | None, output: str | 
         _print_explain(live)
         return
     if freeze:
-        _freeze(app, year, live)
+        _freeze(app, year, live, reason)
         return
     live = as_served(app.store, year, live)
     if queue_it:
@@ -87,12 +88,19 @@ def _print_diff(year: int, filed: dict | None, live: dict, fmt: str) -> None:
             click.echo(f"  {c['cell']}: {c['frozen']} → {c['now']}")
 
 
-def _freeze(app, year: int, live: dict) -> None:
-    """Store the figures as filed; a broken rule or an earlier freeze is Refused (exit 3)."""
+def _freeze(app, year: int, live: dict, reason: str | None) -> None:
+    """Store the figures as filed; a broken rule or an earlier freeze (without --reason) is Refused (exit 3)."""
     from publisher.report import freeze as freezing
     from publisher.report.checks import refuse_if_broken
 
     refuse_if_broken(live["checks"])
+    if reason is not None:
+        if not reason.strip():
+            raise InputError(_("say why the report is filed again"), field="--reason")
+        actor = app.current_actor()
+        number = freezing.refreeze(app.store, live, actor.name, reason.strip(), actor.office)
+        click.echo(_("filed revision {number} of the {year} report").format(number=number, year=year))
+        return
     freezing.freeze(app.store, live, app.current_actor().name)
     click.echo(_("froze the {year} report ({count} figures)").format(
                    year=year, count=len(freezing.figures(live))))

@@ -11,6 +11,7 @@ from publisher.report.registers.applications import ApplicationRegister, table3_
 from publisher.db.engine import reading
 from publisher.report.tally import ledger_groups, tally_of
 from publisher.report import checks, inspection, shapes, tables
+from publisher.report.freeze import frozen
 from publisher.report.datafile import read_data_file
 from publisher.report.ledger import counted_publications, per_month, publication_times, publications
 from publisher.report.narrative import markdown_blocks, missing_text, render_file
@@ -47,7 +48,8 @@ def build_report(store, config, year: int, *, template: str | None = None, now: 
     preface, sections, missing = _narrative(settings, base, context, config, year)
     report_checks = (checks.ledger_checks(t, listed) + checks.table3_checks(table3, template)
                      + checks.table4_checks(table4) + [checks.narrative_check(missing)]
-                     + [_removals_check(store, config, year, t)])
+                     + [_removals_check(store, config, year, t),
+                        checks.carried_over_check(table3, frozen(store, year - 1), year)])
     warnings = _warnings(store, config, settings, year, now, register, table2, table3)
     day = settings.date or _default_date(year, now, config)
     report = {

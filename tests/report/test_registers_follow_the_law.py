@@ -121,3 +121,17 @@ def test_applications_import_reads_an_xlsx_workbook_and_a_gbk_csv(tmp_path, sqli
     listed = json.loads(cli(config, "applications", "list", "--json").stdout)
     assert [(a["received_on"], a["subject"], a["closed_on"]) for a in listed] == [
         ("2019-03-04", "公租房名单", "2019-03-20"), ("2019-05-06", "拆迁补偿标准", None)]
+
+
+def test_a_carry_over_that_disagrees_with_the_filed_year_is_named(tmp_path, sqlite_url):
+    config = office(tmp_path, sqlite_url)
+    added = json.loads(cli(config, "applications", "add", "--received", "2019-12-25", "--applicant", "自然人",
+                           "--json").stdout)
+    frozen = cli(config, "report", "--year", "2019", "--freeze")
+    assert frozen.exit_code == 0, frozen.output  # filed: 结转下年度 1
+    assert cli(config, "applications", "close", str(added["id"]), "--outcome", "予以公开",
+               "--date", "2019-12-30").exit_code == 0  # the register corrected after filing
+    result = cli(config, "report", "--year", "2020", "--check", env={"PUBLISHER_LANG": "en"})
+    assert result.exit_code == 1
+    line = next(x for x in result.output.splitlines() if "carried-over-matches-filed" in x)
+    assert "2020 上年结转 is 0, the filed 2019 结转下年度 is 1" in line

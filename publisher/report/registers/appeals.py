@@ -87,7 +87,7 @@ class AppealRegister:
                                                          decided_on=a.decided_on, reference=a.reference,
                                                          created_at=now)).inserted_primary_key[0] for a in batch]
 
-    def decide(self, appeal_id: int, result: str, decided_on: date, actor: str) -> Appeal:
+    def decide(self, appeal_id: int, result: str, decided_on: date, actor: str, office: str | None = None) -> Appeal:
         """Record the result of a pending appeal, once (a decided one is Refused, so it is never counted twice)."""
         from publisher.ledger.audit import append
         from publisher.ledger.event_kinds import EventKind
@@ -103,6 +103,7 @@ class AppealRegister:
             conn.execute(appeals.update().where(appeals.c.id == appeal_id)
                          .values(result=decided.result, decided_on=decided.decided_on))
             append(conn, [{"at": self.store.clock.now(), "kind": EventKind.APPEAL_DECIDED, "actor": actor,
+                           "office": office,
                            "detail": {"appeal": appeal_id, "result": decided.result,
                                       "decided_on": decided_on.isoformat()}}])
         return self.get(appeal_id)
