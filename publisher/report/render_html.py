@@ -6,13 +6,18 @@ import base64
 import html
 from typing import Any
 
+from publisher.errors import InputError
+from publisher.foundation.i18n import _
 from publisher.report.chart import chart_png
 from publisher.report.grid import grid_for
 from publisher.report.render_md import _cn_date
 
 CSS = """
-@page { size: A4; margin: 37mm 26mm 35mm 28mm;
-        @bottom-center { content: "— " counter(page) " —"; font-family: "SimSun", "Noto Serif CJK SC", serif; font-size: 14pt; } }
+@page { size: A4; margin: 37mm 26mm 35mm 28mm; }
+@page :right { @bottom-right { content: "— " counter(page) " —"; font-family: "SimSun", "Noto Serif CJK SC", serif;
+                               font-size: 14pt; margin-right: 7mm; } }
+@page :left { @bottom-left { content: "— " counter(page) " —"; font-family: "SimSun", "Noto Serif CJK SC", serif;
+                             font-size: 14pt; margin-left: 7mm; } }
 body { font-family: "FangSong_GB2312", "仿宋_GB2312", "FangSong", "STFangsong", "Noto Serif CJK SC", "Source Han Serif SC",
        "WenQuanYi Zen Hei", serif; font-size: 16pt; line-height: 28.95pt; color: #000; max-width: 156mm; margin: 0 auto; }
 h1 { font-family: "方正小标宋简体", "FZXiaoBiaoSong-B05S", "Noto Serif CJK SC", "Source Han Serif SC", serif;
@@ -76,10 +81,33 @@ def table_html(name: str, report: dict[str, Any]) -> str:
 COLUMN_WIDTHS = {"二": [28, 24, 24, 24], "三": [9, 13, 29] + [7] * 7, "四": [100 / 15] * 15}
 
 
+class NoCjkFont(InputError):
+    """No font on this machine can print Chinese: a PDF would be all boxes (or WeasyPrint would crash)."""
+
+
+def require_cjk_font() -> None:
+    """Raise NoCjkFont (exit 2) unless fontconfig knows a font covering Chinese."""
+    import shutil
+    import subprocess
+
+    found = ""
+    if shutil.which("fc-list"):
+        try:
+            found = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True,
+                                   timeout=30).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            found = ""
+    if not found:
+        raise NoCjkFont(_("no Chinese font is installed, so the PDF cannot be printed (it would show boxes): install "
+                          "one (e.g. fonts-noto-cjk, or the office's 仿宋_GB2312 and 方正小标宋简体), or use --format "
+                          "docx"), field="--format")
+
+
 def render_pdf(report: dict[str, Any]) -> bytes:
-    """The HTML page printed to PDF by WeasyPrint (needs Pango and a CJK font installed)."""
+    """The HTML page printed to PDF by WeasyPrint (needs Pango and a CJK font installed: NoCjkFont otherwise)."""
     import logging
 
+    require_cjk_font()
     for name, level in (("weasyprint", logging.ERROR), ("fontTools", logging.WARNING)):
         logging.getLogger(name).setLevel(level)
     from weasyprint import HTML
