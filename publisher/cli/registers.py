@@ -93,6 +93,24 @@ def applications_extend(obj, app_id: int) -> None:
     click.echo(_("{app_id} due {due_on}").format(app_id=app_id, due_on=_due(extended)))
 
 
+@applications.command("pause")
+@click.argument("app_id", type=int)
+@click.option("--reason", required=True, type=click.Choice(["补正", "第三方", "收费"]),
+              help="补正 (Art. 30: the clock restarts when the correction arrives), 第三方 (Art. 32) or 收费 (until paid)")
+@click.option("--from", "from_on", required=True, metavar="YYYY-MM-DD")
+@click.option("--to", "to_on", metavar="YYYY-MM-DD", help="when it ended (omit while it lasts; give it later to end it)")
+@click.pass_obj
+def applications_pause(obj, app_id: int, reason: str, from_on: str, to_on: str | None) -> None:
+    """Stop an application's answer clock for a legal reason; prints the new deadline."""
+    from publisher.report.registers.applications import ApplicationRegister
+
+    app = obj.app()
+    first = _not_future(app, _day(from_on, "--from"), "--from")
+    last = _not_future(app, _day(to_on, "--to"), "--to")
+    paused = ApplicationRegister(app.store).pause(app_id, reason, first, last, app.current_actor().name)
+    click.echo(_("{app_id} due {due_on}").format(app_id=app_id, due_on=_due(paused)))
+
+
 @applications.command("list")
 @click.option("--due", "due_within", type=int, is_flag=False, flag_value=5, default=None,
               help="only open ones due within N working days (default 5) or already late")
@@ -108,19 +126,20 @@ def applications_list(obj, due_within: int | None, year: int | None, as_json: bo
     rows = [a.as_dict(today) for a in ApplicationRegister(app.store).all()
             if (year is None or a.received_on.year == year)]
     if due_within is not None:
-        rows = [r for r in rows if r["closed_on"] is None and r["working_days_left"] <= due_within]
+        rows = [r for r in rows if r["closed_on"] is None and r.get("working_days_left", due_within + 1) <= due_within]
     if as_json:
         echo_json(rows)
         return
     for r in rows:
         state = (_("closed {closed_on} {outcome}").format(closed_on=r["closed_on"], outcome=r["outcome"])
                  if r["closed_on"]
+                 else _("paused") if r["due_on"] is None
                  else _("open, {days} working day(s) left").format(days=r["working_days_left"])
                  if r["working_days_left"] >= 0
                  else _("LATE by {days} working day(s)").format(days=-r["working_days_left"]))
         click.echo(f"{r['id']:>4}  " + _("received {received_on}  {applicant_type}  due {due_on}  {state}").format(
             received_on=r["received_on"], applicant_type=r["applicant_type"],
-            due_on=r["due_on"] + (f"（{r['due_note']}）" if r.get("due_note") else ""), state=state)
+            due_on=(r["due_on"] or "-") + (f"（{r['due_note']}）" if r.get("due_note") else ""), state=state)
                    + (f"  {r['subject']}" if r["subject"] else ""))
     if not rows:
         click.echo(_("(none)"))
@@ -139,6 +158,8 @@ def _not_future(app, day: date | None, field: str) -> date | None:
 
 def _due(item) -> str:
     """The deadline as shown: marked when it crosses a year whose holiday arrangement is unknown."""
+    if item.due_on is None:
+        return _("paused")
     return f"{item.due_on}" + ("" if item.due_known else f"（{UNKNOWN_MARK}）")
 
 

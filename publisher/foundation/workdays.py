@@ -125,6 +125,22 @@ def workdays_between(start: date, end: date) -> int:
     return sum(1 for n in range(1, (end - start).days + 1) if is_workday(start + timedelta(days=n)))
 
 
-def answer_due(received: date, extended: bool) -> date:
-    """The last day to answer an application received on ``received``."""
-    return add_workdays(received, ANSWER_DAYS + (EXTENSION_DAYS if extended else 0))
+RESTART, STOP = "restart", "stop"  # how a pause stops the clock (see answer_due)
+
+
+def answer_due(received: date, extended: bool, pauses=()) -> date | None:
+    """The last day to answer an application received on ``received``; None while a pause is still open.
+
+    ``pauses`` are (how, first day, last day or None): ``RESTART`` (补正, Art. 30: the period counts anew from the
+    day the corrected application arrived, ``last``), ``STOP`` (third-party opinions, Art. 32; a fee notice until
+    payment: the working days from ``first`` to ``last`` do not count).
+    """
+    start, skipped = received, 0
+    for how, first, last in sorted(pauses, key=lambda p: p[1]):
+        if last is None:
+            return None
+        if how == RESTART:
+            start, skipped = max(start, last), 0
+        else:
+            skipped += sum(1 for n in range((last - first).days + 1) if is_workday(first + timedelta(days=n)))
+    return add_workdays(start, ANSWER_DAYS + (EXTENSION_DAYS if extended else 0) + skipped)

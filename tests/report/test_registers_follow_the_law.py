@@ -135,3 +135,28 @@ def test_a_carry_over_that_disagrees_with_the_filed_year_is_named(tmp_path, sqli
     assert result.exit_code == 1
     line = next(x for x in result.output.splitlines() if "carried-over-matches-filed" in x)
     assert "2020 上年结转 is 0, the filed 2019 结转下年度 is 1" in line
+
+
+def test_legal_pauses_stop_the_clock_so_lawful_answers_are_not_late(tmp_path, sqlite_url):
+    config = office(tmp_path, sqlite_url)
+
+    def add(received: str) -> int:
+        return json.loads(cli(config, "applications", "add", "--received", received, "--applicant", "自然人",
+                              "--json").stdout)["id"]
+
+    correction, third_party, fee = add("2019-03-04"), add("2019-03-04"), add("2019-03-04")  # due 2019-04-01
+    steps = [(correction, "补正", "2019-03-06", "2019-03-20"),   # counts anew from 20 March: due 2019-04-18
+             (third_party, "第三方", "2019-03-11", "2019-03-22"),  # ten working days not counted: due 2019-04-16
+             (fee, "收费", "2019-03-25", None)]                   # still waiting for payment
+    for app_id, reason, first, last in steps:
+        result = cli(config, "applications", "pause", str(app_id), "--reason", reason, "--from", first,
+                     *(["--to", last] if last else []))
+        assert result.exit_code == 0, result.output
+    assert cli(config, "applications", "pause", str(fee), "--reason", "收费", "--from", "2019-03-25",
+               "--to", "2019-04-02").exit_code == 0
+    listed = {a["id"]: a for a in json.loads(cli(config, "applications", "list", "--json").stdout)}
+    assert listed[correction]["due_on"] == "2019-04-18" and listed[third_party]["due_on"] == "2019-04-16"
+    for app_id, day in ((correction, "2019-04-15"), (third_party, "2019-04-12"), (fee, "2019-04-09")):
+        closed = cli(config, "applications", "close", str(app_id), "--outcome", "予以公开", "--date", day)
+        assert closed.exit_code == 0 and "late" not in closed.stdout, closed.output
+    assert not any("超过期限" in w for w in report_json(config, "--year", "2019")["warnings"])
