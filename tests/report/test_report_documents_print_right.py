@@ -38,3 +38,35 @@ def test_page_numbers_sit_in_the_outside_corners(tmp_path, sqlite_url):
         [(text, x)] = [(t, x) for t, x in found if t.strip().startswith("—")]
         width = float(page.mediabox.width)
         assert (x > width / 2) if number % 2 else (x < width / 2), (number, text, x)
+
+
+def _pages(pdf) -> list[str]:
+    from pypdf import PdfReader
+
+    return [page.extract_text().replace(" ", "") for page in PdfReader(str(pdf)).pages]
+
+
+def test_libreoffice_lays_the_docx_out_as_word_does(tmp_path, sqlite_url):
+    """Table 三 on at most 3 pages, its rows whole and its header repeated; 28 characters a line."""
+    import shutil
+    import subprocess
+
+    import pytest
+
+    if not shutil.which("soffice"):
+        pytest.skip("LibreOffice is not installed (.ci/run installs libreoffice-writer-nogui)")
+    config = office(tmp_path, sqlite_url)
+    backfill(config, tmp_path)
+    assert cli(config, "report", "--year", "2019", "--template", "2021", "-o", str(tmp_path / "r.docx")).exit_code == 0
+    subprocess.run(["soffice", f"-env:UserInstallation=file://{tmp_path}/lo", "--headless", "--convert-to", "pdf",
+                    "--outdir", str(tmp_path), str(tmp_path / "r.docx")], check=True, capture_output=True, timeout=300)
+    pages = _pages(tmp_path / "r.pdf")
+    first = next(n for n, text in enumerate(pages) if "三、收到和处理政府信息公开申请情况" in text)
+    last = next(n for n, text in enumerate(pages) if "四、政府信息公开行政复议" in text)
+    assert last - first + 1 <= 3, (first, last, len(pages))
+    assert len(pages) <= 6
+    for text in pages[first + 1:last + 1]:  # every page the table runs onto starts with its header
+        assert "申请人情况" in text
+    lines = [x for text in pages for x in text.splitlines()]
+    chinese = [x for x in lines if all("\u4e00" <= ch <= "\u9fff" or ch in "，。、《》（）：；" for ch in x)]
+    assert max(map(len, chinese)) == 28  # GB/T 9704: 28 characters a line
