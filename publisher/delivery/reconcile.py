@@ -65,10 +65,11 @@ class Finding:
     fixed: bool = False
     evidence: dict[str, Any] | None = None
     held: str | None = None  # why a fixable finding was not applied (a refused run, a frozen year)
+    receipt: Receipt | None = field(default=None, repr=False)  # what the channel showed of an in-doubt delivery
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready, the kind as its value."""
-        return {**asdict(self), "kind": self.kind.value}
+        return {**{k: v for k, v in asdict(self).items() if k != "receipt"}, "kind": self.kind.value}
 
 
 @dataclass
@@ -128,7 +129,7 @@ def apply(app: App, report: ReconcileReport) -> int:
                 continue
             finding.fixed = _record_removed(app, row, finding)
         else:
-            finding.fixed = _record_published(app, row, finding.receipt)  # type: ignore[attr-defined]
+            finding.fixed = _record_published(app, row, finding.receipt)
         applied += finding.fixed
     return applied
 
@@ -186,8 +187,7 @@ def _settle(app: App, row, adapter: Channel, item, ctx: DeliveryContext, report:
                                        row.item_id, row.id))
         return
     finding = Finding(FindingKind.SETTLED, row.channel, N_("found on the channel"), row.item_id, row.id,
-                      receipt.external_id, receipt.external_url)
-    finding.receipt = receipt  # type: ignore[attr-defined]
+                      receipt.external_id, receipt.external_url, receipt=receipt)
     report.findings.append(finding)
 
 
