@@ -44,7 +44,8 @@ def report(obj, year: int, template: str | None, fmt: str | None, output: str | 
     fmt = _format(fmt, output, SUFFIXES)
     app = obj.app(None if (freeze or queue_it) else SchemaPolicy.READ)  # a report alone never writes
     live = build_report(app.store, app.config, year, template=template,
-                        appendix=freeze or (fmt in APPENDIX_FORMATS and not (diff or check or explain or queue_it)))
+                        appendix=freeze or (fmt in APPENDIX_FORMATS and fmt != "json"
+                                            and not (diff or check or explain or queue_it)))
     filed = freezing.frozen(app.store, year)
     if diff:
         _print_diff(year, filed, live, fmt)
@@ -68,7 +69,37 @@ def report(obj, year: int, template: str | None, fmt: str | None, output: str | 
         click.echo(_("queued the {year} report for {when:%Y-%m-%d %H:%M} (office time); it goes through review: "
                      "`publisher review submit {item_id}`").format(year=year, when=when, item_id=item_id), err=True)
         return
-    _write(live, fmt, output)
+    if fmt == "json" and "appendix" not in live:
+        _stream_json(app, year, live, output)
+    else:
+        _write(live, fmt, output)
+
+
+class _Echo:
+    """Standard output as a text stream for :func:`publisher.report.render.stream_json`."""
+
+    def write(self, text: str) -> None:
+        click.echo(text, nl=False)
+
+
+def _stream_json(app, year: int, live: dict, output: str | None) -> None:
+    """The JSON report with its appendix streamed from the ledger to -o FILE or standard output."""
+    from publisher.report.ledger import iter_publications
+    from publisher.report.render import stream_json
+
+    rows = iter_publications(app.store, app.config, year)
+    if output:
+        try:
+            with open(output, "w", encoding="utf-8") as out:
+                stream_json(live, rows, out)
+        except OSError as exc:
+            raise InputError(_("cannot write {output}: {strerror}").format(
+                                 output=output, strerror=exc.strerror), field="--output") from None
+        click.echo(_("wrote {output}").format(output=output))
+    else:
+        stream_json(live, rows, _Echo())
+    for w in live["warnings"]:
+        click.echo(_("warning: {warning}").format(warning=w), err=True)
 
 
 def _print_diff(year: int, filed: dict | None, live: dict, fmt: str) -> None:

@@ -70,3 +70,27 @@ def test_libreoffice_lays_the_docx_out_as_word_does(tmp_path, sqlite_url):
     lines = [x for text in pages for x in text.splitlines()]
     chinese = [x for x in lines if all("\u4e00" <= ch <= "\u9fff" or ch in "，。、《》（）：；" for ch in x)]
     assert max(map(len, chinese)) == 28  # GB/T 9704: 28 characters a line
+
+
+def test_the_json_report_streams_its_appendix_and_matches_the_whole_document(tmp_path, sqlite_url):
+    import json
+
+    from publisher.config.load import load_config
+    from publisher.report import ledger
+    from publisher.report.build import build_report
+    from publisher.report.render import render
+    from publisher.runtime.app import App
+
+    config = office(tmp_path, sqlite_url)
+    backfill(config, tmp_path)
+    streamed = cli(config, "report", "--year", "2019", "--format", "json")
+    assert streamed.exit_code == 0, streamed.output
+    app = App.from_config(load_config(config))
+    whole = json.loads(render(build_report(app.store, app.config, 2019), "json"))
+    got = json.loads(streamed.stdout)
+    assert got["appendix"] == whole["appendix"] and len(got["appendix"]) == 7
+    assert {k: v for k, v in got.items() if k != "appendix"} == {k: v for k, v in whole.items() if k != "appendix"}
+    rows = ledger.iter_publications(app.store, app.config, 2019)
+    assert not isinstance(rows, list) and next(rows)["title"]  # a cursor, one row at a time
+    rows.close()
+    app.close()
