@@ -42,6 +42,7 @@ class ChannelSettings(BaseModel):
     count_in_report: bool = True
     enabled: bool = True
     report_breakdown: bool = True
+    read_back: bool = Field(default=True, description="false: the platform cannot be read back; reconcile skips it")
     concurrency: int = Field(default=4, ge=1, le=64)
     timeout: float = Field(default=30.0, gt=0, le=3600,
                            description="seconds for one HTTP request, whole: connect, headers and body")

@@ -176,7 +176,7 @@ def site_block(server, **overrides) -> dict:
     }
 
 
-def run_cli(config, *args: str, env: dict | None = None):
+def run_cli(config, *args: str, env: dict | None = None, input: str | None = None):
     """``publisher --config CONFIG ARGS`` in-process (``config=None``: ARGS alone); a user mistake must never end
     in a traceback. ``env`` adds to (or, with None values, removes from) the environment."""
     from click.testing import CliRunner
@@ -184,7 +184,7 @@ def run_cli(config, *args: str, env: dict | None = None):
     from publisher.cli.main import main
 
     prefix = ["--config", str(config)] if config is not None else []
-    result = CliRunner().invoke(main, [*prefix, *args], env={"PUBLISHER_CONFIG": None, **(env or {})})
+    result = CliRunner().invoke(main, [*prefix, *args], env={"PUBLISHER_CONFIG": None, **(env or {})}, input=input)
     assert "Traceback" not in result.output, result.output
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
     return result

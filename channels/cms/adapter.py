@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 from publisher.adapter import Channel, ChannelServices, ChannelSettings, DeliveryContext, ItemView, Receipt
 from publisher.foundation.content import strip_control_chars
-from publisher.errors import ChannelPaused, LookupUnsupported, OutcomeUnknown, PermanentError, RetryableError
+from publisher.errors import ChannelError, ChannelPaused, LookupUnsupported, OutcomeUnknown, PermanentError, RetryableError
 from publisher.http import ThreadSessions, retry_after_seconds, send
 from publisher.foundation.i18n import N_, _
 
@@ -49,6 +49,9 @@ DEFAULT_PAYLOAD = {
 }
 #: Statuses a look-up result may carry that mean the article is no longer on the site.
 GONE_STATUSES = {"withdrawn", "deleted", "retracted", "removed", "recycled", "offline", "trash"}
+#: Words of a "not found" that is about the path, not the article.
+ENDPOINT_MISSING = ("接口不存在", "接口未找到", "接口不可用", "no route", "no_route", "no such endpoint", "unknown endpoint",
+                    "api not found", "path not found")
 #: Gateway answers to a create after which the CMS behind the gateway may have saved the article.
 GATEWAY_STATUSES = [502, 504]
 #: Answers to a retract that say the CMS does not take it this way: retrying will not help.
@@ -295,6 +298,10 @@ class CmsChannel(Channel):
             return None
         response = self._call("GET", self._item_path(ctx.external_id), what="read-back")
         if response.status_code in (404, 410) or self._gone_code(response):
+            if self._endpoint_missing(response):
+                raise ChannelError(N_("{name}: the read-back path answers \"{answer}\": that is no such endpoint, "
+                                      "not no such article; fix paths.item or set read_back: false in "
+                                      "channels.{name}").format(name=self.name, answer=self._server_message(response)))
             return N_("deleted on {display_name} (article {external_id} no longer exists)").format(
                        display_name=self.display_name, external_id=ctx.external_id)
         self._raise_for_status(response, "read-back")
@@ -459,6 +466,15 @@ class CmsChannel(Channel):
         if status == 503 and response.headers.get("Retry-After"):
             return False
         return status in self.settings.unknown_outcome_statuses
+
+    def _endpoint_missing(self, response: requests.Response) -> bool:
+        """A "not found" about the path (an HTML error page, 「接口不存在」, no route), not about the article."""
+        data = _maybe_json(response)
+        if not isinstance(data, dict):
+            return response.status_code in (404, 410)
+        text = " ".join(str(v) for v in (_get_path(data, self.settings.response_message), data.get("code"),
+                                         data.get("error"), data.get("errmsg")) if v is not None).lower()
+        return any(marker in text for marker in ENDPOINT_MISSING)
 
     def _gone_code(self, response: requests.Response) -> bool:
         data = _maybe_json(response)

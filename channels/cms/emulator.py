@@ -348,6 +348,7 @@ class DomesticCmsEmulator(Emulator):
         super().__init__()
         self.key = key
         self.key_expired = False
+        self.get_by_id = True  # False: GET /api/v2/doc/{id} answers 404 「接口不存在」 (no read-back endpoint)
         self.save_seconds = save_seconds
         self.save_gate: threading.Event | None = None
         self.saving = threading.Event()  # set while a save is held, for tests that act mid-save
@@ -429,6 +430,8 @@ class DomesticCmsEmulator(Emulator):
         denied = self._denied(request)
         if denied:
             return denied
+        if not self.get_by_id:  # a CMS without a read-back endpoint: the path itself is unknown
+            return json_response({"code": 404, "msg": "接口不存在", "data": None}, 404)
         with self.lock:
             doc = self.docs.get(int(request.params["id"]))
             return _coded(200, "success", dict(doc)) if doc else _coded(404, "文档不存在")

@@ -49,13 +49,13 @@ def audit(ctx, item_id: int | None, user_name: str | None, since: str | None, li
 @audit.command("verify")
 @click.pass_obj
 def audit_verify(obj) -> None:
-    """Check the audit chain; exit 1 naming the first event altered or missing."""
-    from publisher.ledger import audit as chain
+    """Check the audit chain, its key and checkpoints outside the database; exit 1 naming what broke."""
     from publisher.db.engine import reading
+    from publisher.ledger.audit_checkpoints import verify_with_checkpoints
 
     app = obj.app()
     with reading(app.store.engine) as conn:
-        checked, problem = chain.verify(conn)
+        checked, problem = verify_with_checkpoints(conn, app.config, at=app.clock.now())
     if problem:
         click.echo(_("audit chain broken: {problem} ({count} events before it are intact)").format(
             problem=problem.message, count=checked), err=True)

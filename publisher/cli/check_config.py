@@ -30,12 +30,27 @@ def check_config(obj: CliContext, offline: bool, as_json: bool) -> None:
         raise
     summary = {"ok": True, "path": str(cfg.path), "channels": {n: s.type for n, s in cfg.channels.items()},
                "categories": cfg.categories, "database": _redact_url(cfg.database_url), "series": list(cfg.series)}
+    _holiday_warning(cfg)
     if as_json:
         echo_json(summary)
     else:
         click.echo(_("{path}: OK — {channels} channels ({names}), {categories} categories, database {database}").format(
             path=cfg.path, channels=len(cfg.channels), names=", ".join(summary["channels"]),
             categories=len(cfg.categories), database=summary["database"]))
+
+
+def _holiday_warning(cfg) -> None:
+    """From 1 December: say when next year's holiday arrangement is not known yet (deadlines would be marked)."""
+    from datetime import datetime
+
+    from publisher.foundation.workdays import missing_arrangement, use_holidays
+
+    use_holidays(cfg.holidays)
+    year = missing_arrangement(datetime.now(cfg.tz).date())
+    if year is not None:
+        click.echo(_("warning: the holiday arrangement of {year} is not known yet: add it to registers.holidays_file "
+                     "(the State Council publishes it in November); until then deadlines in {year} are counted Monday "
+                     "to Friday and marked 节假日安排未知").format(year=year), err=True)
 
 
 def _redact_url(url: str) -> str:

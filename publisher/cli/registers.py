@@ -11,6 +11,7 @@ from publisher.cli.helpers import echo_json
 from publisher.cli.types import YEAR
 from publisher.errors import InputError
 from publisher.foundation.i18n import _
+from publisher.foundation.workdays import UNKNOWN_MARK
 
 
 @click.group("applications")
@@ -33,12 +34,14 @@ def applications_add(obj, as_json: bool, **fields) -> None:
 
     application = parse_application({k: v for k, v in fields.items() if v is not None})
     app = obj.app()
+    _not_future(app, application.received_on, "received_on")
+    _not_future(app, application.closed_on, "closed_on")
     register = ApplicationRegister(app.store)
     new = register.get(register.add(application, getattr(app, "actor", "") or ""))
     if as_json:
         echo_json(new.as_dict())
     else:
-        click.echo(_("{id}  due {due_on}").format(id=new.id, due_on=new.due_on))
+        click.echo(_("{id}  due {due_on}").format(id=new.id, due_on=_due(new)))
 
 
 @applications.command("import")
@@ -51,6 +54,9 @@ def applications_import(obj, file: Path, as_json: bool) -> None:
 
     batch = read_applications(file)
     app = obj.app()
+    for n, a in enumerate(batch, 1):
+        for field, day in (("received_on", a.received_on), ("closed_on", a.closed_on)):
+            _not_future(app, day, f"{file.name} #{n} {field}")
     ids = ApplicationRegister(app.store).add_many(batch, getattr(app, "actor", "") or "")
     if as_json:
         echo_json({"ids": ids})
@@ -68,7 +74,7 @@ def applications_close(obj, app_id: int, outcome: str, closed_on: str | None) ->
     from publisher.report.registers.applications import ApplicationRegister
 
     app = obj.app()
-    day = _day(closed_on, "--date") or app.store.clock.now().astimezone(app.config.tz).date()
+    day = _not_future(app, _day(closed_on, "--date"), "--date") or _today(app)
     closed = ApplicationRegister(app.store).close(app_id, outcome, day)
     late = _(" (late: due {due_on})").format(due_on=closed.due_on) if closed.late(day) else ""
     click.echo(_("{app_id} closed {closed_on} as {outcome}{late}").format(
@@ -82,8 +88,27 @@ def applications_extend(obj, app_id: int) -> None:
     """Use the one extension of 20 working days (Art. 33)."""
     from publisher.report.registers.applications import ApplicationRegister
 
-    extended = ApplicationRegister(obj.app().store).extend(app_id)
-    click.echo(_("{app_id} due {due_on}").format(app_id=app_id, due_on=extended.due_on))
+    app = obj.app()
+    extended = ApplicationRegister(app.store).extend(app_id, _today(app))
+    click.echo(_("{app_id} due {due_on}").format(app_id=app_id, due_on=_due(extended)))
+
+
+@applications.command("pause")
+@click.argument("app_id", type=int)
+@click.option("--reason", required=True, type=click.Choice(["补正", "第三方", "收费"]),
+              help="补正 (Art. 30: the clock restarts when the correction arrives), 第三方 (Art. 32) or 收费 (until paid)")
+@click.option("--from", "from_on", required=True, metavar="YYYY-MM-DD")
+@click.option("--to", "to_on", metavar="YYYY-MM-DD", help="when it ended (omit while it lasts; give it later to end it)")
+@click.pass_obj
+def applications_pause(obj, app_id: int, reason: str, from_on: str, to_on: str | None) -> None:
+    """Stop an application's answer clock for a legal reason; prints the new deadline."""
+    from publisher.report.registers.applications import ApplicationRegister
+
+    app = obj.app()
+    first = _not_future(app, _day(from_on, "--from"), "--from")
+    last = _not_future(app, _day(to_on, "--to"), "--to")
+    paused = ApplicationRegister(app.store).pause(app_id, reason, first, last, app.current_actor().name)
+    click.echo(_("{app_id} due {due_on}").format(app_id=app_id, due_on=_due(paused)))
 
 
 @applications.command("list")
@@ -101,21 +126,41 @@ def applications_list(obj, due_within: int | None, year: int | None, as_json: bo
     rows = [a.as_dict(today) for a in ApplicationRegister(app.store).all()
             if (year is None or a.received_on.year == year)]
     if due_within is not None:
-        rows = [r for r in rows if r["closed_on"] is None and r["working_days_left"] <= due_within]
+        rows = [r for r in rows if r["closed_on"] is None and r.get("working_days_left", due_within + 1) <= due_within]
     if as_json:
         echo_json(rows)
         return
     for r in rows:
         state = (_("closed {closed_on} {outcome}").format(closed_on=r["closed_on"], outcome=r["outcome"])
                  if r["closed_on"]
+                 else _("paused") if r["due_on"] is None
                  else _("open, {days} working day(s) left").format(days=r["working_days_left"])
                  if r["working_days_left"] >= 0
                  else _("LATE by {days} working day(s)").format(days=-r["working_days_left"]))
         click.echo(f"{r['id']:>4}  " + _("received {received_on}  {applicant_type}  due {due_on}  {state}").format(
-            received_on=r["received_on"], applicant_type=r["applicant_type"], due_on=r["due_on"], state=state)
+            received_on=r["received_on"], applicant_type=r["applicant_type"],
+            due_on=(r["due_on"] or "-") + (f"（{r['due_note']}）" if r.get("due_note") else ""), state=state)
                    + (f"  {r['subject']}" if r["subject"] else ""))
     if not rows:
         click.echo(_("(none)"))
+
+
+def _today(app) -> date:
+    return app.store.clock.now().astimezone(app.config.tz).date()
+
+
+def _not_future(app, day: date | None, field: str) -> date | None:
+    """``day`` unless it is after today (office time): InputError naming ``field``."""
+    if day is not None and day > _today(app):
+        raise InputError(_("{day} is in the future").format(day=day), field=field)
+    return day
+
+
+def _due(item) -> str:
+    """The deadline as shown: marked when it crosses a year whose holiday arrangement is unknown."""
+    if item.due_on is None:
+        return _("paused")
+    return f"{item.due_on}" + ("" if item.due_known else f"（{UNKNOWN_MARK}）")
 
 
 def _day(text: str | None, field: str) -> date | None:
@@ -144,7 +189,27 @@ def appeals_add(obj, **fields) -> None:
     from publisher.report.registers.appeals import AppealRegister, parse_appeal
 
     appeal = parse_appeal({k: v for k, v in fields.items() if v is not None})
-    click.echo(AppealRegister(obj.app().store).add_many([appeal])[0])
+    app = obj.app()
+    _not_future(app, appeal.filed_on, "--filed")
+    _not_future(app, appeal.decided_on, "--decided")
+    click.echo(AppealRegister(app.store).add_many([appeal])[0])
+
+
+@appeals.command("decide")
+@click.argument("appeal_id", type=int)
+@click.option("--result", required=True, type=click.Choice(["维持", "纠正", "其他"]), help="维持, 纠正 or 其他")
+@click.option("--on", "decided_on", required=True, metavar="YYYY-MM-DD")
+@click.pass_obj
+def appeals_decide(obj, appeal_id: int, result: str, decided_on: str) -> None:
+    """Record the result of a pending review or lawsuit (once: it then counts in the year it was decided)."""
+    from publisher.report.registers.appeals import AppealRegister
+
+    app = obj.app()
+    day = _not_future(app, _day(decided_on, "--on"), "--on")
+    actor = app.current_actor()
+    decided = AppealRegister(app.store).decide(appeal_id, result, day, actor.name, actor.office)
+    click.echo(_("{id} decided {decided_on}: {result}").format(id=appeal_id, decided_on=decided.decided_on,
+                                                               result=decided.result))
 
 
 @appeals.command("import")

@@ -27,23 +27,25 @@ EXIT_CHECK_FAILED = 1
 @click.option("--check", is_flag=True, help="list the checks and warnings; exit 1 if any check fails")
 @click.option("--explain", is_flag=True, help="where every number comes from")
 @click.option("--freeze", is_flag=True, help="store the figures as filed (once per year)")
+@click.option("--reason", default=None, help="with --freeze on a frozen year: file a corrected revision, and why")
 @click.option("--diff", is_flag=True, help="what changed in the ledger since the report was frozen, cell by cell")
 @click.option("--queue", "queue_it", is_flag=True,
               help="queue the report itself (HTML body, PDF attached) for review and publication before 31 January")
 @click.pass_obj
 def report(obj, year: int, template: str | None, fmt: str | None, output: str | None, check: bool, explain: bool,
-           freeze: bool, diff: bool, queue_it: bool) -> None:
+           freeze: bool, reason: str | None, diff: bool, queue_it: bool) -> None:
     """The annual report for YEAR (政府信息公开工作年度报告): six sections, three tables, in the official format."""
     from publisher.db.engine import SchemaPolicy
     from publisher.report import freeze as freezing
     from publisher.report.build import build_report
-    from publisher.report.checks import refuse_if_broken
     from publisher.report.render import APPENDIX_FORMATS, SUFFIXES
+    from publisher.report.served import as_served
 
     fmt = _format(fmt, output, SUFFIXES)
     app = obj.app(None if (freeze or queue_it) else SchemaPolicy.READ)  # a report alone never writes
     live = build_report(app.store, app.config, year, template=template,
-                        appendix=freeze or (fmt in APPENDIX_FORMATS and not (diff or check or explain or queue_it)))
+                        appendix=freeze or (fmt in APPENDIX_FORMATS and fmt != "json"
+                                            and not (diff or check or explain or queue_it)))
     filed = freezing.frozen(app.store, year)
     if diff:
         _print_diff(year, filed, live, fmt)
@@ -56,19 +58,48 @@ def report(obj, year: int, template: str | None, fmt: str | None, output: str | 
         _print_explain(live)
         return
     if freeze:
-        _freeze(app, year, live)
+        _freeze(app, year, live, reason)
         return
-    if filed is not None:
-        live = _as_filed(year, filed, live)
-    else:
-        refuse_if_broken(live["checks"])
+    live = as_served(app.store, year, live)
     if queue_it:
         item_id, when = _queue_report(app, obj.actor(), live, year)
+        for w in live["warnings"]:  # the office's notes: here, never in the queued article
+            click.echo(_("warning: {warning}").format(warning=w), err=True)
         click.echo(item_id)
         click.echo(_("queued the {year} report for {when:%Y-%m-%d %H:%M} (office time); it goes through review: "
                      "`publisher review submit {item_id}`").format(year=year, when=when, item_id=item_id), err=True)
         return
-    _write(live, fmt, output)
+    if fmt == "json" and "appendix" not in live:
+        _stream_json(app, year, live, output)
+    else:
+        _write(live, fmt, output)
+
+
+class _Echo:
+    """Standard output as a text stream for :func:`publisher.report.render.stream_json`."""
+
+    def write(self, text: str) -> None:
+        click.echo(text, nl=False)
+
+
+def _stream_json(app, year: int, live: dict, output: str | None) -> None:
+    """The JSON report with its appendix streamed from the ledger to -o FILE or standard output."""
+    from publisher.report.ledger import iter_publications
+    from publisher.report.render import stream_json
+
+    rows = iter_publications(app.store, app.config, year)
+    if output:
+        try:
+            with open(output, "w", encoding="utf-8") as out:
+                stream_json(live, rows, out)
+        except OSError as exc:
+            raise InputError(_("cannot write {output}: {strerror}").format(
+                                 output=output, strerror=exc.strerror), field="--output") from None
+        click.echo(_("wrote {output}").format(output=output))
+    else:
+        stream_json(live, rows, _Echo())
+    for w in live["warnings"]:
+        click.echo(_("warning: {warning}").format(warning=w), err=True)
 
 
 def _print_diff(year: int, filed: dict | None, live: dict, fmt: str) -> None:
@@ -88,29 +119,22 @@ def _print_diff(year: int, filed: dict | None, live: dict, fmt: str) -> None:
             click.echo(f"  {c['cell']}: {c['frozen']} → {c['now']}")
 
 
-def _freeze(app, year: int, live: dict) -> None:
-    """Store the figures as filed; a broken rule or an earlier freeze is Refused (exit 3)."""
+def _freeze(app, year: int, live: dict, reason: str | None) -> None:
+    """Store the figures as filed; a broken rule or an earlier freeze (without --reason) is Refused (exit 3)."""
     from publisher.report import freeze as freezing
     from publisher.report.checks import refuse_if_broken
 
     refuse_if_broken(live["checks"])
+    if reason is not None:
+        if not reason.strip():
+            raise InputError(_("say why the report is filed again"), field="--reason")
+        actor = app.current_actor()
+        number = freezing.refreeze(app.store, live, actor.name, reason.strip(), actor.office)
+        click.echo(_("filed revision {number} of the {year} report").format(number=number, year=year))
+        return
     freezing.freeze(app.store, live, app.current_actor().name)
     click.echo(_("froze the {year} report ({count} figures)").format(
                    year=year, count=len(freezing.figures(live))))
-
-
-def _as_filed(year: int, filed: dict, live: dict) -> dict:
-    """The frozen report as filed, with a warning when the ledger changed since."""
-    from publisher.report import freeze as freezing
-
-    changes = freezing.diff(filed, live)
-    shown = {k: v for k, v in filed.items() if k not in ("frozen_at", "frozen_by")}
-    if changes:
-        shown["warnings"] = shown["warnings"] + [
-            f"本报告已于{filed['frozen_at'][:10]}冻结（按报送时的数字呈现）；此后台账有{len(changes)}处变化，"
-            f"见 publisher report --year {year} --diff"]
-    shown["frozen_at"] = filed["frozen_at"]
-    return shown
 
 
 def _write(live: dict, fmt: str, output: str | None) -> None:

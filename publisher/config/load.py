@@ -173,6 +173,30 @@ class ConsoleConfig(_Strict):
     address_attempts: int = Field(default=20, ge=1, description="failures per client address before it is locked")
 
 
+class ReconcileConfig(_Strict):
+    """When a reconciliation run is a likely outage or misconfiguration rather than real removals."""
+
+    max_removed: int = Field(default=20, ge=0, description="more removals of one channel in one run are refused")
+    max_removed_share: float = Field(default=0.05, ge=0, le=1,
+                                     description="a larger share of a channel's read-back publications is refused")
+
+
+class AuditConfig(_Strict):
+    """The audit chain's key and checkpoints, both kept outside the database."""
+
+    key_env: str = Field(default="PUBLISHER_AUDIT_KEY", description="environment variable holding the chain's key")
+    checkpoint_file: str | None = Field(default="audit-checkpoints.jsonl",
+                                        description="file outside the database the chain's head is appended to "
+                                                    "(relative to the config's folder); empty: none")
+
+
+class RegistersConfig(_Strict):
+    """The registers behind Tables 三 and 四."""
+
+    holidays_file: str | None = Field(default=None, description="YAML of the working-day arrangements of years "
+                                                                "the built-in calendar does not know yet")
+
+
 class _Document(_Strict):
     office: OfficeConfig = OfficeConfig()
     database: DatabaseConfig = DatabaseConfig()
@@ -190,6 +214,9 @@ class _Document(_Strict):
     notify: NotifyConfig = NotifyConfig()
     console: ConsoleConfig = ConsoleConfig()
     catalogue: CatalogueConfig = CatalogueConfig()
+    reconcile: ReconcileConfig = ReconcileConfig()
+    audit: AuditConfig = AuditConfig()
+    registers: RegistersConfig = RegistersConfig()
 
 
 @dataclass
@@ -213,6 +240,10 @@ class Config:
     notify: NotifyConfig = field(default_factory=NotifyConfig)
     console: ConsoleConfig = field(default_factory=ConsoleConfig)
     catalogue: CatalogueConfig = field(default_factory=CatalogueConfig)
+    reconcile: ReconcileConfig = field(default_factory=ReconcileConfig)
+    audit: AuditConfig = field(default_factory=AuditConfig)
+    registers: RegistersConfig = field(default_factory=RegistersConfig)
+    holidays: Any = None  # the holidays file, read (publisher.foundation.workdays.HolidayFile)
     # per channel, the problems of its unset ``${VAR}`` secrets: only commands that talk to it need them
     missing_secrets: dict[str, list[str]] = field(default_factory=dict)
 
@@ -287,6 +318,7 @@ def parse_config(raw: Any, *, path: Path | str = DEFAULT_PATH, env: dict[str, st
     _check_catalogue(doc.catalogue, doc.categories, problems)
     series = _parse_series(doc, problems, path.parent)
     gate = _parse_gate(doc.gate, problems, path.parent)
+    holidays = _read_holidays(doc.registers, path.parent, problems)
     if problems:
         raise ConfigError(subs.clean(_without_follow_ons(problems, unset)), str(path))
     missing = {name: subs.deferred[name] for name in channels if subs.deferred.get(name)}
@@ -308,8 +340,28 @@ def parse_config(raw: Any, *, path: Path | str = DEFAULT_PATH, env: dict[str, st
         notify=doc.notify,
         console=doc.console,
         catalogue=doc.catalogue,
+        reconcile=doc.reconcile,
+        audit=doc.audit,
+        registers=doc.registers,
+        holidays=holidays,
         missing_secrets=missing,
     )
+
+
+def _read_holidays(registers: RegistersConfig, base: Path, problems: list[str]) -> Any:
+    """The office's holidays file, read; a problem naming ``registers.holidays_file`` when it is wrong."""
+    from publisher.foundation.workdays import read_holidays
+
+    if not registers.holidays_file:
+        return None
+    path = _resolve(registers.holidays_file, base)
+    try:
+        return read_holidays(path)
+    except OSError as exc:
+        problems.append(f"registers.holidays_file: cannot read {path}: {exc.strerror}")
+    except ValueError as exc:
+        problems.append(f"registers.holidays_file: {exc}")
+    return None
 
 
 def _parse_gate(block: dict[str, Any], problems: list[str], base: Path) -> Any:

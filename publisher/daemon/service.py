@@ -101,6 +101,7 @@ class Daemon:
             self.scheduler.add_job(self._guarded(job), "interval", seconds=self.app.config.daemon.poll_interval,
                                    id=f"job-{number}", next_run_time=_now(self.app))
         self.scheduler.add_job(self._reconcile, "cron", hour=3, minute=17, id="reconcile")
+        self.scheduler.add_job(self._guarded(self._audit_checkpoint), "cron", minute=41, id="audit-checkpoint")
         self.scheduler.start()
         self._loop = threading.Thread(target=self._dispatch_loop, name="dispatch", daemon=True)
         self._loop.start()
@@ -141,7 +142,17 @@ class Daemon:
         run.__name__ = getattr(job, "__name__", "job")
         return run
 
+    def _audit_checkpoint(self) -> None:
+        """Write the audit chain's head to the checkpoint file (outside the database)."""
+        from publisher.db.engine import reading
+        from publisher.ledger.audit_checkpoints import checkpoint_path, write
+
+        with reading(self.app.store.engine) as conn:
+            write(conn, checkpoint_path(self.app.config), self.app.clock.now())
+
     def _reconcile(self) -> None:
+        """Read the channels back: removals become observations and an implausible run alerts; nothing is
+        applied to the ledger without a person (`reconcile --fix`)."""
         from publisher.delivery.reconcile import reconcile
 
         try:

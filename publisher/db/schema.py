@@ -180,6 +180,8 @@ deliveries = Table(
     # "left" (the editor left the old copy there) or "failed" (the channel refused the update for good)
     Column("revision", Integer),
     Column("update_state", String(20)),
+    # added in revision 0011: when reconciliation recorded that the platform removed the published copy
+    Column("removed_at", UTCDateTime),
     UniqueConstraint("item_id", "channel", name="uq_deliveries_item_channel"),
 )
 Index("ix_deliveries_due", deliveries.c.status, deliveries.c.next_attempt_at)
@@ -205,6 +207,8 @@ events = Table(
     Column("office", String(64)),
     Column("seq", BigInteger),  # position in the chain: 1, 2, 3 … without gaps
     Column("hash", String(64)),  # sha256 over the previous event's hash and this event
+    # added in revision 0011: HMAC-SHA256 of ``hash`` under the key named by config ``audit.key_env``
+    Column("mac", String(64)),
 )
 Index("ix_events_item", events.c.item_id)
 Index("ix_events_actor", events.c.actor)

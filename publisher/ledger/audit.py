@@ -1,12 +1,17 @@
 """The audit chain: every event is appended with its place in the chain and a hash over the one before.
 
 An event's hash is sha256(previous hash + the event's canonical JSON). Editing an event changes its hash;
-removing one leaves a gap in ``seq``. :func:`verify` names the first event that no longer fits.
+removing one leaves a gap in ``seq``. Two attacks need something kept outside the database: rewriting an event
+and recomputing every later hash is caught by ``mac``, the HMAC of each hash under a key from the environment
+(config ``audit.key_env``, see :func:`use_key`); deleting the last events is caught by checkpoints of the chain's
+head written to a file (:mod:`publisher.ledger.audit_checkpoints`). :func:`verify` names the first event that
+no longer fits.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import weakref
 from dataclasses import dataclass
@@ -21,7 +26,21 @@ from publisher.db.schema import events, items
 GENESIS = "0" * 64
 PG_AUDIT_LOCK = 4242002
 FIELDS = ("seq", "at", "item_id", "delivery_id", "channel", "kind", "actor", "office", "detail")
-_INSERT = Prepared(insert(events).values({name: bindparam(name) for name in (*FIELDS, "hash")}))
+_INSERT = Prepared(insert(events).values({name: bindparam(name) for name in (*FIELDS, "hash", "mac")}))
+_KEYS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # engine → the chain's key (bytes)
+
+
+def use_key(engine, key: str | None) -> None:
+    """Seal every event appended through ``engine`` with ``key`` (None: unkeyed, as before revision 0011)."""
+    if key:
+        _KEYS[engine] = key.encode()
+    else:
+        _KEYS.pop(engine, None)
+
+
+def event_mac(key: bytes, hash_: str) -> str:
+    """The seal of an event's hash under the chain's key."""
+    return hmac.new(key, hash_.encode(), hashlib.sha256).hexdigest()
 
 
 _HASHED_TIME = "%04d-%02d-%02dT%02d:%02d:%02d.%06d"  # strftime("%Y-%m-%dT%H:%M:%S.%f") for years from 1000
@@ -103,6 +122,7 @@ def seal(conn: Connection, rows: list[dict[str, Any]]) -> None:
     if not rows:
         return
     seq, previous = _lock_and_tail(conn)
+    key = _KEYS.get(conn.engine)
     sealed = []
     for row in rows:
         seq += 1
@@ -110,6 +130,7 @@ def seal(conn: Connection, rows: list[dict[str, Any]]) -> None:
         detail = row.get("detail") or {}
         row["detail"] = detail if _plain(detail) else json.loads(json.dumps(detail, ensure_ascii=False, default=str))
         row["hash"] = previous = event_hash(previous, row)
+        row["mac"] = event_mac(key, previous) if key else None
         sealed.append(row)
     _INSERT.executemany(conn, sealed)
 
@@ -130,7 +151,8 @@ def _plain(value: Any) -> bool:
 def chain_unsealed(conn: Connection) -> int:
     """Give every event without a place in the chain one, in id order (used by the upgrade); returns how many."""
     seq, previous = _lock_and_tail(conn)
-    rows = conn.execute(select(events).where(events.c.seq.is_(None)).order_by(events.c.id)).mappings().all()
+    columns = [events.c.id, *(events.c[name] for name in FIELDS)]  # not ``mac``: 0003's upgrade calls this
+    rows = conn.execute(select(*columns).where(events.c.seq.is_(None)).order_by(events.c.id)).mappings().all()
     for row in rows:
         seq += 1
         row = {**row, "seq": seq}
@@ -148,22 +170,59 @@ class ChainProblem:
     message: str
 
 
-def verify(conn: Connection) -> tuple[int, ChainProblem | None]:
-    """Walk the chain; returns (events checked, the first problem or None)."""
-    previous, expected, checked = GENESIS, 1, 0
+def verify(conn: Connection, *, key: bytes | None = None,
+           checkpoints: dict[int, tuple[str, str | None]] | None = None) -> tuple[int, ChainProblem | None]:
+    """Walk the chain; returns (events checked, the first problem or None).
+
+    With ``key``, every event from the first sealed one on must carry its seal; ``checkpoints`` (seq → hash, kept
+    outside the database: seq → (hash, seal)) must all still be in the chain, the last one included.
+    """
+    previous, expected, checked, keyed = GENESIS, 1, 0, False
+    checkpoints = checkpoints or {}
     result = conn.execute(select(events).order_by(events.c.seq.is_(None), events.c.seq, events.c.id)).mappings()
     for row in result:
-        if row["seq"] is None:
-            return checked, ChainProblem(row["id"], expected, f"event {row['id']} was added outside the audit chain")
-        if row["seq"] != expected:
-            return checked, ChainProblem(row["id"], expected,
-                                         f"event no. {expected} of the chain is missing (removed); the next is "
-                                         f"event {row['id']} (no. {row['seq']})")
-        if event_hash(previous, dict(row)) != row["hash"]:
-            return checked, ChainProblem(row["id"], expected,
-                                         f"event {row['id']} (no. {expected}, {row['kind']}) was altered")
+        problem = _problem(row, expected, previous)
+        if problem is None and key is not None:
+            keyed = keyed or row["mac"] is not None
+            problem = _seal_problem(row, key, keyed)
+        if problem is None and not _matches(checkpoints.get(row["seq"]), row):
+            problem = ChainProblem(row["id"], expected, f"event {row['id']} (no. {expected}) differs from the "
+                                   "checkpoint written outside the database: the chain was rewritten from here on")
+        if problem is not None:
+            return checked, problem
         previous, expected, checked = row["hash"], expected + 1, checked + 1
+    beyond = max(checkpoints, default=0)
+    if beyond > checked:
+        return checked, ChainProblem(None, expected, f"the chain ends at event no. {checked}, but a checkpoint "
+                                     f"written outside the database saw no. {beyond}: the last events were removed")
     return checked, None
+
+
+def _matches(checkpoint: tuple[str, str | None] | None, row) -> bool:
+    if checkpoint is None:
+        return True
+    hash_, seal_ = checkpoint
+    return hash_ == row["hash"] and (seal_ is None or seal_ == row["mac"])
+
+
+def _problem(row, expected: int, previous: str) -> ChainProblem | None:
+    if row["seq"] is None:
+        return ChainProblem(row["id"], expected, f"event {row['id']} was added outside the audit chain")
+    if row["seq"] != expected:
+        return ChainProblem(row["id"], expected, f"event no. {expected} of the chain is missing (removed); the next "
+                            f"is event {row['id']} (no. {row['seq']})")
+    if event_hash(previous, dict(row)) != row["hash"]:
+        return ChainProblem(row["id"], expected, f"event {row['id']} (no. {expected}, {row['kind']}) was altered")
+    return None
+
+
+def _seal_problem(row, key: bytes, keyed: bool) -> ChainProblem | None:
+    if not keyed:
+        return None  # before the key was configured
+    if row["mac"] is None or not hmac.compare_digest(row["mac"], event_mac(key, row["hash"])):
+        return ChainProblem(row["id"], row["seq"], f"event {row['id']} (no. {row['seq']}, {row['kind']}) does not "
+                            "carry the audit key's seal: it was rewritten and the hashes recomputed")
+    return None
 
 
 def query(conn: Connection, *, office: str | None = None, item_id: int | None = None, actor: str | None = None,

@@ -42,6 +42,10 @@ class EventKind(StrEnum):
     RETRACT_REQUESTED = "retract_requested"
     RETRACTED = "retracted"
     REMOVED_ON_PLATFORM = "removed_on_platform"
+    REMOVAL_OBSERVED = "removal_observed"  # reconcile read a removal back; nothing changed until a person applies it
+    RECONCILE_REFUSED = "reconcile_refused"  # too many removals at once: a likely outage or misconfiguration
+    REPORT_REVISED = "report_revised"  # a frozen year's report filed again, with a reason
+    APPEAL_DECIDED = "appeal_decided"  # the registers: a pending 行政复议/诉讼 got its result
     UPDATE_REQUESTED = "update_requested"
     HELD = "held"
     # channels

@@ -11,6 +11,7 @@ from publisher.report.registers.applications import ApplicationRegister, table3_
 from publisher.db.engine import reading
 from publisher.report.tally import ledger_groups, tally_of
 from publisher.report import checks, inspection, records, shapes, tables
+from publisher.report.freeze import frozen
 from publisher.report.datafile import read_data_file
 from publisher.report.ledger import counted_publications, per_month, publication_times, publications
 from publisher.report.narrative import markdown_blocks, missing_text, render_file
@@ -48,7 +49,9 @@ def build_report(store, config, year: int, *, template: str | None = None, now: 
     context = _context(t, config, table3, table4, year)
     preface, sections, missing = _narrative(settings, base, context, config, year)
     report_checks = (checks.ledger_checks(t, listed) + checks.table3_checks(table3, template)
-                     + checks.table4_checks(table4) + [checks.narrative_check(missing)])
+                     + checks.table4_checks(table4) + [checks.narrative_check(missing)]
+                     + [_removals_check(store, config, year, t),
+                        checks.carried_over_check(table3, frozen(store, year - 1), year)])
     summary = {"interpretations": records.interpretations(record_list, year, now.astimezone(config.tz).date()),
                "late_publications": records.late_publications(record_list, year)}
     warnings = _warnings(store, config, settings, year, now, register, table2, table3) + \
@@ -69,6 +72,16 @@ def build_report(store, config, year: int, *, template: str | None = None, now: 
     if rows is None:
         del report["appendix"]
     return report
+
+
+def _removals_check(store, config, year: int, t: dict[str, Any]) -> dict[str, Any]:
+    """``removals-plausible``: platform removals recorded this year per channel against last year's."""
+    from publisher.delivery.reconcile_guard import removals_per_channel, suspicious_jump
+
+    now, before = (removals_per_channel(store, config, y) for y in (year, year - 1))
+    published = {ch["channel"]: ch["total"] + ch["retracted"] for ch in t["channels"]}
+    removed = {name: (n, before.get(name, 0), published.get(name, 0)) for name, n in now.items()}
+    return checks.removals_check(removed, lambda n, b, p: suspicious_jump(config, n, b, p))
 
 
 def _chosen_template(template: str | None, settings, year: int) -> str:

@@ -15,6 +15,8 @@ RULE_TABLE3_IDENTITY = "table3-identity"
 RULE_TABLE3_TOTALS = "table3-totals"
 RULE_TABLE4_TOTALS = "table4-totals"
 RULE_NARRATIVE = "narrative-present"
+RULE_CARRIED = "carried-over-matches-filed"  # not blocking: the office corrects the register or explains it
+RULE_REMOVALS = "removals-plausible"  # not blocking: a person looks at the channel before the report goes out
 BLOCKING = {RULE_CATEGORY_SUMS, RULE_PUBLICATIONS, RULE_APPENDIX, RULE_TABLE3_IDENTITY, RULE_TABLE3_TOTALS,
             RULE_TABLE4_TOTALS}
 
@@ -84,6 +86,30 @@ def table4_checks(table: dict[str, Any]) -> list[dict[str, Any]]:
 def narrative_check(missing: list[str]) -> dict[str, Any]:
     """Every narrative file the report needs exists."""
     return _check(RULE_NARRATIVE, [f"missing {m}" for m in missing], "各节说明文字齐全")
+
+
+def carried_over_check(table3: dict[str, Any], filed_before: dict[str, Any] | None, year: int) -> dict[str, Any]:
+    """上年结转 of ``year`` equals 结转下年度 of the previous year's filed (frozen) report, column by column."""
+    if filed_before is None:
+        return _check(RULE_CARRIED, [], _("the {year} report is not frozen: nothing filed to compare").format(
+                          year=year - 1))
+    now = {r["key"]: r["values"] for r in table3["rows"]}.get(shapes.ROW_CARRIED_IN, {})
+    before = {r["key"]: r["values"] for r in filed_before["tables"]["三"]["rows"]}.get(shapes.ROW_CARRIED_OUT, {})
+    problems = [_("column {column}: {year} 上年结转 is {now}, the filed {before_year} 结转下年度 is {before}").format(
+                    column=column, year=year, now=now.get(column, 0), before_year=year - 1,
+                    before=before.get(column, 0))
+                for column in shapes.TABLE3_COLUMNS if now.get(column, 0) != before.get(column, 0)]
+    return _check(RULE_CARRIED, problems, f"上年结转与{year - 1}年报送的结转下年度一致")
+
+
+def removals_check(removed: dict[str, tuple[int, int, int]], jumped) -> dict[str, Any]:
+    """No channel's removals found on the platform jumped this year. ``removed``: channel → (this year's
+    removals, last year's, this year's publications); ``jumped(now, before, published)`` says when it did."""
+    problems = [_("{channel}: {now} publications recorded as removed on the platform this year ({before} the year "
+                  "before, of {published} published): check the channel and the reconciliation before filing").format(
+                    channel=name, now=now, before=before, published=published)
+                for name, (now, before, published) in removed.items() if jumped(now, before, published)]
+    return _check(RULE_REMOVALS, problems, "各渠道平台删除记录无异常")
 
 
 def refuse_if_broken(checks: list[dict[str, Any]]) -> None:

@@ -38,8 +38,38 @@ def freeze(store, report: dict[str, Any], actor: str = "") -> None:
             conn.execute(report_freezes.insert().values(year=report["year"], template=report["template"],
                                                         frozen_at=store.clock.now(), frozen_by=actor, report=report))
     except IntegrityError:
-        raise AlreadyFrozen(_("the {year} report is already frozen; see `report --year {year} --diff`").format(
+        raise AlreadyFrozen(_("the {year} report is already frozen; see `report --year {year} --diff`, and file a "
+                              "corrected revision with `--freeze --reason TEXT`").format(
                                 year=report['year'])) from None
+
+
+def refreeze(store, report: dict[str, Any], actor: str, reason: str, office: str | None = None) -> int:
+    """File a new revision of a frozen year's report (a correction after filing); returns its number.
+
+    The earlier revisions stay in the report as ``revisions`` (who, when, why, and the cells and texts that
+    changed), and the audit chain records the revision with its reason.
+    """
+    from publisher.ledger.audit import append
+    from publisher.ledger.event_kinds import EventKind
+
+    before = frozen(store, report["year"])
+    if before is None:
+        raise AlreadyFrozen(_("the {year} report is not frozen yet: use --freeze without --reason").format(
+                                year=report["year"]))
+    number = int(before.get("revision", 1)) + 1
+    changes = diff(before, report)
+    earlier = before.get("revisions", []) + [{
+        "revision": number - 1, "frozen_at": before["frozen_at"], "frozen_by": before["frozen_by"],
+        "reason": before.get("reason", ""), "changes": changes}]
+    filed = {**report, "revision": number, "reason": reason, "revisions": earlier}
+    now = store.clock.now()
+    with store.transaction() as conn:
+        conn.execute(report_freezes.update().where(report_freezes.c.year == report["year"])
+                     .values(template=report["template"], frozen_at=now, frozen_by=actor, report=filed))
+        append(conn, [{"at": now, "kind": EventKind.REPORT_REVISED, "actor": actor, "office": office,
+                       "detail": {"year": report["year"], "revision": number, "reason": reason,
+                                  "changes": len(changes)}}])
+    return number
 
 
 def figures(report: dict[str, Any]) -> dict[str, Any]:
@@ -61,8 +91,22 @@ def figures(report: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def texts(report: dict[str, Any]) -> dict[str, str]:
+    """Every text of the report by a readable path, e.g. ``五、存在的主要问题及改进情况/第1段``."""
+    out = {"标题": report.get("title", ""), "前言": report.get("preface", ""), "落款": report.get("signature", ""),
+           "日期": report.get("date", "")}
+    for section in report.get("sections", []):
+        for n, block in enumerate(section.get("blocks", []), 1):
+            out[f"{section['number']}、{section['title']}/第{n}段"] = block.get("text", "")
+    return out
+
+
 def diff(before: dict[str, Any], now: dict[str, Any]) -> list[dict[str, Any]]:
-    """Cells whose number differs between two reports (a cell only one side has counts as 0 on the other)."""
+    """Cells whose number differs between two reports (a cell only one side has counts as 0 on the other), then
+    the texts that differ (a paragraph only one side has is empty on the other)."""
     a, b = figures(before), figures(now)
-    return [{"cell": k, "frozen": a.get(k, 0), "now": b.get(k, 0)} for k in list(a) + [k for k in b if k not in a]
-            if a.get(k, 0) != b.get(k, 0)]
+    cells = [{"cell": k, "frozen": a.get(k, 0), "now": b.get(k, 0)} for k in list(a) + [k for k in b if k not in a]
+             if a.get(k, 0) != b.get(k, 0)]
+    x, y = texts(before), texts(now)
+    return cells + [{"cell": k, "frozen": x.get(k, ""), "now": y.get(k, "")}
+                    for k in list(x) + [k for k in y if k not in x] if x.get(k, "") != y.get(k, "")]

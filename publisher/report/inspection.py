@@ -62,10 +62,13 @@ def late_warnings(register, year: int) -> list[str]:
     end = date(year, 12, 31)
     out = []
     for a in register:
+        if a.due_on is None:
+            continue  # the clock is paused (补正, 第三方, 收费)
+        mark = "" if a.due_known else "（节假日安排未知）"
         if a.closed_on is not None and a.closed_on.year == year and a.closed_on > a.due_on:
-            out.append(f"依申请公开第{a.id}号（{a.received_on}收到）于{a.closed_on}答复，超过期限{a.due_on}")
+            out.append(f"依申请公开第{a.id}号（{a.received_on}收到）于{a.closed_on}答复，超过期限{a.due_on}{mark}")
         elif (a.closed_on is None or a.closed_on > end) and a.received_on <= end and a.due_on < end:
-            out.append(f"依申请公开第{a.id}号（{a.received_on}收到）年底仍未答复，已超过期限{a.due_on}")
+            out.append(f"依申请公开第{a.id}号（{a.received_on}收到）年底仍未答复，已超过期限{a.due_on}{mark}")
     return out
 
 

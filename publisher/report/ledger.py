@@ -4,7 +4,7 @@ every publication, one row per item and channel."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Iterator
 
 from sqlalchemy import and_, func, select
 
@@ -12,9 +12,8 @@ from publisher.db import sqlite_hints  # noqa: F401  (the INDEXED BY hints below
 from publisher.db.engine import reading
 from publisher.report.registers.tables import backfilled
 from publisher.db.schema import deliveries, items
-from publisher.ledger.lifecycle import DeliveryStatus
 from publisher.ledger.years import year_bounds
-from publisher.report.tally import LedgerGroup, per_month as per_channel_month
+from publisher.report.tally import LedgerGroup, per_month as per_channel_month, still_up
 
 
 def _hinted(query):
@@ -27,11 +26,17 @@ def _published_in(config, year: int):
     """The WHERE of the report's ledger: published (not retracted) in local ``year``, of the configured office."""
     start, end = year_bounds(year, config)
     return and_(deliveries.c.published_at >= start, deliveries.c.published_at < end,
-                deliveries.c.status == DeliveryStatus.PUBLISHED, items.c.office == config.office.code)
+                still_up(deliveries, end), items.c.office == config.office.code)
 
 
 def publications(store, config, year: int) -> list[dict[str, Any]]:
     """Published (not retracted) deliveries of ``year`` in office time, oldest first, with ``counted`` and ``imported``."""
+    return list(iter_publications(store, config, year))
+
+
+def iter_publications(store, config, year: int) -> Iterator[dict[str, Any]]:
+    """:func:`publications` one row at a time, read from a streaming cursor: a year of a million publications is
+    never held in memory (``report --format json`` writes them as they come)."""
     query = (
         select(deliveries.c.item_id, deliveries.c.channel, deliveries.c.published_at, deliveries.c.external_url,
                items.c.title, items.c.category, backfilled.c.item_id.label("imported"))
@@ -40,18 +45,20 @@ def publications(store, config, year: int) -> list[dict[str, Any]]:
         .where(_published_in(config, year))
         .order_by(deliveries.c.published_at, deliveries.c.item_id, deliveries.c.channel)
     )
-    out = []
+    return _rows(store, config, query)
+
+
+def _rows(store, config, query) -> Iterator[dict[str, Any]]:
     with reading(store.engine) as conn:
-        for r in conn.execute(query):
+        for r in conn.execution_options(stream_results=True, yield_per=1000).execute(query):
             settings = config.channels.get(r.channel)
-            out.append({
+            yield {
                 "item_id": r.item_id, "title": r.title, "category": r.category, "channel": r.channel,
                 "display_name": (settings.display_name if settings else None) or r.channel,
                 "counted": bool(settings and settings.count_in_report),
                 "published_at": r.published_at.astimezone(config.tz), "url": r.external_url or "",
                 "imported": r.imported is not None,
-            })
-    return out
+            }
 
 
 def counted_publications(store, config, year: int) -> int:

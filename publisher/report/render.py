@@ -42,6 +42,22 @@ def render(report: dict[str, Any], fmt: str) -> bytes:
     raise ValueError(_("unknown format {fmt!r}").format(fmt=fmt))
 
 
+def stream_json(report: dict[str, Any], rows, out) -> None:
+    """Write the JSON report to the text stream ``out`` with its appendix from ``rows`` (publications as
+    :func:`publisher.report.ledger.iter_publications` yields them), one at a time: the same document as
+    ``render(report, "json")``, without holding a million publications in memory."""
+    head = json.dumps({k: v for k, v in report.items() if k != "appendix"}, ensure_ascii=False, indent=2)
+    out.write(head[:-2] + ',\n  "appendix": [')
+    first = True
+    for r in rows:
+        if not r["counted"]:
+            continue
+        out.write(("\n    " if first else ",\n    ")
+                  + json.dumps({**r, "published_at": r["published_at"].isoformat()}, ensure_ascii=False))
+        first = False
+    out.write("\n  ]\n}\n" if not first else "]\n}\n")
+
+
 def render_csv(report: dict[str, Any]) -> bytes:
     """The auditor's appendix: every counted publication, one row per item and channel (UTF-8 with BOM for Excel)."""
     out = io.StringIO()

@@ -6,13 +6,18 @@ import base64
 import html
 from typing import Any
 
+from publisher.errors import InputError
+from publisher.foundation.i18n import _
 from publisher.report.chart import chart_png
 from publisher.report.grid import grid_for
 from publisher.report.render_md import _cn_date
 
 CSS = """
-@page { size: A4; margin: 37mm 26mm 35mm 28mm;
-        @bottom-center { content: "— " counter(page) " —"; font-family: "SimSun", "Noto Serif CJK SC", serif; font-size: 14pt; } }
+@page { size: A4; margin: 37mm 26mm 35mm 28mm; }
+@page :right { @bottom-right { content: "— " counter(page) " —"; font-family: "SimSun", "Noto Serif CJK SC", serif;
+                               font-size: 14pt; margin-right: 7mm; } }
+@page :left { @bottom-left { content: "— " counter(page) " —"; font-family: "SimSun", "Noto Serif CJK SC", serif;
+                             font-size: 14pt; margin-left: 7mm; } }
 body { font-family: "FangSong_GB2312", "仿宋_GB2312", "FangSong", "STFangsong", "Noto Serif CJK SC", "Source Han Serif SC",
        "WenQuanYi Zen Hei", serif; font-size: 16pt; line-height: 28.95pt; color: #000; max-width: 156mm; margin: 0 auto; }
 h1 { font-family: "方正小标宋简体", "FZXiaoBiaoSong-B05S", "Noto Serif CJK SC", "Source Han Serif SC", serif;
@@ -31,13 +36,12 @@ th.label { text-align: left; }
 table.table-四 { font-size: 9pt; }
 figure { margin: 10pt 0; text-align: center; } figure img { width: 100%; }
 .signature { text-align: right; text-indent: 0; margin-top: 28.95pt; } .date { text-align: right; text-indent: 0; }
-.warnings { border-top: 1px dashed #999; margin-top: 28pt; font-size: 12pt; line-height: 1.6; color: #444; }
-.warnings p { text-indent: 0; }
 @media screen { body { padding: 20mm 0; } }
 """
 
 
-def render_html(report: dict[str, Any], *, chart: bool = True, warnings: bool = True) -> str:
+def render_html(report: dict[str, Any], *, chart: bool = True) -> str:
+    """The public report as one HTML page; the warnings (提请说明的事项) are the office's and never part of it."""
     e = html.escape
     parts = [f'<!doctype html>\n<html lang="zh-CN"><head><meta charset="utf-8"><title>{e(report["title"])}</title>'
              f"<style>{CSS}</style></head><body>", f"<h1>{e(report['title'])}</h1>", f"<p>{e(report['preface'])}</p>"]
@@ -55,9 +59,6 @@ def render_html(report: dict[str, Any], *, chart: bool = True, warnings: bool = 
         if s["table"]:
             parts.append(table_html(s["table"], report))
     parts.append(f'<p class="signature">{e(report["signature"])}</p><p class="date">{_cn_date(report["date"])}</p>')
-    if warnings and report["warnings"]:
-        parts.append('<div class="warnings"><p>提请说明的事项（供起草第五部分参考，不属于报告正文）：</p>'
-                     + "".join(f"<p>· {e(w)}</p>" for w in report["warnings"]) + "</div>")
     parts.append("</body></html>\n")
     return "\n".join(parts)
 
@@ -80,12 +81,35 @@ def table_html(name: str, report: dict[str, Any]) -> str:
 COLUMN_WIDTHS = {"二": [28, 24, 24, 24], "三": [9, 13, 29] + [7] * 7, "四": [100 / 15] * 15}
 
 
+class NoCjkFont(InputError):
+    """No font on this machine can print Chinese: a PDF would be all boxes (or WeasyPrint would crash)."""
+
+
+def require_cjk_font() -> None:
+    """Raise NoCjkFont (exit 2) unless fontconfig knows a font covering Chinese."""
+    import shutil
+    import subprocess
+
+    found = ""
+    if shutil.which("fc-list"):
+        try:
+            found = subprocess.run(["fc-list", ":lang=zh", "family"], capture_output=True, text=True,
+                                   timeout=30).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            found = ""
+    if not found:
+        raise NoCjkFont(_("no Chinese font is installed, so the PDF cannot be printed (it would show boxes): install "
+                          "one (e.g. fonts-noto-cjk, or the office's 仿宋_GB2312 and 方正小标宋简体), or use --format "
+                          "docx"), field="--format")
+
+
 def render_pdf(report: dict[str, Any]) -> bytes:
-    """The HTML page printed to PDF by WeasyPrint (needs Pango and a CJK font installed)."""
+    """The HTML page printed to PDF by WeasyPrint (needs Pango and a CJK font installed: NoCjkFont otherwise)."""
     import logging
 
+    require_cjk_font()
     for name, level in (("weasyprint", logging.ERROR), ("fontTools", logging.WARNING)):
         logging.getLogger(name).setLevel(level)
     from weasyprint import HTML
 
-    return HTML(string=render_html(report, warnings=False)).write_pdf()
+    return HTML(string=render_html(report)).write_pdf()

@@ -15,6 +15,7 @@ def fmt_number(value: Any) -> str:
 
 
 def render_md(report: dict[str, Any]) -> str:
+    """The public report: six sections and their tables (the warnings are the office's, never in the document)."""
     lines = [f"# {report['title']}", "", report["preface"], ""]
     for s in report["sections"]:
         lines += [f"## {s['number']}、{s['title']}", ""]
@@ -22,8 +23,6 @@ def render_md(report: dict[str, Any]) -> str:
             lines += [f"### {b['text']}" if b["kind"] == "h" else b["text"], ""]
         if s["table"]:
             lines += table_md(s["table"], report["tables"][s["table"]]) + [""]
-    if report["warnings"]:
-        lines += ["---", "", "**提请说明的事项（不属于报告正文）：**", ""] + [f"- {w}" for w in report["warnings"]] + [""]
     lines += [f"{report['signature']}", "", _cn_date(report["date"]), ""]
     return "\n".join(lines)
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, case, cast, func, select, String
+from sqlalchemy import Connection, and_, case, cast, func, or_, select, String
 
 from publisher.db import sqlite_hints  # noqa: F401  (the INDEXED BY hints below)
 from publisher.config.load import Config
@@ -23,6 +23,20 @@ from publisher.ledger.store import Store
 from publisher.ledger.years import month_bounds, year_bounds
 
 LEDGER_STATUSES = (DeliveryStatus.PUBLISHED.value, DeliveryStatus.RETRACTED.value)
+
+
+def still_up(table, end: datetime):
+    """A delivery that counts as published in the year ending at ``end``: published, or removed on the platform
+    only after that year (an item published in 2019 and taken down in 2020 was published in 2019)."""
+    return or_(table.c.status == DeliveryStatus.PUBLISHED,
+               and_(table.c.status == DeliveryStatus.RETRACTED, table.c.removed_at >= end))
+
+
+def _counted_status(end: datetime):
+    """The status the year's report counts a delivery under (see :func:`still_up`)."""
+    d = deliveries
+    return case((and_(d.c.status == DeliveryStatus.RETRACTED, d.c.removed_at >= end),
+                 DeliveryStatus.PUBLISHED.value), else_=d.c.status)
 SQLITE_SORTER_THREADS = 2  # GROUP BY sorts; SQLite may use helper threads for it
 
 
@@ -44,7 +58,7 @@ def ledger_groups(conn: Connection, config: Config, year: int, office: str, *, m
     """Published and retracted deliveries of ``office``'s items in local ``year``, counted by the database."""
     start, end = year_bounds(year, config)
     published_at = deliveries.c.published_at
-    columns = [deliveries.c.channel, items.c.category, deliveries.c.status]
+    columns = [deliveries.c.channel, items.c.category, _counted_status(end).label("status")]
     if months:
         bounds = month_bounds(year, config)
         columns.append(case(*((published_at < b, m) for m, b in enumerate(bounds[1:12], start=1)), else_=12)
@@ -94,14 +108,14 @@ def distinct_items(conn: Connection, config: Config, year: int, office: str, tot
     for k, channel in enumerate(ordered[1:], start=1):
         seen_before = (select(earlier.c.id).where(and_(
             earlier.c.item_id == deliveries.c.item_id, earlier.c.channel.in_(ordered[:k]),
-            earlier.c.status == DeliveryStatus.PUBLISHED, earlier.c.published_at >= start,
+            still_up(earlier, end), earlier.c.published_at >= start,
             earlier.c.published_at < end))
             .exists())
         query = (
             select(func.count())
             .select_from(deliveries.join(items, items.c.id == deliveries.c.item_id))
             .where(and_(deliveries.c.published_at >= start, deliveries.c.published_at < end,
-                        deliveries.c.status == DeliveryStatus.PUBLISHED, deliveries.c.channel == channel,
+                        still_up(deliveries, end), deliveries.c.channel == channel,
                         items.c.office == office, ~seen_before))
             .with_hint(deliveries, "INDEXED BY ix_deliveries_ledger", "sqlite")
             .with_hint(items, "INDEXED BY ix_items_ledger", "sqlite")

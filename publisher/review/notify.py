@@ -144,6 +144,9 @@ _PUBLISHED = Rule(_has_item, _authors, lambda t: f"{t.title}已在{_channel_name
 _DEAD = Rule(_has_item, _office_operators,
              lambda t: f"{t.title}在{t.event['channel']}发布失败，已停止重试：{t.detail.get('error') or ''}")
 _PAUSED = Rule(_always, _all_operators, lambda t: f"渠道 {t.event['channel']} 已暂停：{t.detail.get('reason') or ''}")
+_RECONCILE_REFUSED = Rule(_always, _all_operators,
+                          lambda t: f"渠道 {_channel_name(t)} 对账时 {t.detail.get('checked')} 条发布记录中有 "
+                                    f"{t.detail.get('removed')} 条读不到，疑似渠道故障或配置错误，已拒绝记为删除，请核查")
 
 #: event kind → the notices it may give, in order
 NOTICES: dict[str, tuple[Rule, ...]] = {
@@ -154,6 +157,7 @@ NOTICES: dict[str, tuple[Rule, ...]] = {
     EventKind.PUBLISHED: (_PUBLISHED,),
     EventKind.DEAD: (_DEAD,),
     EventKind.PAUSED: (_PAUSED,),
+    EventKind.RECONCILE_REFUSED: (_RECONCILE_REFUSED,),
 }
 
 

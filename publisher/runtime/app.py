@@ -42,7 +42,13 @@ class App:
     def from_config(cls, config: Config, clock: Clock | None = None, schema: str = SchemaPolicy.CREATE) -> "App":
         """Open the configured database and build an App (a new database is created; an old one refused)."""
         clock = clock or SystemClock()
+        from publisher.ledger import audit
+        from publisher.foundation.workdays import use_holidays
+        from publisher.ledger.audit_checkpoints import audit_key
+
         store = Store.open(config.database_url, clock, config.attachments_dir, schema=schema)
+        audit.use_key(store.engine, audit_key(config))
+        use_holidays(config.holidays)
         return cls(config=config, store=store, clock=clock)
 
     @classmethod

@@ -290,11 +290,13 @@ def get_report(request: Request, actor: User, year: Annotated[int, Path(ge=1900,
                format: Literal["md", "html", "pdf", "docx", "json", "csv"] = "md") -> Response:
     from publisher.report.build import build_report
     from publisher.report.render import APPENDIX_FORMATS, render
+    from publisher.report.served import as_served
 
     app = console_of(request).app
     if actor.office != app.config.office.code:  # the report is the configured office's; others run their own
         raise Refused("office", f"这里生成的是{app.config.office.name}的年度报告，不属于你的单位")
-    data = render(build_report(app.store, app.config, year, appendix=format in APPENDIX_FORMATS), format)
+    live = build_report(app.store, app.config, year, appendix=format in APPENDIX_FORMATS)
+    data = render(as_served(app.store, year, live), format)  # the frozen report, or refused as the CLI refuses
     return Response(data, media_type=MEDIA[format],
                     headers={"Content-Disposition": f'attachment; filename="report-{year}.{format}"'})
 

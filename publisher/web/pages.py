@@ -19,6 +19,7 @@ from publisher.ledger import audit
 from publisher.review import workflow as review
 from publisher.delivery import corrections as updating
 from publisher.delivery.actions import retract_item, retry_item, settle_item
+from publisher.delivery.reconcile_guard import alerts as reconcile_alerts
 from publisher.db.engine import reading
 from publisher.items.editing import edit_item
 from publisher.items.validity import set_validity
@@ -138,7 +139,8 @@ def dashboard(request: Request):
                  my_drafts=[e for e in inbox if e["state"] == review.ReviewState.DRAFT],
                  today=views.today_schedule(app, actor.office), paused=app.store.paused_channels(),
                  risks=views.inspection_risks(app, actor.office), attention=views.attention(app, actor.office),
-                 records=views.record_warnings(app, actor.office))
+                 records=views.record_warnings(app, actor.office),
+                 reconcile_alerts=reconcile_alerts(app))
 
 
 # -- queue and calendar --------------------------------------------------------------------------------------

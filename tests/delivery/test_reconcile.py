@@ -1,4 +1,5 @@
-"""`publisher reconcile`: an article deleted or banned on WeChat after publishing is recorded as removed."""
+"""`publisher reconcile`: an article deleted or banned on WeChat after publishing is observed, then recorded as
+removed when a person applies it."""
 
 from __future__ import annotations
 
@@ -22,7 +23,11 @@ def test_banned_article_is_recorded_as_removed(sqlite_url, make_app, clock):
         assert {d["status"] for d in deliveries.values()} == {"published"}
         assert reconcile(app).findings == []
         emulator.mark_article(deliveries[banned]["external_id"], 6)
-        found = reconcile(app).findings
+        observed = reconcile(app).findings  # without --fix: an observation only
+        assert [(f.item_id, f.channel, f.fixed) for f in observed] == [(banned, "wechat", False)]
+        assert app.store.get_item(banned)["deliveries"][0]["status"] == "published"
+        assert "removal_observed" in [e["kind"] for e in app.store.events_for(banned)]
+        found = reconcile(app, fix=True).findings
         assert [(f.item_id, f.channel, f.fixed) for f in found] == [(banned, "wechat", True)]
         d = app.store.get_item(banned)["deliveries"][0]
         assert d["status"] == "retracted" and "banned" in d["last_error"]

@@ -33,7 +33,7 @@ def wp_total(app) -> int:
     return channel["total"]
 
 
-def test_a_post_trashed_and_one_deleted_by_hand_are_found_and_the_tally_follows_after_fix(
+def test_a_post_trashed_and_one_deleted_by_hand_are_found_and_recorded_after_fix(
         sqlite_url, tmp_path, wordpress, clock):
     config = write_config(tmp_path, sqlite_url, {"web": wp_config(wordpress.url)})
     app = App.from_config(load_config(config), clock)
@@ -52,11 +52,11 @@ def test_a_post_trashed_and_one_deleted_by_hand_are_found_and_the_tally_follows_
     assert sorted((f["item_id"], f["kind"]) for f in report["findings"]) == [(ids[0], "removed"), (ids[1], "removed")]
     assert report["needs_person"] == 2  # not fixed without --fix
 
-    result = cli(config, "reconcile", "--fix", "--year", "2019")
+    result = cli(config, "reconcile", "--fix", "--year", "2019", "--yes")
     assert result.exit_code == 0, result.output
     assert "2 difference(s), 0 left" in result.output
     app = App.from_config(load_config(config), clock)
-    assert wp_total(app) == 1
+    assert wp_total(app) == 3  # removed now, years after 2019: they were still published in 2019
     assert {app.store.get_item(i)["deliveries"][0]["status"] for i in ids[:2]} == {"retracted"}
     app.close()
     assert cli(config, "reconcile").exit_code == 0  # recorded once; nothing left
@@ -105,7 +105,7 @@ def test_a_notice_deleted_on_the_trading_site_is_found(sqlite_url, make_app, clo
         Dispatcher(app).run_due()
         assert reconcile(app).findings == []
         emulator.live_notices()[0].deleted = True
-        [finding] = reconcile(app).findings
+        [finding] = reconcile(app, fix=True).findings
         assert finding.kind is FindingKind.REMOVED and finding.item_id == item_id and finding.fixed
 
 

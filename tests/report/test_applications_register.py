@@ -35,13 +35,14 @@ def test_add_list_due_and_close(tmp_path, db_url, monkeypatch):
     assert application["due_on"] == "2019-10-23" and application["closed_on"] is None
     listed = json.loads(cli(config, "applications", "list", "--json").stdout)
     assert [a["id"] for a in listed] == [application["id"]]
-    assert cli(config, "applications", "extend", str(application["id"])).stdout.strip().endswith("due 2019-11-20")
+    too_late = cli(config, "applications", "extend", str(application["id"]))  # due 2019-10-23, long past
+    assert too_late.exit_code == 3 and "extend-before-deadline" in too_late.stderr
     closed = cli(config, "applications", "close", str(application["id"]), "--outcome", "部分公开", "--date", "2019-11-25")
-    assert closed.exit_code == 0 and "late: due 2019-11-20" in closed.stdout
+    assert closed.exit_code == 0 and "late: due 2019-10-23" in closed.stdout
     again = cli(config, "applications", "close", str(application["id"]), "--outcome", "予以公开", "--date", "2019-11-26")
     assert again.exit_code == 2 and "closed on 2019-11-25" in again.stderr
     r = report_json(config, "--year", "2019")
-    assert any("超过期限2019-11-20" in w for w in r["warnings"])  # answered late: for section 五
+    assert any("超过期限2019-10-23" in w for w in r["warnings"])  # answered late: for section 五
 
 
 @SQLITE

@@ -36,6 +36,7 @@ def _render(config, tmp_path, fmt: str) -> Path:
 
 def test_docx_is_a4_in_official_document_layout(config, tmp_path):
     from docx import Document
+    from docx.enum.text import WD_ALIGN_PARAGRAPH
     from docx.shared import Mm
 
     doc = Document(str(_render(config, tmp_path, "docx")))
@@ -50,7 +51,7 @@ def test_docx_is_a4_in_official_document_layout(config, tmp_path):
 
     paragraphs = [p for p in doc.paragraphs if p.text]
     title = paragraphs[0]
-    assert title.text == "2019年测试县住房和城乡建设局政府信息公开工作年度报告"
+    assert title.text == "2019年测试县住房和城乡建设局\n政府信息公开工作年度报告"  # broken between words
     assert title.runs[0].font.size.pt == 22 and _east_asian(title.runs[0]) == "方正小标宋简体"
     heading = next(p for p in paragraphs if p.text == "一、总体情况")
     assert _east_asian(heading.runs[0]) == "黑体" and heading.runs[0].font.size.pt == 16
@@ -67,6 +68,8 @@ def test_docx_is_a4_in_official_document_layout(config, tmp_path):
 
     footer = section.footer.paragraphs[0]
     assert footer.text.startswith("— ") and footer.text.endswith(" —")
+    assert footer.alignment == WD_ALIGN_PARAGRAPH.RIGHT  # odd pages: the outside corner is the right one
+    assert section.even_page_footer.paragraphs[0].alignment == WD_ALIGN_PARAGRAPH.LEFT
     assert "PAGE" in "".join(t.text for t in footer._p.iter(f"{W}instrText"))
     assert doc.inline_shapes, "the chart is embedded"
 

@@ -49,3 +49,22 @@ def test_diff_needs_a_frozen_report(tmp_path, db_url):
     config = office(tmp_path, db_url)
     result = cli(config, "report", "--year", "2019", "--diff")
     assert result.exit_code == 2 and "not frozen" in result.stderr
+
+
+def test_a_text_edited_after_the_freeze_shows_in_diff_and_is_filed_as_a_recorded_revision(tmp_path, db_url):
+    config = office(tmp_path, db_url)
+    backfill(config, tmp_path)
+    assert cli(config, "report", "--year", "2019", "--freeze").exit_code == 0
+    (tmp_path / "report" / "problems.md").write_text("主要问题:人员不足;改进:增加编制。", encoding="utf-8")
+    assert "增加编制" not in cli(config, "report", "--year", "2019").stdout  # the filed text is served
+    diff = json.loads(cli(config, "report", "--year", "2019", "--diff", "--format", "json").stdout)
+    [change] = diff["changes"]
+    assert "五、" in change["cell"] and "加强培训" in change["frozen"] and "增加编制" in change["now"]
+    again = cli(config, "report", "--year", "2019", "--freeze")
+    assert again.exit_code == 3 and "--reason" in again.stderr
+    revised = cli(config, "report", "--year", "2019", "--freeze", "--reason", "更正第五部分")
+    assert revised.exit_code == 0 and "revision 2" in revised.stdout
+    assert "增加编制" in cli(config, "report", "--year", "2019").stdout
+    filed = report_json(config, "--year", "2019")
+    assert filed["revision"] == 2 and filed["revisions"][0]["changes"][0]["cell"] == change["cell"]
+    assert '"report_revised"' in cli(config, "audit", "--json").stdout

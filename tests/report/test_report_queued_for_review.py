@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+from publisher.runtime.app import App
 from report_support import backfill, cli, office
 
 
@@ -30,3 +31,14 @@ def test_an_unknown_queue_category_is_named(tmp_path, sqlite_url):
     backfill(config, tmp_path)
     result = cli(config, "report", "--year", "2019", "--queue")
     assert result.exit_code == 2 and "report.queue_category" in result.stderr
+
+
+def test_the_queued_article_carries_the_report_only_and_the_office_notes_go_to_stderr(tmp_path, sqlite_url):
+    config = office(tmp_path, sqlite_url, report={"queue_category": "其他", "idle": {"channels": {"website": "14d"}}})
+    backfill(config, tmp_path)
+    result = cli(config, "report", "--year", "2019", "--queue")
+    assert result.exit_code == 0, result.output
+    assert "未更新" in result.stderr  # the office hears of the gap
+    body = App.load(config).store.get_item(int(result.stdout.strip()))["body_html"]
+    assert "提请说明" not in body and "未更新" not in body
+    assert "六、" in body

@@ -215,3 +215,15 @@ def test_healthz_sees_a_running_daemon_by_its_heartbeat(live):
     SeriesRunner(app).tick()  # what every daemon does each poll: beat
     health = requests.get(base + "/healthz", timeout=10).json()
     assert health["daemon"] == "alive" and health["daemons_alive"] >= 1
+
+
+def test_the_api_serves_the_frozen_report_like_the_cli(live):
+    from publisher.report.build import build_report
+    from publisher.report.freeze import freeze
+
+    _, app, _ = live
+    filed = build_report(app.store, app.config, 2017)
+    filed["title"] += "（报送稿）"  # what was filed, as the freeze keeps it
+    freeze(app.store, filed, "appr1")
+    r = api(live, "editor1")("GET", "/api/reports/2017?format=md")
+    assert r.status_code == 200 and "（报送稿）" in r.text

@@ -14,13 +14,15 @@ from typing import Any
 from sqlalchemy import select
 
 from publisher.db.engine import reading
-from publisher.errors import InputError
+from publisher.errors import InputError, NotFound, Refused
 from publisher.report import shapes
 from publisher.report.registers.tables import appeals
 from publisher.foundation.i18n import _
 
 FIELDS = ("reference", "kind", "filed_on", "result", "decided_on")
 PENDING = shapes.APPEAL_RESULTS[-1]  # 尚未审结
+RESULT_WORDS = {"维持": "结果维持", "纠正": "结果纠正", "其他": "其他结果"}  # `appeals decide --result`
+RULE_DECIDED_ONCE = "decided-once"
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,34 @@ class AppealRegister:
             return [conn.execute(appeals.insert().values(kind=a.kind, filed_on=a.filed_on, result=a.result,
                                                          decided_on=a.decided_on, reference=a.reference,
                                                          created_at=now)).inserted_primary_key[0] for a in batch]
+
+    def decide(self, appeal_id: int, result: str, decided_on: date, actor: str, office: str | None = None) -> Appeal:
+        """Record the result of a pending appeal, once (a decided one is Refused, so it is never counted twice)."""
+        from publisher.ledger.audit import append
+        from publisher.ledger.event_kinds import EventKind
+
+        current = self.get(appeal_id)
+        if current.result is not None:
+            raise Refused(RULE_DECIDED_ONCE, _("appeal {id} was decided on {decided_on} ({result}); an appeal is "
+                                               "decided once").format(id=appeal_id, decided_on=current.decided_on,
+                                                                      result=current.result))
+        decided = parse_appeal({**current.as_dict(), "id": None, "result": RESULT_WORDS.get(result, result),
+                                "decided_on": decided_on.isoformat()})
+        with self.store.transaction() as conn:
+            conn.execute(appeals.update().where(appeals.c.id == appeal_id)
+                         .values(result=decided.result, decided_on=decided.decided_on))
+            append(conn, [{"at": self.store.clock.now(), "kind": EventKind.APPEAL_DECIDED, "actor": actor,
+                           "office": office,
+                           "detail": {"appeal": appeal_id, "result": decided.result,
+                                      "decided_on": decided_on.isoformat()}}])
+        return self.get(appeal_id)
+
+    def get(self, appeal_id: int) -> Appeal:
+        """One appeal; NotFound naming the id."""
+        for a in self.all():
+            if a.id == appeal_id:
+                return a
+        raise NotFound(_("no appeal with id {id}").format(id=appeal_id))
 
     def all(self) -> list[Appeal]:
         with reading(self.store.engine) as conn:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections import defaultdict
 from dataclasses import dataclass
@@ -14,12 +12,16 @@ from typing import Any
 from sqlalchemy import select, update
 
 from publisher.db.engine import reading
-from publisher.errors import InputError, NotFound
+from publisher.errors import InputError, NotFound, Refused
 from publisher.report import shapes
-from publisher.report.registers.tables import applications
-from publisher.foundation.workdays import answer_due, workdays_between
+from publisher.report.registers.tables import application_pauses, applications
+from publisher.foundation.workdays import (RESTART, STOP, UNKNOWN_MARK, answer_due, known_through,
+                                          workdays_between)
 from publisher.foundation.i18n import _
 
+RULE_EXTEND = "extend-before-deadline"
+#: pause reason → how it stops the clock (publisher.foundation.workdays.answer_due)
+PAUSE_KINDS = {"补正": RESTART, "第三方": STOP, "收费": STOP}
 FIELDS = ("reference", "received_on", "applicant_type", "subject", "extended", "outcome", "closed_on")
 
 
@@ -35,24 +37,46 @@ class Application:
     extended: bool = False
     outcome: str | None = None
     closed_on: date | None = None
+    pauses: tuple["Pause", ...] = ()
 
     @property
-    def due_on(self) -> date:
-        """The last day to answer, in China's working days."""
-        return answer_due(self.received_on, self.extended)
+    def due_on(self) -> date | None:
+        """The last day to answer, in China's working days, the legal pauses left out; None while paused."""
+        return answer_due(self.received_on, self.extended, [(PAUSE_KINDS[p.reason], p.from_on, p.to_on)
+                                                            for p in self.pauses])
+
+    @property
+    def due_known(self) -> bool:
+        """False when the deadline crosses a year whose holiday arrangement is unknown (shown marked)."""
+        return self.due_on is None or known_through(self.received_on, self.due_on)
 
     def late(self, today: date) -> bool:
-        """Answered after its deadline, or still open past it."""
-        return (self.closed_on or today) > self.due_on
+        """Answered after its deadline, or still open past it (never while the clock is paused)."""
+        return self.due_on is not None and (self.closed_on or today) > self.due_on
 
     def as_dict(self, today: date | None = None) -> dict[str, Any]:
         out = {"id": self.id, "reference": self.reference, "received_on": self.received_on.isoformat(),
                "applicant_type": self.applicant_type, "subject": self.subject, "extended": self.extended,
                "outcome": self.outcome, "closed_on": self.closed_on.isoformat() if self.closed_on else None,
-               "due_on": self.due_on.isoformat()}
-        if today is not None and self.closed_on is None:
+               "due_on": self.due_on.isoformat() if self.due_on else None,
+               "due_note": None if self.due_known else UNKNOWN_MARK,
+               "pauses": [p.as_dict() for p in self.pauses]}
+        if today is not None and self.closed_on is None and self.due_on is not None:
             out["working_days_left"] = workdays_between(today, self.due_on)
         return out
+
+
+@dataclass(frozen=True)
+class Pause:
+    """A legal pause of the answer clock: 补正 (Art. 30), 第三方 (Art. 32), 收费 (the fee notice until payment)."""
+
+    reason: str
+    from_on: date
+    to_on: date | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"reason": self.reason, "from": self.from_on.isoformat(),
+                "to": self.to_on.isoformat() if self.to_on else None}
 
 
 def parse_application(raw: dict[str, Any], where: str = "") -> Application:
@@ -62,7 +86,7 @@ def parse_application(raw: dict[str, Any], where: str = "") -> Application:
     def bad(field: str, message: str) -> InputError:
         return InputError(prefix + message, field=field)
 
-    unknown = sorted(set(raw) - set(FIELDS) - {"id", "due_on"})
+    unknown = sorted(set(raw) - set(FIELDS) - {"id", "due_on", "due_note", "pauses"})
     if unknown:
         raise bad(unknown[0], _("unknown field (use {names})").format(names=', '.join(FIELDS)))
     received = _date(raw.get("received_on"), "received_on", bad, required=True)
@@ -136,11 +160,17 @@ class ApplicationRegister:
                          .values(outcome=closed.outcome, closed_on=closed.closed_on))
         return self.get(app_id)
 
-    def extend(self, app_id: int) -> Application:
-        """Use the one extension of 20 working days."""
+    def extend(self, app_id: int, today: date) -> Application:
+        """Use the one extension of 20 working days, before the deadline has passed (Refused otherwise)."""
         current = self.get(app_id)
         if current.closed_on is not None:
             raise InputError(_("application {app_id} is closed").format(app_id=app_id), field="id")
+        if current.extended:
+            raise Refused(RULE_EXTEND, _("application {app_id} was extended already (once, Art. 33)").format(
+                              app_id=app_id))
+        if current.due_on is not None and today > current.due_on:
+            raise Refused(RULE_EXTEND, _("application {app_id} was due on {due_on}: an extension must be decided "
+                                         "before the deadline (Art. 33)").format(app_id=app_id, due_on=current.due_on))
         with self.store.transaction() as conn:
             conn.execute(update(applications).where(applications.c.id == app_id).values(extended=1))
         return self.get(app_id)
@@ -159,12 +189,49 @@ class ApplicationRegister:
         if where is not None:
             query = query.where(where)
         with reading(self.store.engine) as conn:
-            return [Application(r.id, r.received_on, r.applicant_type, r.reference or "", r.subject or "",
-                                bool(r.extended), r.outcome, r.closed_on) for r in conn.execute(query)]
+            rows = conn.execute(query).all()
+            pauses: dict[int, list[Pause]] = defaultdict(list)
+            for p in conn.execute(select(application_pauses).order_by(application_pauses.c.from_on,
+                                                                      application_pauses.c.id)):
+                pauses[p.application_id].append(Pause(p.reason, p.from_on, p.to_on))
+        return [Application(r.id, r.received_on, r.applicant_type, r.reference or "", r.subject or "",
+                            bool(r.extended), r.outcome, r.closed_on, tuple(pauses.get(r.id, ()))) for r in rows]
+
+    def pause(self, app_id: int, reason: str, from_on: date, to_on: date | None, actor: str) -> Application:
+        """Stop the clock of an open application for a legal reason; with the same reason and start, ``to_on``
+        ends a pause still open. InputError naming the field for an impossible pause."""
+        current = self.get(app_id)
+        if reason not in PAUSE_KINDS:
+            raise InputError(_("{reason!r} is not one of {names}").format(reason=reason, names="、".join(PAUSE_KINDS)),
+                             field="--reason")
+        if current.closed_on is not None:
+            raise InputError(_("application {app_id} is closed").format(app_id=app_id), field="id")
+        if from_on < current.received_on or (to_on is not None and to_on < from_on):
+            raise InputError(_("a pause runs from the day of receipt or later, and ends after it starts"),
+                             field="--from/--to")
+        p = application_pauses
+        open_one = next((x for x in current.pauses if x.to_on is None), None)
+        with self.store.transaction() as conn:
+            if open_one is not None and (open_one.reason, open_one.from_on) == (reason, from_on) and to_on:
+                conn.execute(p.update().where(p.c.application_id == app_id, p.c.reason == reason,
+                                              p.c.from_on == from_on, p.c.to_on.is_(None)).values(to_on=to_on))
+            elif open_one is not None:
+                raise InputError(_("application {app_id} is paused already ({reason} from {from_on}): end that "
+                                   "pause first with --to").format(app_id=app_id, reason=open_one.reason,
+                                                                   from_on=open_one.from_on), field="--from")
+            else:
+                conn.execute(p.insert().values(application_id=app_id, reason=reason, from_on=from_on, to_on=to_on,
+                                               created_at=self.store.clock.now(), created_by=actor))
+        return self.get(app_id)
 
 
 def read_applications(path: Path) -> list[Application]:
-    """Applications from a CSV (UTF-8, header row) or JSON Lines file; InputError naming the line and field."""
+    """Applications from CSV (UTF-8 or GBK, header row), an .xlsx workbook or JSON Lines; InputError naming the
+    line and field."""
+    from publisher.report.registers.sheets import read_rows
+
+    if path.suffix.lower() not in (".jsonl", ".json"):
+        return [parse_application(raw, f"line {n}") for n, raw in read_rows(path)]
     try:
         text = path.read_text(encoding="utf-8-sig")
     except OSError as exc:
@@ -173,20 +240,16 @@ def read_applications(path: Path) -> list[Application]:
     except UnicodeDecodeError:
         raise InputError(_("{path} is not UTF-8 text").format(path=path), field="FILE") from None
     out = []
-    if path.suffix.lower() in (".jsonl", ".json"):
-        for n, line in enumerate(text.splitlines(), 1):
-            if not line.strip():
-                continue
-            try:
-                raw = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise InputError(_("line {n}: not JSON ({msg})").format(n=n, msg=exc.msg), field="FILE") from None
-            if not isinstance(raw, dict):
-                raise InputError(_("line {n}: not an object").format(n=n), field="FILE")
-            out.append(parse_application(raw, f"line {n}"))
-    else:
-        for n, raw in enumerate(csv.DictReader(io.StringIO(text)), 2):
-            out.append(parse_application({k.strip(): v for k, v in raw.items() if k}, f"line {n}"))
+    for n, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            raw = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InputError(_("line {n}: not JSON ({msg})").format(n=n, msg=exc.msg), field="FILE") from None
+        if not isinstance(raw, dict):
+            raise InputError(_("line {n}: not an object").format(n=n), field="FILE")
+        out.append(parse_application(raw, f"line {n}"))
     return out
 
 

@@ -22,6 +22,19 @@ applications = Table(  # 依申请公开: one row per disclosure application
 )
 Index("ix_applications_received", applications.c.received_on)
 
+application_pauses = Table(  # revision 0011: legal pauses of an application's clock (补正, 第三方, 收费)
+    "application_pauses",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("application_id", Integer, ForeignKey("applications.id", ondelete="CASCADE"), nullable=False),
+    Column("reason", String(10), nullable=False),  # 补正 | 第三方 | 收费
+    Column("from_on", Date, nullable=False),
+    Column("to_on", Date),  # NULL while the pause lasts
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("created_by", String(200), nullable=False, default=""),
+)
+Index("ix_application_pauses_application", application_pauses.c.application_id)
+
 appeals = Table(  # 行政复议 and 行政诉讼 about disclosure
     "appeals",
     metadata,
