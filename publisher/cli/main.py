@@ -8,6 +8,8 @@ import logging
 import sys
 
 import click
+
+from publisher import __version__
 from sqlalchemy.exc import OperationalError
 
 from publisher.cli import (
@@ -54,7 +56,7 @@ class PublisherGroup(click.Group):
 @click.option("--config", "config", metavar="PATH", help="config file (default $PUBLISHER_CONFIG or ./config.yaml)")
 @click.option("-v", "--verbose", is_flag=True, help="log more")
 @click.option("--as", "acting", metavar="NAME", help="the acting user (default $PUBLISHER_USER)")
-@click.version_option(package_name="publisher")
+@click.version_option(version=__version__, prog_name="publisher", message="%(prog)s %(version)s")
 @click.pass_context
 def main(ctx: click.Context, config: str | None, verbose: bool, acting: str | None) -> None:
     """publisher: queue an item once, publish it on every channel, count it exactly for the annual report."""
