@@ -10,19 +10,25 @@ import click
 
 from publisher.cli.context import CliContext
 from publisher.cli.helpers import EXIT_FAILED, echo_json
+from publisher.foundation.i18n import _
 from publisher.series.occurrence_status import OccurrenceStatus
 
 
 @click.command("run")
 @click.option("--once", is_flag=True, help="publish everything due now, then exit")
 @click.option("--json", "as_json", is_flag=True)
+@click.option("--log-file", metavar="FILE", help="also log to FILE (rotated at 10 MB, nine old files kept)")
 @click.pass_obj
-def run(obj: CliContext, once: bool, as_json: bool) -> None:
+def run(obj: CliContext, once: bool, as_json: bool, log_file: str | None) -> None:
     """The daemon: publish due deliveries on schedule until SIGTERM/SIGINT."""
     from publisher.daemon.service import Daemon
     from publisher.delivery.dispatcher import Dispatcher
     from publisher.series.runner import SeriesRunner
 
+    if log_file:
+        from publisher.ops.logfile import log_to_file
+
+        log_to_file(log_file)
     app = obj.app()
     app.require_secrets()  # the daemon talks to every enabled channel
     if once:
@@ -34,7 +40,7 @@ def run(obj: CliContext, once: bool, as_json: bool) -> None:
             dispatcher.close()
         summary = dict(stats.outcomes) | {f"series {k.replace('_', ' ')}": v for k, v in series.items() if v}
         echo_json(summary) if as_json else click.echo(
-            "nothing due" if not summary else ", ".join(f"{k}: {v}" for k, v in sorted(summary.items())))
+            _("nothing due") if not summary else ", ".join(f"{_(k)}: {v}" for k, v in sorted(summary.items())))
         series_failed = series.get(OccurrenceStatus.MISSING_DATA, 0) + series.get(OccurrenceStatus.FAILED, 0)
         sys.exit(EXIT_FAILED if stats.failures or series_failed else 0)
     daemon = Daemon(app)

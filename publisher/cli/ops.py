@@ -17,8 +17,10 @@ def backup_cmd(obj, file: str) -> None:
     """Write the database and the attached files to one archive FILE, consistently, even while the daemon runs."""
     from publisher.ops.backup import backup
 
+    from publisher.runtime.app import default_actor
+
     with _named_os_errors():
-        click.echo(backup(obj.config(), Path(file)))
+        click.echo(backup(obj.config(), Path(file), actor=obj.acting or default_actor()))
 
 
 @contextmanager

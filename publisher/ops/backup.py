@@ -33,7 +33,7 @@ from publisher.foundation.i18n import _
 RESTORED = (S.PENDING, S.PUBLISHING, S.FAILED, S.IN_DOUBT)
 
 
-def backup(config: Config, target: Path) -> str:
+def backup(config: Config, target: Path, *, actor: str = "backup") -> str:
     """Write one archive of the configured database and the attachment store to ``target``; returns what was done."""
     from publisher.ops import archive
 
@@ -55,11 +55,26 @@ def backup(config: Config, target: Path) -> str:
             finally:
                 store.engine.dispose()
         manifest = archive.write_archive(target, copy, kind, config.attachments_dir, referenced)
+    _record_backup(config, target, manifest, actor)
     return _("wrote {target}: the database ({how}) and {count} attached files").format(
         target=target, how="SQLite online backup" if kind == "sqlite" else "pg_dump --format=custom",
         count=manifest["attachments"]) + ("" if not manifest["missing"] else "\n" + _(
         "warning: {count} files the database refers to were already missing from {store}").format(
         count=len(manifest["missing"]), store=config.attachments_dir))
+
+
+def _record_backup(config: Config, target: Path, manifest: dict, actor: str) -> None:
+    """The backup in the audit chain (``status`` shows the last one); a copy of a read-only database stays valid."""
+    try:
+        store = Store.open(config.database_url)
+    except PublisherError:
+        return
+    try:
+        with store.transaction() as conn:
+            store.event(conn, EventKind.BACKUP_TAKEN, actor=actor, file=str(target.resolve()),
+                        attachments=manifest["attachments"], size=target.stat().st_size)
+    finally:
+        store.engine.dispose()
 
 
 def _dump_database(config: Config, url, target: Path) -> None:
