@@ -2,7 +2,7 @@
 
 A check gives ``ok``, ``warn`` (something optional is missing: say what does not work without it) or ``fail``
 (something publisher needs). The outside world is reached through the names at the top of this module
-(``which``, ``find_library``, ``fonts``, ``connect``, ``today``, ``utcnow``), so a test can take each check down.
+(``which``, ``find_library``, ``fonts``, ``connect``, ``can_write``, ``today``, ``utcnow``), so a test can take each check down.
 """
 
 from __future__ import annotations
@@ -27,6 +27,11 @@ MAX_CLOCK_SKEW = 60.0  # seconds between this machine and the database server
 which = shutil.which
 find_library = ctypes.util.find_library
 connect = socket.create_connection
+
+
+def can_write(folder: Path) -> bool:
+    """Whether this account may create files in ``folder``."""
+    return os.access(folder, os.W_OK | os.X_OK)
 
 
 def today() -> date:
@@ -76,10 +81,10 @@ def run_checks(config_path: str | None) -> list[Check]:
     return checks
 
 
-def check_python() -> Check:
+def check_python(version: tuple = tuple(sys.version_info)) -> Check:
     """Python 3.11 or newer."""
-    shown = ".".join(map(str, sys.version_info[:3]))
-    if sys.version_info[:2] >= MIN_PYTHON:
+    shown = ".".join(map(str, version[:3]))
+    if tuple(version[:2]) >= MIN_PYTHON:
         return Check("python", OK, _("Python {version}").format(version=shown))
     return Check("python", FAIL, _("Python {version} is too old").format(version=shown),
                  _("install Python 3.11 or newer and make the virtual environment with it"))
@@ -196,7 +201,7 @@ def check_permissions(config) -> list[Check]:
 
 def _writable(label: str, folder: Path) -> Check:
     existing = next((p for p in (folder, *folder.parents) if p.exists()), None)
-    if existing is None or not os.access(existing, os.W_OK | os.X_OK) or not existing.is_dir():
+    if existing is None or not existing.is_dir() or not can_write(existing):
         return Check(label, FAIL, _("{folder} is not writable by this account").format(folder=folder),
                      _("create it and give it to the service's user (chown publisher {folder})").format(folder=folder))
     return Check(label, OK, _("{folder} writable").format(folder=folder))
