@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 import logging.handlers
+import os
 from pathlib import Path
 
+from publisher import __version__
 from publisher.errors import InputError
 from publisher.foundation.i18n import _
 from publisher.foundation.redact import install_log_scrubbing
@@ -26,6 +28,10 @@ def log_to_file(path: str, *, max_bytes: int = MAX_BYTES, backups: int = BACKUPS
         raise InputError(_("cannot write the log file {path}: {reason}").format(
             path=target, reason=exc.strerror or exc), field="--log-file") from None
     handler.setFormatter(logging.Formatter(FORMAT))
-    logging.getLogger().addHandler(handler)
+    root = logging.getLogger()
+    root.addHandler(handler)
+    if root.level == logging.NOTSET or root.level > logging.INFO:
+        root.setLevel(logging.INFO)
     install_log_scrubbing()
+    logging.getLogger("publisher").info("publisher %s (pid %d) logging to %s", __version__, os.getpid(), target)
     return handler
