@@ -10,8 +10,13 @@ import click
 
 from publisher.cli.context import CliContext
 from publisher.cli.helpers import EXIT_FAILED, echo_json
-from publisher.foundation.i18n import _
+from publisher.foundation.i18n import N_, _
 from publisher.series.occurrence_status import OccurrenceStatus
+
+# the names `run --once` counts under, for the catalogue (the delivery statuses are named in ledger.lifecycle)
+OUTCOME_NAMES = (N_("current"), N_("processing"), N_("released"), N_("retract_failed"), N_("retract_retry"),
+                 N_("update_failed"), N_("update_retry"), N_("updated"), N_("series created"), N_("series queued"),
+                 N_("series skipped"), N_("series missing data"), N_("series failed"), N_("series waiting"))
 
 
 @click.command("run")

@@ -16,16 +16,16 @@ from publisher.foundation.i18n import _
 def doctor_cmd(obj, as_json: bool) -> None:
     """Check Python, the configuration, the database, each channel, PDF fonts, LibreOffice, holidays, permissions
     and the clock; say what to do about each problem."""
-    from publisher.ops.doctor import FAIL, OK, as_dicts, run_checks
+    from publisher.ops.doctor import FAIL, OK, WARN, as_dicts, run_checks
 
     checks = run_checks(obj.config_path)
     failed = [c for c in checks if c.status == FAIL]
     if as_json:
         echo_json({"ok": not failed, "checks": as_dicts(checks)})
     else:
-        marks = {OK: _("ok"), FAIL: _("FAIL")}
+        marks = {OK: _("ok"), WARN: _("warn"), FAIL: _("FAIL")}
         for c in checks:
-            click.echo(f"[{marks.get(c.status, _('warn'))}] {c.name}: {c.verdict}")
+            click.echo(f"[{marks[c.status]}] {c.name}: {c.verdict}")
             if c.fix and c.status != OK:
                 click.echo("      " + _("what to do: {fix}").format(fix=c.fix))
         click.echo(_("{failed} of {total} checks failed").format(failed=len(failed), total=len(checks)) if failed

@@ -9,9 +9,12 @@ import click
 from publisher.cli.context import CliContext
 from publisher.cli.helpers import EXIT_FAILED, echo_json
 from publisher.errors import InputError
-from publisher.foundation.i18n import _, shown
+from publisher.foundation.i18n import N_, _, shown
 from publisher.foundation.redact import scrub
 from publisher.series.occurrence_status import OccurrenceStatus
+
+# an occurrence's statuses as `series list` shows them
+STATUS_NAMES = (N_("waiting"), N_("queued"), N_("skipped"), N_("missing data"), N_("failed"))
 
 
 @click.group("series")
