@@ -57,7 +57,7 @@ def backup(config: Config, target: Path, *, actor: str = "backup") -> str:
         manifest = archive.write_archive(target, copy, kind, config.attachments_dir, referenced)
     _record_backup(config, target, manifest, actor)
     return _("wrote {target}: the database ({how}) and {count} attached files").format(
-        target=target, how="SQLite online backup" if kind == "sqlite" else "pg_dump --format=custom",
+        target=target, how=_("SQLite online backup") if kind == "sqlite" else "pg_dump --format=custom",
         count=manifest["attachments"]) + ("" if not manifest["missing"] else "\n" + _(
         "warning: {count} files the database refers to were already missing from {store}").format(
         count=len(manifest["missing"]), store=config.attachments_dir))
