@@ -206,3 +206,17 @@ def count_users(store) -> int:
     """How many users exist."""
     with reading(store.engine) as conn:
         return conn.execute(select(func.count()).select_from(users)).scalar()
+
+
+def count_admins(store) -> int:
+    """How many enabled admins exist (in any office)."""
+    with reading(store.engine) as conn:
+        return conn.execute(select(func.count()).select_from(users).where(
+            users.c.role == Role.ADMIN.value, users.c.disabled.is_(False))).scalar()
+
+
+def require_first_admin(store, role: str) -> None:
+    """While no admin exists only an admin may be added: otherwise nobody could ever add users again."""
+    if role != Role.ADMIN.value and not count_admins(store):
+        raise Refused("first_admin", _("the first user must be an admin: no admin exists yet, so add one first "
+                                       "(`publisher user add NAME --role admin --password-stdin`)"))

@@ -12,8 +12,13 @@ from publisher.cli.context import CliContext
 from publisher.cli.helpers import EXIT_FAILED, echo_json
 from publisher.daemon.running import running_on
 from publisher.errors import InputError
-from publisher.foundation.i18n import _
+from publisher.foundation.i18n import N_, _
 from publisher.series.occurrence_status import OccurrenceStatus
+
+# the names `run --once` counts under, for the catalogue (the delivery statuses are named in ledger.lifecycle)
+OUTCOME_NAMES = (N_("current"), N_("processing"), N_("released"), N_("retract_failed"), N_("retract_retry"),
+                 N_("update_failed"), N_("update_retry"), N_("updated"), N_("series created"), N_("series queued"),
+                 N_("series skipped"), N_("series missing data"), N_("series failed"), N_("series waiting"))
 
 
 @click.command("run")
@@ -23,14 +28,20 @@ from publisher.series.occurrence_status import OccurrenceStatus
 @click.option("--max-time", type=click.FloatRange(min=0, min_open=True), default=None, metavar="SECONDS",
               help="with --once or --until-settled: stop claiming after this many seconds (default 300)")
 @click.option("--json", "as_json", is_flag=True)
+@click.option("--log-file", metavar="FILE", help="also log to FILE (rotated at 10 MB, nine old files kept)")
 @click.pass_obj
-def run(obj: CliContext, once: bool, until_settled: bool, max_time: float | None, as_json: bool) -> None:
+def run(obj: CliContext, once: bool, until_settled: bool, max_time: float | None, as_json: bool,
+        log_file: str | None) -> None:
     """The daemon: publish due deliveries on schedule until SIGTERM/SIGINT."""
     from publisher.daemon.service import Daemon
     from publisher.series.runner import SeriesRunner
 
     if max_time is not None and not (once or until_settled):
         raise InputError(_("--max-time needs --once or --until-settled"), field="--max-time")
+    if log_file:
+        from publisher.ops.logfile import log_to_file
+
+        log_to_file(log_file)
     app = obj.app()
     app.require_secrets()  # the daemon talks to every enabled channel
     with running_on(app.config.database_url):  # `restore` refuses to replace the database meanwhile

@@ -8,11 +8,13 @@ import logging
 import sys
 
 import click
+
+from publisher import __version__
 from sqlalchemy.exc import OperationalError
 
 from publisher.cli import (
-    audit, backfill, catalogue, channels, check, check_config, completion, daemon, items, ops, queue, reconcile,
-    registers, report, review, sandbox, series, serve, tally, users,
+    audit, backfill, bundle, catalogue, channels, check, check_config, completion, daemon, doctor, items, ops, queue,
+    reconcile, registers, report, review, sandbox, series, serve, status, tally, users,
 )
 from publisher.cli.context import CliContext
 from publisher.cli.helpers import EXIT_FAILED, EXIT_INPUT, EXIT_INTERRUPTED, EXIT_REFUSED
@@ -54,7 +56,7 @@ class PublisherGroup(click.Group):
 @click.option("--config", "config", metavar="PATH", help="config file (default $PUBLISHER_CONFIG or ./config.yaml)")
 @click.option("-v", "--verbose", is_flag=True, help="log more")
 @click.option("--as", "acting", metavar="NAME", help="the acting user (default $PUBLISHER_USER)")
-@click.version_option(package_name="publisher")
+@click.version_option(version=__version__, prog_name="publisher", message="%(prog)s %(version)s")
 @click.pass_context
 def main(ctx: click.Context, config: str | None, verbose: bool, acting: str | None) -> None:
     """publisher: queue an item once, publish it on every channel, count it exactly for the annual report."""
@@ -72,7 +74,7 @@ COMMANDS = (
     tally.tally_cmd, series.series, sandbox.sandbox_cmd, sandbox.demo_cmd, completion.completion_cmd,
     users.user, review.review, check.check, audit.audit, ops.migrate_cmd, serve.serve,
     report.report, registers.applications, registers.appeals, backfill.backfill, ops.backup_cmd, ops.restore_cmd,
-    catalogue.catalogue_cmd,
+    catalogue.catalogue_cmd, status.status_cmd, doctor.doctor_cmd, bundle.bundle_cmd,
 )
 for command in COMMANDS:
     main.add_command(command)

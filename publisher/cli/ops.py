@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -13,10 +14,25 @@ from publisher.foundation.i18n import _
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.pass_obj
 def backup_cmd(obj, file: str) -> None:
-    """Copy the database to FILE, consistently, even while the daemon runs."""
+    """Write the database and the attached files to one archive FILE, consistently, even while the daemon runs."""
     from publisher.ops.backup import backup
 
-    click.echo(backup(obj.config(), Path(file)))
+    from publisher.runtime.app import default_actor
+
+    with _named_os_errors():
+        click.echo(backup(obj.config(), Path(file), actor=obj.acting or default_actor()))
+
+
+@contextmanager
+def _named_os_errors():
+    """A file the system refuses (permissions, a full disk) is named in a message, never a traceback."""
+    from publisher.errors import InputError
+
+    try:
+        yield
+    except OSError as exc:
+        raise InputError(_("{path}: {reason}").format(path=exc.filename or "", reason=exc.strerror or exc),
+                         field="FILE") from None
 
 
 @click.command("restore")
@@ -37,8 +53,10 @@ def restore_cmd(obj, file: str | None, in_place: bool, yes: bool) -> None:
         marked = mark_restored_database(config)
     else:
         if not yes:
-            click.confirm(f"Replace the database of {config.path} with {file}? Stop every daemon first.", abort=True)
-        marked = restore(config, Path(file))
+            click.confirm(_("Replace the database of {config} with {file}? Stop every daemon first.").format(
+                config=config.path, file=file), abort=True)
+        with _named_os_errors():
+            marked = restore(config, Path(file))
     click.echo(_("restored; {marked} unsettled deliveries will be looked up before anything is sent").format(
                    marked=marked))
 

@@ -9,9 +9,12 @@ import click
 from publisher.cli.context import CliContext
 from publisher.cli.helpers import EXIT_FAILED, echo_json
 from publisher.errors import InputError
-from publisher.foundation.i18n import _, shown
+from publisher.foundation.i18n import N_, _, shown
 from publisher.foundation.redact import scrub
 from publisher.series.occurrence_status import OccurrenceStatus
+
+# an occurrence's statuses as `series list` shows them
+STATUS_NAMES = (N_("waiting"), N_("queued"), N_("skipped"), N_("missing data"), N_("failed"))
 
 
 @click.group("series")
@@ -34,21 +37,24 @@ def series_list(obj: CliContext, as_json: bool) -> None:
     if not rows:
         click.echo(_("(no series configured)"))
     for r in rows:
-        nxt = f"next {r['next_occurrence']:%Y-%m-%d %H:%M %Z}" if r["next_occurrence"] else "disabled"
+        nxt = (_("next {when}").format(when=f"{r['next_occurrence']:%Y-%m-%d %H:%M %Z}") if r["next_occurrence"]
+               else _("disabled"))
         click.echo(f"{r['series']}  [{r['category']}]  {r['schedule']}  {nxt}")
-        for label, o in (("last", r["last"]), ("last problem", r["last_problem"])):
-            if o is None or (label == "last problem" and o == r["last"]):
+        for label, o in ((_("last"), r["last"]), (_("last problem"), r["last_problem"])):
+            if o is None or (o is r["last_problem"] and o == r["last"]):
                 continue
-            line = f"  {label}: {o['occurrence_key']} {o['status'].replace('_', ' ')}"
+            line = f"  {label}: {o['occurrence_key']} {_(o['status'].replace('_', ' '))}"
             if o["item_id"] is not None:
-                line += f"  item {o['item_id']}  " + " ".join(f"{d['channel']}:{d['status']}" for d in o["deliveries"])
+                line += "  " + _("item {id}").format(id=o["item_id"]) + "  " + " ".join(
+                    f"{d['channel']}:{_(d['status'])}" for d in o["deliveries"])
             if o["status"] == OccurrenceStatus.WAITING and o["next_try_at"]:
-                line += f"  next try {o['next_try_at']:%Y-%m-%d %H:%M}"
+                line += "  " + _("next try {when}").format(when=f"{o['next_try_at']:%Y-%m-%d %H:%M}")
             if o["last_error"]:
                 line += f"  ({shown(o['last_error'])})"
             click.echo(line)
         if r["counts"]:
-            click.echo("  occurrences: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in sorted(r["counts"].items())))
+            click.echo("  " + _("occurrences: {counts}").format(
+                counts=", ".join(f"{_(k.replace('_', ' '))} {v}" for k, v in sorted(r["counts"].items()))))
 
 
 @series.command("run")

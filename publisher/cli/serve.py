@@ -13,8 +13,9 @@ from publisher.foundation.i18n import _
 @click.option("--secure-cookies/--no-secure-cookies", default=None,
               help="mark cookies Secure (behind TLS); default: console.secure_cookies")
 @click.option("--proxy-headers", is_flag=True, help="trust X-Forwarded-For/-Proto from a local reverse proxy")
+@click.option("--log-file", metavar="FILE", help="also log to FILE (rotated at 10 MB, nine old files kept)")
 @click.pass_obj
-def serve(obj, host: str, port: int, secure_cookies: bool | None, proxy_headers: bool) -> None:
+def serve(obj, host: str, port: int, secure_cookies: bool | None, proxy_headers: bool, log_file: str | None) -> None:
     """Serve the web console at / and the JSON API under /api/ until Ctrl-C."""
     import uvicorn
 
@@ -22,6 +23,10 @@ def serve(obj, host: str, port: int, secure_cookies: bool | None, proxy_headers:
 
     from publisher.accounts.users import count_users
 
+    if log_file:
+        from publisher.ops.logfile import log_to_file
+
+        log_to_file(log_file)
     app = obj.app()
     web = create_app(app, secure_cookies=secure_cookies)
     if not count_users(app.store):
@@ -36,7 +41,8 @@ def serve(obj, host: str, port: int, secure_cookies: bool | None, proxy_headers:
                    host=host, port=port), err=True)
     try:
         uvicorn.run(web, host=host, port=port, log_level="info", proxy_headers=proxy_headers,
-                    forwarded_allow_ips="127.0.0.1" if proxy_headers else None, server_header=False)
+                    forwarded_allow_ips="127.0.0.1" if proxy_headers else None, server_header=False,
+                    **({"log_config": None} if log_file else {}))  # uvicorn then logs through the root logger
     finally:
         if sweeper is not None:
             sweeper.stop()

@@ -28,11 +28,12 @@ def user() -> None:
 def user_add(obj, name: str, role: str, office: str | None, display_name: str, password_stdin: bool,
              as_json: bool) -> None:
     """Add a user with a role in an office."""
-    from publisher.accounts.users import add_user, count_users
+    from publisher.accounts.users import add_user, count_admins, require_first_admin
 
     app = obj.app()
     actor = obj.actor()
-    _require_admin(app, actor, first_user_ok=count_users(app.store) == 0)
+    require_first_admin(app.store, role)
+    _require_admin(app, actor, first_user_ok=count_admins(app.store) == 0)
     password = _read_password() if password_stdin else None
     office = office or (actor.office if actor.is_user else app.config.office.code)
     if actor.is_user and office != actor.office:

@@ -62,3 +62,5 @@ class EventKind(StrEnum):
     LOGIN_LOCKED = "login_locked"
     LOGIN_REFUSED = "login_refused"
     LOGOUT = "logout"
+    # operations
+    BACKUP_TAKEN = "backup_taken"

@@ -13,6 +13,7 @@ import os
 import shutil
 import sqlite3
 import subprocess
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -33,58 +34,129 @@ from publisher.foundation.i18n import _
 RESTORED = (S.PENDING, S.PUBLISHING, S.FAILED, S.IN_DOUBT)
 
 
-def backup(config: Config, target: Path) -> str:
-    """Write a consistent copy of the configured database to ``target``; returns what was done."""
+def backup(config: Config, target: Path, *, actor: str = "backup") -> str:
+    """Write one archive of the configured database and the attachment store to ``target``; returns what was done."""
+    from publisher.ops import archive
+
     url = make_url(config.database_url)
     if target.exists():
         raise InputError(_("{target} exists; give a new file name").format(target=target), field="FILE")
+    if not target.parent.is_dir():
+        raise InputError(_("{folder}: no such folder").format(folder=target.parent), field="FILE")
+    kind = "sqlite" if url.get_backend_name() == "sqlite" else "postgresql"
+    with tempfile.TemporaryDirectory(prefix=".publisher-backup-", dir=target.parent) as tmp:
+        copy = Path(tmp) / archive.DATABASE_NAMES[kind]
+        _dump_database(config, url, copy)
+        if kind == "sqlite":
+            referenced = archive.referenced_in_sqlite_file(copy)
+        else:
+            store = Store.open(config.database_url)
+            try:
+                referenced = archive.referenced_in_engine(store.engine)
+            finally:
+                store.engine.dispose()
+        manifest = archive.write_archive(target, copy, kind, config.attachments_dir, referenced)
+    _record_backup(config, target, manifest, actor)
+    return _("wrote {target}: the database ({how}) and {count} attached files").format(
+        target=target, how=_("SQLite online backup") if kind == "sqlite" else "pg_dump --format=custom",
+        count=manifest["attachments"]) + ("" if not manifest["missing"] else "\n" + _(
+        "warning: {count} files the database refers to were already missing from {store}").format(
+        count=len(manifest["missing"]), store=config.attachments_dir))
+
+
+def _record_backup(config: Config, target: Path, manifest: dict, actor: str) -> None:
+    """The backup in the audit chain (``status`` shows the last one); a copy of a read-only database stays valid."""
+    try:
+        store = Store.open(config.database_url)
+    except PublisherError:
+        return
+    try:
+        with store.transaction() as conn:
+            store.event(conn, EventKind.BACKUP_TAKEN, actor=actor, file=str(target.resolve()),
+                        attachments=manifest["attachments"], size=target.stat().st_size)
+    finally:
+        store.engine.dispose()
+
+
+def _dump_database(config: Config, url, target: Path) -> None:
+    """A consistent copy of the database in ``target``: SQLite's online backup, or ``pg_dump --format=custom``."""
     if url.get_backend_name() == "sqlite":
         source = _sqlite_path(config)
-        partial = target.with_name(target.name + ".partial")
-        try:
-            with sqlite3.connect(f"file:{source}?mode=ro", uri=True) as src, sqlite3.connect(partial) as dst:
-                src.backup(dst)
-            os.replace(partial, target)
-        finally:
-            partial.unlink(missing_ok=True)
-        return f"copied {source} to {target} (SQLite online backup)"
-    partial = target.with_name(target.name + ".partial")
-    try:
-        _pg_tool(url, "pg_dump", "--format=custom", *_schema_args(url), "--file", str(partial))
-        os.replace(partial, target)
-    finally:
-        partial.unlink(missing_ok=True)
-    return f"dumped the database to {target} (pg_dump --format=custom)"
+        if not source.is_file():
+            raise InputError(_("{source}: no such database").format(source=source), field="database.url")
+        with sqlite3.connect(f"file:{source}?mode=ro", uri=True) as src, sqlite3.connect(target) as dst:
+            src.backup(dst)
+        return
+    _pg_tool(url, "pg_dump", "--format=custom", *_schema_args(url), "--file", str(target))
 
 
 def restore(config: Config, source: Path, *, clock=None) -> int:
-    """Replace the configured database with the copy in ``source``, then mark what it had not settled in doubt.
-
-    Stop every daemon first. Returns how many deliveries will be looked up before anything is sent.
+    """Replace the configured database (and fill the attachment store) from the backup in ``source``, then mark
+    what it had not settled in doubt. Stop every daemon first. Returns how many deliveries will be looked up.
     """
+    from publisher.ops import archive
+
     if not source.is_file():
         raise InputError(_("{source}: no such file").format(source=source), field="FILE")
-    url = make_url(config.database_url)
-    if url.get_backend_name() == "sqlite":
-        _check_sqlite_copy(source)
-        target = _sqlite_path(config)
-        if in_use(config.database_url):
-            raise Refused("daemon-running", _("a publisher run is using {target}; stop it before restoring (it "
-                                              "would go on using the replaced file)").format(target=target))
-        partial = target.with_name(target.name + ".restoring")
-        try:
-            with sqlite3.connect(f"file:{source}?mode=ro", uri=True) as src, sqlite3.connect(partial) as dst:
-                src.backup(dst)
-            for leftover in (Path(f"{target}-wal"), Path(f"{target}-shm")):  # they belong to the database replaced
-                leftover.unlink(missing_ok=True)
-            os.replace(partial, target)
-        finally:
-            partial.unlink(missing_ok=True)
-    else:
-        _check_pg_copy(source)
-        _pg_tool(url, "pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction",
-                 "--dbname", url.database or "postgres", str(source))
+    if make_url(config.database_url).get_backend_name() == "sqlite" and in_use(config.database_url):
+        raise Refused("daemon-running", _("a publisher run is using {target}; stop it before restoring (it "
+                                          "would go on using the replaced file)").format(target=_sqlite_path(config)))
+    if not archive.is_archive(source):  # a bare database copy (releases before 0.2)
+        _check_copy(config, source)
+        if make_url(config.database_url).get_backend_name() == "sqlite":
+            archive.verify_blobs(archive.referenced_in_sqlite_file(source), config.attachments_dir, source)
+        _restore_database(config, source)
+        return mark_restored_database(config, clock=clock)
+    with tempfile.TemporaryDirectory(prefix="publisher-restore-") as tmp:
+        manifest, copy, blobs = archive.unpack_archive(source, Path(tmp))
+        kind = "sqlite" if make_url(config.database_url).get_backend_name() == "sqlite" else "postgresql"
+        if manifest["database"] != kind:
+            raise InputError(_("{source} holds a {held} database; the configuration uses {kind}").format(
+                                 source=source, held=manifest["database"], kind=kind), field="FILE")
+        _check_copy(config, copy)
+        referenced = archive.referenced_in_sqlite_file(copy) if kind == "sqlite" else set(manifest["referenced"])
+        archive.verify_blobs(referenced - set(manifest.get("missing", [])), blobs, source)
+        _create_folders(config)
+        archive.install_blobs(blobs, config.attachments_dir)
+        _restore_database(config, copy)
     return mark_restored_database(config, clock=clock)
+
+
+def _check_copy(config: Config, copy: Path) -> None:
+    if make_url(config.database_url).get_backend_name() == "sqlite":
+        _check_sqlite_copy(copy)
+    else:
+        _check_pg_copy(copy)
+
+
+def _create_folders(config: Config) -> None:
+    """The folders a restore writes to, created when a fresh machine does not have them yet."""
+    try:
+        config.attachments_dir.mkdir(parents=True, exist_ok=True)
+        if make_url(config.database_url).get_backend_name() == "sqlite":
+            _sqlite_path(config).parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(_("cannot create {path}: {reason}").format(path=exc.filename, reason=exc.strerror),
+                         field="storage.attachments") from None
+
+
+def _restore_database(config: Config, copy: Path) -> None:
+    url = make_url(config.database_url)
+    if url.get_backend_name() != "sqlite":
+        _pg_tool(url, "pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction",
+                 "--dbname", url.database or "postgres", str(copy))
+        return
+    _create_folders(config)
+    target = _sqlite_path(config)
+    partial = target.with_name(target.name + ".restoring")
+    try:
+        with sqlite3.connect(f"file:{copy}?mode=ro", uri=True) as src, sqlite3.connect(partial) as dst:
+            src.backup(dst)
+        for leftover in (Path(f"{target}-wal"), Path(f"{target}-shm")):  # they belong to the database replaced
+            leftover.unlink(missing_ok=True)
+        os.replace(partial, target)
+    finally:
+        partial.unlink(missing_ok=True)
 
 
 def mark_restored_database(config: Config, *, clock=None) -> int:

@@ -264,6 +264,8 @@ def run_demo(year: int = 2019, keep: Path | None = None, progress: bool = True, 
         _print_summary(console, app, result, stats, emulators, time.perf_counter() - started, workdir, keep)
         website = next(ch for ch in result["channels"] if ch["channel"] == "website")
         app.close()
+        if keep:  # this run's emulators stop now: point the kept config at `publisher sandbox`'s own ports
+            config_path.write_text(demo_config_text({}), encoding="utf-8")
         return 0 if website["total"] == WEBSITE_TOTAL else 1
     finally:
         for _name, server in servers:
@@ -415,3 +417,6 @@ def _print_summary(console, app, result, stats, emulators, elapsed, workdir, kee
         console.print(_("console: publisher --config {config} serve, then http://127.0.0.1:8800/ — log in as "
                         "zhang_bianji (editor), li_chushen, wang_fushen, zhao_zhongshen or admin, password "
                         "{password}").format(config=workdir / "config.yaml", password=DEMO_PASSWORD))
+        console.print(_("the demo's sandbox stopped with it; to publish from the kept folder start a new one "
+                        "(empty, on ports 8701-8706, as {config} now expects): publisher sandbox &  then  "
+                        "publisher --config {config} run").format(config=workdir / "config.yaml"))

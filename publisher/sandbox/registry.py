@@ -31,7 +31,10 @@ class SandboxEmulator:
 
 def registered() -> list[SandboxEmulator]:
     """Every registered emulator, in port order."""
-    found = [ep.load() for ep in entry_points(group=GROUP)]
+    # one per (name, target): a venv that held the distribution under its old name ("publisher" before 0.2) lists
+    # the same entry points twice
+    unique = {(ep.name, ep.value): ep for ep in entry_points(group=GROUP)}
+    found = [ep.load() for ep in unique.values()]
     for emulator in found:
         if not isinstance(emulator, SandboxEmulator):
             raise TypeError(f"entry point of {GROUP} is not a SandboxEmulator: {emulator!r}")

@@ -36,7 +36,9 @@ def serve_forever(host: str, port_base: int) -> None:
     servers = start_all(host, port_base)
     for entry, server in servers:
         print(f"{entry.label or entry.name:<20} {server.url}")
-    print("sandbox running; Ctrl-C to stop")
+    from publisher.foundation.i18n import _
+
+    print(_("sandbox running; Ctrl-C to stop"), flush=True)
     try:
         threading.Event().wait()
     finally:

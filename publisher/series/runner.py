@@ -102,6 +102,17 @@ class Issued:
     replaced: tuple[int, ...] = ()  # earlier items of the day retracted by ``--replace``
 
 
+def _report_missed(name: str, late: list[str], skipped: list[str], rows) -> None:
+    """One line per kind for the days a stopped daemon missed, with their count and range (never one per day)."""
+    if late:
+        log.info("series %s: %d missed occurrences (%s … %s) will be published late", name, len(late), late[0],
+                 late[-1])
+    if skipped:
+        reasons = sorted({reason for _t, reason in rows if reason})
+        log.warning("series %s: %d missed occurrences (%s … %s) skipped: %s", name, len(skipped), skipped[0],
+                    skipped[-1], "; ".join(reasons))
+
+
 class SeriesRunner:
     """Creates due occurrences of the configured series and queues their items (one App, one clock).
 
@@ -302,6 +313,7 @@ class SeriesRunner:
             return
         rows = [(t, None) for t in plan.create] + list(plan.skip)
         actor = self._actor()
+        late, skipped = [], []
         with self.app.store.transaction() as conn:
             for scheduled, reason in sorted(rows, key=lambda r: r[0]):
                 key = occurrence_key(scheduled, self.tz)
@@ -317,14 +329,15 @@ class SeriesRunner:
                 if reason is None:
                     stats.add("created")
                     if scheduled < now - series.on_time:
-                        log.info("series %s: %s was missed; publishing it late", name, key)
+                        late.append(key)
                 else:
                     stats.add(OccurrenceStatus.SKIPPED)
-                    log.warning("series %s: %s skipped: %s", name, key, reason)
+                    skipped.append(key)
                     self.app.store.event(conn, EventKind.SERIES_SKIPPED, actor=actor, series=name, occurrence=key,
                                          reason=reason)
             conn.execute(update(series_state).where(and_(series_state.c.series == name, series_state.c.since < now))
                          .values(since=now))
+        _report_missed(name, late, skipped, rows)
 
     def _advance(self, name: str, now: datetime) -> None:
         with self.app.store.transaction() as conn:

@@ -28,6 +28,9 @@ def test_demo_prints_the_reference_paragraph(tmp_path):
     # what it leaves behind is a working installation the other commands can use
     assert (tmp_path / "demo" / "config.yaml").is_file()
     assert (tmp_path / "demo" / "var" / "public" / "rss.xml").is_file()
+    # its sandbox stopped with it: the kept config expects `publisher sandbox`'s own ports, and the demo says so
+    assert "publisher sandbox &" in text
+    assert "http://127.0.0.1:8701" in (tmp_path / "demo" / "config.yaml").read_text(encoding="utf-8")
     _the_year_carries_its_records(tmp_path / "demo" / "config.yaml")
 
 
