@@ -211,6 +211,20 @@ def _queue_records(app: App, staff: dict, workdir: Path, group: list[dict], ids:
     review.approve(app, approver, queued[0], with_interpretations=len(queued) > 1)
 
 
+def _demo_folder(keep: Path | None) -> Path:
+    """The folder the demo works in: a new temporary one, or ``--keep``'s (an earlier demo's is replaced)."""
+    workdir = Path(keep) if keep else Path(tempfile.mkdtemp(prefix="publisher-demo-"))
+    if keep and workdir.exists() and any(workdir.iterdir()):
+        if not (workdir / DEMO_MARK).is_file():  # never wipe a folder the demo did not create
+            raise InputError(_("{workdir} is not empty and not an earlier demo's folder; give a new or empty "
+                               "folder").format(workdir=workdir), field="--keep")
+        shutil.rmtree(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    (workdir / DEMO_MARK).write_text("made by `publisher demo --keep`; the next run replaces this folder\n",
+                                     encoding="utf-8")
+    return workdir
+
+
 def run_demo(year: int = 2019, keep: Path | None = None, progress: bool = True, console: Console | None = None) -> int:
     """Run the demo; returns the exit code (0 when the website's count matches the reference)."""
     console = console or Console(highlight=False)
@@ -218,17 +232,7 @@ def run_demo(year: int = 2019, keep: Path | None = None, progress: bool = True, 
         console.soft_wrap = True
     started = time.perf_counter()
     logging.getLogger("publisher").setLevel(logging.ERROR)  # the progress bar and the summary tell the story
-    workdir = Path(keep) if keep else Path(tempfile.mkdtemp(prefix="publisher-demo-"))
-    if keep and workdir.exists() and any(workdir.iterdir()):
-        if not (workdir / DEMO_MARK).is_file():  # never wipe a folder the demo did not create
-            raise InputError(_("{workdir} is not empty and not an earlier demo's folder; give a new or empty "
-                               "folder").format(
-                                 workdir=workdir),
-                             field="--keep")
-        shutil.rmtree(workdir)
-    workdir.mkdir(parents=True, exist_ok=True)
-    (workdir / DEMO_MARK).write_text("made by `publisher demo --keep`; the next run replaces this folder\n",
-                                     encoding="utf-8")
+    workdir = _demo_folder(keep)
     start = datetime(year, 1, 1, tzinfo=TZ)
     end = datetime(year + 1, 1, 1, tzinfo=TZ)
     clock = SimulatedClock(start)
