@@ -306,7 +306,8 @@ def insert(app: App, prepared: list[PreparedItem], *, source: str = "cli", actor
     prepared = _without_known_keys(app, actor, prepared, skip=skip_existing_keys)
     for item in prepared:
         item.gate = gate_runs.run(app, title=item.title, summary=item.summary, body_html=item.body_html,
-                                   files=[(f["filename"], Path(f["source"])) for f in item.files if not f["inline"]])
+                                   files=[(f["filename"], Path(f["source"])) for f in item.files if not f["inline"]],
+                                   department=item.department, author=item.author, options=item.options)
     root = app.config.attachments_dir
     added: list[Path] = []  # blobs this call put in the store: removed again if the items are not inserted
     try:
