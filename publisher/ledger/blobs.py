@@ -11,6 +11,7 @@ from pathlib import Path
 
 from publisher.errors import InputError
 from publisher.foundation.i18n import _
+from publisher.foundation.private_files import private_dir
 
 
 def blob_path(root: Path, sha256: str) -> Path:
@@ -57,7 +58,7 @@ def store_file(root: Path, source: Path, sha256: str) -> Path:
     target = blob_path(root, sha256)
     if target.exists():
         return target
-    target.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(target.parent)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
     try:
         with os.fdopen(fd, "wb") as out, open(source, "rb") as src:

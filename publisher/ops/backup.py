@@ -28,6 +28,7 @@ from publisher.db.schema import deliveries
 from publisher.foundation.redact import scrub
 from publisher.ledger.store import Store
 from publisher.foundation.i18n import _
+from publisher.foundation.private_files import private_file
 
 RESTORED = (S.PENDING, S.PUBLISHING, S.FAILED, S.IN_DOUBT)
 
@@ -40,6 +41,7 @@ def backup(config: Config, target: Path) -> str:
     if url.get_backend_name() == "sqlite":
         source = _sqlite_path(config)
         partial = target.with_name(target.name + ".partial")
+        private_file(partial)
         try:
             with sqlite3.connect(f"file:{source}?mode=ro", uri=True) as src, sqlite3.connect(partial) as dst:
                 src.backup(dst)
@@ -48,6 +50,7 @@ def backup(config: Config, target: Path) -> str:
             partial.unlink(missing_ok=True)
         return f"copied {source} to {target} (SQLite online backup)"
     partial = target.with_name(target.name + ".partial")
+    private_file(partial)
     try:
         _pg_tool(url, "pg_dump", "--format=custom", *_schema_args(url), "--file", str(partial))
         os.replace(partial, target)
