@@ -21,8 +21,9 @@ _CONTROL = re.compile(r"[\x00-\x20\x7f-\x9f\u00ad\u200b-\u200f\u2028-\u202e\u206
 _SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
 
 
-def web_url_problem(value: object) -> str | None:
-    """Why ``value`` is not an absolute http(s) URL with a host a reader can open, or None."""
+def web_url_problem(value: object, *, credentials: bool = False) -> str | None:
+    """Why ``value`` is not an absolute http(s) URL with a host a reader can open, or None; ``credentials`` allows a
+    user name and password in it (a data source's, never an address that is published or stored)."""
     if not isinstance(value, str) or not value.strip():
         return _("an http(s) URL is required, e.g. https://www.example.gov.cn/a/118.html")
     text = value.strip()
@@ -32,7 +33,7 @@ def web_url_problem(value: object) -> str | None:
     parts = urlsplit(text)
     if parts.scheme.lower() not in WEB_SCHEMES or not parts.hostname:
         return _("must be an absolute http(s) URL with a host, e.g. https://www.example.gov.cn/a/118.html")
-    if parts.username is not None or parts.password is not None:
+    if not credentials and (parts.username is not None or parts.password is not None):
         return _("a URL must not carry a user name or password")
     return None
 

@@ -112,7 +112,7 @@ class HttpSource(_Source):
     def _url(cls, value: str) -> str:
         if not re.match(r"https?://[^/\s]+", value):
             raise ValueError(_("must be an http:// or https:// URL"))
-        problem = web_url_problem(value.replace("{date}", "2019-01-01"))
+        problem = web_url_problem(value.replace("{date}", "2019-01-01"), credentials=True)
         if problem:
             raise ValueError(problem)
         try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+import hashlib
 import re
 import secrets
 import tempfile
@@ -26,6 +27,7 @@ from publisher.items.checking import check_stored_item, mask_stored_item
 from publisher.ledger.listing import PER_PAGE_MAX, Filters, list_items, month_schedule, month_total, parse_date
 from publisher.items.intake import ItemRequest, insert, parse_time, prepare
 from publisher.report.tally import tally
+from publisher.accounts.passwords import policy_for
 from publisher.accounts.users import Actor, Role, add_user, list_users, set_disabled, set_password
 from publisher.web import views
 from publisher.web.security import CSRF_FIELD, PREVIEW_CSP, SESSION_COOKIE, LoginRefused
@@ -449,7 +451,8 @@ async def users_action(request: Request):
             await run_in_threadpool(lambda: add_user(
                 app.store, name, str(form.get("role") or ""), actor.office,
                 display_name=str(form.get("display_name") or "").strip(),
-                password=str(form.get("password") or "") or None, created_by=actor.name))
+                password=str(form.get("password") or "") or None, created_by=actor.name,
+                policy=policy_for(app.config)))
             notice = f"已添加用户 {name}"
         elif action in ("disable", "enable"):
             _same_office(app, actor, name)
@@ -461,7 +464,11 @@ async def users_action(request: Request):
             notice = f"已{'停用' if action == 'disable' else '启用'}用户 {name}"
         elif action == "password":
             _same_office(app, actor, name)
-            await run_in_threadpool(set_password, app.store, name, str(form.get("password") or ""), actor=actor.name)
+            sid, _session = console.session(request)
+            keep = hashlib.sha256(sid.encode()).hexdigest() if sid and name == actor.name else None
+            await run_in_threadpool(lambda: set_password(app.store, name, str(form.get("password") or ""),
+                                                         actor=actor.name, keep_session=keep,
+                                                         policy=policy_for(app.config)))
             notice = f"已为 {name} 设置新密码"
         else:
             raise InputError(_("unknown action {action!r}").format(action=action), field="action")
