@@ -11,6 +11,7 @@ from pathlib import Path
 
 from publisher.errors import InputError
 from publisher.foundation.i18n import _
+from publisher.foundation.filenames import safe_filename
 from publisher.foundation.private_files import private_dir
 
 
@@ -50,7 +51,7 @@ def describe(path: Path, *, field: str, max_bytes: int) -> dict:
         problem = image_problem(path)
         if problem:
             raise InputError(f"{path.name} {problem}", field=field)
-    return {"sha256": sha, "size": size, "mime": mime, "filename": path.name, "source": str(path)}
+    return {"sha256": sha, "size": size, "mime": mime, "filename": safe_filename(path.name), "source": str(path)}
 
 
 def store_file(root: Path, source: Path, sha256: str) -> Path:

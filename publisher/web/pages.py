@@ -28,6 +28,7 @@ from publisher.ledger.listing import PER_PAGE_MAX, Filters, list_items, month_sc
 from publisher.items.intake import ItemRequest, insert, parse_time, prepare
 from publisher.report.tally import tally
 from publisher.accounts.passwords import policy_for
+from publisher.foundation.filenames import safe_filename
 from publisher.accounts.users import Actor, Role, add_user, list_users, set_disabled, set_password
 from publisher.web import views
 from publisher.web.security import CSRF_FIELD, PREVIEW_CSP, SESSION_COOKIE, LoginRefused
@@ -204,7 +205,7 @@ async def _attachments(form, folder: Path) -> list[str]:
     for upload in form.getlist("attach"):
         if not getattr(upload, "filename", ""):
             continue
-        name = Path(upload.filename).name or "attachment"
+        name = safe_filename(upload.filename)
         target = folder / f"{len(paths)}" / name
         target.parent.mkdir(parents=True)
         target.write_bytes(await upload.read())
