@@ -413,7 +413,7 @@ class _Substitutions:
         """``problems`` without any substituted value in the message of the key it was substituted at."""
         out = []
         for problem in problems:
-            key = problem.split(": ", 1)[0]
+            key = re.split(r": |：", problem, maxsplit=1)[0]  # the key path, in either language
             secrets = [v for k, vs in self.values.items() if key == k or key.startswith(k + ".")
                        or key.startswith(k + "[") for v in vs]
             out.append(scrub(problem, secrets))
@@ -452,7 +452,7 @@ def _parse_channels(blocks: dict[str, dict[str, Any]], base: Path, problems: lis
             settings = cls.Settings.model_validate(block)
         except ValidationError as exc:
             for problem in _pydantic_problems(exc, where):  # a bad value because its variable is unset
-                key = problem.split(": ", 1)[0]
+                key = re.split(r": |：", problem, maxsplit=1)[0]  # the key path, in either language
                 problems.append(subs.deferred_keys.get(key, problem) if subs else problem)
             if subs:  # the unset variables of this block are named above, once, in its first problems
                 named = set(problems)
