@@ -450,7 +450,7 @@ def month_in_this_process(workdir: str, days: int, trace: bool = False) -> None:
 
     from publisher.sandbox import demo
     from publisher.foundation.clock import SimulatedClock
-    from publisher.items.intake import import_file
+    from publisher.items.imports import import_file
     from publisher.delivery.reconcile import reconcile
     from publisher.sandbox.serve import start_all
     from publisher.series.runner import SeriesRunner

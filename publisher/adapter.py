@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Callable, ClassVar, Iterable, Protocol
 from zoneinfo import ZoneInfo
@@ -58,6 +58,46 @@ class Attachment:
 
 
 @dataclass(frozen=True)
+class Catalogue:
+    """The item as a government record (政府信息公开目录): the fields a portal's catalogue takes."""
+
+    index_no: str | None = None  # 索引号
+    issuer: str | None = None  # 发布机构; None: the office (ChannelServices.office_name)
+    doc_no: str | None = None  # 文号
+    written_on: date | None = None  # 成文日期
+    subject: str | None = None  # 主题分类
+    genre: str | None = None  # 体裁
+    disclosure: str = "主动公开"  # 公开方式
+    validity: str = "有效"  # 有效 | 失效 | 废止
+    validity_on: date | None = None
+
+    LABELS = (("index_no", "索引号"), ("issuer", "发布机构"), ("doc_no", "文号"), ("written_on", "成文日期"),
+              ("subject", "主题分类"), ("genre", "体裁"), ("disclosure", "公开方式"), ("validity", "有效性"))
+
+    def fields(self, office_name: str) -> dict[str, str]:
+        """The catalogue as text (dates ``YYYY-MM-DD``), by field name; the issuer defaults to ``office_name``."""
+        values = {name: getattr(self, name) for name, _label in self.LABELS}
+        values["issuer"] = self.issuer or office_name
+        return {k: (v.isoformat() if hasattr(v, "isoformat") else str(v)) for k, v in values.items() if v}
+
+    def table_html(self, office_name: str) -> str:
+        """The catalogue as the small table a portal shows above a record's text (for channels without fields)."""
+        from html import escape
+
+        values = self.fields(office_name)
+        rows = "".join(f"<tr><th>{label}</th><td>{escape(values[name])}</td></tr>"
+                       for name, label in self.LABELS if name in values)
+        return f'<table class="catalogue">{rows}</table>'
+
+    def validity_notice(self) -> str | None:
+        """The notice a copy shows once the record is no longer in force, e.g. 「本文件已于2021年3月1日废止」."""
+        if self.validity == "有效" or self.validity_on is None:
+            return None
+        day = self.validity_on
+        return f"本文件已于{day.year}年{day.month}月{day.day}日{self.validity}"
+
+
+@dataclass(frozen=True)
 class ItemView:
     """What an adapter sees of an item: read-only, already validated and sanitised.
 
@@ -65,6 +105,8 @@ class ItemView:
     each SHA256 to its stored file. ``published_urls`` maps other channel names to this item's url there.
     ``channel_options`` holds the editor's overrides for the channel being called (e.g. ``title``).
     ``revision`` is the item revision this view shows (1 when queued; each edit of the text adds one).
+    ``publish_at`` is the real publication time: the first channel's acceptance once there is one, else the later
+    of the scheduled time and now (an item queued with a past time is never sent back-dated).
     """
 
     id: int
@@ -81,6 +123,7 @@ class ItemView:
     inline_images: dict[str, Attachment] = field(default_factory=dict)
     published_urls: dict[str, str] = field(default_factory=dict)
     revision: int = 1
+    catalogue: Catalogue = field(default_factory=Catalogue)
 
     def option(self, key: str, default: Any = None) -> Any:
         """A channel-specific override given by the editor (e.g. ``title`` for a short title)."""

@@ -34,7 +34,10 @@ if TYPE_CHECKING:  # loaded where used: read-only commands parse the settings wi
     import requests
 
 #: Item fields a payload mapping may name; a value starting with ``=`` is sent literally instead.
-ITEM_FIELDS = ("uid", "id", "title", "category", "body_html", "publish_at", "summary", "author", "department")
+ITEM_FIELDS = ("uid", "id", "title", "category", "body_html", "publish_at", "summary", "author", "department",
+               "index_no", "issuer", "doc_no", "written_on", "subject", "genre", "disclosure", "validity",
+               "validity_on", "validity_notice")
+CATALOGUE_FIELDS = ITEM_FIELDS[9:]
 DEFAULT_PAYLOAD = {
     "title": "title",
     "content": "body_html",
@@ -362,8 +365,18 @@ class CmsChannel(Channel):
             return local.isoformat(timespec="seconds")
         if name == "body_html":
             return self._inline_images(item)
+        if name in CATALOGUE_FIELDS:
+            return self._catalogue_field(item, name)
         value = item.option(name, getattr(item, name))
         return value if isinstance(value, str) else str(value)
+
+    def _catalogue_field(self, item: ItemView, name: str) -> str | None:
+        if name == "validity_notice":
+            return item.catalogue.validity_notice()
+        if name == "issuer":
+            return item.catalogue.issuer or self.services.office_name
+        value = getattr(item.catalogue, name)
+        return value.isoformat() if hasattr(value, "isoformat") else value
 
     def _inline_images(self, item: ItemView) -> str:
         def embed(match: re.Match[str]) -> str:

@@ -23,6 +23,10 @@ from publisher.sandbox.server import Emulator, Request, Response, html_response,
 MAX_TITLE = 200
 REQUIRED = ("title", "content", "column", "publish_time")
 OPTIONAL_TEXT = ("summary", "author", "source")
+# the portal's 信息公开目录 block: ``catalogue: {index_no, issuer, …}``, text values, dates as YYYY-MM-DD
+CATALOGUE_KEYS = ("index_no", "issuer", "doc_no", "written_on", "subject", "genre", "disclosure", "validity",
+                  "validity_on", "validity_notice")
+PORTAL_REQUIRED = ("index_no", "issuer")  # what the sandbox portal (``publisher sandbox``) will not publish without
 
 
 class _Invalid(Exception):
@@ -38,7 +42,8 @@ class CmsEmulator(Emulator):
     """A plausible government CMS: keeps every article (``articles``) and counts create calls.
 
     ``columns`` (optional) restricts the accepted column names, as a real portal's site tree does;
-    ``clock`` (optional, returns an aware datetime) stamps ``created_at``/``updated_at``.
+    ``clock`` (optional, returns an aware datetime) stamps ``created_at``/``updated_at``;
+    ``catalogue_required`` names the 信息公开目录 fields an article must carry (a real portal refuses it otherwise).
     """
 
     name = "cms"
@@ -49,9 +54,11 @@ class CmsEmulator(Emulator):
         *,
         columns: Iterable[str] | None = None,
         clock: Callable[[], datetime] | None = None,
+        catalogue_required: Iterable[str] = (),
     ):
         super().__init__()
         self.token = token
+        self.catalogue_required = tuple(catalogue_required)
         self.columns = set(columns) if columns is not None else None
         self.clock = clock or (lambda: datetime.now(timezone.utc))
         self.articles: dict[str, dict[str, Any]] = {}
@@ -190,7 +197,8 @@ class CmsEmulator(Emulator):
             title = html.escape(article["title"])
             page = (
                 f'<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>{title}</title></head>'
-                f'<body><h1>{title}</h1><p class="meta">{html.escape(article["column"])} · '
+                f'<body>{_catalogue_table(article.get("catalogue") or {})}<h1>{title}</h1>'
+                f'<p class="meta">{html.escape(article["column"])} · '
                 f'{html.escape(article["publish_time"])}</p><div class="content">{article["content"]}</div></body></html>'
             )
         return html_response(page)
@@ -237,7 +245,24 @@ class CmsEmulator(Emulator):
                 raise _Invalid(name, f"{name} must be a string")
             fields[name] = value or ""
         fields["attachments"] = _attachments(data.get("attachments"))
+        fields["catalogue"] = self._catalogue(data.get("catalogue"))
         return fields
+
+    def _catalogue(self, value: Any) -> dict[str, str]:
+        if value is None:
+            value = {}
+        if not isinstance(value, dict):
+            raise _Invalid("catalogue", "catalogue must be an object")
+        unknown = sorted(set(value) - set(CATALOGUE_KEYS))
+        if unknown:
+            raise _Invalid(f"catalogue.{unknown[0]}", f"unknown catalogue field {unknown[0]!r}")
+        for name, text in value.items():
+            if not isinstance(text, str):
+                raise _Invalid(f"catalogue.{name}", f"catalogue.{name} must be a string")
+        for name in self.catalogue_required:
+            if not str(value.get(name) or "").strip():
+                raise _Invalid(f"catalogue.{name}", f"catalogue.{name} is required by this portal's 信息公开目录")
+        return dict(value)
 
     @staticmethod
     def _ref(article: dict[str, Any]) -> dict[str, Any]:
@@ -251,6 +276,19 @@ class CmsEmulator(Emulator):
     @staticmethod
     def _origin(request: Request) -> str:
         return f"http://{request.header('host') or '127.0.0.1'}"
+
+
+CATALOGUE_LABELS = {"index_no": "索引号", "issuer": "发布机构", "doc_no": "文号", "written_on": "成文日期",
+                    "subject": "主题分类", "genre": "体裁", "disclosure": "公开方式", "validity": "有效性"}
+
+
+def _catalogue_table(catalogue: dict[str, str]) -> str:
+    """The page's 信息公开目录 header, as portals show it above the text (and the validity notice, if any)."""
+    rows = "".join(f"<tr><th>{label}</th><td>{html.escape(catalogue[key])}</td></tr>"
+                   for key, label in CATALOGUE_LABELS.items() if catalogue.get(key))
+    notice = catalogue.get("validity_notice")
+    return ((f'<table class="catalogue">{rows}</table>' if rows else "")
+            + (f'<p class="validity-notice">{html.escape(notice)}</p>' if notice else ""))
 
 
 def _attachments(value: Any) -> list[dict[str, Any]]:
@@ -408,5 +446,5 @@ def _coded(code: int, msg: str, data: Any = None) -> Response:
     return json_response({"code": code, "msg": msg, "data": data})
 
 
-SANDBOX = SandboxEmulator("cms", 8701, lambda clock: CmsEmulator())
+SANDBOX = SandboxEmulator("cms", 8701, lambda clock: CmsEmulator(catalogue_required=PORTAL_REQUIRED))
 DOMESTIC_SANDBOX = SandboxEmulator("cms-domestic", 8706, lambda clock: DomesticCmsEmulator())

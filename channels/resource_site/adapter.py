@@ -21,7 +21,7 @@ from urllib.parse import urlencode, urljoin, urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
-from publisher.adapter import Channel, ChannelServices, ChannelSettings, DeliveryContext, ItemView, Receipt
+from publisher.adapter import Catalogue, Channel, ChannelServices, ChannelSettings, DeliveryContext, ItemView, Receipt
 from publisher.foundation.content import strip_control_chars
 from publisher.errors import ChannelPaused, LookupUnsupported, OutcomeUnknown, PermanentError, RetryableError
 from publisher.http import new_session, raise_for_transient_status, send
@@ -69,6 +69,17 @@ class SubmitFields(_Block):
     category: str | None = None
     attachment: str | list[str] | None = None
     publish_date: str | None = Field(default=None, description="the form's publication-date input")
+    catalogue: dict[str, str] = Field(
+        default_factory=dict, description="catalogue field (index_no, issuer, doc_no, written_on, subject, genre, "
+                                          "disclosure, validity) -> the form's input name")
+
+    @field_validator("catalogue")
+    @classmethod
+    def _known_catalogue_fields(cls, value: dict[str, str]) -> dict[str, str]:
+        unknown = sorted(set(value) - {name for name, _label in Catalogue.LABELS})
+        if unknown:
+            raise ValueError(_("unknown catalogue field {name}").format(name=unknown[0]))
+        return value
 
     def attachment_names(self) -> list[str]:
         """The file inputs, in order."""
@@ -335,6 +346,9 @@ class ResourceSiteChannel(Channel):
             if fields.publish_date:
                 local = item.publish_at.astimezone(self.services.timezone)
                 values = _set(values, fields.publish_date, local.strftime(cfg.date_format))
+            catalogue = item.catalogue.fields(self.services.office_name)
+            for name, input_name in fields.catalogue.items():
+                values = _set(values, input_name, catalogue.get(name, ""))
             for key, value in cfg.extra.items():
                 values = _set(values, key, value)
             self._check_select(form, fields.category, self._category_value(item))

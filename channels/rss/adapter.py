@@ -63,6 +63,7 @@ class RssSettings(ChannelSettings):
     author: str | None = Field(default=None, description="the feed's author (default: the office's name)")
     attachments_output: Path | None = Field(default=None, description="folder the web server publishes attachments from")
     attachments_url: str | None = Field(default=None, description="public URL of that folder (default site_url/<name>)")
+    catalogue_table: bool = Field(default=False, description="put the record's 信息公开目录 above each entry's text")
 
     @field_validator("site_url")
     @classmethod
@@ -188,6 +189,8 @@ class RssChannel(Channel):
         link = self._link(item)
         body = _xml_safe(_INLINE_IMG.sub("", item.body_html))
         summary = item.summary or _excerpt(body)
+        if self.settings.catalogue_table:
+            body = _xml_safe(item.catalogue.table_html(self.services.office_name)) + body
         files = self._attachments(item, link)
         if files:
             links = "".join(f'<li><a href="{html.escape(f["url"])}">{html.escape(f["name"])}</a></li>' for f in files)

@@ -44,6 +44,9 @@ class WordpressSettings(ChannelSettings):
     category_map: dict[str, str] = Field(default_factory=dict, description="publisher category -> WP category name")
     slug_prefix: str = "pub"
     attachments_heading: str = "附件："
+    catalogue: Literal["none", "table", "meta"] = Field(
+        default="none", description="the record's 信息公开目录: a table above the text, or post meta (registered on "
+                                    "the site with show_in_rest), or nothing")
 
     @field_validator("slug_prefix")
     @classmethod
@@ -205,13 +208,18 @@ class WordpressChannel(Channel):
                 for att in item.attachments
             )
             content += f'<p class="publisher-attachments">{html.escape(self.settings.attachments_heading)}</p><ul>{links}</ul>'
-        return {
+        if self.settings.catalogue == "table":
+            content = item.catalogue.table_html(self.services.office_name) + content
+        payload = {
             "title": strip_control_chars(self._title(item)),
             "content": strip_control_chars(content),
             "excerpt": strip_control_chars(item.summary),
             "date_gmt": item.publish_at.astimezone(timezone.utc).replace(tzinfo=None).isoformat(timespec="seconds"),
             "categories": [self._term_id(self._category_name(item))],
         }
+        if self.settings.catalogue == "meta":
+            payload["meta"] = item.catalogue.fields(self.services.office_name)
+        return payload
 
     def _category_name(self, item: ItemView) -> str:
         return str(item.option("category", self.settings.category_map.get(item.category, item.category)))

@@ -57,8 +57,11 @@ class WordpressEmulator(Emulator):
         *,
         plain_permalinks: bool = False,
         strict_terms: bool = False,
+        registered_meta: tuple[str, ...] = (),
     ):
         super().__init__()
+        # post meta keys the site registered with show_in_rest; WordPress keeps only those and ignores the rest
+        self.registered_meta = set(registered_meta)
         self.plain_permalinks = plain_permalinks
         self.strict_terms = strict_terms  # True: answer rest_invalid_term_id instead of dropping the id
         self.user = user
@@ -223,6 +226,7 @@ class WordpressEmulator(Emulator):
             "author": 1,
             "categories": list(post["categories"]),
             "tags": [],
+            "meta": dict(post.get("meta") or {}),
         }
 
     def _unique_slug(self, wanted: str, own_id: int | None) -> str:
@@ -260,6 +264,9 @@ class WordpressEmulator(Emulator):
             if self.strict_terms and any(int(term) not in self.categories for term in ids):
                 return wp_error("rest_invalid_term_id", "Invalid term ID.", 400)
             post["categories"] = [int(i) for i in ids if int(i) in self.categories] or [1]
+        if isinstance(data.get("meta"), dict):
+            kept = {k: v for k, v in data["meta"].items() if k in self.registered_meta}
+            post["meta"] = {**(post.get("meta") or {}), **kept}
         if creating and not (post["title"] or post["content"] or post["excerpt"]):
             return wp_error("empty_content", "Content, title, and excerpt are empty.", 400)
         now = self.now()

@@ -41,6 +41,7 @@ def _delivery_json(d: dict, item: dict | None = None) -> dict:
 @click.pass_obj
 def item_show(obj: CliContext, item_id: int, events: bool, as_json: bool) -> None:
     """The item and one delivery per channel."""
+    from publisher.items.catalogue import catalogue_json
     from publisher.review.workflow import show
 
     app = obj.app()
@@ -53,7 +54,7 @@ def item_show(obj: CliContext, item_id: int, events: bool, as_json: bool) -> Non
         "review": {"state": review["state"], "step": review["step"], "late": review["late"], "held": review["held"]},
         "deliveries": [_delivery_json(d, row) for d in row["deliveries"]],
         "attachments": [{k: a[k] for k in ("filename", "sha256", "size", "inline")} for a in row["attachments"]],
-    }
+    } | catalogue_json(app.config, row, app.clock.now().astimezone(app.config.tz).date())
     if events:
         data["events"] = [{k: e[k] for k in ("at", "kind", "channel", "actor", "detail")} for e in app.store.events_for(item_id)]
     if as_json:
@@ -67,6 +68,8 @@ def item_show(obj: CliContext, item_id: int, events: bool, as_json: bool) -> Non
                + (_(", waiting for {name} ({role})").format(name=step["name"], role=_(step["role"])) if step else "")
                + (_(", late") if review["late"] else "") + (_(", held for a new time") if review["held"] else ""))
     click.echo("  " + _("revision {revision}").format(revision=data["revision"]))
+    for line in catalogue_lines(data, tz):
+        click.echo("  " + line)
     for d in data["deliveries"]:
         extra = d["external_url"] or shown(d["last_error"]) or ""
         status = _("{status} (waiting for {channel})").format(status=_(d["status"]), channel=d["waiting_for"]) \
@@ -195,3 +198,25 @@ def item_edit(obj, item_id: int, channels: tuple[str, ...], attach: tuple[str, .
         echo_json(data)
     else:
         print_review(app, data)
+
+
+def catalogue_lines(data: dict, tz) -> list[str]:
+    """The catalogue data of ``item show``, a line for each thing the item carries."""
+    first = data["first_published_at"]
+    lines = [_("index number (索引号): {value}").format(value=data["index_no"] or _("not assigned yet")),
+             _("issuer: {issuer}").format(issuer=data["issuer"])]
+    if data["doc_no"] or data["written_on"]:
+        lines.append(_("document number: {doc_no}, written on {day}").format(
+            doc_no=data["doc_no"] or "—", day=data["written_on"] or "—"))
+    if first:
+        lines.append(_("first published: {time}").format(time=f"{first.astimezone(tz):%Y-%m-%d %H:%M}"))
+    if data["publication_due"]:
+        lines.append(_("to be published by {day} (20 working days)").format(day=data["publication_due"])
+                     + (_(", late") if data["publication_late"] else ""))
+    if data["validity"] != "有效":
+        lines.append(_("{validity} on {day}: {basis}").format(validity=data["validity"], day=data["validity_on"],
+                                                             basis=data["validity_basis"] or ""))
+    if data["interprets"]:
+        lines.append(_("解读 ({form}) of item {id}").format(form=data["interpretation_form"], id=data["interprets"]))
+    return lines
+

@@ -11,8 +11,8 @@ import click
 from sqlalchemy.exc import OperationalError
 
 from publisher.cli import (
-    audit, backfill, channels, check, check_config, completion, daemon, items, ops, queue, reconcile, registers,
-    report, review, sandbox, series, serve, tally, users,
+    audit, backfill, catalogue, channels, check, check_config, completion, daemon, items, ops, queue, reconcile,
+    registers, report, review, sandbox, series, serve, tally, users,
 )
 from publisher.cli.context import CliContext
 from publisher.cli.helpers import EXIT_FAILED, EXIT_INPUT, EXIT_INTERRUPTED, EXIT_REFUSED
@@ -72,6 +72,7 @@ COMMANDS = (
     tally.tally_cmd, series.series, sandbox.sandbox_cmd, sandbox.demo_cmd, completion.completion_cmd,
     users.user, review.review, check.check, audit.audit, ops.migrate_cmd, serve.serve,
     report.report, registers.applications, registers.appeals, backfill.backfill, ops.backup_cmd, ops.restore_cmd,
+    catalogue.catalogue_cmd,
 )
 for command in COMMANDS:
     main.add_command(command)

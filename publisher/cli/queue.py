@@ -14,6 +14,23 @@ from publisher.foundation.textwidth import fit, pad
 from publisher.ledger.review_state import ReviewState
 
 
+def catalogue_options(command):
+    """The disclosure catalogue's fields (政府信息公开目录) as options of a command."""
+    for flag, metavar, text in reversed([
+        ("--doc-no", "文号", "the document number, e.g. 东住建〔2019〕12号"),
+        ("--written-on", "DATE", "成文日期 (YYYY-MM-DD)"),
+        ("--issuer", "ORG", "发布机构 (default: the office)"),
+        ("--subject", "TEXT", "主题分类, from the office's list"),
+        ("--genre", "TEXT", "体裁, from the office's list (通知, 公告, 规范性文件, 解读 …)"),
+        ("--disclosure", "KIND", "公开方式: 主动公开 (default), 依申请公开 or 不予公开"),
+        ("--disclosure-reason", "TEXT", "the legal reason of 依申请公开 or 不予公开"),
+        ("--interprets", "ID", "this item is the 解读 of the policy with this id"),
+        ("--interpretation-form", "FORM", "the 解读's form: 文字 (default), 图解, 视频 or 问答"),
+    ]):
+        command = click.option(flag, default=None, metavar=metavar, help=text)(command)
+    return command
+
+
 @click.group("queue")
 def queue() -> None:
     """Queue items and look at the queue."""
@@ -33,11 +50,12 @@ def queue() -> None:
 @click.option("--attach", multiple=True, type=click.Path(dir_okay=False), metavar="FILE")
 @click.option("--option", "options", multiple=True, metavar="CHANNEL.KEY=VALUE", help="e.g. wechat.title=短标题")
 @click.option("--key", default=None, help="the office's own reference for the item (unique in the office)")
+@catalogue_options
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
 def queue_add(obj: CliContext, as_json: bool, options: tuple[str, ...], **fields: Any) -> None:
     """Queue one item; prints its id (a draft for review when review is on)."""
-    from publisher.items.intake import ItemRequest, parse_options, queue_one
+    from publisher.items.intake import CATALOGUE_INPUTS, ItemRequest, parse_options, queue_one
     from publisher.review.workflow import show
 
     request = ItemRequest(
@@ -45,6 +63,7 @@ def queue_add(obj: CliContext, as_json: bool, options: tuple[str, ...], **fields
         channels=list(fields["channels"]), at=fields["at"], department=fields["department"],
         attach=list(fields["attach"]), summary=fields["summary"], author=fields["author"],
         options=parse_options(list(options)), encoding=fields["encoding"], key=fields["key"],
+        catalogue={name: fields[name] for name in CATALOGUE_INPUTS if fields.get(name) is not None},
     )
     app = obj.app()
     item_id = queue_one(app, request)
@@ -76,7 +95,7 @@ def _tell_findings(state: dict) -> None:
 @click.pass_obj
 def queue_import(obj: CliContext, file: str, encoding: str | None, again: bool, as_json: bool) -> None:
     """Queue every item of a JSON Lines, CSV or .xlsx file — all or none."""
-    from publisher.items.intake import import_file
+    from publisher.items.imports import import_file
 
     app = obj.app()
     ids = import_file(app, Path(file), encoding=encoding, again=again)

@@ -25,6 +25,7 @@ from publisher.runtime.app import App
 from publisher.runtime.channel_state_db import OPEN_ENDED
 from publisher.ledger.item_status import ItemStatus
 from publisher.ledger.review_state import ReviewState
+from publisher.ledger import index_numbers
 
 log = logging.getLogger("publisher.dispatcher")
 WAIT_CAP = timedelta(minutes=30)  # how long a delivery waits for the channel it links to
@@ -178,8 +179,14 @@ class Claims:
 
     def _read_items(self, conn, claims: list[Claim]) -> None:
         """Read what the adapters will see of the claimed items, in three queries for all of them."""
+        wanted = [(c.item_id, c.channel) for c in claims]
         try:
-            views = self.store.item_views(conn, [(c.item_id, c.channel) for c in claims])
+            views = self.store.item_views(conn, wanted)
+            unnumbered = sorted({item_id for (item_id, _ch), view in views.items() if view.catalogue.index_no is None})
+            if unnumbered:  # a record goes out with its 索引号: one approved without it gets it now
+                for item_id in unnumbered:
+                    index_numbers.assign(self.app, conn, item_id, self.worker_id)
+                views.update(self.store.item_views(conn, [w for w in wanted if w[0] in unnumbered]))
         except Exception:  # each worker reads its own item, and fails there, on its delivery alone
             log.exception("reading the claimed items failed; each delivery reads its own")
             return

@@ -86,14 +86,16 @@ class Handed:
     """An outcome a worker handed in without waiting: its name, its write, what the write returned, and — when
     it is one delivery move — the move (for :func:`publisher.ledger.lifecycle.move_many`) and the lease it needs."""
 
-    __slots__ = ("outcome", "write", "result", "move", "owner")
+    __slots__ = ("outcome", "write", "result", "move", "owner", "after")
 
-    def __init__(self, outcome: str, write: Write, move: dict[str, Any] | None = None, owner: str | None = None):
+    def __init__(self, outcome: str, write: Write, move: dict[str, Any] | None = None, owner: str | None = None,
+                 after: Write | None = None):
         self.outcome = outcome
         self.write = write
         self.result: Any = None
         self.move = move
         self.owner = owner
+        self.after = after  # what a move written together with others also writes (``write`` includes it)
 
     def shape(self) -> tuple | None:
         """Moves of one shape (the same columns, the same lease) share one statement; None: written alone."""
@@ -114,11 +116,11 @@ class OutcomeBatch:
         self._lock = threading.Lock()
 
     def hand_in(self, outcome: str, write: Write, move: dict[str, Any] | None = None,
-                owner: str | None = None) -> None:
-        """Queue ``write`` (equivalently ``move``, leased by ``owner``) for the dispatcher thread's next
-        transaction."""
+                owner: str | None = None, after: Write | None = None) -> None:
+        """Queue ``write`` (equivalently ``move``, leased by ``owner``, then ``after``) for the dispatcher thread's
+        next transaction."""
         with self._lock:
-            self._handed.append(Handed(outcome, write, move, owner))
+            self._handed.append(Handed(outcome, write, move, owner, after))
 
     def take(self) -> list[Handed]:
         """Everything handed in so far (the caller writes it)."""
@@ -139,6 +141,8 @@ class OutcomeBatch:
             if len(entries) > 1 and move_together(conn, [e.move for e in entries], owned_by=owner):
                 for entry in entries:
                     entry.result = entry.outcome
+                    if entry.after is not None:
+                        entry.after(conn)
             else:
                 alone += entries
         for entry in alone:

@@ -30,6 +30,8 @@ from publisher.http import RequestScope
 from publisher.ledger.lifecycle import DeliveryStatus as S, event, move
 from publisher.runtime.app import App
 from publisher.runtime.channel_state_db import OPEN_ENDED, ChannelHolds
+from publisher.ledger.index_numbers import record_first_publication
+from publisher.ledger.event_kinds import EventKind
 
 log = logging.getLogger("publisher.dispatcher")
 HOLD_FRESH = 0.02  # seconds a "channel not held" answer is reused before the next request
@@ -43,6 +45,7 @@ class Outcomes:
 
     def __init__(self, app: App, *, worker_id: str, lease: timedelta, margin: timedelta, max_age: timedelta,
                  rng: random.Random):
+        self.app = app
         self.store = app.store
         self.clock = app.clock
         self.retry = app.config.retry
@@ -198,7 +201,7 @@ class Outcomes:
             values["external_url"] = external_url
         if unsent:  # put back unsent: its max_age counts again from the attempt that sends it
             values["first_attempt_at"] = None
-        if status == S.PUBLISHED and outcome == "published":
+        if status == S.PUBLISHED and outcome == EventKind.PUBLISHED:
             values["next_attempt_at"] = now  # a pending retraction may run at once
         kind = {"retract_retry": "failed", "retract_failed": "retract_failed"}.get(outcome, outcome)
         recorded = event(kind, actor=self.worker_id, at=now, item_id=claim.item_id, channel=claim.channel,
@@ -208,22 +211,34 @@ class Outcomes:
 
     def _write(self, claim: Claim, status: str, outcome: str, recorded: dict, values: dict[str, Any]) -> str:
         """Write the move: handed in (a run_due worker), or in a commit shared with others finishing now."""
+        first = status == S.PUBLISHED and outcome == EventKind.PUBLISHED
+        after = self._first_publication(claim, values) if first else None
+
         def write(conn) -> str:
             if not move(conn, claim.id, current=claim.status, to=status, owned_by=claim.lease_owner, event=recorded,
                         **values):
                 self.store.event(conn, "lease_lost", actor=self.worker_id, item_id=claim.item_id, delivery_id=claim.id,
                                  channel=claim.channel, outcome=outcome, error=values["last_error"])
                 return "lease_lost"
+            if after is not None:
+                after(conn)
             return outcome
 
         if HAND_IN.get():  # a run_due worker: the dispatcher thread writes it with its next claim
             together = dict(id=claim.id, current=claim.status, to=status, event=recorded, **values)
-            self.handed.hand_in(outcome, write, together, claim.lease_owner)
+            self.handed.hand_in(outcome, write, together, claim.lease_owner, after=after)
             return outcome
         result = self.committed.run(write)  # shares a commit with other workers' outcomes finishing now
         if result == "lease_lost":
             log.warning("delivery %s: lease lost before recording %s", claim.id, outcome)
         return result
+
+
+    def _first_publication(self, claim: Claim, values: dict[str, Any]):
+        """What a publication also writes: the item's first publication time (and 索引号, if it has none yet)."""
+        def after(conn) -> None:
+            record_first_publication(self.app, conn, claim.item_id, values["published_at"], actor=self.worker_id)
+        return after
 
 
 def describe(exc: Exception) -> str:

@@ -8,19 +8,14 @@ from datetime import date, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Connection, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
 from publisher.config.load import Config
-from publisher.db.schema import catalogue_sequences, items
 from publisher.errors import InputError
 from publisher.foundation.i18n import _
 from publisher.foundation.workdays import add_workdays, workdays_between
 
 PUBLISH_WITHIN = 20  # working days from a record's making (or change) to its publication (条例 第二十六条)
 WARN_FROM = 15  # the 工作台 warns from this working day on
-TEXT_LIMITS = {"doc_no": 100, "issuer": 200, "subject": 100, "genre": 50, "disclosure_reason": 2000,
+TEXT_LIMITS = {"doc_no": 100, "issuer": 200, "subject": 100, "genre": 50, "disclosure": 20, "disclosure_reason": 2000,
                "validity_basis": 2000}
 
 
@@ -76,8 +71,9 @@ def parse_date(value: Any, field: str) -> date | None:
         return value.date()
     if isinstance(value, date):
         return value
+    text = str(value).strip()
     try:
-        return date.fromisoformat(str(value).strip())
+        return datetime.fromisoformat(text).date() if "T" in text else date.fromisoformat(text)
     except ValueError:
         raise InputError(_("not a date: {value!r} (use YYYY-MM-DD)").format(value=str(value)[:40]),
                          field=field) from None
@@ -142,24 +138,6 @@ def _form(raw: dict) -> str | None:
     return _one_of(str(value).strip(), [f.value for f in InterpretationForm], "interpretation_form")
 
 
-def assign_index_no(conn: Connection, config: Config, item_id: int, at: datetime) -> str | None:
-    """Give the item its 索引号 if it has none (the next number of its organisation and year); returns the new
-    number, or None when it already had one. Safe under several daemons and console users: the sequence row is
-    locked by the UPDATE until the transaction ends."""
-    if conn.execute(select(items.c.index_no).where(items.c.id == item_id)).scalar() is not None:
-        return None
-    org = config.catalogue.org_code or config.office.code
-    year = at.astimezone(config.tz).year
-    insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
-    conn.execute(insert(catalogue_sequences).values(org_code=org, year=year, last_seq=0).on_conflict_do_nothing())
-    where = (catalogue_sequences.c.org_code == org) & (catalogue_sequences.c.year == year)
-    conn.execute(update(catalogue_sequences).where(where).values(last_seq=catalogue_sequences.c.last_seq + 1))
-    seq = conn.execute(select(catalogue_sequences.c.last_seq).where(where)).scalar_one()
-    number = config.catalogue.index_pattern.format(org_code=org, year=year, seq=seq)
-    conn.execute(update(items).where(items.c.id == item_id, items.c.index_no.is_(None)).values(index_no=number))
-    return number
-
-
 def publication_due(written_on: date) -> date:
     """The last day to publish a record made (or changed) on ``written_on``."""
     return add_workdays(written_on, PUBLISH_WITHIN)
@@ -174,3 +152,22 @@ def clock(written_on: date | None, published_on: date | None, today: date) -> di
     used = workdays_between(written_on, published_on or today)
     return {"due": due, "days_used": used, "late": used > PUBLISH_WITHIN,
             "warn": published_on is None and WARN_FROM <= used <= PUBLISH_WITHIN}
+
+
+def catalogue_json(config: Config, row: dict, today: date) -> dict[str, Any]:
+    """The catalogue keys of ``item show --json`` (dates as ``YYYY-MM-DD``); ``issuer`` defaults to the office."""
+    first = row.get("first_published_at")
+    standing = clock(row.get("written_on"), first.astimezone(config.tz).date() if first else None, today)
+    day = lambda value: value.isoformat() if value else None  # noqa: E731
+    return {
+        "index_no": row.get("index_no"), "doc_no": row.get("doc_no"), "written_on": day(row.get("written_on")),
+        "issuer": row.get("issuer") or config.office.name, "subject": row.get("subject"), "genre": row.get("genre"),
+        "disclosure": row.get("disclosure") or Disclosure.PROACTIVE.value,
+        "disclosure_reason": row.get("disclosure_reason"),
+        "validity": row.get("validity") or Validity.VALID.value, "validity_on": day(row.get("validity_on")),
+        "validity_basis": row.get("validity_basis"), "superseded_by": row.get("superseded_by"),
+        "interprets": row.get("interprets"), "interpretation_form": row.get("interpretation_form"),
+        "first_published_at": first,
+        "publication_due": day(standing["due"]) if standing else None,
+        "publication_late": standing["late"] if standing else None,
+    }

@@ -13,6 +13,9 @@ class EventKind(StrEnum):
     IMPORTED = "imported"
     EDITED = "edited"
     BACKFILLED = "backfilled"
+    # the disclosure catalogue: a 索引号 handed out, a record's validity changed
+    INDEX_ASSIGNED = "index_assigned"
+    VALIDITY_CHANGED = "validity_changed"
     # review (one per review_decisions row) and standing approvals of series
     REVIEW_SUBMITTED = "review_submitted"
     REVIEW_APPROVED = "review_approved"

@@ -12,7 +12,7 @@ from sqlalchemy import Connection, Engine, and_, bindparam, delete, func, insert
 from sqlalchemy.exc import IntegrityError
 
 from publisher.ledger import audit, wakeup
-from publisher.adapter import Attachment, ItemView
+from publisher.adapter import Attachment, Catalogue, ItemView
 from publisher.foundation.clock import Clock, SystemClock
 from publisher.db.engine import make_engine
 from publisher.ledger.deliveries import new_delivery
@@ -87,8 +87,9 @@ class Store:
                     channel_options: dict | None = None, files: list[dict] | None = None,
                     series: str | None = None, occurrence_key: str | None = None,
                     review_state: str = ReviewState.APPROVED, office: str = "default", key: str | None = None,
-                    source: str | None = None, **detail: Any) -> int:
-        """Insert an item (revision 1) with one pending delivery per channel, inside ``conn``'s transaction."""
+                    source: str | None = None, catalogue: dict | None = None, **detail: Any) -> int:
+        """Insert an item (revision 1) with one pending delivery per channel, inside ``conn``'s transaction;
+        ``catalogue`` holds its catalogue columns (文号, 成文日期 …)."""
         now = self.clock.now()
         uid = uuid.uuid4().hex
         row = dict(
@@ -96,7 +97,7 @@ class Store:
             department=department, publish_at=publish_at, created_at=now, created_by=actor,
             status=ItemStatus.ACTIVE.value, review_state=ReviewState(review_state).value,
             channel_options=channel_options or {}, series=series, occurrence_key=occurrence_key, office=office,
-            key=key, revision=1, held=False, gate_unchecked=[],
+            key=key, revision=1, held=False, gate_unchecked=[], **(catalogue or {}),
         )
         check_fits(items, row)
         for f in files or []:
@@ -112,7 +113,7 @@ class Store:
             conn.execute(_INSERT_DELIVERY, new_delivery(item_id, uid, channel, next_attempt_at=publish_at, now=now))
         self.event(conn, EventKind.QUEUED, actor=actor, item_id=item_id, office=office, channels=channels,
                    publish_at=publish_at.isoformat(), series=series, occurrence=occurrence_key, key=key,
-                   source=source, review_state=_shown_state(review_state), **detail)
+                   source=source, review_state=_shown_state(review_state), **_catalogue_detail(catalogue), **detail)
         return item_id
 
     def existing_keys(self, office: str, keys: list[str]) -> dict[str, int]:
@@ -160,7 +161,8 @@ class Store:
         files = conn.execute(_ATTACHMENTS, {"item_id": item_id}).all()
         urls = {u.channel: u.external_url for u in conn.execute(_PUBLISHED_URLS, {"item_id": item_id})
                 if u.status == DeliveryStatus.PUBLISHED.value}
-        return build_item_view(row, [dict(f._mapping) for f in files], urls, channel, self.attachments_dir)
+        return build_item_view(row, [dict(f._mapping) for f in files], urls, channel, self.attachments_dir,
+                               now=self.clock.now())
 
     def item_views(self, conn: Connection, wanted: list[tuple[int, str]]) -> dict[tuple[int, str], ItemView]:
         """What the adapters see of many items at once: (item id, channel) → ItemView, three queries in all."""
@@ -175,8 +177,9 @@ class Store:
         for u in conn.execute(_PUBLISHED_URLS_OF, {"ids": ids}):
             if u.status == DeliveryStatus.PUBLISHED.value:
                 urls.setdefault(u.item_id, {})[u.channel] = u.external_url
+        now = self.clock.now()
         return {(item_id, channel): build_item_view(rows[item_id], files.get(item_id, []), urls.get(item_id, {}),
-                                                    channel, self.attachments_dir)
+                                                    channel, self.attachments_dir, now=now)
                 for item_id, channel in wanted if item_id in rows}
 
     def get_item(self, item_id: int) -> dict:
@@ -243,6 +246,15 @@ class Store:
 
 
 # Statements used once per delivery, built once so SQLAlchemy's compiled cache does the rest.
+def _catalogue_detail(catalogue: dict | None) -> dict:
+    """The catalogue fields given, for the queued event (dates as text)."""
+    return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in (catalogue or {}).items()
+            if v not in (None, "", "主动公开")}
+
+
+#: the catalogue columns an ItemView carries (publisher.adapter.Catalogue)
+CATALOGUE_COLUMNS = ("index_no", "issuer", "doc_no", "written_on", "subject", "genre", "disclosure", "validity",
+                     "validity_on")
 _INSERT_ITEM = insert(items)
 _INSERT_REVISION = insert(item_revisions)
 _INSERT_DELIVERY = insert(deliveries)
@@ -254,7 +266,7 @@ _PUBLISHED_URLS = select(deliveries.c.channel, deliveries.c.status, deliveries.c
     deliveries.c.item_id == bindparam("item_id"), deliveries.c.external_url.is_not(None)))
 #: the columns an ItemView is built from (build_item_view), not the review's and the gate's
 VIEW_COLUMNS = ("id", "uid", "title", "category", "body_html", "publish_at", "summary", "author", "department",
-                "channel_options", "revision")
+                "channel_options", "revision", "first_published_at") + CATALOGUE_COLUMNS
 _ITEMS = select(*(items.c[name] for name in VIEW_COLUMNS)).where(items.c.id.in_(bindparam("ids", expanding=True)))
 _ATTACHMENTS_OF = (select(attachments).where(attachments.c.item_id.in_(bindparam("ids", expanding=True)))
                    .order_by(attachments.c.id))
@@ -270,8 +282,9 @@ def _shown_state(review_state: str) -> str | None:
 
 
 def build_item_view(row: dict, files: list[dict], urls: dict[str, str], channel: str,
-                    attachments_dir: Path | None) -> ItemView:
-    """Assemble an ItemView from rows (attachment paths resolved in the content store)."""
+                    attachments_dir: Path | None, *, now: datetime | None = None) -> ItemView:
+    """Assemble an ItemView from rows (attachment paths resolved in the content store); its publication time is
+    the first channel's acceptance, else the later of the scheduled time and ``now`` (never back-dated)."""
     from publisher.ledger.blobs import blob_path
 
     def to_attachment(f: dict) -> Attachment:
@@ -281,11 +294,19 @@ def build_item_view(row: dict, files: list[dict], urls: dict[str, str], channel:
     options = (row.get("channel_options") or {}).get(channel, {})
     return ItemView(
         id=row["id"], uid=row["uid"], title=row["title"], category=row["category"], body_html=row["body_html"],
-        publish_at=row["publish_at"], summary=row["summary"] or "", author=row["author"] or "",
+        publish_at=_real_publish_time(row, now), summary=row["summary"] or "", author=row["author"] or "",
         department=row["department"] or "",
         attachments=tuple(to_attachment(f) for f in files if not f["inline"]),
         inline_images={f["sha256"]: to_attachment(f) for f in files if f["inline"]},
         channel_options=dict(options),
         published_urls={k: v for k, v in urls.items() if k != channel},
         revision=row.get("revision") or 1,
+        catalogue=Catalogue(**{name: row[name] for name in CATALOGUE_COLUMNS if row.get(name) is not None}),
     )
+
+
+def _real_publish_time(row: dict, now: datetime | None) -> datetime:
+    first = row.get("first_published_at")
+    if first is not None:
+        return first
+    return max(row["publish_at"], now) if now is not None else row["publish_at"]

@@ -14,6 +14,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import func, select, update
+
 from publisher.errors import InputError
 from publisher.ledger.event_kinds import EventKind
 from publisher.ledger.item_status import ItemStatus
@@ -114,4 +116,13 @@ def backfill_file(app, path: Path) -> list[int]:
                 published_at=row["published_at"])))
             store.event(conn, EventKind.BACKFILLED, actor=actor, item_id=item_id, channel=row["channel"],
                         office=app.config.office.code, url=row["url"], source=str(path))
+        _first_publications(conn, ids)
     return ids
+
+
+def _first_publications(conn, ids: list[int]) -> None:
+    """A back-filled item was first published when its earliest recorded publication was (补录: as recorded, never
+    re-sent)."""
+    for item_id in ids:
+        first = conn.execute(select(func.min(deliveries.c.published_at)).where(deliveries.c.item_id == item_id)).scalar()
+        conn.execute(update(items).where(items.c.id == item_id).values(first_published_at=first))

@@ -24,6 +24,7 @@ from publisher.foundation.i18n import N_, _
 from publisher.errors import InputError, Refused
 from publisher.db.schema import gate_findings, item_revisions, items, review_decisions
 from publisher.accounts.scope import item_in_office
+from publisher.ledger import index_numbers
 from publisher.accounts.users import Actor, Role
 from publisher.ledger.event_kinds import EventKind
 from publisher.ledger.item_status import ItemStatus
@@ -265,6 +266,8 @@ def approve(app: App, actor: Actor, item_id: int, *, comment: str = "", override
                     findings=len(found) or None, unchecked=list(row["gate_unchecked"] or []) or None,
                     late=late or None, held=held or None)
             updating.request_updates(app, conn, item_id, row["revision"], actor)
+            if app.config.catalogue.assign_at == "approval":
+                index_numbers.assign(app, conn, item_id, actor.name)
         else:
             move(conn, row, ReviewState.IN_REVIEW, step=step.index + 1)
             _decide(app, conn, row, actor, Decision.APPROVED, step, comment)

@@ -31,7 +31,7 @@ from publisher.delivery.dispatcher import Dispatcher
 from publisher.errors import InputError
 from publisher.items.checking import shown_finding
 from publisher.foundation.textwidth import pad
-from publisher.items.intake import import_file
+from publisher.items.imports import import_file
 from publisher.report import channel_paragraph
 from publisher.report.seed import seed_reference_applications
 from publisher.sandbox.registry import registered

@@ -16,7 +16,7 @@ from publisher.items.editing import edit_item
 from publisher.errors import InputError, Refused
 from publisher.items.checking import check_stored_item, mask_stored_item, shown_field
 from publisher.ledger.listing import Filters, list_items, parse_date
-from publisher.items.intake import ItemRequest, insert, parse_time, prepare
+from publisher.items.intake import CATALOGUE_INPUTS, ItemRequest, insert, parse_time, prepare
 from publisher.report.tally import tally
 from publisher.accounts.users import Actor
 from publisher.web import views
@@ -24,6 +24,7 @@ from publisher.web.common import ID_MAX, ItemId, as_json
 from publisher.web.console import console_of
 from publisher.web.word_upload import docx_to_html
 from publisher.foundation.i18n import _, shown
+from publisher.foundation.labels import label
 
 router = APIRouter(prefix="/api", tags=["api"])
 ERRORS = {code: {"description": text, "content": {"application/json": {"example": {
@@ -63,6 +64,15 @@ class ItemIn(BaseModel):
     author: Short = ""
     options: dict[str, dict[str, Short]] = Field(default_factory=dict)
     key: Short | None = None
+    doc_no: Short | None = None
+    written_on: Short | None = None
+    issuer: Short | None = None
+    subject: Short | None = None
+    genre: Short | None = None
+    disclosure: Short | None = None
+    disclosure_reason: Text | None = None
+    interprets: int | None = Field(default=None, ge=1, le=2**63 - 1)
+    interpretation_form: Short | None = None
 
 
 class ItemPatch(BaseModel):
@@ -145,7 +155,9 @@ def post_item(request: Request, actor: User, body: ItemIn) -> dict:
     _require_editor(actor)
     request_ = ItemRequest(title=body.title, category=body.category, body=body.body, channels=body.channels,
                            at=body.at, department=body.department, summary=body.summary, author=body.author,
-                           options=body.options, key=body.key)
+                           options=body.options, key=body.key,
+                           catalogue={name: getattr(body, name) for name in CATALOGUE_INPUTS
+                                      if getattr(body, name) is not None})
     item_id = insert(app, [prepare(app, request_)], source="api", actor=actor)[0]
     shown = review.show(app, actor, item_id)
     return as_json({"id": item_id, "review": {"state": shown["state"]}, "findings": shown["findings"],
@@ -233,7 +245,7 @@ def check_draft(request: Request, actor: User, body: DraftCheck) -> dict:
                            body_html=sanitize_html(body.body or ""), files=[]).to_json()["findings"]
     return {"channels": {c: views.channel_problems(app, views.draft_view(app, fields, c), c) for c in channels},
             "title_length": len(body.title.strip()),
-            "findings": [f | {"label": views.FINDING_LABELS.get(f["kind"], f["kind"]),
+            "findings": [f | {"label": label("finding", f["kind"]),
                                   "field_label": shown_field(f["field"]), "place": shown(f["where"]),
                                   "suggestion_text": shown(f["suggestion"])} for f in found]}
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from publisher.runtime.app import App
 from publisher.items.checking import shown_field
 from publisher.foundation.i18n import shown
-from publisher.web.views import DECISION_LABELS, FINDING_LABELS, ROLE_LABELS, STATUS_LABELS
+from publisher.foundation.labels import label
 
 
 def install(env, app: App) -> None:
@@ -24,11 +24,11 @@ def install(env, app: App) -> None:
 
     env.filters.update(
         local=local,
-        status=lambda v: STATUS_LABELS.get(v, v),
-        decision=lambda v: DECISION_LABELS.get(v, v),
-        role=lambda v: ROLE_LABELS.get(v, v),
+        status=lambda v: label("status", v),
+        decision=lambda v: label("decision", v),
+        role=lambda v: label("role", v),
         channel=channel_name,
-        finding=lambda v: FINDING_LABELS.get(v, v),
+        finding=lambda v: label("finding", v),
         stored=lambda text: shown(text) or "",
         gate_field=shown_field,
         detail=lambda d: json.dumps(d, ensure_ascii=False, default=str)[:600] if d else "",

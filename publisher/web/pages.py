@@ -25,7 +25,7 @@ from publisher.items.editing import edit_item
 from publisher.errors import InputError, NotFound, PublisherError, Refused
 from publisher.items.checking import check_stored_item, mask_stored_item
 from publisher.ledger.listing import PER_PAGE_MAX, Filters, list_items, month_schedule, month_total, parse_date
-from publisher.items.intake import ItemRequest, insert, parse_time, prepare
+from publisher.items.intake import CATALOGUE_INPUTS, ItemRequest, insert, parse_time, prepare
 from publisher.report.tally import tally
 from publisher.accounts.passwords import policy_for
 from publisher.foundation.filenames import safe_filename
@@ -38,6 +38,7 @@ from publisher.web.word_upload import docx_to_html
 from publisher.foundation.i18n import _
 from publisher.ledger.event_kinds import EventKind
 from publisher.ledger.lifecycle import DeliveryStatus
+from publisher.foundation import labels
 
 router = APIRouter(include_in_schema=False)
 LOGIN_CSRF_COOKIE = "publisher_login_csrf"
@@ -154,7 +155,7 @@ def queue_page(request: Request, status: str = "", channel: str = "", category: 
     args = {k: v for k, v in dict(status=status, channel=channel, category=category, q=q, since=since,
                                    until=until).items() if v}
     return _page(request, "queue.html", actor, found=found, args=args, query=urlencode(args),
-                 statuses=list(views.STATUS_LABELS), channels=app.config.channels, categories=app.config.categories)
+                 statuses=list(labels.STATUS), channels=app.config.channels, categories=app.config.categories)
 
 
 @router.get("/calendar")
@@ -190,7 +191,9 @@ def _form_fields(app, form) -> dict[str, Any]:
             "body": str(form.get("body") or ""), "summary": str(form.get("summary") or ""),
             "department": str(form.get("department") or ""), "at": str(form.get("at") or ""),
             "channels": channels, "options": options, "key": str(form.get("key") or "").strip() or None,
-            "leave": [c for c in form.getlist("leave") if c], "leave_reason": str(form.get("leave_reason") or "")}
+            "leave": [c for c in form.getlist("leave") if c], "leave_reason": str(form.get("leave_reason") or ""),
+            "catalogue": {name: str(form.get(name) or "").strip() for name in CATALOGUE_INPUTS
+                          if str(form.get(name) or "").strip()}}
 
 
 async def _docx_body(form) -> str | None:
@@ -230,8 +233,10 @@ def _compose_ctx(app, fields: dict, *, item=None, error="") -> dict:
              and not updating.can_update(app, d["channel"])] if item else []
     fields.setdefault("leave", [])
     fields.setdefault("leave_reason", "")
+    fields.setdefault("catalogue", {})
     return {"fields": fields, "item": item, "problems": problems, "error": error, "errors": errors,
-            "channels": app.config.channels, "categories": app.config.categories, "fixed_copies": fixed}
+            "channels": app.config.channels, "categories": app.config.categories, "fixed_copies": fixed,
+            "catalogue": app.config.catalogue}
 
 
 def _local_input(app, when: datetime) -> str:
@@ -263,7 +268,8 @@ async def compose(request: Request):
             request_ = ItemRequest(title=fields["title"], category=fields["category"], body=fields["body"],
                                    channels=fields["channels"], at=fields["at"] or None,
                                    department=fields["department"], summary=fields["summary"],
-                                   options=fields["options"], attach=attach, key=fields["key"])
+                                   options=fields["options"], attach=attach, key=fields["key"],
+                                   catalogue=fields["catalogue"])
             item_id = await run_in_threadpool(
                 lambda: insert(app, [prepare(app, request_)], source="console", actor=actor)[0])
     except (InputError, Refused) as exc:

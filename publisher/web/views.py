@@ -22,6 +22,7 @@ from publisher.delivery.corrections import copy_state, out_somewhere
 from publisher.accounts.users import Actor
 from publisher.ledger.item_status import ItemStatus
 from publisher.ledger.lifecycle import DeliveryStatus
+from publisher.items.catalogue import catalogue_json
 
 # 政府网站与政务新媒体检查: news and new media idle for more than two weeks, notices and policy for more than six
 # months put a site at risk. Categories are matched by the words in their names.
@@ -29,17 +30,6 @@ NEWS_DAYS, NOTICE_DAYS = 14, 183
 NEWS_WORDS = ("动态", "新闻", "要闻", "工作")
 NOTICE_WORDS = ("公示", "公告", "通知", "政策", "文件", "规划", "计划")
 NEWS_CHANNEL_TYPES = ("wechat", "cms", "wordpress")
-
-STATUS_LABELS = {
-    "pending": "待发布", "publishing": "发布中", "in_doubt": "待核实", "published": "已发布", "failed": "重试中",
-    "dead": "已放弃", "retracted": "已撤回", "draft": "草稿", "in_review": "审核中", "rejected": "已退回",
-    "approved": "已通过", "active": "有效",
-}
-DECISION_LABELS = {"submitted": "提交审核", "approved": "通过", "rejected": "退回", "restarted": "修改后重新审核"}
-FINDING_LABELS = {"classification": "密级标识", "id_number": "身份证号", "mobile": "手机号码", "bank_card": "银行卡号",
-                  "term": "错敏词"}
-ROLE_LABELS = {"editor": "编辑", "reviewer": "审核人", "approver": "终审人", "admin": "管理员"}
-
 
 def item_json(app: App, actor: Actor, item_id: int, *, with_events: bool = False) -> dict:
     """``item show --json`` for the actor (NotFound for another office's item)."""
@@ -57,7 +47,7 @@ def item_json(app: App, actor: Actor, item_id: int, *, with_events: bool = False
                        for d in row["deliveries"]],
         "attachments": [{k: a[k] for k in ("filename", "sha256", "size", "inline")} for a in row["attachments"]],
         "channel_options": row["channel_options"] or {},
-    }
+    } | catalogue_json(app.config, row, app.clock.now().astimezone(app.config.tz).date())
     if with_events:
         data["events"] = [{k: e[k] for k in ("at", "kind", "channel", "actor", "detail")}
                           for e in app.store.events_for(item_id)]

@@ -19,7 +19,8 @@ from publisher.config.load import parse_config, load_config
 from publisher.foundation.content import sanitize_html
 from publisher.foundation.durations import parse_duration
 from publisher.errors import ConfigError, InputError
-from publisher.items.intake import parse_time, read_import
+from publisher.items.imports import read_import
+from publisher.items.intake import parse_time
 
 FAST = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 SLOW = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -137,7 +138,7 @@ def office(tmp_path):
 @given(batch=rows)
 def test_an_import_queues_every_row_or_none(office, tmp_path, batch):
     from publisher.errors import Refused
-    from publisher.items.intake import import_file
+    from publisher.items.imports import import_file
 
     before = len(office.store.list_items(None, 100000))
     path = tmp_path / "batch.jsonl"

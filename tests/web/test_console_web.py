@@ -197,7 +197,7 @@ def test_live_check_shows_the_gates_findings_as_the_editor_types(client):
                                    "body": "<p>张三 320623198503121233</p><p>秘密★1年</p>"},
                headers={"X-CSRF-Token": csrf_of(c)})
     found = {(f["label"], f["where"]) for f in r.json()["findings"]}
-    assert found == {("身份证号", "line 1"), ("密级标识", "line 2")}
+    assert found == {("身份证号", "line 1"), ("密级标志", "line 2")}
     assert "320623198503121233" not in r.text  # excerpts are masked
 
 
@@ -283,3 +283,17 @@ def test_login_never_redirects_off_site(client):
                    follow_redirects=False)
         assert r.status_code == 303 and r.headers["location"] == "/"
         token = re.search(r'name="csrf_token" value="([^"]+)"', c.get("/login").text).group(1)
+
+
+def test_compose_takes_the_records_catalogue_data_and_names_a_wrong_field(client, app):
+    editor = client("editor1")
+    wrong = compose(editor, doc_no="东住建〔2019〕12号", written_on="2019-02-30")
+    assert wrong.status_code == 422 and "written_on" in wrong.text and "东住建〔2019〕12号" in wrong.text  # kept
+    saved = compose(editor, doc_no="东住建〔2019〕12号", written_on="2019-05-20", genre="规范性文件",
+                    subject="城乡建设、环境保护", disclosure="主动公开")
+    assert saved.status_code == 303
+    item = app.store.get_item(int(re.search(r"/items/(\d+)", saved.headers["location"]).group(1)))
+    assert (item["doc_no"], item["written_on"].isoformat(), item["genre"], item["subject"]) == (
+        "东住建〔2019〕12号", "2019-05-20", "规范性文件", "城乡建设、环境保护")
+    page = editor.get("/compose")
+    assert "信息公开目录" in page.text and re.search(r"<option\s*>规范性文件</option>", page.text)
