@@ -53,3 +53,8 @@ def write_private(path: Path, data: bytes) -> None:
     private_file(path)
     with open(path, "wb") as out:
         out.write(data)
+
+
+def create_private(path: Path):
+    """A new file opened for binary writing, created 0600; FileExistsError when ``path`` exists."""
+    return os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE), "wb")

@@ -34,9 +34,10 @@ def test_database_wal_attachments_backup_and_report_are_owner_only(tmp_path, loo
     assert queued.exit_code == 0, queued.output
     assert run_cli(config, "backup", str(tmp_path / "copy.db")).exit_code == 0
     assert run_cli(config, "report", "--year", "2019", "-o", str(tmp_path / "report.md")).exit_code == 0
+    assert run_cli(config, "catalogue", "--year", "2019", "-o", str(tmp_path / "目录.csv")).exit_code == 0
 
     assert mode(data) == 0o700
-    files = [data / "publisher.db", tmp_path / "copy.db", tmp_path / "report.md"]
+    files = [data / "publisher.db", tmp_path / "copy.db", tmp_path / "report.md", tmp_path / "目录.csv"]
     files += [p for p in (data / "publisher.db-wal", data / "publisher.db-shm") if p.exists()]
     blobs = [p for p in (data / "attachments").rglob("*")]
     assert blobs
