@@ -7,7 +7,7 @@ import threading
 import time
 from contextlib import contextmanager
 
-PASSWORD = "correct horse battery"
+PASSWORD = "Correct horse battery 9"
 STAFF = (("editor1", "editor", "default"), ("rev1", "reviewer", "default"), ("rev2", "reviewer", "default"),
          ("appr1", "approver", "default"), ("admin1", "admin", "default"), ("other", "editor", "other"))
 

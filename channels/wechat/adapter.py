@@ -30,7 +30,7 @@ from publisher.http import new_session, send
 from publisher.foundation.i18n import N_, _
 
 from channels.wechat.api import WechatApi
-from channels.wechat.content import MB, adapt_body, is_cdn_url, plain_cover, prepare_image
+from channels.wechat.content import MB, adapt_body, fetch_image, is_cdn_url, listed_host, plain_cover, prepare_image
 
 TITLE_MAX, AUTHOR_MAX, DIGEST_MAX = 32, 16, 128
 CONTENT_MAX_CHARS, SOURCE_URL_MAX = 20000, 1024
@@ -62,6 +62,9 @@ class WechatSettings(ChannelSettings):
     need_open_comment: bool = False
     only_fans_can_comment: bool = False
     image_download_max: int = Field(default=10 * MB, gt=0, description="bytes accepted for an external image")
+    image_hosts: list[str] = Field(default_factory=list, description="hosts whose <img src> may be fetched (e.g. "
+                                   "www.example.gov.cn, .example.gov.cn); other remote images are refused at queue "
+                                   "time")
 
     @field_validator("cover_color")
     @classmethod
@@ -125,6 +128,11 @@ class WechatChannel(Channel):
             elif not src.startswith(("http://", "https://", "data:image/")):
                 image_problems.append(N_("image '{src}' is neither attached nor a web address; attach it").format(
                                           src=src[:80]))
+                return None
+            elif (src.startswith(("http://", "https://")) and not is_cdn_url(src)
+                  and not listed_host(src, self.settings.image_hosts)):
+                image_problems.append(N_("image {src} is on a host not listed in channels.{name}.image_hosts: attach "
+                                         "it to the item, or list its host").format(src=src[:200], name=self.name))
                 return None
             first_image.append(src)
             return _PLACEHOLDER_URL
@@ -440,37 +448,14 @@ class WechatChannel(Channel):
                                  src=src[:80]))
 
     def _download(self, url: str) -> bytes:
-        """Fetch an external image (WeChat drops images that are not on its CDN), with a size cap."""
-        import requests
-
-        limit = self.settings.image_download_max
+        """Fetch an external image (WeChat drops images that are not on its CDN) from a listed host only, never
+        following a redirect to an internal address, with a size and a time limit."""
         try:
-            with new_session() as session, send(session, "GET", url, timeout=self.settings.timeout, stream=True) as response:
-                if response.status_code >= 500 or response.status_code == 429:
-                    raise RetryableError(N_("external image {url} answered HTTP {status_code}").format(
-                                             url=url, status_code=response.status_code))
-                if response.status_code != 200:
-                    raise PermanentError(
-                        N_("external image {url} could not be downloaded (HTTP {status_code}); attach the image to "
-                           "the item instead").format(url=url, status_code=response.status_code)
-                    )
-                chunks: list[bytes] = []
-                size = 0
-                try:
-                    for chunk in response.iter_content(65536):
-                        size += len(chunk)
-                        if size > limit:
-                            raise PermanentError(
-                                N_("external image {url} is larger than {size}; attach a smaller copy to the "
-                                   "item").format(
-                                    url=url, size=_size(limit))
-                            )
-                        chunks.append(chunk)
-                except requests.RequestException:
-                    raise RetryableError(N_("external image {url}: the download broke off").format(url=url)) from None
+            with new_session() as session:
+                return fetch_image(url, hosts=self.settings.image_hosts, limit=self.settings.image_download_max,
+                                   timeout=self.settings.timeout, session=session, send=send)
         except OutcomeUnknown as exc:  # a download changes nothing: just try again later
             raise RetryableError(str(exc)) from None
-        return b"".join(chunks)
 
     def _upload_inline(self, image: _Image) -> str:
         """Upload an inline picture once (cached by content hash) and return its CDN url."""

@@ -175,3 +175,113 @@ def plain_cover(color: str, size: tuple[int, int] = (900, 383)) -> bytes:
     from PIL import Image
 
     return _encode(Image.new("RGB", size, color), "jpg")
+
+
+# -- remote images: fetched only from the hosts an office lists ------------------------------------------------------
+
+REDIRECTS_MAX = 3
+
+
+def listed_host(url: str, hosts: list[str] | tuple[str, ...]) -> bool:
+    """True when ``url`` is http(s) on one of ``hosts`` (``example.gov.cn``, ``.example.gov.cn`` for every sub-host,
+    ``127.0.0.1:8080`` with a port)."""
+    try:
+        parts = urlsplit(url)
+        host, port = (parts.hostname or "").lower().rstrip("."), parts.port
+    except ValueError:
+        return False
+    if parts.scheme.lower() not in ("http", "https") or not host or parts.username or parts.password:
+        return False
+    for entry in hosts:
+        entry = entry.lower().strip()
+        name, _, entry_port = entry.partition(":") if entry.count(":") == 1 else (entry, "", "")
+        if entry_port and str(port) != entry_port:
+            continue
+        if host == name or (name.startswith(".") and host.endswith(name)):
+            return True
+    return False
+
+
+def _literal_address(host: str) -> bool:
+    import ipaddress
+
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        return host == "localhost"
+
+
+def address_problem(url: str, *, first: bool, resolve=None) -> str | None:
+    """Why ``url``'s host may not be fetched: it resolves to a loopback, private or link-local address (checked on
+    every address the name resolves to). The office may list an address itself (``127.0.0.1``) for its first
+    request; a redirect is never followed to such an address."""
+    import socket
+
+    from publisher.foundation.urls import private_address
+
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    if first and _literal_address(host):
+        return None
+    try:
+        infos = (resolve or socket.getaddrinfo)(host, parts.port or (443 if parts.scheme == "https" else 80))
+    except (OSError, UnicodeError):
+        return N_("external image {url}: the host {host} cannot be resolved").format(url=url, host=host)
+    if not infos or any(private_address(info[4][0]) for info in infos):
+        return N_("external image {url}: {host} is an internal address; not fetched").format(url=url, host=host)
+    return None
+
+
+def fetch_image(url: str, *, hosts: list[str], limit: int, timeout: float, session, send, resolve=None) -> bytes:
+    """The bytes of a remote image on a listed host: redirects followed by hand (at most three, each to a listed host
+    on a public address), at most ``limit`` bytes, within ``timeout`` seconds overall."""
+    import time
+
+    from publisher.errors import PermanentError as Refused, RetryableError
+
+    deadline = time.monotonic() + timeout
+    for hop in range(REDIRECTS_MAX + 1):
+        if not listed_host(url, hosts):
+            raise Refused(N_("external image {url}: the host is not among the image hosts the office lists "
+                             "(image_hosts); attach the image to the item instead").format(url=url[:200]))
+        problem = address_problem(url, first=hop == 0, resolve=resolve)
+        if problem:
+            raise Refused(problem)
+        response = send(session, "GET", url, timeout=max(0.1, deadline - time.monotonic()), stream=True,
+                        allow_redirects=False)
+        with response:
+            if response.status_code in (301, 302, 303, 307, 308) and response.headers.get("location"):
+                url = urljoin(url, response.headers["location"])
+                continue
+            if response.status_code >= 500 or response.status_code == 429:
+                raise RetryableError(N_("external image {url} answered HTTP {status_code}").format(
+                    url=url, status_code=response.status_code))
+            if response.status_code != 200:
+                raise Refused(N_("external image {url} could not be downloaded (HTTP {status_code}); attach the "
+                                 "image to the item instead").format(url=url, status_code=response.status_code))
+            return _read_limited(response, url, limit, deadline)
+    raise Refused(N_("external image {url}: more than {count} redirects").format(url=url, count=REDIRECTS_MAX))
+
+
+def _read_limited(response, url: str, limit: int, deadline: float) -> bytes:
+    import time
+
+    import requests
+
+    from publisher.errors import PermanentError as Refused, RetryableError
+
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        for chunk in response.iter_content(65536):
+            size += len(chunk)
+            if size > limit:
+                raise Refused(N_("external image {url} is larger than {size} bytes; attach a smaller copy to the "
+                                 "item").format(url=url, size=limit))
+            if time.monotonic() > deadline:
+                raise RetryableError(N_("external image {url}: the download took too long").format(url=url))
+            chunks.append(chunk)
+    except requests.RequestException:
+        raise RetryableError(N_("external image {url}: the download broke off").format(url=url)) from None
+    return b"".join(chunks)

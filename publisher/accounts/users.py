@@ -7,23 +7,24 @@ import os
 import re
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 from enum import StrEnum
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from publisher.db.engine import reading
 from publisher.errors import InputError, NotFound, Refused
-from publisher.db.schema import api_tokens, users
+from publisher.accounts.passwords import DEFAULT_POLICY, PASSWORD_MAX, PasswordPolicy
+from publisher.db.schema import api_tokens, console_sessions, users
 from publisher.foundation.i18n import _
 from publisher.ledger.event_kinds import EventKind
 
 NAME = re.compile(r"^[\w.@-]{1,80}$")
-PASSWORD_MIN = 10
-PASSWORD_MAX = 1024
 TOKEN_PREFIX = "pub_"
+TOKEN_TOUCH = timedelta(minutes=1)  # last_used_at is written at most once a minute per token
 _hasher = PasswordHasher()  # argon2-cffi's defaults are Argon2id (RFC 9106 low-memory profile)
 
 
@@ -70,13 +71,24 @@ class Actor:
             raise Refused(rule, message)
 
 
-def hash_password(password: str) -> str:
-    """An Argon2id hash of ``password``; InputError names what is wrong with it."""
-    if len(password) < PASSWORD_MIN:
-        raise InputError(_("at least {password_min} characters").format(password_min=PASSWORD_MIN), field="password")
-    if len(password) > PASSWORD_MAX:
-        raise InputError(_("at most {password_max} characters").format(password_max=PASSWORD_MAX), field="password")
+def hash_password(password: str, *, user_name: str = "", policy: PasswordPolicy | None = None) -> str:
+    """An Argon2id hash of ``password``; InputError names the rule of the password policy it breaks."""
+    (policy or DEFAULT_POLICY).check(password, user_name)
     return _hasher.hash(password)
+
+
+def dummy_verify(password: str) -> None:
+    """Spend the time of a real password check (for an unknown or locked user: the same answer, the same time)."""
+    password_matches(_dummy_hash(), password)
+
+
+_DUMMY: list[str] = []
+
+
+def _dummy_hash() -> str:
+    if not _DUMMY:
+        _DUMMY.append(_hasher.hash(secrets.token_urlsafe(16)))
+    return _DUMMY[0]
 
 
 def password_matches(stored: str | None, password: str) -> bool:
@@ -90,7 +102,7 @@ def password_matches(stored: str | None, password: str) -> bool:
 
 
 def add_user(store, name: str, role: str, office: str, *, display_name: str = "", password: str | None = None,
-             created_by: str = "") -> dict:
+             created_by: str = "", policy: PasswordPolicy | None = None) -> dict:
     """Create a user; InputError for a bad or taken name or role."""
     if not NAME.match(name or ""):
         raise InputError(_("letters, digits and . _ @ - only, at most 80 characters"), field="name")
@@ -101,7 +113,7 @@ def add_user(store, name: str, role: str, office: str, *, display_name: str = ""
                              role=role, names=', '.join(r.value for r in Role)), field="role") from None
     if len(display_name) > 200:
         raise InputError(_("at most 200 characters"), field="display_name")
-    hashed = hash_password(password) if password is not None else None
+    hashed = hash_password(password, user_name=name, policy=policy) if password is not None else None
     now = store.clock.now()
     try:
         with store.transaction() as conn:
@@ -144,41 +156,92 @@ def set_disabled(store, name: str, disabled: bool, *, actor: str) -> None:
         store.event(conn, kind, actor=actor, office=office, user=name)
 
 
-def set_password(store, name: str, password: str, *, actor: str) -> None:
-    """Set a user's console password (Argon2id)."""
-    hashed = hash_password(password)
+def set_password(store, name: str, password: str, *, actor: str, keep_session: str | None = None,
+                 policy: PasswordPolicy | None = None) -> int:
+    """Set a user's console password (Argon2id) and end the user's console sessions, all but ``keep_session`` (the
+    SHA-256 of the session that changed it); returns how many were ended."""
+    hashed = hash_password(password, user_name=name, policy=policy)
     with store.transaction() as conn:
         if not conn.execute(update(users).where(users.c.name == name)
                             .values(password_hash=hashed, failed_logins=0, locked_until=None)).rowcount:
             raise NotFound(_("no user named {name!r}").format(name=name))
-        store.event(conn, EventKind.PASSWORD_SET, actor=actor, user=name)
+        ended = conn.execute(delete(console_sessions).where(console_sessions.c.user_name == name,
+                                                            console_sessions.c.id_sha256 != (keep_session or ""))
+                             ).rowcount
+        store.event(conn, EventKind.PASSWORD_SET, actor=actor, user=name, sessions_ended=ended)
+    return ended
 
 
 def _token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def new_token(store, name: str, *, actor: str) -> str:
-    """Issue an API token for ``name``; only its digest is stored, so it is shown once."""
+def new_token(store, name: str, *, actor: str, label: str = "", expires_days: float | None = None) -> str:
+    """Issue an API token for ``name`` (``label`` says what it is for; it expires after ``expires_days``, never when
+    None); only its digest is stored, so it is shown once."""
     user = get_user(store, name)
+    if len(label) > 80 or any(not c.isprintable() for c in label):
+        raise InputError(_("at most 80 printable characters"), field="--name")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    now = store.clock.now()
+    expires = now + timedelta(days=expires_days) if expires_days is not None else None
     with store.transaction() as conn:
-        conn.execute(insert(api_tokens).values(user_id=user["id"], token_sha256=_token_digest(token),
-                                               created_at=store.clock.now()))
-        store.event(conn, EventKind.TOKEN_ISSUED, actor=actor, office=user["office"], user=name)
+        token_id = conn.execute(insert(api_tokens).values(
+            user_id=user["id"], token_sha256=_token_digest(token), created_at=now, name=label, expires_at=expires)
+        ).inserted_primary_key[0]
+        store.event(conn, EventKind.TOKEN_ISSUED, actor=actor, office=user["office"], user=name, token_id=token_id,
+                    token_name=label, expires_at=expires.isoformat() if expires else None)
     return token
 
 
+def list_tokens(store, name: str) -> list[dict]:
+    """The user's tokens, newest first: id, name, created, expires, last used, revoked (never the token)."""
+    user = get_user(store, name)
+    q = (select(api_tokens.c.id, api_tokens.c.name, api_tokens.c.created_at, api_tokens.c.expires_at,
+                api_tokens.c.last_used_at, api_tokens.c.revoked_at)
+         .where(api_tokens.c.user_id == user["id"]).order_by(api_tokens.c.id.desc()))
+    with reading(store.engine) as conn:
+        return [dict(r) for r in conn.execute(q).mappings()]
+
+
+def token_owner(store, token_id: int) -> dict:
+    """The users row of the user a token belongs to; NotFound when there is no such token."""
+    q = select(users).join(api_tokens, api_tokens.c.user_id == users.c.id).where(api_tokens.c.id == token_id)
+    with reading(store.engine) as conn:
+        row = conn.execute(q).mappings().first()
+    if row is None:
+        raise NotFound(_("no token {id}").format(id=token_id))
+    return dict(row)
+
+
+def revoke_token(store, token_id: int, *, actor: str) -> bool:
+    """Revoke one token (False when it was revoked already); NotFound when there is none."""
+    owner = token_owner(store, token_id)
+    with store.transaction() as conn:
+        done = conn.execute(update(api_tokens).where(api_tokens.c.id == token_id, api_tokens.c.revoked_at.is_(None))
+                            .values(revoked_at=store.clock.now())).rowcount
+        if done:
+            store.event(conn, EventKind.TOKEN_REVOKED, actor=actor, office=owner["office"], user=owner["name"],
+                        token_id=token_id)
+    return bool(done)
+
+
 def user_for_token(store, token: str) -> Actor | None:
-    """The enabled user a token belongs to, or None."""
+    """The enabled user a live (not revoked, not expired) token belongs to, or None; records its use."""
     if not token.startswith(TOKEN_PREFIX) or len(token) > 200:
         return None
-    q = (select(users).join(api_tokens, api_tokens.c.user_id == users.c.id)
-         .where(api_tokens.c.token_sha256 == _token_digest(token), api_tokens.c.revoked_at.is_(None)))
+    now = store.clock.now()
+    q = (select(users, api_tokens.c.id.label("token_id"), api_tokens.c.last_used_at)
+         .join(api_tokens, api_tokens.c.user_id == users.c.id)
+         .where(api_tokens.c.token_sha256 == _token_digest(token), api_tokens.c.revoked_at.is_(None),
+                or_(api_tokens.c.expires_at.is_(None), api_tokens.c.expires_at > now)))
     with reading(store.engine) as conn:
         row = conn.execute(q).mappings().first()
     if row is None or row["disabled"]:
         return None
+    if row["last_used_at"] is None or row["last_used_at"] <= now - TOKEN_TOUCH:
+        with store.transaction() as conn:
+            conn.execute(update(api_tokens).where(api_tokens.c.id == row["token_id"]).values(last_used_at=now))
     return actor_from_row(row)
 
 

@@ -9,6 +9,7 @@ import click
 from publisher.cli.context import CliContext
 from publisher.cli.types import YEAR
 from publisher.foundation.i18n import _
+from publisher.foundation.private_files import create_private
 
 
 @click.command("catalogue")
@@ -32,7 +33,7 @@ def catalogue_cmd(obj: CliContext, year: int | None, fmt: str, output: str | Non
         write_catalogue(rows, fmt, sys.stdout.buffer)
         return
     try:
-        out = open(output, "xb")  # never overwrite an earlier export by accident
+        out = create_private(output)  # 0600, and never overwrite an earlier export by accident
     except FileExistsError:
         raise InputError(_("{path} exists already: give a new file name").format(path=output), field="--output") from None
     except OSError as exc:

@@ -14,6 +14,7 @@ from publisher.cli.helpers import echo_json, ranges
 from publisher.cli.types import YEAR
 from publisher.errors import InputError
 from publisher.foundation.i18n import _
+from publisher.foundation.private_files import write_private
 
 EXIT_CHECK_FAILED = 1
 
@@ -146,7 +147,7 @@ def _write(live: dict, fmt: str, output: str | None) -> None:
     data = render(live, fmt)
     if output:
         try:
-            Path(output).write_bytes(data)
+            write_private(Path(output), data)
         except OSError as exc:
             raise InputError(_("cannot write {output}: {strerror}").format(
                                  output=output, strerror=exc.strerror), field="--output") from None

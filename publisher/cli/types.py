@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 import click
 
 from publisher.foundation.redact import scrub
 from publisher.foundation.i18n import _
+from publisher.foundation.urls import web_url_problem
 
 ID_MAX = 2**63 - 1  # items.id is a 64-bit integer on SQLite and PostgreSQL alike
 ITEM_ID = click.IntRange(1, ID_MAX)
@@ -21,20 +20,10 @@ class HttpUrl(click.ParamType):
     name = "URL"
 
     def convert(self, value, param, ctx):
-        text = str(value).strip()
-        shown = scrub(repr(value))
-        try:
-            parts = urlsplit(text)
-            port = parts.port
-        except ValueError:
-            self.fail(_("{shown} is not a URL (its port is not a number from 0 to 65535)").format(
-                          shown=shown), param, ctx)
-        if parts.scheme.lower() not in ("http", "https") or not parts.hostname or any(c.isspace() for c in text):
-            self.fail(_("{shown} is not an absolute http(s) URL (e.g. https://www.example.gov.cn/a/118.html)").format(
-                          shown=shown),
-                      param, ctx)
-        del port
-        return text
+        problem = web_url_problem(value)
+        if problem:
+            self.fail(_("{shown}: {problem}").format(shown=scrub(repr(value)), problem=problem), param, ctx)
+        return str(value).strip()
 
 
 HTTP_URL = HttpUrl()

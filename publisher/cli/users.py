@@ -28,21 +28,25 @@ def user() -> None:
 def user_add(obj, name: str, role: str, office: str | None, display_name: str, password_stdin: bool,
              as_json: bool) -> None:
     """Add a user with a role in an office."""
-    from publisher.accounts.users import add_user, count_admins, require_first_admin
+    from publisher.accounts.users import add_user, count_admins, list_users, require_first_admin
 
     app = obj.app()
     actor = obj.actor()
     require_first_admin(app.store, role)
-    _require_admin(app, actor, first_user_ok=count_admins(app.store) == 0)
-    password = _read_password() if password_stdin else None
     office = office or (actor.office if actor.is_user else app.config.office.code)
+    # the operator's shell (no --as) may add a new office's first admin; an office with users has its own admins
+    first_admin = not actor.is_user and role == "admin" and not list_users(app.store, office)
+    _require_admin(app, actor, first_user_ok=first_admin or count_admins(app.store) == 0)
+    password = _read_password() if password_stdin else None
     if actor.is_user and office != actor.office:
         from publisher.errors import Refused
 
         raise Refused("office", _("{name} administers office {office}, not {other}").format(
                                     name=actor.name, office=actor.office, other=office))
+    from publisher.accounts.passwords import policy_for
+
     row = add_user(app.store, name, role, office, display_name=display_name, password=password,
-                   created_by=actor.name)
+                   created_by=actor.name, policy=policy_for(app.config))
     if as_json:
         echo_json({"name": row["name"], "role": row["role"], "office": row["office"]})
     else:
@@ -108,20 +112,75 @@ def user_password(obj, name: str) -> None:
     """Set a user's console password, read from standard input (admins, or the user for themselves)."""
     from publisher.accounts.users import set_password
 
+    from publisher.accounts.passwords import policy_for
+
     app, actor = _administering(obj, name, self_allowed=True)
-    set_password(app.store, name, _read_password(), actor=actor.name)
+    set_password(app.store, name, _read_password(), actor=actor.name, policy=policy_for(app.config))
     click.echo(_("password set for {name}").format(name=name))
 
 
 @user.command("token")
 @click.argument("name")
+@click.option("--name", "label", default="", help="what the token is for (e.g. 网站同步脚本)")
+@click.option("--expires", "days", type=click.FloatRange(min=0, min_open=True, max=3650), default=None,
+              help="days until it expires (default: console.token_days)")
+@click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
-def user_token(obj, name: str) -> None:
+def user_token(obj, name: str, label: str, days: float | None, as_json: bool) -> None:
     """Issue an API token for NAME and print it once (only its digest is kept)."""
-    from publisher.accounts.users import new_token
+    from publisher.accounts.users import list_tokens, new_token
 
     app, actor = _administering(obj, name, self_allowed=True)
-    click.echo(new_token(app.store, name, actor=actor.name))
+    days = days if days is not None else app.config.console.token_days
+    token = new_token(app.store, name, actor=actor.name, label=label, expires_days=days)
+    if as_json:
+        echo_json({"token": token, **_token_json(list_tokens(app.store, name)[0])})
+    else:
+        click.echo(token)
+
+
+@user.command("tokens")
+@click.argument("name")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def user_tokens(obj, name: str, as_json: bool) -> None:
+    """NAME's API tokens: id, name, created, expires, last used, revoked (never the token itself)."""
+    from publisher.accounts.users import list_tokens
+
+    app, _actor = _administering(obj, name, self_allowed=True)
+    rows = [_token_json(r) for r in list_tokens(app.store, name)]
+    if as_json:
+        echo_json(rows)
+        return
+    for r in rows:
+        click.echo(f"{r['id']:>6}  {pad(r['name'] or '-', 20)} "
+                   + _("created {created}, expires {expires}, last used {used}").format(
+                       created=r["created_at"], expires=r["expires_at"] or _("never"), used=r["last_used_at"] or "-")
+                   + ("  " + _("(revoked)") if r["revoked_at"] else ""))
+    if not rows:
+        click.echo(_("(no tokens)"))
+
+
+@user.command("revoke-token")
+@click.argument("token_id", type=click.IntRange(1, 2**63 - 1))
+@click.pass_obj
+def user_revoke_token(obj, token_id: int) -> None:
+    """Revoke one API token by its id (from `user tokens NAME`)."""
+    from publisher.accounts.users import revoke_token, token_owner
+
+    app = obj.app()
+    owner = token_owner(app.store, token_id)
+    _app, actor = _administering(obj, owner["name"], self_allowed=True)
+    if revoke_token(app.store, token_id, actor=actor.name):
+        click.echo(_("revoked token {id}").format(id=token_id))
+    else:
+        click.echo(_("token {id} was revoked already").format(id=token_id))
+
+
+def _token_json(row: dict) -> dict:
+    return {"id": row["id"], "name": row["name"],
+            **{k: row[k].isoformat() if row[k] else None
+               for k in ("created_at", "expires_at", "last_used_at", "revoked_at")}}
 
 
 def _administering(obj, name: str, *, self_allowed: bool):

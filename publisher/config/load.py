@@ -170,7 +170,13 @@ class ConsoleConfig(_Strict):
     session_hours: float = Field(default=8, gt=0, le=24 * 30)
     login_attempts: int = Field(default=5, ge=1, le=100, description="failures before an account is locked")
     lockout_minutes: float = Field(default=15, gt=0)
-    address_attempts: int = Field(default=20, ge=1, description="failures per client address before it is locked")
+    address_attempts: int = Field(default=20, ge=1, description="failures per client address before its logins "
+                                  "are slowed (never refused: one address may be a whole office behind NAT)")
+    address_delay: float = Field(default=2.0, ge=0, le=60, description="seconds each login from a slowed address waits")
+    password_min_length: int = Field(default=10, ge=8, le=128)
+    password_classes: int = Field(default=3, ge=1, le=4, description="of upper, lower, digits, other characters")
+    token_days: float | None = Field(default=90, gt=0, le=3650, description="API tokens expire after this many "
+                                     "days (null: never)")
 
 
 class ReconcileConfig(_Strict):
@@ -459,7 +465,7 @@ class _Substitutions:
         """``problems`` without any substituted value in the message of the key it was substituted at."""
         out = []
         for problem in problems:
-            key = problem.split(": ", 1)[0]
+            key = re.split(r": |：", problem, maxsplit=1)[0]  # the key path, in either language
             secrets = [v for k, vs in self.values.items() if key == k or key.startswith(k + ".")
                        or key.startswith(k + "[") for v in vs]
             out.append(scrub(problem, secrets))
@@ -498,7 +504,7 @@ def _parse_channels(blocks: dict[str, dict[str, Any]], base: Path, problems: lis
             settings = cls.Settings.model_validate(block)
         except ValidationError as exc:
             for problem in _pydantic_problems(exc, where):  # a bad value because its variable is unset
-                key = problem.split(": ", 1)[0]
+                key = re.split(r": |：", problem, maxsplit=1)[0]  # the key path, in either language
                 problems.append(subs.deferred_keys.get(key, problem) if subs else problem)
             if subs:  # the unset variables of this block are named above, once, in its first problems
                 named = set(problems)

@@ -12,6 +12,7 @@ from sqlalchemy import Connection, Engine, create_engine, event
 
 from publisher.errors import ConfigError
 from publisher.foundation.i18n import _
+from publisher.foundation.private_files import private_dir, private_file, tighten
 from publisher.db.migrations import current_revision, head, migrate
 
 URL_HINT = "use sqlite:///path/to/publisher.db or postgresql+psycopg://user@host/db"
@@ -159,7 +160,8 @@ def _sqlite_engine(url: str) -> Engine:
     path = url.split("///", 1)[-1]
     if path and path != ":memory:":
         try:
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            private_dir(Path(path).parent)
+            private_file(Path(path))  # SQLite gives the -wal and -shm files the database file's mode
         except OSError as exc:
             raise ConfigError([f"database.url: cannot create the folder {Path(path).parent}: {exc.strerror}"]) from None
     engine = create_engine(url, pool_size=16, max_overflow=16,
@@ -177,6 +179,9 @@ def _sqlite_engine(url: str) -> Engine:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+        if path and path != ":memory:":
+            for suffix in ("", "-wal", "-shm"):
+                tighten(Path(path + suffix))
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):

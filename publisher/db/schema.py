@@ -289,6 +289,9 @@ api_tokens = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("last_used_at", UTCDateTime),
     Column("revoked_at", UTCDateTime),
+    # added in revision 0012
+    Column("name", String(80), nullable=False, default="", server_default=""),  # what the token is for
+    Column("expires_at", UTCDateTime),  # NULL: never
 )
 
 console_sessions = Table(

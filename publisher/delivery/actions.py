@@ -12,6 +12,7 @@ from publisher.db.engine import reading
 from publisher.ledger.lifecycle import DeliveryStatus as S, WaitingFor, event, move
 from publisher.delivery.dispatcher import Dispatcher, RunStats
 from publisher.foundation.i18n import _
+from publisher.foundation.urls import web_url_problem
 from publisher.errors import InputError, Refused
 from publisher.accounts.scope import item_in_office
 from publisher.accounts.users import Actor
@@ -121,6 +122,10 @@ def retry_item(app: App, item_id: int, channel: str | None = None, *, actor: Act
 def settle_item(app: App, item_id: int, channel: str, *, url: str | None, external_id: str | None = None,
                 published_at: datetime | None = None, actor: Actor | None = None) -> None:
     """Record by hand that an in-doubt delivery did arrive (an operator found it on the channel)."""
+    url = url.strip() if isinstance(url, str) and url.strip() else None
+    problem = web_url_problem(url) if url is not None else None
+    if problem:
+        raise InputError(problem, field="url")
     actor = _acting(app, actor, item_id, operates=True)
     store = app.store
     now = app.clock.now()

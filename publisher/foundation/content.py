@@ -10,6 +10,7 @@ from urllib.parse import unquote, urlsplit
 
 from publisher.errors import InputError
 from publisher.foundation.i18n import _
+from publisher.foundation.urls import LINK_SCHEMES, link_problem
 
 ALLOWED_TAGS = {
     "a", "abbr", "b", "blockquote", "br", "caption", "code", "col", "colgroup", "dd", "del", "div", "dl", "dt",
@@ -26,7 +27,7 @@ ALLOWED_ATTRIBUTES = {
     "col": {"span"},
     "ol": {"start", "type"},
 }
-URL_SCHEMES = {"http", "https", "mailto", "tel", "attachment"}
+URL_SCHEMES = set(LINK_SCHEMES)
 ATTACHMENT_SCHEME = "attachment:"
 _CJK = re.compile(r"[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef]")
 # CSS that can run script or fetch URLs (old IE expression(), url(javascript:...), bindings)
@@ -146,7 +147,10 @@ def sanitize_html(html: str) -> str:
 
 
 def _safe_attribute(tag: str, name: str, value: str) -> str | None:
-    """Drop a ``style`` attribute that could run script or load a URL (escapes and comments undone first)."""
+    """Drop a link the URL check refuses, and a ``style`` attribute that could run script or load a URL (escapes and
+    comments undone first)."""
+    if name == "href":
+        return None if link_problem(value) else value
     if name != "style":
         return value
     css = _CSS_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)) if int(m.group(1), 16) < 0x110000 else "",

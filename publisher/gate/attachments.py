@@ -264,34 +264,93 @@ def number_text(value) -> tuple[str | None, bool]:
 
 
 def _xlsx(path: Path, budget: _Budget) -> Extract:
+    """Every cell of every sheet (hidden ones too): the formula and its cached result, and the cell comments; a
+    formula without a cached result is read from its literals and leaves the file partly checked."""
     import openpyxl
 
-    workbook = openpyxl.load_workbook(io.BytesIO(Path(path).read_bytes()), read_only=True, data_only=False)
-    units: list[Unit] = []
-    cells = 0
+    data = Path(path).read_bytes()
+    formulas = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+    values = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    reader = _SheetReader(budget)
     try:
-        for sheet in workbook.worksheets:
-            for row in sheet.iter_rows():
-                for cell in row:
-                    value = getattr(cell, "value", None)
-                    if value is None:
-                        continue
-                    cells += 1
-                    place = N_("sheet {sheet} cell {cell}").format(sheet=sheet.title, cell=cell.coordinate)
-                    if isinstance(value, str):
-                        units.append(Unit(place, value, lines=False))
-                        ok = budget.take(value)
-                    else:
-                        digits, lossy = number_text(value)
-                        ok = True
-                        if digits:
-                            units.append(Unit(place, digits, lines=False, lossy_number=lossy))
-                    if not ok or cells >= budget.limits.max_cells:
-                        return _truncated(units, N_("up to cell {cell} of sheet {sheet}").format(cell=cell.coordinate,
-                                                                                           sheet=sheet.title))
+        for sheet, cached in zip(formulas.worksheets, values.worksheets):
+            for row, cached_row in zip(sheet.iter_rows(), _padded(cached.iter_rows())):
+                for cell, cached_cell in zip(row, _padded(cached_row)):
+                    if not reader.cell(sheet.title, cell, getattr(cached_cell, "value", None)):
+                        return _truncated(reader.units, N_("up to cell {cell} of sheet {sheet}").format(
+                            cell=cell.coordinate, sheet=sheet.title))
     finally:
-        workbook.close()
-    return Extract(units)
+        formulas.close()
+        values.close()
+    reader.units += _xlsx_comments(data)
+    return Extract(reader.units, problem=reader.problem)
+
+
+def _padded(rows):
+    yield from rows
+    while True:
+        yield ()
+
+
+_LITERAL = re.compile(r'"((?:[^"]|"")*)"')
+
+
+class _SheetReader:
+    def __init__(self, budget: _Budget):
+        self.budget = budget
+        self.units: list[Unit] = []
+        self.cells = 0
+        self.problem: str | None = None
+
+    def cell(self, sheet: str, cell, cached) -> bool:
+        """Read one cell; False when a limit is reached."""
+        value = getattr(cell, "value", None)
+        if value is None:
+            return True
+        self.cells += 1
+        place = N_("sheet {sheet} cell {cell}").format(sheet=sheet, cell=cell.coordinate)
+        ok = True
+        for text in self._texts(value, cached, place):
+            self.units.append(Unit(place, text, lines=False))
+            ok = self.budget.take(text) and ok
+        if not isinstance(value, str):
+            digits, lossy = number_text(value)
+            if digits:
+                self.units.append(Unit(place, digits, lines=False, lossy_number=lossy))
+        return ok and self.cells < self.budget.limits.max_cells
+
+    def _texts(self, value, cached, place: str) -> list[str]:
+        if not isinstance(value, str):
+            return []
+        if not value.startswith("="):
+            return [value]
+        texts = [value, "".join(m.group(1).replace('""', '"') for m in _LITERAL.finditer(value))]
+        if isinstance(cached, str):
+            texts.append(cached)
+        elif cached is not None:
+            texts.append(number_text(cached)[0] or "")
+        elif self.problem is None:
+            self.problem = N_("partly checked: a formula without a saved result ({place})").format(place=place)
+        return [t for t in texts if t]
+
+
+def _xlsx_comments(data: bytes) -> list[Unit]:
+    """The text of every cell comment (notes and threaded comments), placed by the cell they are on."""
+    import zipfile
+    from xml.etree import ElementTree
+
+    units = []
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        for name in archive.namelist():
+            if not re.fullmatch(r"xl/(comments\w*|comments/\w+|threadedComments/\w+)\.xml", name):
+                continue
+            root = ElementTree.fromstring(archive.read(name)[:5_000_000])
+            for comment in root.iter():
+                ref = comment.get("ref")
+                if ref and comment.tag.endswith(("}comment", "}threadedComment")):
+                    text = "".join(t.text or "" for t in comment.iter() if t.tag.endswith(("}t", "}text")))
+                    units.append(Unit(N_("comment on cell {cell}").format(cell=ref), text, lines=False))
+    return units
 
 
 # -- PDF -------------------------------------------------------------------------------------------

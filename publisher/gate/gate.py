@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -9,7 +10,7 @@ from pathlib import Path
 from publisher.gate.attachments import Unit, extract
 from publisher.foundation.i18n import N_
 from publisher.gate.findings import Finding, FindingKind, GateResult
-from publisher.gate.htmltext import body_text, mask_body
+from publisher.gate.htmltext import attribute_values, body_text, mask_body
 from publisher.gate.personal import lossy_id, mask_id, mask_personal
 from publisher.gate.rewrite import can_rewrite, mask_file
 from publisher.gate.scan import findings_in
@@ -25,16 +26,29 @@ def check_text(text: str, field: str, terms: TermList) -> list[Finding]:
 
 
 def check_body(body_html: str, terms: TermList, field: str = "body") -> list[Finding]:
-    """Findings in an HTML body, by line of its text as an editor shows it."""
-    return findings_in(body_text(body_html or "").text, field, terms)
+    """Findings in an HTML body, by line of its text as an editor shows it, and in the attribute values a reader
+    or a channel may show (``title=``, ``alt=``, ``href=`` ...)."""
+    findings = findings_in(body_text(body_html or "").text, field, terms)
+    for tag, attribute, value in attribute_values(body_html or ""):
+        place = N_("attribute {attribute} of <{tag}>").format(attribute=attribute, tag=tag)
+        findings += findings_in(_link_text(value) if attribute in ("href", "src") else value, field, terms,
+                                place=place, lines=False)
+    return _dedupe(findings)
+
+
+def _link_text(url: str) -> str:
+    """A link's parts as plain text (a number in ``tel:``, ``mailto:`` or a query is still a number)."""
+    from urllib.parse import unquote
+
+    return " ".join(part for part in re.split(r"[/?&=#:;,]+", unquote(url)) if part)
 
 
 def check_attachment(name: str, path: Path, terms: TermList, limits: GateLimits | None = None,
                      ) -> tuple[list[Finding], str | None]:
-    """Findings in one attachment, and why it is not (fully) checked (None when it is)."""
+    """Findings in one attachment (its name included), and why it is not (fully) checked (None when it is)."""
     extracted = extract(Path(path), name, limits)
     field_name = f"attachment:{name}"
-    findings: list[Finding] = []
+    findings: list[Finding] = findings_in(name, field_name, terms, place=N_("file name"), lines=False)
     for unit in extracted.units:
         findings += _unit_findings(unit, field_name, terms)
     return _dedupe(findings), extracted.problem
@@ -51,11 +65,15 @@ def _unit_findings(unit: Unit, field_name: str, terms: TermList) -> list[Finding
 
 
 def check_item(*, title: str, summary: str, body_html: str, attachments: list[tuple[str, Path]],
-               terms: TermList, limits: GateLimits | None = None) -> GateResult:
-    """Run the gate on a whole item: title, summary, body and every attachment."""
+               terms: TermList, limits: GateLimits | None = None, fields: dict[str, str] | None = None,
+               ) -> GateResult:
+    """Run the gate on a whole item: title, summary, body, every attachment and ``fields`` (the other published
+    text: department, author, per-channel titles and digests, by field name)."""
     result = GateResult()
     result.findings += check_text(title, "title", terms)
     result.findings += check_text(summary, "summary", terms)
+    for name, text in (fields or {}).items():
+        result.findings += check_text(text, name, terms)
     result.findings += check_body(body_html, terms)
     for name, path in attachments:
         found, problem = check_attachment(name, path, terms, limits)

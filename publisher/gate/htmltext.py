@@ -83,6 +83,25 @@ def body_text(body: str) -> BodyText:
     return BodyText("".join(chars), owners, nodes, soup)
 
 
+READ_ATTRIBUTES = ("title", "alt", "href", "src", "data-title", "aria-label", "summary", "longdesc")
+
+
+def attribute_values(body: str) -> list[tuple[str, str, str]]:
+    """The attribute values a reader or a channel may show (title=, alt=, href= ...): (tag, attribute, value)."""
+    if not is_html(body):
+        return []
+    soup = BeautifulSoup(body, "html.parser")
+    found = []
+    for tag in soup.find_all(True):
+        for name in READ_ATTRIBUTES:
+            value = tag.get(name)
+            if isinstance(value, list):
+                value = " ".join(value)
+            if value and value.strip():
+                found.append((tag.name, name, str(value)))
+    return found
+
+
 def mask_body(body: str) -> tuple[str, int]:
     """The body with every personal number masked inside its text nodes; unchanged (same string) if none."""
     laid = body_text(body)

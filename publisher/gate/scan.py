@@ -7,6 +7,7 @@ import bisect
 from publisher.foundation.i18n import N_
 from publisher.gate.findings import Finding, FindingKind
 from publisher.gate.hits import Hit
+from publisher.gate.invisible import strip_invisible
 from publisher.gate.markings import find_markings
 from publisher.gate.personal import find_personal, mask_personal
 from publisher.gate.terms import TermList
@@ -28,8 +29,10 @@ def findings_in(text: str, field: str, terms: TermList | None, *, place: str | N
     """Findings in one unit of text (a field, a paragraph, a cell, a page).
 
     ``where`` is ``line N`` (counting from 1 within ``text``), prefixed by ``place`` when given; with
-    ``lines=False`` it is ``place`` alone (a spreadsheet cell, a DOCX paragraph).
+    ``lines=False`` it is ``place`` alone (a spreadsheet cell, a DOCX paragraph). Invisible characters (zero-width,
+    bidi controls) are read as absent.
     """
+    text = strip_invisible(text)
     if not text:
         return []
     hits = scan(text, terms)

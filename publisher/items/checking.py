@@ -29,6 +29,8 @@ def shown_field(field: str) -> str:
     """A finding's field as people read it: 正文, 附件 名单.xlsx … (stored as body, attachment:名单.xlsx)."""
     if field.startswith("attachment:"):
         return _("attachment {name}").format(name=field.split(":", 1)[1])
+    if field.startswith("option:"):
+        return _("channel option {name}").format(name=field.split(":", 1)[1])
     return _(field)
 
 
@@ -51,7 +53,8 @@ def check_stored_item(app: App, actor: Actor, item_id: int) -> dict:
     with reading(app.store.engine) as conn:
         row = item_in_office(conn, actor, item_id)
         files = stored_files(app, conn, item_id)
-    result = run(app, title=row["title"], summary=row["summary"], body_html=row["body_html"], files=files)
+    result = run(app, title=row["title"], summary=row["summary"], body_html=row["body_html"], files=files,
+                 department=row["department"], author=row["author"], options=row["channel_options"])
     with app.store.transaction() as conn:
         record(conn, item_id, row["revision"], result)
     return result.to_json()

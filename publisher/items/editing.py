@@ -166,7 +166,8 @@ def changed_fields(current: Current, prepared: PreparedItem) -> list[str]:
 def check_and_store_files(app: App, prepared: PreparedItem) -> Any:
     """Run the gate on the new text and attachments, then copy the files into the content store."""
     result = gate_runs.run(app, title=prepared.title, summary=prepared.summary, body_html=prepared.body_html,
-                           files=[(f["filename"], Path(f["source"])) for f in prepared.files if not f["inline"]])
+                           files=[(f["filename"], Path(f["source"])) for f in prepared.files if not f["inline"]],
+                           department=prepared.department, author=prepared.author, options=prepared.options)
     for f in prepared.files:
         try:
             store_file(app.config.attachments_dir, Path(f["source"]), f["sha256"])

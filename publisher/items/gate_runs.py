@@ -22,11 +22,23 @@ def terms(app: App) -> TermList:
     return cached
 
 
-def run(app: App, *, title: str, summary: str, body_html: str, files: list[tuple[str, Path]]) -> GateResult:
-    """The gate over an item's fields and attachment files (name, path)."""
+def run(app: App, *, title: str, summary: str, body_html: str, files: list[tuple[str, Path]],
+        department: str = "", author: str = "", options: dict | None = None) -> GateResult:
+    """The gate over every published field of an item and its attachment files (name, path)."""
     limits = getattr(app.config.gate, "limits", None)
     return check_item(title=title, summary=summary, body_html=body_html, attachments=files, terms=terms(app),
-                      limits=limits)
+                      limits=limits, fields=published_fields(department, author, options))
+
+
+def published_fields(department: str, author: str, options: dict | None) -> dict[str, str]:
+    """The text an item publishes besides title, summary and body: department, author and every text in the
+    per-channel options (a short title, a digest ...), as ``option:CHANNEL.KEY``."""
+    fields = {"department": department or "", "author": author or ""}
+    for channel, given in sorted((options or {}).items()):
+        for key, value in sorted((given or {}).items()) if isinstance(given, dict) else ():
+            if isinstance(value, str):
+                fields[f"option:{channel}.{key}"] = value
+    return {name: text for name, text in fields.items() if text}
 
 
 def record(conn: Connection, item_id: int, revision: int, result: GateResult) -> None:

@@ -15,6 +15,7 @@ from publisher.ledger.blobs import blob_path, describe, store_file
 from publisher.foundation.content import decode_text, local_images, replace_local_markers, sanitize_html
 from publisher.errors import ConfigError, InputError, NotFound, PublisherError
 from publisher.foundation.i18n import _, labelled, shown
+from publisher.gate.invisible import invisible_in
 from publisher.accounts.users import Actor
 from publisher.ledger.event_kinds import EventKind
 
@@ -151,6 +152,10 @@ def _title_problems(app: App, title: str) -> list[str]:
                     count=len(title), title_max=title_max)]
     if _CONTROL.search(title) or len(title.splitlines()) > 1:  # \r, U+2028 ... break lines too
         return [_("title: must be one line of text without control characters")]
+    hidden = invisible_in(title)
+    if hidden:  # a right-to-left override shows a title other than the one stored and checked
+        return [_("title: contains invisible or text-direction characters ({codes}); remove them").format(
+                    codes=", ".join(hidden))]
     return []
 
 
@@ -325,7 +330,8 @@ def insert(app: App, prepared: list[PreparedItem], *, source: str = "cli", actor
     prepared = _without_known_keys(app, actor, prepared, skip=skip_existing_keys)
     for item in prepared:
         item.gate = gate_runs.run(app, title=item.title, summary=item.summary, body_html=item.body_html,
-                                   files=[(f["filename"], Path(f["source"])) for f in item.files if not f["inline"]])
+                                   files=[(f["filename"], Path(f["source"])) for f in item.files if not f["inline"]],
+                                   department=item.department, author=item.author, options=item.options)
     root = app.config.attachments_dir
     added: list[Path] = []  # blobs this call put in the store: removed again if the items are not inserted
     try:

@@ -11,6 +11,8 @@ from pathlib import Path
 
 from publisher.errors import InputError
 from publisher.foundation.i18n import _
+from publisher.foundation.filenames import safe_filename
+from publisher.foundation.private_files import private_dir
 
 
 def blob_path(root: Path, sha256: str) -> Path:
@@ -49,7 +51,7 @@ def describe(path: Path, *, field: str, max_bytes: int) -> dict:
         problem = image_problem(path)
         if problem:
             raise InputError(f"{path.name} {problem}", field=field)
-    return {"sha256": sha, "size": size, "mime": mime, "filename": path.name, "source": str(path)}
+    return {"sha256": sha, "size": size, "mime": mime, "filename": safe_filename(path.name), "source": str(path)}
 
 
 def store_file(root: Path, source: Path, sha256: str) -> Path:
@@ -57,7 +59,7 @@ def store_file(root: Path, source: Path, sha256: str) -> Path:
     target = blob_path(root, sha256)
     if target.exists():
         return target
-    target.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(target.parent)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
     try:
         with os.fdopen(fd, "wb") as out, open(source, "rb") as src:

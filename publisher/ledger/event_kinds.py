@@ -57,6 +57,7 @@ class EventKind(StrEnum):
     USER_ENABLED = "user_enabled"
     PASSWORD_SET = "password_set"
     TOKEN_ISSUED = "token_issued"
+    TOKEN_REVOKED = "token_revoked"
     LOGIN = "login"
     LOGIN_FAILED = "login_failed"
     LOGIN_LOCKED = "login_locked"

@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, bindparam, literal_column, update
 
 from publisher.ledger import audit
+from publisher.foundation.redact import scrub, scrub_data
 from publisher.foundation.i18n import N_
 from publisher.db.prepared import Prepared
 from publisher.db.schema import deliveries
@@ -107,7 +108,7 @@ def move(conn: Connection, delivery_id: int, *, current: str, to: str, event: di
     if not allowed(current, to):
         raise IllegalTransition(f"delivery {delivery_id}: {current} → {to} is not a move the lifecycle allows")
     statement = _statement(tuple(sorted(values)), version is not None, owned_by is not None)
-    params = {**values, "status": DeliveryStatus(to).value, "b_id": delivery_id,
+    params = {**_scrubbed(values), "status": DeliveryStatus(to).value, "b_id": delivery_id,
               "b_status": DeliveryStatus(current).value, "b_version": version, "b_owner": owned_by}
     if conn.execute(statement, params).rowcount != 1:
         return False
@@ -133,7 +134,7 @@ def move_update(conn: Connection, delivery_id: int, *, current: str | None, to: 
     d = deliveries
     same = d.c.update_state.is_(None) if current is None else d.c.update_state == current
     changed = conn.execute(update(d).where(and_(d.c.id == delivery_id, same))
-                           .values(update_state=to, **values)).rowcount
+                           .values(update_state=to, **_scrubbed(values))).rowcount
     if changed != 1:
         return False
     if event is not None:
@@ -157,7 +158,7 @@ def move_many(conn: Connection, moves: list[dict[str, Any]], *, owned_by: str | 
         if not allowed(m["current"], m["to"]):
             raise IllegalTransition(f"delivery {m['id']}: {m['current']} → {m['to']} is not a move the lifecycle "
                                     f"allows")
-        params.append({**{c: m[c] for c in columns}, "status": DeliveryStatus(m["to"]).value, "b_id": m["id"],
+        params.append({**_scrubbed({c: m[c] for c in columns}), "status": DeliveryStatus(m["to"]).value, "b_id": m["id"],
                        "b_status": DeliveryStatus(m["current"]).value, "b_version": m.get("version"),
                        "b_owner": owned_by})
     moved = _prepared(columns, by_version, owned_by is not None).executemany(conn, params)
@@ -187,7 +188,15 @@ def move_together(conn: Connection, moves: list[dict[str, Any]], *, owned_by: st
 def event(kind: str, *, actor: str, at: datetime, item_id: int, channel: str, **detail: Any) -> dict[str, Any]:
     """An event row for :func:`move` (None values left out of the detail)."""
     return {"kind": kind, "actor": actor, "at": at, "item_id": item_id, "channel": channel,
-            "detail": {k: v for k, v in detail.items() if v is not None}}
+            "detail": scrub_data({k: v for k, v in detail.items() if v is not None})}
+
+
+def _scrubbed(values: dict[str, Any]) -> dict[str, Any]:
+    """The columns to write with credentials in URLs masked (an error or an address a channel gave back)."""
+    return {k: scrub(v) if k in SCRUBBED_COLUMNS else v for k, v in values.items()}
+
+
+SCRUBBED_COLUMNS = frozenset({"last_error", "external_url", "external_id"})
 
 
 @lru_cache(maxsize=128)

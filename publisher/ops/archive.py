@@ -24,6 +24,7 @@ from publisher.db.schema import attachments, item_revisions
 from publisher.errors import InputError
 from publisher.foundation.i18n import _
 from publisher.ledger.blobs import blob_path, digest_file
+from publisher.foundation.private_files import private_file
 
 FORMAT = "publisher-backup"
 DATABASE_NAMES = {"sqlite": "database.sqlite", "postgresql": "database.pgdump"}
@@ -63,6 +64,7 @@ def write_archive(target: Path, database_file: Path, kind: str, store: Path, ref
                 "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                 "attachments": len(blobs), "referenced": sorted(referenced), "missing": missing}
     partial = target.with_name(target.name + ".partial")
+    private_file(partial)  # it holds the database: its owner's alone, whatever the umask
     try:
         with tarfile.open(partial, "w:gz") as tar:
             data = json.dumps(manifest, ensure_ascii=False, indent=1).encode("utf-8")

@@ -31,6 +31,7 @@ from publisher.foundation.redact import scrub
 from publisher.ledger.store import Store
 from publisher.foundation.i18n import _
 
+
 RESTORED = (S.PENDING, S.PUBLISHING, S.FAILED, S.IN_DOUBT)
 
 

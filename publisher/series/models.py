@@ -27,6 +27,7 @@ from publisher.errors import ConfigError
 from publisher.series.render import check_template
 from publisher.series.schedule import CronError, months_without_the_day, parse_cron
 from publisher.foundation.i18n import _
+from publisher.foundation.urls import web_url_problem
 from publisher.foundation.validation_messages import validation_message
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
@@ -111,6 +112,9 @@ class HttpSource(_Source):
     def _url(cls, value: str) -> str:
         if not re.match(r"https?://[^/\s]+", value):
             raise ValueError(_("must be an http:// or https:// URL"))
+        problem = web_url_problem(value.replace("{date}", "2019-01-01"), credentials=True)
+        if problem:
+            raise ValueError(problem)
         try:
             value.format(date="2019-01-01")
         except (KeyError, IndexError, ValueError) as exc:

@@ -272,7 +272,7 @@ def get_tally(request: Request, actor: User, year: Annotated[int, Query(ge=1900,
 @router.get("/audit", responses=ERRORS, summary="审计日志（本单位）")
 def get_audit(request: Request, actor: User, item: Annotated[int | None, Query(ge=1, le=ID_MAX)] = None,
               user: Annotated[str | None, Query(max_length=80)] = None, since: str | None = None,
-              limit: Annotated[int, Query(ge=1, le=1000)] = 100, offset: Annotated[int, Query(ge=0)] = 0) -> list:
+              limit: Annotated[int, Query(ge=1, le=1000)] = 100, offset: Annotated[int, Query(ge=0, le=ID_MAX)] = 0) -> list:
     app = console_of(request).app
     when = parse_time(since, app, field_name="since") if since else None
     if item is not None:

@@ -26,7 +26,7 @@ class Console:
         self.secure_cookies = settings.secure_cookies if secure_cookies is None else secure_cookies
         self.sessions = Sessions(app.store.engine, timedelta(hours=settings.session_hours))
         self.guard = LoginGuard(app.store, settings.login_attempts, settings.address_attempts,
-                                timedelta(minutes=settings.lockout_minutes))
+                                timedelta(minutes=settings.lockout_minutes), settings.address_delay)
         self.templates = Jinja2Templates(directory=str(HERE / "templates"))  # autoescape is on for .html
         self.templates.env.globals.update(office=app.config.office, csrf_field=CSRF_FIELD)
         from publisher.web import filters

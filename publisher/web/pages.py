@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+import hashlib
 import re
 import secrets
 import tempfile
@@ -28,10 +29,12 @@ from publisher.items.checking import check_stored_item, mask_stored_item
 from publisher.ledger.listing import PER_PAGE_MAX, Filters, list_items, month_schedule, month_total, parse_date
 from publisher.items.intake import CATALOGUE_INPUTS, ItemRequest, insert, parse_time, prepare
 from publisher.report.tally import tally
+from publisher.accounts.passwords import policy_for
+from publisher.foundation.filenames import safe_filename
 from publisher.accounts.users import Actor, Role, add_user, list_users, set_disabled, set_password
 from publisher.web import views
 from publisher.web.security import CSRF_FIELD, PREVIEW_CSP, SESSION_COOKIE, LoginRefused
-from publisher.web.common import ApiError, ItemId
+from publisher.web.common import ID_MAX, ApiError, ItemId
 from publisher.web.console import console_of
 from publisher.web.word_upload import docx_to_html
 from publisher.foundation.i18n import _
@@ -209,7 +212,7 @@ async def _attachments(form, folder: Path) -> list[str]:
     for upload in form.getlist("attach"):
         if not getattr(upload, "filename", ""):
             continue
-        name = Path(upload.filename).name or "attachment"
+        name = safe_filename(upload.filename)
         target = folder / f"{len(paths)}" / name
         target.parent.mkdir(parents=True)
         target.write_bytes(await upload.read())
@@ -466,7 +469,61 @@ def users_page(request: Request):
     actor = _actor(request)
     _require_admin(actor)
     app = console_of(request).app
-    return _page(request, "users.html", actor, users=list_users(app.store, actor.office), roles=list(Role), error="")
+    return _page(request, "users.html", actor, users=list_users(app.store, actor.office), roles=list(Role), error="",
+                 tokens=_office_tokens(app, actor))
+
+
+def _office_tokens(app, actor: Actor) -> list[dict]:
+    """Every API token of the office's users (never the token itself), newest first."""
+    from publisher.accounts.users import list_tokens
+
+    rows = [{**t, "user": u["name"]} for u in list_users(app.store, actor.office) for t in list_tokens(app.store, u["name"])]
+    return sorted(rows, key=lambda r: r["id"], reverse=True)
+
+
+def _token_action(request: Request, app, actor: Actor, form, action: str):
+    """Issue a token (shown once, on this page: never in a URL) or revoke one, for a user of the admin's office."""
+    from publisher.accounts.users import new_token, revoke_token, token_owner
+
+    shown = ""
+    try:
+        if action == "token":
+            name = str(form.get("name") or "").strip()
+            _same_office(app, actor, name)
+            days = str(form.get("expires") or "").strip()
+            shown = new_token(app.store, name, actor=actor.name, label=str(form.get("label") or "").strip(),
+                              expires_days=_token_days(days, app))
+        else:
+            token_id = _form_int(form.get("token_id"), "token_id")
+            if token_owner(app.store, token_id)["office"] != actor.office:
+                raise NotFound(_("no token {id}").format(id=token_id))
+            revoke_token(app.store, token_id, actor=actor.name)
+    except (InputError, Refused, NotFound) as exc:
+        return _page(request, "users.html", actor, status=422, users=list_users(app.store, actor.office),
+                     roles=list(Role), error=str(exc), tokens=_office_tokens(app, actor))
+    if not shown:
+        return _back("/users", "已吊销令牌")
+    return _page(request, "users.html", actor, users=list_users(app.store, actor.office), roles=list(Role), error="",
+                 tokens=_office_tokens(app, actor), new_token=shown)
+
+
+def _token_days(given: str, app) -> float | None:
+    if not given:
+        return app.config.console.token_days
+    try:
+        days = float(given)
+    except ValueError:
+        days = -1
+    if not 0 < days <= 3650:
+        raise InputError(_("a number of days from 1 to 3650"), field="expires")
+    return days
+
+
+def _form_int(value, field_name: str) -> int:
+    text = str(value or "").strip()
+    if not text.isascii() or not text.isdigit() or len(text) > 18 or not 1 <= int(text) <= ID_MAX:
+        raise InputError(_("must be a whole number from 1 to {max}").format(max=ID_MAX), field=field_name)
+    return int(text)
 
 
 @router.post("/users")
@@ -478,12 +535,15 @@ async def users_action(request: Request):
     form = await _form(request)
     action = str(form.get("action") or "add")
     name = str(form.get("name") or "").strip()
+    if action in ("token", "revoke"):
+        return await run_in_threadpool(_token_action, request, app, actor, form, action)
     try:
         if action == "add":
             await run_in_threadpool(lambda: add_user(
                 app.store, name, str(form.get("role") or ""), actor.office,
                 display_name=str(form.get("display_name") or "").strip(),
-                password=str(form.get("password") or "") or None, created_by=actor.name))
+                password=str(form.get("password") or "") or None, created_by=actor.name,
+                policy=policy_for(app.config)))
             notice = f"已添加用户 {name}"
         elif action in ("disable", "enable"):
             _same_office(app, actor, name)
@@ -495,13 +555,17 @@ async def users_action(request: Request):
             notice = f"已{'停用' if action == 'disable' else '启用'}用户 {name}"
         elif action == "password":
             _same_office(app, actor, name)
-            await run_in_threadpool(set_password, app.store, name, str(form.get("password") or ""), actor=actor.name)
+            sid, _session = console.session(request)
+            keep = hashlib.sha256(sid.encode()).hexdigest() if sid and name == actor.name else None
+            await run_in_threadpool(lambda: set_password(app.store, name, str(form.get("password") or ""),
+                                                         actor=actor.name, keep_session=keep,
+                                                         policy=policy_for(app.config)))
             notice = f"已为 {name} 设置新密码"
         else:
             raise InputError(_("unknown action {action!r}").format(action=action), field="action")
     except (InputError, Refused, NotFound) as exc:
         return _page(request, "users.html", actor, status=422, users=list_users(app.store, actor.office),
-                     roles=list(Role), error=str(exc))
+                     roles=list(Role), error=str(exc), tokens=_office_tokens(app, actor))
     return _back("/users", notice)
 
 

@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import secrets
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -14,7 +15,7 @@ from sqlalchemy.engine import Engine
 
 from publisher.db.engine import reading
 from publisher.db.schema import console_sessions, users
-from publisher.accounts.users import Actor, actor_from_row, password_matches
+from publisher.accounts.users import Actor, actor_from_row, dummy_verify, password_matches
 from publisher.ledger.event_kinds import EventKind
 
 SESSION_COOKIE = "publisher_session"
@@ -90,72 +91,135 @@ def csrf_ok(session: Session, given: str | None) -> bool:
 
 
 class LoginRefused(Exception):
-    """A login that failed; ``locked`` when the account or the address is locked out."""
+    """A login that failed; ``locked`` when the account is locked out (the same answer for unknown names)."""
 
     def __init__(self, message: str, *, locked: bool = False):
         self.locked = locked
         super().__init__(message)
 
 
+WRONG = "用户名或密码不正确"
+LOCKED = "登录失败次数过多，账号已暂时锁定，请稍后再试或联系管理员"
+BACKOFF_MAX = timedelta(hours=24)
+
+
+def pause(seconds: float) -> None:
+    """Wait before answering a login from a slowed address (replaced in tests)."""
+    time.sleep(seconds)
+
+
+@dataclass
+class _Count:
+    """Failures since ``since``, how many lock-outs so far (each one twice as long), and until when locked."""
+
+    failures: int = 0
+    strikes: int = 0
+    locked_until: datetime | None = None
+    last: datetime | None = None
+
+
 @dataclass
 class LoginGuard:
-    """Checks passwords with per-account (in the users table) and per-address (in memory) lock-out."""
+    """Checks passwords. Lock-outs per account (any address) and per (address, account), each longer than the last;
+    an address with many failures under any names is slowed, never locked, so one office behind NAT keeps working.
+    A success resets only that account's counts. Unknown names are counted, answered and timed like known ones."""
 
     store: object
     attempts: int
     address_attempts: int
     lockout: timedelta
-    _addresses: dict[str, tuple[int, datetime | None]] = field(default_factory=dict)
+    address_delay: float = 2.0
+    _pairs: dict[tuple[str, str], _Count] = field(default_factory=dict)
+    _accounts: dict[str, _Count] = field(default_factory=dict)
+    _addresses: dict[str, _Count] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def account_attempts(self) -> int:
+        """Failures from all addresses together before an account is locked."""
+        return self.attempts * 3
 
     def login(self, name: str, password: str, address: str) -> Actor:
         """The user for a correct password; LoginRefused otherwise (every outcome is an audit event)."""
         store = self.store
         now = store.clock.now()
-        with self._lock:
-            fails, locked_until = self._addresses.get(address, (0, None))
-        if locked_until and locked_until > now:
-            self._event(EventKind.LOGIN_REFUSED, name, address, reason="address locked")
-            raise LoginRefused("登录失败次数过多，请稍后再试", locked=True)
+        key = name.casefold()
+        if self._slowed(address, now):
+            pause(self.address_delay)
         with reading(store.engine) as conn:
             row = conn.execute(select(users).where(users.c.name == name)).mappings().first()
-        if row is not None and row["locked_until"] and row["locked_until"] > now:
-            self._count_address(address, now)
-            self._event(EventKind.LOGIN_REFUSED, name, address, reason="account locked", office=row["office"])
-            raise LoginRefused("该账号因多次登录失败已暂时锁定，请稍后再试或联系管理员", locked=True)
-        good = row is not None and not row["disabled"] and password_matches(row["password_hash"], password)
+        office = row["office"] if row is not None else None
+        if self._locked(address, key, now) or (row is not None and row["locked_until"] and row["locked_until"] > now):
+            dummy_verify(password)
+            self._event(EventKind.LOGIN_REFUSED, name, address, reason="locked", office=office)
+            raise LoginRefused(LOCKED, locked=True)
+        if row is None or row["disabled"] or not row["password_hash"]:
+            dummy_verify(password)
+            good = False
+        else:
+            good = password_matches(row["password_hash"], password)
         if not good:
-            self._count_address(address, now)
-            locked = False
-            if row is not None:
-                failures = (row["failed_logins"] or 0) + 1
-                values = {"failed_logins": failures}
-                if failures >= self.attempts:
-                    values = {"failed_logins": 0, "locked_until": now + self.lockout}
-                    locked = True
-                with store.transaction() as conn:
-                    conn.execute(update(users).where(users.c.id == row["id"]).values(**values))
-                    store.event(conn, EventKind.LOGIN_LOCKED if locked else EventKind.LOGIN_FAILED, actor=name[:80],
-                                office=row["office"], address=address, failures=failures)
-            else:
-                self._event(EventKind.LOGIN_FAILED, name[:80], address, reason="no such user")
-            raise LoginRefused("用户名或密码不正确" + ("；账号已暂时锁定" if locked else ""), locked=locked)
+            self._failed(name, key, address, row, now)
         with store.transaction() as conn:
             conn.execute(update(users).where(users.c.id == row["id"]).values(failed_logins=0, locked_until=None))
             store.event(conn, EventKind.LOGIN, actor=name, office=row["office"], address=address)
         with self._lock:
-            self._addresses.pop(address, None)
+            self._pairs.pop((address, key), None)
+            self._accounts.pop(key, None)
         return actor_from_row(row)
 
-    def _count_address(self, address: str, now: datetime) -> None:
+    def _slowed(self, address: str, now: datetime) -> bool:
         with self._lock:
-            fails, _ = self._addresses.get(address, (0, None))
-            fails += 1
-            if fails >= self.address_attempts:
-                self._addresses[address] = (0, now + self.lockout)
-            else:
-                self._addresses[address] = (fails, None)
+            count = self._fresh(self._addresses, address, now)
+            return count.failures >= self.address_attempts
 
-    def _event(self, kind: str, name: str, address: str, **detail) -> None:
+    def _locked(self, address: str, key: str, now: datetime) -> bool:
+        with self._lock:
+            pair = self._fresh(self._pairs, (address, key), now)
+            account = self._fresh(self._accounts, key, now)
+            return any(c.locked_until and c.locked_until > now for c in (pair, account))
+
+    def _fresh(self, table: dict, key, now: datetime) -> _Count:
+        """The count for ``key``; failures older than the lock-out time are forgotten (lock-outs are not)."""
+        count = table.setdefault(key, _Count())
+        if count.last and now - count.last > max(self.lockout, self._span(count)) and not (
+                count.locked_until and count.locked_until > now):
+            count.failures = 0
+        return count
+
+    def _span(self, count: _Count) -> timedelta:
+        return min(self.lockout * (2 ** max(count.strikes - 1, 0)), BACKOFF_MAX)
+
+    def _strike(self, count: _Count, limit: int, now: datetime) -> bool:
+        count.failures += 1
+        count.last = now
+        if count.failures < limit:
+            return False
+        count.failures = 0
+        count.strikes += 1
+        count.locked_until = now + self._span(count)
+        return True
+
+    def _failed(self, name: str, key: str, address: str, row, now: datetime) -> None:
+        with self._lock:
+            self._strike(self._fresh(self._addresses, address, now), 1 << 62, now)
+            pair = self._strike(self._fresh(self._pairs, (address, key), now), self.attempts, now)
+            account = self._strike(self._fresh(self._accounts, key, now), self.account_attempts, now)
+        locked = pair or account
+        if row is not None:
+            values = {"failed_logins": 0 if locked else (row["failed_logins"] or 0) + 1}
+            if account:
+                values["locked_until"] = self._accounts[key].locked_until
+            with self.store.transaction() as conn:
+                conn.execute(update(users).where(users.c.id == row["id"]).values(**values))
+                self.store.event(conn, EventKind.LOGIN_LOCKED if locked else EventKind.LOGIN_FAILED,
+                                 actor=name[:80], office=row["office"], address=address)
+        else:
+            self._event(EventKind.LOGIN_LOCKED if locked else EventKind.LOGIN_FAILED, name[:80], address,
+                        reason="no such user")
+        raise LoginRefused(LOCKED if locked else WRONG, locked=locked)
+
+    def _event(self, kind: str, name: str, address: str, office: str | None = None, **detail) -> None:
         with self.store.transaction() as conn:
-            self.store.event(conn, kind, actor=name[:80] or "?", address=address, **detail)
+            self.store.event(conn, kind, actor=name[:80] or "?", address=address,
+                             **({"office": office} if office else {}), **detail)

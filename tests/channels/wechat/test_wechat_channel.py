@@ -549,7 +549,8 @@ def image_host():
         yield running
 
 
-def test_external_image_is_downloaded_and_uploaded(channel, emulator, image_host):
+def test_external_image_is_downloaded_and_uploaded(make_channel, emulator, image_host):
+    channel = make_channel(image_hosts=["127.0.0.1"])
     body = BODY + f'<p><img src="{image_host.url}/photo.png"></p><p><img src="http://mmbiz.qpic.cn/sandbox/old.png"></p>'
     channel.publish(make_item(body=body), Ctx())
     content = stored(emulator)[0]["content"]
@@ -559,7 +560,8 @@ def test_external_image_is_downloaded_and_uploaded(channel, emulator, image_host
     assert stored(emulator)[0]["dropped_images"] == 0
 
 
-def test_missing_external_image_is_refused_clearly(channel, emulator, image_host):
+def test_missing_external_image_is_refused_clearly(make_channel, emulator, image_host):
+    channel = make_channel(image_hosts=["127.0.0.1"])
     body = BODY + f'<p><img src="{image_host.url}/gone.png"></p>'
     with pytest.raises(PermanentError) as caught:
         channel.publish(make_item(body=body), Ctx())
@@ -568,7 +570,7 @@ def test_missing_external_image_is_refused_clearly(channel, emulator, image_host
 
 
 def test_oversized_external_image_is_refused(make_channel, emulator, image_host):
-    channel = make_channel(image_download_max=50)
+    channel = make_channel(image_download_max=50, image_hosts=["127.0.0.1"])
     with pytest.raises(PermanentError) as caught:
         channel.publish(make_item(body=BODY + f'<img src="{image_host.url}/photo.png">'), Ctx())
     assert "larger than" in str(caught.value) and "attach a smaller copy" in str(caught.value)
