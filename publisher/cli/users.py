@@ -28,14 +28,14 @@ def user() -> None:
 def user_add(obj, name: str, role: str, office: str | None, display_name: str, password_stdin: bool,
              as_json: bool) -> None:
     """Add a user with a role in an office."""
-    from publisher.accounts.users import add_user, count_admins, list_users, require_first_admin
+    from publisher.accounts.users import Role, add_user, count_admins, list_users, require_first_admin
 
     app = obj.app()
     actor = obj.actor()
     require_first_admin(app.store, role)
     office = office or (actor.office if actor.is_user else app.config.office.code)
     # the operator's shell (no --as) may add a new office's first admin; an office with users has its own admins
-    first_admin = not actor.is_user and role == "admin" and not list_users(app.store, office)
+    first_admin = not actor.is_user and role == Role.ADMIN and not list_users(app.store, office)
     _require_admin(app, actor, first_user_ok=first_admin or count_admins(app.store) == 0)
     password = _read_password() if password_stdin else None
     if actor.is_user and office != actor.office:

@@ -113,9 +113,9 @@ def make_engine(url: str, *, migrate_schema: bool | str = True) -> Engine:
 
 
 def _refuse_old(revision: str) -> None:
-    from publisher.db.migrations import _check_known
+    from publisher.db.migrations import check_known
 
-    _check_known(revision)  # newer than this publisher: refused with its own message
+    check_known(revision)  # newer than this publisher: refused with its own message
     raise ConfigError(["database.url: " + _("the database's schema is at revision {revision}, this publisher needs "
                                             "{head}: stop the daemons, back it up, then run `publisher migrate`")
                        .format(revision=revision, head=head())])

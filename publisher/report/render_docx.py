@@ -15,7 +15,7 @@ from docx.shared import Mm, Pt
 
 from publisher.report.chart import chart_png
 from publisher.report.grid import Grid, grid_for
-from publisher.report.render_md import _cn_date
+from publisher.report.render_md import cn_date
 
 TITLE_FONT, BODY_FONT, HEADING_FONT, SUBHEADING_FONT, PAGE_FONT = "方正小标宋简体", "仿宋_GB2312", "黑体", "楷体_GB2312", "宋体"
 TITLE_SIZE, BODY_SIZE, TABLE_SIZE, PAGE_SIZE = Pt(22), Pt(16), Pt(10.5), Pt(14)  # 2号, 3号, 5号, 4号
@@ -52,7 +52,7 @@ def render_docx(report: dict[str, Any], *, chart: bool = True) -> bytes:
                    Pt(9) if s["table"] == "四" else TABLE_SIZE)
     doc.paragraphs[-1].paragraph_format.keep_with_next = True  # the 落款 never alone on the last page
     _para(doc, "", BODY_FONT, BODY_SIZE, indent=False).paragraph_format.keep_with_next = True
-    for text in (report["signature"], _cn_date(report["date"])):
+    for text in (report["signature"], cn_date(report["date"])):
         p = _para(doc, text, BODY_FONT, BODY_SIZE, align=WD_ALIGN_PARAGRAPH.RIGHT, indent=False)
         p.paragraph_format.right_indent = Pt(16 * 4)  # 右空四字
         p.paragraph_format.keep_with_next = text == report["signature"]

@@ -10,7 +10,7 @@ from publisher.errors import InputError
 from publisher.foundation.i18n import _
 from publisher.report.chart import chart_png
 from publisher.report.grid import grid_for
-from publisher.report.render_md import _cn_date
+from publisher.report.render_md import cn_date
 
 CSS = """
 @page { size: A4; margin: 37mm 26mm 35mm 28mm; }
@@ -58,7 +58,7 @@ def render_html(report: dict[str, Any], *, chart: bool = True) -> str:
             parts.append(f'<figure><img alt="各渠道每月发布信息条数" src="data:image/png;base64,{png}"></figure>')
         if s["table"]:
             parts.append(table_html(s["table"], report))
-    parts.append(f'<p class="signature">{e(report["signature"])}</p><p class="date">{_cn_date(report["date"])}</p>')
+    parts.append(f'<p class="signature">{e(report["signature"])}</p><p class="date">{cn_date(report["date"])}</p>')
     parts.append("</body></html>\n")
     return "\n".join(parts)
 

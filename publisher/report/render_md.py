@@ -23,11 +23,11 @@ def render_md(report: dict[str, Any]) -> str:
             lines += [f"### {b['text']}" if b["kind"] == "h" else b["text"], ""]
         if s["table"]:
             lines += table_md(s["table"], report["tables"][s["table"]]) + [""]
-    lines += [f"{report['signature']}", "", _cn_date(report["date"]), ""]
+    lines += [f"{report['signature']}", "", cn_date(report["date"]), ""]
     return "\n".join(lines)
 
 
-def _cn_date(iso: str) -> str:
+def cn_date(iso: str) -> str:
     y, m, d = (int(x) for x in iso.split("-"))
     return f"{y}年{m}月{d}日"
 

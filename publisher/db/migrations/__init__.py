@@ -84,7 +84,7 @@ def migrate(engine: Engine, *, office: str = "default") -> str:
 
     def upgrade(conn: Connection, cfg: AlembicConfig) -> None:
         revision = current_revision(conn)
-        _check_known(revision)
+        check_known(revision)
         if revision is not None and not _stamped(conn):
             command.stamp(cfg, revision)
         command.upgrade(cfg, "head")
@@ -98,7 +98,7 @@ def downgrade(engine: Engine, revision: str) -> None:
     from alembic import command
 
     def down(conn: Connection, cfg: AlembicConfig) -> None:
-        _check_known(current_revision(conn))
+        check_known(current_revision(conn))
         command.downgrade(cfg, revision)
 
     _in_one_transaction(engine, down)
@@ -129,7 +129,7 @@ def _stamped(conn: Connection) -> bool:
     return inspect(conn).has_table("alembic_version")
 
 
-def _check_known(revision: str | None) -> None:
+def check_known(revision: str | None) -> None:
     known = revision is None or (not revision.startswith("legacy-") and _known(revision))
     if not known:
         raise ConfigError([f"database.url: the database's schema ({revision}) is newer than this publisher's "
