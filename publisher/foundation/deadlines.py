@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import logging
 import threading
 import time
 from typing import Callable
+
+log = logging.getLogger("publisher.http")
 
 
 class Watchdog:
@@ -49,7 +52,7 @@ class Watchdog:
             try:
                 action()
             except Exception:  # a failed action must not stop every other deadline
-                pass
+                log.exception("a request deadline's action failed")
 
 
 WATCHDOG = Watchdog()
