@@ -6,9 +6,6 @@ their deliveries are written ``published`` with the channel's own URL and time, 
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import uuid
 from datetime import datetime
 from pathlib import Path
@@ -25,33 +22,9 @@ from publisher.report.registers.tables import backfilled
 from publisher.db.schema import deliveries, items
 from publisher.ledger.deliveries import new_delivery
 from publisher.foundation.i18n import _
+from publisher.report.registers.sheets import read_rows
 
 FIELDS = ("channel", "title", "category", "published_at", "url", "external_id", "group")
-
-
-def read_rows(path: Path) -> list[tuple[int, dict[str, Any]]]:
-    """(line, row) pairs from CSV (header row) or JSON Lines."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(_("cannot read {path}: {value}").format(
-                             path=path, value=getattr(exc, 'strerror', None) or 'not UTF-8'), field="FILE") from None
-    if path.suffix.lower() in (".jsonl", ".json"):
-        out = []
-        stripped = text.strip()
-        if stripped.startswith("["):
-            try:
-                return [(n, r) for n, r in enumerate(json.loads(stripped), 1)]
-            except json.JSONDecodeError as exc:
-                raise InputError(_("not JSON ({msg})").format(msg=exc.msg), field="FILE") from None
-        for n, line in enumerate(text.splitlines(), 1):
-            if line.strip():
-                try:
-                    out.append((n, json.loads(line)))
-                except json.JSONDecodeError as exc:
-                    raise InputError(_("line {n}: not JSON ({msg})").format(n=n, msg=exc.msg), field="FILE") from None
-        return out
-    return list(enumerate(csv.DictReader(io.StringIO(text)), 2))
 
 
 def parse_row(n: int, raw: Any, config) -> dict[str, Any]:

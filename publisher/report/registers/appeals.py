@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
@@ -122,23 +119,10 @@ class AppealRegister:
 
 
 def read_appeals(path: Path) -> list[Appeal]:
-    """Appeals from CSV (header row) or JSON Lines; InputError naming the line and field."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(_("cannot read {path}: {value}").format(
-                             path=path, value=getattr(exc, 'strerror', None) or 'not UTF-8'), field="FILE") from None
-    if path.suffix.lower() in (".jsonl", ".json"):
-        rows = []
-        for n, line in enumerate(text.splitlines(), 1):
-            if line.strip():
-                try:
-                    rows.append((n, json.loads(line)))
-                except json.JSONDecodeError as exc:
-                    raise InputError(_("line {n}: not JSON ({msg})").format(n=n, msg=exc.msg), field="FILE") from None
-    else:
-        rows = list(enumerate(csv.DictReader(io.StringIO(text)), 2))
-    return [parse_appeal(dict(raw), f"line {n}") for n, raw in rows]
+    """Appeals from CSV (UTF-8 or GBK), an .xlsx workbook or JSON Lines; InputError naming the line and field."""
+    from publisher.report.registers.sheets import read_rows
+
+    return [parse_appeal(dict(raw), f"line {n}") for n, raw in read_rows(path)]
 
 
 def table4_counts(register: list[Appeal], year: int) -> dict[str, dict[str, list[int]]]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
@@ -230,27 +229,7 @@ def read_applications(path: Path) -> list[Application]:
     line and field."""
     from publisher.report.registers.sheets import read_rows
 
-    if path.suffix.lower() not in (".jsonl", ".json"):
-        return [parse_application(raw, f"line {n}") for n, raw in read_rows(path)]
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise InputError(_("cannot read {path}: {strerror}").format(
-                             path=path, strerror=exc.strerror), field="FILE") from None
-    except UnicodeDecodeError:
-        raise InputError(_("{path} is not UTF-8 text").format(path=path), field="FILE") from None
-    out = []
-    for n, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            raw = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise InputError(_("line {n}: not JSON ({msg})").format(n=n, msg=exc.msg), field="FILE") from None
-        if not isinstance(raw, dict):
-            raise InputError(_("line {n}: not an object").format(n=n), field="FILE")
-        out.append(parse_application(raw, f"line {n}"))
-    return out
+    return [parse_application(raw, f"line {n}") for n, raw in read_rows(path)]
 
 
 def table3_counts(register: list[Application], year: int, template: str) -> dict[str, dict[str, list[int]]]:

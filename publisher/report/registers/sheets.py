@@ -1,10 +1,11 @@
-"""Rows of a register file as offices keep them: CSV in UTF-8 or GBK (Excel's default on Chinese Windows), or an
-.xlsx workbook (the first sheet, a header row)."""
+"""Rows of a register or back-fill file as offices keep them: CSV in UTF-8 or GBK (Excel's default on Chinese
+Windows), an .xlsx workbook (the first sheet, a header row), or JSON Lines (or one JSON array)."""
 
 from __future__ import annotations
 
 import csv
 import io
+import json
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -13,8 +14,9 @@ from publisher.errors import InputError
 from publisher.foundation.i18n import _
 
 
-def read_rows(path: Path) -> list[tuple[int, dict[str, str]]]:
-    """(line number, header → text) for every non-empty row; InputError naming the file when it cannot be read."""
+def read_rows(path: Path) -> list[tuple[int, dict[str, Any]]]:
+    """(line number, field → value) for every non-empty row; InputError naming the file or the line when it
+    cannot be read."""
     if path.suffix.lower() == ".xlsx":
         return _xlsx_rows(path)
     try:
@@ -23,9 +25,32 @@ def read_rows(path: Path) -> list[tuple[int, dict[str, str]]]:
         raise InputError(_("cannot read {path}: {strerror}").format(path=path, strerror=exc.strerror),
                          field="FILE") from None
     text = _decoded(data, path)
+    if path.suffix.lower() in (".jsonl", ".json"):
+        return _json_rows(text)
     rows = csv.DictReader(io.StringIO(text))
     return [(n, {k.strip(): (v or "") for k, v in raw.items() if k}) for n, raw in enumerate(rows, 2)
             if any((v or "").strip() for v in raw.values() if isinstance(v, str))]
+
+
+def _json_rows(text: str) -> list[tuple[int, dict[str, Any]]]:
+    stripped = text.strip()
+    if stripped.startswith("["):
+        try:
+            pairs = list(enumerate(json.loads(stripped), 1))
+        except json.JSONDecodeError as exc:
+            raise InputError(_("not JSON ({msg})").format(msg=exc.msg), field="FILE") from None
+    else:
+        pairs = []
+        for n, line in enumerate(text.splitlines(), 1):
+            if line.strip():
+                try:
+                    pairs.append((n, json.loads(line)))
+                except json.JSONDecodeError as exc:
+                    raise InputError(_("line {n}: not JSON ({msg})").format(n=n, msg=exc.msg), field="FILE") from None
+    for n, raw in pairs:
+        if not isinstance(raw, dict):
+            raise InputError(_("line {n}: not an object").format(n=n), field="FILE")
+    return pairs
 
 
 def _decoded(data: bytes, path: Path) -> str:
