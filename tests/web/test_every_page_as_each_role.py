@@ -1,0 +1,87 @@
+"""Every console page, as each role, on a phone (390×844) and at 1366×768: no page is wider than the screen, axe
+finds no serious or critical violation, and no English word shows outside the allow-list (product and format
+names such as WeChat, RSS, PDF; URLs)."""
+
+from __future__ import annotations
+
+import pytest
+
+from console_browser import (DESKTOP, PHONE, ROLES, axe_violations, chromium, english_words, needs_chromium,
+                             page_width, seeded_site, VISIBLE_TEXT)
+
+pytestmark = needs_chromium
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    with seeded_site(tmp_path_factory.mktemp("console")) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def browser(site):
+    with chromium(site.base) as running:
+        yield running
+
+
+def pages_of(site, role: str) -> list[str]:
+    """The pages a user of ``role`` reaches from the menu and the items they open."""
+    items = site.items
+    paths = ["/", "/compose", "/review", "/review?all=1", "/items", "/items?q=%E5%85%AC%E7%A4%BA",
+             "/calendar?month=2019-06", "/tally?year=2019", "/audit", "/items/999999"]
+    paths += [f"/items/{items[k]}" for k in ("draft", "waiting", "rejected", "finding", "published", "retracted",
+                                             "failed")]
+    if role == "editor":
+        paths += [f"/items/{items['draft']}/edit", f"/items/{items['published']}/edit"]
+    if role == "admin":
+        paths += ["/users"]
+    return paths
+
+
+def visit(page, url: str) -> None:
+    page.goto(url)
+    page.wait_for_load_state("load")
+
+
+@pytest.mark.parametrize("role", list(ROLES))
+def test_no_page_is_wider_than_a_phone_or_a_laptop_screen(site, browser, role):
+    too_wide = []
+    for viewport in (PHONE, DESKTOP):
+        page = browser.page(ROLES[role], viewport)
+        for path in pages_of(site, role):
+            visit(page, site.base + path)
+            width = page_width(page)
+            if width > viewport["width"]:
+                too_wide.append(f"{path} at {viewport['width']}: {width} px")
+    assert too_wide == []
+
+
+@pytest.mark.parametrize("role", list(ROLES))
+def test_axe_finds_no_serious_violation_on_any_page(site, browser, role):
+    found = []
+    page = browser.page(ROLES[role], PHONE)
+    for path in pages_of(site, role):
+        visit(page, site.base + path)
+        found += [f"{path}: {v['id']} ×{v['count']} {v['where']}" for v in axe_violations(page)]
+    assert found == []
+
+
+@pytest.mark.parametrize("role", list(ROLES))
+def test_no_english_word_shows_on_any_page(site, browser, role):
+    found = []
+    page = browser.page(ROLES[role], PHONE)
+    for path in pages_of(site, role):
+        visit(page, site.base + path)
+        found += [f"{path}: {w}" for w in english_words(page.evaluate(VISIBLE_TEXT))]
+    assert sorted(set(found)) == []
+
+
+def test_the_login_page_fits_a_phone_and_passes_axe(site, browser):
+    page = browser.browser.new_page(viewport=PHONE, bypass_csp=True)
+    try:
+        visit(page, site.base + "/login")
+        assert page_width(page) <= PHONE["width"]
+        assert axe_violations(page) == []
+        assert english_words(page.evaluate(VISIBLE_TEXT)) == []
+    finally:
+        page.close()
