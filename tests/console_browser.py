@@ -64,6 +64,16 @@ def english_words(texts: list[str]) -> list[str]:
     return words
 
 
+def record(kind: str, role: str, found: list[str]) -> None:
+    """Append what a check found to ``$PUBLISHER_BROWSER_REPORT`` (JSON lines), for before/after counts."""
+    target = os.environ.get("PUBLISHER_BROWSER_REPORT")
+    if target:
+        import json
+
+        with open(target, "a", encoding="utf-8") as out:
+            out.write(json.dumps({"kind": kind, "role": role, "found": found}, ensure_ascii=False) + "\n")
+
+
 def page_width(page) -> int:
     """How wide the page's content is (scrollWidth of the root), in CSS pixels."""
     return page.evaluate("document.documentElement.scrollWidth")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from console_browser import (DESKTOP, PHONE, ROLES, axe_violations, chromium, english_words, needs_chromium,
-                             page_width, seeded_site, VISIBLE_TEXT)
+                             page_width, record, seeded_site, VISIBLE_TEXT)
 
 pytestmark = needs_chromium
 
@@ -53,6 +53,7 @@ def test_no_page_is_wider_than_a_phone_or_a_laptop_screen(site, browser, role):
             width = page_width(page)
             if width > viewport["width"]:
                 too_wide.append(f"{path} at {viewport['width']}: {width} px")
+    record("width", role, too_wide)
     assert too_wide == []
 
 
@@ -63,6 +64,7 @@ def test_axe_finds_no_serious_violation_on_any_page(site, browser, role):
     for path in pages_of(site, role):
         visit(page, site.base + path)
         found += [f"{path}: {v['id']} ×{v['count']} {v['where']}" for v in axe_violations(page)]
+    record("axe", role, found)
     assert found == []
 
 
@@ -73,6 +75,7 @@ def test_no_english_word_shows_on_any_page(site, browser, role):
     for path in pages_of(site, role):
         visit(page, site.base + path)
         found += [f"{path}: {w}" for w in english_words(page.evaluate(VISIBLE_TEXT))]
+    record("english", role, found)
     assert sorted(set(found)) == []
 
 
