@@ -39,10 +39,12 @@ class Refused(PublisherError):
     """A rule or a permission forbids the action; the CLI exits 3 and names the rule."""
 
     def __init__(self, rule: str, message: str):
-        from publisher.foundation.i18n import _
+        from publisher.foundation.i18n import ENGLISH, _, language
+        from publisher.foundation.labels import rule_label
 
         self.rule = rule
-        super().__init__(_("{message} (rule: {rule})").format(message=message, rule=rule))
+        named = rule if language() == ENGLISH else rule_label(rule)
+        super().__init__(_("{message} (rule: {rule})").format(message=message, rule=named))
 
 
 class ChannelError(PublisherError):

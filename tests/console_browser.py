@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from console_helpers import PASSWORD, add_staff, serving
+from console_helpers import PASSWORD, STAFF, serving
 
 CHROMIUM = os.environ.get("PUBLISHER_CHROMIUM", "/usr/bin/chromium")
 AXE = Path(__file__).resolve().parent / "vendor" / "axe-core" / "axe.min.js"
@@ -25,13 +26,15 @@ needs_chromium = pytest.mark.skipif(not Path(CHROMIUM).exists() and not os.envir
 
 # Latin words a Chinese office reads as they are: product and format names, standards
 ALLOWED_WORDS = frozenset("""WeChat RSS Atom PDF DOCX Word Excel CSV JSON API HTML Markdown PostgreSQL SQLite IP
-    URL WordPress HTTP HTTPS ID XLSX""".split())
-URL = re.compile(r"(?:https?://|/)[\w./?&=%#:;~+-]*|[\w.-]+@[\w.-]+")
+    URL WordPress HTTP HTTPS ID XLSX""".split()) | {socket.gethostname()}  # the daemon's host is a name
+# URLs and paths, e-mail addresses, 索引号 (office code/year-sequence), file extensions (.docx)
+URL = re.compile(r"(?:https?://|/)[\w./?&=%#:;~+-]*|[\w.-]+@[\w.-]+|[\w-]+/\d{4}-\d+|(?<![A-Za-z])\.[a-z]{3,4}\b")
 LATIN = re.compile(r"[A-Za-z]+")
 
 VISIBLE_TEXT = """() => {
   const out = [];
-  const skip = el => !el || el.closest('[translate=no], script, style, noscript, template');
+  // textarea[name=body]: the body's HTML source until the compose page's editor replaces it
+  const skip = el => !el || el.closest('[translate=no], script, style, noscript, template, textarea[name=body]');
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
   while (walker.nextNode()) {
     const node = walker.currentNode;
@@ -140,11 +143,22 @@ def seeded_site(tmp: Path):
                             routing={"default": ["website", "wechat", "feed"]})
         app = App.from_config(load_config(path), clock)
         stack.callback(app.close)
-        add_staff(app)
+        add_people(app)
         site = Site(app, "", clock, cms, wechat, feed)
         seed(site)
         site.base = stack.enter_context(serving(create_app(app)))
         yield site
+
+
+NAMES = {"editor1": "张编辑", "rev1": "李初审", "rev2": "王复审", "appr1": "赵终审", "admin1": "钱管理", "other": "孙编辑"}
+
+
+def add_people(app) -> None:
+    """The staff of console_helpers under Chinese display names, added by the admin."""
+    from publisher.accounts.users import add_user
+
+    for name, role, office in STAFF:
+        add_user(app.store, name, role, office, display_name=NAMES[name], password=PASSWORD, created_by="admin1")
 
 
 def _cheap_hashing(mp) -> None:

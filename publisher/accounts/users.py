@@ -145,6 +145,12 @@ def list_users(store, office: str | None = None) -> list[dict]:
         return [dict(r) for r in conn.execute(q.order_by(users.c.name)).mappings()]
 
 
+def display_names(store) -> dict[str, str]:
+    """Every user's display name by login name (the name itself when none was given)."""
+    with reading(store.engine) as conn:
+        return {r.name: r.display_name or r.name for r in conn.execute(select(users.c.name, users.c.display_name))}
+
+
 def set_disabled(store, name: str, disabled: bool, *, actor: str) -> None:
     """Disable (or enable) a user: a disabled user cannot act, log in or use a token."""
     with store.transaction() as conn:

@@ -32,6 +32,7 @@ from publisher.runtime.app import App
 from publisher.runtime.channel_state_db import OPEN_ENDED, ChannelHolds
 from publisher.ledger.index_numbers import record_first_publication
 from publisher.ledger.event_kinds import EventKind
+from publisher.foundation.i18n import N_
 
 log = logging.getLogger("publisher.dispatcher")
 HOLD_FRESH = 0.0  # seconds a "channel not held" answer is reused (0: every request reads another daemon's hold)
@@ -156,7 +157,8 @@ class Outcomes:
             return self.finish(claim, S.FAILED, "processing", error=str(exc), attempts=claim.attempts - 1,
                                next_at=now + timedelta(seconds=delay))
         if claim.attempts >= self.retry.max_attempts or too_old:
-            why = f"gave up after {claim.attempts} attempts" if not too_old else f"gave up after {self.retry.max_age}"
+            why = (N_("gave up after {attempts} attempts").format(attempts=claim.attempts) if not too_old
+                   else N_("gave up after {age}").format(age=self.retry.max_age))
             return self.finish(claim, S.DEAD, "dead", error=f"{describe(exc)} ({why})")
         delay = self.delay(claim, exc)
         return self.finish(claim, S.FAILED, "failed", error=describe(exc), next_at=now + timedelta(seconds=delay),

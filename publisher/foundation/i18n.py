@@ -197,7 +197,8 @@ FIELD_NAMES = frozenset((
     N_("title"), N_("category"), N_("body"), N_("body_file"), N_("channel"), N_("option"), N_("at"),
     N_("department"), N_("author"), N_("summary"), N_("key"), N_("attach"), N_("docx"), N_("password"), N_("name"),
     N_("role"), N_("status"), N_("q"), N_("since"), N_("until"), N_("page"), N_("per_page"), N_("year"),
-    N_("comment")))  # the fields the queue, the console and the API name in their messages
+    N_("comment"), N_("month"), N_("item"), N_("by"), N_("expires"), N_("token_id"), N_("action"), N_("leave"),
+    N_("url"), N_("reason"), N_("file"), N_("user")))  # the fields the queue, the console and the API name in their messages
 
 
 def labelled(field: str, message: str) -> str:

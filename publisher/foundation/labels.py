@@ -14,6 +14,23 @@ FINDING = {"classification": "密级标志", "id_number": "身份证号", "mobil
            "term": "错敏词"}
 ROLE = {"editor": "编辑", "reviewer": "审核人", "approver": "终审人", "admin": "管理员"}
 TABLES = {"status": STATUS, "decision": DECISION, "finding": FINDING, "role": ROLE}
+# the rules a refusal names (exit 3 on the command line, a red box in the console); the API keeps the key
+RULE = {
+    "admin": "仅限管理员", "cannot_update": "渠道不能更新已发布的稿件", "concurrent": "他人同时修改",
+    "disabled_user": "账号已停用", "first_admin": "第一个用户须为管理员", "gate": "保密审查",
+    "imported_before": "已导入过", "no_interpretation": "政策文件须有解读", "office": "仅限本单位",
+    "own_item": "不审核自己撰写的信息", "published": "已发布的信息", "retracted": "已撤回的信息",
+    "review_disabled": "未启用审核", "role": "角色权限", "self": "不能对自己的账号操作", "state": "当前状态不允许",
+    "two_steps": "一人不审两步", "user": "须以系统用户操作", "daemon-running": "发布服务正在运行",
+    "frozen-once": "年度报告已定稿", "extend-before-deadline": "延期须在期限内决定", "decided-once": "结果只登记一次",
+    "category-sums": "分类合计须一致", "publications-sum": "发布合计须一致", "appendix-matches-tally": "附表须与统计一致",
+    "narrative-present": "须有文字说明",
+}
+
+
+def rule_label(rule: str) -> str:
+    """The office's words for a refusal's rule (several rules joined by ", " each); the key itself if none."""
+    return "、".join(RULE.get(part, part) for part in rule.split(", "))
 
 
 def label(kind: str, key: str) -> str:

@@ -37,7 +37,7 @@ from publisher.web.security import CSRF_FIELD, PREVIEW_CSP, SESSION_COOKIE, Logi
 from publisher.web.common import ID_MAX, ApiError, ItemId
 from publisher.web.console import console_of
 from publisher.web.word_upload import docx_to_html
-from publisher.foundation.i18n import _
+from publisher.foundation.i18n import _, shown
 from publisher.ledger.event_kinds import EventKind
 from publisher.ledger.lifecycle import DeliveryStatus
 from publisher.foundation import labels
@@ -373,7 +373,7 @@ async def item_action(request: Request, item_id: ItemId, action: str):
                            with_interpretations=paired)
             return "已通过（连同解读）" if paired else "已通过"
         if action == "validity":
-            return _validity_notice(set_validity(app, actor, item_id, get("set"), get("on"), get("basis"),
+            return _validity_notice(app, set_validity(app, actor, item_id, get("set"), get("on"), get("basis"),
                                                  _item_id(get("by"))))
         if action == "reject":
             review.reject(app, actor, item_id, comment=get("comment"))
@@ -383,7 +383,7 @@ async def item_action(request: Request, item_id: ItemId, action: str):
             return "已撤回"
         if action == "retry":
             done = retry_item(app, item_id, get("channel") or None, actor=actor)
-            return "将重试：" + "、".join(done) if done else "没有可重试的投递"
+            return "将重试：" + "、".join(_channel_name(app, c) for c in done) if done else "没有可重试的投递"
         if action == "settle":
             when = parse_time(get("at"), app, field_name="at") if get("at") else None
             settle_item(app, item_id, get("channel"), url=get("url"), published_at=when, actor=actor)
@@ -401,6 +401,11 @@ async def item_action(request: Request, item_id: ItemId, action: str):
     return _back(f"/items/{item_id}", notice)
 
 
+def _channel_name(app, name: str) -> str:
+    settings = app.config.channels.get(name)
+    return (settings.display_name if settings else None) or name
+
+
 def _item_id(text: str) -> int | None:
     if not text:
         return None
@@ -409,12 +414,13 @@ def _item_id(text: str) -> int | None:
     return int(text)
 
 
-def _validity_notice(done: dict) -> str:
+def _validity_notice(app, done: dict) -> str:
     notice = f"已登记为{done['validity']}（{done['validity_on']}）"
     if done["updated"]:
-        notice += "；将更新：" + "、".join(done["updated"])
+        notice += "；将更新：" + "、".join(_channel_name(app, c) for c in done["updated"])
     if done["left"]:
-        notice += "；保留原样：" + "、".join(f"{x['channel']}（{x['reason']}）" for x in done["left"])
+        notice += "；保留原样：" + "、".join(f"{_channel_name(app, x['channel'])}（{shown(x['reason'])}）"
+                                         for x in done["left"])
     return notice
 
 

@@ -103,7 +103,11 @@ def stored_view(app: App, item_id: int, channel: str) -> ItemView:
 def channel_problems(app: App, view: ItemView, channel: str) -> list[str]:
     """Every limit of ``channel`` the item breaks (the adapter's own check)."""
     try:
-        return [in_office_language(problem) for problem in app.channel(channel).check(view)]
+        from publisher.web.wording import console_words
+
+        names = {n: (s.display_name or n) for n, s in app.config.channels.items()}
+        return [console_words(in_office_language(problem), lambda n: names.get(n, n))
+                for problem in app.channel(channel).check(view)]
     except Exception as exc:  # a broken adapter must not take the page down; show why instead
         return [f"无法检查：{type(exc).__name__}: {exc}"]
 

@@ -228,7 +228,7 @@ def test_the_gates_findings_and_the_leave_box_speak_chinese_in_the_browser(make_
         page.click("button:has-text('保存修改')")
         refusal = page.locator(".error[role=alert]")
         expect(refusal).to_contain_text("不支持更新已发布的信息")
-        expect(refusal).to_contain_text("规则：cannot_update")
+        expect(refusal).to_contain_text("规则：渠道不能更新已发布的稿件")
         page.locator("input[name=leave][value=wechat]").check()
         page.fill("input[name=leave_reason]", "微信不能改稿，保留原文")
         page.click("button:has-text('保存修改')")

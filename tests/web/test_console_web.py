@@ -207,7 +207,7 @@ def test_review_in_the_console_four_people_and_the_diff_after_an_edit(client, ap
     item = r.headers["location"].split("?")[0]
     editor.post(item + "/submit", data={"csrf_token": csrf_of(editor)})
     own = editor.post(item + "/approve", data={"csrf_token": csrf_of(editor)}, follow_redirects=True)
-    assert "未完成" in own.text and "规则：role" in own.text  # the console names the rule, in Chinese
+    assert "未完成" in own.text and "规则：角色权限" in own.text  # the console names the rule, in Chinese
     for name in ("rev1", "rev2"):
         c = client(name)
         assert "待我审核" in c.get("/").text

@@ -1,3 +1,16 @@
+// The menu button of narrow screens: the menu folds away once this script runs, and the button opens it.
+(function () {
+  "use strict";
+  var top = document.querySelector("header.top");
+  var button = top && top.querySelector(".menu-button");
+  if (!button) { return; }
+  top.classList.add("js-menu");
+  button.addEventListener("click", function () {
+    var open = top.classList.toggle("open");
+    button.setAttribute("aria-expanded", open ? "true" : "false");
+  });
+}());
+
 // Checks the compose form against every channel's limits as the editor types (POST /api/check).
 (function () {
   "use strict";
