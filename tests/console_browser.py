@@ -248,7 +248,8 @@ def chromium(base: str):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox"])
+        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=["--no-sandbox", "--lang=zh-CN"],
+                                     env={**os.environ, "LANG": "zh_CN.UTF-8", "LANGUAGE": "zh_CN"})
         try:
             yield Browser(browser, base)
         finally:

@@ -38,9 +38,13 @@ def fits(page, viewport) -> None:
     assert width <= viewport["width"], f"{page.url} is {width} px wide on a {viewport['width']} px screen"
 
 
-def shoot(page, shots: Path | None, name: str) -> None:
+def shoot(page, shots: Path | None, name: str, at: str | None = None) -> None:
+    """What the phone's screen shows (scrolled to ``at``), as docs/screenshots/phone-NAME.png."""
     if shots is not None:
-        page.screenshot(path=str(shots / f"phone-{name}.png"), full_page=True)
+        if at:
+            page.locator(at).first.scroll_into_view_if_needed()
+            page.evaluate("window.scrollBy(0, -60)")
+        page.screenshot(path=str(shots / f"phone-{name}.png"))
 
 
 def compose(site, browser, viewport, title: str, shots: Path | None) -> str:
@@ -65,7 +69,7 @@ def compose(site, browser, viewport, title: str, shots: Path | None) -> str:
         editor.check(f"input[name=channels][value={channel}]")
     editor.fill("input[name='short_title.wechat']", "第三批租赁补贴审核结果公示")
     fits(editor, viewport)
-    shoot(editor, shots, "compose")
+    shoot(editor, shots, "compose", at="input[name=title]")
     save = editor.locator("button:has-text('保存为草稿')")
     save.scroll_into_view_if_needed()
     assert save.bounding_box()["x"] + save.bounding_box()["width"] <= viewport["width"]
@@ -98,7 +102,7 @@ def approve_all(site, browser, viewport, item_url: str, shots: Path | None) -> o
             box = bar.bounding_box()
             assert box["y"] + box["height"] <= viewport["height"] and box["height"] >= 40
             if name == "rev2":
-                shoot(page, shots, "review")
+                shoot(page, shots, "review", at="figure.pv-wechat")
             bar.click()
         else:
             page.click(f"form#approve button:has-text('通过（{step}）')")
@@ -160,6 +164,6 @@ def test_phone_screenshots_for_the_readme(site, browser):
     """Writes docs/screenshots/phone-*.png (login, 工作台, compose, review with previews, item page)."""
     page = browser.browser.new_page(viewport=PHONE, device_scale_factor=2)
     page.goto(site.base + "/login")
-    page.screenshot(path=str(DOCS_SHOTS / "phone-login.png"), full_page=True)
+    page.screenshot(path=str(DOCS_SHOTS / "phone-login.png"))
     page.close()
     journey(site, browser, PHONE, "关于2019年第三批租赁补贴资格审核结果的公示", shots=DOCS_SHOTS)
