@@ -11,6 +11,29 @@
   });
 }());
 
+// A table wider than a phone scrolls inside its own box; such a box can be reached and scrolled with the keyboard.
+(function () {
+  "use strict";
+  function mark() {
+    document.querySelectorAll("main table").forEach(function (table) {
+      if (table.scrollWidth > table.clientWidth + 1) {
+        if (!table.hasAttribute("tabindex")) {
+          table.setAttribute("tabindex", "0");
+          table.dataset.scrolls = "1";
+          var heading = table.closest("section") && table.closest("section").querySelector("h2");
+          table.setAttribute("aria-label", (heading ? heading.textContent.trim() + "：" : "") + "表格可左右滑动");
+        }
+      } else if (table.dataset.scrolls) {
+        table.removeAttribute("tabindex");
+        table.removeAttribute("aria-label");
+        delete table.dataset.scrolls;
+      }
+    });
+  }
+  window.addEventListener("load", mark);
+  window.addEventListener("resize", mark);
+}());
+
 // Checks the compose form against every channel's limits as the editor types (POST /api/check).
 (function () {
   "use strict";
