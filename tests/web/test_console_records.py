@@ -81,7 +81,7 @@ def test_an_approver_approves_the_pair_and_records_a_repeal_from_the_item_page(a
     assert "未完成" in html.unescape(refused.text) and app.store.get_item(policy)["validity"] == "有效"
     done = boss.post(f"/items/{policy}/validity", data={"csrf_token": csrf_of(boss, f"/items/{policy}"), **form},
                      follow_redirects=True)
-    assert "已登记为废止" in html.unescape(done.text) and "将更新：portal" in html.unescape(done.text)
+    assert "已登记为废止" in html.unescape(done.text) and "将更新：测试网站平台" in html.unescape(done.text)  # the channel by its name
     Dispatcher(app).run_due()
     [article] = [a for a in cms_server.emulator.live_articles() if a["title"] == "公共租赁住房管理办法"]
     assert article["content"].startswith('<p class="validity-notice"><strong>本文件已于2019年6月1日废止</strong>')
