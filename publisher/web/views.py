@@ -140,8 +140,10 @@ def preview_html(app: App, view: ItemView, channel: str) -> str:
              "margin:auto;box-shadow:0 1px 4px #0002;overflow:hidden}.cover{height:120px;display:flex;"
              "align-items:flex-end;padding:8px 12px;color:#fff;font-weight:bold;font-size:16px}.digest{padding:8px 12px;"
              "color:#666}.page{background:#fff;padding:16px 24px;max-width:760px;margin:auto}h1{font-size:20px;"
-             "text-align:center}.meta{color:#888;text-align:center;font-size:12px;border-bottom:1px solid #ddd;"
-             "padding-bottom:8px}.notice h1{color:#b00;font-size:18px}.att{font-size:12px;color:#05c}")
+             "text-align:center}.meta{color:#666;text-align:center;font-size:12px;border-bottom:1px solid #ddd;"
+             "padding-bottom:8px}.notice h1{color:#b00;font-size:18px}.att{font-size:12px;color:#05c}"
+             "body{overflow-wrap:anywhere}table{border-collapse:collapse;max-width:100%;display:block;overflow-x:auto}"
+             "td,th{border:1px solid #ddd;padding:2px 6px}@media (max-width:480px){.page{padding:12px}}")
     if kind == "wechat":
         color = html.escape(str(getattr(settings, "cover_color", None) or "#1f4e8c"))
         digest = html.escape((view.summary or text)[:54])
@@ -158,7 +160,8 @@ def preview_html(app: App, view: ItemView, channel: str) -> str:
         files = "".join(f'<div class="att">附件：{html.escape(a.filename)}</div>' for a in view.attachments)
         inner = (f'<div class="page"><h1>{title}</h1><div class="meta">来源：{dept}　发布时间：{when}　'
                  f'栏目：{html.escape(view.category)}</div>{body}{files}</div>')
-    return f'<!doctype html><html lang="zh-CN"><meta charset="utf-8"><style>{style}</style><body>{inner}</body></html>'
+    return (f'<!doctype html><html lang="zh-CN"><meta charset="utf-8"><meta name="viewport" '
+            f'content="width=device-width, initial-scale=1"><style>{style}</style><body>{inner}</body></html>')
 
 
 def _inline_images(view: ItemView) -> str:

@@ -104,7 +104,8 @@ def approve_all(site, browser, viewport, item_url: str, shots: Path | None) -> o
             if name == "rev2":
                 shoot(page, shots, "review", at="figure.pv-wechat")
             bar.click()
-        else:
+        else:  # WeChat's preview is as wide as a phone (375 px) on a laptop too
+            assert 370 <= page.locator("figure.pv-wechat iframe").bounding_box()["width"] <= 376
             page.click(f"form#approve button:has-text('通过（{step}）')")
         expect(page.locator(".notice")).to_contain_text("已通过")
         fits(page, viewport)
