@@ -171,7 +171,7 @@ def _cheap_hashing(mp) -> None:
 
 def seed(site: Site) -> None:
     """Items in each state the pages show: a draft, one waiting for 初审, one published, one retracted, one whose
-    portal delivery failed for good, one with a gate finding; a paused channel and a rejection."""
+    portal delivery failed for good, one with a gate finding, one sent back at 初审."""
     from publisher.accounts.users import actor_from_row, get_user
     from publisher.delivery.actions import retract_item
     from publisher.delivery.dispatcher import Dispatcher
