@@ -1,0 +1,78 @@
+"""``publisher check --published``: the gate again over every item already out, with today's list and rules.
+
+Each published item (its current revision: every published field and its attachments, as the gate reads them at
+queue time) is checked; each finding opens a correction task (:mod:`publisher.inspection.corrections`), an open
+task no longer found is closed as corrected. The fingerprint of the rules used is stored, so the daemon knows
+when the list or the rules changed (:mod:`publisher.inspection.jobs`).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timezone
+
+from sqlalchemy import and_, select
+
+from publisher.db.engine import reading
+from publisher.db.schema import deliveries, items
+from publisher.gate.rules import rules_fingerprint
+from publisher.inspection import state
+from publisher.inspection.corrections import close_unpublished, sync_item
+from publisher.items.checking import stored_files
+from publisher.items.gate_runs import run, terms
+from publisher.ledger.event_kinds import EventKind
+from publisher.ledger.lifecycle import DeliveryStatus
+from publisher.runtime.app import App
+
+
+def current_fingerprint(app: App) -> str:
+    """The fingerprint of the term list and gate rules this App checks with."""
+    return rules_fingerprint(terms(app), app.config.gate)
+
+
+def published_items(app: App, office: str, *, since: date | None = None, channel: str | None = None) -> list[int]:
+    """Ids of the office's items some channel shows (published on ``channel``, on or after ``since``)."""
+    condition = and_(deliveries.c.item_id == items.c.id, deliveries.c.status == DeliveryStatus.PUBLISHED.value,
+                     deliveries.c.retract_requested.is_(False))
+    if channel is not None:
+        condition = and_(condition, deliveries.c.channel == channel)
+    if since is not None:
+        start = datetime.combine(since, time(), app.config.tz).astimezone(timezone.utc)
+        condition = and_(condition, deliveries.c.published_at >= start)
+    q = select(items.c.id).where(items.c.office == office).where(
+        select(deliveries.c.id).where(condition).exists()).order_by(items.c.id)
+    with reading(app.store.engine) as conn:
+        return list(conn.execute(q).scalars())
+
+
+def rescan(app: App, *, office: str, actor: str, since: date | None = None, channel: str | None = None) -> dict:
+    """Re-check the office's published items; open and close correction tasks. Returns what was done:
+    ``{"scanned", "opened", "corrected", "fingerprint", "items": [{"id", "opened": [...]}]}``."""
+    fingerprint = current_fingerprint(app)
+    ids = published_items(app, office, since=since, channel=channel)
+    report = {"scanned": 0, "opened": 0, "corrected": 0, "fingerprint": fingerprint, "items": []}
+    for item_id in ids:
+        opened, corrected = _rescan_item(app, office, item_id, fingerprint, actor)
+        report["scanned"] += 1
+        report["opened"] += len(opened)
+        report["corrected"] += corrected
+        if opened:
+            report["items"].append({"id": item_id, "opened": opened})
+    with app.store.transaction() as conn:
+        report["corrected"] += close_unpublished(app, conn, office, actor)
+        if since is None and channel is None:  # only a whole re-scan settles the rules' fingerprint
+            state.write(conn, office, state.RULES, fingerprint, app.clock.now())
+        app.store.event(conn, EventKind.RESCANNED, actor=actor, office=office, scanned=report["scanned"],
+                        opened=report["opened"], corrected=report["corrected"], fingerprint=fingerprint[:16],
+                        since=since.isoformat() if since else None, channel=channel)
+    return report
+
+
+def _rescan_item(app: App, office: str, item_id: int, fingerprint: str, actor: str) -> tuple[list[int], int]:
+    with reading(app.store.engine) as conn:
+        row = conn.execute(select(items).where(items.c.id == item_id)).mappings().one()
+        files = stored_files(app, conn, item_id)
+    result = run(app, title=row["title"], summary=row["summary"], body_html=row["body_html"], files=files,
+                 department=row["department"], author=row["author"], options=row["channel_options"])
+    with app.store.transaction() as conn:
+        return sync_item(app, conn, office=office, item_id=item_id, revision=row["revision"],
+                         found=result.to_json()["findings"], fingerprint=fingerprint, actor=actor)
