@@ -72,6 +72,7 @@ class CmsEmulator(Emulator):
         self.route("PUT", r"/api/articles/(?P<id>[^/]+)", self._update)
         self.route("DELETE", r"/api/articles/(?P<id>[^/]+)", self._delete)
         self.route("GET", r"/articles/(?P<id>[^/]+)\.html", self._page)
+        self.route("GET", r"/go/(?P<id>[^/]+)", self._short_link)
 
     # --- helpers for tests -------------------------------------------------------------------
 
@@ -188,6 +189,10 @@ class CmsEmulator(Emulator):
             article["status"] = "withdrawn"
             article["updated_at"] = self.clock().isoformat()
             return json_response({"code": 0, "data": {"id": article_id, "status": "withdrawn"}})
+
+    def _short_link(self, request: Request) -> Response:
+        """A portal's short address: ``/go/<id>`` moves permanently to the article's page."""
+        return Response(301, b"", {"Location": f"/articles/{request.params['id']}.html"})
 
     def _page(self, request: Request) -> Response:
         with self.lock:

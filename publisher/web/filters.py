@@ -29,6 +29,7 @@ def install(env, app: App) -> None:
         role=lambda v: label("role", v),
         channel=channel_name,
         finding=lambda v: label("finding", v),
+        correction=lambda v: label("correction", v),
         stored=lambda text: shown(text) or "",
         gate_field=shown_field,
         detail=lambda d: json.dumps(d, ensure_ascii=False, default=str)[:600] if d else "",
