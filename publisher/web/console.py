@@ -29,9 +29,8 @@ class Console:
                                 timedelta(minutes=settings.lockout_minutes), settings.address_delay)
         self.templates = Jinja2Templates(directory=str(HERE / "templates"))  # autoescape is on for .html
         self.templates.env.globals.update(office=app.config.office, csrf_field=CSRF_FIELD)
-        from publisher.web import filters, pages_inspection
+        from publisher.web import filters
         filters.install(self.templates.env, app)
-        pages_inspection.install(self.templates.env, app)
 
     # -- who is asking ------------------------------------------------------------------------------------
     def session(self, request: Request) -> tuple[str | None, Session | None]:

@@ -27,9 +27,11 @@ User = Annotated[Actor, Depends(acting)]
 PANEL_ROWS = 5
 
 
-def install(env, app: App) -> None:
-    """Give the templates ``inspection_panel(user)``: the 工作台's summary of corrections and links."""
-    env.globals["inspection_panel"] = lambda user: panel(app, user)
+def mount(web, console) -> None:
+    """Serve these routes on ``web`` and give the console's templates ``inspection_panel(user)`` (the 工作台's
+    summary of corrections and links)."""
+    web.include_router(router)
+    console.templates.env.globals["inspection_panel"] = lambda user: panel(console.app, user)
 
 
 def panel(app: App, user: Actor | None) -> dict:

@@ -131,6 +131,6 @@ def create_app(app: App, *, secure_cookies: bool | None = None) -> FastAPI:
     web.include_router(api.router)
     web.include_router(health.router)
     web.include_router(pages.router)
-    web.include_router(pages_inspection.router)
+    pages_inspection.mount(web, console)
     web.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     return web
