@@ -1,8 +1,8 @@
 """Emulator of a generic government CMS with a JSON/HTTP submission API (channel type ``cms``).
 
 Routes: ``POST /api/articles`` (create, idempotent by ``Idempotency-Key`` header or ``request_id`` field),
-``GET /api/articles?request_id=KEY`` (look-up), ``GET|PUT|DELETE /api/articles/<id>``, and the public page
-``GET /articles/<id>.html``. Every API call needs ``Authorization: Bearer <token>``.
+``GET /api/articles?request_id=KEY`` (look-up), ``GET|PUT|DELETE /api/articles/<id>``, the public page
+``GET /articles/<id>.html`` and its short address ``GET /go/<id>`` (a 301 to the page, for the link check's tests). Every API call needs ``Authorization: Bearer <token>``.
 """
 
 from __future__ import annotations

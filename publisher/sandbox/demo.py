@@ -426,5 +426,5 @@ def _print_summary(console, app, result, stats, emulators, elapsed, workdir, kee
                         "zhang_bianji (editor), li_chushen, wang_fushen, zhao_zhongshen or admin, password "
                         "{password}").format(config=workdir / "config.yaml", password=DEMO_PASSWORD))
         console.print(_("the demo's sandbox stopped with it; to publish from the kept folder start a new one "
-                        "(empty, on ports 8701-8706, as {config} now expects): publisher sandbox &  then  "
+                        "(empty, on ports 8701-8707, as {config} now expects): publisher sandbox &  then  "
                         "publisher --config {config} run").format(config=workdir / "config.yaml"))
