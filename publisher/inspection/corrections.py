@@ -62,6 +62,12 @@ def sync_item(app: App, conn: Connection, *, office: str, item_id: int, revision
     return opened, len(gone)
 
 
+def items_with_open_tasks(conn: Connection, office: str) -> set[int]:
+    """Ids of the office's items with an open task."""
+    return set(conn.execute(select(corrections.c.item_id).distinct().where(and_(
+        corrections.c.office == office, corrections.c.status == CorrectionStatus.OPEN.value))).scalars())
+
+
 def close_unpublished(app: App, conn: Connection, office: str, actor: str) -> int:
     """Close as corrected the open tasks of items no channel shows any more (retracted everywhere)."""
     out = select(deliveries.c.item_id).where(and_(deliveries.c.status == DeliveryStatus.PUBLISHED.value,

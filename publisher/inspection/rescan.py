@@ -16,7 +16,7 @@ from publisher.db.engine import reading
 from publisher.db.schema import deliveries, items
 from publisher.gate.rules import rules_fingerprint
 from publisher.inspection import state
-from publisher.inspection.corrections import close_unpublished, sync_item
+from publisher.inspection.corrections import close_unpublished, items_with_open_tasks, sync_item
 from publisher.items.checking import stored_files
 from publisher.items.gate_runs import run, terms
 from publisher.ledger.event_kinds import EventKind
@@ -49,9 +49,11 @@ def rescan(app: App, *, office: str, actor: str, since: date | None = None, chan
     ``{"scanned", "opened", "corrected", "fingerprint", "items": [{"id", "opened": [...]}]}``."""
     fingerprint = current_fingerprint(app)
     ids = published_items(app, office, since=since, channel=channel)
+    with reading(app.store.engine) as conn:
+        with_tasks = items_with_open_tasks(conn, office)
     report = {"scanned": 0, "opened": 0, "corrected": 0, "fingerprint": fingerprint, "items": []}
     for item_id in ids:
-        opened, corrected = _rescan_item(app, office, item_id, fingerprint, actor)
+        opened, corrected = _rescan_item(app, office, item_id, fingerprint, actor, item_id in with_tasks)
         report["scanned"] += 1
         report["opened"] += len(opened)
         report["corrected"] += corrected
@@ -67,12 +69,16 @@ def rescan(app: App, *, office: str, actor: str, since: date | None = None, chan
     return report
 
 
-def _rescan_item(app: App, office: str, item_id: int, fingerprint: str, actor: str) -> tuple[list[int], int]:
+def _rescan_item(app: App, office: str, item_id: int, fingerprint: str, actor: str,
+                 has_tasks: bool) -> tuple[list[int], int]:
     with reading(app.store.engine) as conn:
         row = conn.execute(select(items).where(items.c.id == item_id)).mappings().one()
         files = stored_files(app, conn, item_id)
     result = run(app, title=row["title"], summary=row["summary"], body_html=row["body_html"], files=files,
                  department=row["department"], author=row["author"], options=row["channel_options"])
+    found = result.to_json()["findings"]
+    if not found and not has_tasks:  # nothing to open, nothing to close: no write
+        return [], 0
     with app.store.transaction() as conn:
-        return sync_item(app, conn, office=office, item_id=item_id, revision=row["revision"],
-                         found=result.to_json()["findings"], fingerprint=fingerprint, actor=actor)
+        return sync_item(app, conn, office=office, item_id=item_id, revision=row["revision"], found=found,
+                         fingerprint=fingerprint, actor=actor)
