@@ -23,12 +23,22 @@ _EMPHASIS = frozenset({"strong", "b", "em", "u", "mark", "ins", "del", "s"})
 _EXCERPT = 30
 
 
+_HEADING = re.compile(r"<h[1-6][\s>]", re.IGNORECASE)
+
+
 def check_accessibility(body_html: str, field: str = "body") -> list[Finding]:
     """The body's accessibility findings, in document order of each check."""
-    if not body_html or not is_html(body_html):
+    if not body_html or not is_html(body_html) or not _worth_parsing(body_html.lower()):
         return []
     soup = BeautifulSoup(body_html, "html.parser")
     return (_images(soup, field) + _tables(soup, field) + _colour_only(soup, field) + _headings(soup, field))
+
+
+def _worth_parsing(body: str) -> bool:
+    """Whether any check could find something (most bodies: paragraphs, one headed table) without parsing."""
+    tables = body.count("<table")
+    return ("<img" in body or "color" in body or len(_HEADING.findall(body)) > 1
+            or (tables and (tables > 1 or "<th" not in body.replace("<thead", "").replace("<tbody", ""))))
 
 
 def _finding(field: str, where: str, text: str, suggestion: str) -> Finding:
