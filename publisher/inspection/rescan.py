@@ -13,12 +13,13 @@ from datetime import date, datetime, time, timezone
 from sqlalchemy import and_, select
 
 from publisher.db.engine import reading
-from publisher.db.schema import deliveries, items
+from publisher.db.schema import deliveries, item_revisions, items
 from publisher.gate.rules import rules_fingerprint
 from publisher.inspection import state
 from publisher.inspection.corrections import close_unpublished, items_with_open_tasks, sync_item
 from publisher.items.checking import stored_files
 from publisher.items.gate_runs import run, terms
+from publisher.ledger.blobs import blob_path
 from publisher.ledger.event_kinds import EventKind
 from publisher.ledger.lifecycle import DeliveryStatus
 from publisher.runtime.app import App
@@ -71,14 +72,41 @@ def rescan(app: App, *, office: str, actor: str, since: date | None = None, chan
 
 def _rescan_item(app: App, office: str, item_id: int, fingerprint: str, actor: str,
                  has_tasks: bool) -> tuple[list[int], int]:
+    """Check every revision a channel shows (the current one, and an older one an editor left on a channel): a
+    finding stays open while any copy still shows it."""
     with reading(app.store.engine) as conn:
         row = conn.execute(select(items).where(items.c.id == item_id)).mappings().one()
-        files = stored_files(app, conn, item_id)
-    result = run(app, title=row["title"], summary=row["summary"], body_html=row["body_html"], files=files,
-                 department=row["department"], author=row["author"], options=row["channel_options"])
-    found = result.to_json()["findings"]
+        shown = _shown_revisions(conn, item_id, row["revision"])
+        texts = [_revision_text(app, conn, row, revision) for revision in shown]
+    found: list[dict] = []
+    for text in texts:
+        result = run(app, department=row["department"], author=row["author"], options=row["channel_options"], **text)
+        found += [f for f in result.to_json()["findings"] if f not in found]
     if not found and not has_tasks:  # nothing to open, nothing to close: no write
         return [], 0
     with app.store.transaction() as conn:
         return sync_item(app, conn, office=office, item_id=item_id, revision=row["revision"], found=found,
                          fingerprint=fingerprint, actor=actor)
+
+
+def _shown_revisions(conn, item_id: int, current: int) -> list[int]:
+    """The revisions the item's published copies show (the current one first)."""
+    shown = conn.execute(select(deliveries.c.revision).distinct().where(and_(
+        deliveries.c.item_id == item_id, deliveries.c.status == DeliveryStatus.PUBLISHED.value,
+        deliveries.c.retract_requested.is_(False)))).scalars()
+    return [current] + sorted({r for r in shown if r is not None and r != current})
+
+
+def _revision_text(app: App, conn, row, revision: int) -> dict:
+    """Title, summary, body and files of one revision of the item (the item's row for the current one)."""
+    if revision == row["revision"]:
+        return {"title": row["title"], "summary": row["summary"], "body_html": row["body_html"],
+                "files": stored_files(app, conn, row["id"])}
+    old = conn.execute(select(item_revisions).where(and_(item_revisions.c.item_id == row["id"],
+                                                         item_revisions.c.revision == revision))).mappings().first()
+    if old is None:
+        return {"title": row["title"], "summary": row["summary"], "body_html": row["body_html"],
+                "files": stored_files(app, conn, row["id"])}
+    files = [(f["filename"], blob_path(app.config.attachments_dir, f["sha256"])) for f in old["attachments"] or []
+             if not f.get("inline")]
+    return {"title": old["title"], "summary": old["summary"], "body_html": old["body_html"], "files": files}

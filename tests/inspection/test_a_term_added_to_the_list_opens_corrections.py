@@ -99,3 +99,21 @@ def test_check_published_takes_since_and_channel(tmp_path, db_url, cms_server):
     assert unknown.exit_code == 2 and "nowhere" in unknown.output
     bad = run_cli(config, "check", "--published", "--since", "yesterday")
     assert bad.exit_code == 2
+
+
+def test_a_copy_left_on_a_channel_keeps_the_correction_open_until_it_is_retracted(tmp_path, db_url, cms_server):
+    config, (with_term, _) = _publish(tmp_path, db_url, cms_server)
+    _add_term(tmp_path, config)
+    run_cli(config, "check", "--published")
+    edited = run_cli(config, "item", "edit", str(with_term), "--body", "<p>县住房和城乡建设局将于下周开展检查。</p>",
+                     "--leave", "website")
+    assert edited.exit_code == 0, edited.output
+    assert run_cli(config, "run", "--once").exit_code == 0
+    still = run_cli(config, "check", "--published", "--json")
+    assert still.exit_code == 1 and json.loads(still.stdout)["corrected"] == 0  # the portal still shows the old text
+
+    assert run_cli(config, "item", "retract", str(with_term), "--reason", "名称有误").exit_code == 0
+    assert run_cli(config, "run", "--once").exit_code == 0
+    closed = run_cli(config, "check", "--published", "--json")
+    assert closed.exit_code == 0, closed.output
+    assert json.loads(closed.stdout)["corrected"] == 1
