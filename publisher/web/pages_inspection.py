@@ -32,6 +32,17 @@ def mount(web, console) -> None:
     summary of corrections and links)."""
     web.include_router(router)
     console.templates.env.globals["inspection_panel"] = lambda user: panel(console.app, user)
+    console.templates.env.globals["item_corrections"] = lambda user, item_id: item_tasks(console.app, user, item_id)
+
+
+def item_tasks(app: App, user: Actor | None, item_id: int) -> list[dict]:
+    """The item's open correction tasks, for its page."""
+    if user is None:
+        return []
+    try:
+        return corrections.listing(app, user, item_id=item_id)
+    except PublisherError:
+        return []
 
 
 def panel(app: App, user: Actor | None) -> dict:

@@ -57,6 +57,7 @@ def test_corrections_show_in_the_dashboard_and_go_through_the_api(tmp_path, db_u
             dashboard = console.get(base + "/", timeout=30).text
             assert "迎检" in dashboard and "办事指南" in dashboard and "县住房和城乡建设局" in dashboard
             assert "失效 1" in dashboard
+            assert "复查发现" in console.get(base + f"/items/{item}", timeout=30).text
 
             def dismiss(name, reason):
                 return requests.post(base + f"/api/corrections/{task['id']}/dismiss", json={"reason": reason},
