@@ -17,7 +17,7 @@ from publisher.errors import PublisherError
 from publisher.inspection import corrections
 from publisher.inspection.links import last_summary
 from publisher.runtime.app import App
-from publisher.web.api import acting
+from publisher.web.api import ERRORS, acting
 from publisher.web.common import ID_MAX, ItemId, as_json
 from publisher.web.console import console_of
 from publisher.web.security import CSRF_FIELD
@@ -97,7 +97,7 @@ class DismissIn(BaseModel):
     reason: Annotated[str, Field(min_length=1, max_length=1000)]
 
 
-@router.get("/api/corrections", tags=["api"])
+@router.get("/api/corrections", tags=["api"], responses=ERRORS, summary="更正任务（复查已发布信息发现的问题）")
 def api_corrections(request: Request, user: User,
                     status: Literal["open", "corrected", "dismissed", "all"] = "open",
                     item: Annotated[int | None, Query(ge=1, le=ID_MAX)] = None):
@@ -106,13 +106,14 @@ def api_corrections(request: Request, user: User,
     return as_json(corrections.listing(app, user, status=None if status == "all" else status, item_id=item))
 
 
-@router.post("/api/corrections/{correction_id}/dismiss", tags=["api"])
+@router.post("/api/corrections/{correction_id}/dismiss", tags=["api"], responses=ERRORS,
+             summary="注明理由忽略一条更正任务")
 def api_dismiss(request: Request, correction_id: ItemId, body: DismissIn, user: User):
     """Dismiss a correction task with a reason (an approver or an admin)."""
     return as_json(corrections.dismiss(console_of(request).app, user, correction_id, body.reason))
 
 
-@router.get("/api/links", tags=["api"])
+@router.get("/api/links", tags=["api"], responses=ERRORS, summary="最近一次链接检查的摘要")
 def api_links(request: Request, user: User):
     """The last whole link check's summary (``null`` before the first)."""
     return as_json(last_summary(console_of(request).app, user.office))
