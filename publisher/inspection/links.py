@@ -101,7 +101,7 @@ def check_links(app: App, office: str, *, actor: str, year: int | None = None, c
     with ThreadPoolExecutor(max_workers=settings.workers) as pool:
         outcomes = dict(zip(addresses, pool.map(
             lambda url: probe(url, timeout=settings.timeout, allow_private=settings.allow_private), addresses)))
-    own = _own_hosts(app, links)
+    own = _own_hosts(app)
     report = _report(links, outcomes, own, settings.allowed_hosts, year=year, channel=channel)
     report["checked_at"] = app.clock.now().isoformat()
     with app.store.transaction() as conn:
@@ -112,7 +112,7 @@ def check_links(app: App, office: str, *, actor: str, year: int | None = None, c
     return report
 
 
-def _own_hosts(app: App, links: list[Link]) -> set[str]:
+def _own_hosts(app: App) -> set[str]:
     """The hosts of the channels' own pages and endpoints: a link there is not external."""
     hosts = set()
     for settings in app.config.channels.values():
