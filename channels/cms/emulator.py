@@ -1,8 +1,8 @@
 """Emulator of a generic government CMS with a JSON/HTTP submission API (channel type ``cms``).
 
 Routes: ``POST /api/articles`` (create, idempotent by ``Idempotency-Key`` header or ``request_id`` field),
-``GET /api/articles?request_id=KEY`` (look-up), ``GET|PUT|DELETE /api/articles/<id>``, and the public page
-``GET /articles/<id>.html``. Every API call needs ``Authorization: Bearer <token>``.
+``GET /api/articles?request_id=KEY`` (look-up), ``GET|PUT|DELETE /api/articles/<id>``, the public page
+``GET /articles/<id>.html`` and its short address ``GET /go/<id>`` (a 301 to the page, for the link check's tests). Every API call needs ``Authorization: Bearer <token>``.
 """
 
 from __future__ import annotations
@@ -72,6 +72,7 @@ class CmsEmulator(Emulator):
         self.route("PUT", r"/api/articles/(?P<id>[^/]+)", self._update)
         self.route("DELETE", r"/api/articles/(?P<id>[^/]+)", self._delete)
         self.route("GET", r"/articles/(?P<id>[^/]+)\.html", self._page)
+        self.route("GET", r"/go/(?P<id>[^/]+)", self._short_link)
 
     # --- helpers for tests -------------------------------------------------------------------
 
@@ -188,6 +189,10 @@ class CmsEmulator(Emulator):
             article["status"] = "withdrawn"
             article["updated_at"] = self.clock().isoformat()
             return json_response({"code": 0, "data": {"id": article_id, "status": "withdrawn"}})
+
+    def _short_link(self, request: Request) -> Response:
+        """A portal's short address: ``/go/<id>`` moves permanently to the article's page."""
+        return Response(301, b"", {"Location": f"/articles/{request.params['id']}.html"})
 
     def _page(self, request: Request) -> Response:
         with self.lock:

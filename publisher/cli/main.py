@@ -13,7 +13,8 @@ from publisher import __version__
 from sqlalchemy.exc import OperationalError
 
 from publisher.cli import (
-    audit, backfill, bundle, catalogue, channels, check, check_config, completion, daemon, doctor, items, ops, queue,
+    audit, backfill, bundle, catalogue, channels, check, check_config, completion, daemon, doctor, inspection, items, ops,
+    queue,
     reconcile, registers, report, review, sandbox, series, serve, status, tally, users,
 )
 from publisher.cli.context import CliContext
@@ -75,6 +76,7 @@ COMMANDS = (
     users.user, review.review, check.check, audit.audit, ops.migrate_cmd, serve.serve,
     report.report, registers.applications, registers.appeals, backfill.backfill, ops.backup_cmd, ops.restore_cmd,
     catalogue.catalogue_cmd, status.status_cmd, doctor.doctor_cmd, bundle.bundle_cmd,
+    inspection.corrections, inspection.links_cmd,
 )
 for command in COMMANDS:
     main.add_command(command)

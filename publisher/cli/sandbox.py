@@ -11,7 +11,7 @@ from publisher.cli.types import YEAR
 from publisher.errors import InputError
 from publisher.foundation.i18n import _
 
-SANDBOX_PORTS = 6  # the emulators listen on port-base … port-base + 5
+SANDBOX_PORTS = 7  # the emulators listen on port-base … port-base + 6
 
 
 def _port_base(value: int) -> int:

@@ -187,6 +187,19 @@ class ReconcileConfig(_Strict):
                                      description="a larger share of a channel's read-back publications is refused")
 
 
+class LinksConfig(_Strict):
+    """The link check (`publisher links`): which hosts are the office's own, and what may be fetched."""
+
+    allowed_hosts: list[str] = Field(default_factory=list,
+                                     description="hosts (or domains: gov.cn covers www.rudong.gov.cn) a link may "
+                                                 "point to without being reported as external")
+    allow_private: bool = Field(default=False, description="also check loopback and private addresses (a sandbox, "
+                                                           "an intranet); otherwise they are skipped")
+    timeout: float = Field(default=10.0, gt=0, le=120, description="seconds per request")
+    workers: int = Field(default=4, ge=1, le=32, description="links checked at once")
+    max_links: int = Field(default=20000, ge=1, description="distinct addresses checked in one run at most")
+
+
 class AuditConfig(_Strict):
     """The audit chain's key and checkpoints, both kept outside the database."""
 
@@ -223,6 +236,7 @@ class _Document(_Strict):
     reconcile: ReconcileConfig = ReconcileConfig()
     audit: AuditConfig = AuditConfig()
     registers: RegistersConfig = RegistersConfig()
+    links: LinksConfig = LinksConfig()
 
 
 @dataclass
@@ -249,6 +263,7 @@ class Config:
     reconcile: ReconcileConfig = field(default_factory=ReconcileConfig)
     audit: AuditConfig = field(default_factory=AuditConfig)
     registers: RegistersConfig = field(default_factory=RegistersConfig)
+    links: LinksConfig = field(default_factory=LinksConfig)
     holidays: Any = None  # the holidays file, read (publisher.foundation.workdays.HolidayFile)
     # per channel, the problems of its unset ``${VAR}`` secrets: only commands that talk to it need them
     missing_secrets: dict[str, list[str]] = field(default_factory=dict)
@@ -349,6 +364,7 @@ def parse_config(raw: Any, *, path: Path | str = DEFAULT_PATH, env: dict[str, st
         reconcile=doc.reconcile,
         audit=doc.audit,
         registers=doc.registers,
+        links=doc.links,
         holidays=holidays,
         missing_secrets=missing,
     )

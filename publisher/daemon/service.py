@@ -17,6 +17,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from publisher.runtime.app import App
 from publisher.delivery.dispatcher import Dispatcher, RunStats
+from publisher.inspection import jobs as inspection_jobs
 
 log = logging.getLogger("publisher.daemon")
 IDLE_FLOOR = 0.25  # seconds: the shortest sleep after a pass that found nothing to do
@@ -102,6 +103,7 @@ class Daemon:
                                    id=f"job-{number}", next_run_time=_now(self.app))
         self.scheduler.add_job(self._reconcile, "cron", hour=3, minute=17, id="reconcile")
         self.scheduler.add_job(self._guarded(self._audit_checkpoint), "cron", minute=41, id="audit-checkpoint")
+        inspection_jobs.schedule(self.scheduler, self.app, self._guarded)
         self.scheduler.start()
         self._loop = threading.Thread(target=self._dispatch_loop, name="dispatch", daemon=True)
         self._loop.start()

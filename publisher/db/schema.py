@@ -364,6 +364,38 @@ standing_approvals = Table(
 Index("ix_standing_approvals_series", standing_approvals.c.series)
 
 
+corrections = Table(
+    "corrections",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("office", String(64), nullable=False),
+    Column("item_id", ItemId, ForeignKey("items.id", ondelete="CASCADE"), nullable=False),
+    Column("revision", Integer, nullable=False),  # the revision the re-scan read
+    Column("kind", String(20), nullable=False),  # publisher.gate.FindingKind
+    Column("field", String(600), nullable=False),
+    Column("location", String(200), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("suggestion", Text),
+    Column("fingerprint", String(64), nullable=False),  # of the term list and gate rules that found it
+    Column("status", String(20), nullable=False),  # publisher.inspection.corrections.CorrectionStatus
+    Column("opened_at", UTCDateTime, nullable=False),
+    Column("closed_at", UTCDateTime),
+    Column("closed_by", String(80)),
+    Column("reason", Text),
+)
+Index("ix_corrections_item", corrections.c.item_id)
+Index("ix_corrections_status", corrections.c.office, corrections.c.status)
+
+inspection_state = Table(
+    "inspection_state",
+    metadata,
+    Column("office", String(64), primary_key=True),
+    Column("name", String(40), primary_key=True),  # "rules_fingerprint", "links"
+    Column("value", JSON, nullable=False),
+    Column("at", UTCDateTime, nullable=False),
+)
+
+
 def check_fits(table: Table, values: dict) -> None:
     """InputError naming the first value longer than its column: SQLite would keep it, PostgreSQL refuse it."""
     from publisher.errors import InputError

@@ -11,9 +11,10 @@ STATUS = {
 }
 DECISION = {"submitted": "已提交", "approved": "已通过", "rejected": "已退回", "restarted": "重新审核"}
 FINDING = {"classification": "密级标志", "id_number": "身份证号", "mobile": "手机号码", "bank_card": "银行卡号",
-           "term": "错敏词"}
+           "term": "错敏词", "accessibility": "无障碍", "external": "外部检查"}
+CORRECTION = {"open": "待更正", "corrected": "已更正", "dismissed": "已忽略"}
 ROLE = {"editor": "编辑", "reviewer": "审核人", "approver": "终审人", "admin": "管理员"}
-TABLES = {"status": STATUS, "decision": DECISION, "finding": FINDING, "role": ROLE}
+TABLES = {"status": STATUS, "decision": DECISION, "finding": FINDING, "role": ROLE, "correction": CORRECTION}
 # the rules a refusal names (exit 3 on the command line, a red box in the console); the API keeps the key
 RULE = {
     "admin": "仅限管理员", "cannot_update": "渠道不能更新已发布的稿件", "concurrent": "他人同时修改",
@@ -34,5 +35,5 @@ def rule_label(rule: str) -> str:
 
 
 def label(kind: str, key: str) -> str:
-    """The office's word for ``key`` of ``kind`` (status, decision, finding, role); the key itself if none."""
+    """The office's word for ``key`` of ``kind`` (status, decision, finding, role, correction); the key itself if none."""
     return TABLES[kind].get(key, key)

@@ -14,6 +14,12 @@ class FindingKind(StrEnum):
     MOBILE = "mobile"
     BANK_CARD = "bank_card"
     TERM = "term"
+    ACCESSIBILITY = "accessibility"  # 无障碍: a warning unless the office makes it blocking (gate.accessibility)
+    EXTERNAL = "external"  # the office's external checking service: one of its findings, or its failure
+
+
+#: Kinds that hold 终审 only when the office says so (``gate.accessibility: block``); the others always do.
+WARNING_KINDS = frozenset({FindingKind.ACCESSIBILITY})
 
 
 PERSONAL_KINDS = frozenset({FindingKind.ID_NUMBER, FindingKind.MOBILE, FindingKind.BANK_CARD})
@@ -44,6 +50,7 @@ class GateResult:
     findings: list[Finding] = field(default_factory=list)
     unchecked: list[str] = field(default_factory=list)
     reasons: dict[str, str] = field(default_factory=dict)
+    external: dict | None = None  # the external checking service's verdict, when the office has one
 
     @property
     def clean(self) -> bool:
@@ -51,4 +58,7 @@ class GateResult:
         return not self.findings
 
     def to_json(self) -> dict:
-        return {"findings": [f.to_json() for f in self.findings], "unchecked": list(self.unchecked)}
+        shown = {"findings": [f.to_json() for f in self.findings], "unchecked": list(self.unchecked)}
+        if self.external is not None:
+            shown["external"] = dict(self.external)
+        return shown

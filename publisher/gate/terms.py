@@ -20,7 +20,10 @@ from publisher.errors import ConfigError, InputError
 from publisher.gate.findings import FindingKind
 from publisher.gate.hits import Hit
 
-_ENTRY_KEYS = {"id", "word", "pattern", "right", "note", "except", "sensitive"}
+_ENTRY_KEYS = {"id", "word", "pattern", "right", "note", "except", "sensitive", "category"}
+
+#: The categories the inspections sort 错敏词 by (an entry may name another; these are the ones the list ships).
+CATEGORIES = ("领导人姓名与职务", "机构名称", "行政区划", "时政表述", "已落马官员")
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,7 @@ class Term:
     right: str | None = None
     note: str | None = None
     exceptions: tuple[str, ...] = ()
+    category: str | None = None  # 领导人姓名与职务, 机构名称 … (:data:`CATEGORIES`)
 
     @property
     def suggestion(self) -> str | None:
@@ -65,6 +69,10 @@ class TermList:
 
     def ids(self) -> list[str]:
         return [t.id for t in self.terms]
+
+    def fingerprint_parts(self) -> list[str]:
+        """What decides the list's findings, one line per term (for the re-scan's fingerprint)."""
+        return [f"{t.id}\x1f{t.regex.pattern}\x1f{t.right or ''}\x1f{'|'.join(t.exceptions)}" for t in self.terms]
 
     def find(self, text: str) -> list[Hit]:
         """Every term hit in ``text``, in order, none overlapping (the longer of two overlapping hits wins)."""
@@ -102,7 +110,7 @@ def make_term(entry: dict, where: str) -> Term:
     """Build one term from a mapping; ValueError names what is wrong (``where`` is prefixed by the caller)."""
     unknown = sorted(set(entry) - _ENTRY_KEYS)
     if unknown:
-        raise ValueError(f"unknown key {unknown[0]!r} (expected word, pattern, right, note, id, except)")
+        raise ValueError(f"unknown key {unknown[0]!r} (expected word, pattern, right, note, id, except, category)")
     word, pattern = _text(entry, "word"), _text(entry, "pattern")
     if bool(word) == bool(pattern):
         raise ValueError("give either 'word' or 'pattern'")
@@ -121,7 +129,7 @@ def make_term(entry: dict, where: str) -> Term:
     term_id = _text(entry, "id") or word or right
     if not term_id:
         raise ValueError("a pattern without 'right' needs an 'id'")
-    return Term(term_id, regex, right or None, note or None, tuple(exceptions))
+    return Term(term_id, regex, right or None, note or None, tuple(exceptions), _text(entry, "category") or None)
 
 
 def _text(entry: dict, key: str) -> str:
@@ -171,15 +179,15 @@ def parse_yaml_terms(text: str, source: str) -> OfficeTerms:
 
 
 def parse_csv_terms(text: str, source: str) -> OfficeTerms:
-    """Parse the CSV form: header ``word,right,note`` (optional ``pattern``, ``id``, ``action``).
+    """Parse the CSV form: header ``word,right,note`` (optional ``pattern``, ``id``, ``category``, ``action``).
 
     A row with ``action`` = ``disable`` turns off the starter entry named by its ``id`` (or ``word``).
     """
     reader = csv.DictReader(io.StringIO(text))
     header = [h.strip() for h in reader.fieldnames or []]
-    allowed = {"word", "pattern", "right", "note", "id", "action"}
+    allowed = {"word", "pattern", "right", "note", "id", "category", "action"}
     if not header or not ({"word", "pattern"} & set(header)) or set(header) - allowed:
-        raise ConfigError([f"line 1: header must name word (or pattern), right, note, and optionally id, action; "
+        raise ConfigError([f"line 1: header must name word (or pattern), right, note, and optionally id, category, action; "
                            f"got {','.join(header) or 'nothing'}"], source)
     reader.fieldnames = header
     terms, disabled, problems = [], [], []

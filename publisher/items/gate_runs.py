@@ -9,6 +9,8 @@ from sqlalchemy import Connection, delete, insert, update
 from publisher.runtime.app import App
 from publisher.gate import GateResult, TermList, check_item, load_terms
 from publisher.db.schema import gate_findings, items
+from publisher.ledger import audit
+from publisher.ledger.event_kinds import EventKind
 
 
 def terms(app: App) -> TermList:
@@ -22,12 +24,29 @@ def terms(app: App) -> TermList:
     return cached
 
 
+def forget_terms(app: App) -> None:
+    """Read the term list again on next use (the office changed its file)."""
+    app.__dict__.pop("_gate_terms", None)
+
+
 def run(app: App, *, title: str, summary: str, body_html: str, files: list[tuple[str, Path]],
         department: str = "", author: str = "", options: dict | None = None) -> GateResult:
     """The gate over every published field of an item and its attachment files (name, path)."""
-    limits = getattr(app.config.gate, "limits", None)
-    return check_item(title=title, summary=summary, body_html=body_html, attachments=files, terms=terms(app),
-                      limits=limits, fields=published_fields(department, author, options))
+    settings = app.config.gate
+    fields = published_fields(department, author, options)
+    result = check_item(title=title, summary=summary, body_html=body_html, attachments=files, terms=terms(app),
+                        limits=getattr(settings, "limits", None), fields=fields)
+    if getattr(settings, "accessibility", "off") != "off":
+        from publisher.gate.accessibility import check_accessibility
+
+        result.findings += check_accessibility(body_html)
+    if getattr(settings, "external", None) is not None:
+        from publisher.items.external_check import ask
+
+        verdict = ask(settings.external, title=title, summary=summary, body_html=body_html, fields=fields)
+        result.findings += verdict.findings
+        result.external = {**verdict.to_json(), "at": app.clock.now().isoformat()}
+    return result
 
 
 def published_fields(department: str, author: str, options: dict | None) -> dict[str, str]:
@@ -50,3 +69,10 @@ def record(conn: Connection, item_id: int, revision: int, result: GateResult) ->
     if rows:
         conn.execute(insert(gate_findings), rows)
     conn.execute(update(items).where(items.c.id == item_id).values(gate_unchecked=list(result.unchecked)))
+    if result.external is not None:  # the service's verdict, in the audit chain beside the findings it gave
+        from datetime import datetime
+
+        verdict = {k: v for k, v in result.external.items() if k != "at" and v is not None}
+        audit.append(conn, [{"at": datetime.fromisoformat(result.external["at"]), "item_id": item_id,
+                             "kind": EventKind.EXTERNAL_CHECK.value, "actor": "gate",
+                             "detail": {**verdict, "revision": revision}}])

@@ -65,3 +65,10 @@ class EventKind(StrEnum):
     LOGOUT = "logout"
     # operations
     BACKUP_TAKEN = "backup_taken"
+    # inspection readiness: the external checking service's verdict, re-scans and their correction tasks, link checks
+    EXTERNAL_CHECK = "external_check"
+    RESCANNED = "rescanned"
+    CORRECTION_OPENED = "correction_opened"
+    CORRECTION_CORRECTED = "correction_corrected"
+    CORRECTION_DISMISSED = "correction_dismissed"
+    LINKS_CHECKED = "links_checked"

@@ -33,7 +33,8 @@ from publisher.ledger.review_state import TRANSITIONS, ReviewState
 
 # the names shown in messages (roles, states, finding kinds), for the catalogue
 NAMES = (N_("editor"), N_("reviewer"), N_("approver"), N_("admin"), N_("draft"), N_("in_review"), N_("rejected"),
-         N_("approved"), N_("submitted"), N_("restarted"), N_("classification"), N_("id_number"), N_("mobile"), N_("bank_card"), N_("term"))
+         N_("approved"), N_("submitted"), N_("restarted"), N_("classification"), N_("id_number"), N_("mobile"), N_("bank_card"), N_("term"),
+         N_("accessibility"), N_("external"))
 
 
 class Decision(StrEnum):
@@ -285,7 +286,7 @@ def _approve_one(app: App, conn: Connection, actor: Actor, row: dict, comment: s
     if refusal:
         raise refusal
     last = step.index == len(steps(app)) - 1
-    found = _gate_passed(conn, actor, item_id, row["revision"], last, override)
+    found = _gate_passed(app, conn, actor, item_id, row["revision"], last, override)
     if last:
         # a correction of an item already out is never late: its copies are updated at once
         late = row["publish_at"] <= app.clock.now() and not updating.is_out(conn, item_id)
@@ -302,10 +303,12 @@ def _approve_one(app: App, conn: Connection, actor: Actor, row: dict, comment: s
         _decide(app, conn, row, actor, Decision.APPROVED, step, comment)
 
 
-def _gate_passed(conn: Connection, actor: Actor, item_id: int, revision: int, last: bool,
+def _gate_passed(app: App, conn: Connection, actor: Actor, item_id: int, revision: int, last: bool,
                  override: str | None) -> list[dict]:
-    """The gate's findings on the revision; Refused("gate") when the last step would pass them unmentioned."""
-    found = findings(conn, item_id, revision)
+    """The gate's blocking findings on the revision (warnings such as accessibility pass, unless the office makes
+    them blocking); Refused("gate") when the last step would pass them unmentioned."""
+    settings = app.config.gate
+    found = [f for f in findings(conn, item_id, revision) if settings is None or settings.blocking(f["kind"])]
     if last and found and override is None:
         kinds = sorted({f["kind"] for f in found})
         raise Refused("gate", _("the gate found {count} problem(s) ({kinds}); mask them (publisher check {id} "

@@ -35,6 +35,7 @@ from publisher.foundation.workdays import add_workdays
 from publisher.items.imports import import_file
 from publisher.report import channel_paragraph
 from publisher.report.seed import seed_reference_applications
+from publisher.sandbox.demo_inspection import inspection_round, mark_plan, with_office_terms
 from publisher.sandbox.registry import registered
 from publisher.sandbox.serve import start_all
 from publisher.report.tally import tally
@@ -248,7 +249,7 @@ def run_demo(year: int = 2019, keep: Path | None = None, progress: bool = True, 
         app.user = staff["zhang_bianji"]
         rng = random.Random(year)
         plan_file = workdir / "items.jsonl"
-        plan = build_plan(year, rng, records=True)
+        plan = mark_plan(build_plan(year, rng, records=True))
         plan_file.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in plan if "queue_on" not in r) + "\n",
                              encoding="utf-8")
         queued = import_file(app, plan_file)
@@ -265,11 +266,14 @@ def run_demo(year: int = 2019, keep: Path | None = None, progress: bool = True, 
         dispatcher = Dispatcher(app, rng=random.Random(7))
         stats = _run_year(app, dispatcher, clock, start, end, progress, console, actions)
         result = tally(app.store, app.config, year)
+        inspected = inspection_round(app, workdir)
         _print_summary(console, app, result, stats, emulators, time.perf_counter() - started, workdir, keep)
+        for line in inspected:
+            console.print(line)
         website = next(ch for ch in result["channels"] if ch["channel"] == "website")
         app.close()
         if keep:  # this run's emulators stop now: point the kept config at `publisher sandbox`'s own ports
-            config_path.write_text(demo_config_text({}), encoding="utf-8")
+            config_path.write_text(with_office_terms(demo_config_text({})), encoding="utf-8")
         return 0 if website["total"] == WEBSITE_TOTAL else 1
     finally:
         for _name, server in servers:
@@ -422,5 +426,5 @@ def _print_summary(console, app, result, stats, emulators, elapsed, workdir, kee
                         "zhang_bianji (editor), li_chushen, wang_fushen, zhao_zhongshen or admin, password "
                         "{password}").format(config=workdir / "config.yaml", password=DEMO_PASSWORD))
         console.print(_("the demo's sandbox stopped with it; to publish from the kept folder start a new one "
-                        "(empty, on ports 8701-8706, as {config} now expects): publisher sandbox &  then  "
+                        "(empty, on ports 8701-8707, as {config} now expects): publisher sandbox &  then  "
                         "publisher --config {config} run").format(config=workdir / "config.yaml"))

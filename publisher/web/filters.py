@@ -48,6 +48,7 @@ def install(env, app: App) -> None:
         person=person,
         event=event_sentence,
         finding=lambda v: label("finding", v),
+        correction=lambda v: label("correction", v),
         stored=lambda text: shown(text) or "",
         failure=lambda text: shown_error(text, channel_name) if text else "",
         gate_field=shown_field,

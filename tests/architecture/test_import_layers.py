@@ -22,6 +22,7 @@ LAYERS = [
     {"publisher.items"},
     {"publisher.series"},
     {"publisher.report"},
+    {"publisher.inspection"},
     {"publisher.daemon"},
     {"publisher.ops"},
     {"publisher.web", "publisher.cli", "publisher.sandbox", "publisher.__main__", "channels"},

@@ -14,7 +14,16 @@ def hits(terms, text: str) -> list[tuple[str, str | None]]:
 
 def test_the_starter_list_loads_and_finds_common_wording_errors():
     terms = starter_terms()
-    assert 30 <= len(terms) <= 40
+    assert 50 <= len(terms) <= 60
+
+
+def test_the_starter_list_holds_the_inspections_categories_with_right_forms():
+    from publisher.gate.terms import CATEGORIES
+
+    terms = starter_terms()
+    assert {t.category for t in terms.terms if t.category} == set(CATEGORIES)
+    assert [s for _, s in hits(terms, "赴广西省考察，不忘出心、牢记使名，国家卫计委发文。")] == [
+        "广西壮族自治区", "不忘初心", "牢记使命", "国家卫生健康委员会（简称国家卫生健康委）"]
     assert [s for _, s in hits(terms, "截止2019年底，其它单位做为试点，再接再励。")] == ["截至", "其他", "作为", "再接再厉"]
     assert [s for _, s in hits(terms, "会议学习贯彻新时代中国特色社会主义思想和党的19大精神。")] == [
         "习近平新时代中国特色社会主义思想", "用汉字数字（如：党的十九大）"]

@@ -25,6 +25,12 @@ def test_demo_prints_the_reference_paragraph(tmp_path):
     assert "through 初审 → 复审 → 终审 by 张编辑、李初审、王复审、赵终审" in text
     assert "was held at 终审 — id_number in body" in text and "320623********1233" in text
     assert "320623198503121233" not in text
+    # ready for the inspection: a correction from a re-scan, a broken link, an accessibility warning
+    assert "re-scan: the office added 县建设局 → 县住房和城乡建设局" in text and "opened 2 correction(s)" in text
+    assert "2 broken (publisher links)" in text and "/articles/2018-0417.html" in text
+    assert "accessibility: 1 item(s) warned at queue time: 建设工程项目公示公告(第4期)" in text
+    kept = (tmp_path / "demo" / "config.yaml").read_text(encoding="utf-8")
+    assert "terms_file: office_terms.yaml" in kept and (tmp_path / "demo" / "office_terms.yaml").is_file()
     # what it leaves behind is a working installation the other commands can use
     assert (tmp_path / "demo" / "config.yaml").is_file()
     assert (tmp_path / "demo" / "var" / "public" / "rss.xml").is_file()
