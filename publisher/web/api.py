@@ -252,9 +252,7 @@ def check_draft(request: Request, actor: User, body: DraftCheck) -> dict:
 
 @router.post("/docx", responses=ERRORS, summary="把 Word 文件（.docx）转换为正文 HTML（已清理）")
 async def convert_docx(request: Request, actor: User, file: UploadFile) -> dict:
-    if not (file.filename or "").lower().endswith(".docx"):
-        raise InputError("只能上传 .docx 格式的 Word 文件", field="file")
-    return {"body": await docx_to_html(file)}
+    return {"body": await docx_to_html(console_of(request).app, file, field="file")}
 
 
 @router.get("/review", responses=ERRORS, summary="待我审核的信息和我被退回的稿件")

@@ -1,26 +1,26 @@
-"""A Word file (.docx) uploaded by an editor, turned into a clean HTML body."""
+"""A Word or WPS file uploaded with a form, turned into a clean HTML body (see pages_uploads for the editor's)."""
 
 from __future__ import annotations
 
-import io
+from pathlib import Path
+
+from starlette.concurrency import run_in_threadpool
 
 from publisher.errors import InputError
-from publisher.foundation.content import sanitize_html
+from publisher.foundation.i18n import _
+from publisher.items.documents.convert import SUFFIXES
 
-DOCX_MAX = 20_000_000
 
+async def docx_to_html(app, upload, title: str = "", field: str = "docx") -> str:
+    """The document's content as clean HTML, converted in the bounded worker; its pictures in the content store."""
+    from publisher.web import body_images
+    from publisher.web.pages_uploads import DOCUMENT_MAX, convert_upload, save_upload
 
-async def docx_to_html(upload) -> str:
-    """A Word file's content as clean HTML (mammoth, then the sanitiser every body passes)."""
-    data = await upload.read(DOCX_MAX + 1)
-    if len(data) > DOCX_MAX:
-        raise InputError(f"Word 文件超过 {DOCX_MAX // 1_000_000} MB", field="docx")
-    if not upload.filename.lower().endswith(".docx"):
-        raise InputError("只能上传 .docx 格式的 Word 文件（.doc 请先另存为 .docx）", field="docx")
-    import mammoth
-
-    try:
-        result = mammoth.convert_to_html(io.BytesIO(data))
-    except Exception:  # mammoth raises many kinds for a damaged file
-        raise InputError("无法读取这个 Word 文件（文件损坏或不是 .docx）", field="docx") from None
-    return sanitize_html(result.value)
+    suffix = Path(upload.filename or "").suffix.lower()
+    if suffix not in SUFFIXES:
+        raise InputError(_("{name}: only Word and WPS documents can be taken into the body (.docx, .doc, .wps, "
+                           ".rtf, .odt)").format(name=upload.filename), field=field)
+    with body_images.scratch() as tmp:
+        source = await save_upload(upload, Path(tmp), "upload" + suffix, DOCUMENT_MAX, field)
+        done = await run_in_threadpool(convert_upload, app, source, upload.filename, Path(tmp), title)
+    return done["body"]
