@@ -41,9 +41,9 @@ async def upload_image(request: Request, actor: User, file: UploadFile) -> dict:
     app = console_of(request).app
     limit = app.config.limits.attachment_max_bytes
     with body_images.scratch() as tmp:
-        source = await save_upload(file, Path(tmp), "image", limit, "file")
+        source = await save_upload(file, Path(tmp), "image", limit, "body")
         sha = await run_in_threadpool(body_images.store_upload, app.config.attachments_dir, source,
-                                      max_bytes=limit)
+                                      max_bytes=limit, field="body")
     return {"url": body_images.IMAGE_URL + sha, "sha256": sha}
 
 
@@ -63,18 +63,18 @@ async def upload_document(request: Request, actor: User, file: UploadFile,
     suffix = Path(file.filename or "").suffix.lower()
     if suffix not in SUFFIXES:
         raise InputError(_("{name}: only Word and WPS documents can be taken into the body (.docx, .doc, .wps, "
-                           ".rtf, .odt)").format(name=file.filename or "?"), field="file")
+                           ".rtf, .odt)").format(name=file.filename or "?"), field="docx")
     with body_images.scratch() as tmp:
-        source = await save_upload(file, Path(tmp), "upload" + suffix, DOCUMENT_MAX, "file")
+        source = await save_upload(file, Path(tmp), "upload" + suffix, DOCUMENT_MAX, "docx")
         return await run_in_threadpool(convert_upload, app, source, file.filename or source.name, Path(tmp), title)
 
 
 def convert_upload(app, source: Path, name: str, workdir: Path, title: str) -> dict:
     """Convert one saved upload (two at a time at most); its pictures go into the content store."""
     if not CONVERSIONS.acquire(timeout=120):
-        raise InputError(_("the server is converting other documents; try again in a minute"), field="file")
+        raise InputError(_("the server is converting other documents; try again in a minute"), field="docx")
     try:
-        done = convert(source, name, workdir, title=title, field="file")
+        done = convert(source, name, workdir, title=title)
     finally:
         CONVERSIONS.release()
     html = body_images.converted_into_store(done.html, done.folder, done.images, app.config.attachments_dir,

@@ -14,7 +14,7 @@ from publisher.foundation.content import sanitize_html
 from publisher.foundation.i18n import _, shown
 from publisher.foundation.office_files import DocumentLimits, office_zip_problem
 from publisher.items.documents.legacy import LEGACY_SUFFIXES, to_docx
-from publisher.items.documents.titles import drop_title, drop_empty_images
+from publisher.items.documents.tidy import drop_empty_images, drop_title, header_rows
 
 SUFFIXES = frozenset({".docx", *LEGACY_SUFFIXES})
 
@@ -45,7 +45,7 @@ def convert(source: Path, name: str, workdir: Path, *, title: str = "", limits: 
     images = workdir / "images"
     images.mkdir()
     out = _run_worker(docx, images, limits, name, field)
-    html, dropped = drop_title(drop_empty_images(sanitize_html(out["html"])), title)
+    html, dropped = drop_title(header_rows(drop_empty_images(sanitize_html(out["html"]))), title)
     return Converted(html=html, folder=images, images=list(out["images"]), title_dropped=dropped)
 
 

@@ -77,7 +77,8 @@
   }
 
   function cleanWord(html, files) {
-    var doc = new DOMParser().parseFromString(html, "text/html");
+    // Word's <style> block is dropped before parsing (the page's policy would refuse to apply it anyway)
+    var doc = new DOMParser().parseFromString(html.replace(/<style[\s\S]*?<\/style>/gi, ""), "text/html");
     var body = doc.body;
     body.querySelectorAll(DROP).forEach(function (n) { n.remove(); });
     var lost = 0;
