@@ -63,8 +63,8 @@ def gongshi_docx(title: str = NOTICE_TITLE, rows: int = ROWS, picture: bool = Tr
     return buf.getvalue()
 
 
-def bomb_docx(paragraphs: int = 600_000) -> bytes:
-    """A small .docx whose document.xml holds hundreds of thousands of empty paragraphs."""
+def bomb_docx(paragraphs: int = 600_000, paragraph: bytes = b"<w:p/>") -> bytes:
+    """A small .docx whose document.xml holds hundreds of thousands of (empty) paragraphs."""
     from docx import Document
 
     buf = io.BytesIO()
@@ -75,7 +75,7 @@ def bomb_docx(paragraphs: int = 600_000) -> bytes:
         for info in source.infolist():
             data = source.read(info.filename)
             if info.filename == "word/document.xml":
-                data = data.replace(b"<w:body>", b"<w:body>" + b"<w:p/>" * paragraphs, 1)
+                data = data.replace(b"<w:body>", b"<w:body>" + paragraph * paragraphs, 1)
             target.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED, compresslevel=9)
     return out.getvalue()
 
