@@ -26,12 +26,13 @@ class DocumentLimits:
 
 
 def office_zip_problem(path: Path, limits: DocumentLimits) -> str | None:
-    """Why a .docx/.xlsx must not be opened (unpacked size, paragraphs, images), or None."""
+    """Why a .docx/.xlsx must not be opened (unpacked size, paragraphs, images), or None (also when it is no
+    zip at all: the library that reads it names that)."""
     try:
         with zipfile.ZipFile(path) as archive:
             return _zip_problem(archive, limits)
-    except (zipfile.BadZipFile, OSError, EOFError, RuntimeError, NotImplementedError):
-        return N_("not a valid Office file (the zip archive is damaged)")
+    except (zipfile.BadZipFile, OSError, EOFError, RuntimeError, NotImplementedError, ValueError):
+        return None  # not a zip at all: the reader that opens it says so
 
 
 def _zip_problem(archive: zipfile.ZipFile, limits: DocumentLimits) -> str | None:
