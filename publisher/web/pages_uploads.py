@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
-
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request, UploadFile
@@ -13,27 +11,13 @@ from starlette.concurrency import run_in_threadpool
 
 from publisher.errors import InputError, NotFound
 from publisher.foundation.i18n import _
-from publisher.items.documents.convert import SUFFIXES, convert
+from publisher.items.documents.convert import SUFFIXES
 from publisher.web import body_images
 from publisher.web.api import ERRORS, User
 from publisher.web.console import console_of
+from publisher.web.word_upload import DOCUMENT_MAX, convert_upload, save_upload
 
 router = APIRouter(prefix="/api/uploads", tags=["api"])
-DOCUMENT_MAX = 20_000_000
-CONVERSIONS = threading.BoundedSemaphore(2)  # at most two conversion workers at a time
-
-
-async def save_upload(upload: UploadFile, folder: Path, name: str, limit: int, field: str) -> Path:
-    """The upload written to ``folder/name``, refused past ``limit`` bytes without reading further."""
-    target = folder / name
-    size = 0
-    with open(target, "wb") as out:
-        while chunk := await upload.read(1 << 20):
-            size += len(chunk)
-            if size > limit:
-                raise InputError(_("the file is larger than {limit:,} bytes").format(limit=limit), field=field)
-            out.write(chunk)
-    return target
 
 
 @router.post("/images", responses=ERRORS, summary="上传正文图片（存入内容库），返回图片地址")
@@ -67,19 +51,6 @@ async def upload_document(request: Request, actor: User, file: UploadFile,
     with body_images.scratch() as tmp:
         source = await save_upload(file, Path(tmp), "upload" + suffix, DOCUMENT_MAX, "docx")
         return await run_in_threadpool(convert_upload, app, source, file.filename or source.name, Path(tmp), title)
-
-
-def convert_upload(app, source: Path, name: str, workdir: Path, title: str) -> dict:
-    """Convert one saved upload (two at a time at most); its pictures go into the content store."""
-    if not CONVERSIONS.acquire(timeout=120):
-        raise InputError(_("the server is converting other documents; try again in a minute"), field="docx")
-    try:
-        done = convert(source, name, workdir, title=title)
-    finally:
-        CONVERSIONS.release()
-    html = body_images.converted_into_store(done.html, done.folder, done.images, app.config.attachments_dir,
-                                            max_bytes=app.config.limits.attachment_max_bytes)
-    return {"body": html, "images": len(done.images), "title_dropped": done.title_dropped}
 
 
 async def form_attachments(app, form, secret: str, folder: Path) -> tuple[list[str], list[dict]]:
