@@ -134,3 +134,27 @@ def test_each_channels_preview_shows_the_table_as_that_channel_will(editor, app)
         assert len(re.findall(r"<t[dh][\s>]", page)) == 3, channel
         assert 'colspan="2"' in page
     assert 'style="border:1px solid' in editor.get(f"/items/{item_id}/preview/wechat").text
+
+
+def test_an_edit_keeps_the_pictures_and_the_api_takes_uploaded_ones(editor, app):
+    token = csrf_of(editor, "/compose")
+    stored = editor.post("/api/uploads/images", files={"file": ("图.png", png((9, 9, 9)), "image/png")},
+                         headers={"X-CSRF-Token": token}).json()
+    body = f'<p>图：<img src="{stored["url"]}"></p>'
+    item_id = item_of(post_form(editor, "/compose", {"title": "关于图片的公示", "body": body}))
+    shown = editor.get(f"/items/{item_id}/edit").text
+    body = re.search(r'<textarea name="body" id="body" rows="12">(.*?)</textarea>', shown, re.S).group(1)
+    import html as html_module
+
+    edited = html_module.unescape(body).replace("图：", "现场图：")
+    r = editor.post(f"/items/{item_id}/edit", data={"csrf_token": token, "title": "关于图片的公示", "category": "公示公告",
+                                                    "at": "2019-06-01T12:00", "body": edited}, follow_redirects=False)
+    assert r.status_code == 303, r.text[:3000]
+    item = app.store.get_item(item_id)
+    assert "现场图" in item["body_html"] and f'src="attachment:{stored["sha256"]}"' in item["body_html"]
+    assert [a["sha256"] for a in item["attachments"] if a["inline"]] == [stored["sha256"]]
+
+    r = editor.post("/api/items", json={"title": "经接口提交的图片", "category": "公示公告",
+                                        "body": f'<p><img src="{stored["url"]}"></p>'}, headers={"X-CSRF-Token": token})
+    assert r.status_code == 201, r.text
+    assert f'attachment:{stored["sha256"]}' in app.store.get_item(r.json()["id"])["body_html"]

@@ -32,7 +32,7 @@ class Converted:
 
 def convert(source: Path, name: str, workdir: Path, *, title: str = "", limits: DocumentLimits | None = None,
             field: str = "docx") -> Converted:
-    """Convert ``source`` (uploaded as ``name``; its own suffix the same) inside ``workdir``, which the caller removes."""
+    """Convert ``source`` (uploaded as ``name``, with the same suffix) inside ``workdir``; the caller removes it."""
     limits = limits or DocumentLimits()
     suffix = Path(name).suffix.lower()
     if suffix not in SUFFIXES:
@@ -64,7 +64,7 @@ def _run_worker(docx: Path, outdir: Path, limits: DocumentLimits, name: str, fie
         out = {}
     if done.returncode == 0 and "html" in out:
         return out
-    if out.get("error") == "memory" or done.returncode in (-6, -9, -11, -24):  # out of memory: abort, kill, segv; SIGXCPU
+    if out.get("error") == "memory" or done.returncode in (-6, -9, -11, -24):  # out of memory (abort, segv), SIGXCPU
         raise InputError(_("{name} is not taken: converting it needs more than {mb} MB of memory or {seconds} s "
                            "of processor time (memory and time limits)").format(
                              name=name, mb=limits.memory_bytes // 1_000_000, seconds=limits.seconds), field=field)
