@@ -49,6 +49,24 @@ def stored_image(root: Path, sha: str) -> tuple[Path, str] | None:
     return (path, mime) if mime in SHOWN else None
 
 
+def as_stored(html: str, root: Path) -> tuple[str, dict]:
+    """An unsaved body as a channel would get it: its content-store pictures as ``attachment:`` inline images
+    (for checking a draft against the channels' rules)."""
+    from publisher.adapter import Attachment
+
+    images = {}
+
+    def stored(match: re.Match) -> str:
+        found = stored_image(root, match.group(1))
+        if found is not None:
+            path, mime = found
+            images[match.group(1)] = Attachment(path=path, filename=f"{match.group(1)[:12]}.{SHOWN[mime]}", mime=mime,
+                                                sha256=match.group(1), size=path.stat().st_size)
+        return f'src="attachment:{match.group(1)}"'
+
+    return re.sub(r'src="' + re.escape(IMAGE_URL) + r'([0-9a-f]{64})"', stored, html), images
+
+
 def for_editor(html: str) -> str:
     """A stored body as the editor shows it: ``attachment:`` pictures served from the content store."""
     return re.sub(r'src="attachment:([0-9a-f]{64})"', lambda m: f'src="{IMAGE_URL}{m.group(1)}"', html)

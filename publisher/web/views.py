@@ -117,8 +117,12 @@ def draft_view(app: App, fields: dict[str, Any], channel: str) -> ItemView:
         body = html.escape((fields.get("title") or "").strip())
     if "<" not in body:
         body = "".join(f"<p>{html.escape(line)}</p>" for line in body.splitlines() if line.strip())
+    from publisher.web.body_images import as_stored
+
+    body, images = as_stored(sanitize_html(body), app.config.attachments_dir)
     return ItemView(id=0, uid="", title=(fields.get("title") or "").strip(), category=fields.get("category") or "",
-                    body_html=sanitize_html(body), publish_at=app.clock.now(), summary=fields.get("summary") or "",
+                    body_html=body, inline_images=images, publish_at=app.clock.now(),
+                    summary=fields.get("summary") or "",
                     department=fields.get("department") or "",
                     channel_options=dict((fields.get("options") or {}).get(channel, {})))
 

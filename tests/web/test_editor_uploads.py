@@ -158,3 +158,12 @@ def test_an_edit_keeps_the_pictures_and_the_api_takes_uploaded_ones(editor, app)
                                         "body": f'<p><img src="{stored["url"]}"></p>'}, headers={"X-CSRF-Token": token})
     assert r.status_code == 201, r.text
     assert f'attachment:{stored["sha256"]}' in app.store.get_item(r.json()["id"])["body_html"]
+
+
+def test_the_live_check_takes_an_uploaded_picture_as_the_items_own(editor):
+    token = csrf_of(editor, "/compose")
+    stored = editor.post("/api/uploads/images", files={"file": ("图.png", png(), "image/png")},
+                         headers={"X-CSRF-Token": token}).json()
+    r = editor.post("/api/check", json={"title": "关于图片的公示", "category": "公示公告", "channels": ["wechat"],
+                                        "body": f'<p>图：<img src="{stored["url"]}"></p>'}, headers={"X-CSRF-Token": token})
+    assert r.status_code == 200 and r.json()["channels"]["wechat"] == []
