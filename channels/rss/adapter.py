@@ -368,11 +368,20 @@ def _with_enclosures(atom: bytes, entries: list[dict[str, Any]]) -> bytes:
 
 
 def _copy_atomically(source: Path, target: Path) -> None:
+    """Copy under a name of its own, then rename: two deliveries copying the same file at once do not collide."""
+    import tempfile
+
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.tmp")
-    shutil.copyfile(source, tmp)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, target)
+    fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        shutil.copyfile(source, tmp)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def _absolute_urls(body: str, base: str) -> str:
