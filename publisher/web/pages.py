@@ -267,8 +267,8 @@ async def compose(request: Request):
         with tempfile.TemporaryDirectory(prefix="publisher-upload-") as tmp:
             attach, fields["kept"] = await form_attachments(app, form, _secret(request), Path(tmp))
             await _docx_body(app, form, fields)
-            request_ = ItemRequest(title=fields["title"], category=fields["category"],
-                                   body=staged_body(app, fields["body"], Path(tmp)),
+            body = await run_in_threadpool(staged_body, app, fields["body"], Path(tmp))
+            request_ = ItemRequest(title=fields["title"], category=fields["category"], body=body,
                                    channels=fields["channels"], at=fields["at"] or None,
                                    department=fields["department"], summary=fields["summary"],
                                    options=fields["options"], attach=attach, key=fields["key"],
@@ -304,7 +304,7 @@ async def edit(request: Request, item_id: ItemId):
         with tempfile.TemporaryDirectory(prefix="publisher-upload-") as tmp:
             attach, fields["kept"] = await form_attachments(app, form, _secret(request), Path(tmp))
             await _docx_body(app, form, fields)
-            body = staged_body(app, fields["body"], Path(tmp))
+            body = await run_in_threadpool(staged_body, app, fields["body"], Path(tmp))
             await run_in_threadpool(lambda: edit_item(
                 app, actor, item_id, title=fields["title"], body=body, summary=fields["summary"], base_dir=Path(tmp),
                 category=fields["category"], channels=fields["channels"], at=fields["at"] or None,
