@@ -281,6 +281,11 @@ class Channel(ABC):
         """Problems that would make this channel refuse the item; empty when it fits."""
         return []
 
+    def preview_body(self, item: ItemView) -> str:
+        """The body as this channel's platform will show it, for the console's preview (nothing is sent;
+        ``attachment:`` pictures stay as they are). The default: the body as it is."""
+        return item.body_html
+
     @abstractmethod
     def publish(self, item: ItemView, ctx: DeliveryContext) -> Receipt:
         """Put the item on the channel; raise a :class:`publisher.errors.ChannelError` on failure."""

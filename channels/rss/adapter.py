@@ -41,7 +41,7 @@ BUILT_KEY = "feed_updated"  # the feed's build date: never goes back
 SUMMARY_CHARS = 200
 #: feedgen formats RFC-822 dates through locale.setlocale, which is process-global.
 _FEEDGEN_LOCK = threading.Lock()
-_INLINE_IMG = re.compile(r"""<img\b[^>]*\bsrc\s*=\s*["']attachment:[^"']*["'][^>]*>""", re.IGNORECASE)
+_INLINE_PICTURE = re.compile(r"""<img\b[^>]*\bsrc\s*=\s*["']attachment:([0-9a-fA-F]*)["'][^>]*>""", re.IGNORECASE)
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _TEMPLATE_FIELDS = {"site_url": "https://example.gov.cn", "uid": "u", "id": 1, "category": "c"}
 
@@ -187,7 +187,7 @@ class RssChannel(Channel):
 
     def _entry(self, item: ItemView) -> dict[str, Any]:
         link = self._link(item)
-        body = _xml_safe(_INLINE_IMG.sub("", item.body_html))
+        body = _xml_safe(self._pictures(item, link))
         summary = item.summary or _excerpt(body)
         if self.settings.catalogue_table:
             body = _xml_safe(item.catalogue.table_html(self.services.office_name)) + body
@@ -211,27 +211,40 @@ class RssChannel(Channel):
             "updated": _iso(published),
         }
 
+    def _pictures(self, item: ItemView, link: str) -> str:
+        """The body with its pictures: copied to ``attachments_output`` and shown from there, else a link to the
+        entry's page, which shows them (a feed reader cannot fetch ``attachment:``)."""
+        def picture(match: re.Match) -> str:
+            image = item.inline_images.get(match.group(1))
+            if image is None:
+                return ""
+            if self.settings.attachments_output is None:
+                return f'<a href="{html.escape(link)}">［图片，见原文］</a>'
+            return f'<img src="{html.escape(self._published_file(image))}" alt="">'
+
+        return _INLINE_PICTURE.sub(picture, item.body_html)
+
+    def _published_file(self, a) -> str:
+        """The public URL of one file copied into ``attachments_output``."""
+        s = self.settings
+        base = (s.attachments_url or f"{s.site_url}/{s.attachments_output.name}").rstrip("/")
+        target = s.attachments_output / a.sha256[:16] / a.filename
+        if not target.is_file():
+            try:
+                _copy_atomically(Path(a.path), target)
+            except OSError as exc:
+                raise PermanentError(N_("{name}: cannot copy {filename} to {parent}: {exc}").format(
+                                         name=self.name, filename=a.filename, parent=target.parent,
+                                         exc=exc)) from exc
+        return f"{base}/{a.sha256[:16]}/{quote(a.filename)}"
+
     def _attachments(self, item: ItemView, link: str) -> list[dict[str, Any]]:
         """Each attachment's public URL: a copy in ``attachments_output``, else the entry's page that carries it."""
         s = self.settings
         if s.attachments_output is None:
             return [{"name": a.filename, "url": link} for a in item.attachments]
-        base = (s.attachments_url or f"{s.site_url}/{s.attachments_output.name}").rstrip("/")
-        files = []
-        for a in item.attachments:
-            target = s.attachments_output / a.sha256[:16] / a.filename
-            if not target.is_file():
-                try:
-                    _copy_atomically(Path(a.path), target)
-                except OSError as exc:
-                    raise PermanentError(N_("{name}: cannot copy {filename} to {parent}: {exc}").format(
-                                             name=self.name,
-                                             filename=a.filename,
-                                             parent=target.parent,
-                                             exc=exc)) from exc
-            files.append({"name": a.filename, "url": f"{base}/{a.sha256[:16]}/{quote(a.filename)}", "type": a.mime,
-                          "length": a.size})
-        return files
+        return [{"name": a.filename, "url": self._published_file(a), "type": a.mime, "length": a.size}
+                for a in item.attachments]
 
     def _link(self, item: ItemView) -> str:
         if self.settings.link_from and item.published_urls.get(self.settings.link_from):
@@ -355,11 +368,20 @@ def _with_enclosures(atom: bytes, entries: list[dict[str, Any]]) -> bytes:
 
 
 def _copy_atomically(source: Path, target: Path) -> None:
+    """Copy under a name of its own, then rename: two deliveries copying the same file at once do not collide."""
+    import tempfile
+
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.tmp")
-    shutil.copyfile(source, tmp)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, target)
+    fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        shutil.copyfile(source, tmp)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def _absolute_urls(body: str, base: str) -> str:

@@ -113,6 +113,10 @@ class WechatChannel(Channel):
 
     # ------------------------------------------------------------------ check
 
+    def preview_body(self, item: ItemView) -> str:
+        """The article's body as WeChat keeps it: inline-styled tables, plain links, pictures as they are."""
+        return adapt_body(item.body_html, lambda src: src, base_url=self._source_url(item))
+
     def check(self, item: ItemView) -> list[str]:
         """Problems WeChat would refuse, each with how to fix it."""
         problems = self._field_problems(item)

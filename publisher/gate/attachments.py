@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from publisher.foundation.content import decode_text
+from publisher.foundation.office_files import DocumentLimits, office_zip_problem
 from publisher.errors import InputError
 from publisher.foundation.i18n import N_
 from publisher.gate.htmltext import body_text
@@ -73,6 +74,10 @@ def extract(path: Path, name: str, limits: GateLimits | None = None) -> Extract:
     if reader is None:
         return Extract(problem=N_("a {suffix} file: type not checked").format(suffix=suffix) if suffix
                        else N_("a file without extension: type not checked"))
+    if reader in (_docx, _xlsx):
+        problem = office_zip_problem(path, DocumentLimits())
+        if problem:
+            return Extract(problem=N_("not opened: {reason}").format(reason=problem))
     try:
         return reader(path, _Budget(limits))
     except InputError as exc:
@@ -272,6 +277,8 @@ def _xlsx(path: Path, budget: _Budget) -> Extract:
     formulas = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     values = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     reader = _SheetReader(budget)
+    for sheet in (*formulas.worksheets, *values.worksheets):
+        sheet.reset_dimensions()  # iterate the cells the file holds, not the range it declares (A1:XFD1048576)
     try:
         for sheet, cached in zip(formulas.worksheets, values.worksheets):
             for row, cached_row in zip(sheet.iter_rows(), _padded(cached.iter_rows())):

@@ -77,7 +77,8 @@ def edit_item(app: App, actor: Actor, item_id: int, *, title: str | None = None,
               body_file: str | None = None, encoding: str | None = None, summary: str | None = None,
               category: str | None = None, channels: list[str] | None = None, at: str | None = None,
               department: str | None = None, author: str | None = None, options: dict | None = None,
-              attach: list[str] | None = None, reason: str | None = None, leave: list[str] | None = None) -> dict:
+              attach: list[str] | None = None, reason: str | None = None, leave: list[str] | None = None,
+              base_dir: Path | None = None) -> dict:
     """Apply the given changes (None: unchanged); returns ``review.show`` of the item afterwards.
 
     A change of the text after an approval restarts the review; a change of the time alone does not, and
@@ -88,6 +89,7 @@ def edit_item(app: App, actor: Actor, item_id: int, *, title: str | None = None,
     request = merged_request(current, title=title, category=category, department=department, summary=summary,
                              author=author, body=body, body_file=body_file, encoding=encoding, channels=channels,
                              at=at, options=options, attach=attach)
+    request.base_dir = base_dir  # pictures the body names by file, relative to it (the console's editor)
     prepared = prepare(app, request)
     keep_files(app, prepared, current.files, keep_attached=attach is None)
     check_channels(app, prepared)

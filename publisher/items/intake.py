@@ -13,6 +13,9 @@ from publisher.adapter import Attachment, ItemView
 from publisher.runtime.app import App
 from publisher.ledger.blobs import blob_path, describe, store_file
 from publisher.foundation.content import decode_text, local_images, replace_local_markers, sanitize_html
+from publisher.items.documents.legacy import LEGACY_SUFFIXES
+
+DOCUMENT_SUFFIXES = frozenset({".docx", *LEGACY_SUFFIXES})
 from publisher.errors import ConfigError, InputError, NotFound, PublisherError
 from publisher.foundation.i18n import _, labelled, shown
 from publisher.gate.invisible import invisible_in
@@ -255,6 +258,8 @@ def _body_and_files(app: App, request: ItemRequest) -> tuple[str, list[dict]]:
             path = base_dir / path
         if not path.is_file():
             raise InputError(_("file not found: {path}").format(path=path), field="body_file")
+        if path.suffix.lower() in DOCUMENT_SUFFIXES:  # Word/WPS: converted, its pictures beside it
+            return _document_body(app, request, path)
         data = read_bytes(path, "body_file")
         if len(data) > limits.body_max_bytes:
             raise InputError(_("{name} is {count:,} bytes; the limit is {body_max_bytes:,} "
@@ -269,6 +274,28 @@ def _body_and_files(app: App, request: ItemRequest) -> tuple[str, list[dict]]:
         if len(text.encode("utf-8")) > limits.body_max_bytes:
             raise InputError(_("{count:,} bytes; the limit is {body_max_bytes:,} (limits.body_max_bytes)").format(
                                  count=len(text.encode('utf-8')), body_max_bytes=limits.body_max_bytes), field="body")
+    return _with_files(app, request, text, base_dir)
+
+
+def _document_body(app: App, request: ItemRequest, path: Path) -> tuple[str, list[dict]]:
+    """A Word/WPS ``body_file`` converted in the bounded worker (the title it repeats left out)."""
+    import atexit
+    import shutil
+    import tempfile
+
+    from publisher.items.documents.convert import convert
+
+    work = Path(tempfile.mkdtemp(prefix="publisher-document-"))
+    atexit.register(shutil.rmtree, work, True)  # its pictures are stored when the item is inserted, later
+    source = work / ("upload" + path.suffix.lower())
+    shutil.copyfile(path, source)
+    done = convert(source, path.name, work, title=(request.title or "").strip(), field="body_file")
+    return _with_files(app, request, done.html, done.folder)
+
+
+def _with_files(app: App, request: ItemRequest, text: str, base_dir: Path | None) -> tuple[str, list[dict]]:
+    """The body sanitised with its local pictures and the request's attachments described as files."""
+    limits = app.config.limits
     if "<" not in text and text.strip():
         text = "".join(f"<p>{_escape(line)}</p>" for line in text.splitlines() if line.strip())
     text, images = local_images(text, base_dir)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path as FilePath
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, UploadFile
@@ -19,7 +20,7 @@ from publisher.ledger.listing import Filters, list_items, parse_date
 from publisher.items.intake import CATALOGUE_INPUTS, ItemRequest, insert, parse_time, prepare
 from publisher.report.tally import tally
 from publisher.accounts.users import Actor
-from publisher.web import views
+from publisher.web import body_images, views
 from publisher.web.common import ID_MAX, ItemId, as_json
 from publisher.web.console import console_of
 from publisher.web.word_upload import docx_to_html
@@ -153,12 +154,13 @@ def get_items(request: Request, actor: User, status: str | None = None, channel:
 def post_item(request: Request, actor: User, body: ItemIn) -> dict:
     app = console_of(request).app
     _require_editor(actor)
-    request_ = ItemRequest(title=body.title, category=body.category, body=body.body, channels=body.channels,
-                           at=body.at, department=body.department, summary=body.summary, author=body.author,
-                           options=body.options, key=body.key,
-                           catalogue={name: getattr(body, name) for name in CATALOGUE_INPUTS
-                                      if getattr(body, name) is not None})
-    item_id = insert(app, [prepare(app, request_)], source="api", actor=actor)[0]
+    with body_images.scratch() as tmp:  # pictures from /api/uploads/images or data: URLs become inline images
+        request_ = ItemRequest(title=body.title, category=body.category, body=_staged(app, body.body, FilePath(tmp)),
+                               channels=body.channels, at=body.at, department=body.department,
+                               summary=body.summary, author=body.author, options=body.options, key=body.key,
+                               catalogue={name: getattr(body, name) for name in CATALOGUE_INPUTS
+                                          if getattr(body, name) is not None}, base_dir=FilePath(tmp))
+        item_id = insert(app, [prepare(app, request_)], source="api", actor=actor)[0]
     shown = review.show(app, actor, item_id)
     return as_json({"id": item_id, "review": {"state": shown["state"]}, "findings": shown["findings"],
                     "unchecked": shown["unchecked"]})
@@ -173,7 +175,19 @@ def get_item(request: Request, actor: User, item_id: ItemId, events: bool = Fals
 def patch_item(request: Request, actor: User, item_id: ItemId, body: ItemPatch) -> dict:
     _require_editor(actor)
     changes = body.model_dump(exclude_unset=True)
-    return as_json(edit_item(console_of(request).app, actor, item_id, **changes))
+    app = console_of(request).app
+    with body_images.scratch() as tmp:
+        if changes.get("body") is not None:
+            changes.update(body=_staged(app, changes["body"], FilePath(tmp)), base_dir=FilePath(tmp))
+        return as_json(edit_item(app, actor, item_id, **changes))
+
+
+def _staged(app, html: str | None, folder: FilePath) -> str | None:
+    """The body with its pictures as files in ``folder`` (see ``body_images.stage``)."""
+    if html is None:
+        return None
+    return body_images.stage(html, app.config.attachments_dir, folder,
+                             max_bytes=app.config.limits.attachment_max_bytes)
 
 
 @router.post("/items/{item_id}/submit", responses=ERRORS, summary="提交审核")
@@ -252,9 +266,7 @@ def check_draft(request: Request, actor: User, body: DraftCheck) -> dict:
 
 @router.post("/docx", responses=ERRORS, summary="把 Word 文件（.docx）转换为正文 HTML（已清理）")
 async def convert_docx(request: Request, actor: User, file: UploadFile) -> dict:
-    if not (file.filename or "").lower().endswith(".docx"):
-        raise InputError("只能上传 .docx 格式的 Word 文件", field="file")
-    return {"body": await docx_to_html(file)}
+    return {"body": await docx_to_html(console_of(request).app, file, field="file")}
 
 
 @router.get("/review", responses=ERRORS, summary="待我审核的信息和我被退回的稿件")

@@ -30,13 +30,14 @@ from publisher.ledger.listing import PER_PAGE_MAX, Filters, list_items, month_sc
 from publisher.items.intake import CATALOGUE_INPUTS, ItemRequest, insert, parse_time, prepare
 from publisher.report.tally import tally
 from publisher.accounts.passwords import policy_for
-from publisher.foundation.filenames import safe_filename
 from publisher.accounts.users import Actor, Role, add_user, list_users, set_disabled, set_password
 from publisher.web import views
-from publisher.web.security import CSRF_FIELD, PREVIEW_CSP, SESSION_COOKIE, LoginRefused
+from publisher.web.security import CSRF_FIELD, EDITOR_CSP, PREVIEW_CSP, SESSION_COOKIE, LoginRefused
 from publisher.web.common import ID_MAX, ApiError, ItemId
 from publisher.web.console import console_of
 from publisher.web.word_upload import docx_to_html
+from publisher.web import body_images
+from publisher.web.pages_uploads import form_attachments, staged_body
 from publisher.foundation.i18n import _, shown
 from publisher.ledger.event_kinds import EventKind
 from publisher.ledger.lifecycle import DeliveryStatus
@@ -200,24 +201,22 @@ def _form_fields(app, form) -> dict[str, Any]:
                           if str(form.get(name) or "").strip()}}
 
 
-async def _docx_body(form) -> str | None:
+async def _docx_body(app, form, fields: dict) -> None:
     upload = form.get("docx")
-    if upload is None or not getattr(upload, "filename", ""):
-        return None
-    return await docx_to_html(upload)
+    if upload is not None and getattr(upload, "filename", ""):
+        fields["body"] = await docx_to_html(app, upload, fields["title"])
 
 
-async def _attachments(form, folder: Path) -> list[str]:
-    paths = []
-    for upload in form.getlist("attach"):
-        if not getattr(upload, "filename", ""):
-            continue
-        name = safe_filename(upload.filename)
-        target = folder / f"{len(paths)}" / name
-        target.parent.mkdir(parents=True)
-        target.write_bytes(await upload.read())
-        paths.append(str(target))
-    return paths
+def _secret(request: Request) -> str:
+    session = getattr(request.state, "session", None)
+    return session.csrf if session else ""
+
+
+def _editor_page(request: Request, actor: Actor, status: int = 200, **ctx: Any) -> HTMLResponse:
+    """The compose page, with the policy its editor needs (inline style attributes of the document)."""
+    response = _page(request, "compose.html", actor, status=status, **ctx)
+    response.headers["Content-Security-Policy"] = EDITOR_CSP
+    return response
 
 
 # "title: …; channel wechat: …" (the core's join); in Chinese "标题：…; 渠道 wechat：…"
@@ -238,6 +237,7 @@ def _compose_ctx(app, fields: dict, *, item=None, error="") -> dict:
     fields.setdefault("leave", [])
     fields.setdefault("leave_reason", "")
     fields.setdefault("catalogue", {})
+    fields.setdefault("kept", [])
     return {"fields": fields, "item": item, "problems": problems, "error": error, "errors": errors,
             "channels": app.config.channels, "categories": app.config.categories, "fixed_copies": fixed,
             "catalogue": app.config.catalogue}
@@ -253,7 +253,7 @@ def compose_form(request: Request):
     app = console_of(request).app
     fields = {"title": "", "category": app.config.categories[0], "body": "", "summary": "", "department": "",
               "at": _local_input(app, app.clock.now()), "channels": [], "options": {}, "key": ""}
-    return _page(request, "compose.html", actor, **_compose_ctx(app, fields))
+    return _editor_page(request, actor, **_compose_ctx(app, fields))
 
 
 @router.post("/compose")
@@ -263,21 +263,20 @@ async def compose(request: Request):
     form = await _form(request)
     fields = _form_fields(app, form)
     try:
-        converted = await _docx_body(form)
-        if converted is not None:
-            fields["body"] = converted
         actor.require(actor.role.edits, "role", f"{actor.name} 不是编辑：只有编辑可以新建信息")
         with tempfile.TemporaryDirectory(prefix="publisher-upload-") as tmp:
-            attach = await _attachments(form, Path(tmp))
-            request_ = ItemRequest(title=fields["title"], category=fields["category"], body=fields["body"],
+            attach, fields["kept"] = await form_attachments(app, form, _secret(request), Path(tmp))
+            await _docx_body(app, form, fields)
+            body = await run_in_threadpool(staged_body, app, fields["body"], Path(tmp))
+            request_ = ItemRequest(title=fields["title"], category=fields["category"], body=body,
                                    channels=fields["channels"], at=fields["at"] or None,
                                    department=fields["department"], summary=fields["summary"],
                                    options=fields["options"], attach=attach, key=fields["key"],
-                                   catalogue=fields["catalogue"])
+                                   catalogue=fields["catalogue"], base_dir=Path(tmp))
             item_id = await run_in_threadpool(
                 lambda: insert(app, [prepare(app, request_)], source="console", actor=actor)[0])
     except (InputError, Refused) as exc:
-        return _page(request, "compose.html", actor, status=422, **_compose_ctx(app, fields, error=str(exc)))
+        return _editor_page(request, actor, status=422, **_compose_ctx(app, fields, error=str(exc)))
     return _back(f"/items/{item_id}", "已保存为草稿")
 
 
@@ -286,11 +285,12 @@ def edit_form(request: Request, item_id: ItemId):
     actor = _actor(request)
     app = console_of(request).app
     item = views.item_json(app, actor, item_id)
-    fields = {"title": item["title"], "category": item["category"], "body": views.body_of(app, item_id),
+    fields = {"title": item["title"], "category": item["category"],
+              "body": body_images.for_editor(views.body_of(app, item_id)),
               "summary": item["summary"], "department": item["department"],
               "at": _local_input(app, item["publish_at"]), "channels": [d["channel"] for d in item["deliveries"]],
               "options": item["channel_options"], "key": item["key"] or ""}
-    return _page(request, "compose.html", actor, **_compose_ctx(app, fields, item=item))
+    return _editor_page(request, actor, **_compose_ctx(app, fields, item=item))
 
 
 @router.post("/items/{item_id}/edit")
@@ -301,19 +301,17 @@ async def edit(request: Request, item_id: ItemId):
     form = await _form(request)
     fields = _form_fields(app, form)
     try:
-        converted = await _docx_body(form)
-        if converted is not None:
-            fields["body"] = converted
         with tempfile.TemporaryDirectory(prefix="publisher-upload-") as tmp:
-            attach = await _attachments(form, Path(tmp))
+            attach, fields["kept"] = await form_attachments(app, form, _secret(request), Path(tmp))
+            await _docx_body(app, form, fields)
+            body = await run_in_threadpool(staged_body, app, fields["body"], Path(tmp))
             await run_in_threadpool(lambda: edit_item(
-                app, actor, item_id, title=fields["title"], body=fields["body"], summary=fields["summary"],
+                app, actor, item_id, title=fields["title"], body=body, summary=fields["summary"], base_dir=Path(tmp),
                 category=fields["category"], channels=fields["channels"], at=fields["at"] or None,
                 department=fields["department"], options=fields["options"], attach=attach or None,
                 leave=fields["leave"], reason=fields["leave_reason"] or None))
     except (InputError, Refused) as exc:
-        return _page(request, "compose.html", actor, status=422,
-                     **_compose_ctx(app, fields, item=item, error=str(exc)))
+        return _editor_page(request, actor, status=422, **_compose_ctx(app, fields, item=item, error=str(exc)))
     return _back(f"/items/{item_id}", "已保存修改")
 
 

@@ -121,8 +121,12 @@ def draft_view(app: App, fields: dict[str, Any], channel: str) -> ItemView:
         body = html.escape((fields.get("title") or "").strip())
     if "<" not in body:
         body = "".join(f"<p>{html.escape(line)}</p>" for line in body.splitlines() if line.strip())
+    from publisher.web.body_images import as_stored
+
+    body, images = as_stored(sanitize_html(body), app.config.attachments_dir)
     return ItemView(id=0, uid="", title=(fields.get("title") or "").strip(), category=fields.get("category") or "",
-                    body_html=sanitize_html(body), publish_at=app.clock.now(), summary=fields.get("summary") or "",
+                    body_html=body, inline_images=images, publish_at=app.clock.now(),
+                    summary=fields.get("summary") or "",
                     department=fields.get("department") or "",
                     channel_options=dict((fields.get("options") or {}).get(channel, {})))
 
@@ -133,7 +137,7 @@ def preview_html(app: App, view: ItemView, channel: str) -> str:
     kind = settings.type
     title = html.escape(str(view.option("title", view.title)))
     when = view.publish_at.astimezone(app.config.tz).strftime("%Y-%m-%d %H:%M")
-    body = _inline_images(view)
+    body = _inline_images(view, _platform_body(app, view, channel))
     text = plain_text(view.body_html)
     style = ("body{font:14px/1.7 'Noto Sans CJK SC','Microsoft YaHei',sans-serif;margin:0;padding:12px;color:#222;"
              "background:#f4f5f7}img{max-width:100%}.card{background:#fff;border-radius:6px;max-width:340px;"
@@ -142,8 +146,9 @@ def preview_html(app: App, view: ItemView, channel: str) -> str:
              "color:#666}.page{background:#fff;padding:16px 24px;max-width:760px;margin:auto}h1{font-size:20px;"
              "text-align:center}.meta{color:#666;text-align:center;font-size:12px;border-bottom:1px solid #ddd;"
              "padding-bottom:8px}.notice h1{color:#b00;font-size:18px}.att{font-size:12px;color:#05c}"
-             "body{overflow-wrap:anywhere}table{border-collapse:collapse;max-width:100%;display:block;overflow-x:auto}"
-             "td,th{border:1px solid #ddd;padding:2px 6px}@media (max-width:480px){.page{padding:12px}}")
+             "body{overflow-wrap:anywhere}table{border-collapse:collapse;max-width:100%;display:block;overflow-x:auto;"
+             "margin:8px 0}"
+             "td,th{border:1px solid #999;padding:3px 6px}th{background:#eee}@media (max-width:480px){.page{padding:12px}}")
     if kind == "wechat":
         color = html.escape(str(getattr(settings, "cover_color", None) or "#1f4e8c"))
         digest = html.escape((view.summary or text)[:54])
@@ -164,11 +169,18 @@ def preview_html(app: App, view: ItemView, channel: str) -> str:
             f'content="width=device-width, initial-scale=1"><style>{style}</style><body>{inner}</body></html>')
 
 
-def _inline_images(view: ItemView) -> str:
+def _platform_body(app: App, view: ItemView, channel: str) -> str:
+    """The body as the channel's platform shows it (WeChat: inline-styled tables …); as stored if it cannot say."""
+    try:
+        return app.channel(channel).preview_body(view)
+    except Exception:  # noqa: BLE001 — a broken adapter must not take the preview down
+        return view.body_html
+
+
+def _inline_images(view: ItemView, body: str) -> str:
     """The body with ``attachment:`` images shown as data URLs (the preview loads nothing from outside)."""
     import base64
 
-    body = view.body_html
     for sha, att in view.inline_images.items():
         try:
             data = base64.b64encode(Path(att.path).read_bytes()).decode()

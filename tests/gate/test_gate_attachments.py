@@ -178,3 +178,33 @@ def test_tracked_deletions_in_a_docx_are_checked_apart_from_the_text_around_them
     result = gate(("修订.docx", tmp_path / "修订.docx"))
     assert sorted(places(result)) == [("id_number", "attachment:修订.docx", "paragraph 1"),
                                       ("mobile", "attachment:修订.docx", "paragraph 1")]
+
+
+def test_a_spreadsheet_spanning_a_million_rows_is_read_by_the_cells_it_holds(tmp_path):
+    """A 5 KB .xlsx with one cell in A1 and one in XFD1048576 declares A1:XFD1048576; read cell by declared cell
+    it cost minutes of CPU. Its cells are read, not its range."""
+    import time
+
+    huge = make_xlsx(tmp_path / "名单.xlsx")
+    workbook = openpyxl.load_workbook(huge)
+    workbook["名单"]["XFD1048576"] = "完"
+    workbook.save(huge)
+    assert huge.stat().st_size < 10_000
+    started = time.monotonic()
+    result = gate(("名单.xlsx", huge))
+    assert time.monotonic() - started < 20
+    assert ("id_number", "attachment:名单.xlsx", "sheet 名单 cell C2") in places(result)
+    assert result.unchecked == []
+
+
+def test_a_word_file_of_600000_empty_paragraphs_is_not_opened_and_says_why(tmp_path):
+    import time
+
+    from document_samples import bomb_docx
+
+    bomb = tmp_path / "通知.docx"
+    bomb.write_bytes(bomb_docx())
+    started = time.monotonic()
+    result = gate(("通知.docx", bomb))
+    assert time.monotonic() - started < 5
+    assert result.unchecked == ["通知.docx"] and "paragraphs" in result.reasons["通知.docx"]

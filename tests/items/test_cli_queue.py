@@ -440,3 +440,16 @@ def test_without_routing_items_name_their_channels(tmp_path, sqlite_url, cms_ser
     refused = run("queue", "add", "--title", "通知", "--category", "其他")
     assert refused.exit_code == 2 and "channel" in refused.output
     assert run("queue", "add", "--title", "通知", "--category", "其他", "--channel", "website").exit_code == 0
+
+
+def test_a_word_body_file_is_converted_with_its_table_and_picture(site):
+    """`queue add --body-file 公示.docx`: the table and picture are kept, the heading repeating the title is not."""
+    from document_samples import NOTICE_TITLE, gongshi_docx, table_cells
+
+    docx = site.write("公示.docx", gongshi_docx(rows=5))
+    item_id = site.add("--title", NOTICE_TITLE, "--category", "公示公告", "--body-file", str(docx))
+    stored = site.stored(item_id)
+    assert stored["body_html"].count("<td") + stored["body_html"].count("<th") == table_cells(5)
+    assert NOTICE_TITLE not in stored["body_html"] and "<ol>" in stored["body_html"]
+    assert [a["inline"] for a in stored["attachments"]] == [True]
+    assert 'src="attachment:' in stored["body_html"]

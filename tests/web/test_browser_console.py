@@ -205,7 +205,10 @@ def test_the_gates_findings_and_the_leave_box_speak_chinese_in_the_browser(make_
         page.goto(base + "/compose")
         page.fill("input[name=title]", "2019年租赁补贴公示")
         page.select_option("select[name=category]", "公示公告")
-        page.fill("textarea[name=body]", "<p>公示如下。</p><p>张某某，身份证号320623198503121233。</p>")
+        page.locator(".jodit-wysiwyg").click()  # the body is typed into the editor, two paragraphs
+        page.keyboard.type("公示如下。")
+        page.keyboard.press("Enter")
+        page.keyboard.type("张某某，身份证号320623198503121233。")
         finding = page.locator("#gate-findings li").first
         expect(finding).to_contain_text(body_field)  # checked as the editor types
         expect(finding).to_contain_text(second_line)

@@ -86,26 +86,6 @@
       .catch(function () { status.textContent = "暂时无法检查"; });
   }
 
-  var docx = form.querySelector("input[name=docx]");
-  if (docx) {
-    docx.addEventListener("change", function () {
-      if (!docx.files.length) { return; }
-      var data = new FormData();
-      data.append("file", docx.files[0]);
-      status.textContent = "正在转换 Word 文件……";
-      fetch("/api/docx", {method: "POST", credentials: "same-origin", headers: {"X-CSRF-Token": csrf}, body: data})
-        .then(function (r) { return r.json().then(function (j) { return {ok: r.ok, body: j}; }); })
-        .then(function (r) {
-          if (!r.ok) { status.textContent = r.body.error.message; return; }
-          form.elements["body"].value = r.body.body;
-          docx.value = "";  // converted: the body now holds it, and the editor may change it
-          status.textContent = "已转换 Word 文件，可在正文中修改";
-          check();
-        })
-        .catch(function () { status.textContent = "Word 文件转换失败"; });
-    });
-  }
-
   form.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(check, 400); });
   form.addEventListener("change", function () { clearTimeout(timer); timer = setTimeout(check, 100); });
 }());
