@@ -9,7 +9,6 @@ import click
 
 from publisher.cli.helpers import echo_json
 from publisher.cli.types import YEAR
-from publisher.errors import InputError
 from publisher.foundation.i18n import _
 from publisher.foundation.workdays import UNKNOWN_MARK
 
@@ -105,9 +104,8 @@ def applications_pause(obj, app_id: int, reason: str, from_on: str, to_on: str |
     from publisher.report.registers.applications import ApplicationRegister
 
     app = obj.app()
-    first = _not_future(app, _day(from_on, "--from"), "--from")
-    last = _not_future(app, _day(to_on, "--to"), "--to")
-    paused = ApplicationRegister(app.store).pause(app_id, reason, first, last, app.current_actor().name)
+    paused = ApplicationRegister(app.store, app.config.office.code).pause(
+        app_id, reason, _day(from_on, "--from"), _day(to_on, "--to"), app.current_actor(), _today(app))
     click.echo(_("{app_id} due {due_on}").format(app_id=app_id, due_on=_due(paused)))
 
 
@@ -151,9 +149,9 @@ def _today(app) -> date:
 
 def _not_future(app, day: date | None, field: str) -> date | None:
     """``day`` unless it is after today (office time): InputError naming ``field``."""
-    if day is not None and day > _today(app):
-        raise InputError(_("{day} is in the future").format(day=day), field=field)
-    return day
+    from publisher.report.registers.keepers import not_future
+
+    return not_future(day, _today(app), field)
 
 
 def _due(item) -> str:
@@ -164,12 +162,9 @@ def _due(item) -> str:
 
 
 def _day(text: str | None, field: str) -> date | None:
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        raise InputError(_("{text!r} is not a date: use YYYY-MM-DD").format(text=text), field=field) from None
+    from publisher.report.registers.keepers import parse_day
+
+    return parse_day(text, field)
 
 
 @click.group("appeals")
@@ -205,9 +200,8 @@ def appeals_decide(obj, appeal_id: int, result: str, decided_on: str) -> None:
     from publisher.report.registers.appeals import AppealRegister
 
     app = obj.app()
-    day = _not_future(app, _day(decided_on, "--on"), "--on")
-    actor = app.current_actor()
-    decided = AppealRegister(app.store).decide(appeal_id, result, day, actor.name, actor.office)
+    decided = AppealRegister(app.store, app.config.office.code).decide(
+        appeal_id, result, _day(decided_on, "--on"), app.current_actor(), _today(app))
     click.echo(_("{id} decided {decided_on}: {result}").format(id=appeal_id, decided_on=decided.decided_on,
                                                                result=decided.result))
 

@@ -19,6 +19,7 @@ from publisher.foundation.validation_messages import validation_message
 from publisher.web import api, health, pages
 from publisher.web.common import ApiError
 from publisher.web.console import Console
+from publisher.web.pages_registers import router as registers_router
 from publisher.web.security import HEADERS
 
 HERE = Path(__file__).parent
@@ -131,5 +132,6 @@ def create_app(app: App, *, secure_cookies: bool | None = None) -> FastAPI:
     web.include_router(api.router)
     web.include_router(health.router)
     web.include_router(pages.router)
+    web.include_router(registers_router)
     web.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     return web
