@@ -25,11 +25,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from run import fill_ledger, write_config  # noqa: E402  (bench/run.py's ledger filler and config)
 
 EXPORTS = {
-    "report md (no appendix)": ("report", "--year", "2019", "-o", "{dir}/report.md"),
-    "report json": ("report", "--year", "2019", "--format", "json", "-o", "{dir}/report.json"),
-    "report csv": ("report", "--year", "2019", "--format", "csv", "-o", "{dir}/report.csv"),
-    "catalogue csv": ("catalogue", "--year", "2019", "--format", "csv", "-o", "{dir}/catalogue.csv"),
-    "catalogue json": ("catalogue", "--year", "2019", "--format", "json", "-o", "{dir}/catalogue.json"),
+    "report-md": ("report", "--year", "2019", "-o", "{dir}/report.md"),
+    "report-json": ("report", "--year", "2019", "--format", "json", "-o", "{dir}/report.json"),
+    "report-csv": ("report", "--year", "2019", "--format", "csv", "-o", "{dir}/report.csv"),
+    "catalogue-csv": ("catalogue", "--year", "2019", "--format", "csv", "-o", "{dir}/catalogue.csv"),
+    "catalogue-json": ("catalogue", "--year", "2019", "--format", "json", "-o", "{dir}/catalogue.json"),
 }
 
 
@@ -65,18 +65,20 @@ def ledger(n: int, workdir: Path) -> Path:
     return config
 
 
-def memory(sizes: list[int]) -> None:
-    figures: dict[int, dict[str, tuple[float, float]]] = {}
+def memory(sizes: list[int], names: list[str]) -> None:
+    """Print each export's peak RSS and time as it is measured, then the growth from the first size to the last."""
+    figures: dict[str, list[float]] = {name: [] for name in names}
     for n in sizes:
         with tempfile.TemporaryDirectory() as tmp:
             workdir = Path(tmp)
             config = ledger(n, workdir)
-            figures[n] = {name: peak(config, args, workdir) for name, args in EXPORTS.items()}
-    print(f"{'export':28}" + "".join(f"{n:>12,} pubs" for n in sizes) + "   growth")
-    for name in EXPORTS:
-        cells = [figures[n][name] for n in sizes]
-        print(f"{name:28}" + "".join(f"{mib:8.0f} MiB {s:4.1f}s" for mib, s in cells)
-              + f"   {cells[-1][0] - cells[0][0]:+.0f} MiB")
+            for name in names:
+                mib, seconds = peak(config, EXPORTS[name], workdir)
+                figures[name].append(mib)
+                print(f"{name:26} over {n:>9,} publications: peak RSS {mib:6.0f} MiB, {seconds:6.1f} s", flush=True)
+    if len(sizes) > 1:
+        for name in names:
+            print(f"{name:26} growth {sizes[0]:,} → {sizes[-1]:,}: {figures[name][-1] - figures[name][0]:+.0f} MiB")
 
 
 def deadlines(count: int) -> None:
@@ -106,11 +108,12 @@ def main() -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 400_000])
     parser.add_argument("--applications", type=int, default=5000)
     parser.add_argument("--only", choices=["memory", "deadlines"])
+    parser.add_argument("--exports", nargs="+", choices=list(EXPORTS), default=list(EXPORTS))
     args = parser.parse_args()
     if args.only != "memory":
         deadlines(args.applications)
     if args.only != "deadlines":
-        memory(args.sizes)
+        memory(args.sizes, args.exports)
     return 0
 
 
