@@ -75,7 +75,7 @@ def applications_close(obj, app_id: int, outcome: str, closed_on: str | None) ->
     app = obj.app()
     day = _not_future(app, _day(closed_on, "--date"), "--date") or _today(app)
     closed = ApplicationRegister(app.store).close(app_id, outcome, day)
-    late = _(" (late: due {due_on})").format(due_on=closed.due_on) if closed.late(day) else ""
+    late = _(" (late: due {due_on})").format(due_on=_due(closed)) if closed.late(day) else ""
     click.echo(_("{app_id} closed {closed_on} as {outcome}{late}").format(
                    app_id=app_id, closed_on=closed.closed_on, outcome=closed.outcome, late=late))
 

@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from publisher.accounts.users import Actor
 from publisher.errors import InputError, NotFound, Refused
 from publisher.foundation.i18n import _
+from publisher.foundation.workdays import UNKNOWN_MARK
 from publisher.report.registers.appeals import RESULT_WORDS, AppealRegister
 from publisher.report.registers.applications import PAUSE_KINDS, ApplicationRegister
 from publisher.report.registers.keepers import may_keep, parse_day
@@ -78,7 +79,8 @@ async def pause_application(request: Request, app_id: ItemId):
             parse_day(str(form.get("to") or ""), "--to"), actor, _today(app))
     except (InputError, Refused, NotFound) as exc:
         return _show(request, actor, str(exc), _status(exc))
-    due = f"答复期限 {paused.due_on}" if paused.due_on else "计时暂停中"
+    mark = "" if paused.due_known else f"（{UNKNOWN_MARK}）"
+    due = f"答复期限 {paused.due_on}{mark}" if paused.due_on else "计时暂停中"
     return _back("/registers", f"已记录第 {app_id} 号申请的计时暂停，{due}")
 
 
