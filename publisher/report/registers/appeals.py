@@ -83,7 +83,8 @@ class AppealRegister:
         with self.store.transaction() as conn:
             return [conn.execute(appeals.insert().values(kind=a.kind, filed_on=a.filed_on, result=a.result,
                                                          decided_on=a.decided_on, reference=a.reference,
-                                                         created_at=now)).inserted_primary_key[0] for a in batch]
+                                                         created_at=now, office=self.office)).inserted_primary_key[0]
+                    for a in batch]
 
     def decide(self, appeal_id: int, result: str, decided_on: date, actor, today: date) -> Appeal:
         """Record the result of a pending appeal, once (a decided one is Refused, so it is never counted twice),
@@ -124,9 +125,12 @@ class AppealRegister:
         raise NotFound(_("no appeal with id {id}").format(id=appeal_id))
 
     def all(self) -> list[Appeal]:
+        from publisher.report.registers.keepers import of_office
+
+        query = select(appeals).where(of_office(appeals, self.office)).order_by(appeals.c.filed_on, appeals.c.id)
         with reading(self.store.engine) as conn:
             return [Appeal(r.id, r.kind, r.filed_on, r.result, r.decided_on, r.reference or "")
-                    for r in conn.execute(select(appeals).order_by(appeals.c.filed_on, appeals.c.id))]
+                    for r in conn.execute(query)]
 
 
 def read_appeals(path: Path) -> list[Appeal]:

@@ -147,7 +147,7 @@ class ApplicationRegister:
                 ids.append(conn.execute(applications.insert().values(
                     reference=a.reference, received_on=a.received_on, applicant_type=a.applicant_type,
                     subject=a.subject, extended=int(a.extended), outcome=a.outcome, closed_on=a.closed_on,
-                    created_at=now, created_by=actor)).inserted_primary_key[0])
+                    created_at=now, created_by=actor, office=self.office)).inserted_primary_key[0])
         return ids
 
     def close(self, app_id: int, outcome: str, closed_on: date) -> Application:
@@ -187,7 +187,10 @@ class ApplicationRegister:
         return self._select(None)
 
     def _select(self, where) -> list[Application]:
-        query = select(applications).order_by(applications.c.received_on, applications.c.id)
+        from publisher.report.registers.keepers import of_office
+
+        query = (select(applications).where(of_office(applications, self.office))
+                 .order_by(applications.c.received_on, applications.c.id))
         if where is not None:
             query = query.where(where)
         with reading(self.store.engine) as conn:

@@ -15,6 +15,13 @@ from publisher.foundation.i18n import _
 RULE_ROLE = "role"
 
 
+def of_office(table, office: str | None):
+    """The WHERE for the rows of ``office``'s register (and rows written before registers had offices)."""
+    from sqlalchemy import or_, true
+
+    return true() if office is None else or_(table.c.office == office, table.c.office.is_(None))
+
+
 def may_keep(actor) -> bool:
     """True for the CLI's operating-system account, an editor and an admin."""
     return not actor.is_user or actor.role.edits
