@@ -46,8 +46,8 @@ def json_chunks(report: dict[str, Any], rows: Iterable[dict[str, Any]]) -> Itera
     """The JSON report in pieces, its appendix from ``rows`` (publications as
     :func:`publisher.report.ledger.iter_publications` yields them) one at a time: the same document as
     ``render(report, "json")``, without holding a million publications in memory."""
-    head = json.dumps({k: v for k, v in report.items() if k != "appendix"}, ensure_ascii=False, indent=2)
-    yield head[:-2] + ',\n  "appendix": ['
+    yield from _head(report)
+    yield ',\n  "appendix": ['
     first = True
     for r in rows:
         if not r["counted"]:
@@ -56,6 +56,20 @@ def json_chunks(report: dict[str, Any], rows: Iterable[dict[str, Any]]) -> Itera
                + json.dumps({**r, "published_at": _iso(r["published_at"])}, ensure_ascii=False))
         first = False
     yield "\n  ]\n}\n" if not first else "]\n}\n"
+
+
+def _head(report: dict[str, Any]) -> Iterator[str]:
+    """The report without its appendix as indented JSON, less the closing ``\n}``, encoded piece by piece (its
+    tally names the items behind every number: never one string)."""
+    pending = ""
+    encoder = json.JSONEncoder(ensure_ascii=False, indent=2)
+    for piece in encoder.iterencode({k: v for k, v in report.items() if k != "appendix"}):
+        pending += piece
+        if len(pending) > 65536:
+            yield pending[:-2]
+            pending = pending[-2:]
+    assert pending.endswith("\n}")
+    yield pending[:-2]
 
 
 def csv_chunks(rows: Iterable[dict[str, Any]]) -> Iterator[str]:
