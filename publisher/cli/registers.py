@@ -9,7 +9,6 @@ import click
 
 from publisher.cli.helpers import echo_json
 from publisher.cli.types import YEAR
-from publisher.errors import InputError
 from publisher.foundation.i18n import _
 from publisher.foundation.workdays import UNKNOWN_MARK
 
@@ -36,7 +35,7 @@ def applications_add(obj, as_json: bool, **fields) -> None:
     app = obj.app()
     _not_future(app, application.received_on, "received_on")
     _not_future(app, application.closed_on, "closed_on")
-    register = ApplicationRegister(app.store)
+    register = ApplicationRegister(app.store, app.config.office.code)
     new = register.get(register.add(application, getattr(app, "actor", "") or ""))
     if as_json:
         echo_json(new.as_dict())
@@ -57,7 +56,7 @@ def applications_import(obj, file: Path, as_json: bool) -> None:
     for n, a in enumerate(batch, 1):
         for field, day in (("received_on", a.received_on), ("closed_on", a.closed_on)):
             _not_future(app, day, f"{file.name} #{n} {field}")
-    ids = ApplicationRegister(app.store).add_many(batch, getattr(app, "actor", "") or "")
+    ids = ApplicationRegister(app.store, app.config.office.code).add_many(batch, getattr(app, "actor", "") or "")
     if as_json:
         echo_json({"ids": ids})
     else:
@@ -75,8 +74,8 @@ def applications_close(obj, app_id: int, outcome: str, closed_on: str | None) ->
 
     app = obj.app()
     day = _not_future(app, _day(closed_on, "--date"), "--date") or _today(app)
-    closed = ApplicationRegister(app.store).close(app_id, outcome, day)
-    late = _(" (late: due {due_on})").format(due_on=closed.due_on) if closed.late(day) else ""
+    closed = ApplicationRegister(app.store, app.config.office.code).close(app_id, outcome, day)
+    late = _(" (late: due {due_on})").format(due_on=_due(closed)) if closed.late(day) else ""
     click.echo(_("{app_id} closed {closed_on} as {outcome}{late}").format(
                    app_id=app_id, closed_on=closed.closed_on, outcome=closed.outcome, late=late))
 
@@ -89,7 +88,7 @@ def applications_extend(obj, app_id: int) -> None:
     from publisher.report.registers.applications import ApplicationRegister
 
     app = obj.app()
-    extended = ApplicationRegister(app.store).extend(app_id, _today(app))
+    extended = ApplicationRegister(app.store, app.config.office.code).extend(app_id, _today(app))
     click.echo(_("{app_id} due {due_on}").format(app_id=app_id, due_on=_due(extended)))
 
 
@@ -105,9 +104,8 @@ def applications_pause(obj, app_id: int, reason: str, from_on: str, to_on: str |
     from publisher.report.registers.applications import ApplicationRegister
 
     app = obj.app()
-    first = _not_future(app, _day(from_on, "--from"), "--from")
-    last = _not_future(app, _day(to_on, "--to"), "--to")
-    paused = ApplicationRegister(app.store).pause(app_id, reason, first, last, app.current_actor().name)
+    paused = ApplicationRegister(app.store, app.config.office.code).pause(
+        app_id, reason, _day(from_on, "--from"), _day(to_on, "--to"), app.current_actor(), _today(app))
     click.echo(_("{app_id} due {due_on}").format(app_id=app_id, due_on=_due(paused)))
 
 
@@ -123,7 +121,7 @@ def applications_list(obj, due_within: int | None, year: int | None, as_json: bo
 
     app = obj.app()
     today = app.store.clock.now().astimezone(app.config.tz).date()
-    rows = [a.as_dict(today) for a in ApplicationRegister(app.store).all()
+    rows = [a.as_dict(today) for a in ApplicationRegister(app.store, app.config.office.code).all()
             if (year is None or a.received_on.year == year)]
     if due_within is not None:
         rows = [r for r in rows if r["closed_on"] is None and r.get("working_days_left", due_within + 1) <= due_within]
@@ -151,9 +149,9 @@ def _today(app) -> date:
 
 def _not_future(app, day: date | None, field: str) -> date | None:
     """``day`` unless it is after today (office time): InputError naming ``field``."""
-    if day is not None and day > _today(app):
-        raise InputError(_("{day} is in the future").format(day=day), field=field)
-    return day
+    from publisher.report.registers.keepers import not_future
+
+    return not_future(day, _today(app), field)
 
 
 def _due(item) -> str:
@@ -164,12 +162,9 @@ def _due(item) -> str:
 
 
 def _day(text: str | None, field: str) -> date | None:
-    if text is None:
-        return None
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        raise InputError(_("{text!r} is not a date: use YYYY-MM-DD").format(text=text), field=field) from None
+    from publisher.report.registers.keepers import parse_day
+
+    return parse_day(text, field)
 
 
 @click.group("appeals")
@@ -192,7 +187,7 @@ def appeals_add(obj, **fields) -> None:
     app = obj.app()
     _not_future(app, appeal.filed_on, "--filed")
     _not_future(app, appeal.decided_on, "--decided")
-    click.echo(AppealRegister(app.store).add_many([appeal])[0])
+    click.echo(AppealRegister(app.store, app.config.office.code).add_many([appeal])[0])
 
 
 @appeals.command("decide")
@@ -205,9 +200,8 @@ def appeals_decide(obj, appeal_id: int, result: str, decided_on: str) -> None:
     from publisher.report.registers.appeals import AppealRegister
 
     app = obj.app()
-    day = _not_future(app, _day(decided_on, "--on"), "--on")
-    actor = app.current_actor()
-    decided = AppealRegister(app.store).decide(appeal_id, result, day, actor.name, actor.office)
+    decided = AppealRegister(app.store, app.config.office.code).decide(
+        appeal_id, result, _day(decided_on, "--on"), app.current_actor(), _today(app))
     click.echo(_("{id} decided {decided_on}: {result}").format(id=appeal_id, decided_on=decided.decided_on,
                                                                result=decided.result))
 
@@ -219,7 +213,8 @@ def appeals_import(obj, file: Path) -> None:
     """Record appeals from CSV or JSON Lines (kind, filed_on, result, decided_on, reference); all or none."""
     from publisher.report.registers.appeals import AppealRegister, read_appeals
 
-    ids = AppealRegister(obj.app().store).add_many(read_appeals(file))
+    app = obj.app()
+    ids = AppealRegister(app.store, app.config.office.code).add_many(read_appeals(file))
     click.echo(_("recorded {count} appeal(s)").format(count=len(ids)))
 
 
@@ -230,7 +225,8 @@ def appeals_list(obj, as_json: bool) -> None:
     """Every review and lawsuit."""
     from publisher.report.registers.appeals import AppealRegister
 
-    rows = [a.as_dict() for a in AppealRegister(obj.app().store).all()]
+    app = obj.app()
+    rows = [a.as_dict() for a in AppealRegister(app.store, app.config.office.code).all()]
     if as_json:
         echo_json(rows)
         return

@@ -44,9 +44,7 @@ def report(obj, year: int, template: str | None, fmt: str | None, output: str | 
 
     fmt = _format(fmt, output, SUFFIXES)
     app = obj.app(None if (freeze or queue_it) else SchemaPolicy.READ)  # a report alone never writes
-    live = build_report(app.store, app.config, year, template=template,
-                        appendix=freeze or (fmt in APPENDIX_FORMATS and fmt != "json"
-                                            and not (diff or check or explain or queue_it)))
+    live = build_report(app.store, app.config, year, template=template, appendix=freeze)  # JSON, CSV: streamed
     filed = freezing.frozen(app.store, year)
     if diff:
         _print_diff(year, filed, live, fmt)
@@ -70,37 +68,52 @@ def report(obj, year: int, template: str | None, fmt: str | None, output: str | 
         click.echo(_("queued the {year} report for {when:%Y-%m-%d %H:%M} (office time); it goes through review: "
                      "`publisher review submit {item_id}`").format(year=year, when=when, item_id=item_id), err=True)
         return
-    if fmt == "json" and "appendix" not in live:
-        _stream_json(app, year, live, output)
+    if fmt in APPENDIX_FORMATS and "appendix" not in live:
+        _stream(app, year, live, fmt, output)
     else:
         _write(live, fmt, output)
 
 
-class _Echo:
-    """Standard output as a text stream for :func:`publisher.report.render.stream_json`."""
-
-    def write(self, text: str) -> None:
-        click.echo(text, nl=False)
-
-
-def _stream_json(app, year: int, live: dict, output: str | None) -> None:
-    """The JSON report with its appendix streamed from the ledger to -o FILE or standard output."""
+def _stream(app, year: int, live: dict, fmt: str, output: str | None) -> None:
+    """The JSON report or the CSV appendix with the publications streamed from the ledger to -o FILE (whole or
+    not at all: written beside it, then renamed) or standard output."""
     from publisher.report.ledger import iter_publications
-    from publisher.report.render import stream_json
+    from publisher.report.render import appendix_chunks
 
     rows = iter_publications(app.store, app.config, year)
+    chunks = appendix_chunks(live, rows, fmt)
     if output:
-        try:
-            with open(output, "w", encoding="utf-8") as out:
-                stream_json(live, rows, out)
-        except OSError as exc:
-            raise InputError(_("cannot write {output}: {strerror}").format(
-                                 output=output, strerror=exc.strerror), field="--output") from None
+        _write_streamed(Path(output), chunks)
         click.echo(_("wrote {output}").format(output=output))
     else:
-        stream_json(live, rows, _Echo())
+        out = sys.stdout
+        for chunk in chunks:
+            out.write(chunk)
+        out.flush()
     for w in live["warnings"]:
         click.echo(_("warning: {warning}").format(warning=w), err=True)
+
+
+def _write_streamed(path: Path, chunks) -> None:
+    """Write ``chunks`` to a 0600 file next to ``path`` and rename it there once complete."""
+    import os
+
+    from publisher.foundation.private_files import private_file
+
+    part = path.with_name(path.name + ".part")
+    try:
+        private_file(part)
+        with open(part, "w", encoding="utf-8", newline="") as out:
+            for chunk in chunks:
+                out.write(chunk)
+        os.replace(part, path)
+    except OSError as exc:
+        part.unlink(missing_ok=True)
+        raise InputError(_("cannot write {output}: {strerror}").format(
+                             output=str(path), strerror=exc.strerror), field="--output") from None
+    except BaseException:
+        part.unlink(missing_ok=True)
+        raise
 
 
 def _print_diff(year: int, filed: dict | None, live: dict, fmt: str) -> None:

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from functools import lru_cache
+from itertools import accumulate
 from pathlib import Path
 
 ANSWER_DAYS = 20     # Art. 33: answer within 20 working days of receipt
@@ -65,11 +67,14 @@ def _days(year: int, key: str, text) -> list[date]:
 
 
 def use_holidays(holidays: HolidayFile | None) -> None:
-    """Count with the office's arrangements (None: the package's data only)."""
+    """Count with the office's arrangements (None: the package's data only); forgets the cached calendars."""
     global _OFFICE
     _OFFICE = holidays or HolidayFile()
+    for cached in (year_known, _year_days, _year_prefix, _due):
+        cached.cache_clear()
 
 
+@lru_cache(maxsize=None)
 def year_known(year: int) -> bool:
     """True when the holiday arrangement of ``year`` is known (the package's data or the office's file)."""
     import chinese_calendar
@@ -83,16 +88,29 @@ def year_known(year: int) -> bool:
         return False
 
 
-def is_workday(day: date) -> bool:
-    """True on a working day; the office's file first, then chinese-calendar, then Monday to Friday."""
+@lru_cache(maxsize=64)
+def _year_days(year: int) -> tuple[bool, ...]:
+    """Whether each day of ``year`` (1 January first) is a working day: worked out once per year."""
     import chinese_calendar
 
-    if day.year in _OFFICE.years:
-        return day in _OFFICE.on or (day.weekday() < 5 and day not in _OFFICE.off)
-    try:
-        return chinese_calendar.is_workday(day)
-    except NotImplementedError:
-        return day.weekday() < 5
+    first = date(year, 1, 1)
+    days = [first + timedelta(days=n) for n in range((date(year + 1, 1, 1) - first).days)]
+    if year in _OFFICE.years:
+        return tuple(d in _OFFICE.on or (d.weekday() < 5 and d not in _OFFICE.off) for d in days)
+    if year_known(year):
+        return tuple(chinese_calendar.is_workday(d) for d in days)
+    return tuple(d.weekday() < 5 for d in days)
+
+
+@lru_cache(maxsize=64)
+def _year_prefix(year: int) -> tuple[int, ...]:
+    """Working days of ``year`` from 1 January up to and including each day."""
+    return tuple(accumulate(_year_days(year)))
+
+
+def is_workday(day: date) -> bool:
+    """True on a working day; the office's file first, then chinese-calendar, then Monday to Friday."""
+    return _year_days(day.year)[day.timetuple().tm_yday - 1]
 
 
 def missing_arrangement(today: date) -> int | None:
@@ -122,7 +140,9 @@ def workdays_between(start: date, end: date) -> int:
     """Working days after ``start`` up to and including ``end`` (negative when ``end`` is earlier)."""
     if end < start:
         return -workdays_between(end, start)
-    return sum(1 for n in range(1, (end - start).days + 1) if is_workday(start + timedelta(days=n)))
+    whole_years = sum(_year_prefix(y)[-1] for y in range(start.year, end.year))
+    return (whole_years + _year_prefix(end.year)[end.timetuple().tm_yday - 1]
+            - _year_prefix(start.year)[start.timetuple().tm_yday - 1])
 
 
 RESTART, STOP = "restart", "stop"  # how a pause stops the clock (see answer_due)
@@ -133,14 +153,25 @@ def answer_due(received: date, extended: bool, pauses=()) -> date | None:
 
     ``pauses`` are (how, first day, last day or None): ``RESTART`` (补正, Art. 30: the period counts anew from the
     day the corrected application arrived, ``last``), ``STOP`` (third-party opinions, Art. 32; a fee notice until
-    payment: the working days from ``first`` to ``last`` do not count).
+    payment: the working days from ``first`` to ``last`` do not count). Worked out once per set of dates (the
+    register's list and the report ask for the same deadlines again and again).
     """
+    return _due(received, bool(extended), tuple(sorted(pauses, key=lambda p: p[1])))
+
+
+@lru_cache(maxsize=65536)
+def _due(received: date, extended: bool, pauses: tuple) -> date | None:
     start, skipped = received, 0
-    for how, first, last in sorted(pauses, key=lambda p: p[1]):
+    for how, first, last in pauses:
         if last is None:
             return None
         if how == RESTART:
             start, skipped = max(start, last), 0
         else:
-            skipped += sum(1 for n in range((last - first).days + 1) if is_workday(first + timedelta(days=n)))
+            skipped += workdays_between(first - timedelta(days=1), last)
     return add_workdays(start, ANSWER_DAYS + (EXTENSION_DAYS if extended else 0) + skipped)
+
+
+def cache_info() -> dict[str, object]:
+    """How the cached calendars and deadlines are used (for the benchmark)."""
+    return {"years": _year_days.cache_info(), "deadlines": _due.cache_info()}

@@ -46,6 +46,7 @@ class EventKind(StrEnum):
     RECONCILE_REFUSED = "reconcile_refused"  # too many removals at once: a likely outage or misconfiguration
     REPORT_REVISED = "report_revised"  # a frozen year's report filed again, with a reason
     APPEAL_DECIDED = "appeal_decided"  # the registers: a pending 行政复议/诉讼 got its result
+    APPLICATION_PAUSED = "application_paused"  # … an application's clock stopped (补正, 第三方, 收费) or restarted
     UPDATE_REQUESTED = "update_requested"
     HELD = "held"
     # channels

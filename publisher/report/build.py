@@ -42,8 +42,8 @@ def build_report(store, config, year: int, *, template: str | None = None, now: 
     rows = publications(store, config, year) if appendix else None
     listed = sum(1 for r in rows if r["counted"]) if rows is not None else counted_publications(store, config, year)
     data = read_data_file((base / settings.data_file) if settings.data_file else None, year)
-    register = ApplicationRegister(store).all()
-    appeals = AppealRegister(store).all()
+    register = ApplicationRegister(store, config.office.code).all()
+    appeals = AppealRegister(store, config.office.code).all()
     table2, table3, table4 = _tables(template, data, t, settings, register, appeals, year,
                                      records.table2_from_records(record_list, template, year))
     context = _context(t, config, table3, table4, year)

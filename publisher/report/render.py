@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from typing import Any
+from typing import Any, Iterable, Iterator
 
 from publisher.foundation.i18n import _
 
@@ -42,28 +42,68 @@ def render(report: dict[str, Any], fmt: str) -> bytes:
     raise ValueError(_("unknown format {fmt!r}").format(fmt=fmt))
 
 
-def stream_json(report: dict[str, Any], rows, out) -> None:
-    """Write the JSON report to the text stream ``out`` with its appendix from ``rows`` (publications as
-    :func:`publisher.report.ledger.iter_publications` yields them), one at a time: the same document as
+def json_chunks(report: dict[str, Any], rows: Iterable[dict[str, Any]]) -> Iterator[str]:
+    """The JSON report in pieces, its appendix from ``rows`` (publications as
+    :func:`publisher.report.ledger.iter_publications` yields them) one at a time: the same document as
     ``render(report, "json")``, without holding a million publications in memory."""
-    head = json.dumps({k: v for k, v in report.items() if k != "appendix"}, ensure_ascii=False, indent=2)
-    out.write(head[:-2] + ',\n  "appendix": [')
+    yield from _head(report)
+    yield ',\n  "appendix": ['
     first = True
     for r in rows:
         if not r["counted"]:
             continue
-        out.write(("\n    " if first else ",\n    ")
-                  + json.dumps({**r, "published_at": r["published_at"].isoformat()}, ensure_ascii=False))
+        yield (("\n    " if first else ",\n    ")
+               + json.dumps({**r, "published_at": _iso(r["published_at"])}, ensure_ascii=False))
         first = False
-    out.write("\n  ]\n}\n" if not first else "]\n}\n")
+    yield "\n  ]\n}\n" if not first else "]\n}\n"
 
 
-def render_csv(report: dict[str, Any]) -> bytes:
-    """The auditor's appendix: every counted publication, one row per item and channel (UTF-8 with BOM for Excel)."""
+def _head(report: dict[str, Any]) -> Iterator[str]:
+    """The report without its appendix as indented JSON, less the closing ``\n}``, encoded piece by piece (its
+    tally names the items behind every number: never one string)."""
+    pending = ""
+    encoder = json.JSONEncoder(ensure_ascii=False, indent=2)
+    for piece in encoder.iterencode({k: v for k, v in report.items() if k != "appendix"}):
+        pending += piece
+        if len(pending) > 65536:
+            yield pending[:-2]
+            pending = pending[-2:]
+    assert pending.endswith("\n}")
+    yield pending[:-2]
+
+
+def csv_chunks(rows: Iterable[dict[str, Any]]) -> Iterator[str]:
+    """The auditor's appendix in pieces: every counted publication of ``rows``, one line per item and channel
+    (UTF-8 with BOM for Excel), written as the rows come."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(["条目编号", "标题", "类别", "渠道", "发布时间", "网址", "导入（补录）"])
-    for r in report["appendix"]:
+    yield "\ufeff" + out.getvalue()
+    for r in rows:
+        if not r.get("counted", True):
+            continue
+        out.seek(0)
+        out.truncate()
         writer.writerow([r["item_id"], r["title"], r["category"], r["display_name"],
-                         r["published_at"][:19].replace("T", " "), r["url"], "是" if r["imported"] else "否"])
-    return ("\ufeff" + out.getvalue()).encode("utf-8")
+                         _iso(r["published_at"])[:19].replace("T", " "), r["url"], "是" if r["imported"] else "否"])
+        yield out.getvalue()
+
+
+def appendix_chunks(report: dict[str, Any], rows: Iterable[dict[str, Any]], fmt: str) -> Iterator[str]:
+    """The JSON report or the CSV appendix (``fmt``) in pieces, the publications streamed from ``rows``."""
+    return json_chunks(report, rows) if fmt == "json" else csv_chunks(rows)
+
+
+def stream_json(report: dict[str, Any], rows, out) -> None:
+    """Write :func:`json_chunks` to the text stream ``out``."""
+    for chunk in json_chunks(report, rows):
+        out.write(chunk)
+
+
+def render_csv(report: dict[str, Any]) -> bytes:
+    """The auditor's appendix of a report that holds it (a frozen one): see :func:`csv_chunks`."""
+    return "".join(csv_chunks(report["appendix"])).encode("utf-8")
+
+
+def _iso(value) -> str:
+    return value if isinstance(value, str) else value.isoformat()

@@ -40,7 +40,7 @@ def seed_reference_applications(app, year: int = 2019, *, samples: bool = True) 
     batch.sort(key=lambda a: a.received_on)
     if samples:
         _copy_samples(app.config)
-    return ApplicationRegister(app.store).add_many(batch, "demo")
+    return ApplicationRegister(app.store, app.config.office.code).add_many(batch, "demo")
 
 
 def _copy_samples(config) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path as FilePath
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request, UploadFile
-from fastapi.responses import Response
+from fastapi.responses import Response, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from publisher.ledger import audit
@@ -307,10 +307,16 @@ def get_report(request: Request, actor: User, year: Annotated[int, Path(ge=1900,
     app = console_of(request).app
     if actor.office != app.config.office.code:  # the report is the configured office's; others run their own
         raise Refused("office", f"这里生成的是{app.config.office.name}的年度报告，不属于你的单位")
-    live = build_report(app.store, app.config, year, appendix=format in APPENDIX_FORMATS)
-    data = render(as_served(app.store, year, live), format)  # the frozen report, or refused as the CLI refuses
-    return Response(data, media_type=MEDIA[format],
-                    headers={"Content-Disposition": f'attachment; filename="report-{year}.{format}"'})
+    live = build_report(app.store, app.config, year, appendix=False)
+    served = as_served(app.store, year, live)  # the frozen report, or refused as the CLI refuses
+    headers = {"Content-Disposition": f'attachment; filename="report-{year}.{format}"'}
+    if format in APPENDIX_FORMATS and "appendix" not in served:  # a million publications: streamed, not held
+        from publisher.report.ledger import iter_publications
+        from publisher.report.render import appendix_chunks
+
+        chunks = appendix_chunks(served, iter_publications(app.store, app.config, year), format)
+        return StreamingResponse((c.encode("utf-8") for c in chunks), media_type=MEDIA[format], headers=headers)
+    return Response(render(served, format), media_type=MEDIA[format], headers=headers)
 
 
 @router.get("/me", responses=ERRORS, summary="当前用户")

@@ -3,6 +3,8 @@ outside corners (GB/T 9704)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from report_support import backfill, cli, office
 
 EMPTY_FONTCONFIG = """<?xml version="1.0"?>
@@ -21,6 +23,46 @@ def test_a_pdf_without_a_chinese_font_is_refused_naming_the_problem(tmp_path, sq
                  env={"FONTCONFIG_FILE": str(tmp_path / "fonts.conf"), "PUBLISHER_LANG": "en"})
     assert result.exit_code == 2 and "no Chinese font is installed" in result.stderr
     assert not (tmp_path / "r.pdf").exists()
+
+
+def test_a_machine_with_only_latin_fonts_is_refused_too(tmp_path, sqlite_url):
+    import pytest
+
+    latin = Path("/usr/share/fonts/truetype/dejavu")
+    if not latin.is_dir():
+        pytest.skip("fonts-dejavu-core is not installed")
+    config = office(tmp_path, sqlite_url)
+    backfill(config, tmp_path)
+    (tmp_path / "fonts.conf").write_text(EMPTY_FONTCONFIG.format(dir=latin).replace(
+        f"<cachedir>{latin}/cache</cachedir>", f"<cachedir>{tmp_path}/cache</cachedir>"), encoding="utf-8")
+    result = cli(config, "report", "--year", "2019", "-o", str(tmp_path / "r.pdf"),
+                 env={"FONTCONFIG_FILE": str(tmp_path / "fonts.conf"), "PUBLISHER_LANG": "en"})
+    assert result.exit_code == 2 and "no Chinese font is installed" in result.stderr
+    assert not (tmp_path / "r.pdf").exists()
+
+
+def test_the_pdf_embeds_every_font_it_uses_and_prints_chinese_with_one(tmp_path, sqlite_url):
+    """pdffonts (poppler-utils) lists each font of the PDF: all embedded, a CJK one among them."""
+    import shutil
+    import subprocess
+
+    import pytest
+
+    if not shutil.which("pdffonts"):
+        pytest.skip("poppler-utils is not installed")
+    config = office(tmp_path, sqlite_url)
+    backfill(config, tmp_path)
+    assert cli(config, "report", "--year", "2019", "-o", str(tmp_path / "r.pdf")).exit_code == 0
+    listing = subprocess.run(["pdffonts", str(tmp_path / "r.pdf")], capture_output=True, text=True, check=True,
+                             timeout=60).stdout.splitlines()
+    header = listing[0]
+    emb = header.index("emb")
+    fonts = [(line.split()[0], line[emb:emb + 3]) for line in listing[2:] if line.strip()]
+    assert fonts and all(embedded == "yes" for _name, embedded in fonts), fonts
+    assert any("CJK" in name for name, _embedded in fonts), fonts
+    text = subprocess.run(["pdftotext", str(tmp_path / "r.pdf"), "-"], capture_output=True, text=True,
+                          check=True, timeout=60).stdout
+    assert "政府信息公开工作年度报告" in text.replace(" ", "").replace("\n", "")
 
 
 def test_page_numbers_sit_in_the_outside_corners(tmp_path, sqlite_url):

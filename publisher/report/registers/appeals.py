@@ -74,21 +74,30 @@ def parse_appeal(raw: dict[str, Any], where: str = "") -> Appeal:
 class AppealRegister:
     """Reads and writes of the appeals table."""
 
-    def __init__(self, store):
+    def __init__(self, store, office: str | None = None):
         self.store = store
+        self.office = office  # the office the register belongs to (the configured one); None: not checked
 
     def add_many(self, batch: list[Appeal]) -> list[int]:
         now = self.store.clock.now()
         with self.store.transaction() as conn:
             return [conn.execute(appeals.insert().values(kind=a.kind, filed_on=a.filed_on, result=a.result,
                                                          decided_on=a.decided_on, reference=a.reference,
-                                                         created_at=now)).inserted_primary_key[0] for a in batch]
+                                                         created_at=now, office=self.office)).inserted_primary_key[0]
+                    for a in batch]
 
-    def decide(self, appeal_id: int, result: str, decided_on: date, actor: str, office: str | None = None) -> Appeal:
-        """Record the result of a pending appeal, once (a decided one is Refused, so it is never counted twice)."""
+    def decide(self, appeal_id: int, result: str, decided_on: date, actor, today: date) -> Appeal:
+        """Record the result of a pending appeal, once (a decided one is Refused, so it is never counted twice),
+        by an editor or an admin of the register's office, dated no later than ``today``."""
         from publisher.ledger.audit import append
         from publisher.ledger.event_kinds import EventKind
+        from publisher.report.registers.keepers import not_future, require_keeper
 
+        require_keeper(actor, self.office, _("no appeal with id {id}").format(id=appeal_id))
+        if result not in RESULT_WORDS and result not in RESULT_WORDS.values():
+            raise InputError(_("{result!r} is not one of {names}").format(result=result, names="、".join(RESULT_WORDS)),
+                             field="--result")
+        not_future(decided_on, today, "--on")
         current = self.get(appeal_id)
         if current.result is not None:
             raise Refused(RULE_DECIDED_ONCE, _("appeal {id} was decided on {decided_on} ({result}); an appeal is "
@@ -97,10 +106,13 @@ class AppealRegister:
         decided = parse_appeal({**current.as_dict(), "id": None, "result": RESULT_WORDS.get(result, result),
                                 "decided_on": decided_on.isoformat()})
         with self.store.transaction() as conn:
-            conn.execute(appeals.update().where(appeals.c.id == appeal_id)
-                         .values(result=decided.result, decided_on=decided.decided_on))
-            append(conn, [{"at": self.store.clock.now(), "kind": EventKind.APPEAL_DECIDED, "actor": actor,
-                           "office": office,
+            changed = conn.execute(appeals.update().where(appeals.c.id == appeal_id, appeals.c.result.is_(None))
+                                   .values(result=decided.result, decided_on=decided.decided_on)).rowcount
+            if changed != 1:  # decided meanwhile by someone else: still once
+                raise Refused(RULE_DECIDED_ONCE, _("appeal {id} was decided meanwhile; an appeal is decided once")
+                              .format(id=appeal_id))
+            append(conn, [{"at": self.store.clock.now(), "kind": EventKind.APPEAL_DECIDED, "actor": actor.name,
+                           "office": actor.office,
                            "detail": {"appeal": appeal_id, "result": decided.result,
                                       "decided_on": decided_on.isoformat()}}])
         return self.get(appeal_id)
@@ -113,9 +125,12 @@ class AppealRegister:
         raise NotFound(_("no appeal with id {id}").format(id=appeal_id))
 
     def all(self) -> list[Appeal]:
+        from publisher.report.registers.keepers import of_office
+
+        query = select(appeals).where(of_office(appeals, self.office)).order_by(appeals.c.filed_on, appeals.c.id)
         with reading(self.store.engine) as conn:
             return [Appeal(r.id, r.kind, r.filed_on, r.result, r.decided_on, r.reference or "")
-                    for r in conn.execute(select(appeals).order_by(appeals.c.filed_on, appeals.c.id))]
+                    for r in conn.execute(query)]
 
 
 def read_appeals(path: Path) -> list[Appeal]:

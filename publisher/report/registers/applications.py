@@ -17,6 +17,8 @@ from publisher.report.registers.tables import application_pauses, applications
 from publisher.foundation.workdays import (RESTART, STOP, UNKNOWN_MARK, answer_due, known_through,
                                           workdays_between)
 from publisher.foundation.i18n import _
+from publisher.ledger.audit import append
+from publisher.ledger.event_kinds import EventKind
 
 RULE_EXTEND = "extend-before-deadline"
 #: pause reason → how it stops the clock (publisher.foundation.workdays.answer_due)
@@ -128,8 +130,9 @@ def _date(value: Any, field: str, bad, required: bool = False) -> date | None:
 class ApplicationRegister:
     """Reads and writes of the applications table."""
 
-    def __init__(self, store):
+    def __init__(self, store, office: str | None = None):
         self.store = store
+        self.office = office  # the office the register belongs to (the configured one); None: not checked
 
     def add(self, application: Application, actor: str = "") -> int:
         """Record one application; returns its id."""
@@ -144,7 +147,7 @@ class ApplicationRegister:
                 ids.append(conn.execute(applications.insert().values(
                     reference=a.reference, received_on=a.received_on, applicant_type=a.applicant_type,
                     subject=a.subject, extended=int(a.extended), outcome=a.outcome, closed_on=a.closed_on,
-                    created_at=now, created_by=actor)).inserted_primary_key[0])
+                    created_at=now, created_by=actor, office=self.office)).inserted_primary_key[0])
         return ids
 
     def close(self, app_id: int, outcome: str, closed_on: date) -> Application:
@@ -184,7 +187,10 @@ class ApplicationRegister:
         return self._select(None)
 
     def _select(self, where) -> list[Application]:
-        query = select(applications).order_by(applications.c.received_on, applications.c.id)
+        from publisher.report.registers.keepers import of_office
+
+        query = (select(applications).where(of_office(applications, self.office))
+                 .order_by(applications.c.received_on, applications.c.id))
         if where is not None:
             query = query.where(where)
         with reading(self.store.engine) as conn:
@@ -196,32 +202,48 @@ class ApplicationRegister:
         return [Application(r.id, r.received_on, r.applicant_type, r.reference or "", r.subject or "",
                             bool(r.extended), r.outcome, r.closed_on, tuple(pauses.get(r.id, ()))) for r in rows]
 
-    def pause(self, app_id: int, reason: str, from_on: date, to_on: date | None, actor: str) -> Application:
+    def pause(self, app_id: int, reason: str, from_on: date, to_on: date | None, actor, today: date) -> Application:
         """Stop the clock of an open application for a legal reason; with the same reason and start, ``to_on``
-        ends a pause still open. InputError naming the field for an impossible pause."""
-        current = self.get(app_id)
+        ends a pause still open. InputError naming the field for an impossible pause; only an editor or an admin
+        of the register's office, and never dated after ``today``."""
+        from publisher.report.registers.keepers import not_future, require_keeper
+
+        require_keeper(actor, self.office, _("no application with id {app_id}").format(app_id=app_id))
         if reason not in PAUSE_KINDS:
             raise InputError(_("{reason!r} is not one of {names}").format(reason=reason, names="、".join(PAUSE_KINDS)),
                              field="--reason")
+        not_future(from_on, today, "--from")
+        not_future(to_on, today, "--to")
+        current = self.get(app_id)
         if current.closed_on is not None:
             raise InputError(_("application {app_id} is closed").format(app_id=app_id), field="id")
         if from_on < current.received_on or (to_on is not None and to_on < from_on):
             raise InputError(_("a pause runs from the day of receipt or later, and ends after it starts"),
                              field="--from/--to")
+        with self.store.transaction() as conn:
+            self._write_pause(conn, current, reason, from_on, to_on, actor.name)
+            append(conn, [{"at": self.store.clock.now(), "kind": EventKind.APPLICATION_PAUSED, "actor": actor.name,
+                           "office": actor.office,
+                           "detail": {"application": app_id, "reason": reason, "from": from_on.isoformat(),
+                                      "to": to_on.isoformat() if to_on else None}}])
+        return self.get(app_id)
+
+    def _write_pause(self, conn, current: Application, reason: str, from_on: date, to_on: date | None,
+                     actor: str) -> None:
+        """End the open pause (same reason and start, ``to_on`` given) or add a new one; InputError while one
+        other pause is open."""
         p = application_pauses
         open_one = next((x for x in current.pauses if x.to_on is None), None)
-        with self.store.transaction() as conn:
-            if open_one is not None and (open_one.reason, open_one.from_on) == (reason, from_on) and to_on:
-                conn.execute(p.update().where(p.c.application_id == app_id, p.c.reason == reason,
-                                              p.c.from_on == from_on, p.c.to_on.is_(None)).values(to_on=to_on))
-            elif open_one is not None:
-                raise InputError(_("application {app_id} is paused already ({reason} from {from_on}): end that "
-                                   "pause first with --to").format(app_id=app_id, reason=open_one.reason,
-                                                                   from_on=open_one.from_on), field="--from")
-            else:
-                conn.execute(p.insert().values(application_id=app_id, reason=reason, from_on=from_on, to_on=to_on,
-                                               created_at=self.store.clock.now(), created_by=actor))
-        return self.get(app_id)
+        if open_one is not None and (open_one.reason, open_one.from_on) == (reason, from_on) and to_on:
+            conn.execute(p.update().where(p.c.application_id == current.id, p.c.reason == reason,
+                                          p.c.from_on == from_on, p.c.to_on.is_(None)).values(to_on=to_on))
+        elif open_one is not None:
+            raise InputError(_("application {app_id} is paused already ({reason} from {from_on}): end that "
+                               "pause first with --to").format(app_id=current.id, reason=open_one.reason,
+                                                               from_on=open_one.from_on), field="--from")
+        else:
+            conn.execute(p.insert().values(application_id=current.id, reason=reason, from_on=from_on, to_on=to_on,
+                                           created_at=self.store.clock.now(), created_by=actor))
 
 
 def read_applications(path: Path) -> list[Application]:

@@ -19,6 +19,7 @@ applications = Table(  # 依申请公开: one row per disclosure application
     Column("closed_on", Date),
     Column("created_at", UTCDateTime, nullable=False),
     Column("created_by", String(200), nullable=False, default=""),
+    Column("office", String(64)),  # revision 0017: the office whose register it is (NULL: written before, any)
 )
 Index("ix_applications_received", applications.c.received_on)
 
@@ -45,6 +46,7 @@ appeals = Table(  # 行政复议 and 行政诉讼 about disclosure
     Column("result", String(20)),                # 结果维持 | 结果纠正 | 其他结果; NULL while 尚未审结
     Column("decided_on", Date),
     Column("created_at", UTCDateTime, nullable=False),
+    Column("office", String(64)),  # revision 0017, as applications.office
 )
 
 report_freezes = Table(  # the figures as filed: later ledger changes show up in `report --diff`, never silently
