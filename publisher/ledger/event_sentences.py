@@ -60,6 +60,13 @@ SENTENCES: dict[str, str] = {
     K.LOGIN_REFUSED: N_("a login as {actor} was refused (locked)"),
     K.LOGOUT: N_("{actor} logged out"),
     K.BACKUP_TAKEN: N_("{actor} took a backup"),
+    K.APPLICATION_PAUSED: N_("{actor} paused the clock of application {application} ({reason}) from {from}"),
+    K.EXTERNAL_CHECK: N_("the external checking service checked revision {revision}"),
+    K.RESCANNED: N_("{actor} re-checked {scanned} published items: {opened} corrections opened, {corrected} closed"),
+    K.CORRECTION_OPENED: N_("a re-check opened correction {correction}"),
+    K.CORRECTION_CORRECTED: N_("correction {correction} closed: corrected{note}"),
+    K.CORRECTION_DISMISSED: N_("{actor} dismissed correction {correction}{note}"),
+    K.LINKS_CHECKED: N_("{actor} checked {checked} links: {broken} broken, {external} external"),
 }
 OTHER = N_("{actor}: another event")
 ACTIONS = {"publish": N_("publish"), "update": N_("update"), "retract": N_("retract"), "lookup": N_("check")}

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0017"
-down_revision = "0012"
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 
@@ -24,7 +24,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    """Back to 0012: registers without offices."""
+    """Back to 0016: registers without offices."""
     for table in ("applications", "appeals"):
         with op.batch_alter_table(table) as batch:
             batch.drop_column("office")
