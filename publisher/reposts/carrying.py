@@ -44,7 +44,7 @@ def make_item(app: App, actor: Actor, task_id: int, *, body: str | None = None, 
         raise Refused("repost_made", _("task {id} already has its item {item}").format(id=task.id, item=task.item_id))
     channels = channels_of(app, task)
     if not channels:
-        raise InputError(_("channel: none of the task's accounts is published by publisher; record each copy with "
+        raise InputError(_("none of the task's accounts is published by publisher; record each copy with "
                            "`publisher reposts done {id} --channel NAME --url URL`").format(id=task.id),
                          field="channel")
     with tempfile.TemporaryDirectory(prefix="publisher-repost-") as folder:

@@ -19,7 +19,7 @@ from publisher.accounts.users import Actor
 from publisher.db.engine import reading
 from publisher.db.schema import check_fits, deliveries, repost_accounts, repost_tasks
 from publisher.errors import InputError, NotFound, Refused
-from publisher.foundation.i18n import _
+from publisher.foundation.i18n import _, labelled
 from publisher.foundation.urls import web_url_problem
 from publisher.ledger.blobs import digest_file, store_file
 from publisher.ledger.event_kinds import EventKind
@@ -113,8 +113,7 @@ def parse_day(text: Any, field_name: str) -> date:
     try:
         return date.fromisoformat(str(text or "").strip()[:10])
     except ValueError:
-        raise InputError(_("{field}: not a date (YYYY-MM-DD): {value!r}").format(field=field_name, value=text),
-                         field=field_name) from None
+        raise InputError(_("not a date (YYYY-MM-DD): {value!r}").format(value=text), field=field_name) from None
 
 
 def parse_task(app: App, fields: dict[str, Any], *, where: str = "") -> TaskInput:
@@ -122,7 +121,9 @@ def parse_task(app: App, fields: dict[str, Any], *, where: str = "") -> TaskInpu
     prefix = f"{where}: " if where else ""
 
     def bad(name: str, message: str) -> InputError:
-        return InputError(f"{prefix}{name}: {message}", field=name)
+        error = InputError(prefix + labelled(name, message))
+        error.field = name
+        return error
 
     title = str(fields.get("title") or "").strip()
     if not title:
@@ -148,7 +149,11 @@ def parse_task(app: App, fields: dict[str, Any], *, where: str = "") -> TaskInpu
     category = str(fields.get("category") or "").strip() or None
     if category and category not in app.config.categories:
         raise bad("category", _("unknown category {name!r}").format(name=category))
-    return TaskInput(title=title, due_on=parse_day(fields.get("due_on"), prefix + "due"), accounts=accounts,
+    try:
+        due_on = parse_day(fields.get("due_on"), "due")
+    except InputError:
+        raise bad("due", _("not a date (YYYY-MM-DD): {value!r}").format(value=fields.get("due_on"))) from None
+    return TaskInput(title=title, due_on=due_on, accounts=accounts,
                      issuer=str(fields.get("issuer") or "").strip(), source_url=source_url,
                      source_file=source_file, category=category)
 
@@ -245,11 +250,11 @@ def record_done(app: App, actor: Actor, task_id: int, account: str, url: str, at
     """Record by hand that ``account`` carried the task at ``url`` (default time: now)."""
     task = get_task(app, actor.office, task_id)
     if account not in [e.account for e in task.accounts]:
-        raise InputError(_("channel: {name!r} is not one of the task's accounts ({names})").format(
+        raise InputError(_("{name!r} is not one of the task's accounts ({names})").format(
             name=account, names=", ".join(e.account for e in task.accounts)), field="channel")
     problem = web_url_problem(url)
     if problem:
-        raise InputError(f"url: {problem}", field="url")
+        raise InputError(problem, field="url")
     check_fits(repost_accounts, {"carried_url": url.strip()})
     when = at or app.clock.now()
     with app.store.transaction() as conn:
