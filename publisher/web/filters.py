@@ -22,6 +22,7 @@ def install(env, app: App) -> None:
         s = app.config.channels.get(name)
         return (s.display_name if s else None) or name
 
+    env.globals["open_reposts"] = lambda office: _open_reposts(app, office)
     env.filters.update(
         local=local,
         status=lambda v: label("status", v),
@@ -33,3 +34,9 @@ def install(env, app: App) -> None:
         gate_field=shown_field,
         detail=lambda d: json.dumps(d, ensure_ascii=False, default=str)[:600] if d else "",
     )
+
+
+def _open_reposts(app: App, office: str) -> list[dict]:
+    from publisher.web.pages_reposts import open_tasks
+
+    return open_tasks(app, office)
