@@ -61,3 +61,15 @@ def year_rates(engine, config, office: str, year: int, today: date) -> list[dict
 def percent(rate: float | None) -> str:
     """A rate as the report writes it: 67%, or — when nothing was required."""
     return "—" if rate is None else f"{rate * 100:.0f}%"
+
+
+def open_tasks(app, office: str) -> list[dict[str, Any]]:
+    """The 工作台's open tasks by deadline, each with the accounts that have not carried it yet."""
+    from publisher.reposts.tasks import list_tasks
+
+    out = []
+    for t in list_tasks(app, office, open_only=True):
+        missing = [e for e in t.accounts if e.state in (CarryState.OPEN, CarryState.MISSED)]
+        out.append({"id": t.id, "title": t.title, "due_on": t.due_on, "rate": percent(t.rate), "missing": missing,
+                    "overdue": any(e.state == CarryState.MISSED for e in missing)})
+    return out

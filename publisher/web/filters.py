@@ -37,6 +37,6 @@ def install(env, app: App) -> None:
 
 
 def _open_reposts(app: App, office: str) -> list[dict]:
-    from publisher.web.pages_reposts import open_tasks
+    from publisher.reposts.rates import open_tasks
 
     return open_tasks(app, office)

@@ -176,13 +176,3 @@ async def reposts_action(request: Request, task_id: int, action: str):
         return _page(request, actor, error=str(exc))
     return _back("未知操作")
 
-
-def open_tasks(app, office: str) -> list[dict]:
-    """The 工作台's open tasks by deadline: each with the accounts that have not carried it yet."""
-    out = []
-    for t in tasks.list_tasks(app, office, open_only=True):
-        missing = [e for e in t.accounts if e.state in ("open", "missed")]
-        out.append({"id": t.id, "title": t.title, "due_on": t.due_on, "rate": rates.percent(t.rate),
-                    "missing": missing, "overdue": any(e.state == "missed" for e in missing)})
-    return out
-
