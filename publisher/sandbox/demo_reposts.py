@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 
 from publisher.db.engine import reading
-from publisher.db.schema import deliveries
+from publisher.db.schema import deliveries, items
+from publisher.ledger.review_state import ReviewState
 from publisher.reposts.tasks import TaskInput, add_tasks, link_item, record_done
 from publisher.runtime.app import App
 
@@ -24,10 +25,13 @@ def seed_reposts(app: App, staff: dict, queued: list[int]) -> list[int]:
     editor = staff["zhang_bianji"]
     with reading(app.store.engine) as conn:
         channels = conn.execute(select(deliveries.c.item_id, deliveries.c.channel)
-                                .where(deliveries.c.item_id.in_(queued))).all()
+                                .join(items, items.c.id == deliveries.c.item_id)
+                                .where(and_(deliveries.c.item_id.in_(queued),
+                                            items.c.review_state == ReviewState.APPROVED))).all()
     both = {i for i, ch in channels if ch == "website"} & {i for i, ch in channels if ch == "wechat"}
     carriers = [i for i in queued if i in both]
-    picked = [app.store.get_item(i) for i in carriers[1:len(TASKS) * 40:40]][:len(TASKS)]
+    step = max(1, len(carriers) // len(TASKS))
+    picked = [app.store.get_item(i) for i in carriers[::step][:len(TASKS)]]
     if len(picked) < len(TASKS):
         return []
     tz = app.config.tz
