@@ -39,6 +39,8 @@ def default_body(task: Task) -> str:
 def make_item(app: App, actor: Actor, task_id: int, *, body: str | None = None, body_file: str | None = None,
               at: str | None = None) -> int:
     """Queue the task's item for its channels and submit it for review; returns the item's id."""
+    actor.require(not actor.is_user or actor.role.edits, "role",
+                  _("{name} may not write items: only an editor or an admin makes a repost's item").format(name=actor.name))
     task = get_task(app, actor.office, task_id)
     if task.item_id is not None:
         raise Refused("repost_made", _("task {id} already has its item {item}").format(id=task.id, item=task.item_id))
