@@ -97,3 +97,17 @@ def test_a_task_naming_an_unknown_account_is_refused_with_the_field_named(office
         assert editor.get("/api/reposts").json() == []
         spec = editor.get("/api/openapi.json").json()
         assert {"/api/reposts", "/api/reposts/{task_id}/make", "/api/reposts/rates"} <= set(spec["paths"])
+
+
+def test_only_an_editor_makes_a_repost_item(office):
+    from publisher.errors import Refused
+    from publisher.reposts.carrying import make_item
+    from publisher.reposts.tasks import add_tasks, parse_task
+
+    [task_id] = add_tasks(office, _as(office, "rev1"), [parse_task(office, {
+        "title": "转载", "source_url": "https://www.example.gov.cn/a.html", "due_on": "2019-06-05",
+        "accounts": ["website"]})])
+    with pytest.raises(Refused) as refused:
+        make_item(office, _as(office, "rev1"), task_id)
+    assert refused.value.rule == "role"
+    assert make_item(office, _as(office, "editor1"), task_id)
