@@ -62,3 +62,17 @@ def test_make_names_the_accounts_publisher_does_not_serve(tmp_path, db_url):
     assert made.exit_code == 2 and "reposts done" in made.stderr
     no_source = run_cli(config, "reposts", "add", "--title", "转载", "--channel", "feed", "--due", "2030-01-01")
     assert no_source.exit_code == 2 and "source" in no_source.stderr
+
+
+def test_a_task_given_as_a_document_makes_an_item_carrying_it(tmp_path, db_url):
+    config = _config(tmp_path, db_url)
+    (tmp_path / "原文.pdf").write_bytes(b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")
+    added = run_cli(config, "reposts", "add", "--title", "转载：文件", "--document", str(tmp_path / "原文.pdf"),
+                    "--channel", "feed", "--due", "2030-02-02", "--json")
+    task_id = json.loads(added.stdout)["id"]
+    (tmp_path / "原文.pdf").unlink()  # the register keeps its own copy
+    item_id = json.loads(run_cli(config, "reposts", "make", str(task_id), "--json").stdout)["item_id"]
+    item = json.loads(run_cli(config, "item", "show", str(item_id), "--json").stdout)
+    assert [a["filename"] for a in item["attachments"]] == ["原文.pdf"] and item["title"] == "转载：文件"
+    again = run_cli(config, "reposts", "make", str(task_id))
+    assert again.exit_code == 3 and "repost_made" in again.stderr
