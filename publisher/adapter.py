@@ -25,11 +25,29 @@ from pathlib import Path
 from typing import Any, Callable, ClassVar, Iterable, Protocol
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from publisher.foundation.clock import Clock
 from publisher.errors import LookupUnsupported, PermanentError
 from publisher.foundation.i18n import N_
+
+
+class Registration(BaseModel):
+    """An account's registration (备案) as the office filed it; ``channels.<name>.registration``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    number: str = Field(default="", max_length=100, description="备案号 (filing number)")
+    owner: str = Field(default="", max_length=100, description="the responsible person (责任人)")
+    opened_on: date | None = Field(default=None, description="the day the account was opened")
+
+
+def _idle_duration(text: str | None) -> str | None:
+    from publisher.foundation.durations import parse_duration
+
+    if text is not None:
+        parse_duration(text)
+    return text
 
 
 class ChannelSettings(BaseModel):
@@ -48,6 +66,26 @@ class ChannelSettings(BaseModel):
                            description="seconds for one HTTP request, whole: connect, headers and body")
     max_answer_bytes: int = Field(default=20 * 1024 * 1024, ge=1024,
                                   description="an answer larger than this is cut off (a named error)")
+    registration: Registration | None = None
+    max_idle: str | None = Field(default=None, description="the inspection limit: longest time without a "
+                                 "publication, e.g. 14d (default: two weeks for new media and portals' news)")
+    column_idle: dict[str, str] = Field(default_factory=dict, description="category (column) → its inspection "
+                                        "limit on this channel, e.g. 通知公告: 180d")
+
+    @field_validator("max_idle")
+    @classmethod
+    def _max_idle(cls, value: str | None) -> str | None:
+        return _idle_duration(value)
+
+    @field_validator("column_idle")
+    @classmethod
+    def _column_idle(cls, value: dict[str, str]) -> dict[str, str]:
+        for key, text in value.items():
+            try:
+                _idle_duration(text)
+            except ValueError as exc:
+                raise ValueError(f"{key}: {exc}") from None
+        return value
 
 
 @dataclass(frozen=True)

@@ -21,18 +21,26 @@ def channel() -> None:
 @click.pass_obj
 def channel_list(obj: CliContext, as_json: bool) -> None:
     """Configured channels, whether they are paused, and their delivery counts."""
+    from publisher.channel_registry.closing import closures
+
     app = obj.app()
     paused = app.store.paused_channels()
+    closed = closures(app)
     out = []
     for name, s in app.config.channels.items():
-        p = paused.get(name)
+        p, c = paused.get(name), closed.get(name)
         out.append({"channel": name, "type": s.type, "display_name": s.display_name or name, "enabled": s.enabled,
-                    "paused": bool(p), "paused_until": p["until"] if p else None, "pause_reason": p["reason"] if p else None})
+                    "paused": bool(p), "paused_until": p["until"] if p else None, "pause_reason": p["reason"] if p else None,
+                    "registration": s.registration.model_dump(mode="json") if s.registration else None,
+                    "max_idle": s.max_idle, "column_idle": s.column_idle,
+                    "closure": {"state": c["state"].value, "notice_item": c["notice_item_id"],
+                                "closed_at": c["closed_at"], "notice_url": c["notice_url"]} if c else None})
     if as_json:
         echo_json(out)
         return
     for c in out:
-        state = _("disabled") if not c["enabled"] else (
+        state = _("closed") if (c["closure"] or {}).get("state") == "closed" else _("disabled") if not c["enabled"] else (
+            _("closing: its notice is item {id}").format(id=c["closure"]["notice_item"]) if c["closure"] else
             _("PAUSED: {reason}").format(reason=shown(c["pause_reason"])) if c["paused"] else _("ok"))
         click.echo(f"{pad(c['channel'], 14)} {pad(c['type'], 14)} {pad(c['display_name'], 24)} {state}")
 
@@ -46,3 +54,37 @@ def channel_resume(obj: CliContext, name: str) -> None:
     if name not in app.config.channels:
         raise InputError(_("{name!r} is not configured").format(name=name), field="channel")
     click.echo(_("resumed") if app.store.resume_channel(name, app.actor) else _("{name} was not paused").format(name=name))
+
+
+@channel.command("close")
+@click.argument("name")
+@click.option("--notice-title", help="the 停更公告's title (default: 关于<channel>停止更新的公告)")
+@click.option("--notice-file", type=click.Path(dir_okay=False), help="the 停更公告's body (.html, .txt, .docx)")
+@click.option("--notice-body", help="the 停更公告's body as HTML or text")
+@click.option("--category", help="where the notice is filed (default: the first category named like 公告 or 通知)")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def channel_close(obj: CliContext, name: str, notice_title: str | None, notice_file: str | None,
+                  notice_body: str | None, category: str | None, as_json: bool) -> None:
+    """Close an account (停更): its 停更公告 is queued for it and reviewed; once published there, the channel is
+    disabled. Run again to see how far it is."""
+    from publisher.channel_registry.closing import closures, finish_closures, start_close
+
+    app = obj.app()
+    if name in closures(app):
+        finish_closures(app)
+        c = closures(app)[name]
+        echo_json({"channel": name, "state": c["state"].value, "notice_item": c["notice_item_id"]}) if as_json else \
+            click.echo(_("{name}: {state} (notice: item {id})").format(name=name, state=_(c["state"].value),
+                                                                       id=c["notice_item_id"]))
+        return
+    settings = app.config.channels.get(name)
+    title = notice_title or f"关于{(settings.display_name if settings else None) or name}停止更新的公告"
+    item_id = start_close(app, obj.actor(), name, title=title, body=notice_body, body_file=notice_file,
+                          category=category)
+    if as_json:
+        echo_json({"channel": name, "state": "closing", "notice_item": item_id})
+        return
+    click.echo(item_id)
+    click.echo(_("the notice is item {id}; once it is approved and published on {name}, the channel is disabled")
+               .format(id=item_id, name=name), err=True)

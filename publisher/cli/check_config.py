@@ -20,6 +20,7 @@ def check_config(obj: CliContext, offline: bool, as_json: bool) -> None:
     """Validate the configuration; list every problem by key path (exit 2)."""
     try:
         cfg = obj.config()
+        _sections(cfg)
         missing = [p for problems in cfg.missing_secrets.values() for p in problems]
         if missing and not offline:
             raise ConfigError(missing, str(cfg.path))
@@ -37,6 +38,13 @@ def check_config(obj: CliContext, offline: bool, as_json: bool) -> None:
         click.echo(_("{path}: OK — {channels} channels ({names}), {categories} categories, database {database}").format(
             path=cfg.path, channels=len(cfg.channels), names=", ".join(summary["channels"]),
             categories=len(cfg.categories), database=summary["database"]))
+
+
+def _sections(cfg) -> None:
+    """The sections their own packages validate (``reposts:``); ConfigError naming the key."""
+    from publisher.reposts.settings import repost_settings
+
+    repost_settings(cfg)
 
 
 def _holiday_warning(cfg) -> None:

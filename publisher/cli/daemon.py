@@ -33,6 +33,7 @@ OUTCOME_NAMES = (N_("current"), N_("processing"), N_("released"), N_("retract_fa
 def run(obj: CliContext, once: bool, until_settled: bool, max_time: float | None, as_json: bool,
         log_file: str | None) -> None:
     """The daemon: publish due deliveries on schedule until SIGTERM/SIGINT."""
+    from publisher.channel_registry.upkeep import upkeep
     from publisher.daemon.service import Daemon
     from publisher.series.runner import SeriesRunner
 
@@ -49,6 +50,7 @@ def run(obj: CliContext, once: bool, until_settled: bool, max_time: float | None
             _batch(app, until_settled, max_time, as_json)
         daemon = Daemon(app)
         daemon.add_job(SeriesRunner(app).poll)
+        daemon.add_job(lambda: upkeep(app))
         code = daemon.run()
     if daemon.unfinished:  # worker threads are still inside requests: leave without waiting for them
         logging.shutdown()
@@ -58,11 +60,15 @@ def run(obj: CliContext, once: bool, until_settled: bool, max_time: float | None
 
 def _batch(app, until_settled: bool, max_time: float | None, as_json: bool) -> None:
     """Batch passes: print what was done, name what remains on stderr, exit 0 only when nothing does."""
+    from publisher.channel_registry.upkeep import upkeep
     from publisher.daemon.batch import DEFAULT_MAX_TIME, run_batch
     from publisher.series.runner import SeriesRunner
 
     series = SeriesRunner(app).tick().outcomes
     result = run_batch(app, max_time=max_time or DEFAULT_MAX_TIME, until_settled=until_settled)
+    for name in upkeep(app):
+        click.echo(_("channel {name} is closed: its notice is published, the channel is disabled").format(name=name),
+                   err=True)
     summary = dict(result.stats.outcomes) | {f"series {k.replace('_', ' ')}": v for k, v in series.items() if v}
     left = {reason: {"count": n, "examples": result.left.examples[reason]} for reason, n in result.left.counts.items()}
     if as_json:

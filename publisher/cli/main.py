@@ -14,8 +14,7 @@ from sqlalchemy.exc import OperationalError
 
 from publisher.cli import (
     audit, backfill, bundle, catalogue, channels, check, check_config, completion, daemon, doctor, inspection, items, ops,
-    queue,
-    reconcile, registers, report, review, sandbox, series, serve, status, tally, users,
+    queue, reconcile, registers, report, reposts, review, sandbox, series, serve, status, tally, users,
 )
 from publisher.cli.context import CliContext
 from publisher.cli.helpers import EXIT_FAILED, EXIT_INPUT, EXIT_INTERRUPTED, EXIT_REFUSED
@@ -76,7 +75,7 @@ COMMANDS = (
     users.user, review.review, check.check, audit.audit, ops.migrate_cmd, serve.serve,
     report.report, registers.applications, registers.appeals, backfill.backfill, ops.backup_cmd, ops.restore_cmd,
     catalogue.catalogue_cmd, status.status_cmd, doctor.doctor_cmd, bundle.bundle_cmd,
-    inspection.corrections, inspection.links_cmd,
+    inspection.corrections, inspection.links_cmd, reposts.reposts,
 )
 for command in COMMANDS:
     main.add_command(command)

@@ -241,3 +241,6 @@ def _print_explain(report) -> None:
             for col, ids in r.get("sources", {}).items():
                 register = _("applications") if name == "三" else _("appeals")
                 click.echo(f"{name} {r['label']}·{col} = {len(ids)}: {register} {ranges(ids)}")
+    from publisher.cli.tally import repost_lines
+
+    repost_lines(report.get("reposts", []))

@@ -20,10 +20,13 @@ def tally_cmd(obj: CliContext, year: int, with_items: bool, as_json: bool) -> No
     from publisher.db.engine import SchemaPolicy
     from publisher.report.records import records_summary
     from publisher.report.tally import tally
+    from publisher.reposts.rates import year_rates
 
     app = obj.app(SchemaPolicy.READ)
     t = tally(app.store, app.config, year, with_items=with_items)
-    t |= records_summary(app.store, app.config, year, app.clock.now().astimezone(app.config.tz).date())
+    today = app.clock.now().astimezone(app.config.tz).date()
+    t |= records_summary(app.store, app.config, year, today)
+    t["reposts"] = year_rates(app.store.engine, app.config, app.config.office.code, year, today)
     if as_json:
         echo_json(t)
         return
@@ -37,6 +40,17 @@ def tally_cmd(obj: CliContext, year: int, with_items: bool, as_json: bool) -> No
             ids = ch.get("items", {}).get(cat)
             click.echo(f"      {cat}: {n}" + ("  " + _("items {ranges}").format(ranges=ranges(ids)) if ids else ""))
     _records_lines(t)
+    repost_lines(t["reposts"])
+
+
+def repost_lines(rows: list[dict]) -> None:
+    """转载率 per account and quarter (carried on time / required)."""
+    from publisher.reposts.rates import percent
+
+    for r in rows:
+        click.echo("  " + _("reposts Q{quarter} {name}: {on_time}/{required} carried on time ({rate})").format(
+            quarter=r["quarter"], name=r["display_name"], on_time=r["on_time"], required=r["required"],
+            rate=percent(r["rate"])))
 
 
 def _records_lines(t: dict) -> None:

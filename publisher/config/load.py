@@ -230,6 +230,7 @@ class _Document(_Strict):
     review: ReviewConfig = ReviewConfig()
     gate: dict[str, Any] = Field(default_factory=dict)
     report: dict[str, Any] = Field(default_factory=dict)  # validated by publisher.report.settings
+    reposts: dict[str, Any] = Field(default_factory=dict)  # validated by publisher.reposts.settings
     notify: NotifyConfig = NotifyConfig()
     console: ConsoleConfig = ConsoleConfig()
     catalogue: CatalogueConfig = CatalogueConfig()
@@ -257,6 +258,7 @@ class Config:
     review: ReviewConfig = field(default_factory=ReviewConfig)
     gate: Any = None
     report: dict[str, Any] = field(default_factory=dict)
+    reposts: dict[str, Any] = field(default_factory=dict)
     notify: NotifyConfig = field(default_factory=NotifyConfig)
     console: ConsoleConfig = field(default_factory=ConsoleConfig)
     catalogue: CatalogueConfig = field(default_factory=CatalogueConfig)
@@ -358,6 +360,7 @@ def parse_config(raw: Any, *, path: Path | str = DEFAULT_PATH, env: dict[str, st
         review=doc.review,
         gate=gate,
         report=doc.report,
+        reposts=doc.reposts,
         notify=doc.notify,
         console=doc.console,
         catalogue=doc.catalogue,

@@ -395,6 +395,49 @@ inspection_state = Table(
     Column("at", UTCDateTime, nullable=False),
 )
 
+# 转载任务 (reposts mandated by a higher body), revision 0015: one row per task, one per account that must carry it
+repost_tasks = Table(
+    "repost_tasks",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("office", String(64), nullable=False),
+    Column("title", String(1000), nullable=False),
+    Column("source_url", String(2000)),
+    Column("source_file", String(255)),  # the document's file name; its bytes are in the attachment store
+    Column("source_sha256", String(64)),
+    Column("issuer", String(200), nullable=False),  # the body that mandated it (e.g. 市委网信办)
+    Column("due_on", Date, nullable=False),
+    Column("category", String(200)),
+    Column("item_id", ItemId, ForeignKey("items.id", ondelete="SET NULL")),  # the item `reposts make` queued
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("created_by", String(200), nullable=False),
+)
+Index("ix_repost_tasks_office_due", repost_tasks.c.office, repost_tasks.c.due_on)
+
+repost_accounts = Table(
+    "repost_accounts",
+    metadata,
+    Column("task_id", Integer, ForeignKey("repost_tasks.id", ondelete="CASCADE"), primary_key=True),
+    Column("account", String(100), primary_key=True),  # a channel's name, or an account publisher does not serve
+    Column("carried_url", String(2000)),  # evidence recorded by hand (copies made outside publisher)
+    Column("carried_at", UTCDateTime),
+    Column("recorded_by", String(200)),
+)
+
+# closing an account (停更): its 停更公告 first, then the channel is disabled; revision 0015
+channel_closures = Table(
+    "channel_closures",
+    metadata,
+    Column("channel", String(64), primary_key=True),
+    Column("office", String(64), nullable=False),
+    Column("state", String(20), nullable=False),  # publisher.ledger.closure_state.ClosureState
+    Column("notice_item_id", ItemId, ForeignKey("items.id", ondelete="SET NULL")),
+    Column("requested_by", String(200), nullable=False),
+    Column("requested_at", UTCDateTime, nullable=False),
+    Column("notice_url", String(2000)),
+    Column("closed_at", UTCDateTime),
+)
+
 
 def check_fits(table: Table, values: dict) -> None:
     """InputError naming the first value longer than its column: SQLite would keep it, PostgreSQL refuse it."""

@@ -14,14 +14,13 @@ from publisher.runtime.app import App
 from publisher.ledger.blobs import blob_path, describe, store_file
 from publisher.foundation.content import decode_text, local_images, replace_local_markers, sanitize_html
 from publisher.items.documents.legacy import LEGACY_SUFFIXES
-
-DOCUMENT_SUFFIXES = frozenset({".docx", *LEGACY_SUFFIXES})
-from publisher.errors import ConfigError, InputError, NotFound, PublisherError
+from publisher.errors import ConfigError, InputError, NotFound, PublisherError, Refused
 from publisher.foundation.i18n import _, labelled, shown
 from publisher.gate.invisible import invisible_in
 from publisher.accounts.users import Actor
 from publisher.ledger.event_kinds import EventKind
 
+DOCUMENT_SUFFIXES = frozenset({".docx", *LEGACY_SUFFIXES})
 CATALOGUE_INPUTS = ("doc_no", "written_on", "issuer", "subject", "genre", "disclosure", "disclosure_reason",
                     "interprets", "interpretation_form")
 FIELDS = ("title", "category", "body", "body_file", "channels", "at", "department", "attach", "summary",
@@ -126,7 +125,10 @@ def prepare(app: App, request: ItemRequest) -> PreparedItem:
     title = (request.title or "").strip()
     key = (request.key or "").strip() or None
     category = (request.category or "").strip()
-    channels = list(dict.fromkeys(request.channels)) or (cfg.default_channels(category) if category else [])
+    closures = _closures(app)
+    _refuse_closed(request.channels, closures)
+    channels = list(dict.fromkeys(request.channels)) or [
+        name for name in (cfg.default_channels(category) if category else []) if name not in closures]
     problems = (_title_problems(app, title) + _text_problems(request, key) + _category_problems(app, category)
                 + _channel_problems(app, category, channels) + _option_problems(app, request.options, channels))
     publish_at = _publish_time(app, request, problems)
@@ -143,6 +145,22 @@ def prepare(app: App, request: ItemRequest) -> PreparedItem:
                             catalogue=catalogue)
     check_channels(app, prepared)
     return prepared
+
+
+def _closures(app: App) -> dict:
+    """Channels being closed or closed (停更): nothing new is queued for them."""
+    from publisher.db.engine import reading
+    from publisher.ledger.closure_state import closure_states
+
+    with reading(app.store.engine) as conn:
+        return closure_states(conn)
+
+
+def _refuse_closed(names: list[str], closures: dict) -> None:
+    for name in names:
+        if name in closures:
+            raise Refused("channel_closed", _("channel {name!r} is being closed or closed (停更): nothing more is "
+                                              "published on it").format(name=name))
 
 
 def _title_problems(app: App, title: str) -> list[str]:

@@ -52,6 +52,13 @@ class EventKind(StrEnum):
     # channels
     PAUSED = "paused"
     RESUMED = "resumed"
+    CHANNEL_CLOSING = "channel_closing"  # its 停更公告 was queued: nothing new is queued for it
+    CHANNEL_CLOSED = "channel_closed"  # the 停更公告 was published: the channel is disabled
+    IDLE_WARNING = "idle_warning"  # a channel or column nears its inspection limit without a publication
+    # 转载任务
+    REPOST_TASK_ADDED = "repost_task_added"
+    REPOST_ITEM_MADE = "repost_item_made"
+    REPOST_CARRIED = "repost_carried"  # a copy made outside publisher, recorded by hand with its URL
     # users and console sessions
     USER_ADDED = "user_added"
     USER_DISABLED = "user_disabled"

@@ -66,6 +66,12 @@ SENTENCES: dict[str, str] = {
     K.CORRECTION_OPENED: N_("a re-check opened correction {correction}"),
     K.CORRECTION_CORRECTED: N_("correction {correction} closed: corrected{note}"),
     K.CORRECTION_DISMISSED: N_("{actor} dismissed correction {correction}{note}"),
+    K.REPOST_TASK_ADDED: N_("{actor} recorded the repost task {task} ({title}), due {due_on}"),
+    K.REPOST_ITEM_MADE: N_("{actor} made an item for repost task {task}"),
+    K.REPOST_CARRIED: N_("{actor} recorded that {account} carried repost task {task}"),
+    K.IDLE_WARNING: N_("{channel}: {label} not updated, {days_left} days left before {deadline}"),
+    K.CHANNEL_CLOSING: N_("{actor} started to close {channel}: its closing notice goes first"),
+    K.CHANNEL_CLOSED: N_("{channel} closed after its closing notice was published"),
     K.LINKS_CHECKED: N_("{actor} checked {checked} links: {broken} broken, {external} external"),
 }
 OTHER = N_("{actor}: another event")

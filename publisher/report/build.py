@@ -17,6 +17,7 @@ from publisher.report.ledger import counted_publications, per_month, publication
 from publisher.report.narrative import markdown_blocks, missing_text, render_file
 from publisher.report.paragraph import channel_paragraph
 from publisher.report.settings import narrative_path, report_settings
+from publisher.reposts.rates import year_rates
 from publisher.foundation.i18n import _
 
 
@@ -65,6 +66,7 @@ def build_report(store, config, year: int, *, template: str | None = None, now: 
         "tables": {"二": table2, "三": table3, "四": table4},
         "checks": report_checks, "warnings": warnings, "records": summary,
         "tally": t,
+        "reposts": year_rates(store.engine, config, config.office.code, year, now.astimezone(config.tz).date()),
         "chart": {"months": list(range(1, 13)), "series": per_month(groups, config)},
         "appendix": [{**r, "published_at": r["published_at"].isoformat()} for r in rows or () if r["counted"]],
         "missing_narrative": missing,

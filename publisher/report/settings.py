@@ -25,6 +25,7 @@ class IdleLimits(_Strict):
 
     channels: dict[str, str] = Field(default_factory=dict)    # channel → e.g. 14d
     categories: dict[str, str] = Field(default_factory=dict)  # category → e.g. 14d (news) or 180d (notices, policy)
+    warn_days: int = Field(default=3, ge=0, le=90)  # notify this many days before a limit is reached
 
     @field_validator("channels", "categories")
     @classmethod

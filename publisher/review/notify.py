@@ -148,6 +148,22 @@ _RECONCILE_REFUSED = Rule(_always, _all_operators,
                           lambda t: f"渠道 {_channel_name(t)} 对账时 {t.detail.get('checked')} 条发布记录中有 "
                                     f"{t.detail.get('removed')} 条读不到，疑似渠道故障或配置错误，已拒绝记为删除，请核查")
 
+def _idle_text(told: EventContext) -> str:
+    d = told.detail
+    left, limit = d.get("days_left"), d.get("limit")
+    if left is None:
+        where = "尚无发布记录"
+    elif left >= 0:
+        where = f"距“{limit}天未更新”的检查标准还有{left}天"
+    else:
+        where = f"已超过“{limit}天未更新”的检查标准{-left}天"
+    return f"检查风险提示：{d.get('label')}{where}，请及时发布"
+
+
+_IDLE = Rule(_always, _office_operators, _idle_text)
+_CLOSED = Rule(_always, _office_operators,
+               lambda t: f"渠道 {_channel_name(t)} 的停更公告已发布，该渠道已停用")
+
 #: event kind → the notices it may give, in order
 NOTICES: dict[str, tuple[Rule, ...]] = {
     EventKind.REVIEW_SUBMITTED: (_NEXT_STEP,),
@@ -158,6 +174,8 @@ NOTICES: dict[str, tuple[Rule, ...]] = {
     EventKind.DEAD: (_DEAD,),
     EventKind.PAUSED: (_PAUSED,),
     EventKind.RECONCILE_REFUSED: (_RECONCILE_REFUSED,),
+    EventKind.IDLE_WARNING: (_IDLE,),
+    EventKind.CHANNEL_CLOSED: (_CLOSED,),
 }
 
 

@@ -49,13 +49,27 @@ class App:
         store = Store.open(config.database_url, clock, config.attachments_dir, schema=schema)
         audit.use_key(store.engine, audit_key(config))
         use_holidays(config.holidays)
-        return cls(config=config, store=store, clock=clock)
+        app = cls(config=config, store=store, clock=clock)
+        app.disable_closed_channels()
+        return app
 
     @classmethod
     def load(cls, path: str | Path | None = None, clock: Clock | None = None,
              schema: str = SchemaPolicy.CREATE) -> "App":
         """Load the config at ``path`` (see :func:`publisher.config.config_path`) and open it."""
         return cls.from_config(load_config(path), clock, schema)
+
+    def disable_closed_channels(self) -> list[str]:
+        """Mark the channels whose closure (停更) is complete as disabled in this App's config; returns them."""
+        from publisher.db.engine import reading
+        from publisher.ledger.closure_state import ClosureState, closure_states
+
+        with reading(self.store.engine) as conn:
+            closed = [name for name, state in closure_states(conn).items() if state == ClosureState.CLOSED]
+        for name in closed:
+            if name in self.config.channels and self.config.channels[name].enabled:
+                self.config.channels[name] = self.config.channels[name].model_copy(update={"enabled": False})
+        return closed
 
     def current_actor(self) -> "Actor":
         """Who acts: the ``--as`` user, else the operating-system account in the configured office."""

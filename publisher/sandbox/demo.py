@@ -37,6 +37,7 @@ from publisher.report import channel_paragraph
 from publisher.report.seed import seed_reference_applications
 from publisher.sandbox.demo_inspection import inspection_round, mark_plan, with_office_terms
 from publisher.sandbox.registry import registered
+from publisher.sandbox.demo_reposts import seed_reposts
 from publisher.sandbox.serve import start_all
 from publisher.report.tally import tally
 from publisher.db.engine import reading
@@ -260,6 +261,7 @@ def run_demo(year: int = 2019, keep: Path | None = None, progress: bool = True, 
                                            count=len(queued)))
         for line in _review_everything(app, staff, queued):
             console.print(line)
+        seed_reposts(app, staff, queued)  # 转载任务 carried by items of the year; one still missing its 抖音号 copy
         _inject_faults(emulators)
         emulators["water-quality"].available_until = _lab_results(clock, year)
         seed_reference_applications(app, year)  # Table 三: 58 applications like the reference year's, sample narrative

@@ -25,6 +25,8 @@ def install(env, app: App) -> None:
         s = app.config.channels.get(name)
         return (s.display_name if s else None) or name
 
+    env.globals["open_reposts"] = lambda office: _open_reposts(app, office)
+
     def channel_type(name: str) -> str:
         s = app.config.channels.get(name)
         return s.type if s else ""
@@ -78,3 +80,9 @@ def _people(context, app: App) -> dict[str, str]:
         if request is not None:
             request.state.people = cached
     return cached
+
+
+def _open_reposts(app: App, office: str) -> list[dict]:
+    from publisher.reposts.rates import open_tasks
+
+    return open_tasks(app, office)

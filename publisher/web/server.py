@@ -16,7 +16,8 @@ from publisher.runtime.app import App
 from publisher.errors import ConfigError, InputError, NotFound, PublisherError, Refused
 from publisher.foundation.i18n import CHINESE, FIELD_NAMES, _, labelled, speaking
 from publisher.foundation.validation_messages import validation_message
-from publisher.web import api, health, pages, pages_inspection, pages_registers, pages_uploads
+from publisher.web import (api, health, pages, pages_channels, pages_inspection, pages_registers, pages_reposts,
+                          pages_uploads)
 from publisher.web.common import ApiError
 from publisher.web.console import Console
 from publisher.web.security import HEADERS
@@ -134,5 +135,7 @@ def create_app(app: App, *, secure_cookies: bool | None = None) -> FastAPI:
     pages_inspection.mount(web, console)
     web.include_router(pages_uploads.router)
     web.include_router(pages_registers.router)
+    web.include_router(pages_reposts.router)
+    web.include_router(pages_channels.router)
     web.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     return web

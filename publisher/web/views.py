@@ -24,13 +24,6 @@ from publisher.ledger.item_status import ItemStatus
 from publisher.ledger.lifecycle import DeliveryStatus
 from publisher.items.catalogue import catalogue_json
 
-# 政府网站与政务新媒体检查: news and new media idle for more than two weeks, notices and policy for more than six
-# months put a site at risk. Categories are matched by the words in their names.
-NEWS_DAYS, NOTICE_DAYS = 14, 183
-NEWS_WORDS = ("动态", "新闻", "要闻", "工作")
-NOTICE_WORDS = ("公示", "公告", "通知", "政策", "文件", "规划", "计划")
-NEWS_CHANNEL_TYPES = ("wechat", "cms", "wordpress")
-
 def item_json(app: App, actor: Actor, item_id: int, *, with_events: bool = False) -> dict:
     """``item show --json`` for the actor (NotFound for another office's item)."""
     shown = review.show(app, actor, item_id)
@@ -193,36 +186,14 @@ def _inline_images(view: ItemView, body: str) -> str:
 # -- the 工作台 --------------------------------------------------------------------------------------------
 
 def inspection_risks(app: App, office: str) -> list[dict]:
-    """Channels and categories near or past the inspections' idle limit: ``{"what", "name", "last", "limit",
-    "days_left"}`` (negative days_left: already at risk), most urgent first."""
-    now = app.clock.now()
-    with reading(app.store.engine) as conn:
-        published = and_(deliveries.c.status == DeliveryStatus.PUBLISHED, items.c.office == office)
-        by_channel = dict(conn.execute(select(deliveries.c.channel, func.max(deliveries.c.published_at))
-                                       .join(items, items.c.id == deliveries.c.item_id).where(published)
-                                       .group_by(deliveries.c.channel)).all())
-        by_category = dict(conn.execute(select(items.c.category, func.max(deliveries.c.published_at))
-                                        .join(items, items.c.id == deliveries.c.item_id).where(published)
-                                        .group_by(items.c.category)).all())
-    out = []
+    """Channels, columns and columns on a channel near or past their inspection limit (each channel's and column's
+    configured one, publisher.channel_registry.clocks): ``{"what", "name", "label", "last", "limit", "days_left"}``
+    (negative days_left: already at risk), most urgent first."""
+    from publisher.channel_registry.clocks import clocks, warn_days
 
-    def add(what: str, name: str, label: str, last: datetime | None, limit: int) -> None:
-        if last is not None and last.tzinfo is None:
-            from datetime import timezone
-            last = last.replace(tzinfo=timezone.utc)
-        left = limit - (now - last).days if last else None  # None: nothing published yet, at risk now
-        if left is None or left <= max(3, limit // 5):
-            out.append({"what": what, "name": name, "label": label, "last": last, "limit": limit, "days_left": left})
-
-    for name, s in app.config.channels.items():
-        if s.enabled and s.type in NEWS_CHANNEL_TYPES:
-            add("channel", name, s.display_name or name, by_channel.get(name), NEWS_DAYS)
-    for cat in app.config.categories:
-        if any(w in cat for w in NOTICE_WORDS):
-            add("category", cat, cat, by_category.get(cat), NOTICE_DAYS)
-        elif any(w in cat for w in NEWS_WORDS):
-            add("category", cat, cat, by_category.get(cat), NEWS_DAYS)
-    return sorted(out, key=lambda r: (r["days_left"] is not None, r["days_left"] or 0))
+    ahead = warn_days(app)
+    return [vars(c) for c in clocks(app, office)
+            if c.days_left is None or c.days_left <= max(ahead, c.limit // 5)]
 
 
 def today_schedule(app: App, office: str) -> list[dict]:

@@ -38,6 +38,25 @@ def test_demo_prints_the_reference_paragraph(tmp_path):
     assert "publisher sandbox &" in text
     assert "http://127.0.0.1:8701" in (tmp_path / "demo" / "config.yaml").read_text(encoding="utf-8")
     _the_year_carries_its_records(tmp_path / "demo" / "config.yaml")
+    _the_year_carries_its_reposts(tmp_path / "demo" / "config.yaml")
+
+
+def _the_year_carries_its_reposts(config) -> None:
+    """Issue 27: three 转载任务 carried by the year's own items (the numbers above unchanged), one still missing its
+    抖音号 copy; the WeChat account's registration is in the config."""
+    from publisher.reposts.tasks import list_tasks
+    from publisher.runtime.app import App
+
+    app = App.load(str(config))
+    try:
+        tasks = list_tasks(app, app.config.office.code)
+        assert len(tasks) == 3 and all(t.item_id for t in tasks)
+        [open_task] = [t for t in tasks if t.open]
+        assert [e.account for e in open_task.accounts if e.state == "missed"] == ["抖音号"]
+        assert round(open_task.rate, 2) == 0.67
+        assert app.config.channels["wechat"].registration.number
+    finally:
+        app.close()
 
 
 def _the_year_carries_its_records(config) -> None:

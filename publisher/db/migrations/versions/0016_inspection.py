@@ -12,7 +12,7 @@ from alembic import op
 from publisher.db.schema import ItemId, UTCDateTime
 
 revision = "0016"
-down_revision = "0012"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
@@ -48,7 +48,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    """Back to 0012: no correction tasks, no inspection state."""
+    """Back to 0015: no correction tasks, no inspection state."""
     op.drop_table("inspection_state")
     op.drop_index("ix_corrections_status", "corrections")
     op.drop_index("ix_corrections_item", "corrections")
