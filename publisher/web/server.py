@@ -129,13 +129,13 @@ def create_app(app: App, *, secure_cookies: bool | None = None) -> FastAPI:
         log.exception("unexpected error on %s", request.url.path)
         return render_error(request, ApiError(500, "internal", "服务器内部错误（已记录日志）"))
 
-    web.include_router(api.router)
-    web.include_router(health.router)
-    web.include_router(pages.router)
-    pages_inspection.mount(web, console)
-    web.include_router(pages_uploads.router)
-    web.include_router(pages_registers.router)
-    web.include_router(pages_reposts.router)
-    web.include_router(pages_channels.router)
-    web.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    _mount(web, console)
     return web
+
+
+def _mount(web: FastAPI, console: Console) -> None:
+    """The API, the health routes, every console page and the static files."""
+    for module in (api, health, pages, pages_uploads, pages_registers, pages_reposts, pages_channels):
+        web.include_router(module.router)
+    pages_inspection.mount(web, console)
+    web.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
