@@ -62,6 +62,7 @@ class Edit:
     reason: str | None
     leave: list[str]
     gate: Any = None  # the gate's result on the new text
+    time_given: bool = True  # whether the item has a publish time its editor chose
 
     @property
     def item_id(self) -> int:
@@ -80,8 +81,8 @@ def edit_item(app: App, actor: Actor, item_id: int, *, title: str | None = None,
               attach: list[str] | None = None, reason: str | None = None, leave: list[str] | None = None) -> dict:
     """Apply the given changes (None: unchanged); returns ``review.show`` of the item afterwards.
 
-    A change of the text after an approval restarts the review; a change of the time alone does not, and
-    releases an item held for a new time. Copies already published are updated after the new revision's last
+    A change of the text, the channels or the time after an approval restarts the review; only an item held for
+    a new time (approved late, ``review.late: wait``) takes a new time without a new review. Copies already published are updated after the new revision's last
     approval; ``leave`` names channels whose old copy stays (required for those that cannot update).
     """
     current = load_current(app, actor, item_id)
@@ -94,6 +95,7 @@ def edit_item(app: App, actor: Actor, item_id: int, *, title: str | None = None,
     edit = Edit(actor, current, prepared, changed_fields(current, prepared),
                 prepared.publish_at != current.row["publish_at"], reason, list(dict.fromkeys(leave or [])))
     if edit.changed or edit.retimed:
+        edit.time_given = bool(current.row.get("time_given", True)) or at is not None
         if edit.changed:  # refused now, before the gate reads the attachments; checked again in the transaction
             updating.plan_edit(app, item_id, current.deliveries, edit.leave, channels_after=prepared.channels)
             edit.gate = check_and_store_files(app, prepared)
@@ -199,15 +201,17 @@ def apply_edit(app: App, conn: Connection, edit: Edit) -> None:
     _record_event(app, conn, edit, plan)
     if edit.changed:
         updating.apply_edit(app, conn, delivery_rows, plan, edit.actor, edit.revision, edit.reason)
-        state = review.restart(app, conn, {**fresh, "revision": edit.revision}, edit.actor, edit.revision)
-        if state is review.ReviewState.APPROVED:  # review is off: the copies are updated at once
+    if edit.changed or (edit.retimed and not fresh["held"]):
+        state = review.restart(app, conn, {**fresh, "revision": edit.revision}, edit.actor, edit.revision,
+                               because="text" if edit.changed else "time")
+        if edit.changed and state is review.ReviewState.APPROVED:  # review is off: the copies are updated at once
             updating.request_updates(app, conn, edit.item_id, edit.revision, edit.actor)
 
 
 def _write_item(conn: Connection, edit: Edit) -> None:
     """The item's row: its time (released if held) and, for a new revision, its text."""
     prepared = edit.prepared
-    values: dict[str, Any] = {"publish_at": prepared.publish_at, "held": False}
+    values: dict[str, Any] = {"publish_at": prepared.publish_at, "held": False, "time_given": edit.time_given}
     if edit.changed:
         values.update(title=prepared.title, summary=prepared.summary, body_html=prepared.body_html,
                       category=prepared.category, department=prepared.department, author=prepared.author,

@@ -45,6 +45,10 @@ class Decision(StrEnum):
     RESTARTED = "restarted"  # the text changed after an approval
 
 
+#: the comment a restart records, by what changed (shown in the review history)
+RESTART_REASONS = {"text": N_("changed after an approval (text, channels or options): review starts again"),
+                   "time": N_("the publish time changed after an approval: review starts again")}
+
 DECISION_EVENTS: dict[Decision, EventKind] = {
     Decision.SUBMITTED: EventKind.REVIEW_SUBMITTED,
     Decision.APPROVED: EventKind.REVIEW_APPROVED,
@@ -110,9 +114,9 @@ def current_step(app: App, row: dict) -> Step | None:
 
 
 def is_late(app: App, row: dict) -> bool:
-    """An item whose time has passed while it is not yet approved."""
+    """An item whose chosen time has passed while it is not yet approved (one saved without a time never is)."""
     return (row["review_state"] != ReviewState.APPROVED and row["publish_at"] <= app.clock.now()
-            and row["status"] == ItemStatus.ACTIVE)
+            and row["status"] == ItemStatus.ACTIVE and bool(row.get("time_given", True)))
 
 
 def show(app: App, actor: Actor, item_id: int) -> dict:
@@ -288,7 +292,7 @@ def _approve_one(app: App, conn: Connection, actor: Actor, row: dict, comment: s
     found = _gate_passed(conn, actor, item_id, row["revision"], last, override)
     if last:
         # a correction of an item already out is never late: its copies are updated at once
-        late = row["publish_at"] <= app.clock.now() and not updating.is_out(conn, item_id)
+        late = is_late(app, row) and not updating.is_out(conn, item_id)
         held = late and app.config.review.late == "wait"
         move(conn, row, ReviewState.APPROVED, step=None, held=held)
         _decide(app, conn, row, actor, Decision.APPROVED, step, comment, override if found else None,
@@ -335,8 +339,10 @@ def reject(app: App, actor: Actor, item_id: int, *, comment: str) -> dict:
     return show(app, actor, item_id)
 
 
-def restart(app: App, conn: Connection, row: dict, actor: Actor, new_revision: int) -> ReviewState:
-    """After the text changed: an item past any approval goes back to the first step. Returns the new state.
+def restart(app: App, conn: Connection, row: dict, actor: Actor, new_revision: int, *,
+            because: str = "text") -> ReviewState:
+    """After the text, channels or time changed (``because``: ``text`` or ``time``): an item past any approval goes
+    back to the first step. Returns the new state.
 
     ``row`` is the item as it is now, at ``new_revision``.
     """
@@ -345,7 +351,8 @@ def restart(app: App, conn: Connection, row: dict, actor: Actor, new_revision: i
         return state
     current = {**row, "revision": new_revision}
     move(conn, current, ReviewState.IN_REVIEW, step=0, held=False)
-    _decide(app, conn, current, actor, Decision.RESTARTED, None, was=state.value)
+    _decide(app, conn, current, actor, Decision.RESTARTED, None, comment=RESTART_REASONS.get(because, ""),
+            was=state.value, because=because)
     return ReviewState.IN_REVIEW
 
 

@@ -26,6 +26,7 @@ from publisher.items.editing import edit_item
 from publisher.items.validity import set_validity
 from publisher.errors import InputError, NotFound, PublisherError, Refused
 from publisher.items.checking import check_stored_item, mask_stored_item
+from publisher.ledger.search import office_table
 from publisher.ledger.listing import PER_PAGE_MAX, Filters, list_items, month_schedule, month_total, parse_date
 from publisher.items.intake import CATALOGUE_INPUTS, ItemRequest, insert, parse_time, prepare
 from publisher.report.tally import tally
@@ -154,7 +155,8 @@ def queue_page(request: Request, status: str = "", channel: str = "", category: 
     actor = _actor(request)
     app = console_of(request).app
     filters = Filters(office=actor.office, status=status or None, channel=channel or None, category=category or None,
-                      q=q or None, since=parse_date(since, "since"), until=parse_date(until, "until"))
+                      q=q or None, since=parse_date(since, "since"), until=parse_date(until, "until"),
+                      abbreviations=office_table(app.config))
     found = list_items(app.store.engine, app.config.tz, filters, page=max(1, page), per_page=50)
     args = {k: v for k, v in dict(status=status, channel=channel, category=category, q=q, since=since,
                                    until=until).items() if v}
