@@ -48,6 +48,9 @@ class ChannelSettings(BaseModel):
                            description="seconds for one HTTP request, whole: connect, headers and body")
     max_answer_bytes: int = Field(default=20 * 1024 * 1024, ge=1024,
                                   description="an answer larger than this is cut off (a named error)")
+    credentials_expire_on: date | None = Field(
+        default=None, description="when the channel's credentials (password, AppSecret, certificate) expire: the "
+                                  "工作台 warns 30 days ahead")
 
 
 @dataclass(frozen=True)

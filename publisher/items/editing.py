@@ -24,10 +24,10 @@ from publisher.ledger.item_status import ItemStatus
 from publisher.ledger.lifecycle import DeliveryStatus
 from publisher.db.engine import reading
 from publisher.foundation.i18n import _
-from publisher.errors import ConfigError, Refused
+from publisher.errors import ConfigError, InputError, Refused
 from publisher.items.intake import ItemRequest, PreparedItem, check_channels, prepare
 from publisher.db.schema import attachments, deliveries, item_revisions, items
-from publisher.accounts.users import Actor
+from publisher.accounts.users import Actor, Role
 
 TEXT_FIELDS = ("title", "summary", "body_html", "category", "department", "author", "channel_options", "files",
                "channels")
@@ -78,14 +78,15 @@ def edit_item(app: App, actor: Actor, item_id: int, *, title: str | None = None,
               body_file: str | None = None, encoding: str | None = None, summary: str | None = None,
               category: str | None = None, channels: list[str] | None = None, at: str | None = None,
               department: str | None = None, author: str | None = None, options: dict | None = None,
-              attach: list[str] | None = None, reason: str | None = None, leave: list[str] | None = None) -> dict:
+              attach: list[str] | None = None, reason: str | None = None, leave: list[str] | None = None,
+              retime_only: bool = False) -> dict:
     """Apply the given changes (None: unchanged); returns ``review.show`` of the item afterwards.
 
     A change of the text, the channels or the time after an approval restarts the review; only an item held for
     a new time (approved late, ``review.late: wait``) takes a new time without a new review. Copies already published are updated after the new revision's last
     approval; ``leave`` names channels whose old copy stays (required for those that cannot update).
     """
-    current = load_current(app, actor, item_id)
+    current = load_current(app, actor, item_id, retime_only=retime_only)
     request = merged_request(current, title=title, category=category, department=department, summary=summary,
                              author=author, body=body, body_file=body_file, encoding=encoding, channels=channels,
                              at=at, options=options, attach=attach)
@@ -104,8 +105,17 @@ def edit_item(app: App, actor: Actor, item_id: int, *, title: str | None = None,
     return review.show(app, actor, item_id)
 
 
-def load_current(app: App, actor: Actor, item_id: int) -> Current:
-    """The item of the actor's office with its files and deliveries; Refused when it may not be changed."""
+def reschedule(app: App, actor: Actor, item_id: int, at: str) -> dict:
+    """Give the item a new publish time and nothing else (the 已过期待审 one-click, the calendar's drag). Editors, its
+    authors, reviewers and approvers may; an approval already given goes back as after any edit."""
+    if not str(at or "").strip():
+        raise InputError(_("give the new publish time"), field="at")
+    return edit_item(app, actor, item_id, at=at, retime_only=True)
+
+
+def load_current(app: App, actor: Actor, item_id: int, *, retime_only: bool = False) -> Current:
+    """The item of the actor's office with its files and deliveries; Refused when it may not be changed
+    (``retime_only``: reviewers and approvers may change the time alone)."""
     with reading(app.store.engine) as conn:
         row = item_in_office(conn, actor, item_id)
         files = [dict(r) for r in conn.execute(select(attachments).where(attachments.c.item_id == item_id)
@@ -113,7 +123,8 @@ def load_current(app: App, actor: Actor, item_id: int) -> Current:
         current = Current(row, files, _deliveries(conn, item_id))
     if row["status"] != ItemStatus.ACTIVE:
         raise Refused("retracted", _("item {id} was retracted").format(id=item_id))
-    if actor.is_user and not (actor.role.edits or actor.name in _authors(app, item_id)):
+    reviews = retime_only and actor.is_user and actor.role in (Role.REVIEWER, Role.APPROVER)
+    if actor.is_user and not (actor.role.edits or reviews or actor.name in _authors(app, item_id)):
         raise Refused("role", _("{user} is a {role}: only editors change items").format(
             user=actor.name, role=_(actor.role.value)))
     return current

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, func, insert, select, update
 
 from publisher.delivery import corrections as updating
+from publisher.review import due
 from publisher.runtime.app import App
 from publisher.db.engine import reading
 from publisher.foundation.i18n import N_, _
@@ -135,7 +136,26 @@ def show(app: App, actor: Actor, item_id: int) -> dict:
         "history": [{"step": h["step_name"], "user": h["actor"], "decision": h["decision"], "comment": h["comment"],
                      "override": h["override_reason"], "revision": h["revision"], "at": h["at"]} for h in history],
         "findings": found, "unchecked": list(row["gate_unchecked"] or []),
+        "pinned": pinned(history, row["revision"]),
     }
+
+
+def pinned(history: list, revision: int) -> dict | None:
+    """What the approvals are bound to: ``{"revision", "steps", "sent_back"}`` — the revision the approvals of
+    the current round saw, and, when a change sent earlier approvals back, ``{"at", "from", "to", "because"}``."""
+    approvals = [h for h in history if h["decision"] == Decision.APPROVED]
+    restarts = [h for h in history if h["decision"] == Decision.RESTARTED]
+    if not approvals and not restarts:
+        return None
+    last_restart = restarts[-1] if restarts else None
+    current = [h["step_name"] for h in approvals if h["revision"] == revision
+               and (last_restart is None or h["id"] > last_restart["id"])]
+    sent_back = None
+    if last_restart is not None and any(h["id"] < last_restart["id"] for h in approvals):
+        before = max(h["revision"] for h in approvals if h["id"] < last_restart["id"])
+        sent_back = {"at": last_restart["at"], "from": before, "to": last_restart["revision"],
+                     "because": last_restart["comment"]}
+    return {"revision": revision, "steps": current, "sent_back": sent_back}
 
 
 def inbox(app: App, actor: Actor, *, mine: bool = False, limit: int = 200) -> list[dict]:
@@ -161,6 +181,7 @@ def inbox(app: App, actor: Actor, *, mine: bool = False, limit: int = 200) -> li
                 out.append({**entry, "waiting_for": "my edit"})
             if len(out) >= limit:
                 break
+        due.annotate(app, conn, out)
         return out
 
 

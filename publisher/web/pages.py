@@ -45,6 +45,7 @@ from publisher.foundation import labels
 
 router = APIRouter(include_in_schema=False)
 LOGIN_CSRF_COOKIE = "publisher_login_csrf"
+CALENDAR_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")  # ?at= from the calendar (a local time)
 
 
 def _page(request: Request, template: str, actor: Actor | None, status: int = 200, **ctx: Any) -> HTMLResponse:
@@ -164,26 +165,6 @@ def queue_page(request: Request, status: str = "", channel: str = "", category: 
                  statuses=list(labels.STATUS), channels=app.config.channels, categories=app.config.categories)
 
 
-@router.get("/calendar")
-def calendar_page(request: Request, month: str = ""):
-    actor = _actor(request)
-    app = console_of(request).app
-    today = app.clock.now().astimezone(app.config.tz).date()
-    try:
-        year, mon = (int(p) for p in month.split("-")) if month else (today.year, today.month)
-        first = date(year, mon, 1)
-    except ValueError:
-        raise InputError(_("{month!r} is not a month (YYYY-MM)").format(month=month), field="month") from None
-    days = month_schedule(app.store.engine, app.config.tz, actor.office, year, mon)
-    weeks = calendar.Calendar(firstweekday=0).monthdayscalendar(year, mon)
-    prev = date(year - (mon == 1), (mon - 2) % 12 + 1, 1)
-    nxt = date(year + (mon == 12), mon % 12 + 1, 1)
-    total = month_total(app.store.engine, app.config.tz, actor.office, year, mon)
-    return _page(request, "calendar.html", actor, first=first, weeks=weeks, days=days, today=today, total=total,
-                 capped=total > PER_PAGE_MAX,
-                 prev=f"{prev:%Y-%m}", next=f"{nxt:%Y-%m}")
-
-
 # -- compose and edit -----------------------------------------------------------------------------------------
 
 def _form_fields(app, form) -> dict[str, Any]:
@@ -250,11 +231,11 @@ def _local_input(app, when: datetime) -> str:
 
 
 @router.get("/compose")
-def compose_form(request: Request):
+def compose_form(request: Request, at: str = ""):
     actor = _actor(request)
     app = console_of(request).app
     fields = {"title": "", "category": app.config.categories[0], "body": "", "summary": "", "department": "",
-              "at": _local_input(app, app.clock.now()), "channels": [], "options": {}, "key": ""}
+              "at": at[:16] if CALENDAR_TIME.fullmatch(at[:16]) else "", "channels": [], "options": {}, "key": ""}
     return _page(request, "compose.html", actor, **_compose_ctx(app, fields))
 
 
@@ -290,7 +271,7 @@ def edit_form(request: Request, item_id: ItemId):
     item = views.item_json(app, actor, item_id)
     fields = {"title": item["title"], "category": item["category"], "body": views.body_of(app, item_id),
               "summary": item["summary"], "department": item["department"],
-              "at": _local_input(app, item["publish_at"]), "channels": [d["channel"] for d in item["deliveries"]],
+              "at": _local_input(app, item["publish_at"]) if item.get("time_given", True) else "", "channels": [d["channel"] for d in item["deliveries"]],
               "options": item["channel_options"], "key": item["key"] or ""}
     return _page(request, "compose.html", actor, **_compose_ctx(app, fields, item=item))
 
@@ -381,6 +362,8 @@ async def item_action(request: Request, item_id: ItemId, action: str):
             review.reject(app, actor, item_id, comment=get("comment"))
             return "已退回编辑"
         if action == "retract":
+            if not get("reason"):
+                raise InputError("撤回须填写原因", field="reason")
             retract_item(app, item_id, get("reason"), actor=actor)
             return "已撤回"
         if action == "retry":
@@ -433,7 +416,8 @@ def review_page(request: Request, all: int = 0):
 def tally_page(request: Request, year: int = 0):
     actor = _actor(request)
     app = console_of(request).app
-    year = year or app.clock.now().astimezone(app.config.tz).year
+    today = app.clock.now().astimezone(app.config.tz).date()
+    year = year or (today.year - 1 if today.month <= 3 else today.year)  # January–March: last year's report season
     if not 1900 <= year <= 9998:
         raise InputError(_("between 1900 and 9998"), field="year")
     t = tally(app.store, app.config, year, office=actor.office)

@@ -16,7 +16,7 @@ from publisher.runtime.app import App
 from publisher.errors import ConfigError, InputError, NotFound, PublisherError, Refused
 from publisher.foundation.i18n import CHINESE, FIELD_NAMES, _, labelled, speaking
 from publisher.foundation.validation_messages import validation_message
-from publisher.web import api, health, pages
+from publisher.web import api, health, pages, pages_calendar, pages_channels, pages_review
 from publisher.web.common import ApiError
 from publisher.web.console import Console
 from publisher.web.security import HEADERS
@@ -128,8 +128,19 @@ def create_app(app: App, *, secure_cookies: bool | None = None) -> FastAPI:
         log.exception("unexpected error on %s", request.url.path)
         return render_error(request, ApiError(500, "internal", "服务器内部错误（已记录日志）"))
 
+    _routes(web, console)
+    return web
+
+
+def _routes(web: FastAPI, console: Console) -> None:
+    """The routers, in matching order: the workflow's before ``pages`` (whose ``/items/{id}/{action}`` would
+    take ``/items/{id}/reschedule``)."""
+    for module in (pages_review, pages_channels):
+        module.install(console.templates.env, console.app)
+        web.include_router(module.api)
+        web.include_router(module.router)
     web.include_router(api.router)
     web.include_router(health.router)
+    web.include_router(pages_calendar.router)
     web.include_router(pages.router)
     web.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
-    return web
