@@ -122,3 +122,35 @@ def test_the_editor_is_told_in_the_console_when_their_item_is_published_or_fails
     with reading(office.store.engine) as conn:  # the robot / e-mail notice of the failure names the editor too
         dead = conn.execute(select(events).where(events.c.kind == "dead")).mappings().one()
         assert "editor1" in notices_for(office, conn, dict(dead))[0].recipients
+
+
+def test_a_wechat_account_off_the_ip_whitelist_is_named_in_the_health_panel(make_app, db_url, clock, monkeypatch):
+    from channels.wechat.emulator import WechatEmulator
+    from publisher.delivery.actions import retry_channel
+    from publisher.delivery.dispatcher import Dispatcher
+    from publisher.delivery.health import channel_health
+    from publisher.foundation.i18n import CHINESE, speaking
+    from publisher.sandbox.server import EmulatorServer
+
+    cheap_hashing(monkeypatch)
+    emulator = WechatEmulator(appid="wxsandbox0000000001", secret="sandbox-wechat-secret", clock=clock,
+                              ip_whitelisted=False)
+    with EmulatorServer(emulator) as wechat:
+        app = make_app(db_url, {"wechat": {"type": "wechat", "display_name": "微信公众号", "api_base": wechat.url,
+                                           "appid": "wxsandbox0000000001", "secret": "sandbox-wechat-secret",
+                                           "cover_color": "#1f4e8c", "timeout": 5}})
+        add_staff(app)
+        item = queue(app, "关于公共租赁住房配租的公告")
+        Dispatcher(app).run_due()
+        with speaking(CHINESE):
+            health = channel_health(app, "default")[0]
+        assert health.level == "bad" and health.cause == "ip_whitelist"
+        assert health.problems[0].startswith("本机 IP 不在该账号的 IP 白名单中")
+        emulator.ip_whitelisted = True  # added in the WeChat admin
+        assert retry_channel(app, "wechat", actor=actor(app, "appr1"))["resumed"] is True
+        for _ in range(10):  # WeChat publishes asynchronously: poll until it reports the article
+            Dispatcher(app).run_due()
+            if app.store.get_item(item)["deliveries"][0]["status"] == "published":
+                break
+            clock.set(clock.now() + timedelta(minutes=1))
+        assert app.store.get_item(item)["deliveries"][0]["status"] == "published"
