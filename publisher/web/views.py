@@ -231,6 +231,7 @@ def attention(app: App, office: str) -> dict[str, list[dict]]:
         late = [dict(r._mapping) for r in conn.execute(
             select(items.c.id, items.c.title, items.c.publish_at, items.c.review_state).where(and_(
                 items.c.office == office, items.c.status == ItemStatus.ACTIVE, items.c.publish_at <= now,
+                items.c.time_given.is_(True),  # an item saved without a time goes once approved: never late
                 items.c.review_state != review.ReviewState.APPROVED, ~out_somewhere()))
             .order_by(items.c.publish_at).limit(50))]
     return {"dead": dead, "late": late}

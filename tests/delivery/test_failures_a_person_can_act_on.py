@@ -7,7 +7,7 @@ publication and failure in the console."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 

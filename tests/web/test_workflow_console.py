@@ -64,6 +64,19 @@ def test_a_late_item_is_shown_as_overdue_for_review_and_takes_a_new_time_in_one_
     assert "已过期待审" not in reviewer.get("/review").text
 
 
+def test_a_draft_saved_without_a_time_is_not_overdue_on_the_dashboard(app, client, clock):
+    editor = client("editor1")
+    data = {"csrf_token": csrf_of(editor, "/compose"), "title": "关于开展安全检查的通知", "category": "公示公告",
+            "body": "<p>检查。</p>", "at": ""}
+    assert editor.post("/compose", data=data, follow_redirects=False).status_code == 303
+    timed = queue(app, title="关于停水的通知", at="2019-06-01T11:00")
+    clock.set(clock.now() + timedelta(hours=5))
+    dashboard = editor.get("/").text
+    assert "关于开展安全检查的通知" in dashboard.split("我的草稿", 1)[1]  # listed as a draft …
+    assert "逾期</span> <a href=\"/items/%d\">" % timed in dashboard  # … only the one with a chosen time is late
+    assert dashboard.count("逾期</span>") == 1
+
+
 def test_a_rejection_without_a_reason_is_refused_in_the_console_and_the_api(app, client):
     item = queue(app, at="2019-06-10T09:00")
     editor = client("editor1")
@@ -77,7 +90,7 @@ def test_a_rejection_without_a_reason_is_refused_in_the_console_and_the_api(app,
 
 
 def test_retract_asks_for_a_reason_and_names_the_channels(app, client):
-    item = queue(app, at="2019-06-10T09:00")
+    item = queue(app, at="2019-06-01T18:00")  # today
     approver = client("appr1")
     assert f'href="/items/{item}/retract"' in approver.get(f"/items/{item}").text
     page = approver.get(f"/items/{item}/retract").text
@@ -86,6 +99,8 @@ def test_retract_asks_for_a_reason_and_names_the_channels(app, client):
     assert "撤回须填写原因" in refused.text and app.store.get_item(item)["status"] == "active"
     approver.post(f"/items/{item}/retract", data={"csrf_token": csrf_of(approver), "reason": "名单有误"})
     assert app.store.get_item(item)["status"] == "retracted"
+    today = approver.get("/").text.split("今日发布安排", 1)[1].split("</section>", 1)[0]
+    assert "已撤回" in today and "草稿" not in today  # 今日发布安排 no longer shows its review state
 
 
 def test_the_calendar_has_week_and_month_views_and_a_day_composes_for_that_day(app, client):
