@@ -7,7 +7,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import and_, exists, func, select, text
 
 from publisher.db.engine import reading
 from publisher.errors import InputError
@@ -108,8 +108,12 @@ def list_items(engine, tz: ZoneInfo, filters: Filters, *, page: int = 1, per_pag
     count = select(func.count()).select_from(items)
     if where:
         query, count = query.where(and_(*where)), count.where(and_(*where))
+    scan = bool(filters.q and filters.q.strip()) and engine.dialect.name == "sqlite" and search.scans(
+        filters.q.strip(), search.BUILTIN if filters.abbreviations is None else filters.abbreviations, filters.in_order)
     if order == "schedule":
         query = query.order_by(items.c.publish_at, items.c.id)
+    elif scan:  # titles one by one: from ix_items_titles (search_index), not whole rows in id order; "+" says so
+        query = query.order_by(text("+items.id DESC"))
     else:
         query = query.order_by(items.c.id.desc())
     query = query.limit(per_page).offset((page - 1) * per_page)

@@ -70,20 +70,33 @@ _FTS = table("items_search", column("rowid"))
 
 
 def _indexed_match(term: str, dialect: str) -> ColumnElement:
-    if dialect == "sqlite":
-        phrase = '"' + term.replace('"', '""') + '"'
-        match = text("items_search MATCH :phrase").bindparams(bindparam("phrase", phrase, unique=True))
-        return items.c.id.in_(select(_FTS.c.rowid).where(match))
     return literal_column(PG_DOCUMENT).like(f"%{_escaped(term)}%", escape="\\")
+
+
+def _fts_match(terms: list[str]) -> ColumnElement:
+    """One FTS5 query for all the terms (a single ``rowid IN``, which SQLite answers from the index)."""
+    phrases = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
+    match = text("items_search MATCH :phrases").bindparams(bindparam("phrases", phrases, unique=True))
+    return items.c.id.in_(select(_FTS.c.rowid).where(match))
 
 
 def matching(query: str, table_: dict[str, tuple[str, ...]], dialect: str) -> ColumnElement:
     """Items whose title, body, 文号 or 索引号 hold the query or one of its spellings (or whose id it is)."""
     terms = alternatives(query, table_)
-    found = [(_indexed_match(t, dialect) if len(t) >= INDEXED_MIN else _short_match(t)) for t in terms]
+    indexed = [t for t in terms if len(t) >= INDEXED_MIN]
+    if dialect == "sqlite":
+        found = [_fts_match(indexed)] if indexed else []
+    else:
+        found = [_indexed_match(t, dialect) for t in indexed]
+    found += [_short_match(t) for t in terms if len(t) < INDEXED_MIN]
     if query.isdecimal() and len(query) < 10:
         found.append(items.c.id == int(query))
     return or_(*found)
+
+
+def scans(query: str, table_: dict[str, tuple[str, ...]], in_order_: bool) -> bool:
+    """Whether the search reads titles one by one (a term shorter than a trigram, or characters in order)."""
+    return in_order_ or any(len(t) < INDEXED_MIN for t in alternatives(query, table_))
 
 
 def in_order(query: str) -> ColumnElement:
