@@ -148,8 +148,8 @@ def pinned(history: list, revision: int) -> dict | None:
     if not approvals and not restarts:
         return None
     last_restart = restarts[-1] if restarts else None
-    current = [h["step_name"] for h in approvals if h["revision"] == revision
-               and (last_restart is None or h["id"] > last_restart["id"])]
+    rounds = [h["id"] for h in history if h["decision"] in (Decision.SUBMITTED, Decision.RESTARTED, Decision.REJECTED)]
+    current = [h["step_name"] for h in approvals if h["revision"] == revision and h["id"] > max(rounds, default=0)]
     sent_back = None
     if last_restart is not None and any(h["id"] < last_restart["id"] for h in approvals):
         before = max(h["revision"] for h in approvals if h["id"] < last_restart["id"])
