@@ -86,6 +86,9 @@ class ChannelSettings(BaseModel):
             except ValueError as exc:
                 raise ValueError(f"{key}: {exc}") from None
         return value
+    credentials_expire_on: date | None = Field(
+        default=None, description="when the channel's credentials (password, AppSecret, certificate) expire: the "
+                                  "工作台 warns 30 days ahead")
 
 
 @dataclass(frozen=True)

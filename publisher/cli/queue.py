@@ -135,10 +135,12 @@ def queue_list(obj: CliContext, status: str | None, channel: str | None, categor
     """List items of your office, newest first, a page at a time, with their deliveries' status."""
     from publisher.items.catalogue import clock
     from publisher.ledger.listing import PER_PAGE_MAX, Filters, list_items, parse_date
+    from publisher.ledger.search import office_table
 
     app = obj.app()
     filters = Filters(office=obj.actor().office, status=status, channel=channel, category=category, q=q,
-                      since=parse_date(since, "--since"), until=parse_date(until, "--until"))
+                      since=parse_date(since, "--since"), until=parse_date(until, "--until"),
+                      abbreviations=office_table(app.config))
     found = list_items(app.store.engine, app.config.tz, filters, page=page, per_page=min(limit, PER_PAGE_MAX))
     rows = found["items"]
     tz = app.config.tz

@@ -31,7 +31,8 @@ def review_list(obj, mine: bool, as_json: bool) -> None:
     for r in rows:
         step = f"{r['step']['name']}" if r["step"] else r["state"]
         click.echo(f"{r['id']:>6}  {local_time(app, r['publish_at'])}  {pad(step, 8)} {fit(r['title'], 50)}"
-                   + ("  " + _("(late)") if r["late"] else ""))
+                   + ("  " + _("(late)") if r["late"] else "") + ("  " + _("(step overdue since {day})").format(
+                       day=r["due_on"]) if r.get("overdue") else ""))
     if not rows:
         click.echo(_("(nothing waiting)"))
 
@@ -92,6 +93,18 @@ def review_reject(obj, item_id: int, comment: str, as_json: bool) -> None:
     from publisher.review.workflow import reject
 
     _decided(obj, reject(obj.app(), obj.actor(), item_id, comment=comment), as_json)
+
+
+@review.command("reschedule")
+@click.argument("item_id", type=ITEM_ID)
+@click.option("--at", "at", required=True, help="the new publish time (ISO 8601; without an offset, office time)")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def review_reschedule(obj, item_id: int, at: str, as_json: bool) -> None:
+    """Give an item a new publish time (an item past its time in review); approvals already given go back."""
+    from publisher.items.editing import reschedule
+
+    _decided(obj, reschedule(obj.app(), obj.actor(), item_id, at), as_json)
 
 
 def _decided(obj, data: dict, as_json: bool) -> None:

@@ -10,7 +10,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from publisher.config import channel_types
 from publisher.config.catalogue import CatalogueConfig
@@ -122,6 +122,22 @@ class ReviewConfig(_Strict):
     steps: list[ReviewStep] = Field(default_factory=lambda: list(DEFAULT_STEPS), min_length=1, max_length=10)
     late: Literal["publish", "wait"] = Field(
         default="publish", description="an item approved after its time: publish at once, or wait for a new time")
+    step_due_days: int | dict[str, int] = Field(
+        default=2, description="working days each step may take (one number for every step, or step name -> days; "
+                               "0 or a missing step: no due time); the 工作台 lists what is overdue")
+
+    @field_validator("step_due_days")
+    @classmethod
+    def _days_in_range(cls, days: int | dict[str, int]) -> int | dict[str, int]:
+        for value in (days.values() if isinstance(days, dict) else (days,)):
+            if not 0 <= value <= 60:
+                raise ValueError(_("working days from 0 to 60"))
+        return days
+
+    def due_days(self, step_name: str) -> int:
+        """The working days a step may take (0: no due time)."""
+        days = self.step_due_days
+        return days.get(step_name, 0) if isinstance(days, dict) else days
 
     @field_validator("steps")
     @classmethod
@@ -131,6 +147,15 @@ class ReviewConfig(_Strict):
         if len({s.name for s in steps}) != len(steps):
             raise ValueError(_("step names must differ"))
         return steps
+
+    @model_validator(mode="after")
+    def _due_steps_exist(self) -> "ReviewConfig":
+        if isinstance(self.step_due_days, dict):
+            unknown = sorted(set(self.step_due_days) - {s.name for s in self.steps})
+            if unknown:
+                raise ValueError(_("step_due_days names steps that do not exist: {names}").format(
+                    names=", ".join(unknown)))
+        return self
 
 
 class WebhookTarget(_Strict):
@@ -216,6 +241,23 @@ class RegistersConfig(_Strict):
                                                                 "the built-in calendar does not know yet")
 
 
+class SearchConfig(_Strict):
+    """Search over titles, bodies, 文号 and 索引号: the office's abbreviations (简称 -> 全称), used both ways."""
+
+    abbreviations: dict[str, str | list[str]] = Field(
+        default_factory=dict, description="e.g. 公租房: 公共租赁住房 (added to the built-in list)")
+    builtin: bool = Field(default=True, description="false: only the office's own abbreviations")
+
+    @field_validator("abbreviations")
+    @classmethod
+    def _short_terms(cls, table: dict[str, str | list[str]]) -> dict[str, str | list[str]]:
+        for short, full in table.items():
+            for term in [short] + ([full] if isinstance(full, str) else list(full)):
+                if not 2 <= len(term.strip()) <= 50:
+                    raise ValueError(_("{term!r}: a term of 2 to 50 characters").format(term=term))
+        return table
+
+
 class _Document(_Strict):
     office: OfficeConfig = OfficeConfig()
     database: DatabaseConfig = DatabaseConfig()
@@ -238,6 +280,7 @@ class _Document(_Strict):
     audit: AuditConfig = AuditConfig()
     registers: RegistersConfig = RegistersConfig()
     links: LinksConfig = LinksConfig()
+    search: SearchConfig = SearchConfig()
 
 
 @dataclass
@@ -266,6 +309,7 @@ class Config:
     audit: AuditConfig = field(default_factory=AuditConfig)
     registers: RegistersConfig = field(default_factory=RegistersConfig)
     links: LinksConfig = field(default_factory=LinksConfig)
+    search: SearchConfig = field(default_factory=SearchConfig)
     holidays: Any = None  # the holidays file, read (publisher.foundation.workdays.HolidayFile)
     # per channel, the problems of its unset ``${VAR}`` secrets: only commands that talk to it need them
     missing_secrets: dict[str, list[str]] = field(default_factory=dict)
@@ -368,6 +412,7 @@ def parse_config(raw: Any, *, path: Path | str = DEFAULT_PATH, env: dict[str, st
         audit=doc.audit,
         registers=doc.registers,
         links=doc.links,
+        search=doc.search,
         holidays=holidays,
         missing_secrets=missing,
     )

@@ -21,6 +21,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.types import TypeDecorator
+from sqlalchemy.sql.expression import true as sa_true
 
 metadata = MetaData()
 
@@ -117,6 +118,8 @@ items = Table(
     Column("interprets", ItemId),  # this item is the 解读 of that policy
     Column("interpretation_form", String(10)),  # 文字 | 图解 | 视频 | 问答
     Column("first_published_at", UTCDateTime),  # the moment the first channel accepted the item
+    # added in revision 0014: false when the editor gave no publish time (it goes once approved, never late)
+    Column("time_given", Boolean, nullable=False, default=True, server_default=sa_true()),
     UniqueConstraint("series", "occurrence_key", name="uq_items_series_occurrence"),
 )
 Index("ix_items_publish_at", items.c.publish_at)

@@ -94,21 +94,7 @@ def retry_item(app: App, item_id: int, channel: str | None = None, *, actor: Act
             if d.lease_owner is None and updating.retry_failed_update(conn, d, actor, now):
                 done.append(d.channel)
             elif d.status in (S.DEAD, S.FAILED, S.IN_DOUBT) and d.lease_owner is None:
-                values: dict = {}
-                if d.status != S.IN_DOUBT:
-                    to = S.PENDING
-                elif d.waiting_for == WaitingFor.OPERATOR:
-                    # the channel could not look it up, so an operator has checked it by hand:
-                    # start afresh instead of resuming the doubtful attempt
-                    to, values = S.PENDING, {"checkpoint": {}}
-                else:  # the channel can still look it up: do that now, before anything is sent again
-                    to = S.IN_DOUBT
-                taken = move(conn, d.id, current=d.status, to=to, version=d.version,
-                             event=event("retry", actor=actor.name, at=now, item_id=item_id, channel=d.channel,
-                                         previous=d.status),
-                             attempts=0, first_attempt_at=None, next_attempt_at=now, updated_at=now, last_error=None,
-                             waiting_for=None, **values)
-                if not taken:
+                if not _retry_one(conn, d, actor, now):
                     raise InputError(_("the {channel} delivery is being worked on right now; try again in a moment").format(
                         channel=d.channel), field="channel")
                 done.append(d.channel)
@@ -117,6 +103,48 @@ def retry_item(app: App, item_id: int, channel: str | None = None, *, actor: Act
                                    "failed update) can be retried").format(channel=channel, status=_(d.status)),
                                  field="channel")
     return done
+
+
+def _retry_one(conn, d, actor: Actor, now: datetime, **detail) -> bool:
+    """Put one dead, failed or in-doubt delivery back to work with a fresh attempt budget; False when a worker
+    changed it meanwhile."""
+    values: dict = {}
+    if d.status != S.IN_DOUBT:
+        to = S.PENDING
+    elif d.waiting_for == WaitingFor.OPERATOR:
+        # the channel could not look it up, so an operator has checked it by hand:
+        # start afresh instead of resuming the doubtful attempt
+        to, values = S.PENDING, {"checkpoint": {}}
+    else:  # the channel can still look it up: do that now, before anything is sent again
+        to = S.IN_DOUBT
+    return move(conn, d.id, current=d.status, to=to, version=d.version,
+                event=event("retry", actor=actor.name, at=now, item_id=d.item_id, channel=d.channel,
+                            previous=d.status, **detail),
+                attempts=0, first_attempt_at=None, next_attempt_at=now, updated_at=now, last_error=None,
+                waiting_for=None, **values)
+
+
+def retry_channel(app: App, channel: str, *, actor: Actor | None = None, resume: bool = True) -> dict:
+    """Every failed or dead delivery of ``channel`` (items of the actor's office still active) back to work at
+    once — after a credential or whitelist was fixed; with ``resume``, a pause of the channel is lifted first.
+    Returns ``{"channel", "retried", "resumed"}``. Approvers and admins only."""
+    actor = actor or app.current_actor()
+    if channel not in app.config.channels:
+        raise InputError(_("{name!r} is not configured").format(name=channel), field="channel")
+    if actor.is_user and not actor.role.operates:
+        raise Refused("role", _("{user} is a {role}: only an approver or an admin does this").format(
+            user=actor.name, role=_(actor.role.value)))
+    resumed = bool(resume and channel in app.store.paused_channels() and app.store.resume_channel(channel, actor.name))
+    now = app.clock.now()
+    retried = 0
+    with app.store.transaction() as conn:
+        rows = conn.execute(select(deliveries).join(items, items.c.id == deliveries.c.item_id).where(and_(
+            deliveries.c.channel == channel, deliveries.c.status.in_((S.FAILED, S.DEAD)),
+            deliveries.c.lease_owner.is_(None), items.c.office == actor.office,
+            items.c.status == ItemStatus.ACTIVE))).all()
+        for d in rows:
+            retried += bool(_retry_one(conn, d, actor, now, bulk=True))
+    return {"channel": channel, "retried": retried, "resumed": resumed}
 
 
 def settle_item(app: App, item_id: int, channel: str, *, url: str | None, external_id: str | None = None,

@@ -24,10 +24,10 @@ from publisher.ledger.item_status import ItemStatus
 from publisher.ledger.lifecycle import DeliveryStatus
 from publisher.db.engine import reading
 from publisher.foundation.i18n import _
-from publisher.errors import ConfigError, Refused
+from publisher.errors import ConfigError, InputError, Refused
 from publisher.items.intake import ItemRequest, PreparedItem, check_channels, prepare
 from publisher.db.schema import attachments, deliveries, item_revisions, items
-from publisher.accounts.users import Actor
+from publisher.accounts.users import Actor, Role
 
 TEXT_FIELDS = ("title", "summary", "body_html", "category", "department", "author", "channel_options", "files",
                "channels")
@@ -62,6 +62,7 @@ class Edit:
     reason: str | None
     leave: list[str]
     gate: Any = None  # the gate's result on the new text
+    time_given: bool = True  # whether the item has a publish time its editor chose
 
     @property
     def item_id(self) -> int:
@@ -78,14 +79,14 @@ def edit_item(app: App, actor: Actor, item_id: int, *, title: str | None = None,
               category: str | None = None, channels: list[str] | None = None, at: str | None = None,
               department: str | None = None, author: str | None = None, options: dict | None = None,
               attach: list[str] | None = None, reason: str | None = None, leave: list[str] | None = None,
-              base_dir: Path | None = None) -> dict:
+              base_dir: Path | None = None, retime_only: bool = False) -> dict:
     """Apply the given changes (None: unchanged); returns ``review.show`` of the item afterwards.
 
-    A change of the text after an approval restarts the review; a change of the time alone does not, and
-    releases an item held for a new time. Copies already published are updated after the new revision's last
+    A change of the text, the channels or the time after an approval restarts the review; only an item held for
+    a new time (approved late, ``review.late: wait``) takes a new time without a new review. Copies already published are updated after the new revision's last
     approval; ``leave`` names channels whose old copy stays (required for those that cannot update).
     """
-    current = load_current(app, actor, item_id)
+    current = load_current(app, actor, item_id, retime_only=retime_only)
     request = merged_request(current, title=title, category=category, department=department, summary=summary,
                              author=author, body=body, body_file=body_file, encoding=encoding, channels=channels,
                              at=at, options=options, attach=attach)
@@ -96,6 +97,7 @@ def edit_item(app: App, actor: Actor, item_id: int, *, title: str | None = None,
     edit = Edit(actor, current, prepared, changed_fields(current, prepared),
                 prepared.publish_at != current.row["publish_at"], reason, list(dict.fromkeys(leave or [])))
     if edit.changed or edit.retimed:
+        edit.time_given = bool(current.row.get("time_given", True)) or at is not None
         if edit.changed:  # refused now, before the gate reads the attachments; checked again in the transaction
             updating.plan_edit(app, item_id, current.deliveries, edit.leave, channels_after=prepared.channels)
             edit.gate = check_and_store_files(app, prepared)
@@ -104,8 +106,17 @@ def edit_item(app: App, actor: Actor, item_id: int, *, title: str | None = None,
     return review.show(app, actor, item_id)
 
 
-def load_current(app: App, actor: Actor, item_id: int) -> Current:
-    """The item of the actor's office with its files and deliveries; Refused when it may not be changed."""
+def reschedule(app: App, actor: Actor, item_id: int, at: str) -> dict:
+    """Give the item a new publish time and nothing else (the 已过期待审 one-click, the calendar's drag). Editors, its
+    authors, reviewers and approvers may; an approval already given goes back as after any edit."""
+    if not str(at or "").strip():
+        raise InputError(_("give the new publish time"), field="at")
+    return edit_item(app, actor, item_id, at=at, retime_only=True)
+
+
+def load_current(app: App, actor: Actor, item_id: int, *, retime_only: bool = False) -> Current:
+    """The item of the actor's office with its files and deliveries; Refused when it may not be changed
+    (``retime_only``: reviewers and approvers may change the time alone)."""
     with reading(app.store.engine) as conn:
         row = item_in_office(conn, actor, item_id)
         files = [dict(r) for r in conn.execute(select(attachments).where(attachments.c.item_id == item_id)
@@ -113,7 +124,8 @@ def load_current(app: App, actor: Actor, item_id: int) -> Current:
         current = Current(row, files, _deliveries(conn, item_id))
     if row["status"] != ItemStatus.ACTIVE:
         raise Refused("retracted", _("item {id} was retracted").format(id=item_id))
-    if actor.is_user and not (actor.role.edits or actor.name in _authors(app, item_id)):
+    reviews = retime_only and actor.is_user and actor.role in (Role.REVIEWER, Role.APPROVER)
+    if actor.is_user and not (actor.role.edits or reviews or actor.name in _authors(app, item_id)):
         raise Refused("role", _("{user} is a {role}: only editors change items").format(
             user=actor.name, role=_(actor.role.value)))
     return current
@@ -201,15 +213,17 @@ def apply_edit(app: App, conn: Connection, edit: Edit) -> None:
     _record_event(app, conn, edit, plan)
     if edit.changed:
         updating.apply_edit(app, conn, delivery_rows, plan, edit.actor, edit.revision, edit.reason)
-        state = review.restart(app, conn, {**fresh, "revision": edit.revision}, edit.actor, edit.revision)
-        if state is review.ReviewState.APPROVED:  # review is off: the copies are updated at once
+    if edit.changed or (edit.retimed and not fresh["held"]):
+        state = review.restart(app, conn, {**fresh, "revision": edit.revision}, edit.actor, edit.revision,
+                               because="text" if edit.changed else "time")
+        if edit.changed and state is review.ReviewState.APPROVED:  # review is off: the copies are updated at once
             updating.request_updates(app, conn, edit.item_id, edit.revision, edit.actor)
 
 
 def _write_item(conn: Connection, edit: Edit) -> None:
     """The item's row: its time (released if held) and, for a new revision, its text."""
     prepared = edit.prepared
-    values: dict[str, Any] = {"publish_at": prepared.publish_at, "held": False}
+    values: dict[str, Any] = {"publish_at": prepared.publish_at, "held": False, "time_given": edit.time_given}
     if edit.changed:
         values.update(title=prepared.title, summary=prepared.summary, body_html=prepared.body_html,
                       category=prepared.category, department=prepared.department, author=prepared.author,

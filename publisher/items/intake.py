@@ -68,6 +68,7 @@ class PreparedItem:
     key: str | None = None
     gate: Any = None  # the gate's result on this text (publisher.gate.GateResult)
     catalogue: dict[str, Any] = field(default_factory=dict)  # the item's catalogue columns
+    time_given: bool = True  # False: no publish time given; it goes once approved and is never late
 
 
 def parse_options(pairs: list[str]) -> dict[str, dict[str, Any]]:
@@ -142,7 +143,7 @@ def prepare(app: App, request: ItemRequest) -> PreparedItem:
     prepared = PreparedItem(title=title, category=category, body_html=body_html, publish_at=publish_at,
                             channels=channels, department=request.department.strip(), summary=request.summary.strip(),
                             author=request.author.strip(), options=request.options, files=files, key=key,
-                            catalogue=catalogue)
+                            catalogue=catalogue, time_given=bool(str(request.at or "").strip()))
     check_channels(app, prepared)
     return prepared
 
@@ -417,7 +418,7 @@ def _insert_rows(app: App, prepared: list[PreparedItem], *, source: str, actor: 
                 summary=item.summary, author=item.author, department=item.department,
                 channel_options=item.options, files=files, office=actor.office, key=item.key,
                 review_state=state.value, findings=len(item.gate.findings) or None,
-                catalogue=_checked_pair(conn, actor, item.catalogue))
+                catalogue=_checked_pair(conn, actor, item.catalogue), time_given=item.time_given)
             gate_runs.record(conn, item_id, 1, item.gate)
             if state is ReviewState.APPROVED and app.config.catalogue.assign_at == "approval":
                 index_numbers.assign(app, conn, item_id, actor.name)

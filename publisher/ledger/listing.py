@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, exists, func, select, text
 
 from publisher.db.engine import reading
 from publisher.errors import InputError
 from publisher.db.schema import deliveries, items
+from publisher.ledger import search
 from publisher.ledger.item_status import ItemStatus
 from publisher.ledger.review_state import ReviewState
 from publisher.ledger.store import DELIVERY_STATUSES
@@ -29,7 +30,9 @@ class Filters:
     status: str | None = None  # a delivery status, or a review state, or "retracted"
     channel: str | None = None
     category: str | None = None
-    q: str | None = None  # text in the title (or the item's id)
+    q: str | None = None  # text in the title, body, 文号 or 索引号 (or the item's id): publisher.ledger.search
+    abbreviations: dict[str, tuple[str, ...]] | None = None  # 简称 → 全称 for q (None: the built-in table)
+    in_order: bool = False  # q matched character by character in titles (set when the plain search found nothing)
     since: date | None = None  # publish date, office-local, inclusive
     until: date | None = None
 
@@ -62,7 +65,7 @@ def _has_delivery(condition) -> Any:
     return exists().where(and_(deliveries.c.item_id == items.c.id, condition))
 
 
-def _conditions(filters: Filters, tz: ZoneInfo) -> list[Any]:
+def _conditions(filters: Filters, tz: ZoneInfo, dialect: str = "sqlite") -> list[Any]:
     out: list[Any] = []
     if filters.office is not None:
         out.append(items.c.office == filters.office)
@@ -76,9 +79,8 @@ def _conditions(filters: Filters, tz: ZoneInfo) -> list[Any]:
         out.append(items.c.category == filters.category)
     if filters.q and filters.q.strip():
         text = filters.q.strip()
-        escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        match = items.c.title.like(f"%{escaped}%", escape="\\")
-        out.append(or_(match, items.c.id == int(text)) if text.isdecimal() and len(text) < 10 else match)
+        table = search.BUILTIN if filters.abbreviations is None else filters.abbreviations
+        out.append(search.in_order(text) if filters.in_order else search.matching(text, table, dialect))
     if filters.since:
         out.append(items.c.publish_at >= datetime.combine(filters.since, time(), tz).astimezone(timezone.utc))
     if filters.until:
@@ -99,30 +101,37 @@ def list_items(engine, tz: ZoneInfo, filters: Filters, *, page: int = 1, per_pag
         raise InputError(_("pages start at 1"), field="page")
     if not 1 <= per_page <= PER_PAGE_MAX:
         raise InputError(_("between 1 and {per_page_max}").format(per_page_max=PER_PAGE_MAX), field="per_page")
-    where = _conditions(filters, tz)
+    where = _conditions(filters, tz, engine.dialect.name)
     columns = (items.c.id, items.c.title, items.c.category, items.c.status, items.c.review_state, items.c.office,
                items.c.publish_at, items.c.department, items.c.written_on, items.c.first_published_at)
     query = select(*columns)
     count = select(func.count()).select_from(items)
     if where:
         query, count = query.where(and_(*where)), count.where(and_(*where))
+    scan = bool(filters.q and filters.q.strip()) and engine.dialect.name == "sqlite" and search.scans(
+        filters.q.strip(), search.BUILTIN if filters.abbreviations is None else filters.abbreviations, filters.in_order)
     if order == "schedule":
         query = query.order_by(items.c.publish_at, items.c.id)
+    elif scan:  # titles one by one: from ix_items_titles (search_index), not whole rows in id order; "+" says so
+        query = query.order_by(text("+items.id DESC"))
     else:
         query = query.order_by(items.c.id.desc())
     query = query.limit(per_page).offset((page - 1) * per_page)
     with reading(engine) as conn:
         total = conn.execute(count).scalar() or 0
-        rows = [dict(r._mapping) for r in conn.execute(query)]
+        retry = not total and bool(filters.q and filters.q.strip()) and not filters.in_order
+        rows = [] if retry else [dict(r._mapping) for r in conn.execute(query)]
         per: dict[int, list[dict]] = {r["id"]: [] for r in rows}
         if per:
             for d in conn.execute(select(deliveries.c.item_id, deliveries.c.channel, deliveries.c.status)
                                   .where(deliveries.c.item_id.in_(list(per))).order_by(deliveries.c.id)):
                 per[d.item_id].append({"channel": d.channel, "status": d.status})
+    if retry:  # nothing as typed: the query's characters in order
+        return list_items(engine, tz, replace(filters, in_order=True), page=page, per_page=per_page, order=order)
     for r in rows:
         r["deliveries"] = per[r["id"]]
     return {"items": rows, "total": total, "page": page, "per_page": per_page,
-            "pages": max(1, -(-total // per_page))}
+            "pages": max(1, -(-total // per_page)), "in_order": filters.in_order}
 
 
 def month_schedule(engine, tz: ZoneInfo, office: str | None, year: int, month: int) -> dict[int, list[dict]]:

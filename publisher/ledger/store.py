@@ -87,7 +87,8 @@ class Store:
                     channel_options: dict | None = None, files: list[dict] | None = None,
                     series: str | None = None, occurrence_key: str | None = None,
                     review_state: str = ReviewState.APPROVED, office: str = "default", key: str | None = None,
-                    source: str | None = None, catalogue: dict | None = None, **detail: Any) -> int:
+                    source: str | None = None, catalogue: dict | None = None, time_given: bool = True,
+                    **detail: Any) -> int:
         """Insert an item (revision 1) with one pending delivery per channel, inside ``conn``'s transaction;
         ``catalogue`` holds its catalogue columns (文号, 成文日期 …)."""
         now = self.clock.now()
@@ -97,7 +98,7 @@ class Store:
             department=department, publish_at=publish_at, created_at=now, created_by=actor,
             status=ItemStatus.ACTIVE.value, review_state=ReviewState(review_state).value,
             channel_options=channel_options or {}, series=series, occurrence_key=occurrence_key, office=office,
-            key=key, revision=1, held=False, gate_unchecked=[], **(catalogue or {}),
+            key=key, revision=1, held=False, gate_unchecked=[], time_given=time_given, **(catalogue or {}),
         )
         check_fits(items, row)
         for f in files or []:

@@ -18,6 +18,7 @@ from publisher.runtime.app import App
 from publisher.db.engine import reading
 from publisher.db.schema import channel_state, events, item_revisions, items, users
 from publisher.accounts.users import Role
+from publisher.foundation.i18n import shown
 from publisher.ledger.event_kinds import EventKind
 from publisher.review.workflow import ReviewState
 
@@ -141,9 +142,9 @@ _LATE = Rule(_late_approval, _office_operators,
              kind=LATE_APPROVED)
 _REJECTED = Rule(_has_item, _authors, lambda t: f"{t.title}被退回：{t.detail.get('comment') or ''}")
 _PUBLISHED = Rule(_has_item, _authors, lambda t: f"{t.title}已在{_channel_name(t)}发布")
-_DEAD = Rule(_has_item, _office_operators,
-             lambda t: f"{t.title}在{t.event['channel']}发布失败，已停止重试：{t.detail.get('error') or ''}")
-_PAUSED = Rule(_always, _all_operators, lambda t: f"渠道 {t.event['channel']} 已暂停：{t.detail.get('reason') or ''}")
+_DEAD = Rule(_has_item, lambda t: list(dict.fromkeys(_authors(t) + _office_operators(t))),
+             lambda t: f"{t.title}在{_channel_name(t)}发布失败，已停止重试：{shown(t.detail.get('error')) or ''}")
+_PAUSED = Rule(_always, _all_operators, lambda t: f"渠道 {_channel_name(t)} 已暂停：{shown(t.detail.get('reason')) or ''}")
 _RECONCILE_REFUSED = Rule(_always, _all_operators,
                           lambda t: f"渠道 {_channel_name(t)} 对账时 {t.detail.get('checked')} 条发布记录中有 "
                                     f"{t.detail.get('removed')} 条读不到，疑似渠道故障或配置错误，已拒绝记为删除，请核查")

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, func, insert, select, update
 
 from publisher.delivery import corrections as updating
+from publisher.review import due
 from publisher.runtime.app import App
 from publisher.db.engine import reading
 from publisher.foundation.i18n import N_, _
@@ -45,6 +46,10 @@ class Decision(StrEnum):
     REJECTED = "rejected"
     RESTARTED = "restarted"  # the text changed after an approval
 
+
+#: the comment a restart records, by what changed (shown in the review history)
+RESTART_REASONS = {"text": N_("changed after an approval (text, channels or options): review starts again"),
+                   "time": N_("the publish time changed after an approval: review starts again")}
 
 DECISION_EVENTS: dict[Decision, EventKind] = {
     Decision.SUBMITTED: EventKind.REVIEW_SUBMITTED,
@@ -111,9 +116,9 @@ def current_step(app: App, row: dict) -> Step | None:
 
 
 def is_late(app: App, row: dict) -> bool:
-    """An item whose time has passed while it is not yet approved."""
+    """An item whose chosen time has passed while it is not yet approved (one saved without a time never is)."""
     return (row["review_state"] != ReviewState.APPROVED and row["publish_at"] <= app.clock.now()
-            and row["status"] == ItemStatus.ACTIVE)
+            and row["status"] == ItemStatus.ACTIVE and bool(row.get("time_given", True)))
 
 
 def show(app: App, actor: Actor, item_id: int) -> dict:
@@ -132,7 +137,26 @@ def show(app: App, actor: Actor, item_id: int) -> dict:
         "history": [{"step": h["step_name"], "user": h["actor"], "decision": h["decision"], "comment": h["comment"],
                      "override": h["override_reason"], "revision": h["revision"], "at": h["at"]} for h in history],
         "findings": found, "unchecked": list(row["gate_unchecked"] or []),
+        "pinned": pinned(history, row["revision"]),
     }
+
+
+def pinned(history: list, revision: int) -> dict | None:
+    """What the approvals are bound to: ``{"revision", "steps", "sent_back"}`` — the revision the approvals of
+    the current round saw, and, when a change sent earlier approvals back, ``{"at", "from", "to", "because"}``."""
+    approvals = [h for h in history if h["decision"] == Decision.APPROVED]
+    restarts = [h for h in history if h["decision"] == Decision.RESTARTED]
+    if not approvals and not restarts:
+        return None
+    last_restart = restarts[-1] if restarts else None
+    rounds = [h["id"] for h in history if h["decision"] in (Decision.SUBMITTED, Decision.RESTARTED, Decision.REJECTED)]
+    current = [h["step_name"] for h in approvals if h["revision"] == revision and h["id"] > max(rounds, default=0)]
+    sent_back = None
+    if last_restart is not None and any(h["id"] < last_restart["id"] for h in approvals):
+        before = max(h["revision"] for h in approvals if h["id"] < last_restart["id"])
+        sent_back = {"at": last_restart["at"], "from": before, "to": last_restart["revision"],
+                     "because": last_restart["comment"]}
+    return {"revision": revision, "steps": current, "sent_back": sent_back}
 
 
 def inbox(app: App, actor: Actor, *, mine: bool = False, limit: int = 200) -> list[dict]:
@@ -158,6 +182,7 @@ def inbox(app: App, actor: Actor, *, mine: bool = False, limit: int = 200) -> li
                 out.append({**entry, "waiting_for": "my edit"})
             if len(out) >= limit:
                 break
+        due.annotate(app, conn, out)
         return out
 
 
@@ -289,7 +314,7 @@ def _approve_one(app: App, conn: Connection, actor: Actor, row: dict, comment: s
     found = _gate_passed(app, conn, actor, item_id, row["revision"], last, override)
     if last:
         # a correction of an item already out is never late: its copies are updated at once
-        late = row["publish_at"] <= app.clock.now() and not updating.is_out(conn, item_id)
+        late = is_late(app, row) and not updating.is_out(conn, item_id)
         held = late and app.config.review.late == "wait"
         move(conn, row, ReviewState.APPROVED, step=None, held=held)
         _decide(app, conn, row, actor, Decision.APPROVED, step, comment, override if found else None,
@@ -338,8 +363,10 @@ def reject(app: App, actor: Actor, item_id: int, *, comment: str) -> dict:
     return show(app, actor, item_id)
 
 
-def restart(app: App, conn: Connection, row: dict, actor: Actor, new_revision: int) -> ReviewState:
-    """After the text changed: an item past any approval goes back to the first step. Returns the new state.
+def restart(app: App, conn: Connection, row: dict, actor: Actor, new_revision: int, *,
+            because: str = "text") -> ReviewState:
+    """After the text, channels or time changed (``because``: ``text`` or ``time``): an item past any approval goes
+    back to the first step. Returns the new state.
 
     ``row`` is the item as it is now, at ``new_revision``.
     """
@@ -348,7 +375,8 @@ def restart(app: App, conn: Connection, row: dict, actor: Actor, new_revision: i
         return state
     current = {**row, "revision": new_revision}
     move(conn, current, ReviewState.IN_REVIEW, step=0, held=False)
-    _decide(app, conn, current, actor, Decision.RESTARTED, None, was=state.value)
+    _decide(app, conn, current, actor, Decision.RESTARTED, None, comment=RESTART_REASONS.get(because, ""),
+            was=state.value, because=because)
     return ReviewState.IN_REVIEW
 
 

@@ -17,6 +17,7 @@ from publisher.items.editing import edit_item
 from publisher.errors import InputError, Refused
 from publisher.items.checking import check_stored_item, mask_stored_item, shown_field
 from publisher.ledger.listing import Filters, list_items, parse_date
+from publisher.ledger.search import office_table
 from publisher.items.intake import CATALOGUE_INPUTS, ItemRequest, insert, parse_time, prepare
 from publisher.report.tally import tally
 from publisher.accounts.users import Actor
@@ -146,7 +147,8 @@ def get_items(request: Request, actor: User, status: str | None = None, channel:
               per_page: Annotated[int, Query(ge=1, le=500)] = 50) -> dict:
     app = console_of(request).app
     filters = Filters(office=actor.office, status=status or None, channel=channel or None, category=category or None,
-                      q=q, since=parse_date(since, "since"), until=parse_date(until, "until"))
+                      q=q, since=parse_date(since, "since"), until=parse_date(until, "until"),
+                      abbreviations=office_table(app.config))
     return as_json(list_items(app.store.engine, app.config.tz, filters, page=page, per_page=per_page))
 
 

@@ -26,6 +26,7 @@ from publisher.items.editing import edit_item
 from publisher.items.validity import set_validity
 from publisher.errors import InputError, NotFound, PublisherError, Refused
 from publisher.items.checking import check_stored_item, mask_stored_item
+from publisher.ledger.search import office_table
 from publisher.ledger.listing import PER_PAGE_MAX, Filters, list_items, month_schedule, month_total, parse_date
 from publisher.items.intake import CATALOGUE_INPUTS, ItemRequest, insert, parse_time, prepare
 from publisher.report.tally import tally
@@ -45,6 +46,7 @@ from publisher.foundation import labels
 
 router = APIRouter(include_in_schema=False)
 LOGIN_CSRF_COOKIE = "publisher_login_csrf"
+CALENDAR_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")  # ?at= from the calendar (a local time)
 
 
 def _page(request: Request, template: str, actor: Actor | None, status: int = 200, **ctx: Any) -> HTMLResponse:
@@ -155,32 +157,13 @@ def queue_page(request: Request, status: str = "", channel: str = "", category: 
     actor = _actor(request)
     app = console_of(request).app
     filters = Filters(office=actor.office, status=status or None, channel=channel or None, category=category or None,
-                      q=q or None, since=parse_date(since, "since"), until=parse_date(until, "until"))
+                      q=q or None, since=parse_date(since, "since"), until=parse_date(until, "until"),
+                      abbreviations=office_table(app.config))
     found = list_items(app.store.engine, app.config.tz, filters, page=max(1, page), per_page=50)
     args = {k: v for k, v in dict(status=status, channel=channel, category=category, q=q, since=since,
                                    until=until).items() if v}
     return _page(request, "queue.html", actor, found=found, args=args, query=urlencode(args),
                  statuses=list(labels.STATUS), channels=app.config.channels, categories=app.config.categories)
-
-
-@router.get("/calendar")
-def calendar_page(request: Request, month: str = ""):
-    actor = _actor(request)
-    app = console_of(request).app
-    today = app.clock.now().astimezone(app.config.tz).date()
-    try:
-        year, mon = (int(p) for p in month.split("-")) if month else (today.year, today.month)
-        first = date(year, mon, 1)
-    except ValueError:
-        raise InputError(_("{month!r} is not a month (YYYY-MM)").format(month=month), field="month") from None
-    days = month_schedule(app.store.engine, app.config.tz, actor.office, year, mon)
-    weeks = calendar.Calendar(firstweekday=0).monthdayscalendar(year, mon)
-    prev = date(year - (mon == 1), (mon - 2) % 12 + 1, 1)
-    nxt = date(year + (mon == 12), mon % 12 + 1, 1)
-    total = month_total(app.store.engine, app.config.tz, actor.office, year, mon)
-    return _page(request, "calendar.html", actor, first=first, weeks=weeks, days=days, today=today, total=total,
-                 capped=total > PER_PAGE_MAX,
-                 prev=f"{prev:%Y-%m}", next=f"{nxt:%Y-%m}")
 
 
 # -- compose and edit -----------------------------------------------------------------------------------------
@@ -248,11 +231,11 @@ def _local_input(app, when: datetime) -> str:
 
 
 @router.get("/compose")
-def compose_form(request: Request):
+def compose_form(request: Request, at: str = ""):
     actor = _actor(request)
     app = console_of(request).app
     fields = {"title": "", "category": app.config.categories[0], "body": "", "summary": "", "department": "",
-              "at": _local_input(app, app.clock.now()), "channels": [], "options": {}, "key": ""}
+              "at": at[:16] if CALENDAR_TIME.fullmatch(at[:16]) else "", "channels": [], "options": {}, "key": ""}
     return _editor_page(request, actor, **_compose_ctx(app, fields))
 
 
@@ -288,7 +271,7 @@ def edit_form(request: Request, item_id: ItemId):
     fields = {"title": item["title"], "category": item["category"],
               "body": body_images.for_editor(views.body_of(app, item_id)),
               "summary": item["summary"], "department": item["department"],
-              "at": _local_input(app, item["publish_at"]), "channels": [d["channel"] for d in item["deliveries"]],
+              "at": _local_input(app, item["publish_at"]) if item.get("time_given", True) else "", "channels": [d["channel"] for d in item["deliveries"]],
               "options": item["channel_options"], "key": item["key"] or ""}
     return _editor_page(request, actor, **_compose_ctx(app, fields, item=item))
 
@@ -377,6 +360,8 @@ async def item_action(request: Request, item_id: ItemId, action: str):
             review.reject(app, actor, item_id, comment=get("comment"))
             return "已退回编辑"
         if action == "retract":
+            if not get("reason"):
+                raise InputError("撤回须填写原因", field="reason")
             retract_item(app, item_id, get("reason"), actor=actor)
             return "已撤回"
         if action == "retry":
@@ -435,7 +420,8 @@ def review_page(request: Request, all: int = 0):
 def tally_page(request: Request, year: int = 0):
     actor = _actor(request)
     app = console_of(request).app
-    year = year or app.clock.now().astimezone(app.config.tz).year
+    today = app.clock.now().astimezone(app.config.tz).date()
+    year = year or (today.year - 1 if today.month <= 3 else today.year)  # January–March: last year's report season
     if not 1900 <= year <= 9998:
         raise InputError(_("between 1900 and 9998"), field="year")
     t = tally(app.store, app.config, year, office=actor.office)

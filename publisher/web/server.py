@@ -16,8 +16,8 @@ from publisher.runtime.app import App
 from publisher.errors import ConfigError, InputError, NotFound, PublisherError, Refused
 from publisher.foundation.i18n import CHINESE, FIELD_NAMES, _, labelled, speaking
 from publisher.foundation.validation_messages import validation_message
-from publisher.web import (api, health, pages, pages_channels, pages_inspection, pages_registers, pages_reposts,
-                          pages_uploads)
+from publisher.web import (api, health, pages, pages_calendar, pages_channels, pages_inspection, pages_registers,
+                          pages_reposts, pages_review, pages_uploads)
 from publisher.web.common import ApiError
 from publisher.web.console import Console
 from publisher.web.security import HEADERS
@@ -129,13 +129,19 @@ def create_app(app: App, *, secure_cookies: bool | None = None) -> FastAPI:
         log.exception("unexpected error on %s", request.url.path)
         return render_error(request, ApiError(500, "internal", "服务器内部错误（已记录日志）"))
 
-    _mount(web, console)
+    _routes(web, console)
     return web
 
 
-def _mount(web: FastAPI, console: Console) -> None:
-    """The API, the health routes, every console page and the static files."""
-    for module in (api, health, pages, pages_uploads, pages_registers, pages_reposts, pages_channels):
+def _routes(web: FastAPI, console: Console) -> None:
+    """The routers, in matching order: the workflow's before ``pages`` (whose ``/items/{id}/{action}`` would
+    take ``/items/{id}/reschedule``); then the static files."""
+    for module in (pages_review, pages_channels):
+        module.install(console.templates.env, console.app)
+        web.include_router(module.api)
+        web.include_router(module.router)
+    for module in (api, health, pages_calendar, pages_uploads, pages_registers, pages_reposts):
         web.include_router(module.router)
     pages_inspection.mount(web, console)
+    web.include_router(pages.router)
     web.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")

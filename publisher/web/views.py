@@ -19,6 +19,7 @@ from publisher.foundation.i18n import shown as in_office_language
 from publisher.db.schema import deliveries, item_revisions, items, review_decisions
 from publisher.report.tally import ledger_groups, per_month
 from publisher.delivery.corrections import copy_state, out_somewhere
+from publisher.delivery.partial import failed_channels
 from publisher.accounts.users import Actor
 from publisher.ledger.item_status import ItemStatus
 from publisher.ledger.lifecycle import DeliveryStatus
@@ -32,7 +33,7 @@ def item_json(app: App, actor: Actor, item_id: int, *, with_events: bool = False
         "id": row["id"], "title": row["title"], "category": row["category"], "status": row["status"],
         "office": row["office"], "key": row.get("key"), "revision": row["revision"],
         "publish_at": row["publish_at"], "department": row["department"], "summary": row["summary"],
-        "review_state": row["review_state"],
+        "review_state": row["review_state"], "time_given": bool(row.get("time_given", True)),
         "review": {"state": shown["state"], "step": shown["step"], "late": shown["late"], "held": shown["held"]},
         "deliveries": [{k: d[k] for k in ("channel", "status", "attempts", "external_id", "external_url",
                                           "published_at", "last_error", "next_attempt_at", "retract_requested",
@@ -42,6 +43,8 @@ def item_json(app: App, actor: Actor, item_id: int, *, with_events: bool = False
         "attachments": [{k: a[k] for k in ("filename", "sha256", "size", "inline")} for a in row["attachments"]],
         "channel_options": row["channel_options"] or {},
     } | catalogue_json(app.config, row, app.clock.now().astimezone(app.config.tz).date())
+    data["partial"] = [{"channel": d["channel"], "status": d["status"], "why": in_office_language(d["last_error"]) or ""}
+                       for d in failed_channels(data["deliveries"])]
     if with_events:
         data["events"] = [{k: e[k] for k in ("at", "kind", "channel", "actor", "detail")}
                           for e in app.store.events_for(item_id)]
@@ -218,6 +221,7 @@ def attention(app: App, office: str) -> dict[str, list[dict]]:
         late = [dict(r._mapping) for r in conn.execute(
             select(items.c.id, items.c.title, items.c.publish_at, items.c.review_state).where(and_(
                 items.c.office == office, items.c.status == ItemStatus.ACTIVE, items.c.publish_at <= now,
+                items.c.time_given.is_(True),  # an item saved without a time goes once approved: never late
                 items.c.review_state != review.ReviewState.APPROVED, ~out_somewhere()))
             .order_by(items.c.publish_at).limit(50))]
     return {"dead": dead, "late": late}

@@ -150,8 +150,10 @@ def test_word_file_to_every_channel_and_back_in_the_browser(make_app, sqlite_url
         expect(approver.locator("svg.chart")).to_be_visible()
         approver.screenshot(path=str(SHOTS / "tally.png"), full_page=True)
         approver.goto(item_url)
-        approver.fill("#retract input[name=reason]", "名单需更正")
-        approver.click("button:has-text('在所有渠道撤回')")
+        approver.click("a:has-text('在所有渠道撤回')")  # asks for a reason and confirms, naming the channels
+        expect(approver.locator("ul.retract-channels")).to_contain_text("微信公众号")
+        approver.fill("#retract-confirm input[name=reason]", "名单需更正")
+        approver.click("button:has-text('确认在以上 3 个渠道撤回')")
         expect(approver.locator(".notice")).to_contain_text("已撤回")
         assert {d["status"] for d in app.store.get_item(item_id)["deliveries"]} == {"retracted"}
         assert not any(a["title"] == LONG_TITLE for a in cms.emulator.live_articles())
