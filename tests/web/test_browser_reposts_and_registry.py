@@ -69,7 +69,7 @@ def test_a_repost_task_and_an_account_closure_in_the_browser(make_app, sqlite_ur
         expect(editor.locator("#reposts .missing-account")).to_have_text(["抖音号"])
 
         admin = session("admin1")
-        admin.click("nav >> text=账号备案")
+        admin.click("nav >> text=渠道与备案")
         expect(admin.locator("#channel-website")).to_contain_text("苏ICP备05012345号")
         admin.locator("#channel-website button:has-text('关停账号')").click()
         expect(admin.locator(".notice")).to_contain_text("已生成停更公告")
