@@ -284,8 +284,6 @@ def send(session: requests.Session, method: str, url: str, *, timeout: float, **
     finally:
         WATCHDOG.cancel(handle)
         _watch.current = previous
-    if scope is not None:
-        scope.answered(response)
     return response
 
 
@@ -296,6 +294,8 @@ def _transfer(session, method: str, url: str, timeout: float, watch: _Watch, sco
 
     try:
         response = session.request(method, url, timeout=timeout, stream=True, **kwargs)
+        if scope is not None:  # at the status line and headers: a Retry-After holds the channel before the body
+            scope.answered(response)
         if not streams:
             _read_body(response, limit, url)
         if watch.cut_off:  # cut mid-headers, http.client may take what came as a (truncated) answer

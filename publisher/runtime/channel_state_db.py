@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from publisher.foundation.clock import Clock
 from publisher.db.engine import reading
 from publisher.db.schema import channel_pauses, channel_state
+from publisher.runtime.hold_fence import HoldFence
 
 LOCK_TTL = timedelta(seconds=60)
 OPEN_ENDED = datetime(9999, 1, 1, tzinfo=timezone.utc)  # "held until an operator resumes the channel"
@@ -142,6 +143,7 @@ class ChannelHolds:
         # holds this process knows of (shared by every dispatcher on the same database), so its threads stop at once
         self._seen = _SEEN.setdefault(str(store.engine.url), {})
         self._lock = _SEEN_LOCK
+        self.fence = HoldFence(store.engine)
 
     def hold(self, channel: str, until: datetime, reason: str, actor: str) -> bool:
         """Hold ``channel`` until ``until``; False when it was already held at least that long."""
@@ -151,7 +153,8 @@ class ChannelHolds:
             self._seen[channel] = until
         now = self.clock.now()
         values = dict(since=now, until=until, reason=reason)
-        with self.store.transaction() as conn:
+        with self.fence.file_lock(channel, exclusive=True), self.store.transaction() as conn:
+            self.fence.in_transaction(conn, channel, exclusive=True)
             done = conn.execute(update(channel_pauses).where(and_(
                 channel_pauses.c.channel == channel, channel_pauses.c.until.is_not(None),
                 channel_pauses.c.until < until)).values(**values)).rowcount
@@ -175,7 +178,8 @@ class ChannelHolds:
             seen = self._seen.get(channel)
         if seen is not None and seen > now:
             return seen
-        with reading(self.store.engine) as conn:
+        with self.fence.file_lock(channel, exclusive=False), reading(self.store.engine) as conn, conn.begin():
+            self.fence.in_transaction(conn, channel, exclusive=False)
             row = conn.execute(_PAUSE, {"channel": channel}).first()
         if row is None:
             return None
