@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 
 from publisher.foundation.clock import Clock
 from publisher.db.engine import reading
-from publisher.db.schema import channel_pauses, channel_state
+from publisher.db.schema import UTCDateTime, channel_pauses, channel_state
 from publisher.runtime.hold_fence import HoldFence
 
 LOCK_TTL = timedelta(seconds=60)
@@ -171,6 +171,12 @@ class ChannelHolds:
         with self._lock:
             return _GATES.setdefault((id(self._seen), channel), threading.Lock())
 
+    def seen_until(self, channel: str) -> datetime | None:
+        """The end of a hold this process recorded or read, while it lasts (a memory read)."""
+        with self._lock:
+            seen = self._seen.get(channel)
+        return seen if seen is not None and seen > self.clock.now() else None
+
     def held_until(self, channel: str) -> datetime | None:
         """The end of the channel's hold or pause when it is held now (an open-ended pause: far ahead)."""
         now = self.clock.now()
@@ -178,14 +184,15 @@ class ChannelHolds:
             seen = self._seen.get(channel)
         if seen is not None and seen > now:
             return seen
-        with self.fence.file_lock(channel, exclusive=False), reading(self.store.engine) as conn, conn.begin():
-            self.fence.in_transaction(conn, channel, exclusive=False)
-            row = conn.execute(_PAUSE, {"channel": channel}).first()
-        if row is None:
+        found = self.fence.read_pauses(self.store.engine, channel,
+                                       lambda conn: conn.execute(_PAUSE, {"channel": channel}).first())
+        if found is None:
             return None
-        if row.until is None:
+        until = found[1]
+        if until is None:
             return OPEN_ENDED
-        return row.until if row.until > now else None
+        until = UTCDateTime().process_result_value(until, None)
+        return until if until > now else None
 
 
 _SEEN: dict[str, dict[str, datetime]] = {}
