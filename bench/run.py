@@ -1,4 +1,7 @@
-"""Benchmarks of issue 13, each beside a baseline measured in the same run; prints one table.
+"""Benchmarks of issues 13 and 28, each beside a baseline measured in the same run; prints one table.
+
+Every channel endpoint runs in a process of its own (bench/endpoint.py: the CMS emulator, with a latency when
+asked), as a real portal does, and each case's plain loop talks to the same endpoint processes as publisher.
 
 Cases: punctuality (items due over a window, one daemon; SQLite and PostgreSQL), throughput (items × 2 channels
 against a plain requests.Session loop at the same concurrency), latency-bound (a 100 ms channel at concurrency
@@ -646,7 +649,8 @@ def main() -> int:
                 rows += month_rows(days, median_of(repeat, lambda: month(workdir, days, trace=args.trace_month)))
         finally:
             db.close()
-    print(f"python bench/run.py{' --quick' if quick else ''}: median of {repeat} run(s) per case")
+    print(f"python bench/run.py{' --quick' if quick else ''}: median of {repeat} run(s) per case; every endpoint "
+          "in a process of its own (bench/endpoint.py), the plain loops against the same processes")
     header = f"| {'case':<66} | {'figure':>9} | {'baseline (same run)':<30} | {'ratio':>6} | {'goal':<15} | met |"
     print(header)
     print("|" + "|".join("-" * (len(part) + 0) for part in header.split("|")[1:-1]) + "|")
