@@ -97,9 +97,11 @@ class LoopState:
         return claim
 
     def low(self, name: str) -> bool:
-        """Whether ``name``'s claims ahead ran down to half of what may be ahead beside the running ones (call with
-        ``lock`` held): a claim then takes at least that half, not one or two at a time."""
-        return len(self.ready[name]) <= max(0, self.depth[name] - self.share(name)) // 2
+        """Whether a quarter of what may be claimed ahead of ``name`` beside its running deliveries is gone (call
+        with ``lock`` held): a claim then takes at least that quarter, not one or two at a time, and three quarters
+        are still ready while it runs."""
+        ahead = max(0, self.depth[name] - self.share(name))
+        return len(self.ready[name]) <= ahead - max(1, ahead // 4)
 
     def wake(self) -> None:
         """Wake the loop (it claims more)."""
