@@ -190,9 +190,10 @@ class RequestScope:
 
     def __init__(self, now: Callable[[], datetime], held_until: Callable[[], datetime | None] | None = None, *,
                  hold: Callable[[float, str], None] | None = None, answer_limit: int | None = None,
-                 gate: threading.Lock | None = None):
+                 gate: threading.Lock | None = None, held_here: Callable[[], datetime | None] | None = None):
         self.now = now
-        self.held_until = held_until
+        self.held_until = held_until  # the shared read: any daemon's hold (it waits for one being recorded)
+        self.held_here = held_here  # the holds this process knows of (a memory read)
         # the channel's lock in this process: a request begins (checked, counted) and a Retry-After is recorded
         # one at a time, so no request of any worker here begins after a 429 was received and before it is held
         self.gate = gate or threading.Lock()
@@ -205,7 +206,9 @@ class RequestScope:
 
     def before_request(self, url: str) -> None:
         """Refuse to start a request while the channel is held."""
-        until = self.held_until() if self.held_until is not None else None
+        self._refuse(url, self.held_until() if self.held_until is not None else None)
+
+    def _refuse(self, url: str, until: datetime | None) -> None:
         if until is not None:
             self.refused_until = until
             seconds = max(0.0, (until - self.now()).total_seconds())
@@ -214,9 +217,15 @@ class RequestScope:
                               retry_after=seconds)
 
     def begin(self, url: str, timeout: float) -> None:
-        """Check the hold and count the request, as one step against :meth:`answered`'s hold."""
+        """Check the hold and count the request, as one step against :meth:`answered`'s hold.
+
+        The shared read comes first, outside the lock (other workers here do not wait for its round trip); the
+        step under the lock reads this process's holds, so one recorded meanwhile here is still seen."""
+        until = self.held_until() if self.held_until is not None else None
         with self.gate:
-            self.before_request(url)
+            if until is None and self.held_here is not None:
+                until = self.held_here()
+            self._refuse(url, until)
             self.started(timeout)
 
     def started(self, timeout: float) -> None:
@@ -284,8 +293,6 @@ def send(session: requests.Session, method: str, url: str, *, timeout: float, **
     finally:
         WATCHDOG.cancel(handle)
         _watch.current = previous
-    if scope is not None:
-        scope.answered(response)
     return response
 
 
@@ -296,6 +303,8 @@ def _transfer(session, method: str, url: str, timeout: float, watch: _Watch, sco
 
     try:
         response = session.request(method, url, timeout=timeout, stream=True, **kwargs)
+        if scope is not None:  # at the status line and headers: a Retry-After holds the channel before the body
+            scope.answered(response)
         if not streams:
             _read_body(response, limit, url)
         if watch.cut_off:  # cut mid-headers, http.client may take what came as a (truncated) answer

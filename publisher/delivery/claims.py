@@ -37,7 +37,8 @@ UNSETTLED = tuple(s.value for s in UNSETTLED_STATUSES)
 CLAIM_AHEAD = 32
 
 PG_CLAIM_LOCK = 4242003
-_CLAIM_LOCK = text(f"SELECT pg_advisory_xact_lock({PG_CLAIM_LOCK})")
+# keyed by the schema too: offices in other schemas of the same database do not wait for each other
+_CLAIM_LOCK = text(f"SELECT pg_advisory_xact_lock({PG_CLAIM_LOCK}, hashtext(current_schema()))")
 # leased deliveries per channel and owner, live leases only (a stopped worker's run out and count no longer)
 _HOLDINGS = (select(deliveries.c.channel, deliveries.c.lease_owner, func.count())
              .where(and_(deliveries.c.status == S.PUBLISHING.value,

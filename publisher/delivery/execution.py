@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from typing import Callable, NamedTuple
 
 from publisher.adapter import DeliveryContext
-from publisher.db.engine import reading
+from publisher.db.engine import reading, single_reads
 from publisher.delivery import corrections as updating
 from publisher.delivery.claims import Claim
 from publisher.delivery.outcomes import Outcomes, describe
@@ -246,7 +246,7 @@ def item_state(engine, item_id: int, delivery_id: int) -> ItemState | None:
     """The item's state as it is now, read just before a request is sent (each delivery, so on the driver's own
     cursor: a prepared statement without SQLAlchemy's per-statement work, a third of the cost)."""
     mark = "?" if engine.dialect.paramstyle == "qmark" else "%s"
-    with engine.connect() as conn:
+    with single_reads(engine).connect() as conn:
         cursor = conn.connection.dbapi_connection.cursor()
         try:
             cursor.execute(_ITEM_STATE_SQL.format(p=mark), (item_id, delivery_id))

@@ -104,6 +104,20 @@ class Handed:
         return self.owner, tuple(sorted(k for k in self.move if k not in MOVE_KEYS))
 
 
+def write_afters(conn: Connection, afters: list[Write]) -> None:
+    """Write what moves written together also write: those of one kind that know how (a ``many`` attribute) in
+    a few statements for all, the others one by one, in the order handed in."""
+    kinds: dict[Any, list] = {}
+    for after in afters:
+        many = getattr(after, "many", None)
+        if many is None:
+            after(conn)
+        else:
+            kinds.setdefault(many, []).append(after)
+    for many, group in kinds.items():
+        many(conn, group)
+
+
 class OutcomeBatch:
     """Outcomes handed in by worker threads that do not wait for them; the dispatcher thread writes them all in
     its next transaction (together with its next claim). Until that commits the deliveries stay leased
@@ -137,14 +151,16 @@ class OutcomeBatch:
         for entry in handed:
             shape = entry.shape()
             (alone if shape is None else shapes.setdefault(shape, [])).append(entry)
+        afters = []
         for (owner, _columns), entries in shapes.items():
             if len(entries) > 1 and move_together(conn, [e.move for e in entries], owned_by=owner):
                 for entry in entries:
                     entry.result = entry.outcome
                     if entry.after is not None:
-                        entry.after(conn)
+                        afters.append(entry.after)
             else:
                 alone += entries
+        write_afters(conn, afters)
         for entry in alone:
             entry.result = entry.write(conn)
 

@@ -91,10 +91,17 @@ class LoopState:
             claim = waiting.popleft() if waiting else None
             if claim is not None:
                 current[0] = claim
-            low = len(waiting) <= self.depth[name] // 2
+            low = self.low(name)
         if low:
             self.wake()
         return claim
+
+    def low(self, name: str) -> bool:
+        """Whether a quarter of what may be claimed ahead of ``name`` beside its running deliveries is gone (call
+        with ``lock`` held): a claim then takes at least that quarter, not one or two at a time, and three quarters
+        are still ready while it runs."""
+        ahead = max(0, self.depth[name] - self.share(name))
+        return len(self.ready[name]) <= ahead - max(1, ahead // 4)
 
     def wake(self) -> None:
         """Wake the loop (it claims more)."""
@@ -129,7 +136,7 @@ class LoopState:
             for name, waiting in self.ready.items():
                 if name not in self.paused and name not in self.exhausted:
                     want = self.depth[name] - self.busy[name] - len(waiting)
-                    if len(waiting) <= self.depth[name] // 2 and want > 0:
+                    if self.low(name) and want > 0:
                         slots[name] = want
         return slots
 

@@ -30,7 +30,7 @@ from publisher.http import RequestScope
 from publisher.ledger.lifecycle import DeliveryStatus as S, event, move
 from publisher.runtime.app import App
 from publisher.runtime.channel_state_db import OPEN_ENDED, ChannelHolds
-from publisher.ledger.index_numbers import record_first_publication
+from publisher.ledger.index_numbers import record_first_publications
 from publisher.ledger.event_kinds import EventKind
 from publisher.foundation.i18n import N_
 
@@ -69,7 +69,7 @@ class Outcomes:
         return RequestScope(self.clock.now, lambda: self.held_until(claim.channel),
                             hold=lambda seconds, why: self.hold_now(claim.channel, seconds, why),
                             answer_limit=getattr(settings, "max_answer_bytes", None),
-                            gate=self.holds.gate(claim.channel))
+                            gate=self.holds.gate(claim.channel), held_here=lambda: self.holds.seen_until(claim.channel))
 
     def hold_now(self, channel: str, seconds: float, reason: str) -> None:
         """A 429/503 with Retry-After was just received: hold ``channel`` for every worker and daemon now, before
@@ -256,12 +256,30 @@ class Outcomes:
         return result
 
 
-    def _first_publication(self, claim: Claim, values: dict[str, Any]):
+    def _first_publication(self, claim: Claim, values: dict[str, Any]) -> "FirstPublication":
         """What a publication also writes: the item's first publication time (and 索引号, if it has none yet)."""
-        def after(conn) -> None:
-            record_first_publication(self.app, conn, claim.item_id, values["published_at"], actor=self.worker_id)
-            record_copies.after_publication(self.app, conn, claim.item_id, self.worker_id)
-        return after
+        return FirstPublication(self.app, claim.item_id, values["published_at"], self.worker_id)
+
+
+class FirstPublication:
+    """What a publication also writes, for one delivery or (:meth:`many`) for all written together: the item's
+    first publication time and 索引号 once, and a 解读's links on its policy's copies."""
+
+    def __init__(self, app: App, item_id: int, at: datetime, actor: str):
+        self.app, self.item_id, self.at, self.actor = app, item_id, at, actor
+
+    def __call__(self, conn) -> None:
+        self.many(conn, [self])
+
+    @staticmethod
+    def many(conn, entries: list["FirstPublication"]) -> None:
+        """Write every entry's share in a few statements for all of them."""
+        app, actor = entries[0].app, entries[0].actor
+        firsts: dict[int, datetime] = {}
+        for entry in entries:  # two copies of one item: the earlier one is its first publication
+            firsts[entry.item_id] = min(entry.at, firsts.get(entry.item_id, entry.at))
+        record_first_publications(app, conn, firsts, actor=actor)
+        record_copies.after_publications(app, conn, [entry.item_id for entry in entries], actor)
 
 
 def describe(exc: Exception) -> str:

@@ -64,8 +64,11 @@ def _copy_revision(app: App, conn: Connection, item_id: int, old: int, new: int,
     conn.execute(update(items).where(items.c.id == item_id, items.c.revision == old).values(revision=new))
 
 
-def after_publication(app: App, conn: Connection, item_id: int, actor_name: str) -> None:
-    """A copy of ``item_id`` was just accepted: when it is a 解读, its policy's copies get the link to it."""
-    policy = conn.execute(select(items.c.interprets).where(items.c.id == item_id)).scalar()
-    if policy is not None:
-        refresh(app, conn, policy, actor_name)
+def after_publications(app: App, conn: Connection, item_ids: list[int], actor_name: str) -> None:
+    """Copies of ``item_ids`` were just accepted (in this order): each that is a 解读 gets its policy's copies the
+    link to it (one query for all of them)."""
+    policies = dict(conn.execute(select(items.c.id, items.c.interprets).where(
+        items.c.id.in_(sorted(set(item_ids))), items.c.interprets.is_not(None))).all())
+    for item_id in item_ids:
+        if item_id in policies:
+            refresh(app, conn, policies[item_id], actor_name)

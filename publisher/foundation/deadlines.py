@@ -31,7 +31,8 @@ class Watchdog:
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name="deadlines", daemon=True)
                 self._thread.start()
-            self._wake.notify()
+            if self._heap[0][1] == handle:  # else the thread already wakes earlier than this deadline
+                self._wake.notify()
         return handle
 
     def cancel(self, handle: int) -> None:
@@ -43,6 +44,8 @@ class Watchdog:
         while True:
             with self._wake:
                 while not self._heap or self._heap[0][0] > time.monotonic():
+                    while self._heap and self._heap[0][1] not in self._pending:  # cancelled: no need to wake for it
+                        heapq.heappop(self._heap)
                     timeout = self._heap[0][0] - time.monotonic() if self._heap else None
                     self._wake.wait(timeout)
                 _, handle, action = heapq.heappop(self._heap)

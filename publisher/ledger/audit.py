@@ -63,7 +63,8 @@ def event_hash(previous: str, row: dict[str, Any]) -> str:
     return hashlib.sha256(previous.encode() + _canonical(row)).hexdigest()
 
 
-_LOCK = f"SELECT pg_advisory_xact_lock({PG_AUDIT_LOCK})"
+# keyed by the schema too: offices in other schemas of the same database do not wait for each other
+_LOCK = f"SELECT pg_advisory_xact_lock({PG_AUDIT_LOCK}, hashtext(current_schema()))"
 # the chain's tail by the unique index on seq (one index probe); plain SQL, as it runs once per transaction
 _TAIL = "SELECT seq, hash FROM events WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -45,9 +45,22 @@ def assign(app, conn: Connection, item_id: int, actor: str) -> str | None:
     return number
 
 
-def record_first_publication(app, conn: Connection, item_id: int, at: datetime, *, actor: str) -> None:
-    """The moment the first channel accepted the item, set once; an item still without a 索引号 gets it now."""
-    first = conn.execute(update(items).where(items.c.id == item_id, items.c.first_published_at.is_(None))
-                         .values(first_published_at=at)).rowcount
-    if first:
-        assign(app, conn, item_id, actor)
+def record_first_publications(app, conn: Connection, firsts: dict[int, datetime], *, actor: str) -> None:
+    """For each item of ``firsts`` (item → when a channel accepted it), the moment the first channel accepted it,
+    set once; an item still without a 索引号 gets it now. A few statements for all of them: the items still
+    without a first publication are read locked (on SQLite the transaction holds the write lock already)."""
+    if not firsts:
+        return
+    ids = sorted(firsts)
+    unset = select(items.c.id, items.c.index_no).where(items.c.id.in_(ids), items.c.first_published_at.is_(None))
+    if conn.dialect.name == "postgresql":  # another daemon may set one meanwhile: lock what is still unset
+        unset = unset.order_by(items.c.id).with_for_update(key_share=True)
+    rows = conn.execute(unset).all()
+    if not rows:
+        return
+    conn.execute(update(items).where(items.c.id == bindparam("item")).values(
+        first_published_at=bindparam("at", type_=items.c.first_published_at.type)),
+                 [{"item": row.id, "at": firsts[row.id]} for row in rows])
+    for row in rows:
+        if row.index_no is None:
+            assign(app, conn, row.id, actor)

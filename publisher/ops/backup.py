@@ -99,9 +99,7 @@ def restore(config: Config, source: Path, *, clock=None) -> int:
 
     if not source.is_file():
         raise InputError(_("{source}: no such file").format(source=source), field="FILE")
-    if make_url(config.database_url).get_backend_name() == "sqlite" and in_use(config.database_url):
-        raise Refused("daemon-running", _("a publisher run is using {target}; stop it before restoring (it "
-                                          "would go on using the replaced file)").format(target=_sqlite_path(config)))
+    _refuse_while_running(config)
     if not archive.is_archive(source):  # a bare database copy (releases before 0.2)
         _check_copy(config, source)
         if make_url(config.database_url).get_backend_name() == "sqlite":
@@ -188,6 +186,20 @@ def mark_restored(store: Store, config: Config, *, actor: str) -> int:
                            in_flight_until=max(d.in_flight_until, in_flight_until) if d.in_flight_until
                            else in_flight_until)
     return marked
+
+
+def _refuse_while_running(config: Config) -> None:
+    """Refused (exit 3) while some ``publisher run`` uses the configured database."""
+    if not in_use(config.database_url):
+        return
+    if make_url(config.database_url).get_backend_name() == "sqlite":
+        raise Refused("daemon-running", _("a publisher run is using {target}; stop it before restoring (it "
+                                          "would go on using the replaced file)").format(
+                                              target=_sqlite_path(config)))
+    raise Refused("daemon-running", _("a publisher run is using the database {target}; stop every daemon "
+                                      "before restoring (it would go on writing into the restored one)").format(
+                                          target=make_url(config.database_url).render_as_string(
+                                              hide_password=True)))
 
 
 def _sqlite_path(config: Config) -> Path:

@@ -14,7 +14,8 @@ from sqlalchemy.exc import IntegrityError
 
 from publisher.foundation.clock import Clock
 from publisher.db.engine import reading
-from publisher.db.schema import channel_pauses, channel_state
+from publisher.db.schema import UTCDateTime, channel_pauses, channel_state
+from publisher.runtime.hold_fence import HoldFence
 
 LOCK_TTL = timedelta(seconds=60)
 OPEN_ENDED = datetime(9999, 1, 1, tzinfo=timezone.utc)  # "held until an operator resumes the channel"
@@ -142,6 +143,7 @@ class ChannelHolds:
         # holds this process knows of (shared by every dispatcher on the same database), so its threads stop at once
         self._seen = _SEEN.setdefault(str(store.engine.url), {})
         self._lock = _SEEN_LOCK
+        self.fence = HoldFence(store.engine)
 
     def hold(self, channel: str, until: datetime, reason: str, actor: str) -> bool:
         """Hold ``channel`` until ``until``; False when it was already held at least that long."""
@@ -151,7 +153,8 @@ class ChannelHolds:
             self._seen[channel] = until
         now = self.clock.now()
         values = dict(since=now, until=until, reason=reason)
-        with self.store.transaction() as conn:
+        with self.fence.file_lock(channel, exclusive=True), self.store.transaction() as conn:
+            self.fence.in_transaction(conn, channel, exclusive=True)
             done = conn.execute(update(channel_pauses).where(and_(
                 channel_pauses.c.channel == channel, channel_pauses.c.until.is_not(None),
                 channel_pauses.c.until < until)).values(**values)).rowcount
@@ -168,6 +171,12 @@ class ChannelHolds:
         with self._lock:
             return _GATES.setdefault((id(self._seen), channel), threading.Lock())
 
+    def seen_until(self, channel: str) -> datetime | None:
+        """The end of a hold this process recorded or read, while it lasts (a memory read)."""
+        with self._lock:
+            seen = self._seen.get(channel)
+        return seen if seen is not None and seen > self.clock.now() else None
+
     def held_until(self, channel: str) -> datetime | None:
         """The end of the channel's hold or pause when it is held now (an open-ended pause: far ahead)."""
         now = self.clock.now()
@@ -175,13 +184,15 @@ class ChannelHolds:
             seen = self._seen.get(channel)
         if seen is not None and seen > now:
             return seen
-        with reading(self.store.engine) as conn:
-            row = conn.execute(_PAUSE, {"channel": channel}).first()
-        if row is None:
+        found = self.fence.read_pauses(self.store.engine, channel,
+                                       lambda conn: conn.execute(_PAUSE, {"channel": channel}).first())
+        if found is None:
             return None
-        if row.until is None:
+        until = found[1]
+        if until is None:
             return OPEN_ENDED
-        return row.until if row.until > now else None
+        until = UTCDateTime().process_result_value(until, None)
+        return until if until > now else None
 
 
 _SEEN: dict[str, dict[str, datetime]] = {}

@@ -10,7 +10,7 @@ import socket
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Callable
 from urllib.parse import parse_qs, urlsplit
@@ -68,13 +68,15 @@ def html_response(text: str, status: int = 200, encoding: str = "utf-8", headers
 @dataclass
 class Fault:
     """One injected fault. ``kind``: status | slow | gated | accept_then_timeout | accept_then_drop |
-    accept_then_status | never_answer | trickle.
+    accept_then_status | never_answer | trickle | status_then_stall.
 
     ``status`` answers without handling the request; ``accept_then_status`` handles it, then answers
     ``status`` anyway (a gateway 502/504 after the backend saved). ``gated`` holds the request until ``gate``
     (a threading.Event) is set or ``seconds`` pass, then handles it: a slow save that commits late.
     ``never_answer`` accepts the request and neither handles nor answers it (until the server stops);
     ``trickle`` handles it, then sends the whole answer, status line first, one byte every ``seconds``.
+    ``status_then_stall`` sends ``status`` (and ``retry_after``) with its headers at once and the body ``seconds``
+    later; ``sent_at`` is set (wall clock) the moment the headers went out.
     ``path`` (a regex) limits it to matching request paths; ``times`` is how many requests it hits.
     """
 
@@ -87,6 +89,7 @@ class Fault:
     body: Any = None
     gate: threading.Event | None = None
     method: str | None = None  # limits it to requests of this method (e.g. a slow POST, not the look-up's GET)
+    sent_at: datetime | None = None  # status_then_stall: when its status line and headers were sent
 
 
 class FaultPlan:
@@ -298,6 +301,8 @@ class _Handler(BaseHTTPRequestHandler):
             with contextlib.suppress(BrokenPipeError, ConnectionResetError, OSError):  # the client gave up waiting
                 if fault is not None and fault.kind == "trickle":
                     self._trickle(emulator, response, fault.seconds or 1.0)
+                elif fault is not None and fault.kind == "status_then_stall":
+                    self._stall(emulator, response, fault)
                 else:
                     self._send(response)
 
@@ -316,7 +321,7 @@ class _Handler(BaseHTTPRequestHandler):
             else:
                 emulator.wait(fault.seconds)
             fault = None
-        if fault and fault.kind == "status":
+        if fault and fault.kind in ("status", "status_then_stall"):
             headers = {}
             if fault.retry_after is not None:
                 headers["Retry-After"] = f"{fault.retry_after:g}"
@@ -352,6 +357,18 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(raw[index:index + 1])
             self.wfile.flush()
             emulator.wait(seconds)
+
+    def _stall(self, emulator: Emulator, response: Response, fault: Fault) -> None:
+        """Send ``response``'s status line and headers now, and its body ``fault.seconds`` later."""
+        self.send_response(response.status)
+        for key, value in response.headers.items():
+            self.send_header(key, value)
+        self.send_header("Content-Length", str(len(response.body)))
+        self.end_headers()
+        self.wfile.flush()
+        fault.sent_at = datetime.now(timezone.utc)
+        emulator.wait(fault.seconds)
+        self.wfile.write(response.body)
 
     def _send(self, response: Response) -> None:
         self.send_response(response.status)

@@ -1,5 +1,6 @@
-"""``restore`` on SQLite refuses while ``publisher run`` uses the database: the daemon would go on using the
-replaced file. Once the daemon has stopped, the same restore goes through."""
+"""``restore`` refuses while ``publisher run`` uses the database, on SQLite (the daemon would go on using the
+replaced file) and on PostgreSQL (it would go on writing into the restored schema). Once the daemon has stopped,
+the same restore goes through."""
 
 from __future__ import annotations
 
@@ -12,9 +13,9 @@ from conftest import cms_block, run_cli, write_config
 from publisher.sandbox.server import wait_until
 
 
-def test_restore_refuses_while_a_daemon_holds_the_database_and_works_once_it_stopped(tmp_path, sqlite_url,
+def test_restore_refuses_while_a_daemon_holds_the_database_and_works_once_it_stopped(tmp_path, db_url,
                                                                                         cms_server):
-    config = write_config(tmp_path, sqlite_url, {"website": cms_block(cms_server)}, daemon={"poll_interval": 0.1})
+    config = write_config(tmp_path, db_url, {"website": cms_block(cms_server)}, daemon={"poll_interval": 0.1})
     assert run_cli(config, "queue", "add", "--title", "通知", "--category", "公示公告", "--body", "<p>x</p>").exit_code == 0
     copy = tmp_path / "copy.db"
     assert run_cli(config, "backup", str(copy)).exit_code == 0
