@@ -20,14 +20,18 @@ def add_staff(app) -> None:
         add_user(app.store, name, role, office, display_name=name.upper(), password=PASSWORD, created_by="test")
 
 
-def login(client, name: str, password: str = PASSWORD):
-    """Log a TestClient (or httpx client) in through the login form; returns the final response."""
+def login(client, name: str, password: str = PASSWORD, office: str | None = None):
+    """Log a TestClient (or httpx client) in through the login form, in ``office`` (default: the STAFF member's, else
+    the form's own); returns the final response."""
     import re
 
     page = client.get("/login")
     token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
-    return client.post("/login", data={"name": name, "password": password, "csrf_token": token, "next": "/"},
-                       follow_redirects=False)
+    office = office or {n: o for n, _role, o in STAFF}.get(name)
+    data = {"name": name, "password": password, "csrf_token": token, "next": "/"}
+    if office is None:
+        data["office"] = re.search(r'name="office" value="([^"]*)"', page.text).group(1)
+    return client.post("/login", data={**data, "office": office} if office else data, follow_redirects=False)
 
 
 def csrf_of(client, path: str = "/") -> str:
