@@ -52,9 +52,11 @@ def serving(web):
     """Serve an ASGI app with uvicorn on a free loopback port; yields its base URL."""
     import uvicorn
 
-    port = free_port()
+    sock = socket.socket()  # bound here, on port 0: no other test process can take the port in between
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
     server = uvicorn.Server(uvicorn.Config(web, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
     while not server.started:
@@ -66,6 +68,7 @@ def serving(web):
     finally:
         server.should_exit = True
         thread.join(5)
+        sock.close()
 
 
 def cheap_hashing(monkeypatch) -> None:
