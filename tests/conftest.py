@@ -29,6 +29,7 @@ def services(clock) -> ChannelServices:
 
 
 # -- databases and apps ---------------------------------------------------------------------------
+import functools
 import os
 import uuid
 from pathlib import Path
@@ -39,6 +40,7 @@ from sqlalchemy import create_engine, text
 PG_BASE = os.environ.get("PUBLISHER_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
+@functools.cache  # once per test process (each xdist worker asks once)
 def _pg_available() -> bool:
     try:
         engine = create_engine(PG_BASE)
