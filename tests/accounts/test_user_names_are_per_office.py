@@ -86,23 +86,26 @@ def _timed(client, path: str, data: dict) -> tuple[int, str, float]:
     return r.status_code, error.group(1) if error else "", time.perf_counter() - start
 
 
+def _median(answers: list) -> float:
+    return sorted(took for _status, _error, took in answers)[len(answers) // 2]
+
+
 def test_an_admin_cannot_tell_whether_another_office_has_a_name(app):
     admin = _console(app)
     assert login(admin, "li", office="east").status_code == 303
-    answers = {}
-    for name in ("zhao", "nobody"):  # zhao exists in west only
-        for action in ("disable", "password", "token"):
-            times = []
-            for _ in range(5):
+    answers: dict[tuple[str, str], list] = {}
+    for action in ("disable", "password", "token"):
+        for attempt in range(10):  # interleaved, the first one a warm-up: the other test processes load the cores
+            for name in ("zhao", "nobody"):  # zhao exists in west only
                 status, error, took = _timed(admin, "/users", {"csrf_token": csrf_of(admin, "/users"),
                                                                "action": action, "name": name,
                                                                "password": "Brand-new-Pa55"})
-                times.append(took)
-            answers[name, action] = (status, error.replace(name, "NAME"), sorted(times)[2])
+                answers.setdefault((name, action), []).append((status, error.replace(name, "NAME"), took))
     for action in ("disable", "password", "token"):
-        known, unknown = answers["zhao", action], answers["nobody", action]
-        assert known[:2] == unknown[:2] and known[0] == 422, (known, unknown)
-        assert max(known[2], unknown[2]) < 10 * min(known[2], unknown[2]), (action, known[2], unknown[2])
+        known, unknown = answers["zhao", action][1:], answers["nobody", action][1:]
+        assert {a[:2] for a in known} == {a[:2] for a in unknown} and known[0][0] == 422, (known[0], unknown[0])
+        fast, slow = sorted((_median(known), _median(unknown)))
+        assert slow < 10 * fast, (action, fast, slow)
     added = _timed(admin, "/users", {"csrf_token": csrf_of(admin, "/users"), "action": "add", "name": "zhao",
                                      "role": "editor", "password": "Dongqu-Pa55word"})
     assert added[0] == 303, added  # west's zhao does not stand in east's way
