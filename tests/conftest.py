@@ -29,6 +29,7 @@ def services(clock) -> ChannelServices:
 
 
 # -- databases and apps ---------------------------------------------------------------------------
+import functools
 import os
 import uuid
 from pathlib import Path
@@ -39,6 +40,7 @@ from sqlalchemy import create_engine, text
 PG_BASE = os.environ.get("PUBLISHER_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
+@functools.cache  # once per test process (each xdist worker asks once)
 def _pg_available() -> bool:
     try:
         engine = create_engine(PG_BASE)
@@ -188,3 +190,52 @@ def run_cli(config, *args: str, env: dict | None = None, input: str | None = Non
     assert "Traceback" not in result.output, result.output
     assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
     return result
+
+
+# -- one migrated SQLite database per test process, copied into each new one ------------------------------------
+
+_TEMPLATE: list[Path] = []
+
+
+def _sqlite_template(tmp_path_factory) -> Path:
+    """A SQLite database brought to the newest revision by the real migrations, once per test process."""
+    if not _TEMPLATE:
+        from publisher.db.engine import make_engine
+
+        path = tmp_path_factory.mktemp("template") / "publisher.db"
+        make_engine(f"sqlite:///{path}").dispose()
+        _TEMPLATE.append(path)
+    return _TEMPLATE[0]
+
+
+@pytest.fixture(autouse=True)
+def _new_sqlite_databases_from_the_template(request, monkeypatch, tmp_path_factory):
+    """A new, empty SQLite database is given the template's tables (the SQLite backup API) instead of running every
+    migration again: the same schema in a fraction of the time. Tests of the migrations themselves are marked
+    ``real_migrations`` (and any database that is not empty is migrated for real)."""
+    if request.node.get_closest_marker("real_migrations"):
+        return
+    import sqlite3
+
+    import publisher.db.engine as engine_module
+    from publisher.db.migrations import head
+
+    real = engine_module.migrate
+    if not _TEMPLATE:
+        _sqlite_template(tmp_path_factory)  # before the patch: the template itself is made by the real migrations
+
+    def migrate(engine, **kwargs):
+        if engine.dialect.name != "sqlite":
+            return real(engine, **kwargs)
+        with engine.connect() as conn:
+            target = conn.connection.driver_connection
+            if target.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+                return real(engine, **kwargs)
+            source = sqlite3.connect(_TEMPLATE[0])
+            try:
+                source.backup(target)
+            finally:
+                source.close()
+        return head()
+
+    monkeypatch.setattr(engine_module, "migrate", migrate)

@@ -20,14 +20,18 @@ def add_staff(app) -> None:
         add_user(app.store, name, role, office, display_name=name.upper(), password=PASSWORD, created_by="test")
 
 
-def login(client, name: str, password: str = PASSWORD):
-    """Log a TestClient (or httpx client) in through the login form; returns the final response."""
+def login(client, name: str, password: str = PASSWORD, office: str | None = None):
+    """Log a TestClient (or httpx client) in through the login form, in ``office`` (default: the STAFF member's, else
+    the form's own); returns the final response."""
     import re
 
     page = client.get("/login")
     token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
-    return client.post("/login", data={"name": name, "password": password, "csrf_token": token, "next": "/"},
-                       follow_redirects=False)
+    office = office or {n: o for n, _role, o in STAFF}.get(name)
+    data = {"name": name, "password": password, "csrf_token": token, "next": "/"}
+    if office is None:
+        data["office"] = re.search(r'name="office" value="([^"]*)"', page.text).group(1)
+    return client.post("/login", data={**data, "office": office} if office else data, follow_redirects=False)
 
 
 def csrf_of(client, path: str = "/") -> str:
@@ -48,9 +52,11 @@ def serving(web):
     """Serve an ASGI app with uvicorn on a free loopback port; yields its base URL."""
     import uvicorn
 
-    port = free_port()
+    sock = socket.socket()  # bound here, on port 0: no other test process can take the port in between
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
     server = uvicorn.Server(uvicorn.Config(web, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
     while not server.started:
@@ -62,6 +68,7 @@ def serving(web):
     finally:
         server.should_exit = True
         thread.join(5)
+        sock.close()
 
 
 def cheap_hashing(monkeypatch) -> None:

@@ -59,6 +59,7 @@ class Actor:
     office: str
     role: Role | None = None
     display_name: str = ""
+    user_id: int | None = None  # the users row (names are unique per office only)
 
     @property
     def is_user(self) -> bool:
@@ -123,16 +124,37 @@ def add_user(store, name: str, role: str, office: str, *, display_name: str = ""
             store.event(conn, EventKind.USER_ADDED, actor=created_by, office=office, user=name, role=role.value)
     except IntegrityError:
         raise InputError(_("a user named {name!r} exists already").format(name=name), field="name") from None
-    return get_user(store, name)
+    return get_user(store, name, office)
 
 
-def get_user(store, name: str) -> dict:
-    """The user's row; NotFound when there is none."""
+def get_user(store, name: str, office: str | None = None, *, prefer: str | None = None) -> dict:
+    """The row of user ``name`` of ``office`` (names are unique per office). Without an office: the one of office
+    ``prefer`` if there is one, else the only user of that name; InputError when several offices have one."""
+    q = select(users).where(users.c.name == name)
     with reading(store.engine) as conn:
-        row = conn.execute(select(users).where(users.c.name == name)).mappings().first()
-    if row is None:
+        rows = [dict(r) for r in conn.execute(q if office is None else q.where(users.c.office == office)).mappings()]
+    if not rows:
         raise NotFound(_("no user named {name!r}").format(name=name))
+    preferred = [r for r in rows if r["office"] == prefer]
+    if len(rows) > 1 and not preferred:
+        raise InputError(_("users named {name!r} exist in several offices ({offices}): say which with --office").format(
+                             name=name, offices=", ".join(sorted(r["office"] for r in rows))), field="--office")
+    return (preferred or rows)[0]
+
+
+def get_user_by_id(store, user_id: int | None) -> dict:
+    """The users row with this id; NotFound when there is none."""
+    with reading(store.engine) as conn:
+        row = conn.execute(select(users).where(users.c.id == user_id)).mappings().first()
+    if row is None:
+        raise NotFound(_("no such user"))
     return dict(row)
+
+
+def offices_with_users(store) -> list[str]:
+    """The codes of the offices that have users, sorted."""
+    with reading(store.engine) as conn:
+        return list(conn.execute(select(users.c.office).distinct().order_by(users.c.office)).scalars())
 
 
 def list_users(store, office: str | None = None) -> list[dict]:
@@ -145,36 +167,39 @@ def list_users(store, office: str | None = None) -> list[dict]:
         return [dict(r) for r in conn.execute(q.order_by(users.c.name)).mappings()]
 
 
-def display_names(store) -> dict[str, str]:
-    """Every user's display name by login name (the name itself when none was given)."""
+def display_names(store, office: str | None = None) -> dict[str, str]:
+    """Every user's display name by login name (the name itself when none was given), of ``office`` when given
+    (names are unique per office only)."""
+    q = select(users.c.name, users.c.display_name)
+    if office is not None:
+        q = q.where(users.c.office == office)
     with reading(store.engine) as conn:
-        return {r.name: r.display_name or r.name for r in conn.execute(select(users.c.name, users.c.display_name))}
+        return {r.name: r.display_name or r.name for r in conn.execute(q)}
 
 
-def set_disabled(store, name: str, disabled: bool, *, actor: str) -> None:
-    """Disable (or enable) a user: a disabled user cannot act, log in or use a token."""
+def set_disabled(store, name: str, disabled: bool, *, actor: str, office: str | None = None) -> None:
+    """Disable (or enable) user ``name`` of ``office``: a disabled user cannot act, log in or use a token."""
+    user = get_user(store, name, office)
     with store.transaction() as conn:
-        changed = conn.execute(update(users).where(users.c.name == name).values(disabled=disabled)).rowcount
-        if not changed:
-            raise NotFound(_("no user named {name!r}").format(name=name))
-        office = conn.execute(select(users.c.office).where(users.c.name == name)).scalar()
+        conn.execute(update(users).where(users.c.id == user["id"]).values(disabled=disabled))
         kind = EventKind.USER_DISABLED if disabled else EventKind.USER_ENABLED
-        store.event(conn, kind, actor=actor, office=office, user=name)
+        store.event(conn, kind, actor=actor, office=user["office"], user=name)
 
 
-def set_password(store, name: str, password: str, *, actor: str, keep_session: str | None = None,
-                 policy: PasswordPolicy | None = None) -> int:
-    """Set a user's console password (Argon2id) and end the user's console sessions, all but ``keep_session`` (the
-    SHA-256 of the session that changed it); returns how many were ended."""
+def set_password(store, name: str, password: str, *, actor: str, office: str | None = None,
+                 keep_session: str | None = None, policy: PasswordPolicy | None = None) -> int:
+    """Set the console password (Argon2id) of user ``name`` of ``office`` and end the user's console sessions, all
+    but ``keep_session`` (the SHA-256 of the session that changed it); returns how many were ended."""
     hashed = hash_password(password, user_name=name, policy=policy)
+    user = get_user(store, name, office)
     with store.transaction() as conn:
-        if not conn.execute(update(users).where(users.c.name == name)
-                            .values(password_hash=hashed, failed_logins=0, locked_until=None)).rowcount:
-            raise NotFound(_("no user named {name!r}").format(name=name))
-        ended = conn.execute(delete(console_sessions).where(console_sessions.c.user_name == name,
+        conn.execute(update(users).where(users.c.id == user["id"])
+                     .values(password_hash=hashed, failed_logins=0, locked_until=None))
+        ended = conn.execute(delete(console_sessions).where(console_sessions.c.user_id == user["id"],
                                                             console_sessions.c.id_sha256 != (keep_session or ""))
                              ).rowcount
-        store.event(conn, EventKind.PASSWORD_SET, actor=actor, user=name, sessions_ended=ended)
+        store.event(conn, EventKind.PASSWORD_SET, actor=actor, office=user["office"], user=name,
+                    sessions_ended=ended)
     return ended
 
 
@@ -182,10 +207,11 @@ def _token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def new_token(store, name: str, *, actor: str, label: str = "", expires_days: float | None = None) -> str:
-    """Issue an API token for ``name`` (``label`` says what it is for; it expires after ``expires_days``, never when
-    None); only its digest is stored, so it is shown once."""
-    user = get_user(store, name)
+def new_token(store, name: str, *, actor: str, office: str | None = None, label: str = "",
+              expires_days: float | None = None) -> str:
+    """Issue an API token for user ``name`` of ``office`` (``label`` says what it is for; it expires after
+    ``expires_days``, never when None); only its digest is stored, so it is shown once."""
+    user = get_user(store, name, office)
     if len(label) > 80 or any(not c.isprintable() for c in label):
         raise InputError(_("at most 80 printable characters"), field="--name")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
@@ -200,9 +226,10 @@ def new_token(store, name: str, *, actor: str, label: str = "", expires_days: fl
     return token
 
 
-def list_tokens(store, name: str) -> list[dict]:
-    """The user's tokens, newest first: id, name, created, expires, last used, revoked (never the token)."""
-    user = get_user(store, name)
+def list_tokens(store, name: str, office: str | None = None) -> list[dict]:
+    """The tokens of user ``name`` of ``office``, newest first: id, name, created, expires, last used, revoked (never
+    the token)."""
+    user = get_user(store, name, office)
     q = (select(api_tokens.c.id, api_tokens.c.name, api_tokens.c.created_at, api_tokens.c.expires_at,
                 api_tokens.c.last_used_at, api_tokens.c.revoked_at)
          .where(api_tokens.c.user_id == user["id"]).order_by(api_tokens.c.id.desc()))
@@ -253,16 +280,20 @@ def user_for_token(store, token: str) -> Actor | None:
 
 def actor_from_row(row) -> Actor:
     """The Actor for a users row."""
-    return Actor(name=row["name"], office=row["office"], role=Role(row["role"]), display_name=row["display_name"])
+    return Actor(name=row["name"], office=row["office"], role=Role(row["role"]), display_name=row["display_name"],
+                 user_id=row["id"])
 
 
-def resolve_actor(store, name: str | None, *, default_office: str, fallback: str) -> Actor:
-    """The acting user of a command: ``name`` (``--as``/``$PUBLISHER_USER``) or the OS account ``fallback``."""
+def resolve_actor(store, name: str | None, *, default_office: str, fallback: str, office: str | None = None) -> Actor:
+    """The acting user of a command: ``name`` (``--as``/``$PUBLISHER_USER``) of ``office`` (``--office``/
+    ``$PUBLISHER_OFFICE``; else the configuration's office, else the only office with that name), or the OS account
+    ``fallback``."""
     name = name if name is not None else os.environ.get("PUBLISHER_USER") or None
+    office = office if office is not None else os.environ.get("PUBLISHER_OFFICE") or None
     if name is None:
-        return Actor(name=fallback, office=default_office)
+        return Actor(name=fallback, office=office or default_office)
     try:
-        row = get_user(store, name)
+        row = get_user(store, name, office, prefer=default_office)
     except NotFound:
         raise InputError(_("no user named {name!r} (see `publisher user list`)").format(
                              name=name), field="--as") from None

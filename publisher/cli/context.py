@@ -4,12 +4,13 @@ from __future__ import annotations
 
 
 class CliContext:
-    """``--config``, ``--verbose`` and ``--as`` of the command line; opens the App on first use."""
+    """``--config``, ``--verbose``, ``--as`` and ``--office`` of the command line; opens the App on first use."""
 
-    def __init__(self, config: str | None, verbose: bool, acting: str | None = None):
+    def __init__(self, config: str | None, verbose: bool, acting: str | None = None, office: str | None = None):
         self.config_path = config
         self.verbose = verbose
         self.acting = acting
+        self.office = office
         self._app = None
 
     def app(self, schema: str | None = None):
@@ -21,11 +22,12 @@ class CliContext:
 
             app = App.load(self.config_path, schema=schema or SchemaPolicy.CREATE)
             try:
-                actor = resolve_actor(app.store, self.acting, default_office=app.config.office.code, fallback=app.actor)
+                actor = resolve_actor(app.store, self.acting, default_office=app.config.office.code, fallback=app.actor,
+                                      office=self.office)
             except BaseException:
                 app.close()
                 raise
-            app.user = actor if actor.is_user else None
+            app.user = actor  # the OS account too: --office may have moved it to another office
             self._app = app
         return self._app
 

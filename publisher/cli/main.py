@@ -56,16 +56,18 @@ class PublisherGroup(click.Group):
 @click.option("--config", "config", metavar="PATH", help="config file (default $PUBLISHER_CONFIG or ./config.yaml)")
 @click.option("-v", "--verbose", is_flag=True, help="log more")
 @click.option("--as", "acting", metavar="NAME", help="the acting user (default $PUBLISHER_USER)")
+@click.option("--office", "office", metavar="CODE",
+              help="the office of --as, where names repeat across offices (default $PUBLISHER_OFFICE, then office.code)")
 @click.version_option(version=__version__, prog_name="publisher", message="%(prog)s %(version)s")
 @click.pass_context
-def main(ctx: click.Context, config: str | None, verbose: bool, acting: str | None) -> None:
+def main(ctx: click.Context, config: str | None, verbose: bool, acting: str | None, office: str | None) -> None:
     """publisher: queue an item once, publish it on every channel, count it exactly for the annual report."""
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     for noisy in ("apscheduler", "urllib3", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     install_log_scrubbing()
-    ctx.obj = CliContext(config, verbose, acting)
+    ctx.obj = CliContext(config, verbose, acting, office)
     ctx.call_on_close(ctx.obj.close)
 
 

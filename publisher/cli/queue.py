@@ -95,16 +95,26 @@ def _tell_findings(state: dict) -> None:
 @click.pass_obj
 def queue_import(obj: CliContext, file: str, encoding: str | None, again: bool, as_json: bool) -> None:
     """Queue every item of a JSON Lines, CSV or .xlsx file — all or none."""
+    from publisher.foundation.legacy_text import describe
     from publisher.items.imports import import_file
 
     app = obj.app()
-    ids = import_file(app, Path(file), encoding=encoding, again=again)
+    decoded: dict[str, list[int]] = {}
+    ids = import_file(app, Path(file), encoding=encoding, again=again, decoded=decoded)
     if as_json:
-        echo_json({"ids": ids, "count": len(ids)})
-    elif ids:
+        echo_json({"ids": ids, "count": len(ids), **({"decoded": decoded} if decoded else {})})
+        return _tell_flagged(app, ids)
+    if ids:
         click.echo(_("queued {count} items ({first}–{last})").format(count=len(ids), first=ids[0], last=ids[-1]))
     else:
         click.echo(_("queued 0 items: every row's key is in the office already"))
+    if decoded:
+        click.echo(_("not UTF-8, so every field was decoded on its own: {lines}").format(lines=describe(decoded)))
+    _tell_flagged(app, ids)
+
+
+def _tell_flagged(app, ids: list[int]) -> None:
+    """Say on stderr which of the imported items the gate flagged."""
     flagged = app.store.items_with_findings(ids)
     if flagged:
         click.echo(_("gate: {count} item(s) have findings (see `publisher review show ID`): {ids}").format(

@@ -33,7 +33,7 @@ def user_add(obj, name: str, role: str, office: str | None, display_name: str, p
     app = obj.app()
     actor = obj.actor()
     require_first_admin(app.store, role)
-    office = office or (actor.office if actor.is_user else app.config.office.code)
+    office = office or actor.office
     # the operator's shell (no --as) may add a new office's first admin; an office with users has its own admins
     first_admin = not actor.is_user and role == Role.ADMIN and not list_users(app.store, office)
     _require_admin(app, actor, first_user_ok=first_admin or count_admins(app.store) == 0)
@@ -100,8 +100,8 @@ def user_disable(obj, name: str) -> None:
     """Disable a user: no more actions, logins or API calls."""
     from publisher.accounts.users import set_disabled
 
-    app, actor = _administering(obj, name, self_allowed=False)
-    set_disabled(app.store, name, True, actor=actor.name)
+    app, actor, row = _administering(obj, name, self_allowed=False)
+    set_disabled(app.store, name, True, actor=actor.name, office=row["office"])
     click.echo(_("disabled {name}").format(name=name))
 
 
@@ -114,8 +114,9 @@ def user_password(obj, name: str) -> None:
 
     from publisher.accounts.passwords import policy_for
 
-    app, actor = _administering(obj, name, self_allowed=True)
-    set_password(app.store, name, _read_password(), actor=actor.name, policy=policy_for(app.config))
+    app, actor, row = _administering(obj, name, self_allowed=True)
+    set_password(app.store, name, _read_password(), actor=actor.name, office=row["office"],
+                 policy=policy_for(app.config))
     click.echo(_("password set for {name}").format(name=name))
 
 
@@ -130,11 +131,11 @@ def user_token(obj, name: str, label: str, days: float | None, as_json: bool) ->
     """Issue an API token for NAME and print it once (only its digest is kept)."""
     from publisher.accounts.users import list_tokens, new_token
 
-    app, actor = _administering(obj, name, self_allowed=True)
+    app, actor, row = _administering(obj, name, self_allowed=True)
     days = days if days is not None else app.config.console.token_days
-    token = new_token(app.store, name, actor=actor.name, label=label, expires_days=days)
+    token = new_token(app.store, name, actor=actor.name, office=row["office"], label=label, expires_days=days)
     if as_json:
-        echo_json({"token": token, **_token_json(list_tokens(app.store, name)[0])})
+        echo_json({"token": token, **_token_json(list_tokens(app.store, name, row["office"])[0])})
     else:
         click.echo(token)
 
@@ -147,8 +148,8 @@ def user_tokens(obj, name: str, as_json: bool) -> None:
     """NAME's API tokens: id, name, created, expires, last used, revoked (never the token itself)."""
     from publisher.accounts.users import list_tokens
 
-    app, _actor = _administering(obj, name, self_allowed=True)
-    rows = [_token_json(r) for r in list_tokens(app.store, name)]
+    app, _actor, row = _administering(obj, name, self_allowed=True)
+    rows = [_token_json(r) for r in list_tokens(app.store, name, row["office"])]
     if as_json:
         echo_json(rows)
         return
@@ -168,9 +169,13 @@ def user_revoke_token(obj, token_id: int) -> None:
     """Revoke one API token by its id (from `user tokens NAME`)."""
     from publisher.accounts.users import revoke_token, token_owner
 
+    from publisher.errors import NotFound
+
     app = obj.app()
     owner = token_owner(app.store, token_id)
-    _app, actor = _administering(obj, owner["name"], self_allowed=True)
+    if obj.actor().is_user and owner["office"] != obj.actor().office:  # another office's token is not there at all
+        raise NotFound(_("no token {id}").format(id=token_id))
+    _app, actor, _row = _administering(obj, owner["name"], self_allowed=True, office=owner["office"])
     if revoke_token(app.store, token_id, actor=actor.name):
         click.echo(_("revoked token {id}").format(id=token_id))
     else:
@@ -183,21 +188,16 @@ def _token_json(row: dict) -> dict:
                for k in ("created_at", "expires_at", "last_used_at", "revoked_at")}}
 
 
-def _administering(obj, name: str, *, self_allowed: bool):
-    """(app, actor) when the actor may manage user ``name``: an admin of the same office, or (where allowed) the
-    user themselves."""
+def _administering(obj, name: str, *, self_allowed: bool, office: str | None = None):
+    """(app, actor, user row) when the actor may manage user ``name``: an admin of the same office (only that
+    office's users are looked up), or (where allowed) the user themselves; the operator's shell: any office's
+    (``--office`` where the name is in several)."""
     from publisher.accounts.users import get_user
 
     app = obj.app()
     actor = obj.actor()
-    if not (self_allowed and actor.name == name):
+    if not (self_allowed and actor.is_user and name == actor.name):
         _require_admin(app, actor)
-        _same_office(actor, get_user(app.store, name))
-    return app, actor
-
-
-def _same_office(actor, row: dict) -> None:
-    from publisher.errors import NotFound
-
-    if actor.is_user and row["office"] != actor.office:
-        raise NotFound(_("no user named {name!r}").format(name=row['name']))
+    if actor.is_user:
+        return app, actor, get_user(app.store, name, actor.office)
+    return app, actor, get_user(app.store, name, office or obj.office, prefer=actor.office)

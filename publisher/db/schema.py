@@ -271,7 +271,7 @@ users = Table(
     "users",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("name", String(80), nullable=False, unique=True),
+    Column("name", String(80), nullable=False),  # unique per office (revision 0013; before it, unique overall)
     Column("display_name", String(200), nullable=False, default=""),
     Column("role", String(20), nullable=False),  # publisher.users.Role
     Column("office", String(64), nullable=False),
@@ -281,6 +281,7 @@ users = Table(
     Column("locked_until", UTCDateTime),
     Column("created_at", UTCDateTime, nullable=False),
     Column("created_by", String(200), nullable=False, default=""),
+    UniqueConstraint("office", "name", name="uq_users_office_name"),
 )
 
 api_tokens = Table(
@@ -305,6 +306,7 @@ console_sessions = Table(
     Column("csrf", String(64), nullable=False),
     Column("expires_at", UTCDateTime, nullable=False, index=True),
     Column("created_at", UTCDateTime, nullable=False),
+    Column("user_id", Integer, index=True),  # added in revision 0013 (user_name alone is ambiguous across offices)
 )
 
 item_revisions = Table(

@@ -72,7 +72,7 @@ def decode_text(data: bytes, *, source: str, encoding: str | None = None) -> str
         text = data.decode("gb18030")
     except UnicodeDecodeError:
         text = None
-    if text is not None and _looks_chinese(text):
+    if text is not None and looks_chinese(text):
         return text
     line = data[: utf8_error.start].count(b"\n") + 1
     raise InputError(
@@ -100,7 +100,7 @@ def _printable(text: str) -> bool:
     return sum(1 for ch in text if ch.isprintable() or ch in "\r\n\t") >= len(text) * 0.98
 
 
-def _looks_chinese(text: str) -> bool:
+def looks_chinese(text: str) -> bool:
     """True when GB18030-decoded text reads as Chinese: mostly common (GB2312 level 1) characters.
 
     Latin-1 or Windows-1252 text decoded as GB18030 also yields Han characters, but rare ones (黮, 閒 …).

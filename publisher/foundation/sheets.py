@@ -1,5 +1,5 @@
 """Rows of a register, back-fill or task file as offices keep them: CSV in UTF-8 or GBK (Excel's default on Chinese
-Windows), an .xlsx workbook (the first sheet, a header row), or JSON Lines (or one JSON array)."""
+Windows; each field decoded on its own, see foundation.legacy_text), an .xlsx workbook (the first sheet, a header row), or JSON Lines (or one JSON array)."""
 
 from __future__ import annotations
 
@@ -54,12 +54,14 @@ def _json_rows(text: str) -> list[tuple[int, dict[str, Any]]]:
 
 
 def _decoded(data: bytes, path: Path) -> str:
-    for encoding in ("utf-8-sig", "gb18030"):  # gb18030 reads GBK and GB2312 files too
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise InputError(_("{path} is neither UTF-8 nor GBK text").format(path=path), field="FILE")
+    """UTF-8 text as it is; GBK text (Excel's CSV on Chinese Windows) field by field, so that a Latin-1 name in it
+    (Müller, José) is read as Latin-1 and not as mojibake."""
+    from publisher.foundation.legacy_text import decode_table
+
+    try:
+        return decode_table(data, source=str(path))[0].lstrip("\ufeff")
+    except InputError as exc:
+        raise InputError(str(exc), field="FILE") from None
 
 
 def _xlsx_rows(path: Path) -> list[tuple[int, dict[str, str]]]:

@@ -14,7 +14,7 @@ from typing import Any
 
 from publisher.accounts.users import Actor
 from publisher.errors import InputError, Refused
-from publisher.foundation.content import decode_text
+from publisher.foundation.legacy_text import decode_table
 from publisher.foundation.i18n import _
 from publisher.items.intake import (
     CATALOGUE_INPUTS, FIELDS, ItemRequest, insert, parse_options, prepare, read_bytes,
@@ -25,14 +25,18 @@ from publisher.runtime.app import App
 MAX_ROW_PROBLEMS = 200  # listed in one message; the count of the rest is given
 
 
-def read_import(path: Path, *, encoding: str | None = None) -> list[tuple[int, ItemRequest]]:
-    """Parse a JSON Lines, CSV or .xlsx file into (line number, request) pairs; InputError lists every bad line."""
+def read_import(path: Path, *, encoding: str | None = None,
+                decoded: dict[str, list[int]] | None = None) -> list[tuple[int, ItemRequest]]:
+    """Parse a JSON Lines, CSV or .xlsx file into (line number, request) pairs; InputError lists every bad line.
+    A text file that is not UTF-8 is decoded field by field; ``decoded`` receives {decoding: line numbers}."""
     if not path.is_file():
         raise InputError(_("file not found: {path}").format(path=path))
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         rows, problems = _xlsx_rows(path)
     else:
-        text = decode_text(read_bytes(path), source=str(path), encoding=encoding)
+        text, lines = decode_table(read_bytes(path), source=str(path), encoding=encoding)
+        if decoded is not None:
+            decoded.update(lines)
         is_jsonl = path.suffix.lower() in (".jsonl", ".ndjson", ".json") or text.lstrip().startswith("{")
         rows, problems = _jsonl_rows(text) if is_jsonl else _csv_rows(text, path)
     requests = []
@@ -218,11 +222,11 @@ def _str(value: Any) -> str | None:
 
 
 def import_file(app: App, path: Path, *, encoding: str | None = None, again: bool = False,
-                actor: Actor | None = None) -> list[int]:
+                actor: Actor | None = None, decoded: dict[str, list[int]] | None = None) -> list[int]:
     """Queue every item of a file, or none: the first bad row is named and nothing is written.
 
     A file imported before (the same bytes) is refused unless ``again``; rows whose key the office already
-    has are left out either way.
+    has are left out either way. ``decoded`` receives which lines of a legacy-encoded file were decoded how.
     """
     actor = actor or app.current_actor()
     digest = hashlib.sha256(read_bytes(path)).hexdigest() if path.is_file() else None
@@ -235,7 +239,7 @@ def import_file(app: App, path: Path, *, encoding: str | None = None, again: boo
                                              actor=earlier['actor'],
                                              count=earlier['count']))
     prepared, problems = [], []
-    for line, request in read_import(path, encoding=encoding):
+    for line, request in read_import(path, encoding=encoding, decoded=decoded):
         try:
             prepared.append(prepare(app, request))
         except InputError as exc:

@@ -8,7 +8,7 @@ from pathlib import Path
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
 
-from publisher.accounts.users import Actor, actor_from_row, get_user, user_for_token
+from publisher.accounts.users import Actor, actor_from_row, get_user_by_id, user_for_token
 from publisher.errors import NotFound
 from publisher.runtime.app import App
 from publisher.web.common import ApiError
@@ -26,7 +26,8 @@ class Console:
         self.secure_cookies = settings.secure_cookies if secure_cookies is None else secure_cookies
         self.sessions = Sessions(app.store.engine, timedelta(hours=settings.session_hours))
         self.guard = LoginGuard(app.store, settings.login_attempts, settings.address_attempts,
-                                timedelta(minutes=settings.lockout_minutes), settings.address_delay)
+                                timedelta(minutes=settings.lockout_minutes), settings.address_delay,
+                                default_office=app.config.office.code)
         self.templates = Jinja2Templates(directory=str(HERE / "templates"))  # autoescape is on for .html
         self.templates.env.globals.update(office=app.config.office, csrf_field=CSRF_FIELD)
         from publisher.web import filters
@@ -51,7 +52,7 @@ class Console:
         if session is None:
             raise ApiError(401, "unauthenticated", "请先登录")
         try:
-            row = get_user(self.app.store, session.user)
+            row = get_user_by_id(self.app.store, session.user_id)
         except NotFound:
             row = None
         if row is None or row["disabled"]:

@@ -76,7 +76,8 @@ def _people(context, app: App) -> dict[str, str]:
     if cached is None:
         from publisher.accounts.users import display_names
 
-        cached = display_names(app.store)
+        user = context.get("user")
+        cached = display_names(app.store, getattr(user, "office", None) or app.config.office)
         if request is not None:
             request.state.people = cached
     return cached

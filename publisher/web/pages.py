@@ -31,7 +31,10 @@ from publisher.ledger.listing import PER_PAGE_MAX, Filters, list_items, month_sc
 from publisher.items.intake import CATALOGUE_INPUTS, ItemRequest, insert, parse_time, prepare
 from publisher.report.tally import tally
 from publisher.accounts.passwords import policy_for
-from publisher.accounts.users import Actor, Role, add_user, list_users, set_disabled, set_password
+from publisher.foundation.filenames import safe_filename
+from publisher.accounts.users import (
+    Actor, Role, add_user, get_user, list_users, offices_with_users, set_disabled, set_password,
+)
 from publisher.web import views
 from publisher.web.security import CSRF_FIELD, EDITOR_CSP, PREVIEW_CSP, SESSION_COOKIE, LoginRefused
 from publisher.web.common import ID_MAX, ApiError, ItemId
@@ -85,10 +88,20 @@ def _safe_next(target: str | None) -> str:
 
 # -- login ---------------------------------------------------------------------------------------------------
 
+def _login_offices(request: Request, given: str = "") -> dict:
+    """What the login form says of the office: a field when several offices have users (pre-filled with the one
+    given, e.g. by a bookmarked ``/login?office=CODE``, else the configured one), a hidden value when there is one."""
+    app = console_of(request).app
+    offices = offices_with_users(app.store)
+    default = offices[0] if len(offices) == 1 else app.config.office.code
+    return {"office_value": given[:64] or default, "office_field": len(offices) > 1}
+
+
 @router.get("/login")
-def login_form(request: Request, next: str = "/"):
+def login_form(request: Request, next: str = "/", office: str = ""):
     token = secrets.token_urlsafe(24)
-    response = _page(request, "login.html", None, next=_safe_next(next), login_csrf=token, error="")
+    response = _page(request, "login.html", None, next=_safe_next(next), login_csrf=token, error="",
+                     **_login_offices(request, office.strip()))
     response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict",
                         secure=console_of(request).secure_cookies, path="/login")
     return response
@@ -103,14 +116,15 @@ async def login(request: Request):
     if not cookie or not secrets.compare_digest(cookie, str(form.get(CSRF_FIELD) or "")):
         raise ApiError(403, "csrf", "登录表单已过期，请刷新页面后重试")
     name, password = str(form.get("name") or "").strip(), str(form.get("password") or "")
+    office = str(form.get("office") or "").strip()[:64] or None
     address = request.client.host if request.client else "?"
     try:
-        actor = await run_in_threadpool(console.guard.login, name, password, address)
+        actor = await run_in_threadpool(console.guard.login, name, password, address, office)
     except LoginRefused as exc:
         response = _page(request, "login.html", None, status=429 if exc.locked else 401, next=target,
-                         login_csrf=cookie, error=str(exc))
+                         login_csrf=cookie, error=str(exc), **_login_offices(request, office or ""))
         return response
-    sid, _ = console.sessions.open(actor.name, console.app.clock.now())
+    sid, _ = console.sessions.open(actor, console.app.clock.now())
     response = RedirectResponse(target, status_code=303)
     response.set_cookie(SESSION_COOKIE, sid, httponly=True, samesite="lax", secure=console.secure_cookies,
                         max_age=int(console.sessions.lifetime.total_seconds()), path="/")
@@ -467,7 +481,7 @@ def _office_tokens(app, actor: Actor) -> list[dict]:
     """Every API token of the office's users (never the token itself), newest first."""
     from publisher.accounts.users import list_tokens
 
-    rows = [{**t, "user": u["name"]} for u in list_users(app.store, actor.office) for t in list_tokens(app.store, u["name"])]
+    rows = [{**t, "user": u["name"]} for u in list_users(app.store, actor.office) for t in list_tokens(app.store, u["name"], actor.office)]
     return sorted(rows, key=lambda r: r["id"], reverse=True)
 
 
@@ -481,7 +495,7 @@ def _token_action(request: Request, app, actor: Actor, form, action: str):
             name = str(form.get("name") or "").strip()
             _same_office(app, actor, name)
             days = str(form.get("expires") or "").strip()
-            shown = new_token(app.store, name, actor=actor.name, label=str(form.get("label") or "").strip(),
+            shown = new_token(app.store, name, actor=actor.name, office=actor.office, label=str(form.get("label") or "").strip(),
                               expires_days=_token_days(days, app))
         else:
             token_id = _form_int(form.get("token_id"), "token_id")
@@ -539,16 +553,16 @@ async def users_action(request: Request):
             _same_office(app, actor, name)
             if name == actor.name and action == "disable":
                 raise Refused("self", "不能停用自己的账号")
-            set_disabled(app.store, name, action == "disable", actor=actor.name)
+            set_disabled(app.store, name, action == "disable", actor=actor.name, office=actor.office)
             if action == "disable":
-                console.sessions.close_user(name)
+                console.sessions.close_user(get_user(app.store, name, actor.office)["id"])
             notice = f"已{'停用' if action == 'disable' else '启用'}用户 {name}"
         elif action == "password":
             _same_office(app, actor, name)
             sid, _session = console.session(request)
             keep = hashlib.sha256(sid.encode()).hexdigest() if sid and name == actor.name else None
             await run_in_threadpool(lambda: set_password(app.store, name, str(form.get("password") or ""),
-                                                         actor=actor.name, keep_session=keep,
+                                                         actor=actor.name, office=actor.office, keep_session=keep,
                                                          policy=policy_for(app.config)))
             notice = f"已为 {name} 设置新密码"
         else:
@@ -560,7 +574,5 @@ async def users_action(request: Request):
 
 
 def _same_office(app, actor: Actor, name: str) -> None:
-    from publisher.accounts.users import get_user
-
-    if get_user(app.store, name)["office"] != actor.office:
-        raise NotFound(_("no user named {name!r}").format(name=name))
+    """NotFound unless the admin's office has a user of that name (another office's users are not there at all)."""
+    get_user(app.store, name, actor.office)

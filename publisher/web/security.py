@@ -43,6 +43,7 @@ class Session:
     user: str
     csrf: str
     expires: datetime
+    user_id: int | None = None
 
 
 @dataclass
@@ -53,13 +54,15 @@ class Sessions:
     engine: Engine
     lifetime: timedelta
 
-    def open(self, user: str, now: datetime) -> tuple[str, Session]:
-        """Start a session; returns its id (the cookie value) and the session."""
+    def open(self, actor: Actor, now: datetime) -> tuple[str, Session]:
+        """Start a session for a user; returns its id (the cookie value) and the session."""
         sid = secrets.token_urlsafe(32)
-        session = Session(user=user, csrf=secrets.token_urlsafe(32), expires=now + self.lifetime)
+        session = Session(user=actor.name, csrf=secrets.token_urlsafe(32), expires=now + self.lifetime,
+                          user_id=actor.user_id)
         with self.engine.begin() as conn:
             conn.execute(delete(console_sessions).where(console_sessions.c.expires_at <= now))
-            conn.execute(insert(console_sessions).values(id_sha256=_digest(sid), user_name=user, csrf=session.csrf,
+            conn.execute(insert(console_sessions).values(id_sha256=_digest(sid), user_name=actor.name,
+                                                         user_id=actor.user_id, csrf=session.csrf,
                                                          expires_at=session.expires, created_at=now))
         return sid, session
 
@@ -71,17 +74,17 @@ class Sessions:
             row = conn.execute(select(console_sessions).where(console_sessions.c.id_sha256 == _digest(sid))).first()
         if row is None or row.expires_at <= now:
             return None
-        return Session(user=row.user_name, csrf=row.csrf, expires=row.expires_at)
+        return Session(user=row.user_name, csrf=row.csrf, expires=row.expires_at, user_id=row.user_id)
 
     def close(self, sid: str | None) -> None:
         """End a session (logout)."""
         with self.engine.begin() as conn:
             conn.execute(delete(console_sessions).where(console_sessions.c.id_sha256 == _digest(sid or "")))
 
-    def close_user(self, user: str) -> None:
+    def close_user(self, user_id: int) -> None:
         """End every session of a user (disabled by an admin)."""
         with self.engine.begin() as conn:
-            conn.execute(delete(console_sessions).where(console_sessions.c.user_name == user))
+            conn.execute(delete(console_sessions).where(console_sessions.c.user_id == user_id))
 
 
 def _digest(sid: str) -> str:
@@ -132,6 +135,7 @@ class LoginGuard:
     address_attempts: int
     lockout: timedelta
     address_delay: float = 2.0
+    default_office: str = "default"  # the office of a login form that names none
     _pairs: dict[tuple[str, str], _Count] = field(default_factory=dict)
     _accounts: dict[str, _Count] = field(default_factory=dict)
     _addresses: dict[str, _Count] = field(default_factory=dict)
@@ -142,15 +146,17 @@ class LoginGuard:
         """Failures from all addresses together before an account is locked."""
         return self.attempts * 3
 
-    def login(self, name: str, password: str, address: str) -> Actor:
-        """The user for a correct password; LoginRefused otherwise (every outcome is an audit event)."""
+    def login(self, name: str, password: str, address: str, office: str | None = None) -> Actor:
+        """The user ``name`` of ``office`` (default: the configured one) for a correct password; LoginRefused
+        otherwise (every outcome is an audit event)."""
         store = self.store
         now = store.clock.now()
-        key = name.casefold()
+        office = office or self.default_office
+        key = f"{name.casefold()}@{office.casefold()}"
         if self._slowed(address, now):
             pause(self.address_delay)
         with reading(store.engine) as conn:
-            row = conn.execute(select(users).where(users.c.name == name)).mappings().first()
+            row = conn.execute(select(users).where(users.c.name == name, users.c.office == office)).mappings().first()
         office = row["office"] if row is not None else None
         if self._locked(address, key, now) or (row is not None and row["locked_until"] and row["locked_until"] > now):
             dummy_verify(password)

@@ -10,7 +10,7 @@ import pytest
 
 from conftest import run_cli, write_config
 from console_helpers import cheap_hashing
-from publisher.accounts.users import add_user, list_tokens, new_token, revoke_token, set_password, user_for_token
+from publisher.accounts.users import actor_from_row, add_user, get_user, list_tokens, new_token, revoke_token, set_password, user_for_token
 from publisher.web.security import Sessions
 
 GOOD = "Hunter2-Pa55"
@@ -28,8 +28,9 @@ def app(make_app, db_url, tmp_path, monkeypatch):
 def test_a_password_change_ends_the_users_other_sessions(app, by):
     sessions = Sessions(app.store.engine, timedelta(hours=8))
     now = app.clock.now()
-    mine, _ = sessions.open("zhang", now)
-    other, _ = sessions.open("zhang", now)
+    zhang = actor_from_row(get_user(app.store, "zhang", "default"))
+    mine, _ = sessions.open(zhang, now)
+    other, _ = sessions.open(zhang, now)
     keep = None
     if by == "zhang":  # the user, from the session ``mine``
         import hashlib

@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
+
+pytestmark = pytest.mark.real_migrations  # what a command does to a new, empty or old database
 from click.testing import CliRunner
 from sqlalchemy import inspect
 

@@ -15,7 +15,7 @@ from alembic import op
 from publisher.db.search_index import create_search_index, drop_search_index
 
 revision = "0014"
-down_revision = "0012"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
@@ -30,7 +30,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    """Back to 0012: no search index, no ``time_given``."""
+    """Back to 0013: no search index, no ``time_given``."""
     drop_search_index(op.get_bind())
     with op.batch_alter_table("items") as batch:
         batch.drop_column("time_given")
