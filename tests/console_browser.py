@@ -26,7 +26,7 @@ needs_chromium = pytest.mark.skipif(not Path(CHROMIUM).exists() and not os.envir
 
 # Latin words a Chinese office reads as they are: product and format names, standards
 ALLOWED_WORDS = frozenset("""WeChat RSS Atom PDF DOCX Word Excel CSV JSON API HTML Markdown PostgreSQL SQLite IP
-    URL WordPress HTTP HTTPS ID XLSX""".split()) | {socket.gethostname()}  # the daemon's host is a name
+    URL WordPress HTTP HTTPS ID XLSX UTF GBK""".split()) | {socket.gethostname()}  # the daemon's host is a name
 # URLs and paths, e-mail addresses, 索引号 (office code/year-sequence), file extensions (.docx)
 URL = re.compile(r"(?:https?://|/)[\w./?&=%#:;~+-]*|[\w.-]+@[\w.-]+|[\w-]+/\d{4}-\d+|(?<![A-Za-z])\.[a-z]{3,4}\b")
 LATIN = re.compile(r"[A-Za-z]+")

@@ -20,6 +20,7 @@ from publisher.db.schema import channel_state, events, item_revisions, items, us
 from publisher.accounts.users import Role
 from publisher.foundation.i18n import shown
 from publisher.ledger.event_kinds import EventKind
+from publisher.ledger.event_sentences import shown_error
 from publisher.review.workflow import ReviewState
 
 log = logging.getLogger("publisher.notify")
@@ -92,8 +93,17 @@ def _step_reviewers(told: EventContext) -> list[str]:
 
 
 def _channel_name(told: EventContext) -> str:
-    channel = told.app.config.channels.get(told.event["channel"] or "")
-    return (channel.display_name if channel else None) or told.event["channel"]
+    return _display_name(told, told.event["channel"] or "")
+
+
+def _display_name(told: EventContext, name: str) -> str:
+    channel = told.app.config.channels.get(name)
+    return (channel.display_name if channel else None) or name
+
+
+def _failure(told: EventContext, text: str | None) -> str:
+    """A stored channel error as the office reads it (channels by display name, Chinese words)."""
+    return shown_error(text, lambda name: _display_name(told, name)) if text else ""
 
 
 def _authors(told: EventContext) -> list[str]:
@@ -143,7 +153,7 @@ _LATE = Rule(_late_approval, _office_operators,
 _REJECTED = Rule(_has_item, _authors, lambda t: f"{t.title}被退回：{t.detail.get('comment') or ''}")
 _PUBLISHED = Rule(_has_item, _authors, lambda t: f"{t.title}已在{_channel_name(t)}发布")
 _DEAD = Rule(_has_item, lambda t: list(dict.fromkeys(_authors(t) + _office_operators(t))),
-             lambda t: f"{t.title}在{_channel_name(t)}发布失败，已停止重试：{shown(t.detail.get('error')) or ''}")
+             lambda t: f"{t.title}在{_channel_name(t)}发布失败，已停止重试：{_failure(t, t.detail.get('error'))}")
 _PAUSED = Rule(_always, _all_operators, lambda t: f"渠道 {_channel_name(t)} 已暂停：{shown(t.detail.get('reason')) or ''}")
 _RECONCILE_REFUSED = Rule(_always, _all_operators,
                           lambda t: f"渠道 {_channel_name(t)} 对账时 {t.detail.get('checked')} 条发布记录中有 "

@@ -21,6 +21,7 @@ from publisher.report.tally import ledger_groups, per_month
 from publisher.delivery.corrections import copy_state, out_somewhere
 from publisher.delivery.partial import failed_channels
 from publisher.accounts.users import Actor
+from publisher.ledger.event_sentences import shown_error
 from publisher.ledger.item_status import ItemStatus
 from publisher.ledger.lifecycle import DeliveryStatus
 from publisher.items.catalogue import catalogue_json
@@ -43,7 +44,8 @@ def item_json(app: App, actor: Actor, item_id: int, *, with_events: bool = False
         "attachments": [{k: a[k] for k in ("filename", "sha256", "size", "inline")} for a in row["attachments"]],
         "channel_options": row["channel_options"] or {},
     } | catalogue_json(app.config, row, app.clock.now().astimezone(app.config.tz).date())
-    data["partial"] = [{"channel": d["channel"], "status": d["status"], "why": in_office_language(d["last_error"]) or ""}
+    data["partial"] = [{"channel": d["channel"], "status": d["status"],
+                        "why": shown_error(d["last_error"], _display_names(app)) if d["last_error"] else ""}
                        for d in failed_channels(data["deliveries"])]
     if with_events:
         data["events"] = [{k: e[k] for k in ("at", "kind", "channel", "actor", "detail")}
@@ -291,3 +293,9 @@ def schedule_window(app: App) -> tuple[datetime, datetime]:
     """Now and one day later (for 'due soon' lists)."""
     now = app.clock.now()
     return now, now + timedelta(days=1)
+
+
+def _display_names(app: App):
+    """The channel's display name by its configuration key (the key itself for one not configured)."""
+    names = {name: settings.display_name or name for name, settings in app.config.channels.items()}
+    return lambda name: names.get(name, name)

@@ -28,11 +28,13 @@ def pages_of(site, role: str) -> list[str]:
     """The pages a user of ``role`` reaches from the menu, the items they open and a page they may not see."""
     items = site.items
     paths = ["/", "/compose", "/review", "/review?all=1", "/items", "/items?q=%E5%85%AC%E7%A4%BA",
-             "/calendar?month=2019-06", "/tally?year=2019", "/audit", "/items/999999"]
+             "/calendar?month=2019-06", "/calendar?view=week&day=2019-06-10", "/tally?year=2019", "/audit",
+             "/reposts", "/channels", "/registers", "/inspection", "/notifications", "/items/999999"]
     paths += [f"/items/{items[k]}" for k in ("draft", "waiting", "rejected", "finding", "published", "retracted",
                                              "failed")]
     if role == "editor":
         paths += [f"/items/{items['draft']}/edit", f"/items/{items['published']}/edit"]
+    paths.append(f"/items/{items['published']}/retract")
     return paths + ["/users"]  # the admin's page; a refusal page for the others
 
 

@@ -64,7 +64,8 @@ def compose(site, browser, viewport, title: str, shots: Path | None) -> str:
         editor.click("nav a[href='/compose']")
     editor.fill("input[name=title]", title)
     editor.select_option("select[name=category]", "公示公告")
-    editor.fill("textarea[name=body]", BODY)
+    editor.locator(".jodit-wysiwyg").wait_for()  # the body goes into the editor, as pasted HTML would
+    editor.evaluate("html => { Object.values(Jodit.instances)[0].value = html; }", BODY)
     for channel in ("website", "wechat", "feed"):
         editor.check(f"input[name=channels][value={channel}]")
     editor.fill("input[name='short_title.wechat']", "第三批租赁补贴审核结果公示")
@@ -137,8 +138,11 @@ def journey(site, browser, viewport, title: str, shots: Path | None = None) -> N
     expect(approver.locator(".st-published")).to_have_count(3)
     fits(approver, viewport)
     shoot(approver, shots, "item")
-    approver.fill("#retract input[name=reason]", "名单需更正")
-    approver.click("button:has-text('在所有渠道撤回')")
+    approver.click("#retract a:has-text('在所有渠道撤回')")
+    expect(approver.locator("ul.retract-channels")).to_contain_text("微信公众号")
+    fits(approver, viewport)
+    approver.fill("#retract-confirm input[name=reason]", "名单需更正")
+    approver.click("button:has-text('确认在以上 3 个渠道撤回')")
     expect(approver.locator(".notice")).to_contain_text("已撤回")
     fits(approver, viewport)
     publish_retractions(site)

@@ -86,7 +86,7 @@ def test_an_appeal_decided_once_in_the_browser_is_counted_once(office):
         page.set_content(stale.replace('action="/registers', f'action="{base}/registers'))
         page.locator(f"tr[data-appeal='{appeal}'] input[name=on]").fill("2026-04-01")
         page.locator(f"tr[data-appeal='{appeal}'] button:has-text('登记结果')").click()
-        expect(page.locator("p.error")).to_contain_text("decided-once")
+        expect(page.locator("p.error")).to_contain_text("结果只登记一次")
         browser.close()
     assert _table4(app, 2026)["结果纠正"] == 1 and _table4(app, 2026)["总计"] == 1
     assert _table4(app, 2025)["尚未审结"] == 1  # still pending at the end of 2025

@@ -187,6 +187,7 @@
 
   var editor = Jodit.make(area, {
     language: "zh_cn", height: 480, toolbarAdaptive: false, toolbarSticky: false, showXPathInStatusbar: false,
+    hidePoweredByJodit: true,
     askBeforePasteHTML: false, askBeforePasteFromWord: false, defaultActionOnPaste: "insert_as_html",
     uploader: {insertImageAsBase64URI: true}, beautifyHTML: false, sourceEditor: "area",
     placeholder: "在此输入正文，或从 Word/WPS 粘贴，或在下方上传文件",
