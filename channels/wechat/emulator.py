@@ -103,9 +103,11 @@ def form_files(body: bytes, content_type: str) -> dict[str, tuple[str | None, by
         return {}
     return {p.name: (p.filename, p.data) for p in parts if p.name}
 
+
 def escapes_non_ascii(text: str) -> bool:
-    """True when a JSON text holds ``\\uXXXX`` for a non-ASCII character anywhere, as WeChat scans for it: an
-    escape, and also a literal backslash-u in the text (JSON ``\\\\uXXXX``), which WeChat refuses alike (40033)."""
+    """True when a JSON text holds a backslash-u escape (four hex digits) of a non-ASCII character anywhere, as WeChat
+    scans for it: a real escape, and also a literal backslash-u written in the text, which WeChat refuses alike
+    (40033)."""
     return any(int(code, 16) >= 0x80 for code in re.findall(r"\\u([0-9a-fA-F]{4})", text))
 
 

@@ -3,6 +3,7 @@ folders (the database and its WAL, attachments, backups, exports)."""
 
 from __future__ import annotations
 
+import logging
 import os
 import stat
 from pathlib import Path
@@ -38,13 +39,16 @@ def private_file(path: Path) -> None:
 
 
 def tighten(path: Path) -> None:
-    """Take group and other access away from an existing file we own (no-op for a missing file)."""
+    """Take group and other access away from an existing file we own (no-op for a missing file; a file another
+    account owns is left as it is, with a warning in the log)."""
     try:
         mode = os.stat(path).st_mode
         if mode & (stat.S_IRWXG | stat.S_IRWXO):
             os.chmod(path, stat.S_IMODE(mode) & ~(stat.S_IRWXG | stat.S_IRWXO))
-    except (FileNotFoundError, PermissionError):
-        pass
+    except FileNotFoundError:
+        return
+    except PermissionError:
+        logging.getLogger(__name__).warning("cannot make %s private: it belongs to another account", path)
 
 
 def write_private(path: Path, data: bytes) -> None:

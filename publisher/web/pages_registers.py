@@ -61,7 +61,7 @@ async def decide_appeal(request: Request, appeal_id: ItemId):
     try:
         decided = await run_in_threadpool(
             _registers(app)[1].decide, appeal_id, str(form.get("result") or ""),
-            parse_day(str(form.get("on") or ""), "--on") or _missing("--on"), actor, _today(app))
+            parse_day(str(form.get("on") or ""), "审结日期") or _missing("审结日期"), actor, _today(app))
     except (InputError, Refused, NotFound) as exc:
         return _show(request, actor, str(exc), _status(exc))
     return _back("/registers", f"已记录第 {appeal_id} 号复议/诉讼的结果：{decided.result}（{decided.decided_on}）")
@@ -75,8 +75,8 @@ async def pause_application(request: Request, app_id: ItemId):
     try:
         paused = await run_in_threadpool(
             _registers(app)[0].pause, app_id, str(form.get("reason") or ""),
-            parse_day(str(form.get("from") or ""), "--from") or _missing("--from"),
-            parse_day(str(form.get("to") or ""), "--to"), actor, _today(app))
+            parse_day(str(form.get("from") or ""), "暂停开始日期") or _missing("暂停开始日期"),
+            parse_day(str(form.get("to") or ""), "暂停结束日期"), actor, _today(app))
     except (InputError, Refused, NotFound) as exc:
         return _show(request, actor, str(exc), _status(exc))
     mark = "" if paused.due_known else f"（{UNKNOWN_MARK}）"
