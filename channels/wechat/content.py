@@ -239,19 +239,15 @@ def address_problem(url: str, *, first: bool, resolve=None) -> str | None:
     """Why ``url``'s host may not be fetched: it resolves to a loopback, private or link-local address (checked on
     every address the name resolves to). The office may list an address itself (``127.0.0.1``) for its first
     request; a redirect is never followed to such an address."""
-    import socket
+    from publisher.foundation.urls import private_address, resolved_addresses
 
-    from publisher.foundation.urls import private_address
-
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
+    host = (urlsplit(url).hostname or "").lower()
     if first and _literal_address(host):
         return None
-    try:
-        infos = (resolve or socket.getaddrinfo)(host, parts.port or (443 if parts.scheme == "https" else 80))
-    except (OSError, UnicodeError):
+    addresses = resolved_addresses(url, resolve)
+    if addresses is None:
         return N_("external image {url}: the host {host} cannot be resolved").format(url=url, host=host)
-    if not infos or any(private_address(info[4][0]) for info in infos):
+    if any(private_address(a) for a in addresses):
         return N_("external image {url}: {host} is an internal address; not fetched").format(url=url, host=host)
     return None
 

@@ -76,3 +76,22 @@ def private_address(address: str) -> bool:
         ip = ip.ipv4_mapped
     return (ip.is_private or ip.is_loopback or ip.is_link_local or ip.is_multicast or ip.is_reserved
             or ip.is_unspecified or not ip.is_global)
+
+
+def resolved_addresses(url: str, resolve=None) -> list[str] | None:
+    """Every address ``url``'s host names (the host itself when it is an address), or None when it cannot be
+    resolved: what a fetch must judge with :func:`private_address`, not the name."""
+    import socket
+
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    try:
+        ipaddress.ip_address(host.split("%", 1)[0])
+        return [host]
+    except ValueError:
+        pass
+    try:
+        infos = (resolve or socket.getaddrinfo)(host, parts.port or (443 if parts.scheme == "https" else 80))
+    except (OSError, UnicodeError):
+        return None
+    return [info[4][0] for info in infos] or None

@@ -7,14 +7,12 @@ The outcome is ``ok``, ``broken`` (4xx/5xx, DNS failure, timeout, refused connec
 
 from __future__ import annotations
 
-import ipaddress
-import socket
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
 from publisher import __version__
 from publisher.foundation.i18n import N_
-from publisher.foundation.urls import private_address, web_url_problem
+from publisher.foundation.urls import private_address, resolved_addresses, web_url_problem
 
 MAX_REDIRECTS = 5
 
@@ -78,18 +76,9 @@ def _host_problem(url: str, allow_private: bool) -> Outcome | None:
     """Skipped (not http(s), private and not allowed), broken (no such host), or None: go ahead."""
     if web_url_problem(url) is not None:
         return Outcome("skipped", N_("not an http(s) address"))
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    try:
-        ipaddress.ip_address(host)
-        addresses = [host]
-    except ValueError:
-        try:
-            infos = socket.getaddrinfo(host, parts.port or (443 if parts.scheme == "https" else 80),
-                                       proto=socket.IPPROTO_TCP)
-        except (socket.gaierror, UnicodeError, OSError):
-            return Outcome("broken", N_("DNS: no such host {host}").format(host=host))
-        addresses = [info[4][0] for info in infos]
+    addresses = resolved_addresses(url)
+    if addresses is None:
+        return Outcome("broken", N_("DNS: no such host {host}").format(host=urlsplit(url).hostname or ""))
     if not allow_private and any(private_address(a) for a in addresses):
         return Outcome("skipped", N_("loopback or private address (links.allow_private)"))
     return None

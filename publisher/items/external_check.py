@@ -19,7 +19,6 @@ from publisher.gate.findings import Finding, FindingKind
 from publisher.gate.htmltext import body_text
 from publisher.gate.settings import ExternalCheck
 
-ANSWER_LIMIT = 1_000_000
 MAX_FINDINGS = 200
 
 
@@ -58,23 +57,27 @@ class _Unusable(Exception):
 
 
 def _post(settings: ExternalCheck, payload: dict) -> dict:
-    import requests
+    from publisher.errors import ChannelError, OutcomeUnknown
+    from publisher.http import AnswerTooLarge, new_session, send
 
     headers = {"Content-Type": "application/json; charset=utf-8"}
     token = os.environ.get(settings.token_env) if settings.token_env else None
     if token:
         headers["Authorization"] = f"Bearer {token}"
-    try:
-        response = requests.post(settings.url, json=payload, headers=headers, timeout=settings.timeout,
-                                 allow_redirects=False)
-    except requests.Timeout:
+    session = new_session()
+    try:  # send: the timeout bounds the whole request, and an oversized answer is cut off
+        response = send(session, "POST", settings.url, timeout=settings.timeout, json=payload, headers=headers,
+                        allow_redirects=False)
+    except AnswerTooLarge:
+        raise _Unusable(N_("its answer is too large")) from None
+    except OutcomeUnknown:
         raise _Unusable(N_("no answer within {seconds} s").format(seconds=settings.timeout)) from None
-    except requests.RequestException as exc:
+    except ChannelError as exc:
         raise _Unusable(N_("cannot reach it ({error})").format(error=type(exc).__name__)) from None
+    finally:
+        session.close()
     if response.status_code != 200:
         raise _Unusable(N_("it answered HTTP {status}").format(status=response.status_code))
-    if len(response.content) > ANSWER_LIMIT:
-        raise _Unusable(N_("its answer is too large"))
     try:
         answer = response.json()
     except ValueError:
