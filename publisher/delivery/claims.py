@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 
-from sqlalchemy import Integer, and_, bindparam, exists, func, not_, or_, select, text, update
+from sqlalchemy import Integer, and_, bindparam, exists, func, not_, or_, select, text, union_all, update
 
 from publisher.adapter import ItemView
 from publisher.db.engine import reading
@@ -175,7 +175,7 @@ class Claims:
             parts = [part for part in parts if part not in PUBLISHED_PARTS]
         else:
             self._retracts_read[channel] = time.monotonic() + RETRACT_EVERY
-        rows = [row for part in parts for row in conn.execute(_due_query(item_id is not None, waits, part), params)]
+        rows = conn.execute(_due_union(item_id is not None, waits, tuple(parts)), params).all()
         return sorted(rows, key=lambda r: (_utc(r.next_attempt_at), r.id))[:want]
 
     def _read_items(self, conn, claims: list[Claim]) -> None:
@@ -373,6 +373,16 @@ def _due_query(one_item: bool, waits: tuple[tuple[str, tuple[str, ...]], ...] = 
     if waits:
         query = query.where(not_(_waiting_for_linked(d, waits)))
     return query.where(d.c.item_id == bindparam("item_id")) if one_item else query
+
+
+@lru_cache(maxsize=256)
+def _due_union(one_item: bool, waits: tuple[tuple[str, tuple[str, ...]], ...], parts: tuple[str, ...]):
+    """The due query's ``parts`` as one statement (one round trip): each part a subquery read in its index's
+    order up to the limit, their rows together (the caller orders them)."""
+    if len(parts) == 1:
+        return _due_query(one_item, waits, parts[0])
+    subqueries = [_due_query(one_item, waits, part).subquery(part) for part in parts]
+    return union_all(*(select(sub) for sub in subqueries))
 
 
 def _waiting_for_linked(d, waits: tuple[tuple[str, tuple[str, ...]], ...]):

@@ -9,7 +9,7 @@ import uuid
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
-from sqlalchemy import Engine, and_, bindparam, delete, insert, or_, select, update
+from sqlalchemy import Engine, and_, delete, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from publisher.foundation.clock import Clock
@@ -184,8 +184,7 @@ class ChannelHolds:
             seen = self._seen.get(channel)
         if seen is not None and seen > now:
             return seen
-        found = self.fence.read_pauses(self.store.engine, channel,
-                                       lambda conn: conn.execute(_PAUSE, {"channel": channel}).first())
+        found = self.fence.read_pauses(self.store.engine, channel)
         if found is None:
             return None
         until = found[1]
@@ -198,4 +197,3 @@ class ChannelHolds:
 _SEEN: dict[str, dict[str, datetime]] = {}
 _SEEN_LOCK = threading.Lock()
 _GATES: dict[tuple[int, str], threading.Lock] = {}
-_PAUSE = select(channel_pauses.c.until).where(channel_pauses.c.channel == bindparam("channel"))

@@ -21,7 +21,7 @@ from typing import Iterator
 
 from sqlalchemy import Connection, text
 
-from publisher.db.engine import reading, single_reads
+from publisher.db.engine import single_reads
 
 _NAMESPACE = 0x5055_0000  # high bits of the advisory key: "PU", so other users of advisory locks are not hit
 _LOCK_SHARED = text("SELECT pg_advisory_xact_lock_shared(:key)")
@@ -43,13 +43,17 @@ class HoldFence:
         self.folder = Path(database).resolve().parent if database and database != ":memory:" else None
         self.stem = Path(database).name if self.folder is not None else ""
 
-    def read_pauses(self, engine, channel: str, read) -> tuple[bool, datetime | None] | None:
-        """The channel's pause as (found, until) read behind the shared fence; ``read(conn)`` reads it on SQLite
-        (returns a row with ``until`` or None). On PostgreSQL the until is naive UTC, as stored."""
+    def read_pauses(self, engine, channel: str) -> tuple[bool, datetime | str | None] | None:
+        """The channel's pause as (found, until) read behind the shared fence, on the driver's own cursor (this
+        runs before every request). The until is as stored: naive UTC on PostgreSQL, text on SQLite."""
         if not self.postgres:
-            with self.file_lock(channel, exclusive=False), reading(engine) as conn:
-                row = read(conn)
-            return None if row is None else (True, row.until)
+            with self.file_lock(channel, exclusive=False), self._autocommit.connect() as conn:
+                cursor = conn.connection.dbapi_connection.cursor()
+                try:
+                    row = cursor.execute("SELECT until FROM channel_pauses WHERE channel = ?", (channel,)).fetchone()
+                finally:
+                    cursor.close()
+            return None if row is None else (True, row[0])
         with self._autocommit.connect() as conn:
             cursor = conn.connection.dbapi_connection.cursor()
             try:  # no parameters: the simple query protocol, both statements in one round trip
