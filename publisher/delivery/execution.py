@@ -14,7 +14,8 @@ from datetime import datetime, timedelta
 from typing import Callable, NamedTuple
 
 from publisher.adapter import DeliveryContext
-from publisher.db.engine import reading, single_reads
+from publisher.db.engine import reading
+from publisher.db.thread_reads import thread_reads
 from publisher.delivery import corrections as updating
 from publisher.delivery.claims import Claim
 from publisher.delivery.outcomes import Outcomes, describe
@@ -243,14 +244,9 @@ _ITEM_STATE_SQL = ("SELECT items.revision, items.review_state, deliveries.revisi
 
 
 def item_state(engine, item_id: int, delivery_id: int) -> ItemState | None:
-    """The item's state as it is now, read just before a request is sent (each delivery, so on the driver's own
-    cursor: a prepared statement without SQLAlchemy's per-statement work, a third of the cost)."""
-    mark = "?" if engine.dialect.paramstyle == "qmark" else "%s"
-    with single_reads(engine).connect() as conn:
-        cursor = conn.connection.dbapi_connection.cursor()
-        try:
-            cursor.execute(_ITEM_STATE_SQL.format(p=mark), (item_id, delivery_id))
-            row = cursor.fetchone()
-        finally:
-            cursor.close()
+    """The item's state as it is now, read just before a request is sent (each delivery, so on the thread's own
+    connection and the driver's cursor: no pool checkout and none of SQLAlchemy's per-statement work)."""
+    reads = thread_reads(engine)
+    sql = _ITEM_STATE_SQL.format(p=reads.placeholder)
+    row = reads.run(lambda cursor: cursor.execute(sql, (item_id, delivery_id)).fetchone())
     return ItemState(*row) if row else None

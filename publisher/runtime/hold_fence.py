@@ -21,11 +21,16 @@ from typing import Iterator
 
 from sqlalchemy import Connection, text
 
-from publisher.db.engine import single_reads
+from publisher.db.thread_reads import thread_reads
 
 _NAMESPACE = 0x5055_0000  # high bits of the advisory key: "PU", so other users of advisory locks are not hit
 _LOCK_SHARED = text("SELECT pg_advisory_xact_lock_shared(:key)")
 _LOCK_EXCLUSIVE = text("SELECT pg_advisory_xact_lock(:key)")
+
+
+def _second_result(cursor) -> list:
+    cursor.nextset()
+    return cursor.fetchall()
 
 
 def advisory_key(channel: str) -> int:
@@ -38,7 +43,6 @@ class HoldFence:
 
     def __init__(self, engine):
         self.postgres = engine.dialect.name == "postgresql"
-        self._autocommit = single_reads(engine)
         database = engine.url.database if engine.dialect.name == "sqlite" else None
         self.folder = Path(database).resolve().parent if database and database != ":memory:" else None
         self.stem = Path(database).name if self.folder is not None else ""
@@ -46,23 +50,15 @@ class HoldFence:
     def read_pauses(self, engine, channel: str) -> tuple[bool, datetime | str | None] | None:
         """The channel's pause as (found, until) read behind the shared fence, on the driver's own cursor (this
         runs before every request). The until is as stored: naive UTC on PostgreSQL, text on SQLite."""
+        reads = thread_reads(engine)
         if not self.postgres:
-            with self.file_lock(channel, exclusive=False), self._autocommit.connect() as conn:
-                cursor = conn.connection.dbapi_connection.cursor()
-                try:
-                    row = cursor.execute("SELECT until FROM channel_pauses WHERE channel = ?", (channel,)).fetchone()
-                finally:
-                    cursor.close()
+            with self.file_lock(channel, exclusive=False):
+                row = reads.run(lambda cursor: cursor.execute(
+                    "SELECT until FROM channel_pauses WHERE channel = ?", (channel,)).fetchone())
             return None if row is None else (True, row[0])
-        with self._autocommit.connect() as conn:
-            cursor = conn.connection.dbapi_connection.cursor()
-            try:  # no parameters: the simple query protocol, both statements in one round trip
-                cursor.execute(f"SELECT pg_advisory_xact_lock_shared({advisory_key(channel)}); "
-                               "SELECT channel, until FROM channel_pauses")
-                cursor.nextset()
-                rows = cursor.fetchall()
-            finally:
-                cursor.close()
+        # no parameters: the simple query protocol, both statements in one round trip (one implicit transaction)
+        query = f"SELECT pg_advisory_xact_lock_shared({advisory_key(channel)}); SELECT channel, until FROM channel_pauses"
+        rows = reads.run(lambda cursor: _second_result(cursor.execute(query)))
         for name, until in rows:
             if name == channel:
                 return True, until
