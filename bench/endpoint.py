@@ -20,7 +20,8 @@ TOKEN = "sandbox-cms-token"
 
 
 class BenchCms(CmsEmulator):
-    """The CMS emulator, answering every API request after ``latency`` seconds, with stats and reset routes."""
+    """The CMS emulator, answering every API request ``latency`` seconds after it was read (its own work included,
+    as a portal's latency includes its own), with stats and reset routes."""
 
     def __init__(self, latency: float = 0.0):
         super().__init__(token=TOKEN)
@@ -34,9 +35,12 @@ class BenchCms(CmsEmulator):
         return json_response({"reset": True})
 
     def dispatch(self, request):
-        if self.latency and not request.path.startswith("/_sandbox/"):
-            time.sleep(self.latency)
-        return super().dispatch(request)
+        if not self.latency or request.path.startswith("/_sandbox/"):
+            return super().dispatch(request)
+        start = time.perf_counter()
+        answer = super().dispatch(request)
+        time.sleep(max(0.0, self.latency - (time.perf_counter() - start)))  # its own work counts in the latency
+        return answer
 
 
 def main() -> None:

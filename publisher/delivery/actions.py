@@ -110,18 +110,18 @@ def _retry_one(conn, d, actor: Actor, now: datetime, **detail) -> bool:
     changed it meanwhile."""
     values: dict = {}
     if d.status != S.IN_DOUBT:
-        to = S.PENDING
+        to, values = S.PENDING, {"first_attempt_at": None}
     elif d.waiting_for == WaitingFor.OPERATOR:
-        # the channel could not look it up, so an operator has checked it by hand:
-        # start afresh instead of resuming the doubtful attempt
+        # the channel could not look it up, so an operator has checked it by hand: start afresh instead of
+        # resuming the doubtful attempt, but keep its first attempt's time: under the same idempotency key the
+        # copy must be the one sent then, publication time included
         to, values = S.PENDING, {"checkpoint": {}}
     else:  # the channel can still look it up: do that now, before anything is sent again
         to = S.IN_DOUBT
     return move(conn, d.id, current=d.status, to=to, version=d.version,
                 event=event("retry", actor=actor.name, at=now, item_id=d.item_id, channel=d.channel,
                             previous=d.status, **detail),
-                attempts=0, first_attempt_at=None, next_attempt_at=now, updated_at=now, last_error=None,
-                waiting_for=None, **values)
+                attempts=0, next_attempt_at=now, updated_at=now, last_error=None, waiting_for=None, **values)
 
 
 def retry_channel(app: App, channel: str, *, actor: Actor | None = None, resume: bool = True) -> dict:

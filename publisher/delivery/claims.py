@@ -181,13 +181,15 @@ class Claims:
     def _read_items(self, conn, claims: list[Claim]) -> None:
         """Read what the adapters will see of the claimed items, in three queries for all of them."""
         wanted = [(c.item_id, c.channel) for c in claims]
+        sent_first = {(c.item_id, c.channel): c.first_attempt_at for c in claims}
         try:
-            views = self.store.item_views(conn, wanted)
+            views = self.store.item_views(conn, wanted, sent_first=sent_first)
             unnumbered = sorted({item_id for (item_id, _ch), view in views.items() if view.catalogue.index_no is None})
             if unnumbered:  # a record goes out with its 索引号: one approved without it gets it now
                 for item_id in unnumbered:
                     index_numbers.assign(self.app, conn, item_id, self.worker_id)
-                views.update(self.store.item_views(conn, [w for w in wanted if w[0] in unnumbered]))
+                views.update(self.store.item_views(conn, [w for w in wanted if w[0] in unnumbered],
+                                                   sent_first=sent_first))
         except Exception:  # each worker reads its own item, and fails there, on its delivery alone
             log.exception("reading the claimed items failed; each delivery reads its own")
             return

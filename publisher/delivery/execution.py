@@ -50,7 +50,7 @@ class Execution:
         item = claim.item  # read with the claim
         if item is None:
             with reading(self.store.engine) as conn:
-                item = self.store.item_view(conn, claim.item_id, claim.channel)
+                item = self.store.item_view(conn, claim.item_id, claim.channel, sent_first=claim.first_attempt_at)
         # read after the view: the view is an approved revision only if the item still is at that revision
         now_at = item_state(self.store.engine, claim.item_id, claim.id) if claim.action != "retract" else None
         sendable = now_at is not None and now_at.revision == item.revision and now_at.review_state == ReviewState.APPROVED

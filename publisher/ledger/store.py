@@ -156,19 +156,21 @@ class Store:
             raise NotFound(_("no item with id {id}").format(id=item_id))
         return dict(row._mapping)
 
-    def item_view(self, conn: Connection, item_id: int, channel: str) -> ItemView:
-        """What the adapter for ``channel`` sees of the item."""
+    def item_view(self, conn: Connection, item_id: int, channel: str, *, sent_first: datetime | None = None) -> ItemView:
+        """What the adapter for ``channel`` sees of the item (as first sent at ``sent_first``, see build_item_view)."""
         row = self.item_row(conn, item_id)
         files = conn.execute(_ATTACHMENTS, {"item_id": item_id}).all()
         urls = {u.channel: u.external_url for u in conn.execute(_PUBLISHED_URLS, {"item_id": item_id})
                 if u.status == DeliveryStatus.PUBLISHED.value}
         views = {(item_id, channel): build_item_view(row, [dict(f._mapping) for f in files], urls, channel,
-                                                     self.attachments_dir, now=self.clock.now())}
+                                                     self.attachments_dir, now=sent_first or self.clock.now())}
         record_view.decorate(conn, views, look_for_interpretations={item_id})
         return views[(item_id, channel)]
 
-    def item_views(self, conn: Connection, wanted: list[tuple[int, str]]) -> dict[tuple[int, str], ItemView]:
-        """What the adapters see of many items at once: (item id, channel) → ItemView, three queries in all."""
+    def item_views(self, conn: Connection, wanted: list[tuple[int, str]], *,
+                   sent_first: dict[tuple[int, str], datetime] | None = None) -> dict[tuple[int, str], ItemView]:
+        """What the adapters see of many items at once: (item id, channel) → ItemView, three queries in all; a
+        copy in ``sent_first`` as its first attempt sent it (see build_item_view)."""
         ids = sorted({item_id for item_id, _channel in wanted})
         if not ids:
             return {}
@@ -180,9 +182,10 @@ class Store:
         for u in conn.execute(_PUBLISHED_URLS_OF, {"ids": ids}):
             if u.status == DeliveryStatus.PUBLISHED.value:
                 urls.setdefault(u.item_id, {})[u.channel] = u.external_url
-        now = self.clock.now()
+        now, sent_first = self.clock.now(), sent_first or {}
         views = {(item_id, channel): build_item_view(rows[item_id], files.get(item_id, []), urls.get(item_id, {}),
-                                                     channel, self.attachments_dir, now=now)
+                                                     channel, self.attachments_dir,
+                                                     now=sent_first.get((item_id, channel)) or now)
                  for item_id, channel in wanted if item_id in rows}
         # a 解读 waits for its policy's first publication: only items out already can have one to link to
         record_view.decorate(conn, views, look_for_interpretations={
@@ -291,7 +294,10 @@ def _shown_state(review_state: str) -> str | None:
 def build_item_view(row: dict, files: list[dict], urls: dict[str, str], channel: str,
                     attachments_dir: Path | None, *, now: datetime | None = None) -> ItemView:
     """Assemble an ItemView from rows (attachment paths resolved in the content store); its publication time is
-    the first channel's acceptance, else the later of the scheduled time and ``now`` (never back-dated)."""
+    the first channel's acceptance, else the later of the scheduled time and ``now`` (never back-dated).
+
+    A delivery's copy is built with ``now`` at its first attempt, so every attempt under its idempotency key sends
+    the time the first one did: an acceptance recorded after that moment does not change it."""
     from publisher.ledger.blobs import blob_path
 
     def to_attachment(f: dict) -> Attachment:
@@ -314,6 +320,6 @@ def build_item_view(row: dict, files: list[dict], urls: dict[str, str], channel:
 
 def _real_publish_time(row: dict, now: datetime | None) -> datetime:
     first = row.get("first_published_at")
-    if first is not None:
+    if first is not None and (now is None or first <= now):
         return first
     return max(row["publish_at"], now) if now is not None else row["publish_at"]

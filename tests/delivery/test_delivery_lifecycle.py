@@ -70,3 +70,25 @@ def test_a_channel_that_cannot_look_up_waits_for_an_operator_not_for_ten_years(t
     assert retried.exit_code == 0
     shown = CliRunner().invoke(main, ["--config", str(config), "item", "show", str(item_id), "--json"])
     assert '"status": "pending"' in shown.output and '"waiting_for": null' in shown.output
+
+
+def test_a_resend_after_the_operators_retry_repeats_the_first_attempts_publication_time(sqlite_url, make_app,
+                                                                                       cms_server, clock):
+    from publisher.delivery.actions import retry_item
+
+    app = make_app(sqlite_url, {"website": cms_block(cms_server, paths={"lookup": None})})
+    item_id = _queue(app)
+    cms_server.emulator.faults.add("accept_then_drop", path="/api/articles$")  # the CMS keeps it, no answer comes
+    dispatcher = Dispatcher(app)
+    dispatcher.run_due()
+    clock.advance(app.config.retry.in_doubt_delay + 1)
+    dispatcher.run_due()
+    assert _row(app, item_id).waiting_for == "operator"
+    clock.advance(3600)  # the operator looks an hour later and sends it again under the same key
+
+    retry_item(app, item_id)
+    dispatcher.run_due()
+
+    assert _row(app, item_id).status == "published"  # not refused as the same key with other content
+    assert cms_server.emulator.create_calls == 2 and len(cms_server.emulator.live_articles()) == 1
+    dispatcher.close()
