@@ -15,6 +15,7 @@ from publisher.ledger import audit, record_view, wakeup
 from publisher.adapter import Attachment, Catalogue, ItemView
 from publisher.foundation.clock import Clock, SystemClock
 from publisher.db.engine import make_engine
+from publisher.db.pause_file import PauseFile
 from publisher.ledger.deliveries import new_delivery
 from publisher.ledger.event_kinds import EventKind
 from publisher.ledger.item_status import ItemStatus
@@ -228,7 +229,7 @@ class Store:
     def pause_channel(self, channel: str, reason: str, until: datetime | None, actor: str) -> None:
         """Stop claiming deliveries for ``channel`` until ``until`` (None: until resumed)."""
         values = dict(since=self.clock.now(), until=until, reason=reason)
-        with self.transaction() as conn:
+        with PauseFile.of(self.engine).changing(), self.transaction() as conn:
             changed = conn.execute(update(channel_pauses).where(channel_pauses.c.channel == channel).values(**values)).rowcount
             if not changed:
                 try:
@@ -241,7 +242,7 @@ class Store:
 
     def resume_channel(self, channel: str, actor: str) -> bool:
         """Lift a pause; True when there was one."""
-        with self.transaction() as conn:
+        with PauseFile.of(self.engine).changing(), self.transaction() as conn:
             done = conn.execute(delete(channel_pauses).where(channel_pauses.c.channel == channel)).rowcount
             if done:
                 self.event(conn, EventKind.RESUMED, actor=actor, channel=channel)

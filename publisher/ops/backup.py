@@ -22,6 +22,7 @@ from sqlalchemy.engine import make_url
 
 from publisher.config.load import Config
 from publisher.db.engine import reading
+from publisher.db.pause_file import PauseFile
 from publisher.ledger.event_kinds import EventKind
 from publisher.ledger.lifecycle import DeliveryStatus as S, event, move
 from publisher.daemon.running import in_use
@@ -154,6 +155,8 @@ def _restore_database(config: Config, copy: Path) -> None:
         for leftover in (Path(f"{target}-wal"), Path(f"{target}-shm")):  # they belong to the database replaced
             leftover.unlink(missing_ok=True)
         os.replace(partial, target)
+        with PauseFile(target).changing():  # a check before a request reads the restored pauses, not the ones it knew
+            pass
     finally:
         partial.unlink(missing_ok=True)
 

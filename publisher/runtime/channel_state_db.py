@@ -153,7 +153,7 @@ class ChannelHolds:
             self._seen[channel] = until
         now = self.clock.now()
         values = dict(since=now, until=until, reason=reason)
-        with self.fence.file_lock(channel, exclusive=True), self.store.transaction() as conn:
+        with self.fence.changing(), self.store.transaction() as conn:
             self.fence.in_transaction(conn, channel, exclusive=True)
             done = conn.execute(update(channel_pauses).where(and_(
                 channel_pauses.c.channel == channel, channel_pauses.c.until.is_not(None),

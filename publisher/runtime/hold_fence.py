@@ -6,21 +6,18 @@ receipt of a Retry-After and the commit of its hold: the check waits for the com
 PostgreSQL the fence is a transaction-level advisory lock (daemons may run on other hosts), and the check is one
 round trip: the shared lock and the read of the pauses as two statements of one simple query (each statement
 reads the database as committed when it starts, so the read sees a hold whose recording the lock waited for). On
-SQLite, where every daemon runs beside the database file, the fence is an flock on a file next to it.
+SQLite, where every daemon runs beside the database file, the fence is an flock on a file next to it, which also
+counts the changes of pauses: a check reads the pauses again only when that count moved (:mod:`publisher.db.pause_file`).
 """
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
-import os
 import zlib
 from datetime import datetime
-from pathlib import Path
-from typing import Iterator
 
 from sqlalchemy import Connection, text
 
+from publisher.db.pause_file import PauseFile, counter
 from publisher.db.thread_reads import thread_reads
 
 _NAMESPACE = 0x5055_0000  # high bits of the advisory key: "PU", so other users of advisory locks are not hit
@@ -43,19 +40,20 @@ class HoldFence:
 
     def __init__(self, engine):
         self.postgres = engine.dialect.name == "postgresql"
-        database = engine.url.database if engine.dialect.name == "sqlite" else None
-        self.folder = Path(database).resolve().parent if database and database != ":memory:" else None
-        self.stem = Path(database).name if self.folder is not None else ""
+        self.file = PauseFile.of(engine)
+        self._last_read: tuple[int, dict] | None = None  # (the file's counter, channel → until) on SQLite
 
     def read_pauses(self, engine, channel: str) -> tuple[bool, datetime | str | None] | None:
         """The channel's pause as (found, until) read behind the shared fence, on the driver's own cursor (this
         runs before every request). The until is as stored: naive UTC on PostgreSQL, text on SQLite."""
         reads = thread_reads(engine)
         if not self.postgres:
-            with self.file_lock(channel, exclusive=False):
-                row = reads.run(lambda cursor: cursor.execute(
-                    "SELECT until FROM channel_pauses WHERE channel = ?", (channel,)).fetchone())
-            return None if row is None else (True, row[0])
+            with self.file.locked(exclusive=False) as fd:
+                changes, last = counter(fd) if fd is not None else None, self._last_read
+                if last is None or changes is None or last[0] != changes:
+                    last = self._last_read = (changes, dict(reads.run(lambda cursor: cursor.execute(
+                        "SELECT channel, until FROM channel_pauses").fetchall())))
+            return (True, last[1][channel]) if channel in last[1] else None
         # no parameters: the simple query protocol, both statements in one round trip (one implicit transaction)
         query = f"SELECT pg_advisory_xact_lock_shared({advisory_key(channel)}); SELECT channel, until FROM channel_pauses"
         rows = reads.run(lambda cursor: _second_result(cursor.execute(query)))
@@ -69,15 +67,6 @@ class HoldFence:
         if self.postgres:
             conn.execute(_LOCK_EXCLUSIVE if exclusive else _LOCK_SHARED, {"key": advisory_key(channel)})
 
-    @contextlib.contextmanager
-    def file_lock(self, channel: str, *, exclusive: bool) -> Iterator[None]:
-        """Hold the SQLite fence (an flock on ``<database>.holds``) for the block; nothing on PostgreSQL."""
-        if self.folder is None:
-            yield
-            return
-        fd = os.open(self.folder / f"{self.stem}.holds", os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
-            yield
-        finally:
-            os.close(fd)  # closing the descriptor releases its flock
+    def changing(self):
+        """Hold the SQLite fence exclusively for a change of pauses (see :class:`PauseFile`); nothing on PostgreSQL."""
+        return self.file.changing()

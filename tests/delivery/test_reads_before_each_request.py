@@ -69,3 +69,15 @@ def test_a_hold_recorded_elsewhere_is_seen_at_the_next_request(db_url, make_app,
     assert ChannelHolds(other.store, clock).hold("website", until, "HTTP 429", "daemon-b")
     holds._seen.clear()  # as in another process: only the database knows
     assert holds.held_until("website") == until
+
+
+def test_an_operators_pause_and_resume_elsewhere_are_seen_at_the_next_request(db_url, make_app, cms_server, clock):
+    app = make_app(db_url, {"website": cms_block(cms_server)})
+    console = make_app(db_url, {"website": cms_block(cms_server)})  # the console or the CLI, another process
+    holds = ChannelHolds(app.store, clock)
+    assert holds.held_until("website") is None  # read once: the check keeps it until a pause changes
+
+    console.store.pause_channel("website", "IP 白名单未加", None, "admin")
+    assert holds.held_until("website") is not None
+    console.store.resume_channel("website", "admin")
+    assert holds.held_until("website") is None
