@@ -28,6 +28,30 @@ def services(clock) -> ChannelServices:
     return ChannelServices(clock=clock, state=MemoryChannelState(clock), timezone=ZoneInfo("Asia/Shanghai"))
 
 
+# -- the longest test modules start first ------------------------------------------------------------------------
+
+#: Test modules that take 15 s or more (``pytest --durations``), longest first. pytest-xdist hands each worker a
+#: share of the tests in collection order and idle workers steal from the end of a busy one's queue, so a long test
+#: collected last would run alone at the end; started first, the short tests fill in around it.
+LONGEST_FIRST = (
+    "ops/test_offline_bundle.py", "sandbox/test_demo.py", "web/test_every_page_as_each_role.py",
+    "daemon/test_daemon.py", "docs/test_readme_commands.py", "web/test_journey_on_a_phone_and_a_laptop.py",
+    "proofs/test_exactly_once_kill.py", "delivery/test_retry_after_fences_other_daemon_processes.py",
+    "web/test_browser_console.py", "web/test_editor_in_the_browser.py", "web/test_api_http.py",
+)
+
+
+def pytest_collection_modifyitems(items):
+    """Move the longest modules to the front, each whole and in its own order (module fixtures stay shared)."""
+    rank = {name: n for n, name in enumerate(LONGEST_FIRST)}
+
+    def place(item) -> int:
+        path = item.nodeid.split("::", 1)[0].removeprefix("tests/")
+        return rank.get(path, len(rank))
+
+    items.sort(key=place)  # stable: every other test keeps its collection order
+
+
 # -- databases and apps ---------------------------------------------------------------------------
 import functools
 import os
