@@ -52,6 +52,19 @@ def pytest_collection_modifyitems(items):
     items.sort(key=place)  # stable: every other test keeps its collection order
 
 
+@pytest.fixture(autouse=True)
+def _publisher_log_level():
+    """``publisher demo`` run in-process quiets the ``publisher`` logger for the whole process: each test gets the
+    level it found back, whichever test ran before it in its worker."""
+    import logging
+
+    log = logging.getLogger("publisher")
+    level = log.level
+    yield
+    if log.level != level:
+        log.setLevel(level)
+
+
 # -- databases and apps ---------------------------------------------------------------------------
 import functools
 import os
