@@ -28,6 +28,43 @@ def services(clock) -> ChannelServices:
     return ChannelServices(clock=clock, state=MemoryChannelState(clock), timezone=ZoneInfo("Asia/Shanghai"))
 
 
+# -- the longest test modules start first ------------------------------------------------------------------------
+
+#: Test modules that take 15 s or more (``pytest --durations``), longest first. pytest-xdist hands each worker a
+#: share of the tests in collection order and idle workers steal from the end of a busy one's queue, so a long test
+#: collected last would run alone at the end; started first, the short tests fill in around it.
+LONGEST_FIRST = (
+    "ops/test_offline_bundle.py", "sandbox/test_demo.py", "web/test_every_page_as_each_role.py",
+    "daemon/test_daemon.py", "docs/test_readme_commands.py", "web/test_journey_on_a_phone_and_a_laptop.py",
+    "proofs/test_exactly_once_kill.py", "delivery/test_retry_after_fences_other_daemon_processes.py",
+    "web/test_browser_console.py", "web/test_editor_in_the_browser.py", "web/test_api_http.py",
+)
+
+
+def pytest_collection_modifyitems(items):
+    """Move the longest modules to the front, each whole and in its own order (module fixtures stay shared)."""
+    rank = {name: n for n, name in enumerate(LONGEST_FIRST)}
+
+    def place(item) -> int:
+        path = item.nodeid.split("::", 1)[0].removeprefix("tests/")
+        return rank.get(path, len(rank))
+
+    items.sort(key=place)  # stable: every other test keeps its collection order
+
+
+@pytest.fixture(autouse=True)
+def _publisher_log_level():
+    """``publisher demo`` run in-process quiets the ``publisher`` logger for the whole process: each test gets the
+    level it found back, whichever test ran before it in its worker."""
+    import logging
+
+    log = logging.getLogger("publisher")
+    level = log.level
+    yield
+    if log.level != level:
+        log.setLevel(level)
+
+
 # -- databases and apps ---------------------------------------------------------------------------
 import functools
 import os
@@ -52,6 +89,11 @@ def _pg_available() -> bool:
         return False
 
 
+@functools.cache  # one engine per test process for creating and dropping the tests' schemas
+def _pg_admin():
+    return create_engine(PG_BASE, isolation_level="AUTOCOMMIT")
+
+
 def _fresh_pg_schema():
     """Yield the URL of a new, empty PostgreSQL schema; drop it afterwards (fails in CI without a server)."""
     if not _pg_available():
@@ -59,13 +101,11 @@ def _fresh_pg_schema():
             pytest.fail("PostgreSQL is not reachable at 127.0.0.1:5432 (CI must run these tests)")
         pytest.skip("PostgreSQL not running")
     schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_BASE, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
+    with _pg_admin().connect() as conn:
         conn.execute(text(f"CREATE SCHEMA {schema}"))
     yield f"{PG_BASE}?options=-csearch_path%3D{schema}"
-    with admin.connect() as conn:
+    with _pg_admin().connect() as conn:
         conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-    admin.dispose()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -208,15 +248,87 @@ def _sqlite_template(tmp_path_factory) -> Path:
     return _TEMPLATE[0]
 
 
-@pytest.fixture(autouse=True)
-def _new_sqlite_databases_from_the_template(request, monkeypatch, tmp_path_factory):
-    """A new, empty SQLite database is given the template's tables (the SQLite backup API) instead of running every
-    migration again: the same schema in a fraction of the time. Tests of the migrations themselves are marked
-    ``real_migrations`` (and any database that is not empty is migrated for real)."""
-    if request.node.get_closest_marker("real_migrations"):
-        return
+def _copy_sqlite_template(engine) -> bool:
+    """Give an empty SQLite database the template's tables; False (nothing done) when it is not empty."""
     import sqlite3
 
+    with engine.connect() as conn:
+        target = conn.connection.driver_connection
+        if target.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
+            return False
+        source = sqlite3.connect(_TEMPLATE[0])
+        try:
+            source.backup(target)
+        finally:
+            source.close()
+    return True
+
+
+# -- one migrated PostgreSQL schema per test process, its DDL replayed into each new schema ------------------------
+
+_PG_PLACEHOLDER = "tpl_" + uuid.uuid4().hex  # the template schema's name, replaced by each new schema's
+_PG_SESSION_LINES = ("\\", "SET ", "SELECT pg_catalog.set_config(", "CREATE SCHEMA ")
+
+
+@functools.cache
+def _pg_template_ddl() -> str | None:
+    """The DDL (and the few rows) of a schema migrated by the real migrations, as ``pg_dump`` writes it, once per test
+    process; None where ``pg_dump`` cannot dump this server (then every schema is migrated for real)."""
+    import shutil
+    import subprocess
+
+    from sqlalchemy.engine import make_url
+
+    from publisher.db.engine import make_engine
+    from publisher.db.migrations import migrate  # the real one: the engine module's may be the patched one
+
+    if not shutil.which("pg_dump"):
+        return None
+    with _pg_admin().connect() as conn:
+        conn.execute(text(f"CREATE SCHEMA {_PG_PLACEHOLDER}"))
+    try:
+        engine = make_engine(f"{PG_BASE}?options=-csearch_path%3D{_PG_PLACEHOLDER}", migrate_schema=False)
+        migrate(engine)
+        engine.dispose()
+        url = make_url(PG_BASE)
+        done = subprocess.run(["pg_dump", "--schema", _PG_PLACEHOLDER, "--inserts", "--no-owner", "--no-privileges",
+                               "-h", url.host or "127.0.0.1", "-p", str(url.port or 5432), "-U", url.username or "postgres",
+                               "-d", url.database], capture_output=True, text=True, timeout=60,
+                              env={**os.environ, **({"PGPASSWORD": url.password} if url.password else {})})
+    finally:
+        with _pg_admin().connect() as conn:
+            conn.execute(text(f"DROP SCHEMA {_PG_PLACEHOLDER} CASCADE"))
+    if done.returncode != 0:
+        return None
+    return "\n".join(line for line in done.stdout.splitlines() if not line.startswith(_PG_SESSION_LINES))
+
+
+def _replay_pg_template(engine) -> bool:
+    """Create the migrated tables in an empty PostgreSQL schema from the template's DDL; False (nothing done) when
+    the schema is not empty, is ``public``, or there is no template."""
+    from publisher.db.migrations import PG_MIGRATION_LOCK
+
+    ddl = _pg_template_ddl()
+    if ddl is None:
+        return False
+    with engine.connect() as conn, conn.begin():
+        conn.execute(text(f"SELECT pg_advisory_xact_lock({PG_MIGRATION_LOCK})"))  # as the real migrations take it
+        schema = conn.execute(text("SELECT current_schema()")).scalar()
+        if schema in (None, "public") or conn.execute(text(
+                "SELECT count(*) FROM pg_class WHERE relnamespace = CAST(current_schema() AS regnamespace)")).scalar():
+            return False
+        conn.connection.driver_connection.execute(ddl.replace(_PG_PLACEHOLDER, schema).encode())
+    return True
+
+
+@pytest.fixture(autouse=True)
+def _new_databases_from_the_template(request, monkeypatch, tmp_path_factory):
+    """A new, empty database is given the migrated template's tables (SQLite: the backup API; PostgreSQL: the DDL
+    ``pg_dump`` wrote for a migrated schema) instead of running every migration again: the same schema in a fraction
+    of the time. Tests of the migrations themselves are marked ``real_migrations`` (and any database that is not
+    empty is migrated for real)."""
+    if request.node.get_closest_marker("real_migrations"):
+        return
     import publisher.db.engine as engine_module
     from publisher.db.migrations import head
 
@@ -225,17 +337,9 @@ def _new_sqlite_databases_from_the_template(request, monkeypatch, tmp_path_facto
         _sqlite_template(tmp_path_factory)  # before the patch: the template itself is made by the real migrations
 
     def migrate(engine, **kwargs):
-        if engine.dialect.name != "sqlite":
-            return real(engine, **kwargs)
-        with engine.connect() as conn:
-            target = conn.connection.driver_connection
-            if target.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]:
-                return real(engine, **kwargs)
-            source = sqlite3.connect(_TEMPLATE[0])
-            try:
-                source.backup(target)
-            finally:
-                source.close()
-        return head()
+        copy = {"sqlite": _copy_sqlite_template, "postgresql": _replay_pg_template}.get(engine.dialect.name)
+        if copy is not None and copy(engine):
+            return head()
+        return real(engine, **kwargs)
 
     monkeypatch.setattr(engine_module, "migrate", migrate)

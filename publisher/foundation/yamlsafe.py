@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -81,6 +83,20 @@ def _check_tree(root) -> None:
 
 def load(text: str) -> Any:
     """Parse one YAML document with the bounds above; yaml.YAMLError or YamlLimitError on bad input."""
+    if len(text) > MAX_REMEMBERED:
+        return _parse(text)
+    return copy.deepcopy(_remembered(text))  # a copy: the caller may change what it gets
+
+
+MAX_REMEMBERED = 65_536  # a config is a few kilobytes: one read again (each command, each App) is not parsed again
+
+
+@functools.lru_cache(maxsize=32)
+def _remembered(text: str) -> Any:
+    return _parse(text)
+
+
+def _parse(text: str) -> Any:
     try:
         return yaml.load(text, Loader=_BoundedLoader)  # noqa: S506 (a SafeLoader subclass)
     except RecursionError:

@@ -7,6 +7,7 @@ entries by id. Every problem in it is reported with its line.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import re
 from dataclasses import dataclass, field
@@ -218,8 +219,13 @@ def parse_csv_terms(text: str, source: str) -> OfficeTerms:
 
 def starter_terms() -> TermList:
     """The list shipped in ``publisher/gate/data/terms.yaml``."""
+    return TermList(list(_shipped_terms()))
+
+
+@functools.cache  # the file ships with the package: parsed once per process, not at every gate run
+def _shipped_terms() -> tuple[Term, ...]:
     text = resources.files("publisher.gate").joinpath("data/terms.yaml").read_text(encoding="utf-8")
-    return TermList(parse_yaml_terms(text, "publisher/gate/data/terms.yaml").terms)
+    return tuple(parse_yaml_terms(text, "publisher/gate/data/terms.yaml").terms)
 
 
 def load_terms(office_file: Path | None = None, *, starter: bool = True) -> TermList:

@@ -406,7 +406,9 @@ class EmulatorServer:
     def __init__(self, emulator: Emulator, host: str = "127.0.0.1", port: int = 0, verbose: bool = False):
         self.emulator = emulator
         self._server = _Server((host, port), emulator, verbose)
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, name=f"sandbox-{emulator.name}", daemon=True)
+        # the poll interval is how long stop() waits for the serving thread to notice (a test stops one per test)
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.01},
+                                        name=f"sandbox-{emulator.name}", daemon=True)
 
     @property
     def url(self) -> str:

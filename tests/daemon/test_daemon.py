@@ -26,10 +26,12 @@ def _daemon(config: Path) -> subprocess.Popen:
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
-def _config(tmp_path, db_url, server, **retry):
-    path = write_config(tmp_path, db_url, {"website": cms_block(server, timeout=10)},
+def _config(tmp_path, db_url, server, *, lease="2m", timeout=10, in_doubt_delay=10):
+    """A daemon's config. A request in doubt is looked up once it cannot be in flight any more (its ``timeout``
+    plus ``in_doubt_delay`` after the lease or the stop): a test that waits for that look-up shortens both."""
+    path = write_config(tmp_path, db_url, {"website": cms_block(server, timeout=timeout)},
                         daemon={"poll_interval": 0.1, "workers": 2})
-    text = path.read_text(encoding="utf-8").replace("lease: 2m", f"lease: {retry.get('lease', '2m')}")
+    text = path.read_text(encoding="utf-8").replace("lease: 2m", f"lease: {lease}\n  in_doubt_delay: {in_doubt_delay}")
     path.write_text(text, encoding="utf-8")
     return path
 
@@ -180,7 +182,7 @@ def test_sigterm_lets_the_in_flight_delivery_finish(tmp_path, sqlite_url, cms_se
 
 
 def test_two_daemons_one_killed_each_item_published_exactly_once(tmp_path, pg_url, cms_server):
-    config = _config(tmp_path, pg_url, cms_server, lease="2s")
+    config = _config(tmp_path, pg_url, cms_server, lease="2s", timeout=3, in_doubt_delay=1)
     app = App.from_config(load_config(config))
     try:
         ids = [queue_one(app, ItemRequest(title=f"第{i}期住房保障公示", category="公示公告", body="<p>名单</p>"))
@@ -205,7 +207,7 @@ def test_two_daemons_one_killed_each_item_published_exactly_once(tmp_path, pg_ur
 
 
 def test_sigterm_stops_after_shutdown_grace_and_the_held_delivery_is_settled_later(tmp_path, sqlite_url, cms_server):
-    config = _config(tmp_path, sqlite_url, cms_server, lease="2s")
+    config = _config(tmp_path, sqlite_url, cms_server, lease="2s", timeout=3, in_doubt_delay=1)
     config.write_text(config.read_text(encoding="utf-8").replace("poll_interval: 0.1", "poll_interval: 0.1\n  shutdown_grace: 0.5"),
                       encoding="utf-8")
     item_id = _queue(config, "关于供水管网改造的通知")
