@@ -34,6 +34,9 @@ HEADERS = {
     "X-Frame-Options": "DENY",
     "Cache-Control": "no-store",
 }
+# the console's scripts, styles and fonts (no one's data): a browser keeps them and asks whether they changed (its
+# ETag) before each use, instead of fetching the editor's megabyte again on every page
+STATIC_CACHE = "no-cache"
 
 
 @dataclass

@@ -20,7 +20,7 @@ from publisher.web import (api, health, pages, pages_calendar, pages_channels, p
                           pages_reposts, pages_review, pages_uploads)
 from publisher.web.common import ApiError
 from publisher.web.console import Console
-from publisher.web.security import HEADERS
+from publisher.web.security import HEADERS, STATIC_CACHE
 
 HERE = Path(__file__).parent
 FIELD_PREFIX = re.compile(r"^(title|category|body|body_file|channel|option|at|department|author|summary|key|"
@@ -87,6 +87,8 @@ def create_app(app: App, *, secure_cookies: bool | None = None) -> FastAPI:
     @web.middleware("http")
     async def security_headers(request: Request, call_next):
         response = await call_next(request)
+        if request.url.path.startswith("/static/"):  # the console's own files: kept, checked again at each use
+            response.headers.setdefault("Cache-Control", STATIC_CACHE)
         for key, value in HEADERS.items():
             response.headers.setdefault(key, value)
         return response

@@ -65,6 +65,15 @@ def test_pages_need_a_login_and_answer_in_chinese_after_it(client):
         assert "工作台" in r.text and 'lang="zh-CN"' in r.text
 
 
+def test_pages_are_never_kept_and_the_consoles_own_files_are_kept_and_checked_again(client):
+    c = client("editor1")
+    assert c.get("/items").headers["cache-control"] == "no-store"
+    script = c.get("/static/console.js")
+    assert script.status_code == 200 and script.headers["cache-control"] == "no-cache"
+    again = c.get("/static/console.js", headers={"If-None-Match": script.headers["etag"]})
+    assert again.status_code == 304 and again.content == b""  # unchanged: the browser uses what it kept
+
+
 def test_every_page_has_a_csp_without_inline_script(client):
     c = client("editor1")
     for path in ("/", "/compose", "/login"):
