@@ -78,7 +78,9 @@ def record(kind: str, role: str, found: list[str]) -> None:
 
 
 def page_width(page) -> int:
-    """How wide the page's content is (scrollWidth of the root), in CSS pixels."""
+    """How wide the page's content is (scrollWidth of the root), in CSS pixels, once its stylesheets have loaded
+    (a page shown after a form's redirect is in the DOM before its styles apply)."""
+    page.wait_for_load_state("load")
     return page.evaluate("document.documentElement.scrollWidth")
 
 
