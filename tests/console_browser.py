@@ -256,3 +256,18 @@ def chromium(base: str):
             yield Browser(browser, base)
         finally:
             browser.close()
+
+
+# -- the module fixtures of the page-walking browser tests (imported by name where used) --------------------------
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """A console over the sandbox's channels with an item in every state a page shows, for one test module."""
+    with seeded_site(tmp_path_factory.mktemp("console")) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def browser(site):
+    """Chromium on ``site``, for one test module."""
+    with chromium(site.base) as running:
+        yield running

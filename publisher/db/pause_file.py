@@ -52,7 +52,17 @@ class PauseFile:
         with self.locked(exclusive=True) as fd:
             yield
             if fd is not None:
-                os.pwrite(fd, _COUNTER.pack(counter(fd) + 1), 0)
+                _move_on(fd)
+
+    def replaced(self) -> None:
+        """Move the counter on for pauses changed outside a transaction of ours (the whole database replaced)."""
+        with self.locked(exclusive=True) as fd:
+            if fd is not None:
+                _move_on(fd)
+
+
+def _move_on(fd: int) -> None:
+    os.pwrite(fd, _COUNTER.pack(counter(fd) + 1), 0)
 
 
 def counter(fd: int) -> int:

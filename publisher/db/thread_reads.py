@@ -8,6 +8,7 @@ replaced and the read run once more (a read is safe to repeat).
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import weakref
 from typing import Callable, TypeVar
@@ -81,10 +82,8 @@ class _Held:
 
 
 def _close_quietly(connection) -> None:
-    try:
+    with contextlib.suppress(Exception):  # already broken: nothing left to close
         connection.close()
-    except Exception:  # already broken: nothing left to close
-        pass
 
 
 def thread_reads(engine: Engine) -> ThreadReads:

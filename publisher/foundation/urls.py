@@ -85,13 +85,18 @@ def resolved_addresses(url: str, resolve=None) -> list[str] | None:
 
     parts = urlsplit(url)
     host = (parts.hostname or "").lower()
-    try:
-        ipaddress.ip_address(host.split("%", 1)[0])
+    if _is_address(host):
         return [host]
-    except ValueError:
-        pass
     try:
         infos = (resolve or socket.getaddrinfo)(host, parts.port or (443 if parts.scheme == "https" else 80))
     except (OSError, UnicodeError):
         return None
     return [info[4][0] for info in infos] or None
+
+
+def _is_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.split("%", 1)[0])
+    except ValueError:
+        return False
+    return True

@@ -155,8 +155,7 @@ def _restore_database(config: Config, copy: Path) -> None:
         for leftover in (Path(f"{target}-wal"), Path(f"{target}-shm")):  # they belong to the database replaced
             leftover.unlink(missing_ok=True)
         os.replace(partial, target)
-        with PauseFile(target).changing():  # a check before a request reads the restored pauses, not the ones it knew
-            pass
+        PauseFile(target).replaced()  # a check before a request reads the restored pauses, not the ones it knew
     finally:
         partial.unlink(missing_ok=True)
 

@@ -6,22 +6,12 @@ from __future__ import annotations
 
 import pytest
 
-from console_browser import (DESKTOP, PHONE, ROLES, axe_violations, chromium, english_words, needs_chromium,
-                             page_width, record, seeded_site, VISIBLE_TEXT)
+from console_browser import (DESKTOP, PHONE, ROLES, axe_violations, english_words, needs_chromium,
+                             page_width, record, VISIBLE_TEXT)
+from console_browser import browser, site  # noqa: F401  (module fixtures)
 
 pytestmark = needs_chromium
 
-
-@pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    with seeded_site(tmp_path_factory.mktemp("console")) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def browser(site):
-    with chromium(site.base) as running:
-        yield running
 
 
 def pages_of(site, role: str) -> list[str]:

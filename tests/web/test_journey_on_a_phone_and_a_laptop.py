@@ -13,24 +13,14 @@ from pathlib import Path
 
 import pytest
 
-from console_browser import DESKTOP, PHONE, STEP_USERS, chromium, needs_chromium, page_width, seeded_site
+from console_browser import DESKTOP, PHONE, STEP_USERS, needs_chromium, page_width
+from console_browser import browser, site  # noqa: F401  (module fixtures)
 
 pytestmark = needs_chromium
 DOCS_SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 BODY = "<p>根据《城镇住房保障家庭租赁补贴管理办法》，现将2019年第三批申请家庭的审核结果予以公示。</p>" \
        "<p>公示期为2019年6月3日至6月9日。如有异议，请在公示期内向我局住房保障科反映。</p>"
 
-
-@pytest.fixture(scope="module")
-def site(tmp_path_factory):
-    with seeded_site(tmp_path_factory.mktemp("journey")) as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def browser(site):
-    with chromium(site.base) as running:
-        yield running
 
 
 def fits(page, viewport) -> None:
