@@ -107,6 +107,8 @@ def _watched_adapter():
     from requests.adapters import HTTPAdapter
     from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
+    from publisher.direct_http import DirectConnections
+
     def watched(base):
         class Watched(base):
             def _get_conn(self, timeout=None):
@@ -121,9 +123,17 @@ def _watched_adapter():
     pools = {"http": watched(HTTPConnectionPool), "https": watched(HTTPSConnectionPool)}
 
     class WatchedAdapter(HTTPAdapter):
+        def __init__(self):
+            super().__init__()
+            self.direct = DirectConnections()  # plain requests go straight over http.client (_prepared_send)
+
         def init_poolmanager(self, *args, **kwargs):
             super().init_poolmanager(*args, **kwargs)
             self.poolmanager.pool_classes_by_scheme = pools
+
+        def close(self):
+            super().close()
+            self.direct.close()
 
     return WatchedAdapter()
 
@@ -303,7 +313,7 @@ def _transfer(session, method: str, url: str, timeout: float, watch: _Watch, sco
     import requests
 
     try:
-        response = _prepared_send(session, method, url, timeout, kwargs)
+        response = _prepared_send(session, method, url, timeout, kwargs, watch=None if streams else watch)
         if response is None:
             response = session.request(method, url, timeout=timeout, stream=True, **kwargs)
         if scope is not None:  # at the status line and headers: a Retry-After holds the channel before the body
@@ -338,25 +348,40 @@ _PLAIN_KWARGS = frozenset({"data", "json", "headers"})
 _PLAIN_URL = re.compile(r"https?://[A-Za-z0-9\-._~:/?#\[\]@!$&'()*+,;=%]+")
 
 
-def _prepared_send(session: requests.Session, method: str, url: str, timeout: float,
-                   kwargs: dict) -> requests.Response | None:
-    """Send a plain request (a URL needing no quoting, a body of bytes or JSON, headers) straight to the session's
-    adapter, skipping :meth:`requests.Session.request`'s per-call merging of cookies, proxies, hooks and settings
-    (a third of requests' cost per call); None, before anything is sent, when the session or the call needs those.
+def _prepared_send(session: requests.Session, method: str, url: str, timeout: float, kwargs: dict, *,
+                   watch: _Watch | None) -> requests.Response | None:
+    """Send a plain request (a URL needing no quoting, a body of bytes or JSON, headers) without
+    :meth:`requests.Session.request`'s per-call merging of cookies, proxies, hooks and settings (a third of
+    requests' cost per call); None, before anything is sent, when the session or the call needs those.
 
-    Errors, redirects, cookies and the response object stay requests' own (as :meth:`requests.Session.send`)."""
+    On a session of :func:`new_session` whose answer the caller reads at once (``watch`` given) the request goes
+    straight over http.client (:mod:`publisher.direct_http`, another half of the cost); otherwise to the
+    session's adapter. Errors, redirects, cookies and the response object stay requests' own (as
+    :meth:`requests.Session.send`)."""
     data, body = kwargs.get("data"), kwargs.get("json")
     if (not _PLAIN_KWARGS.issuperset(kwargs) or session.cookies or session.auth or session.trust_env
-            or session.params or any(session.hooks.values()) or not isinstance(data, (bytes, type(None)))
-            or (data is not None and body is not None) or not _PLAIN_URL.fullmatch(url)):
+            or session.proxies or session.params or any(session.hooks.values())
+            or not isinstance(data, (bytes, type(None))) or (data is not None and body is not None)
+            or not _PLAIN_URL.fullmatch(url)):
         return None
-    from requests.cookies import extract_cookies_to_jar
+    from requests.cookies import RequestsCookieJar, extract_cookies_to_jar
+
+    from publisher import direct_http
 
     prepared = _prepared(session, method, url, kwargs.get("headers"), data, body)
     settings = dict(stream=True, timeout=timeout, verify=session.verify, cert=session.cert, proxies={})
-    response = session.get_adapter(url).send(prepared, **settings)
+    adapter = session.get_adapter(url)
+    direct = getattr(adapter, "direct", None)
+    if watch is not None and direct is not None and direct_http.usable(prepared, session.verify, session.cert):
+        response = direct_http.send(direct, prepared, timeout=timeout, verify=session.verify, adapter=adapter,
+                                    watch=watch)
+    else:
+        response = adapter.send(prepared, **settings)
     extract_cookies_to_jar(session.cookies, prepared, response.raw)
-    history = list(session.resolve_redirects(response, prepared, **settings)) if response.is_redirect else []
+    history = []
+    if response.is_redirect:  # requests' redirect handling carries the cookies set on the way in this jar
+        prepared.prepare_cookies(RequestsCookieJar())
+        history = list(session.resolve_redirects(response, prepared, **settings))
     if history:
         history.insert(0, response)
         response = history.pop()

@@ -1,0 +1,180 @@
+"""A channel's plain request goes straight over a kept-alive connection (publisher.direct_http): the same bytes
+requests would send, the same answer, and the same verdict on "sent or not" when something goes wrong."""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import socket
+import threading
+from datetime import datetime, timezone
+
+import pytest
+import requests
+
+from publisher.errors import OutcomeUnknown, RetryableError
+from publisher.http import AnswerTooLarge, RequestScope, new_session, request_scope, send
+
+
+class RawServer:
+    """A loopback HTTP/1.1 server written on sockets, so a test decides exactly what each answer is and when a
+    connection closes. ``answer(request)`` returns the bytes to write, or None to drop the connection unanswered;
+    ``close_after`` closes every connection after its first answer (without saying so)."""
+
+    def __init__(self, answer, *, close_after: bool = False):
+        self.answer = answer
+        self.close_after = close_after
+        self.requests: list[dict] = []
+        self.connections = 0
+        self.closed = threading.Semaphore(0)  # released each time this server closed a connection
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.connections += 1
+            threading.Thread(target=self._talk, args=(conn,), daemon=True).start()
+
+    def _talk(self, conn: socket.socket) -> None:
+        reader = conn.makefile("rb")
+        try:
+            with contextlib.suppress(OSError):  # the client went away mid-answer (it cut off one over its limit)
+                self._answer_each(conn, reader)
+        finally:
+            reader.close()
+            conn.close()
+            self.closed.release()
+
+    def _answer_each(self, conn: socket.socket, reader) -> None:
+        while True:
+                line = reader.readline()
+                if not line:
+                    return
+                method, target, _ = line.decode().split(" ", 2)
+                headers = {}
+                while (header := reader.readline()) not in (b"\r\n", b""):
+                    name, value = header.decode().split(":", 1)
+                    headers[name.strip().lower()] = value.strip()
+                body = reader.read(int(headers.get("content-length", 0)))
+                request = {"method": method, "target": target, "headers": headers, "body": body}
+                self.requests.append(request)
+                out = self.answer(request)
+                if out is None:
+                    return
+                conn.sendall(out)
+                if self.close_after:
+                    return
+
+    def close(self) -> None:
+        self.sock.shutdown(socket.SHUT_RDWR)  # wakes the accepting thread
+        self.sock.close()
+
+
+def answer(body: bytes, status: str = "200 OK", **headers: str) -> bytes:
+    lines = [f"HTTP/1.1 {status}", f"Content-Length: {len(body)}", "Content-Type: application/json",
+             *(f"{name.replace('_', '-')}: {value}" for name, value in headers.items())]
+    return ("\r\n".join(lines) + "\r\n\r\n").encode() + body
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@pytest.fixture
+def serve():
+    servers = []
+
+    def start(reply, **kwargs) -> RawServer:
+        servers.append(RawServer(reply, **kwargs))
+        return servers[-1]
+
+    yield start
+    for server in servers:
+        server.close()
+
+
+def test_the_request_carries_what_requests_would_send(serve):
+    server = serve(lambda request: answer(b'{"id": 7}'))
+    with new_session() as session:
+        sent = send(session, "POST", server.url + "/api/articles?x=1", timeout=5, json={"title": "通知"},
+                    headers={"Idempotency-Key": "k-1"})
+        by_requests = requests.Session()
+        by_requests.headers = session.headers
+        by_requests.post(server.url + "/api/articles?x=1", json={"title": "通知"}, headers={"Idempotency-Key": "k-1"},
+                         timeout=5)
+    assert sent.status_code == 200 and sent.json() == {"id": 7}
+    ours, theirs = server.requests
+    assert ours["method"] == theirs["method"] == "POST" and ours["target"] == theirs["target"] == "/api/articles?x=1"
+    assert ours["body"] == theirs["body"]
+    assert ours["headers"] == theirs["headers"]
+
+
+def test_one_connection_carries_a_threads_requests_one_after_another(serve):
+    server = serve(lambda request: answer(b"{}"))
+    with new_session() as session:
+        for _ in range(5):
+            assert send(session, "POST", server.url + "/a", timeout=5, json={}).status_code == 200
+    assert server.connections == 1 and len(server.requests) == 5
+
+
+def test_a_connection_the_server_closed_while_idle_is_not_used_again(serve):
+    server = serve(lambda request: answer(b"{}"), close_after=True)
+    with new_session() as session:
+        for _ in range(3):  # each request is sent once, on a fresh connection: never "dropped after sending"
+            assert send(session, "POST", server.url + "/a", timeout=5, json={}).status_code == 200
+            assert server.closed.acquire(timeout=5)  # the server has closed it before the next request
+    assert len(server.requests) == 3 and server.connections == 3
+
+
+def test_a_compressed_answer_is_read_decompressed(serve):
+    server = serve(lambda request: answer(gzip.compress(b'{"ok": true}'), Content_Encoding="gzip"))
+    with new_session() as session:
+        assert send(session, "GET", server.url + "/z", timeout=5).json() == {"ok": True}
+
+
+def test_a_redirect_is_followed_and_a_cookie_is_kept(serve):
+    def reply(request):
+        if request["target"] == "/old":
+            return answer(b"", "302 Found", Location="/new", Set_Cookie="sid=abc; Path=/")
+        return answer(b'{"cookie": "%s"}' % request["headers"].get("cookie", "").encode())
+
+    server = serve(reply)
+    with new_session() as session:
+        response = send(session, "GET", server.url + "/old", timeout=5)
+        assert response.json() == {"cookie": "sid=abc"} and response.history[0].status_code == 302
+        assert session.cookies.get("sid") == "abc"
+
+
+def test_a_connection_dropped_after_the_request_left_leaves_the_outcome_unknown(serve):
+    server = serve(lambda request: None)
+    scope = RequestScope(utc_now)
+    with new_session() as session, request_scope(scope), pytest.raises(OutcomeUnknown, match="dropped after sending"):
+        send(session, "POST", server.url + "/a", timeout=5, json={})
+    assert scope.sent == 1 and len(server.requests) == 1
+
+
+def test_a_refused_connection_is_retryable_and_counts_as_not_sent():
+    with socket.socket() as bound:  # a port nothing listens on
+        bound.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{bound.getsockname()[1]}"
+        scope = RequestScope(utc_now)
+        with new_session() as session, request_scope(scope), pytest.raises(RetryableError, match="cannot connect"):
+            send(session, "POST", url + "/a", timeout=5, json={})
+    assert scope.sent == 0
+
+
+def test_after_an_answer_cut_off_at_the_limit_the_next_request_gets_its_own_answer(serve):
+    server = serve(lambda request: answer(b'{"d": "%s"}' % (b"y" * 100_000) if request["target"] == "/big"
+                                          else b'{"small": 1}'))
+    scope = RequestScope(utc_now,
+                         answer_limit=10_000)
+    with new_session() as session, request_scope(scope):
+        with pytest.raises(AnswerTooLarge):
+            send(session, "GET", server.url + "/big", timeout=5)
+        assert send(session, "GET", server.url + "/small", timeout=5).json() == {"small": 1}
