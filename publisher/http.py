@@ -68,6 +68,8 @@ def new_session() -> requests.Session:
 
     session = requests.Session()
     session.headers["User-Agent"] = f"publisher/{__version__}"
+    # the codings publisher.direct_http decodes (requests would also offer brotli when some package installed it)
+    session.headers["Accept-Encoding"] = "gzip, deflate"
     session.trust_env = any(os.environ.get(name) for name in PROXY_VARIABLES)
     adapter = _watched_adapter()
     session.mount("http://", adapter)

@@ -123,6 +123,14 @@ def test_one_connection_carries_a_threads_requests_one_after_another(serve):
     assert server.connections == 1 and len(server.requests) == 5
 
 
+def test_a_plain_request_goes_over_http_client_not_urllib3s_pool(serve):
+    server = serve(lambda request: answer(b"{}"))
+    with new_session() as session:
+        send(session, "POST", server.url + "/a", timeout=5, json={"x": 1}, headers={"Idempotency-Key": "k"})
+        send(session, "GET", server.url + "/b", timeout=5)
+        assert not session.get_adapter(server.url).poolmanager.pools  # urllib3 never opened a connection
+
+
 def test_a_connection_the_server_closed_while_idle_is_not_used_again(serve):
     server = serve(lambda request: answer(b"{}"), close_after=True)
     with new_session() as session:
