@@ -20,6 +20,7 @@ from typing import Any, Iterable
 
 from sqlalchemy import Connection, and_, bindparam, event, insert, or_, select, update
 
+from publisher.db import script
 from publisher.db.prepared import Prepared
 from publisher.db.schema import events, items
 
@@ -54,8 +55,11 @@ def _canonical(row: dict[str, Any]) -> bytes:
                 return utc.strftime("%Y-%m-%dT%H:%M:%S.%f")
             return _HASHED_TIME % (utc.year, utc.month, utc.day, utc.hour, utc.minute, utc.second, utc.microsecond)
         return value
-    return json.dumps({k: plain(row.get(k)) for k in FIELDS}, ensure_ascii=False, sort_keys=True,
-                      separators=(",", ":"), default=str).encode()
+    return _ENCODER.encode({k: plain(row.get(k)) for k in FIELDS}).encode()
+
+
+# json.dumps with these arguments, without building an encoder per event
+_ENCODER = json.JSONEncoder(ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
 
 
 def event_hash(previous: str, row: dict[str, Any]) -> str:
@@ -70,9 +74,11 @@ _TAIL = "SELECT seq, hash FROM events WHERE seq IS NOT NULL ORDER BY seq DESC LI
 
 
 def _lock_and_tail(conn: Connection) -> tuple[int, str]:
-    if conn.dialect.name == "postgresql":  # SQLite writers are serialised already (BEGIN IMMEDIATE)
-        conn.exec_driver_sql(_LOCK)
-    last = conn.exec_driver_sql(_TAIL).first()
+    if conn.dialect.name == "postgresql":  # one round trip: the tail is read after the lock is granted
+        rows = script.on_connection(conn, f"{_LOCK}; {_TAIL}")[1]
+        last = rows[0] if rows else None
+    else:  # SQLite writers are serialised already (BEGIN IMMEDIATE)
+        last = conn.exec_driver_sql(_TAIL).first()
     return (int(last[0]), last[1]) if last else (0, GENESIS)
 
 

@@ -17,17 +17,13 @@ from datetime import datetime
 
 from sqlalchemy import Connection, text
 
+from publisher.db import script
 from publisher.db.pause_file import PauseFile, counter
 from publisher.db.thread_reads import thread_reads
 
 _NAMESPACE = 0x5055_0000  # high bits of the advisory key: "PU", so other users of advisory locks are not hit
 _LOCK_SHARED = text("SELECT pg_advisory_xact_lock_shared(:key)")
 _LOCK_EXCLUSIVE = text("SELECT pg_advisory_xact_lock(:key)")
-
-
-def _second_result(cursor) -> list:
-    cursor.nextset()
-    return cursor.fetchall()
 
 
 def advisory_key(channel: str) -> int:
@@ -56,7 +52,7 @@ class HoldFence:
             return (True, last[1][channel]) if channel in last[1] else None
         # no parameters: the simple query protocol, both statements in one round trip (one implicit transaction)
         query = f"SELECT pg_advisory_xact_lock_shared({advisory_key(channel)}); SELECT channel, until FROM channel_pauses"
-        rows = reads.run(lambda cursor: _second_result(cursor.execute(query)))
+        rows = reads.run(lambda cursor: script.results(cursor, query)[1])
         for name, until in rows:
             if name == channel:
                 return True, until
