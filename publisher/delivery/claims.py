@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 
-from sqlalchemy import Integer, and_, bindparam, exists, func, not_, or_, select, text, union_all, update
+from sqlalchemy import Integer, and_, bindparam, exists, func, not_, or_, select, union_all, update
 
 from publisher.adapter import ItemView
+from publisher.db import script
 from publisher.db.engine import reading
 from publisher.db.schema import channel_pauses, deliveries, items
 from publisher.delivery.group_commit import Handed, OutcomeBatch
@@ -38,7 +39,7 @@ CLAIM_AHEAD = 32
 
 PG_CLAIM_LOCK = 4242003
 # keyed by the schema too: offices in other schemas of the same database do not wait for each other
-_CLAIM_LOCK = text(f"SELECT pg_advisory_xact_lock({PG_CLAIM_LOCK}, hashtext(current_schema()))")
+_CLAIM_LOCK_SQL = f"SELECT pg_advisory_xact_lock({PG_CLAIM_LOCK}, hashtext(current_schema()))"
 # leased deliveries per channel and owner, live leases only (a stopped worker's run out and count no longer)
 _HOLDINGS = (select(deliveries.c.channel, deliveries.c.lease_owner, func.count())
              .where(and_(deliveries.c.status == S.PUBLISHING.value,
@@ -132,8 +133,7 @@ class Claims:
         try:
             with self.store.transaction() as conn:
                 OutcomeBatch.write(conn, outcomes)
-                held = self._holdings(conn, order, now)
-                paused = _paused(conn, now)
+                held, paused = self._holdings_and_pauses(conn, order, now)
                 for channel in order:
                     mine, others = held.get(channel, (0, 0))
                     share = max(0, self.app.config.channels[channel].concurrency - others)
@@ -198,15 +198,21 @@ class Claims:
         for claim in claims:
             claim.item = views.get((claim.item_id, claim.channel))
 
-    def _holdings(self, conn, channels: list[str], now: datetime) -> dict[str, tuple[int, int]]:
+    def _holdings_and_pauses(self, conn, channels: list[str], now: datetime) -> tuple[dict[str, tuple[int, int]],
+                                                                                      set[str]]:
         """Per channel: (deliveries this worker holds leased, deliveries other workers hold leased), serialised
-        across daemons so that two claims never both count the other's as not there yet."""
-        if conn.dialect.name == "postgresql":  # SQLite writers are serialised already (BEGIN IMMEDIATE)
-            conn.execute(_CLAIM_LOCK)
+        across daemons so that two claims never both count the other's as not there yet; and the channels held or
+        paused now. On PostgreSQL the claim lock and both reads are one round trip."""
+        if conn.dialect.name == "postgresql":
+            _lock, counts, pauses = script.on_connection(conn, _pg_lock_holdings_pauses(conn, channels, now))
+        else:  # SQLite writers are serialised already (BEGIN IMMEDIATE)
+            counts = conn.execute(_HOLDINGS, {"channels": channels, "now": now}).all()
+            pauses = conn.execute(_PAUSES).all()
         held: dict[str, list[int]] = {}
-        for channel, owner, count in conn.execute(_HOLDINGS, {"channels": channels, "now": now}):
+        for channel, owner, count in counts:
             held.setdefault(channel, [0, 0])[0 if owner == self.worker_id else 1] += count
-        return {channel: (mine, others) for channel, (mine, others) in held.items()}
+        paused = {channel for channel, until in pauses if until is None or _utc(until) > now}
+        return {channel: (mine, others) for channel, (mine, others) in held.items()}, paused
 
     def claim_depth(self, channel: str, share: int, *, others: int = 0) -> int:
         """How many deliveries of ``channel`` this dispatcher holds leased at most (running and claimed ahead)
@@ -330,11 +336,19 @@ class Claims:
         return min(aware) if aware else None
 
 
-def _paused(conn, now: datetime) -> set[str]:
-    """Channels held or paused now (read in the claim's transaction)."""
-    p = channel_pauses.c
-    return {row.channel for row in conn.execute(select(p.channel, p.until))
-            if row.until is None or _utc(row.until) > now}
+_PAUSES = select(channel_pauses.c.channel, channel_pauses.c.until)
+
+
+def _pg_lock_holdings_pauses(conn, channels: list[str], now: datetime) -> str:
+    """The claim lock, the holdings and the pauses as one PostgreSQL script (values quoted by the driver)."""
+    from psycopg import sql
+
+    cursor = conn.connection.dbapi_connection
+    names = sql.SQL(", ").join(sql.Literal(name) for name in channels).as_string(cursor)
+    until = sql.Literal(now.astimezone(timezone.utc).replace(tzinfo=None)).as_string(cursor)
+    return (f"{_CLAIM_LOCK_SQL}; SELECT channel, lease_owner, count(*) FROM deliveries WHERE status = "
+            f"'{S.PUBLISHING.value}' AND channel IN ({names}) AND lease_expires_at > {until} "
+            "GROUP BY channel, lease_owner; SELECT channel, until FROM channel_pauses")
 
 
 def _action(row) -> str:
