@@ -35,6 +35,7 @@ def run(obj: CliContext, once: bool, until_settled: bool, max_time: float | None
     """The daemon: publish due deliveries on schedule until SIGTERM/SIGINT."""
     from publisher.channel_registry.upkeep import upkeep
     from publisher.daemon.service import Daemon
+    from publisher.runtime import heap
     from publisher.series.runner import SeriesRunner
 
     if max_time is not None and not (once or until_settled):
@@ -45,6 +46,7 @@ def run(obj: CliContext, once: bool, until_settled: bool, max_time: float | None
         log_to_file(log_file)
     app = obj.app()
     app.require_secrets()  # the daemon talks to every enabled channel
+    heap.settle()  # start-up is done: later full collections walk only what the daemon makes
     with running_on(app.config.database_url):  # `restore` refuses to replace the database meanwhile
         if once or until_settled:
             _batch(app, until_settled, max_time, as_json)
