@@ -1,8 +1,8 @@
 """Plain HTTP/1.1 requests straight over :mod:`http.client`, on connections kept alive per thread and origin.
 
 :func:`publisher.http.send` takes this path for a channel's plain request (see ``_prepared_send``): the request
-requests would send, and a requests ``Response`` back whose body requests reads as usual, at about a third of the
-cost per call of requests' adapter and urllib3's pool. Failures are raised as the requests exceptions the
+requests would send, and a requests ``Response`` back whose body requests reads as usual, at about half the CPU
+per call of requests' adapter over urllib3's pool (measured on loopback: 330 µs against 600 µs). Failures are raised as the requests exceptions the
 adapter would raise, so what counts as "not sent" and "outcome unknown" is decided in one place
 (``publisher.http._transfer``).
 """
