@@ -21,23 +21,13 @@ from typing import Any, Iterable
 from sqlalchemy import Connection, and_, bindparam, event, insert, or_, select, update
 
 from publisher.db import script
-from publisher.db.prepared import Prepared, array_of, quoted
+from publisher.db.prepared import Prepared
 from publisher.db.schema import events, items
 
 GENESIS = "0" * 64
 PG_AUDIT_LOCK = 4242002
 FIELDS = ("seq", "at", "item_id", "delivery_id", "channel", "kind", "actor", "office", "detail")
-_COLUMNS = (*FIELDS, "hash", "mac")
-
-
-def _insert_on_postgresql(dialect) -> str:
-    """The events' INSERT for all rows at once (arrays, one element per event)."""
-    names = ", ".join(quoted(dialect, name) for name in _COLUMNS)
-    arrays = ", ".join(array_of(dialect, name, events.c[name]) for name in _COLUMNS)
-    return f"INSERT INTO events ({names}) SELECT * FROM unnest({arrays})"
-
-
-_INSERT = Prepared(insert(events).values({name: bindparam(name) for name in _COLUMNS}), on_postgresql=_insert_on_postgresql)
+_INSERT = Prepared(insert(events).values({name: bindparam(name) for name in (*FIELDS, "hash", "mac")}))
 _KEYS: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()  # engine → the chain's key (bytes)
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from functools import lru_cache, partial
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, literal_column, update
@@ -26,7 +26,7 @@ from sqlalchemy import Connection, and_, bindparam, literal_column, update
 from publisher.ledger import audit
 from publisher.foundation.redact import scrub, scrub_data
 from publisher.foundation.i18n import N_
-from publisher.db.prepared import Prepared, array_of, quoted
+from publisher.db.prepared import Prepared
 from publisher.db.schema import deliveries
 
 
@@ -201,23 +201,7 @@ SCRUBBED_COLUMNS = frozenset({"last_error", "external_url", "external_id"})
 
 @lru_cache(maxsize=128)
 def _prepared(columns: tuple[str, ...], by_version: bool, by_owner: bool) -> Prepared:
-    return Prepared(_statement(columns, by_version, by_owner),
-                    on_postgresql=lambda dialect: _statement_on_postgresql(dialect, columns, by_version, by_owner))
-
-
-def _statement_on_postgresql(dialect, columns: tuple[str, ...], by_version: bool, by_owner: bool) -> str:
-    """:func:`_statement` for all moves at once: every row of the arrays is one move, with the same guards."""
-    d = deliveries.c
-    values = [(c, d[c]) for c in columns] + [("status", d.status)]
-    guards = [("b_id", d.id), ("b_status", d.status)] + ([("b_version", d.version)] if by_version else []) \
-        + ([("b_owner", d.lease_owner)] if by_owner else [])
-    q = partial(quoted, dialect)
-    sets = ", ".join(f"{q(column.name)} = v.{q(name)}" for name, column in values)
-    where = " AND ".join(f"deliveries.{q(column.name)} = v.{q(name)}" for name, column in guards)
-    arrays = ", ".join(array_of(dialect, name, column) for name, column in values + guards)
-    names = ", ".join(q(name) for name, _column in values + guards)
-    return (f"UPDATE deliveries SET {sets}, version = deliveries.version + 1 FROM unnest({arrays}) AS v({names}) "
-            f"WHERE {where}")
+    return Prepared(_statement(columns, by_version, by_owner))
 
 
 @lru_cache(maxsize=128)
