@@ -6,6 +6,8 @@ from __future__ import annotations
 import contextlib
 import gzip
 import socket
+import ssl
+import subprocess
 import threading
 from datetime import datetime, timezone
 
@@ -21,14 +23,15 @@ class RawServer:
     connection closes. ``answer(request)`` returns the bytes to write, or None to drop the connection unanswered;
     ``close_after`` closes every connection after its first answer (without saying so)."""
 
-    def __init__(self, answer, *, close_after: bool = False):
+    def __init__(self, answer, *, close_after: bool = False, tls: ssl.SSLContext | None = None):
         self.answer = answer
         self.close_after = close_after
+        self.tls = tls
         self.requests: list[dict] = []
         self.connections = 0
         self.closed = threading.Semaphore(0)  # released each time this server closed a connection
         self.sock = socket.create_server(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        self.url = f"{'https' if tls else 'http'}://127.0.0.1:{self.sock.getsockname()[1]}"
         self._thread = threading.Thread(target=self._serve, daemon=True)
         self._thread.start()
 
@@ -42,6 +45,12 @@ class RawServer:
             threading.Thread(target=self._talk, args=(conn,), daemon=True).start()
 
     def _talk(self, conn: socket.socket) -> None:
+        if self.tls is not None:
+            try:
+                conn = self.tls.wrap_socket(conn, server_side=True)
+            except OSError:  # the client refused our certificate
+                conn.close()
+                return
         reader = conn.makefile("rb")
         try:
             with contextlib.suppress(OSError):  # the client went away mid-answer (it cut off one over its limit)
@@ -186,3 +195,43 @@ def test_after_an_answer_cut_off_at_the_limit_the_next_request_gets_its_own_answ
         with pytest.raises(AnswerTooLarge):
             send(session, "GET", server.url + "/big", timeout=5)
         assert send(session, "GET", server.url + "/small", timeout=5).json() == {"small": 1}
+
+
+@pytest.fixture
+def certificate(tmp_path):
+    """A self-signed certificate for 127.0.0.1 (an intranet portal with the office's own CA) and its key."""
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    return cert, context
+
+
+def test_https_with_the_offices_own_ca_is_verified_against_it(serve, certificate):
+    cert, context = certificate
+    server = serve(lambda request: answer(b'{"ok": true}'), tls=context)
+    with new_session() as session:
+        session.verify = str(cert)
+        for _ in range(2):
+            assert send(session, "POST", server.url + "/a", timeout=5, json={}).json() == {"ok": True}
+        assert not session.get_adapter(server.url).poolmanager.pools
+    assert server.connections == 1
+
+
+def test_https_with_a_certificate_nobody_vouches_for_is_refused_before_sending(serve, certificate):
+    _cert, context = certificate
+    server = serve(lambda request: answer(b"{}"), tls=context)
+    scope = RequestScope(utc_now)
+    with new_session() as session, request_scope(scope), pytest.raises(RetryableError, match="cannot connect"):
+        send(session, "POST", server.url + "/a", timeout=5, json={})
+    assert scope.sent == 0 and server.requests == []
+
+
+def test_https_without_verification_when_the_channel_says_so(serve, certificate):
+    _cert, context = certificate
+    server = serve(lambda request: answer(b'{"ok": true}'), tls=context)
+    with new_session() as session:
+        session.verify = False  # channels.<name>.verify_tls: false
+        assert send(session, "POST", server.url + "/a", timeout=5, json={}).json() == {"ok": True}
