@@ -220,9 +220,11 @@ class _Deflate:
 
 
 def _closed_by_peer(sock: socket.socket) -> bool:
-    """Whether the server closed an idle kept-alive connection (or sent something unasked): it is not reused."""
+    """Whether the server closed an idle kept-alive connection (or sent something unasked): it is not reused.
+    (poll, not select: a daemon's descriptors may number past select's limit of 1024.)"""
+    poller = select.poll()
+    poller.register(sock, select.POLLIN)
     try:
-        readable, _, _ = select.select([sock], [], [], 0)
-    except (OSError, ValueError):
+        return bool(poller.poll(0))
+    except OSError:
         return True
-    return bool(readable)
