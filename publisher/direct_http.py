@@ -48,7 +48,7 @@ class DirectConnections:
         key = (scheme, host, port, verify)
         conn = mine.get(key)
         if conn is not None and conn.sock is not None and (conn in self._unread or _closed_by_peer(conn.sock)):
-            conn.close()
+            self.discard(conn)
         if conn is None:
             if scheme == "https":
                 conn = http.client.HTTPSConnection(host, port, context=self._context(verify))
@@ -107,7 +107,10 @@ def send(connections: DirectConnections, prepared: requests.PreparedRequest, *, 
     """Send ``prepared`` on this thread's connection to its origin; returns at the status line and headers (the
     caller reads the body through ``Response.iter_content``). ``watch`` is told which connection is used."""
     parts = urlsplit(prepared.url)
-    conn = connections.connection(parts.scheme, parts.hostname, parts.port or _PORTS[parts.scheme], verify)
+    try:
+        conn = connections.connection(parts.scheme, parts.hostname, parts.port or _PORTS[parts.scheme], verify)
+    except OSError as exc:  # a CA file or folder that cannot be read: nothing was sent
+        raise requests.exceptions.ConnectionError(exc, request=prepared) from exc
     watch.add(conn)
     started = time.perf_counter()
     if conn.sock is None:

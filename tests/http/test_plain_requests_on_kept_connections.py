@@ -235,3 +235,13 @@ def test_https_without_verification_when_the_channel_says_so(serve, certificate)
     with new_session() as session:
         session.verify = False  # channels.<name>.verify_tls: false
         assert send(session, "POST", server.url + "/a", timeout=5, json={}).json() == {"ok": True}
+
+
+def test_a_ca_file_that_cannot_be_read_is_retryable_and_nothing_is_sent(serve, certificate, tmp_path):
+    _cert, context = certificate
+    server = serve(lambda request: answer(b"{}"), tls=context)
+    scope = RequestScope(utc_now)
+    with new_session() as session, request_scope(scope), pytest.raises(RetryableError, match="cannot connect"):
+        session.verify = str(tmp_path / "missing-ca.pem")
+        send(session, "POST", server.url + "/a", timeout=5, json={})
+    assert scope.sent == 0 and server.requests == []
