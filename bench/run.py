@@ -293,8 +293,7 @@ def latency_bound(db: Databases, kind: str, n: int, processes: int, workdir: Pat
                             workers=workers)
         app = App.from_config(load_config(path))
         queue(app, n)
-        if processes == 0:
-            heap.settle()  # as `publisher run` does once it has started
+        heap.settle()  # as `publisher run` does once it has started
         start = time.perf_counter()
         if processes == 0:  # in this process: the dispatcher alone, no interpreter start-up
             dispatcher = Dispatcher(app)

@@ -189,9 +189,6 @@ class _Body:
         if not self._original_response.isclosed():
             self._connections.discard(self._conn)
 
-    def release_conn(self) -> None:
-        """Nothing to hand back: the connection stays this thread's."""
-
 
 def _decoder(coding: str):
     coding = coding.strip().lower()

@@ -379,13 +379,11 @@ def _prepared_send(session: requests.Session, method: str, url: str, timeout: fl
                                     watch=watch)
     else:
         response = adapter.send(prepared, **settings)
-    extract_cookies_to_jar(session.cookies, prepared, response.raw)
-    history = []
+    if "Set-Cookie" in response.headers:
+        extract_cookies_to_jar(session.cookies, prepared, response.raw)
     if response.is_redirect:  # requests' redirect handling carries the cookies set on the way in this jar
         prepared.prepare_cookies(RequestsCookieJar())
-        history = list(session.resolve_redirects(response, prepared, **settings))
-    if history:
-        history.insert(0, response)
+        history = [response, *session.resolve_redirects(response, prepared, **settings)]
         response = history.pop()
         response.history = history
     return response

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import weakref
 from pathlib import Path
 
 from contextlib import contextmanager
@@ -29,20 +28,6 @@ def reading(engine: Engine) -> Iterator[Connection]:
     with engine.connect() as conn:
         conn.execution_options(**{READ_ONLY: True})
         yield conn
-
-
-def single_reads(engine: Engine) -> Engine:
-    """``engine`` for reads of one statement: on PostgreSQL without a transaction around it (no BEGIN and
-    ROLLBACK round trips), on SQLite the engine itself. Cached per engine."""
-    if engine.dialect.name != "postgresql":
-        return engine
-    view = _SINGLE_READS.get(engine)
-    if view is None:
-        view = _SINGLE_READS.setdefault(engine, engine.execution_options(isolation_level="AUTOCOMMIT"))
-    return view
-
-
-_SINGLE_READS: "weakref.WeakKeyDictionary[Engine, Engine]" = weakref.WeakKeyDictionary()
 
 
 def check_url(url: str) -> None:

@@ -340,15 +340,11 @@ _PAUSES = select(channel_pauses.c.channel, channel_pauses.c.until)
 
 
 def _pg_lock_holdings_pauses(conn, channels: list[str], now: datetime) -> str:
-    """The claim lock, the holdings and the pauses as one PostgreSQL script (values quoted by the driver)."""
-    from psycopg import sql
-
-    cursor = conn.connection.dbapi_connection
-    names = sql.SQL(", ").join(sql.Literal(name) for name in channels).as_string(cursor)
-    until = sql.Literal(now.astimezone(timezone.utc).replace(tzinfo=None)).as_string(cursor)
-    return (f"{_CLAIM_LOCK_SQL}; SELECT channel, lease_owner, count(*) FROM deliveries WHERE status = "
-            f"'{S.PUBLISHING.value}' AND channel IN ({names}) AND lease_expires_at > {until} "
-            "GROUP BY channel, lease_owner; SELECT channel, until FROM channel_pauses")
+    """The claim lock, then the same holdings and pauses queries SQLite runs, as one PostgreSQL script (the values
+    rendered as literals by SQLAlchemy, each by its column's type)."""
+    holdings = _HOLDINGS.params(channels=channels, now=now).compile(dialect=conn.dialect,
+                                                                    compile_kwargs={"literal_binds": True})
+    return f"{_CLAIM_LOCK_SQL}; {holdings}; {_PAUSES.compile(dialect=conn.dialect)}"
 
 
 def _action(row) -> str:
